@@ -1,0 +1,3 @@
+"""odoosync: keep an application database in step with Odoo CRM, both ways."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from odoosync.cli import app
+
+app()
