@@ -1,0 +1,209 @@
+"""Settings: the one place that reads the environment and ``odoosync.toml``.
+
+Only the edges (CLI, service start-up) call :func:`load_settings`; engines receive the
+values they need as arguments. Every problem is collected and reported at once as a
+:class:`~odoosync.exceptions.ConfigError`. Secrets stay in memory: ``repr`` hides them.
+
+Precedence: environment variables over the TOML file over defaults. The TOML file is
+``$ODOOSYNC_CONFIG`` if set, else ``./odoosync.toml`` if it exists::
+
+    [odoo]
+    url = "https://example.odoo.com"
+    db = "example"
+    username = "sync@example.com"
+    api_key = "..."            # or password = "..."
+    protocol = "auto"          # auto | jsonrpc | xmlrpc | json2
+    company_ids = [1, 2]
+    timeout = 60
+    max_concurrency = 4
+
+    [database]
+    url = "postgresql://postgres@127.0.0.1:5432/app"
+
+    [sync]
+    lock_id = "odoosync"
+    overlap_seconds = 300
+    page_size = 200
+
+    [service]
+    api_token = "..."          # admin
+    read_token = "..."
+    webhook_secret = "..."
+
+    [schedule]                 # job name → cron expression
+    leads = "* * * * *"
+
+    [sheets]
+    allow_private_networks = false
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from odoosync.exceptions import ConfigError
+from odoosync.odoo.config import OdooConfig
+
+__all__ = ["Settings", "load_settings", "DEFAULT_DATABASE_URL"]
+
+DEFAULT_DATABASE_URL = "sqlite:///odoosync.db"
+_PROTOCOLS = ("auto", "jsonrpc", "xmlrpc", "json2")
+_TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, validated. ``odoo`` is None when no Odoo is configured."""
+
+    odoo: OdooConfig | None
+    database_url: str = DEFAULT_DATABASE_URL
+    lock_id: str = "odoosync"
+    overlap_seconds: int = 300
+    page_size: int = 200
+    api_token: str | None = field(default=None, repr=False)
+    read_token: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+    sheets_allow_private: bool = False
+    schedule: Mapping[str, str] = field(default_factory=dict)
+
+    def require_odoo(self) -> OdooConfig:
+        """The Odoo connection, or a ConfigError naming the variables to set."""
+        if self.odoo is None:
+            raise ConfigError(
+                "no Odoo configured: set ODOO_URL, ODOO_DB, ODOO_USERNAME and "
+                "ODOO_PASSWORD or ODOO_API_KEY (or an [odoo] table in odoosync.toml)"
+            )
+        return self.odoo
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, config_path: str | Path | None = None
+) -> Settings:
+    """Read TOML + environment, validate, and return Settings (or raise ConfigError)."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    data = _read_toml(config_path if config_path is not None else env.get("ODOOSYNC_CONFIG"), problems)
+    odoo_t = dict(data.get("odoo", {}))
+    db_t = data.get("database", {})
+    sync_t = data.get("sync", {})
+    svc_t = data.get("service", {})
+    sheets_t = data.get("sheets", {})
+
+    def pick(name: str, table: Mapping[str, Any], key: str, default: Any = None) -> Any:
+        value = env.get(name)
+        return value if value not in (None, "") else table.get(key, default)
+
+    odoo = _odoo_config(
+        {
+            "url": pick("ODOO_URL", odoo_t, "url"),
+            "db": pick("ODOO_DB", odoo_t, "db"),
+            "username": pick("ODOO_USERNAME", odoo_t, "username"),
+            "password": pick("ODOO_PASSWORD", odoo_t, "password"),
+            "api_key": pick("ODOO_API_KEY", odoo_t, "api_key"),
+            "protocol": pick("ODOO_PROTOCOL", odoo_t, "protocol", "auto"),
+            "company_ids": pick("ODOO_COMPANY_IDS", odoo_t, "company_ids", ()),
+            "timeout": pick("ODOO_TIMEOUT", odoo_t, "timeout"),
+            "max_concurrency": pick("ODOO_MAX_CONCURRENCY", odoo_t, "max_concurrency"),
+        },
+        problems,
+    )
+    settings = Settings(
+        odoo=odoo,
+        database_url=str(pick("DATABASE_URL", db_t, "url", DEFAULT_DATABASE_URL)),
+        lock_id=str(pick("LOCK_ID", sync_t, "lock_id", "odoosync")),
+        overlap_seconds=_int("sync.overlap_seconds", sync_t.get("overlap_seconds", 300), problems, minimum=0),
+        page_size=_int("sync.page_size", sync_t.get("page_size", 200), problems, minimum=1),
+        api_token=pick("ODOOSYNC_API_TOKEN", svc_t, "api_token"),
+        read_token=pick("ODOOSYNC_READ_TOKEN", svc_t, "read_token"),
+        webhook_secret=pick("ODOOSYNC_WEBHOOK_SECRET", svc_t, "webhook_secret"),
+        sheets_allow_private=str(
+            pick("ODOOSYNC_SHEETS_ALLOW_PRIVATE", sheets_t, "allow_private_networks", False)
+        ).lower()
+        in _TRUE,
+        schedule={str(k): str(v) for k, v in data.get("schedule", {}).items()},
+    )
+    if problems:
+        raise ConfigError("; ".join(problems), problems)
+    return settings
+
+
+def _read_toml(path: str | Path | None, problems: list[str]) -> dict[str, Any]:
+    if path is None:
+        default = Path("odoosync.toml")
+        if not default.exists():
+            return {}
+        path = default
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        problems.append(f"config file {path} does not exist")
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"config file {path} is not valid TOML: {exc}")
+    return {}
+
+
+def _odoo_config(raw: dict[str, Any], problems: list[str]) -> OdooConfig | None:
+    if not any(raw[k] for k in ("url", "db", "username", "password", "api_key")):
+        return None
+    before = len(problems)
+    for key, var in (("url", "ODOO_URL"), ("db", "ODOO_DB"), ("username", "ODOO_USERNAME")):
+        if not raw[key]:
+            problems.append(f"{var} is not set (odoo.{key})")
+    if raw["url"] and not str(raw["url"]).startswith(("http://", "https://")):
+        problems.append(f"ODOO_URL must start with http:// or https:// (got {raw['url']!r})")
+    if not raw["password"] and not raw["api_key"]:
+        problems.append("set ODOO_PASSWORD or ODOO_API_KEY (odoo.password / odoo.api_key)")
+    if raw["protocol"] not in _PROTOCOLS:
+        problems.append(f"ODOO_PROTOCOL must be one of {', '.join(_PROTOCOLS)} (got {raw['protocol']!r})")
+    company_ids = _company_ids(raw["company_ids"], problems)
+    extra: dict[str, Any] = {}
+    if raw["timeout"] is not None:
+        extra["timeout"] = _float("ODOO_TIMEOUT", raw["timeout"], problems)
+    if raw["max_concurrency"] is not None:
+        extra["max_concurrency"] = _int("ODOO_MAX_CONCURRENCY", raw["max_concurrency"], problems, minimum=1)
+    if len(problems) > before:
+        return None
+    return OdooConfig(
+        url=str(raw["url"]).rstrip("/"),
+        db=str(raw["db"]),
+        username=str(raw["username"]),
+        password=raw["password"] or None,
+        api_key=raw["api_key"] or None,
+        protocol=raw["protocol"],
+        company_ids=company_ids,
+        **extra,
+    )
+
+
+def _company_ids(value: Any, problems: list[str]) -> tuple[int, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    try:
+        return tuple(int(str(item).strip()) for item in items if str(item).strip())
+    except ValueError:
+        problems.append(f"ODOO_COMPANY_IDS must be comma-separated integers (got {value!r})")
+        return ()
+
+
+def _int(name: str, value: Any, problems: list[str], minimum: int | None = None) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        problems.append(f"{name} must be an integer (got {value!r})")
+        return 0
+    if minimum is not None and number < minimum:
+        problems.append(f"{name} must be at least {minimum} (got {number})")
+    return number
+
+
+def _float(name: str, value: Any, problems: list[str]) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        problems.append(f"{name} must be a number (got {value!r})")
+        return 0.0
