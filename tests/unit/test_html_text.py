@@ -1,0 +1,112 @@
+"""HTML → readable text: the edge cases chatter bodies and activity notes bring."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from odoosync.html_text import html_to_text
+
+
+@pytest.mark.parametrize("body", [None, "", "<p></p>", "<p><br></p>", "<div> \n </div>", "<!-- x -->"])
+def test_empty_bodies_are_the_empty_string(body):
+    assert html_to_text(body) == ""
+
+
+def test_entities_are_decoded():
+    html = "<p>Tom &amp; Jerry &lt;3 &quot;quotes&quot; caf&eacute; &#8364;5&nbsp;net</p>"
+    assert html_to_text(html) == 'Tom & Jerry <3 "quotes" café €5 net'
+
+
+def test_paragraphs_are_on_their_own_lines_without_blank_lines_between():
+    html = "<p>First paragraph.</p>\n<p>Second   paragraph\n continues.</p><h2>Title</h2><div>Div</div>"
+    assert html_to_text(html) == "First paragraph.\nSecond paragraph continues.\nTitle\nDiv"
+
+
+def test_br_is_a_line_break_and_two_leave_a_blank_line():
+    assert html_to_text("a<br>b<br/><br />c") == "a\nb\n\nc"
+
+
+def test_many_breaks_leave_at_most_one_blank_line():
+    assert html_to_text("a" + "<br>" * 6 + "b") == "a\n\nb"
+
+
+def test_nested_lists_are_bulleted_numbered_and_indented():
+    html = (
+        "<p>Plan:</p><ul><li>One</li><li>Two<ul><li>Two a</li><li>Two b"
+        "<ol><li>first</li><li>second</li></ol></li></ul></li><li>Three</li></ul><p>End</p>"
+    )
+    assert html_to_text(html) == (
+        "Plan:\n- One\n- Two\n  - Two a\n  - Two b\n    1. first\n    2. second\n- Three\nEnd"
+    )
+
+
+def test_ordered_list_honours_start():
+    assert html_to_text('<ol start="3"><li>c</li><li>d</li></ol>') == "3. c\n4. d"
+
+
+def test_scripts_styles_and_comments_are_dropped():
+    html = (
+        "<html><head><title>T</title><style>p {color: red}</style></head><body>"
+        "<script>alert('x')</script><p>Visible<!-- hidden --></p>"
+        "<noscript>no</noscript></body></html>"
+    )
+    assert html_to_text(html) == "Visible"
+
+
+def test_links_keep_their_text_and_a_url_that_says_more():
+    html = (
+        '<p><a href="https://shop.example/q/7">the quote</a>, '
+        '<a href="mailto:ann@example.com">ann@example.com</a>, '
+        '<a href="https://example.com/">example.com</a>, '
+        '<a href="#top">top</a>, <a href="https://bare.example/x"></a></p>'
+    )
+    assert html_to_text(html) == (
+        "the quote (https://shop.example/q/7), ann@example.com, example.com, top, "
+        "https://bare.example/x"
+    )
+
+
+def test_inline_markup_does_not_break_lines():
+    assert html_to_text("<p>A <b>bold</b> and <i>italic</i> <span>word</span>.</p>") == (
+        "A bold and italic word."
+    )
+
+
+def test_tables_become_rows_of_cells():
+    html = "<table><tr><th>Product</th><th>Qty</th></tr><tr><td>Desk</td><td>2</td></tr></table>"
+    assert html_to_text(html) == "Product | Qty\nDesk | 2"
+
+
+def test_preformatted_text_keeps_its_lines():
+    assert html_to_text("<pre>line 1\n   indented</pre><p>after</p>") == "line 1\n   indented\nafter"
+
+
+def test_text_without_markup_is_returned_trimmed():
+    assert html_to_text("  Just a plain note.\r\nSecond line  ") == "Just a plain note.\nSecond line"
+
+
+def test_unclosed_and_deeply_nested_markup_is_handled():
+    assert html_to_text("<div>" * 3000 + "deep" + "</div>" * 10) == "deep"
+    assert html_to_text("<p>open <b>bold <i>both") == "open bold both"
+
+
+def test_a_megabyte_body_is_rendered_completely():
+    paragraphs = [f"<p>Line {i} &amp; <b>more</b></p><ul><li>item {i}</li></ul>" for i in range(20000)]
+    html = "<div>" + "".join(paragraphs) + "</div>"
+    assert len(html) > 1_000_000
+    lines = html_to_text(html).split("\n")
+    assert len(lines) == 40000
+    assert lines[0] == "Line 0 & more"
+    assert lines[-1] == "- item 19999"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_any_text_in_a_paragraph_comes_back_without_markup(text):
+    from html import escape
+
+    rendered = html_to_text(f"<p>{escape(text)}</p>")
+    assert "<p>" not in rendered
+    assert " ".join(rendered.split()) == " ".join(text.replace("\u200b", " ").split())
