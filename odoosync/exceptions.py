@@ -20,6 +20,8 @@ The branches say what the caller should do::
     │       └── InvalidRequest      unknown model/field/method, malformed domain
     ├── StoreError                  the application database
     │   ├── NotMigrated             the schema is missing or old: run ``odoosync db upgrade``
+    │   ├── StoreUnavailable        cannot connect, locked, deadlock: retry later
+    │   ├── StoreIntegrityError     a constraint refused the data (unique, foreign key, check)
     │   └── LockHeld                another run holds the lock; ``holder`` names it
     └── SheetError                  a Google Sheet / CSV source could not be used
         ├── SheetFetchError         the URL could not be fetched (after retries)
@@ -48,6 +50,8 @@ __all__ = [
     "InvalidRequest",
     "StoreError",
     "NotMigrated",
+    "StoreUnavailable",
+    "StoreIntegrityError",
     "LockHeld",
     "SheetError",
     "SheetFetchError",
@@ -145,6 +149,15 @@ class StoreError(OdooSyncError):
 
 class NotMigrated(StoreError):
     """The database schema is missing or out of date: run ``odoosync db upgrade``."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached or is busy (connection refused, locked, deadlock,
+    serialization failure): worth retrying later."""
+
+
+class StoreIntegrityError(StoreError):
+    """A constraint refused the data (unique, foreign key, not null, check)."""
 
 
 class LockHeld(StoreError):

@@ -1,0 +1,342 @@
+"""``Store``: the one door to the application database (PostgreSQL or SQLite).
+
+It owns the engine and its lifecycle (``open``/``close``, context manager), explicit
+transactions (``with store.transaction() as conn:``; nested calls become savepoints),
+multi-row upserts (``upsert_rows``), the migration check, and the translation of driver
+errors into ``StoreError`` subclasses (once, here).
+
+SQLite is configured for several writers in several processes: WAL journal,
+``foreign_keys=ON``, a busy timeout, and ``BEGIN IMMEDIATE`` transactions, so a second
+writer waits for the first instead of failing half-way with "database is locked".
+
+Echo suppression (``transaction(origin="pull")``): the outbox triggers must not enqueue
+pushes for rows the pull engine itself writes.
+
+* PostgreSQL: ``set_config('odoosync.origin', 'pull', true)``, a transaction-local
+  setting; triggers test ``current_setting('odoosync.origin', true) = 'pull'``.
+* SQLite has no session variables. The transaction inserts the one row of
+  ``odoo_sync_echo_guard`` at its start and deletes it before commit. SQLite serialises
+  writers and never shows uncommitted rows to other connections, so a trigger's
+  ``EXISTS (SELECT 1 FROM odoo_sync_echo_guard)`` is true exactly inside the pull's own
+  transaction.
+
+A password in the URL never appears in a message or a repr.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from odoosync.exceptions import NotMigrated, StoreError, StoreIntegrityError, StoreUnavailable
+from odoosync.store import migrate
+from odoosync.store.schema import OPS_SCHEMA, odoo_sync_echo_guard
+from odoosync.store.upsert import UpsertCounts, upsert_rows
+
+__all__ = ["Store", "StoreStats", "UpsertCounts", "Origin", "normalise_url", "redact_url", "translate_error"]
+
+Origin = Literal["pull"]
+
+DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
+SQLITE_MIN_VERSION = (3, 35, 0)  # RETURNING and UPSERT ... RETURNING
+
+
+def normalise_url(url: str | sa.URL) -> sa.URL:
+    """Accept the ``DATABASE_URL`` forms users paste; PostgreSQL always through psycopg 3.
+
+    ``postgres://`` (Supabase, Heroku) and ``postgresql://`` become
+    ``postgresql+psycopg://``; ``sqlite:///path.db`` is kept.
+    """
+    try:
+        parsed = sa.make_url(url) if isinstance(url, str) else url
+    except sa.exc.ArgumentError:
+        raise StoreError(f"DATABASE_URL is not a database URL: {_redact_text(str(url))!r}") from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+pysqlite")
+    raise StoreError(
+        f"unsupported database {backend!r} in DATABASE_URL: use sqlite:///path.db or postgresql://..."
+    )
+
+
+def redact_url(url: str | sa.URL) -> str:
+    """The URL as text with any password replaced by ``***``."""
+    if isinstance(url, sa.URL):
+        return url.render_as_string(hide_password=True)
+    return _redact_text(url)
+
+
+def _redact_text(text: str) -> str:
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+
+
+@dataclass
+class StoreStats:
+    """Statements sent to the database (benchmarks and the no-write checks read these)."""
+
+    statements: int = 0
+    writes: int = 0  # INSERT / UPDATE / DELETE statements, whatever they ended up changing
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, statement: str) -> None:
+        verb = statement.lstrip()[:6].upper()
+        with self._lock:
+            self.statements += 1
+            if verb in ("INSERT", "UPDATE", "DELETE"):
+                self.writes += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.statements = 0
+            self.writes = 0
+
+
+def translate_error(exc: sa.exc.SQLAlchemyError, *, secret: str | None = None) -> StoreError:
+    """A driver / SQLAlchemy error as the ``StoreError`` subclass that says what to do."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    message = text.splitlines()[0] if text else type(exc).__name__
+    if secret:
+        message = message.replace(secret, "***")
+    message = _redact_text(message)
+    if isinstance(exc, sa.exc.IntegrityError):
+        return StoreIntegrityError(message)
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
+        return StoreUnavailable(message)
+    if isinstance(exc, sa.exc.DBAPIError) and _is_transient(orig):
+        return StoreUnavailable(message)
+    return StoreError(message)
+
+
+def _is_transient(orig: Any) -> bool:
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    # 40001 serialization failure, 40P01 deadlock, 55P03 lock not available, 57P* shutdown
+    return sqlstate in ("40001", "40P01", "55P03") or sqlstate.startswith(("08", "57P"))
+
+
+class Store:
+    """The application database. ``Store(url)`` then ``open()`` (or ``with Store(url) as s``)."""
+
+    def __init__(self, url: str | sa.URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS):
+        self._url = normalise_url(url)
+        self._busy_timeout = busy_timeout
+        self._engine: sa.Engine | None = None
+        self._local = threading.local()
+        self.stats = StoreStats()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __repr__(self) -> str:
+        state = "open" if self._engine is not None else "closed"
+        return f"<Store {redact_url(self._url)} {state}>"
+
+    def __enter__(self) -> Store:
+        return self.open()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The database URL with the password hidden."""
+        return redact_url(self._url)
+
+    @property
+    def dialect(self) -> str:
+        """``"postgresql"`` or ``"sqlite"``."""
+        return self._url.get_backend_name()
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            raise StoreError(f"the store for {self.url} is not open: call open() first")
+        return self._engine
+
+    def open(self) -> Store:
+        """Create the engine and check the database answers. Idempotent."""
+        if self._engine is not None:
+            return self
+        if self.dialect == "sqlite" and sqlite3.sqlite_version_info < SQLITE_MIN_VERSION:
+            raise StoreError(
+                f"SQLite {sqlite3.sqlite_version} is too old: odoosync needs 3.35 or newer (RETURNING)"
+            )
+        engine = self._create_engine()
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.SQLAlchemyError as exc:
+            engine.dispose()
+            raise self._translate(exc) from None
+        self._engine = engine
+        return self
+
+    def close(self) -> None:
+        """Release every pooled connection. The store can be opened again."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def _create_engine(self) -> sa.Engine:
+        options: dict[str, Any] = {
+            "json_serializer": _dump_json,
+            "pool_pre_ping": True,
+        }
+        if self.dialect == "sqlite":
+            options["execution_options"] = {"schema_translate_map": {OPS_SCHEMA: None}}
+            options["connect_args"] = {"timeout": self._busy_timeout}
+        else:
+            options["connect_args"] = {"connect_timeout": max(1, int(self._busy_timeout))}
+        engine = sa.create_engine(self._url, **options)
+        if self.dialect == "sqlite":
+            _configure_sqlite(engine, self._busy_timeout)
+        event.listen(engine, "before_cursor_execute", self._count_statement)
+        return engine
+
+    def _count_statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.stats.count(statement)
+
+    # ------------------------------------------------------------------ migrations
+
+    def check_migrated(self) -> None:
+        """Raise ``NotMigrated`` unless the schema is at this version's head revision."""
+        with self.connect() as conn:
+            current = migrate.current_revision(conn)
+        if current != migrate.head_revision():
+            raise NotMigrated(f"database at {self.url} is not migrated: run `odoosync db upgrade`")
+
+    def current_revision(self) -> str | None:
+        """The schema revision in the database (None: never migrated)."""
+        with self.connect() as conn:
+            return migrate.current_revision(conn)
+
+    def upgrade(self) -> None:
+        """Create or upgrade odoosync's schema to the newest revision. Idempotent."""
+        try:
+            migrate.upgrade(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._translate(exc) from None
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """A connection outside any explicit transaction (reads, DDL checks)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._translate(exc) from None
+
+    @contextmanager
+    def transaction(self, origin: Origin | None = None) -> Iterator[sa.Connection]:
+        """One database transaction; commit on success, roll back on any exception.
+
+        Called inside another ``transaction()`` of the same thread it becomes a
+        savepoint on the same connection: an exception rolls back only the inner block.
+        ``origin="pull"`` marks the writes as the pull engine's (see the module doc).
+        """
+        stack: list[tuple[sa.Connection, str | None]] = self._stack()
+        if stack:
+            conn, outer_origin = stack[-1]
+            if origin is not None and origin != outer_origin:
+                raise StoreError(
+                    f"a nested transaction cannot change the origin ({outer_origin!r} → {origin!r})"
+                )
+            try:
+                with conn.begin_nested():
+                    stack.append((conn, outer_origin))
+                    try:
+                        yield conn
+                    finally:
+                        stack.pop()
+            except sa.exc.SQLAlchemyError as exc:
+                raise self._translate(exc) from None
+            return
+        try:
+            with self.engine.begin() as conn:
+                self._mark_origin(conn, origin)
+                stack.append((conn, origin))
+                try:
+                    yield conn
+                finally:
+                    stack.pop()
+                if origin is not None and self.dialect == "sqlite":
+                    conn.execute(sa.delete(odoo_sync_echo_guard))
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._translate(exc) from None
+
+    def _stack(self) -> list[tuple[sa.Connection, str | None]]:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def _mark_origin(self, conn: sa.Connection, origin: str | None) -> None:
+        if origin is None:
+            return
+        if self.dialect == "postgresql":
+            conn.execute(sa.select(sa.func.set_config("odoosync.origin", origin, True)))
+        else:
+            conn.execute(sa.insert(odoo_sync_echo_guard).values(id=1, origin=origin))
+
+    # ------------------------------------------------------------------ upserts
+
+    def upsert_rows(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        rows: list[dict[str, Any]],
+        *,
+        key: list[str],
+        update: list[str] | None = None,
+        only_if_changed: bool = True,
+        touch: list[str] | None = None,
+    ) -> UpsertCounts:
+        """Insert or update ``rows`` in one multi-row statement; see ``store.upsert``."""
+        try:
+            return upsert_rows(
+                conn, table, rows, key=key, update=update, only_if_changed=only_if_changed, touch=touch
+            )
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._translate(exc) from None
+
+    # ------------------------------------------------------------------ errors
+
+    def _translate(self, exc: sa.exc.SQLAlchemyError) -> StoreError:
+        return translate_error(exc, secret=self._url.password)
+
+
+def _dump_json(value: Any) -> str:
+    # Sorted keys: the same value always serialises to the same text, so SQLite's
+    # text comparison in "only if changed" upserts sees no false changes.
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _configure_sqlite(engine: sa.Engine, busy_timeout: float) -> None:
+    """WAL, foreign keys, busy timeout, and BEGIN IMMEDIATE (writers queue, never fail)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

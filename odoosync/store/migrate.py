@@ -1,0 +1,61 @@
+"""Running the Alembic migrations from code: no ``alembic.ini`` needed at run time.
+
+The scripts live inside the package (``odoosync/store/migrations``), so an installed
+odoosync can upgrade a database. On PostgreSQL the version table is
+``ops.odoosync_alembic_version`` (out of the app's ``public`` schema, which Supabase
+exposes); on SQLite it is ``odoosync_alembic_version`` in the same file. Both names
+leave an application's own ``alembic_version`` alone.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from odoosync.store.schema import OPS_SCHEMA
+
+__all__ = ["VERSION_TABLE", "alembic_config", "upgrade", "current_revision", "head_revision", "version_table_schema"]
+
+VERSION_TABLE = "odoosync_alembic_version"
+SCRIPT_LOCATION = "odoosync.store:migrations"
+
+
+def version_table_schema(dialect_name: str) -> str | None:
+    """Where the version table lives on this dialect (SQLite has no schemas)."""
+    return None if dialect_name == "sqlite" else OPS_SCHEMA
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """An Alembic ``Config`` built in code; ``connection`` is handed to ``env.py``."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; a no-op when it is already there."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "version_table": VERSION_TABLE,
+            "version_table_schema": version_table_schema(connection.dialect.name),
+        },
+    )
+    return context.get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision shipped with this version of odoosync."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "odoosync ships at least one migration"
+    return head

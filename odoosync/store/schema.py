@@ -1,0 +1,469 @@
+"""Every table odoosync reads or writes, defined once with SQLAlchemy Core.
+
+Two groups:
+
+* **App tables** (default schema): what the application shows: ``customers``,
+  ``contacts``, ``leads``, ``lead_activities`` (chatter), ``scheduled_activities``,
+  ``lead_events``, ``lead_sync_states`` (one Google Sheet per customer), the Odoo mirrors
+  ``odoo_partners`` and the reference data the lead mapping resolves names from
+  (``odoo_stages``, ``odoo_users``, ``odoo_teams``, ``odoo_tags``, ``odoo_lost_reasons``,
+  ``odoo_activity_types``), and ``odoo_records`` for models added by configuration.
+* **Operations tables** (schema ``ops`` on PostgreSQL; on SQLite the same file, through
+  ``schema_translate_map={"ops": None}``): runs, outbox, config, checkpoints, locks and
+  the echo guard.
+
+Types are portable: ``JSON`` (JSONB on PostgreSQL), ``UtcDateTime`` (timestamptz on
+PostgreSQL; on SQLite a naive UTC string, returned as an aware UTC datetime), ``Id``
+(BIGINT, but ``INTEGER`` on SQLite so ``INTEGER PRIMARY KEY`` autoincrements) and
+``Money`` (NUMERIC(16, 2), returned as ``Decimal`` on both dialects).
+
+The Alembic migrations under ``store/migrations/versions`` create exactly this schema;
+``tests/integration/test_migrations.py`` proves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = [
+    "OPS_SCHEMA",
+    "metadata",
+    "metadata_for",
+    "Id",
+    "Json",
+    "Money",
+    "UtcDateTime",
+    "customers",
+    "contacts",
+    "leads",
+    "lead_activities",
+    "scheduled_activities",
+    "lead_events",
+    "lead_sync_states",
+    "odoo_partners",
+    "odoo_stages",
+    "odoo_users",
+    "odoo_teams",
+    "odoo_tags",
+    "odoo_lost_reasons",
+    "odoo_activity_types",
+    "odoo_records",
+    "odoo_sync_runs",
+    "odoo_outbox",
+    "odoo_sync_config",
+    "odoo_sync_checkpoints",
+    "odoo_sync_locks",
+    "odoo_sync_echo_guard",
+    "REFERENCE_TABLES",
+]
+
+OPS_SCHEMA = "ops"
+
+# Named constraints so migrations can refer to them on every dialect.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware (UTC).
+
+    SQLite has no time zones: SQLAlchemy would drop an offset silently, so values are
+    converted to UTC before binding. A naive datetime is taken to be UTC already.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Money(sa.types.TypeDecorator):
+    """NUMERIC(16, 2), returned as ``Decimal`` on both dialects.
+
+    SQLite has no decimal type (SQLAlchemy warns when asked for one), so there the value
+    travels as a float and is turned back into a two-place ``Decimal``.
+    """
+
+    impl = sa.Numeric(16, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.Numeric(16, 2, asdecimal=False))
+        return dialect.type_descriptor(sa.Numeric(16, 2))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        value = Decimal(str(value)).quantize(Decimal("0.01"))
+        return float(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+NOW = sa.text("CURRENT_TIMESTAMP")
+EMPTY_OBJECT = sa.text("'{}'")
+EMPTY_LIST = sa.text("'[]'")
+
+
+def _created_updated() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
+        sa.Column("updated_at", UtcDateTime(), nullable=False, server_default=NOW),
+    ]
+
+
+# ---------------------------------------------------------------------------- app tables
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("company_id", sa.BigInteger()),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("email", sa.Text()),
+    sa.Column("phone", sa.Text()),
+    sa.Column("odoo_partner_id", sa.BigInteger()),
+    *_created_updated(),
+    sa.Index(None, "company_id", "name"),
+    sa.Index(None, "odoo_partner_id"),
+)
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id", ondelete="CASCADE")),
+    sa.Column("name", sa.Text()),
+    sa.Column("email", sa.Text()),
+    sa.Column("phone", sa.Text()),
+    sa.Column("odoo_partner_id", sa.BigInteger()),
+    *_created_updated(),
+    sa.Index(None, "customer_id"),
+    sa.Index(None, "odoo_partner_id"),
+)
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("company_id", sa.BigInteger()),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id", ondelete="SET NULL")),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("contact_name", sa.Text()),
+    sa.Column("email", sa.Text()),
+    sa.Column("phone", sa.Text()),
+    sa.Column("stage", sa.Text()),
+    sa.Column("status", sa.Text(), nullable=False, server_default=sa.text("'open'")),
+    sa.Column("value", Money()),
+    sa.Column("probability", sa.Float()),
+    sa.Column("priority", sa.Text()),
+    sa.Column("owner_name", sa.Text()),
+    sa.Column("team_name", sa.Text()),
+    sa.Column("tags", Json, nullable=False, server_default=EMPTY_LIST),  # list of tag names
+    sa.Column("lost_reason", sa.Text()),
+    sa.Column("deadline", sa.Date()),
+    sa.Column("source", sa.Text(), nullable=False, server_default=sa.text("'app'")),
+    sa.Column("source_email_id", sa.Text(), unique=True),
+    sa.Column("odoo_id", sa.BigInteger(), unique=True),
+    sa.Column("odoo_write_date", UtcDateTime()),
+    sa.Column("metadata", Json, nullable=False, server_default=EMPTY_OBJECT),
+    *_created_updated(),
+    sa.Column("deleted_at", UtcDateTime()),
+    sa.Column("sla_escalated_at", UtcDateTime()),
+    sa.CheckConstraint("status IN ('open', 'won', 'lost')", name="status"),
+    sa.CheckConstraint("source IN ('odoo', 'sheet', 'app')", name="source"),
+    sa.Index(None, "customer_id"),
+    sa.Index(None, "company_id", "status"),
+    sa.Index(None, "deadline"),
+)
+
+lead_activities = sa.Table(
+    "lead_activities",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("activity_type", sa.Text(), nullable=False),  # note | comment | email | system
+    sa.Column("title", sa.Text()),
+    sa.Column("description", sa.Text()),
+    sa.Column("created_by", sa.Text()),
+    sa.Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.Column("odoo_message_id", sa.BigInteger(), unique=True),
+    sa.Index(None, "lead_id", "created_at"),
+)
+
+scheduled_activities = sa.Table(
+    "scheduled_activities",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("activity_type", sa.Text(), nullable=False, server_default=sa.text("'todo'")),
+    sa.Column("summary", sa.Text()),
+    sa.Column("note", sa.Text()),
+    sa.Column("due_date", sa.Date()),
+    sa.Column("assigned_name", sa.Text()),
+    sa.Column("status", sa.Text(), nullable=False, server_default=sa.text("'planned'")),
+    sa.Column("odoo_activity_id", sa.BigInteger(), unique=True),
+    sa.Column("completed_at", UtcDateTime()),
+    *_created_updated(),
+    sa.CheckConstraint("status IN ('planned', 'done', 'cancelled')", name="status"),
+    sa.Index(None, "lead_id"),
+)
+
+lead_events = sa.Table(
+    "lead_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("event_type", sa.Text(), nullable=False),
+    sa.Column("payload", Json, nullable=False, server_default=EMPTY_OBJECT),
+    sa.Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.Index(None, "lead_id", "event_type"),
+)
+
+lead_sync_states = sa.Table(
+    "lead_sync_states",
+    metadata,
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column("sheet_url", sa.Text(), nullable=False),
+    sa.Column("column_map", Json, nullable=False, server_default=EMPTY_OBJECT),
+    sa.Column("key_column", sa.Text()),
+    sa.Column("schedule", sa.Text()),
+    sa.Column("push_to_odoo", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("checksum", sa.Text()),
+    sa.Column("etag", sa.Text()),
+    sa.Column("is_paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("is_running", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("last_sync_at", UtcDateTime()),
+    sa.Column("sync_duration_ms", sa.BigInteger()),
+    sa.Column("rows_processed", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("rows_inserted", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("rows_updated", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("rows_deleted", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("error_count", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("retry_count", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("progress_percent", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("progress_message", sa.Text()),
+    sa.Column("last_error", sa.Text()),
+)
+
+
+def _odoo_mirror(name: str, *typed: sa.Column[Any] | sa.Index) -> sa.Table:
+    """A table mirroring one Odoo model: ``odoo_id`` key, typed columns, the raw record."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("odoo_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("name", sa.Text()),
+        *typed,
+        sa.Column("write_date", UtcDateTime()),
+        sa.Column("raw", Json, nullable=False, server_default=EMPTY_OBJECT),
+        sa.Column("synced_at", UtcDateTime(), nullable=False, server_default=NOW),
+        sa.Column("deleted_at", UtcDateTime()),
+    )
+
+
+odoo_partners = _odoo_mirror(
+    "odoo_partners",
+    sa.Column("email", sa.Text()),
+    sa.Column("phone", sa.Text()),
+    sa.Column("is_company", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+odoo_stages = _odoo_mirror(
+    "odoo_stages",
+    sa.Column("sequence", sa.Integer()),
+    sa.Column("is_won", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("fold", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+odoo_users = _odoo_mirror(
+    "odoo_users",
+    sa.Column("login", sa.Text()),
+    sa.Column("email", sa.Text()),
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+)
+odoo_teams = _odoo_mirror(
+    "odoo_teams",
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+)
+odoo_tags = _odoo_mirror(
+    "odoo_tags",
+    sa.Column("color", sa.Integer()),
+)
+odoo_lost_reasons = _odoo_mirror(
+    "odoo_lost_reasons",
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+)
+odoo_activity_types = _odoo_mirror(
+    "odoo_activity_types",
+    sa.Column("category", sa.Text()),
+    sa.Column("keep_done", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("xml_id", sa.Text()),
+)
+
+REFERENCE_TABLES: dict[str, sa.Table] = {
+    "res.partner": odoo_partners,
+    "crm.stage": odoo_stages,
+    "res.users": odoo_users,
+    "crm.team": odoo_teams,
+    "crm.tag": odoo_tags,
+    "crm.lost.reason": odoo_lost_reasons,
+    "mail.activity.type": odoo_activity_types,
+}
+"""Odoo model → the mirror table its pull stream writes."""
+
+odoo_records = sa.Table(
+    "odoo_records",
+    metadata,
+    sa.Column("backend", sa.Text(), primary_key=True),
+    sa.Column("model", sa.Text(), primary_key=True),
+    sa.Column("odoo_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("write_date", UtcDateTime()),
+    sa.Column("raw", Json, nullable=False, server_default=EMPTY_OBJECT),
+    sa.Column("synced_at", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.Column("deleted_at", UtcDateTime()),
+)
+
+# ---------------------------------------------------------------------------- ops tables
+
+odoo_sync_runs = sa.Table(
+    "odoo_sync_runs",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("job", sa.Text(), nullable=False),
+    sa.Column("stream", sa.Text(), nullable=False),
+    sa.Column("mode", sa.Text(), nullable=False),
+    sa.Column("trigger", sa.Text(), nullable=False),
+    sa.Column("backend", sa.Text(), nullable=False, server_default=sa.text("'default'")),
+    sa.Column("status", sa.Text(), nullable=False, server_default=sa.text("'running'")),
+    sa.Column("started_at", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("heartbeat_at", UtcDateTime()),
+    sa.Column("fetched", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("inserted", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("updated", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("deleted", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("skipped", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("failed", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("rpc_calls", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("retries", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("duration_ms", sa.BigInteger()),
+    sa.Column("error", sa.Text()),
+    sa.Column("remaining", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("details", Json, nullable=False, server_default=EMPTY_OBJECT),
+    sa.CheckConstraint("status IN ('running', 'ok', 'partial', 'failed', 'skipped')", name="status"),
+    sa.Index(None, "stream", "started_at"),
+    sa.Index(None, "status"),
+    schema=OPS_SCHEMA,
+)
+
+odoo_outbox = sa.Table(
+    "odoo_outbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("backend", sa.Text(), nullable=False, server_default=sa.text("'default'")),
+    sa.Column("model", sa.Text(), nullable=False),
+    sa.Column("operation", sa.Text(), nullable=False),
+    sa.Column("local_table", sa.Text()),
+    sa.Column("local_id", sa.BigInteger()),
+    sa.Column("odoo_id", sa.BigInteger()),
+    sa.Column("payload", Json, nullable=False, server_default=EMPTY_OBJECT),
+    sa.Column("status", sa.Text(), nullable=False, server_default=sa.text("'queued'")),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("next_run_at", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.Column("last_error", sa.Text()),
+    sa.Column("locked_by", sa.Text()),
+    sa.Column("locked_until", UtcDateTime()),
+    *_created_updated(),
+    sa.CheckConstraint("operation IN ('create', 'write', 'unlink', 'call')", name="operation"),
+    sa.CheckConstraint("status IN ('queued', 'processing', 'done', 'failed')", name="status"),
+    sa.Index(None, "status", "next_run_at"),
+    sa.Index(None, "local_table", "local_id"),
+    schema=OPS_SCHEMA,
+)
+
+odoo_sync_config = sa.Table(
+    "odoo_sync_config",
+    metadata,
+    sa.Column("key", sa.Text(), primary_key=True),
+    sa.Column("value", Json, nullable=False),
+    schema=OPS_SCHEMA,
+)
+
+odoo_sync_checkpoints = sa.Table(
+    "odoo_sync_checkpoints",
+    metadata,
+    sa.Column("key", sa.Text(), primary_key=True),
+    sa.Column("cursor", Json, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False, server_default=NOW),
+    schema=OPS_SCHEMA,
+)
+
+odoo_sync_locks = sa.Table(
+    "odoo_sync_locks",
+    metadata,
+    sa.Column("key", sa.Text(), primary_key=True),
+    sa.Column("holder", Json, nullable=False),  # {"host", "pid", "run_id", ...}
+    sa.Column("acquired_at", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    schema=OPS_SCHEMA,
+)
+
+# SQLite echo suppression: a row exists only inside a transaction opened with
+# ``origin="pull"`` (inserted at its start, deleted before commit). SQLite serialises
+# writers and other connections never see uncommitted rows, so an outbox trigger that
+# tests ``EXISTS (SELECT 1 FROM odoo_sync_echo_guard)`` is true exactly for the pull's
+# own writes. PostgreSQL uses the transaction-local setting ``odoosync.origin`` instead.
+odoo_sync_echo_guard = sa.Table(
+    "odoo_sync_echo_guard",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("origin", sa.Text(), nullable=False),
+    sa.CheckConstraint("id = 1", name="one_row"),
+    schema=OPS_SCHEMA,
+)
+
+
+def metadata_for(dialect_name: str) -> sa.MetaData:
+    """The schema as it is laid out on ``dialect_name``.
+
+    PostgreSQL: ``metadata`` itself. SQLite has no schemas, so the ``ops`` tables are
+    copied into the default schema (what ``schema_translate_map={"ops": None}`` does
+    for statements at run time); Alembic compares against this copy.
+    """
+    if dialect_name != "sqlite":
+        return metadata
+    flat = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    for table in metadata.sorted_tables:
+        table.to_metadata(flat, schema=None)
+    return flat

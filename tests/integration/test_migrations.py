@@ -1,0 +1,70 @@
+"""The schema after ``upgrade`` is exactly ``odoosync.store.schema``, on both dialects."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from odoosync.exceptions import NotMigrated
+from odoosync.store import Store
+from odoosync.store.migrate import VERSION_TABLE, head_revision, version_table_schema
+from odoosync.store.schema import OPS_SCHEMA, metadata_for
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def empty_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "empty_pg_url")
+
+
+def _diffs(store: Store) -> list:
+    with store.connect() as conn:
+        dialect = conn.dialect.name
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "version_table": VERSION_TABLE,
+                "version_table_schema": version_table_schema(dialect),
+                "include_schemas": dialect == "postgresql",
+                "include_name": lambda name, type_, parents: type_ != "schema" or name in (None, OPS_SCHEMA),
+                "compare_type": True,
+            },
+        )
+        return compare_metadata(context, metadata_for(dialect))
+
+
+def test_upgrade_creates_exactly_the_schema(empty_url: str) -> None:
+    with Store(empty_url) as store:
+        assert _diffs(store) != []  # the comparison sees a missing schema
+        store.upgrade()
+        assert _diffs(store) == []
+        assert store.current_revision() == head_revision()
+
+
+def test_upgrade_is_idempotent(empty_url: str) -> None:
+    with Store(empty_url) as store:
+        store.upgrade()
+        store.upgrade()
+        store.check_migrated()
+        assert _diffs(store) == []
+
+
+def test_empty_database_is_not_migrated(empty_url: str) -> None:
+    with Store(empty_url) as store:
+        with pytest.raises(NotMigrated, match=r"is not migrated: run `odoosync db upgrade`"):
+            store.check_migrated()
+
+
+def test_ops_tables_live_in_the_ops_schema_on_postgresql(store: Store) -> None:
+    inspector = sa.inspect(store.engine)
+    if store.dialect == "postgresql":
+        assert "odoo_outbox" in inspector.get_table_names(schema=OPS_SCHEMA)
+        assert "odoo_outbox" not in inspector.get_table_names()
+    else:
+        assert "odoo_outbox" in inspector.get_table_names()
