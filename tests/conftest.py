@@ -13,6 +13,7 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.simulator",
+    "tests.fixtures.sheets",
 ]
 
 _SCRUBBED_PREFIXES = ("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID")

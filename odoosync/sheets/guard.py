@@ -1,0 +1,106 @@
+"""Which network addresses a user-supplied sheet URL may reach (the SSRF rules of C8).
+
+Sheet URLs come from users, so a URL must not become a way to read the service's own
+network: cloud metadata (169.254.169.254), the database on loopback, the office LAN.
+The rule is checked where it cannot be bypassed: when a TCP connection is opened, on
+the address DNS actually returned, for the first request and for every redirect. A
+hostname that resolves to any non-public address is refused as a whole (a DNS answer
+mixing a public and a private address is a rebinding trick, not a sheet).
+
+``allow_private`` (setting ``sheets.allow_private_networks``, env
+``ODOOSYNC_SHEETS_ALLOW_PRIVATE=1``) lifts the rule for sheets served on the operator's
+own network, local files included.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+import httpcore
+
+from odoosync.exceptions import SheetRefused
+
+__all__ = ["AddressGuard", "GuardedNetworkBackend", "address_problem", "ALLOW_PRIVATE_HINT"]
+
+ALLOW_PRIVATE_HINT = "set sheets.allow_private_networks (ODOOSYNC_SHEETS_ALLOW_PRIVATE=1) to allow it"
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def address_problem(ip: IPAddress) -> str | None:
+    """Why ``ip`` is not a public internet address, or None when it is one."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_unspecified:
+        return "the unspecified address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_private:
+        return "a private address"
+    if not ip.is_global:
+        return "a reserved address"
+    return None
+
+
+@dataclass(frozen=True)
+class AddressGuard:
+    """Resolves a host and refuses it unless every address is public (or private is allowed)."""
+
+    allow_private: bool = False
+    # Exact (host, port) pairs the operator trusts although they are private, e.g. one
+    # intranet file server, without opening every private network.
+    trusted: frozenset[tuple[str, int]] = frozenset()
+
+    def check_literal_host(self, host: str, port: int) -> None:
+        """Refuse a URL whose host is an IP literal in a forbidden range, before any I/O."""
+        if (host, port) in self.trusted:
+            return
+        try:
+            ip = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return
+        self._check(host, ip)
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        """The addresses to connect to for ``host``; ``SheetRefused`` if any is forbidden."""
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc.strerror}") from exc
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        if (host, port) in self.trusted:
+            return addresses
+        for address in addresses:
+            self._check(host, ipaddress.ip_address(address.split("%", 1)[0]))
+        return addresses
+
+    def _check(self, host: str, ip: IPAddress) -> None:
+        if self.allow_private:
+            return
+        problem = address_problem(ip)
+        if problem is not None:
+            shown = host if host == str(ip) else f"{host} ({ip})"
+            raise SheetRefused(f"refusing to fetch from {shown}: it is {problem}; {ALLOW_PRIVATE_HINT}")
+
+
+class GuardedNetworkBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting only to addresses the guard accepted."""
+
+    def __init__(self, guard: AddressGuard):
+        self._guard = guard
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        last_error: Exception | None = None
+        for address in self._guard.resolve(host, port):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc
+        assert last_error is not None
+        raise last_error
