@@ -1,0 +1,95 @@
+"""Odoo's wire values turned into Python values at the edge, and back.
+
+Odoo answers ``False`` for every empty field whatever its type, many2one fields as
+``[id, "display name"]``, and datetimes as naive UTC strings ``YYYY-MM-DD HH:MM:SS``.
+Code above the client should never have to know that, so records are normalised once
+here, using each field's type (from ``fields_get``):
+
+* ``False`` → ``None`` unless the field is a boolean;
+* many2one ``[id, name]`` → ``(id, name)``;
+* datetime strings → timezone-aware UTC ``datetime``; date strings → ``date``.
+
+``to_odoo`` does the reverse for values sent to ``create``/``write``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timezone
+from typing import Any
+
+__all__ = ["normalize_record", "normalize_value", "to_odoo", "to_wire", "parse_datetime", "parse_date"]
+
+FieldTypes = Mapping[str, str]
+
+_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_DATE_FORMAT = "%Y-%m-%d"
+
+
+def parse_datetime(text: str) -> datetime:
+    """Odoo's UTC ``YYYY-MM-DD HH:MM:SS`` (fractions tolerated) → aware UTC datetime."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def parse_date(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+def normalize_value(value: Any, field_type: str | None) -> Any:
+    """One value of a field of type ``field_type`` (None: unknown type, left as is)."""
+    if field_type is None:
+        return value
+    if value is False and field_type != "boolean":
+        return None
+    if field_type == "many2one" and isinstance(value, list | tuple) and len(value) == 2:
+        return (value[0], value[1])
+    if field_type == "datetime" and isinstance(value, str):
+        return parse_datetime(value)
+    if field_type == "date" and isinstance(value, str):
+        return parse_date(value)
+    return value
+
+
+def normalize_record(record: Mapping[str, Any], field_types: FieldTypes) -> dict[str, Any]:
+    """A record as Odoo sent it → the same record with Python values."""
+    return {name: normalize_value(value, field_types.get(name)) for name, value in record.items()}
+
+
+def to_odoo(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values for ``create``/``write``: None → False, ``(id, name)`` → id, dates → strings.
+
+    Aware datetimes are converted to UTC first; naive ones are taken as UTC already.
+    """
+    return {name: _to_odoo_value(value) for name, value in values.items()}
+
+
+def _to_odoo_value(value: Any) -> Any:
+    if value is None:
+        return False
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value.strftime(_DATETIME_FORMAT)
+    if isinstance(value, date):
+        return value.strftime(_DATE_FORMAT)
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str):
+        return value[0]
+    return value
+
+
+def to_wire(value: Any) -> Any:
+    """Call arguments (domains, kwargs) with dates as Odoo's strings and tuples as lists.
+
+    Every protocol then carries the same values: JSON has no dates, and XML-RPC's own
+    ``dateTime`` type is not what Odoo compares a datetime field with.
+    """
+    if isinstance(value, datetime | date):
+        return _to_odoo_value(value)
+    if isinstance(value, Mapping):
+        return {key: to_wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_wire(item) for item in value]
+    return value
