@@ -17,9 +17,10 @@ Odoo reports failures in four shapes, and each protocol module hands its own sha
   and the network itself (timeouts, resets, refused connections) as httpx exceptions.
 
 Odoo's exception class name is the most specific signal, so it wins over the HTTP status;
-a few ``UserError`` messages are refined by their text because Odoo raises ``UserError``
-for what is really a bad request (``Object crm.leed doesn't exist``) and XML-RPC folds
-``MissingError`` into the generic warning code.
+a few messages are refined by their text because Odoo raises ``UserError`` for what is
+really a bad request (``Object crm.leed doesn't exist``), XML-RPC folds ``MissingError``
+into the generic warning code, and a missing database surfaces as the driver's
+``OperationalError``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ _FAULT_ACCESS_ERROR = 4
 
 _UNKNOWN_MODEL = re.compile(r"^Object \S+ doesn't exist")
 _MISSING_RECORD = re.compile(r"does not exist or has been deleted")
+_MISSING_DATABASE = re.compile(r'database "[^"]*" does not exist')
 _TRACEBACK_LAST_LINE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*): ?(?P<message>.*)$", re.DOTALL)
 
 
@@ -124,6 +126,9 @@ def error_from_odoo_name(
     cls = _BY_NAME.get(qualified, OdooServerError)
     if cls is OdooValidationError and _UNKNOWN_MODEL.search(message):
         cls = InvalidRequest
+    if cls is OdooServerError and _MISSING_DATABASE.search(message):
+        # Login on a database that does not exist: psycopg2.OperationalError. Not transient.
+        cls, message = InvalidRequest, f"{message.strip()} (check ODOO_DB)"
     text = _short(message) or qualified or "Odoo Server Error"
     if cls is ApiKeyExpired:
         text = f"{text}. {API_KEY_FIX}"

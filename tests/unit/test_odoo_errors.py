@@ -75,6 +75,7 @@ JSONRPC_CASES = [
     ("jsonrpc 404", {"code": 404, "message": "404: Not Found", "data": {"message": "Not Found"}}, InvalidRequest),
     ("jsonrpc werkzeug NotFound", jsonrpc("werkzeug.exceptions.NotFound", "Not Found"), InvalidRequest),
     ("jsonrpc psycopg2", jsonrpc("psycopg2.errors.SerializationFailure", "could not serialize access"), OdooServerError),
+    ("jsonrpc missing database", jsonrpc("psycopg2.OperationalError", 'connection failed: FATAL:  database "nope" does not exist'), InvalidRequest),
     ("jsonrpc unclassified", jsonrpc("builtins.RuntimeError", "boom"), OdooServerError),
     ("jsonrpc no data", {"code": 200, "message": "Odoo Server Error"}, OdooServerError),
 ]
@@ -88,6 +89,7 @@ XMLRPC_CASES = [
     ("xmlrpc 1 ValueError", xmlrpc.client.Fault(1, TRACEBACK + "ValueError: Invalid field 'foo' on model 'crm.lead'\n"), InvalidRequest),
     ("xmlrpc 1 AttributeError", xmlrpc.client.Fault(1, TRACEBACK + "AttributeError: The method 'crm.lead.nope' does not exist\n"), InvalidRequest),
     ("xmlrpc 1 psycopg2", xmlrpc.client.Fault(1, TRACEBACK + "psycopg2.errors.SerializationFailure: could not serialize\n"), OdooServerError),
+    ("xmlrpc 1 missing database", xmlrpc.client.Fault(1, TRACEBACK + 'psycopg2.OperationalError: FATAL:  database "nope" does not exist\n'), InvalidRequest),
     ("xmlrpc 1 no traceback", xmlrpc.client.Fault(1, ""), OdooServerError),
     ("xmlrpc legacy AccessDenied", xmlrpc.client.Fault("AccessDenied", "Access Denied"), AuthenticationError),
     ("xmlrpc legacy MissingError", xmlrpc.client.Fault("warning -- MissingError\n\nRecord does not exist", ""), MissingRecord),
