@@ -59,6 +59,7 @@ __all__ = [
     "odoo_sync_checkpoints",
     "odoo_sync_locks",
     "odoo_sync_echo_guard",
+    "odoo_sync_conflicts",
     "REFERENCE_TABLES",
 ]
 
@@ -450,6 +451,31 @@ odoo_sync_echo_guard = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("origin", sa.Text(), nullable=False),
     sa.CheckConstraint("id = 1", name="one_row"),
+    schema=OPS_SCHEMA,
+)
+
+
+# Conflicts met by the push engine (both sides changed a field since the last sync),
+# one row per field, with the policy's decision. Written by odoosync/push.py.
+odoo_sync_conflicts = sa.Table(
+    "odoo_sync_conflicts",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("backend", sa.Text(), nullable=False, server_default=sa.text("'default'")),
+    sa.Column("model", sa.Text(), nullable=False),
+    sa.Column("odoo_id", sa.BigInteger()),
+    sa.Column("local_table", sa.Text()),
+    sa.Column("local_id", sa.BigInteger()),
+    sa.Column("field", sa.Text(), nullable=False),
+    sa.Column("base_value", Json),
+    sa.Column("app_value", Json),
+    sa.Column("odoo_value", Json),
+    sa.Column("policy", sa.Text(), nullable=False),
+    sa.Column("winner", sa.Text(), nullable=False),
+    sa.Column("outbox_ids", Json, nullable=False, server_default=EMPTY_LIST),
+    sa.Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.CheckConstraint("winner IN ('app', 'odoo')", name="winner"),
+    sa.Index(None, "model", "created_at"),
     schema=OPS_SCHEMA,
 )
 

@@ -1,0 +1,206 @@
+"""Outbox triggers: the app's changes queued in ``ops.odoo_outbox`` in the same transaction.
+
+One definition (:data:`WATCHED`) generates the triggers for both dialects, so PostgreSQL
+and SQLite queue exactly the same items:
+
+* ``INSERT`` → ``create`` with the row's pushed columns and a random idempotency token
+  (``xid``: the Odoo external id the create is made under, so a retried create finds
+  the record instead of making a second one). Rows that already carry an Odoo id are
+  Odoo's own and queue nothing (for ``odoo_partners``, whose key *is* the Odoo id, an
+  app-made partner uses a placeholder id ≤ 0).
+* ``UPDATE`` of at least one pushed column → ``write`` with the changed columns' new
+  values (``values``) and old values (``old``: the base for conflict detection);
+  updates of other columns (timestamps, bindings) queue nothing.
+* ``DELETE`` → ``unlink`` with the old row.
+
+Echo suppression: nothing is queued inside a transaction opened with
+``Store.transaction(origin=...)`` (PostgreSQL: the transaction-local setting
+``odoosync.origin``; SQLite: the row of ``odoo_sync_echo_guard``). The pull engine and
+the push engine's own write-backs use it. On PostgreSQL each queued item also sends
+``NOTIFY odoosync_outbox`` so an idle worker wakes at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Watched", "WATCHED", "NOTIFY_CHANNEL", "create_statements", "drop_statements"]
+
+NOTIFY_CHANNEL = "odoosync_outbox"
+
+
+@dataclass(frozen=True)
+class Watched:
+    """One synced app table: its Odoo model, key, Odoo id column and pushed columns."""
+
+    table: str
+    model: str
+    key: str
+    odoo_id_column: str
+    columns: tuple[str, ...]
+    json_columns: tuple[str, ...] = ()
+
+    @property
+    def trigger_name(self) -> str:
+        return f"trg_odoosync_outbox_{self.table}"
+
+    def is_new_in_app(self, row: str, dialect: str) -> str:
+        """SQL: the inserted row is the app's own (not yet in Odoo)."""
+        column = f"{row}.{self.odoo_id_column}"
+        if self.odoo_id_column == self.key:  # placeholder key until the create binds it
+            return f"({column} IS NULL OR {column} <= 0)"
+        return f"{column} IS NULL"
+
+
+WATCHED: tuple[Watched, ...] = (
+    Watched(
+        "leads", "crm.lead", "id", "odoo_id",
+        ("title", "contact_name", "email", "phone", "stage", "status", "value", "probability",
+         "priority", "owner_name", "team_name", "tags", "lost_reason", "deadline", "customer_id",
+         "deleted_at"),
+        json_columns=("tags",),
+    ),
+    Watched(
+        "lead_activities", "mail.message", "id", "odoo_message_id",
+        ("lead_id", "activity_type", "title", "description"),
+    ),
+    Watched(
+        "scheduled_activities", "mail.activity", "id", "odoo_activity_id",
+        ("lead_id", "activity_type", "summary", "note", "due_date", "assigned_name", "status"),
+    ),
+    Watched(
+        "odoo_partners", "res.partner", "odoo_id", "odoo_id",
+        ("name", "email", "phone", "is_company", "deleted_at"),
+    ),
+)
+
+
+def create_statements(dialect: str) -> list[str]:
+    """DDL creating every outbox trigger on ``dialect`` (``postgresql`` or ``sqlite``)."""
+    if dialect == "postgresql":
+        return [sql for watched in WATCHED for sql in _postgresql(watched)]
+    if dialect == "sqlite":
+        return [sql for watched in WATCHED for sql in _sqlite(watched)]
+    raise ValueError(f"no outbox triggers for dialect {dialect!r}")
+
+
+def drop_statements(dialect: str) -> list[str]:
+    """DDL removing every outbox trigger (the migration's downgrade)."""
+    statements: list[str] = []
+    for watched in WATCHED:
+        if dialect == "postgresql":
+            statements.append(f"DROP TRIGGER IF EXISTS {watched.trigger_name} ON {watched.table}")
+            statements.append(f"DROP FUNCTION IF EXISTS odoosync_enqueue_{watched.table}()")
+        else:
+            for suffix in ("insert", "update", "delete"):
+                statements.append(f"DROP TRIGGER IF EXISTS {watched.trigger_name}_{suffix}")
+    return statements
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+
+
+def _postgresql(w: Watched) -> list[str]:
+    row_object = ", ".join(f"'{c}', NEW.{c}" for c in w.columns)
+    old_object = ", ".join(f"'{c}', OLD.{c}" for c in dict.fromkeys((w.key, w.odoo_id_column, *w.columns)))
+    changed = "\n".join(
+        f"""    IF NEW.{c} IS DISTINCT FROM OLD.{c} THEN
+      new_values := new_values || jsonb_build_object('{c}', NEW.{c});
+      old_values := old_values || jsonb_build_object('{c}', OLD.{c});
+    END IF;"""
+        for c in w.columns
+    )
+    insert = f"""INSERT INTO ops.odoo_outbox (model, operation, local_table, local_id, odoo_id, payload)"""
+    function = f"""CREATE OR REPLACE FUNCTION odoosync_enqueue_{w.table}() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  new_values jsonb := '{{}}'::jsonb;
+  old_values jsonb := '{{}}'::jsonb;
+BEGIN
+  IF coalesce(current_setting('odoosync.origin', true), '') <> '' THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    IF NOT {w.is_new_in_app("NEW", "postgresql")} THEN
+      RETURN NULL;
+    END IF;
+    {insert}
+    VALUES ('{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
+            jsonb_build_object('values', jsonb_build_object({row_object}),
+                               'xid', md5(random()::text || clock_timestamp()::text)));
+  ELSIF TG_OP = 'UPDATE' THEN
+{changed}
+    IF new_values = '{{}}'::jsonb THEN
+      RETURN NULL;
+    END IF;
+    {insert}
+    VALUES ('{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
+            jsonb_build_object('values', new_values, 'old', old_values));
+  ELSE
+    {insert}
+    VALUES ('{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
+            jsonb_build_object('old', jsonb_build_object({old_object})));
+  END IF;
+  PERFORM pg_notify('{NOTIFY_CHANNEL}', '{w.table}');
+  RETURN NULL;
+END
+$fn$"""
+    trigger = (
+        f"CREATE TRIGGER {w.trigger_name} AFTER INSERT OR UPDATE OR DELETE ON {w.table} "
+        f"FOR EACH ROW EXECUTE FUNCTION odoosync_enqueue_{w.table}()"
+    )
+    return [function, f"DROP TRIGGER IF EXISTS {w.trigger_name} ON {w.table}", trigger]
+
+
+# ---------------------------------------------------------------------------- SQLite
+
+_SQLITE_NOT_GUARDED = "NOT EXISTS (SELECT 1 FROM odoo_sync_echo_guard)"
+
+
+def _sqlite_value(w: Watched, row: str, column: str) -> str:
+    """A column as a JSON value: JSON columns embedded, not quoted as text."""
+    return f"json({row}.{column})" if column in w.json_columns else f"{row}.{column}"
+
+
+def _sqlite(w: Watched) -> list[str]:
+    insert = "INSERT INTO odoo_outbox (model, operation, local_table, local_id, odoo_id, payload)"
+    row_object = ", ".join(f"'{c}', {_sqlite_value(w, 'NEW', c)}" for c in w.columns)
+    old_object = ", ".join(
+        f"'{c}', {_sqlite_value(w, 'OLD', c)}" for c in dict.fromkeys((w.key, w.odoo_id_column, *w.columns))
+    )
+    changed_any = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in w.columns)
+
+    def only_changed(row: str) -> str:
+        # json_set with a throw-away path for unchanged columns, then drop that path.
+        expr = "'{}'"
+        for c in w.columns:
+            path = f"CASE WHEN NEW.{c} IS NOT OLD.{c} THEN '$.{c}' ELSE '$.__unchanged' END"
+            expr = f"json_set({expr}, {path}, {_sqlite_value(w, row, c)})"
+        return f"json_remove({expr}, '$.__unchanged')"
+
+    on_insert = f"""CREATE TRIGGER {w.trigger_name}_insert AFTER INSERT ON {w.table}
+WHEN {_SQLITE_NOT_GUARDED} AND {w.is_new_in_app("NEW", "sqlite")}
+BEGIN
+  {insert}
+  VALUES ('{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
+          json_object('values', json_object({row_object}), 'xid', lower(hex(randomblob(16)))));
+END"""
+    on_update = f"""CREATE TRIGGER {w.trigger_name}_update AFTER UPDATE ON {w.table}
+WHEN {_SQLITE_NOT_GUARDED} AND ({changed_any})
+BEGIN
+  {insert}
+  VALUES ('{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
+          json_object('values', json({only_changed("NEW")}), 'old', json({only_changed("OLD")})));
+END"""
+    on_delete = f"""CREATE TRIGGER {w.trigger_name}_delete AFTER DELETE ON {w.table}
+WHEN {_SQLITE_NOT_GUARDED}
+BEGIN
+  {insert}
+  VALUES ('{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
+          json_object('old', json_object({old_object})));
+END"""
+    statements = []
+    for suffix, ddl in (("insert", on_insert), ("update", on_update), ("delete", on_delete)):
+        statements.append(f"DROP TRIGGER IF EXISTS {w.trigger_name}_{suffix}")
+        statements.append(ddl)
+    return statements
