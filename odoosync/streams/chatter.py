@@ -1,0 +1,315 @@
+"""Chatter: Odoo's ``mail.message`` on ``crm.lead`` → ``lead_activities`` (DESIGN C3).
+
+Every message a lead's chatter shows becomes one row, keyed by ``odoo_message_id``:
+
+=================================================  =====================================
+Odoo                                               ``lead_activities``
+=================================================  =====================================
+``comment`` with an internal subtype (log note)    ``activity_type = 'note'``
+``comment`` with any other subtype                 ``'comment'``
+``email``, ``email_outgoing``                      ``'email'``
+``notification``, ``auto_comment``,                ``'system'``
+``user_notification``
+``author_id`` name, else ``email_from``            ``created_by``
+``date``                                           ``created_at``
+``body`` (HTML → text) + tracking values           ``description``
+``subject``, else a title from type/subtype        ``title``
+``id``                                             ``odoo_message_id``
+=================================================  =====================================
+
+Tracking values (``mail.tracking.value``, one per changed field) are rendered the way
+Odoo's chatter shows them, one line each after the body: ``Stage: New → Won``,
+``Expected Revenue: 1,000 → 2,500``, ``None`` for an empty side. Since Odoo 17 a
+tracking value names its field only through ``field_id`` (``ir.model.fields``; its
+display name is ``"Stage (Lead/Opportunity)"``) or, for a field since removed,
+``field_info``; the field's type decides which ``old_value_*``/``new_value_*`` column
+holds the value (Odoo's ``_format_display_value``). Both models are readable by
+administrators only (``base.group_system``), so when they cannot be read the message is
+still imported, with its body alone.
+
+This module is pure: records in (normalised by the client), rows out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from odoosync.html_text import html_to_text
+from odoosync.streams.base import many2one_id, many2one_name
+
+__all__ = [
+    "MESSAGE_FIELDS",
+    "TRACKING_FIELDS",
+    "TRACKED_FIELD_FIELDS",
+    "SUBTYPE_FIELDS",
+    "Subtype",
+    "TrackedField",
+    "ChatterLookups",
+    "message_kind",
+    "message_title",
+    "tracking_line",
+    "map_messages",
+]
+
+MESSAGE_FIELDS = (
+    "res_id",
+    "model",
+    "message_type",
+    "subtype_id",
+    "author_id",
+    "email_from",
+    "date",
+    "body",
+    "subject",
+    "tracking_value_ids",
+    "mail_activity_type_id",
+)
+"""``mail.message`` fields the chatter stream reads (besides ``id`` and ``write_date``)."""
+
+TRACKING_FIELDS = (
+    "mail_message_id",
+    "field_id",
+    "old_value_integer",
+    "old_value_float",
+    "old_value_char",
+    "old_value_text",
+    "old_value_datetime",
+    "new_value_integer",
+    "new_value_float",
+    "new_value_char",
+    "new_value_text",
+    "new_value_datetime",
+    "currency_id",
+)
+"""``mail.tracking.value`` fields read for rendering (``field_info`` too when it exists)."""
+
+TRACKED_FIELD_FIELDS = ("name", "field_description", "ttype")
+"""``ir.model.fields`` fields that give a tracking value its label and type."""
+
+SUBTYPE_FIELDS = ("name", "internal")
+"""``mail.message.subtype`` fields that tell a log note from a comment."""
+
+NONE_TEXT = "None"  # what Odoo's chatter shows for an empty side (formatTrackingOrNone)
+ARROW = " → "
+
+_KIND_BY_TYPE = {
+    "email": "email",
+    "email_outgoing": "email",
+    "notification": "system",
+    "auto_comment": "system",
+    "user_notification": "system",
+}
+_TITLE_BY_TYPE = {
+    "comment": "Comment",
+    "email": "Email",
+    "email_outgoing": "Outgoing email",
+    "notification": "System notification",
+    "auto_comment": "Automated notification",
+    "user_notification": "User notification",
+}
+_NOTE_TITLE = "Internal note"
+# Odoo 17+ ir.model.fields display name: "<label> (<model description>)".
+_MODEL_SUFFIX = re.compile(r"\s+\([^()]*\)$")
+# Which stored column holds a value of each field type (Odoo's _format_display_value).
+_COLUMN_BY_TYPE = {
+    "boolean": "integer",
+    "integer": "integer",
+    "float": "float",
+    "monetary": "float",
+    "date": "datetime",
+    "datetime": "datetime",
+    "text": "text",
+}
+
+
+@dataclass(frozen=True)
+class Subtype:
+    """A ``mail.message.subtype``: its name and whether it is internal (log notes)."""
+
+    id: int
+    name: str
+    internal: bool = False
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> Subtype:
+        return cls(int(record["id"]), str(record.get("name") or ""), bool(record.get("internal")))
+
+
+@dataclass(frozen=True)
+class TrackedField:
+    """An ``ir.model.fields`` record: the label the chatter shows and the field's type."""
+
+    id: int
+    label: str
+    type: str
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> TrackedField:
+        return cls(
+            int(record["id"]),
+            str(record.get("field_description") or record.get("name") or ""),
+            str(record.get("ttype") or "char"),
+        )
+
+
+@dataclass(frozen=True)
+class ChatterLookups:
+    """What mapping a page of messages needs besides the messages themselves.
+
+    ``lead_ids``: Odoo lead id → ``leads.id`` (messages of leads not in the database are
+    skipped); ``subtypes`` by id; ``tracking``: message id → its tracking value records;
+    ``fields``: ``ir.model.fields`` id → :class:`TrackedField` (empty when unreadable).
+    """
+
+    lead_ids: Mapping[int, int]
+    subtypes: Mapping[int, Subtype]
+    tracking: Mapping[int, Sequence[Mapping[str, Any]]]
+    fields: Mapping[int, TrackedField]
+
+
+def message_kind(message_type: str | None, subtype: Subtype | None) -> str:
+    """``note | comment | email | system`` for a message type and its subtype."""
+    if message_type in (None, "comment"):
+        return "note" if subtype is not None and subtype.internal else "comment"
+    return _KIND_BY_TYPE.get(message_type, "system")
+
+
+def message_title(message: Mapping[str, Any], kind: str, subtype: Subtype | None) -> str:
+    """The subject, else what the message is: ``Call done`` for a finished activity,
+    the subtype's name (``Stage Changed``) for other system messages, else the type."""
+    subject = (message.get("subject") or "").strip()
+    if subject:
+        return subject
+    activity_type = many2one_name(message.get("mail_activity_type_id"))
+    if activity_type:
+        return f"{activity_type} done"
+    if kind == "note":
+        return _NOTE_TITLE
+    if kind == "system" and subtype is not None and subtype.name:
+        return subtype.name
+    return _TITLE_BY_TYPE.get(str(message.get("message_type")), "Message")
+
+
+def tracking_line(value: Mapping[str, Any], fields: Mapping[int, TrackedField]) -> str:
+    """One tracking value as the chatter shows it: ``Label: old → new``."""
+    label, field_type = _tracked_label_and_type(value, fields)
+    old = _display(value, "old", field_type)
+    new = _display(value, "new", field_type)
+    return f"{label}: {old}{ARROW}{new}"
+
+
+def map_messages(messages: Iterable[Mapping[str, Any]], lookups: ChatterLookups) -> list[dict[str, Any]]:
+    """``lead_activities`` rows for the messages whose lead is in the database."""
+    rows = []
+    for message in messages:
+        lead_id = lookups.lead_ids.get(int(message.get("res_id") or 0))
+        if lead_id is None:
+            continue
+        rows.append(_map_message(message, lead_id, lookups))
+    return rows
+
+
+def _map_message(message: Mapping[str, Any], lead_id: int, lookups: ChatterLookups) -> dict[str, Any]:
+    subtype_id = many2one_id(message.get("subtype_id"))
+    subtype = lookups.subtypes.get(subtype_id) if subtype_id is not None else None
+    if subtype is None and subtype_id is not None:
+        subtype = Subtype(subtype_id, many2one_name(message.get("subtype_id")) or "")
+    kind = message_kind(message.get("message_type"), subtype)
+    tracking = sorted(lookups.tracking.get(int(message["id"]), ()), key=lambda v: int(v["id"]))
+    parts = [html_to_text(message.get("body"))]
+    parts += [tracking_line(value, lookups.fields) for value in tracking]
+    description = "\n".join(part for part in parts if part)
+    return {
+        "lead_id": lead_id,
+        "activity_type": kind,
+        "title": message_title(message, kind, subtype),
+        "description": description or None,
+        "created_by": _author(message),
+        "created_at": _when(message),
+        "odoo_message_id": int(message["id"]),
+    }
+
+
+def _author(message: Mapping[str, Any]) -> str | None:
+    name = many2one_name(message.get("author_id"))
+    if name and name.strip():
+        return name.strip()
+    email = (message.get("email_from") or "").strip()
+    return email or None
+
+
+def _when(message: Mapping[str, Any]) -> dt.datetime | None:
+    for name in ("date", "create_date", "write_date"):
+        value = message.get(name)
+        if isinstance(value, dt.datetime):
+            return value
+    return None
+
+
+def _tracked_label_and_type(value: Mapping[str, Any], fields: Mapping[int, TrackedField]) -> tuple[str, str]:
+    field_id = many2one_id(value.get("field_id"))
+    known = fields.get(field_id) if field_id is not None else None
+    if known is not None:
+        return known.label, known.type
+    info = value.get("field_info")
+    if isinstance(info, Mapping) and info.get("desc"):
+        return str(info["desc"]), str(info.get("type") or _inferred_type(value))
+    display = many2one_name(value.get("field_id"))
+    label = _MODEL_SUFFIX.sub("", display) if display else "Unknown"
+    return label, _inferred_type(value)
+
+
+def _inferred_type(value: Mapping[str, Any]) -> str:
+    """The field type, guessed from which columns hold something (field unreadable)."""
+
+    def held(column: str) -> bool:
+        return any(value.get(f"{side}_value_{column}") not in (None, "", 0, 0.0) for side in ("old", "new"))
+
+    if held("char"):
+        return "char"
+    if held("text"):
+        return "text"
+    if held("datetime"):
+        return "datetime"
+    if held("float") or many2one_id(value.get("currency_id")) is not None:
+        return "monetary"
+    if held("integer"):
+        return "integer"
+    return "char"
+
+
+def _display(value: Mapping[str, Any], side: str, field_type: str) -> str:
+    column = _COLUMN_BY_TYPE.get(field_type, "char")
+    raw = value.get(f"{side}_value_{column}")
+    if field_type == "boolean":
+        return "Yes" if raw else "No"
+    if raw is None or raw == "" or raw is False:
+        return NONE_TEXT
+    if column == "float":
+        return _number(float(raw))
+    if column == "integer":
+        return f"{int(raw):,}"
+    if column == "datetime":
+        return _moment(raw, date_only=field_type == "date")
+    return str(raw)
+
+
+def _number(value: float) -> str:
+    """``1,000`` for whole amounts, ``1,000.50`` otherwise."""
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def _moment(value: Any, *, date_only: bool) -> str:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S")
+    return str(value)

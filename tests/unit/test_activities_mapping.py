@@ -1,0 +1,154 @@
+"""The scheduled-activity mapping of DESIGN C3: kinds, status, vanished activities."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from odoosync.exceptions import ConfigError
+from odoosync.streams.activities import (
+    DEFAULT_ACTIVITY_TYPE_MAP,
+    ActivityLookups,
+    ActivityType,
+    DoneMessage,
+    VanishedActivity,
+    map_activities,
+    vanished_outcomes,
+)
+
+NOW = dt.datetime(2025, 5, 1, 12, 0, tzinfo=dt.UTC)
+TYPES = {
+    1: ActivityType(1, "Email", "mail.mail_activity_data_email", "default"),
+    2: ActivityType(2, "Appel", "mail.mail_activity_data_call", "phonecall"),  # translated name
+    3: ActivityType(3, "Meeting", "mail.mail_activity_data_meeting", "meeting"),
+    4: ActivityType(4, "To-Do", "mail.mail_activity_data_todo", "default"),
+    5: ActivityType(5, "Follow-up Quote", "crm.mail_activity_demo_followup_quote", "default"),
+    6: ActivityType(6, "Follow-Up", None, "default"),
+    7: ActivityType(7, "Customer visit", None, "meeting"),
+    8: ActivityType(8, "Strange", None, "default"),
+}
+
+
+def activity(**values):
+    base = {
+        "id": 900,
+        "res_id": 4842,
+        "res_model": "crm.lead",
+        "activity_type_id": (2, "Appel"),
+        "summary": " Call back ",
+        "note": "<p>Ask about <b>budget</b></p><ul><li>Q3</li></ul>",
+        "date_deadline": dt.date(2025, 5, 10),
+        "user_id": (2, "Marc Demo"),
+        "state": "planned",
+        "active": True,
+        "create_date": dt.datetime(2025, 4, 1, 9, 0, tzinfo=dt.UTC),
+        "write_date": dt.datetime(2025, 4, 2, 9, 0, tzinfo=dt.UTC),
+    }
+    return {**base, **values}
+
+
+def one(act, type_map=DEFAULT_ACTIVITY_TYPE_MAP):
+    rows = map_activities([act], ActivityLookups({4842: 1}, TYPES, type_map))
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_a_row_carries_every_column():
+    assert one(activity()) == {
+        "lead_id": 1,
+        "activity_type": "call",
+        "summary": "Call back",
+        "note": "Ask about budget\n- Q3",
+        "due_date": dt.date(2025, 5, 10),
+        "assigned_name": "Marc Demo",
+        "status": "planned",
+        "odoo_activity_id": 900,
+        "completed_at": None,
+        "created_at": dt.datetime(2025, 4, 1, 9, 0, tzinfo=dt.UTC),
+    }
+
+
+@pytest.mark.parametrize(
+    ("type_id", "kind"),
+    [(1, "email"), (2, "call"), (3, "meeting"), (4, "todo"), (5, "follow_up"), (6, "follow_up"), (7, "meeting"), (8, "todo"), (99, "todo")],
+)
+def test_activity_types_map_by_xml_id_name_and_category_unknown_is_todo(type_id, kind):
+    assert one(activity(activity_type_id=(type_id, "whatever")))["activity_type"] == kind
+
+
+def test_no_activity_type_is_todo():
+    assert one(activity(activity_type_id=None))["activity_type"] == "todo"
+
+
+def test_the_map_is_configurable_by_name_and_xml_id():
+    custom = DEFAULT_ACTIVITY_TYPE_MAP.extended({"Strange": "follow_up", "mail.mail_activity_data_todo": "follow_up"})
+    assert one(activity(activity_type_id=(8, "Strange")), custom)["activity_type"] == "follow_up"
+    assert one(activity(activity_type_id=(4, "To-Do")), custom)["activity_type"] == "follow_up"
+    assert one(activity(activity_type_id=(4, "To-Do")))["activity_type"] == "todo"
+
+
+def test_a_bad_map_names_every_problem_and_changes_nothing():
+    with pytest.raises(ConfigError) as caught:
+        DEFAULT_ACTIVITY_TYPE_MAP.extended({"Visit": "visit", "x.y": "phone", "Call": "call"})
+    assert len(caught.value.problems) == 2
+    assert "'visit'" in caught.value.problems[0]
+    assert DEFAULT_ACTIVITY_TYPE_MAP.by_name["call"] == "call"
+
+
+@pytest.mark.parametrize(
+    ("values", "status"),
+    [({"state": "done"}, "done"), ({"active": False, "state": "done"}, "done"), ({"active": False, "state": None}, "done"),
+     ({"state": "overdue"}, "planned"), ({"state": "today"}, "planned")],
+)
+def test_done_or_archived_is_done_else_planned(values, status):
+    row = one(activity(**values))
+    assert row["status"] == status
+    assert (row["completed_at"] is not None) == (status == "done")
+
+
+def test_empty_note_and_summary_are_none():
+    row = one(activity(note="<p><br></p>", summary=None))
+    assert (row["note"], row["summary"]) == (None, None)
+
+
+def test_activities_of_leads_not_in_the_database_are_skipped():
+    assert map_activities([activity(res_id=1)], ActivityLookups({4842: 1}, TYPES)) == []
+
+
+CREATED = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
+
+
+def vanished(activity_id, type_id=2, created=CREATED, lead=4842):
+    return VanishedActivity(activity_id, lead, type_id, created)
+
+
+def test_a_vanished_activity_with_a_done_message_is_done_when_the_message_was_posted():
+    done_at = dt.datetime(2025, 4, 3, 8, 0, tzinfo=dt.UTC)
+    outcomes = vanished_outcomes([vanished(1)], [DoneMessage(4842, 2, done_at)], chatter_known=True, now=NOW)
+    assert outcomes[1].status == "done"
+    assert outcomes[1].completed_at == done_at
+
+
+def test_a_vanished_activity_without_a_done_message_was_cancelled():
+    before = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    messages = [DoneMessage(4842, 2, before), DoneMessage(4842, 3, NOW), DoneMessage(1, 2, NOW)]
+    outcomes = vanished_outcomes([vanished(1)], messages, chatter_known=True, now=NOW)
+    assert (outcomes[1].status, outcomes[1].completed_at) == ("cancelled", NOW)
+
+
+def test_each_done_message_accounts_for_one_activity():
+    first = dt.datetime(2025, 4, 2, tzinfo=dt.UTC)
+    outcomes = vanished_outcomes(
+        [vanished(2, created=CREATED + dt.timedelta(hours=1)), vanished(1)],
+        [DoneMessage(4842, 2, first)],
+        chatter_known=True,
+        now=NOW,
+    )
+    assert (outcomes[1].status, outcomes[1].completed_at) == ("done", first)
+    assert outcomes[2].status == "cancelled"
+
+
+def test_without_chatter_a_vanished_activity_is_done_now():
+    outcomes = vanished_outcomes([vanished(1)], [], chatter_known=False, now=NOW)
+    assert (outcomes[1].status, outcomes[1].completed_at) == ("done", NOW)
