@@ -1,0 +1,218 @@
+"""``crm.lead`` → ``leads``: the mapping the app's pipeline shows.
+
+============================  =============================================================
+``leads``                      from Odoo
+============================  =============================================================
+``title``                      ``name``
+``stage``                      the stage's name (``stage_id``)
+``status``                     ``won`` in a won stage (``is_won``); ``lost`` when archived or
+                               with a lost reason; else ``open``
+``value``                      ``expected_revenue``
+``probability``, ``priority``  as is (priority ``"0"``..``"3"``)
+``owner_name``, ``team_name``  ``user_id`` / ``team_id`` names
+``tags``                       tag names, sorted
+``lost_reason``                ``lost_reason_id`` name
+``deadline``                   ``date_deadline``
+``customer_id``                the partner's company (or the partner itself), else a
+                               customer named ``partner_name``
+``contact_name``, ``email``,   the lead's ``contact_name`` / ``email_from`` / ``phone``, else
+``phone``                      the partner's when the partner is a person
+``source``, ``source_email_id``  ``odoo``, ``odoo_crm_<id>`` (set on insert only: a lead the
+                               app pushed keeps its own)
+``odoo_id``, ``odoo_write_date``  ``id``, ``write_date``
+``metadata``                   every other field read (many2ones as ``[id, name]``)
+============================  =============================================================
+
+The mapper (:func:`map_leads`) is pure; :class:`LeadsTarget` resolves its lookups per
+page: won stages and tag names from the reference tables (Odoo only for ids not yet
+there), partners from ``odoo_partners`` (Odoo only for unknown ones), and customer ids
+from the run's :class:`~odoosync.streams.customers.CustomersMap`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from odoosync.store.schema import leads, odoo_partners, odoo_stages, odoo_tags
+from odoosync.streams.base import PageContext, Stream, json_safe, many2one_id, many2one_name
+from odoosync.streams.customers import CustomerKey, CustomersMap, CustomerWant
+from odoosync.streams.mirror import MirrorTarget
+from odoosync.streams.partners import PARTNER_FIELDS, PartnerInfo
+
+__all__ = [
+    "LEAD_FIELDS",
+    "LEAD_OPTIONAL_FIELDS",
+    "LeadLookups",
+    "lead_status",
+    "lead_customer_want",
+    "map_lead",
+    "map_leads",
+    "LeadsTarget",
+    "leads_stream",
+]
+
+LEAD_FIELDS = (
+    "name", "active", "type", "stage_id", "probability", "priority", "expected_revenue",
+    "user_id", "team_id", "tag_ids", "lost_reason_id", "date_deadline", "partner_id",
+    "partner_name", "contact_name", "email_from", "phone", "company_id", "create_date",
+)
+LEAD_OPTIONAL_FIELDS = (
+    "description", "referred", "function", "mobile", "website", "street", "city", "zip",
+    "country_id", "date_closed", "date_open", "date_last_stage_update", "source_id",
+    "medium_id", "campaign_id", "prorated_revenue", "recurring_revenue",
+)
+# Fields that become columns and would only repeat themselves in ``metadata``.
+_COLUMN_FIELDS = frozenset({
+    "id", "name", "write_date", "probability", "priority", "expected_revenue", "date_deadline",
+    "contact_name", "email_from", "phone", "partner_name", "active",
+})
+
+
+@dataclass(frozen=True)
+class LeadLookups:
+    """Everything :func:`map_leads` needs besides the records."""
+
+    won_stages: frozenset[int] = frozenset()
+    tag_names: Mapping[int, str] = field(default_factory=dict)
+    partners: Mapping[int, PartnerInfo] = field(default_factory=dict)
+    customers: Mapping[CustomerKey, int] = field(default_factory=dict)
+    company_id: int | None = None
+
+
+def lead_status(record: Mapping[str, Any], won_stages: frozenset[int]) -> str:
+    """``won`` / ``lost`` / ``open`` (see the module docstring)."""
+    if many2one_id(record.get("stage_id")) in won_stages and record.get("active", True) is not False:
+        return "won"
+    if record.get("active") is False or record.get("lost_reason_id"):
+        return "lost"
+    return "open"
+
+
+def lead_customer_want(record: Mapping[str, Any], partners: Mapping[int, PartnerInfo]) -> CustomerWant | None:
+    """The customer a lead belongs to: its partner's company, else ``partner_name``."""
+    partner_id = many2one_id(record.get("partner_id"))
+    info = partners.get(partner_id) if partner_id is not None else None
+    if info is not None:
+        want = info.customer_want()
+        if want is not None:
+            return want
+    name = (record.get("partner_name") or "").strip()
+    return CustomerWant(name=name) if name else None
+
+
+def map_lead(record: Mapping[str, Any], lookups: LeadLookups) -> dict[str, Any]:
+    """One normalised ``crm.lead`` record → one ``leads`` row (pure)."""
+    odoo_id = int(record["id"])
+    partner = lookups.partners.get(many2one_id(record.get("partner_id")) or -1)
+    person = partner if partner is not None and not partner.is_company else None
+    want = lead_customer_want(record, lookups.partners)
+    tag_ids = record.get("tag_ids") or []
+    return {
+        "company_id": lookups.company_id,
+        "customer_id": None if want is None else lookups.customers.get(want.key),
+        "title": record.get("name") or f"Lead {odoo_id}",
+        "contact_name": record.get("contact_name") or (person.name if person else None),
+        "email": record.get("email_from") or (person.email if person else None),
+        "phone": record.get("phone") or (person.phone if person else None),
+        "stage": many2one_name(record.get("stage_id")),
+        "status": lead_status(record, lookups.won_stages),
+        "value": record.get("expected_revenue"),
+        "probability": record.get("probability"),
+        "priority": record.get("priority"),
+        "owner_name": many2one_name(record.get("user_id")),
+        "team_name": many2one_name(record.get("team_id")),
+        "tags": sorted(lookups.tag_names.get(int(t), f"#{t}") for t in tag_ids),
+        "lost_reason": many2one_name(record.get("lost_reason_id")),
+        "deadline": record.get("date_deadline"),
+        "source": "odoo",
+        "source_email_id": f"odoo_crm_{odoo_id}",
+        "odoo_id": odoo_id,
+        "odoo_write_date": record.get("write_date"),
+        "metadata": {k: json_safe(v) for k, v in sorted(record.items()) if k not in _COLUMN_FIELDS},
+        "deleted_at": None,
+    }
+
+
+def map_leads(records: Sequence[Mapping[str, Any]], lookups: LeadLookups) -> list[dict[str, Any]]:
+    return [map_lead(r, lookups) for r in records]
+
+
+class LeadsTarget(MirrorTarget):
+    """``leads``: keyed by ``odoo_id``; app-owned columns are set on insert only."""
+
+    write_date_column = "odoo_write_date"
+
+    def __init__(self) -> None:
+        super().__init__(
+            leads, map_leads, key=("odoo_id",),
+            insert_only=("source", "source_email_id", "company_id", "sla_escalated_at"),
+        )
+
+    def begin_run(self, ctx: PageContext) -> None:
+        with ctx.store.connect() as conn:
+            ctx.cache["customers"] = CustomersMap(ctx.company_id).load(conn)
+            ctx.cache["won_stages"] = {
+                int(i): bool(w) for i, w in conn.execute(sa.select(odoo_stages.c.odoo_id, odoo_stages.c.is_won))
+            }
+            ctx.cache["tag_names"] = {
+                int(i): n for i, n in conn.execute(sa.select(odoo_tags.c.odoo_id, odoo_tags.c.name))
+            }
+
+    def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> LeadLookups:
+        won = self._stages(ctx, records)
+        tags = self._tags(ctx, records)
+        partners = self._partners(ctx, conn, records)
+        wants = [w for w in (lead_customer_want(r, partners) for r in records) if w is not None]
+        customers_map: CustomersMap = ctx.cache["customers"]
+        customer_ids = customers_map.ensure(conn, wants)
+        return LeadLookups(
+            won_stages=frozenset(i for i, is_won in won.items() if is_won),
+            tag_names=tags,
+            partners=partners,
+            customers=customer_ids,
+            company_id=ctx.company_id,
+        )
+
+    # Lookups: the local mirror first, Odoo only for ids the mirror lacks.
+
+    @staticmethod
+    def _stages(ctx: PageContext, records: Sequence[Mapping[str, Any]]) -> dict[int, bool]:
+        known: dict[int, bool] = ctx.cache["won_stages"]
+        missing = {many2one_id(r.get("stage_id")) for r in records} - set(known) - {None}
+        if missing:
+            for s in ctx.client.read("crm.stage", sorted(missing), ["is_won"]):
+                known[int(s["id"])] = bool(s.get("is_won"))
+        return known
+
+    @staticmethod
+    def _tags(ctx: PageContext, records: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+        known: dict[int, str] = ctx.cache["tag_names"]
+        missing = {int(t) for r in records for t in (r.get("tag_ids") or [])} - set(known)
+        if missing:
+            for t in ctx.client.read("crm.tag", sorted(missing), ["name"]):
+                known[int(t["id"])] = t.get("name") or f"#{t['id']}"
+        return known
+
+    @staticmethod
+    def _partners(ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> dict[int, PartnerInfo]:
+        ids = sorted({pid for r in records if (pid := many2one_id(r.get("partner_id"))) is not None})
+        if not ids:
+            return {}
+        found = {
+            int(raw["id"]): PartnerInfo.from_record(raw)
+            for (raw,) in conn.execute(sa.select(odoo_partners.c.raw).where(odoo_partners.c.odoo_id.in_(ids)))
+            if raw and "id" in raw
+        }
+        missing = [i for i in ids if i not in found]
+        if missing:
+            for record in ctx.client.read("res.partner", missing, list(PARTNER_FIELDS)):
+                found[int(record["id"])] = PartnerInfo.from_record(record)
+        return found
+
+
+def leads_stream() -> Stream:
+    return Stream("leads", "crm.lead", LEAD_FIELDS, LeadsTarget(), optional_fields=LEAD_OPTIONAL_FIELDS)

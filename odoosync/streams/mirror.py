@@ -1,0 +1,137 @@
+"""The common target: a table holding one row per Odoo record, keyed by its Odoo id.
+
+Reference data (``odoo_stages`` ...), ``odoo_partners``, generic ``odoo_records`` and
+``leads`` all share the same steps, implemented once here:
+
+1. ``select_changed``: one ``SELECT`` for the page's ids; records whose ``write_date``
+   equals the stored one (and are not marked deleted) are skipped before any write,
+   unless the run is ``force``\\ d (full mode re-maps everything, and the upsert's
+   ``only_if_changed`` still writes only rows whose content differs);
+2. ``resolve``: the lookups the pure mapper needs (the only I/O besides writing);
+3. the stream's pure mapper turns records into rows;
+4. one multi-row upsert (``Store.upsert_rows``), then ``after_write`` for dependent
+   tables (partners → customers and contacts).
+
+Deletion never drops a row: ``mark_deleted`` sets ``deleted_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from odoosync.streams.base import PageContext, Target, WriteCounts
+
+__all__ = ["Mapper", "MirrorTarget"]
+
+Mapper = Callable[[Sequence[Mapping[str, Any]], Any], list[dict[str, Any]]]
+"""A pure function: normalised Odoo records + lookups → rows for the target table."""
+
+_IN_CHUNK = 5000  # ids per IN (...) list, well under every driver's parameter limit
+
+
+class MirrorTarget(Target):
+    """Rows keyed by ``odoo_id`` (plus fixed ``scope`` columns, e.g. backend and model)."""
+
+    write_date_column = "write_date"
+
+    def __init__(
+        self,
+        table: sa.Table,
+        mapper: Mapper,
+        *,
+        key: Sequence[str] = ("odoo_id",),
+        insert_only: Sequence[str] = (),
+        scope: Callable[[PageContext], Mapping[str, Any]] | None = None,
+    ):
+        self._table = table
+        self.mapper = mapper
+        self.key = list(key)
+        self.insert_only = tuple(insert_only)
+        self._scope = scope
+
+    @property
+    def table(self) -> sa.Table:
+        return self._table
+
+    # ------------------------------------------------------------------ steps
+
+    def scope(self, ctx: PageContext) -> dict[str, Any]:
+        """Fixed column values that every row of this target carries (e.g. ``model``)."""
+        return dict(self._scope(ctx)) if self._scope else {}
+
+    def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> Any:
+        """Lookups for the mapper. Default: none."""
+        return None
+
+    def after_write(
+        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]], rows: list[dict[str, Any]]
+    ) -> None:
+        """Write dependent tables. Default: nothing."""
+
+    # ------------------------------------------------------------------ Target
+
+    def select_changed(
+        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]:
+        if ctx.force or not records:
+            return list(records)
+        stored = self._stored_stamps(ctx, conn, [int(r["id"]) for r in records])
+        changed = []
+        for record in records:
+            known = stored.get(int(record["id"]))
+            if known is None or known[1] is not None or known[0] != record.get("write_date"):
+                changed.append(record)
+        return changed
+
+    def write_page(
+        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
+    ) -> WriteCounts:
+        if not records:
+            return WriteCounts()
+        lookups = self.resolve(ctx, conn, records)
+        scope = self.scope(ctx)
+        rows = [{**scope, **row} for row in self.mapper(records, lookups)]
+        if not rows:
+            return WriteCounts()
+        update = [c for c in rows[0] if c not in self.key and c not in self.insert_only and c not in scope]
+        counts = ctx.store.upsert_rows(conn, self._table, rows, key=self.key, update=update)
+        self.after_write(ctx, conn, records, rows)
+        return WriteCounts(inserted=counts.inserted, updated=counts.updated, skipped=counts.unchanged)
+
+    def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:
+        id_col = self._table.c[self.id_column]
+        query = sa.select(id_col).where(id_col > after, self._table.c.deleted_at.is_(None), *self._scope_clauses(ctx))
+        if upto is not None:
+            query = query.where(id_col <= upto)
+        return {int(v) for v in conn.execute(query).scalars()}
+
+    def mark_deleted(self, conn: sa.Connection, ctx: PageContext, odoo_ids: Iterable[int]) -> int:
+        ids = sorted(set(odoo_ids))
+        done = 0
+        id_col = self._table.c[self.id_column]
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            result = conn.execute(
+                sa.update(self._table)
+                .where(id_col.in_(chunk), self._table.c.deleted_at.is_(None), *self._scope_clauses(ctx))
+                .values(deleted_at=ctx.now)
+            )
+            done += result.rowcount or 0
+        return done
+
+    # ------------------------------------------------------------------ helpers
+
+    def _scope_clauses(self, ctx: PageContext) -> list[Any]:
+        return [self._table.c[name] == value for name, value in self.scope(ctx).items()]
+
+    def _stored_stamps(self, ctx: PageContext, conn: sa.Connection, ids: list[int]) -> dict[int, tuple[Any, Any]]:
+        """``odoo id → (stored write_date, deleted_at)`` for the ids present."""
+        id_col = self._table.c[self.id_column]
+        stamp_col = self._table.c[self.write_date_column]
+        query = sa.select(id_col, stamp_col, self._table.c.deleted_at).where(
+            id_col.in_(ids), *self._scope_clauses(ctx)
+        )
+        return {int(i): (stamp, deleted) for i, stamp, deleted in conn.execute(query)}
