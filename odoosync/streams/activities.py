@@ -18,7 +18,8 @@ Odoo *deletes* most activities when they are marked done (``_action_done`` posts
 unlinks the activity) and also when they are cancelled (``action_cancel`` unlinks with no
 message). :func:`vanished_outcomes` tells the two apart from the chatter.
 
-This module is pure: records in (normalised by the client), rows out.
+The mapping functions are pure (records in, normalised by the client; rows out);
+:class:`ScheduledActivitiesTarget` does the lookups and writes for the pull engine.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from odoosync.exceptions import ConfigError
+import sqlalchemy as sa
+
+from odoosync.exceptions import ConfigError, OdooPermanentError
 from odoosync.html_text import html_to_text
-from odoosync.streams.base import many2one_id, many2one_name
+from odoosync.store.schema import leads, odoo_activity_types, scheduled_activities
+from odoosync.streams.base import PageContext, ResIds, Stream, many2one_id, many2one_name
+from odoosync.streams.mirror import MirrorTarget
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -44,6 +49,10 @@ __all__ = [
     "VanishedActivity",
     "VanishedOutcome",
     "vanished_outcomes",
+    "ScheduledActivitiesTarget",
+    "lead_ids_by_odoo_id",
+    "DEFAULT_CHUNK",
+    "activities_stream",
 ]
 
 ACTIVITY_KINDS = ("call", "email", "meeting", "todo", "follow_up")
@@ -62,6 +71,12 @@ ACTIVITY_FIELDS = (
     "create_date",
 )
 """``mail.activity`` fields the stream reads (besides ``id`` and ``write_date``)."""
+
+DEFAULT_CHUNK = 50
+"""Leads per ``mail.activity`` / ``mail.message`` request (``res_id in [...]``)."""
+
+_IN_CHUNK = 5000  # ids per IN (...) list, well under every driver's parameter limit
+_TYPES = "activities.types"  # PageContext.cache key: Odoo type id → ActivityType
 
 _CATEGORY_KINDS = {"phonecall": "call", "meeting": "meeting"}
 
@@ -172,7 +187,7 @@ def _map_activity(activity: Mapping[str, Any], lead_id: int, lookups: ActivityLo
     if activity_type is None and type_id is not None:
         activity_type = ActivityType(type_id, many2one_name(activity.get("activity_type_id")) or "")
     done = activity.get("state") == "done" or activity.get("active") is False
-    row = {
+    return {
         "lead_id": lead_id,
         "activity_type": lookups.type_map.kind_of(activity_type),
         "summary": (activity.get("summary") or "").strip() or None,
@@ -182,11 +197,8 @@ def _map_activity(activity: Mapping[str, Any], lead_id: int, lookups: ActivityLo
         "status": "done" if done else "planned",
         "odoo_activity_id": int(activity["id"]),
         "completed_at": _completed_at(activity) if done else None,
+        "created_at": activity.get("create_date") or activity.get("write_date"),
     }
-    created = activity.get("create_date")
-    if isinstance(created, dt.datetime):
-        row["created_at"] = created
-    return row
 
 
 def _completed_at(activity: Mapping[str, Any]) -> dt.datetime | None:
@@ -201,18 +213,11 @@ def _completed_at(activity: Mapping[str, Any]) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class DoneMessage:
-    """An "<Type> done" chatter message: the lead, the activity type, and when."""
+    """An "<Type> done" chatter message: the lead's Odoo id, the activity's kind, when."""
 
     lead_odoo_id: int
-    activity_type_id: int | None
+    kind: str
     date: dt.datetime
-
-    @classmethod
-    def of(cls, message: Mapping[str, Any]) -> DoneMessage | None:
-        when = message.get("date")
-        if not isinstance(when, dt.datetime):
-            return None
-        return cls(int(message.get("res_id") or 0), many2one_id(message.get("mail_activity_type_id")), when)
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,7 @@ class VanishedActivity:
 
     odoo_activity_id: int
     lead_odoo_id: int
-    activity_type_id: int | None
+    kind: str
     created_at: dt.datetime | None
 
 
@@ -242,20 +247,20 @@ def vanished_outcomes(
 ) -> dict[int, VanishedOutcome]:
     """Odoo activity id → outcome for activities that vanished from Odoo.
 
-    Done, when the lead's chatter has a "done" message for an activity of the same type
+    Done, when the lead's chatter has a "done" message for an activity of the same kind
     posted after the activity was created (``completed_at`` = that message's date; each
     message accounts for one activity, oldest activities first); cancelled, when the
     chatter could be read and has no such message (Odoo posts nothing on cancel); done
     at ``now`` when the chatter could not be read (Odoo deletes most done activities)."""
-    unused: dict[tuple[int, int | None], list[dt.datetime]] = {}
+    unused: dict[tuple[int, str], list[dt.datetime]] = {}
     for message in done_messages:
-        unused.setdefault((message.lead_odoo_id, message.activity_type_id), []).append(message.date)
+        unused.setdefault((message.lead_odoo_id, message.kind), []).append(message.date)
     for dates in unused.values():
         dates.sort()
     outcomes = {}
     oldest_first = sorted(vanished, key=lambda a: (a.created_at or now, a.odoo_activity_id))
     for activity in oldest_first:
-        dates = unused.get((activity.lead_odoo_id, activity.activity_type_id), [])
+        dates = unused.get((activity.lead_odoo_id, activity.kind), [])
         match = next((d for d in dates if activity.created_at is None or d >= activity.created_at), None)
         if match is not None:
             dates.remove(match)
@@ -265,3 +270,160 @@ def vanished_outcomes(
         else:
             outcomes[activity.odoo_activity_id] = VanishedOutcome("done", now)
     return outcomes
+
+
+# --------------------------------------------------------------------------- the stream
+
+
+class ScheduledActivitiesTarget(MirrorTarget):
+    """``scheduled_activities`` keyed by ``odoo_activity_id``.
+
+    Lookups per page: ``leads.id`` for the page's leads (one ``SELECT``) and the activity
+    types mirrored in ``odoo_activity_types`` (loaded once per run). Reconciliation
+    looks only at planned rows: an activity Odoo no longer has is settled by
+    :func:`vanished_outcomes`, from the "done" messages of its lead's chatter (one
+    ``mail.message`` read per 50 leads), and is never dropped.
+    """
+
+    id_column = "odoo_activity_id"
+
+    def __init__(self, type_map: ActivityTypeMap = DEFAULT_ACTIVITY_TYPE_MAP, *, chunk: int = 50) -> None:
+        super().__init__(scheduled_activities, map_activities, key=("odoo_activity_id",), insert_only=("created_at",))
+        self.type_map = type_map
+        self.chunk = chunk
+
+    def begin_run(self, ctx: PageContext) -> None:
+        with ctx.store.connect() as conn:
+            ctx.cache[_TYPES] = {
+                int(r.odoo_id): ActivityType(int(r.odoo_id), r.name or "", r.xml_id, r.category)
+                for r in conn.execute(
+                    sa.select(
+                        odoo_activity_types.c.odoo_id,
+                        odoo_activity_types.c.name,
+                        odoo_activity_types.c.xml_id,
+                        odoo_activity_types.c.category,
+                    )
+                )
+            }
+
+    def select_changed(
+        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]:
+        return list(records)  # the upsert itself skips rows whose content is unchanged
+
+    def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> ActivityLookups:
+        return ActivityLookups(
+            lead_ids=lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records}),
+            types=ctx.cache.get(_TYPES, {}),
+            type_map=self.type_map,
+        )
+
+    def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:
+        column = scheduled_activities.c.odoo_activity_id
+        query = sa.select(column).where(
+            column > after, column.is_not(None), scheduled_activities.c.status == "planned"
+        )
+        if upto is not None:
+            query = query.where(column <= upto)
+        return {int(v) for v in conn.execute(query).scalars()}
+
+    def mark_deleted(self, conn: sa.Connection, ctx: PageContext, odoo_ids: Iterable[int]) -> int:
+        """Settle planned activities Odoo no longer has: done or cancelled (never dropped)."""
+        vanished = self._vanished(conn, sorted(set(odoo_ids)))
+        if not vanished:
+            return 0
+        leads = sorted({v.lead_odoo_id for v in vanished})
+        done_messages, chatter_known = self._done_messages(ctx, leads)
+        used = self._settled_dates(conn, leads)
+        fresh = [m for m in done_messages if (m.lead_odoo_id, m.kind, m.date) not in used]
+        outcomes = vanished_outcomes(vanished, fresh, chatter_known=chatter_known, now=ctx.now)
+        table = scheduled_activities
+        for activity_id, outcome in outcomes.items():
+            conn.execute(
+                sa.update(table)
+                .where(table.c.odoo_activity_id == activity_id, table.c.status == "planned")
+                .values(status=outcome.status, completed_at=outcome.completed_at, updated_at=ctx.now)
+            )
+        return len(outcomes)
+
+    def _vanished(self, conn: sa.Connection, odoo_ids: list[int]) -> list[VanishedActivity]:
+        table = scheduled_activities
+        found = []
+        for start in range(0, len(odoo_ids), _IN_CHUNK):
+            query = (
+                sa.select(table.c.odoo_activity_id, leads.c.odoo_id, table.c.activity_type, table.c.created_at)
+                .join(leads, leads.c.id == table.c.lead_id)
+                .where(table.c.odoo_activity_id.in_(odoo_ids[start : start + _IN_CHUNK]), table.c.status == "planned")
+            )
+            found += [VanishedActivity(int(a), int(lead or 0), kind, created) for a, lead, kind, created in conn.execute(query)]
+        return found
+
+    def _done_messages(self, ctx: PageContext, lead_odoo_ids: list[int]) -> tuple[list[DoneMessage], bool]:
+        """The "<Type> done" messages of these leads, and whether the chatter was readable."""
+        types: Mapping[int, ActivityType] = ctx.cache.get(_TYPES, {})
+        chunks = [lead_odoo_ids[i : i + self.chunk] for i in range(0, len(lead_odoo_ids), self.chunk)]
+
+        def read(chunk: list[int]) -> list[dict[str, Any]]:
+            return ctx.client.search_read(
+                "mail.message",
+                [("model", "=", "crm.lead"), ("res_id", "in", chunk), ("mail_activity_type_id", "!=", False)],
+                ["res_id", "mail_activity_type_id", "date"],
+                order="id",
+            )
+
+        try:
+            pages = ctx.client.map_concurrent(read, chunks)
+        except OdooPermanentError:
+            return [], False
+        messages = []
+        for message in (m for page in pages for m in page):
+            type_id = many2one_id(message.get("mail_activity_type_id"))
+            known = types.get(type_id) if type_id is not None else None
+            if known is None and type_id is not None:
+                known = ActivityType(type_id, many2one_name(message.get("mail_activity_type_id")) or "")
+            if isinstance(message.get("date"), dt.datetime):
+                kind = self.type_map.kind_of(known)
+                messages.append(DoneMessage(int(message.get("res_id") or 0), kind, message["date"]))
+        return messages, True
+
+    @staticmethod
+    def _settled_dates(conn: sa.Connection, lead_odoo_ids: list[int]) -> set[tuple[int, str, dt.datetime]]:
+        """``(lead, kind, completed_at)`` of activities already settled as done: the done
+        messages that account for them are not used again."""
+        table = scheduled_activities
+        used = set()
+        for start in range(0, len(lead_odoo_ids), _IN_CHUNK):
+            query = (
+                sa.select(leads.c.odoo_id, table.c.activity_type, table.c.completed_at)
+                .join(leads, leads.c.id == table.c.lead_id)
+                .where(
+                    leads.c.odoo_id.in_(lead_odoo_ids[start : start + _IN_CHUNK]),
+                    table.c.status == "done",
+                    table.c.completed_at.is_not(None),
+                )
+            )
+            used |= {(int(lead), kind, when) for lead, kind, when in conn.execute(query)}
+        return used
+
+
+def lead_ids_by_odoo_id(conn: sa.Connection, odoo_ids: Iterable[int]) -> dict[int, int]:
+    """Odoo lead id → ``leads.id`` for the leads the database holds (one ``SELECT``)."""
+    wanted = sorted({i for i in odoo_ids if i})
+    found: dict[int, int] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        query = sa.select(leads.c.odoo_id, leads.c.id).where(leads.c.odoo_id.in_(wanted[start : start + _IN_CHUNK]))
+        found.update({int(odoo_id): int(lead_id) for odoo_id, lead_id in conn.execute(query)})
+    return found
+
+
+def activities_stream(
+    type_map: ActivityTypeMap = DEFAULT_ACTIVITY_TYPE_MAP, *, chunk: int = DEFAULT_CHUNK
+) -> Stream:
+    """``mail.activity`` of ``crm.lead`` → ``scheduled_activities``, ``chunk`` leads per call."""
+    return Stream(
+        "activities",
+        "mail.activity",
+        ACTIVITY_FIELDS,
+        ScheduledActivitiesTarget(type_map, chunk=chunk),
+        batching=ResIds("crm.lead", "leads", model_field="res_model", chunk=chunk),
+    )

@@ -27,7 +27,8 @@ holds the value (Odoo's ``_format_display_value``). Both models are readable by
 administrators only (``base.group_system``), so when they cannot be read the message is
 still imported, with its body alone.
 
-This module is pure: records in (normalised by the client), rows out.
+The mapping functions are pure (records in, normalised by the client; rows out);
+:class:`LeadMessagesTarget` does the lookups and writes for the pull engine.
 """
 
 from __future__ import annotations
@@ -38,8 +39,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
+from odoosync.exceptions import AccessDenied, InvalidRequest, OdooPermanentError
 from odoosync.html_text import html_to_text
-from odoosync.streams.base import many2one_id, many2one_name
+from odoosync.store.schema import lead_activities
+from odoosync.streams.activities import DEFAULT_CHUNK, lead_ids_by_odoo_id
+from odoosync.streams.base import PageContext, ResIds, Stream, many2one_id, many2one_name
+from odoosync.streams.mirror import MirrorTarget
 
 __all__ = [
     "MESSAGE_FIELDS",
@@ -53,6 +60,8 @@ __all__ = [
     "message_title",
     "tracking_line",
     "map_messages",
+    "LeadMessagesTarget",
+    "chatter_stream",
 ]
 
 MESSAGE_FIELDS = (
@@ -92,6 +101,12 @@ TRACKED_FIELD_FIELDS = ("name", "field_description", "ttype")
 
 SUBTYPE_FIELDS = ("name", "internal")
 """``mail.message.subtype`` fields that tell a log note from a comment."""
+
+_IN_CHUNK = 5000  # ids per IN (...) list, well under every driver's parameter limit
+_SUBTYPES = "chatter.subtypes"  # PageContext.cache keys
+_FIELDS = "chatter.tracked_fields"
+_TRACKING_DENIED = "chatter.tracking_denied"
+_FIELDS_DENIED = "chatter.fields_denied"
 
 NONE_TEXT = "None"  # what Odoo's chatter shows for an empty side (formatTrackingOrNone)
 ARROW = " → "
@@ -313,3 +328,112 @@ def _moment(value: Any, *, date_only: bool) -> str:
             value = value.astimezone(dt.UTC)
         return value.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S")
     return str(value)
+
+
+# --------------------------------------------------------------------------- the stream
+
+
+class LeadMessagesTarget(MirrorTarget):
+    """``lead_activities`` keyed by ``odoo_message_id``.
+
+    Lookups: subtypes once per run; per page, ``leads.id`` for the page's leads (one
+    ``SELECT``), the tracking values of the messages that have some (one
+    ``mail.tracking.value`` read) and the labels/types of fields not seen yet in this
+    run (one ``ir.model.fields`` read). When the user may not read tracking values
+    (they are admin-only), messages are imported with their bodies alone.
+
+    A message Odoo no longer has (deleted, or its lead deleted) is deleted here too:
+    these rows are Odoo's chatter mirrored, the table has no ``deleted_at``, and the
+    app's own rows (``odoo_message_id`` NULL) are never touched.
+    """
+
+    id_column = "odoo_message_id"
+
+    def __init__(self) -> None:
+        super().__init__(lead_activities, map_messages, key=("odoo_message_id",))
+
+    def begin_run(self, ctx: PageContext) -> None:
+        try:
+            subtypes = ctx.client.search_read("mail.message.subtype", [], list(SUBTYPE_FIELDS), active_test=False)
+        except OdooPermanentError:
+            subtypes = []
+        ctx.cache[_SUBTYPES] = {int(s["id"]): Subtype.of(s) for s in subtypes}
+        ctx.cache.setdefault(_FIELDS, {})
+
+    def select_changed(
+        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]:
+        return list(records)  # the upsert itself skips rows whose content is unchanged
+
+    def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> ChatterLookups:
+        lead_ids = lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records})
+        wanted = [r for r in records if r.get("tracking_value_ids") and int(r.get("res_id") or 0) in lead_ids]
+        tracking = self._tracking(ctx, wanted)
+        return ChatterLookups(
+            lead_ids=lead_ids,
+            subtypes=ctx.cache.get(_SUBTYPES, {}),
+            tracking=tracking,
+            fields=self._tracked_fields(ctx, tracking),
+        )
+
+    @staticmethod
+    def _tracking(ctx: PageContext, messages: Sequence[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+        ids = sorted({int(i) for m in messages for i in m.get("tracking_value_ids") or ()})
+        if not ids or ctx.cache.get(_TRACKING_DENIED):
+            return {}
+        try:
+            available = ctx.client.field_types("mail.tracking.value")
+            fields = [*TRACKING_FIELDS, *(["field_info"] if "field_info" in available else [])]
+            values = ctx.client.read("mail.tracking.value", ids, fields)
+        except (AccessDenied, InvalidRequest):
+            ctx.cache[_TRACKING_DENIED] = True
+            return {}
+        by_message: dict[int, list[dict[str, Any]]] = {}
+        for value in values:
+            message_id = many2one_id(value.get("mail_message_id"))
+            if message_id is not None:
+                by_message.setdefault(message_id, []).append(value)
+        return by_message
+
+    @staticmethod
+    def _tracked_fields(
+        ctx: PageContext, tracking: Mapping[int, Sequence[Mapping[str, Any]]]
+    ) -> Mapping[int, TrackedField]:
+        known: dict[int, TrackedField] = ctx.cache.setdefault(_FIELDS, {})
+        wanted = {many2one_id(v.get("field_id")) for values in tracking.values() for v in values}
+        unknown = sorted(i for i in wanted if i is not None and i not in known)
+        if unknown and not ctx.cache.get(_FIELDS_DENIED):
+            try:
+                records = ctx.client.read("ir.model.fields", unknown, list(TRACKED_FIELD_FIELDS))
+            except (AccessDenied, InvalidRequest):
+                ctx.cache[_FIELDS_DENIED] = True
+                records = []
+            known.update({int(r["id"]): TrackedField.of(r) for r in records})
+        return known
+
+    def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:
+        column = lead_activities.c.odoo_message_id
+        query = sa.select(column).where(column > after, column.is_not(None))
+        if upto is not None:
+            query = query.where(column <= upto)
+        return {int(v) for v in conn.execute(query).scalars()}
+
+    def mark_deleted(self, conn: sa.Connection, ctx: PageContext, odoo_ids: Iterable[int]) -> int:
+        ids = sorted(set(odoo_ids))
+        deleted = 0
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            result = conn.execute(sa.delete(lead_activities).where(lead_activities.c.odoo_message_id.in_(chunk)))
+            deleted += result.rowcount or 0
+        return deleted
+
+
+def chatter_stream(*, chunk: int = DEFAULT_CHUNK) -> Stream:
+    """``mail.message`` of ``crm.lead`` → ``lead_activities``, ``chunk`` leads per call."""
+    return Stream(
+        "chatter",
+        "mail.message",
+        MESSAGE_FIELDS,
+        LeadMessagesTarget(),
+        batching=ResIds("crm.lead", "leads", model_field="model", chunk=chunk),
+    )

@@ -119,20 +119,20 @@ def test_activities_of_leads_not_in_the_database_are_skipped():
 CREATED = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
 
 
-def vanished(activity_id, type_id=2, created=CREATED, lead=4842):
-    return VanishedActivity(activity_id, lead, type_id, created)
+def vanished(activity_id, kind="call", created=CREATED, lead=4842):
+    return VanishedActivity(activity_id, lead, kind, created)
 
 
 def test_a_vanished_activity_with_a_done_message_is_done_when_the_message_was_posted():
     done_at = dt.datetime(2025, 4, 3, 8, 0, tzinfo=dt.UTC)
-    outcomes = vanished_outcomes([vanished(1)], [DoneMessage(4842, 2, done_at)], chatter_known=True, now=NOW)
+    outcomes = vanished_outcomes([vanished(1)], [DoneMessage(4842, "call", done_at)], chatter_known=True, now=NOW)
     assert outcomes[1].status == "done"
     assert outcomes[1].completed_at == done_at
 
 
 def test_a_vanished_activity_without_a_done_message_was_cancelled():
     before = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
-    messages = [DoneMessage(4842, 2, before), DoneMessage(4842, 3, NOW), DoneMessage(1, 2, NOW)]
+    messages = [DoneMessage(4842, "call", before), DoneMessage(4842, "meeting", NOW), DoneMessage(1, "call", NOW)]
     outcomes = vanished_outcomes([vanished(1)], messages, chatter_known=True, now=NOW)
     assert (outcomes[1].status, outcomes[1].completed_at) == ("cancelled", NOW)
 
@@ -141,7 +141,7 @@ def test_each_done_message_accounts_for_one_activity():
     first = dt.datetime(2025, 4, 2, tzinfo=dt.UTC)
     outcomes = vanished_outcomes(
         [vanished(2, created=CREATED + dt.timedelta(hours=1)), vanished(1)],
-        [DoneMessage(4842, 2, first)],
+        [DoneMessage(4842, "call", first)],
         chatter_known=True,
         now=NOW,
     )
