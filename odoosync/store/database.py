@@ -29,8 +29,8 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from odoosync.exceptions import NotMigrated, StoreError, StoreIntegrityError, StoreUnavailable
-from odoosync.store import migrate
+from odoosync.store import locks, migrate
 from odoosync.store.schema import OPS_SCHEMA, odoo_sync_echo_guard
 from odoosync.store.upsert import UpsertCounts, upsert_rows
 
@@ -47,6 +47,7 @@ __all__ = ["Store", "StoreStats", "UpsertCounts", "Origin", "normalise_url", "re
 Origin = Literal["pull"]
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
+DEFAULT_LOCK_ID = "odoosync"
 SQLITE_MIN_VERSION = (3, 35, 0)  # RETURNING and UPSERT ... RETURNING
 
 
@@ -59,7 +60,10 @@ def normalise_url(url: str | sa.URL) -> sa.URL:
     try:
         parsed = sa.make_url(url) if isinstance(url, str) else url
     except sa.exc.ArgumentError:
-        raise StoreError(f"DATABASE_URL is not a database URL: {_redact_text(str(url))!r}") from None
+        # Not echoed: an unparseable URL may still hold a password.
+        raise StoreError(
+            "DATABASE_URL is not a database URL: expected sqlite:///path.db or postgresql://user@host/db"
+        ) from None
     backend = parsed.get_backend_name()
     if backend in ("postgres", "postgresql"):
         return parsed.set(drivername="postgresql+psycopg")
@@ -128,8 +132,15 @@ def _is_transient(orig: Any) -> bool:
 class Store:
     """The application database. ``Store(url)`` then ``open()`` (or ``with Store(url) as s``)."""
 
-    def __init__(self, url: str | sa.URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS):
+    def __init__(
+        self,
+        url: str | sa.URL,
+        *,
+        lock_id: str = DEFAULT_LOCK_ID,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+    ):
         self._url = normalise_url(url)
+        self.lock_id = lock_id  # namespaces locks of deployments sharing one database (LOCK_ID)
         self._busy_timeout = busy_timeout
         self._engine: sa.Engine | None = None
         self._local = threading.local()
@@ -177,7 +188,8 @@ class Store:
                 conn.exec_driver_sql("SELECT 1")
         except sa.exc.SQLAlchemyError as exc:
             engine.dispose()
-            raise self._translate(exc) from None
+            error = self._translate(exc)
+            raise type(error)(f"cannot open the database at {self.url}: {error}") from None
         self._engine = engine
         return self
 
@@ -289,6 +301,19 @@ class Store:
             conn.execute(sa.select(sa.func.set_config("odoosync.origin", origin, True)))
         else:
             conn.execute(sa.insert(odoo_sync_echo_guard).values(id=1, origin=origin))
+
+    # ------------------------------------------------------------------ locks
+
+    def lock(
+        self, key: str, holder_info: Mapping[str, Any] | None = None, *, ttl: float = locks.DEFAULT_TTL_SECONDS
+    ) -> AbstractContextManager[locks.LockHandle]:
+        """Hold the lock ``key`` for a ``with`` block, or raise ``LockHeld`` at once.
+
+        ``holder_info`` (e.g. ``{"run_id": 7}``) is shown to a refused caller with the
+        host, pid and time; ``ttl`` bounds how long a crashed SQLite holder blocks others.
+        See ``store/locks.py``.
+        """
+        return locks.hold(self, key, holder_info, ttl=ttl)
 
     # ------------------------------------------------------------------ upserts
 
