@@ -279,8 +279,8 @@ class ScheduledActivitiesTarget(MirrorTarget):
     """``scheduled_activities`` keyed by ``odoo_activity_id``.
 
     Lookups per page: ``leads.id`` for the page's leads (one ``SELECT``) and the activity
-    types mirrored in ``odoo_activity_types`` (loaded once per run). Reconciliation
-    looks only at planned rows: an activity Odoo no longer has is settled by
+    types mirrored in ``odoo_activity_types`` (loaded once per run). A planned
+    activity Odoo no longer has is settled by
     :func:`vanished_outcomes`, from the "done" messages of its lead's chatter (one
     ``mail.message`` read per 50 leads), and is never dropped.
     """
@@ -320,9 +320,7 @@ class ScheduledActivitiesTarget(MirrorTarget):
 
     def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:
         column = scheduled_activities.c.odoo_activity_id
-        query = sa.select(column).where(
-            column > after, column.is_not(None), scheduled_activities.c.status == "planned"
-        )
+        query = sa.select(column).where(column > after, column.is_not(None))
         if upto is not None:
             query = query.where(column <= upto)
         return {int(v) for v in conn.execute(query).scalars()}
@@ -425,5 +423,6 @@ def activities_stream(
         "mail.activity",
         ACTIVITY_FIELDS,
         ScheduledActivitiesTarget(type_map, chunk=chunk),
+        domain=(("res_model", "=", "crm.lead"),),
         batching=ResIds("crm.lead", "leads", model_field="res_model", chunk=chunk),
     )

@@ -435,5 +435,6 @@ def chatter_stream(*, chunk: int = DEFAULT_CHUNK) -> Stream:
         "mail.message",
         MESSAGE_FIELDS,
         LeadMessagesTarget(),
+        domain=(("model", "=", "crm.lead"),),
         batching=ResIds("crm.lead", "leads", model_field="model", chunk=chunk),
     )
