@@ -1,0 +1,453 @@
+"""The pull engine: run a stream from Odoo into the database (DESIGN C2).
+
+One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``:
+
+1. **Resume or start.** The stream's :class:`~odoosync.cursor.StreamState` is read from
+   its checkpoint. An unfinished full walk is always resumed first.
+2. **Read pages.**
+   * ``full`` (or the first run of a stream, or a walk to resume): the id range is cut
+     into partitions (``pull.plan``) walked by id keyset, one page per partition per
+     round, the round's pages fetched concurrently (``client.map_concurrent``, bounded).
+   * ``incremental``: records past ``cursor - overlap`` in ``(write_date, id)`` order.
+   * ``missing``: only the records whose ids the database lacks (see step 3).
+   * ``record`` (``--odoo-id N``): that one record.
+   Every read passes ``active_test: False`` (archived records, lost leads, count).
+3. **Reconcile** (``full``/``incremental``/``missing``): Odoo's ids (``search``, ids only,
+   in keyset chunks) against the database's, range by range: rows whose record vanished
+   get ``deleted_at``; records the database lacks are read and written.
+4. **Write each page in one transaction** with its checkpoint (``origin="pull"`` so the
+   outbox triggers ignore it): unchanged records are skipped before any write, the rest
+   mapped and upserted with one multi-row statement per table. A page with nothing to
+   write and no checkpoint move opens no write transaction at all.
+
+A time budget stops the run between rounds, before the deadline, with ``remaining``.
+Memory is bounded by ``partitions × page_size`` records (plus one id chunk while
+reconciling). A kill at any point loses at most the page in flight, which the next run
+reads again; writes are idempotent upserts, so nothing is duplicated.
+
+The engine reads no environment and prints nothing: progress goes to a callback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from odoosync.cursor import DEFAULT_OVERLAP, Cursor, FullWalk, StreamState
+from odoosync.exceptions import ConfigError, LockHeld
+from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
+from odoosync.pull.budget import Budget
+from odoosync.pull.plan import plan_walk
+from odoosync.store import checkpoints, runs
+from odoosync.streams.base import PageContext, Stream, WriteCounts
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "ID_CHUNK",
+    "JOB",
+    "PullOptions",
+    "Progress",
+    "StreamResult",
+    "PullEngine",
+    "checkpoint_key",
+]
+
+log = logging.getLogger("odoosync.pull")
+
+JOB = "pull"
+DEFAULT_PAGE_SIZE = 200
+ID_CHUNK = 10_000  # ids per reconcile ``search``; small JSON, bounded memory
+_PROGRESS_EVERY_SECONDS = 2.0
+_EPOCH = Cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
+
+
+def checkpoint_key(backend: str, stream: str) -> str:
+    """``pull:<backend>:<stream>``: where a stream's state lives (and its lock's name)."""
+    return f"pull:{backend}:{stream}"
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    """How to run. ``budget`` in seconds (None: no limit); ``odoo_id`` implies ``record``."""
+
+    mode: SyncMode = SyncMode.INCREMENTAL
+    odoo_id: int | None = None
+    budget: float | None = None
+    overlap: dt.timedelta = DEFAULT_OVERLAP
+    page_size: int = DEFAULT_PAGE_SIZE
+    reconcile: bool = True
+    trigger: Trigger = Trigger.MANUAL
+    company_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.odoo_id is not None and self.mode != SyncMode.RECORD:
+            object.__setattr__(self, "mode", SyncMode.RECORD)
+        if self.mode == SyncMode.RECORD and self.odoo_id is None:
+            raise ConfigError("mode 'record' needs an Odoo id (--odoo-id N)")
+        if self.page_size < 1:
+            raise ConfigError(f"page size must be at least 1 (got {self.page_size})")
+        if self.budget is not None and self.budget <= 0:
+            raise ConfigError(f"the budget must be positive (got {self.budget} s)")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress event: ``phase`` is ``start``, ``page``, ``reconcile`` or ``done``."""
+
+    stream: str
+    phase: str
+    counters: RunCounters
+    done: int = 0
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """What one stream's run did (also stored as its ``ops.odoo_sync_runs`` row)."""
+
+    stream: str
+    model: str
+    mode: str
+    status: RunStatus
+    counters: RunCounters
+    remaining: bool = False
+    duration_ms: int = 0
+    run_id: int | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "model": self.model,
+            "mode": self.mode,
+            "status": str(self.status),
+            **self.counters.as_dict(),
+            "remaining": self.remaining,
+            "duration_ms": self.duration_ms,
+            "run_id": self.run_id,
+            "error": self.error,
+        }
+
+
+@dataclass
+class _Tally:
+    fetched: int = 0
+    writes: WriteCounts = field(default_factory=WriteCounts)
+
+    def counters(self, requests: int, retries: int) -> RunCounters:
+        w = self.writes
+        return RunCounters(
+            fetched=self.fetched, inserted=w.inserted, updated=w.updated, deleted=w.deleted,
+            skipped=w.skipped, failed=w.failed, rpc_calls=requests, retries=retries,
+        )
+
+
+class PullEngine:
+    """Runs streams against one Odoo client and one store (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: Any,
+        store: Any,
+        *,
+        backend: str = "default",
+        on_progress: Callable[[Progress], None] | None = None,
+    ):
+        self.client = client
+        self.store = store
+        self.backend = backend
+        self.on_progress = on_progress
+
+    def run_many(self, streams: Sequence[Stream], options: PullOptions) -> list[StreamResult]:
+        """Run ``streams`` in order under one budget; stops at the first error (raised).
+
+        Streams the budget leaves no time for are reported ``remaining`` without a run.
+        """
+        budget = Budget(options.budget)
+        results = []
+        for stream in streams:
+            if budget.seconds is not None and not budget.allows_another_step():
+                results.append(StreamResult(stream.name, stream.model, str(options.mode), RunStatus.PARTIAL,
+                                            RunCounters(), remaining=True, error="not started: budget used up"))
+                continue
+            results.append(self.run(stream, options, budget=budget))
+        return results
+
+    def run(self, stream: Stream, options: PullOptions, *, budget: Budget | None = None) -> StreamResult:
+        """Run one stream; raises ``LockHeld`` (logged as skipped) or the run's error."""
+        budget = budget or Budget(options.budget)
+        key = checkpoint_key(self.backend, stream.name)
+        mode = str(options.mode)
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(self.store.lock(key, {"stream": stream.name, "mode": mode}))
+            except LockHeld as exc:
+                runs.record_skipped(self.store, job=JOB, stream=stream.name, mode=mode,
+                                    trigger=str(options.trigger), backend=self.backend, reason=str(exc))
+                raise
+            return _StreamRun(self, stream, options, budget, key).execute()
+
+
+class _StreamRun:
+    """One run of one stream: its state, counters and budget (the engine's worker)."""
+
+    def __init__(self, engine: PullEngine, stream: Stream, options: PullOptions, budget: Budget, key: str):
+        self.engine = engine
+        self.client = engine.client
+        self.store = engine.store
+        self.stream = stream
+        self.options = options
+        self.budget = budget
+        self.key = key
+        self.page_size = stream.page_size or options.page_size
+        self.tally = _Tally()
+        self.remaining = False
+        self.ctx = PageContext(
+            client=self.client, store=self.store, backend=engine.backend, company_id=options.company_id,
+            force=options.mode == SyncMode.FULL,
+        )
+        self.fields: list[str] = []
+        self.state = StreamState()
+        self.stored_state: dict[str, Any] | None = None
+        self.stats_before = self.client.stats.snapshot()
+        self.last_progress = 0.0
+        self.run_id: int | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def execute(self) -> StreamResult:
+        started = time.monotonic()
+        self.run_id = runs.start_run(
+            self.store, job=JOB, stream=self.stream.name, mode=str(self.options.mode),
+            trigger=str(self.options.trigger), backend=self.engine.backend,
+            details={"model": self.stream.model, "budget": self.options.budget},
+        )
+        try:
+            self._prepare()
+            self._emit("start")
+            self._work()
+        except BaseException as exc:
+            status = RunStatus.FAILED if isinstance(exc, Exception) else RunStatus.PARTIAL
+            error = f"{type(exc).__name__}: {exc}"
+            runs.finish_run(self.store, self.run_id, status, self._counters(), error=error,
+                            remaining=status == RunStatus.PARTIAL)
+            raise
+        status = RunStatus.PARTIAL if self.remaining else RunStatus.OK
+        counters = self._counters()
+        runs.finish_run(self.store, self.run_id, status, counters, remaining=self.remaining,
+                        details={"model": self.stream.model, "budget": self.options.budget})
+        self._emit("done")
+        return StreamResult(
+            self.stream.name, self.stream.model, str(self.options.mode), status, counters,
+            remaining=self.remaining, duration_ms=int((time.monotonic() - started) * 1000), run_id=self.run_id,
+        )
+
+    def _prepare(self) -> None:
+        """Fields the server has (one ``fields_get``, which the client caches), the stored
+        state, and the target's run-wide lookups."""
+        available = self.client.field_types(self.stream.model)
+        missing = self.stream.missing_fields(available)
+        if missing:
+            raise ConfigError(
+                f"stream {self.stream.name!r}: model {self.stream.model} has no field(s) {', '.join(missing)} "
+                f"on this Odoo server (check 'fields' in ops.odoo_sync_config)"
+            )
+        self.fields = self.stream.read_fields(available)
+        with self.store.connect() as conn:
+            self.stored_state = checkpoints.get(conn, self.key)
+        self.state = StreamState.from_json(self.stored_state)
+        self.stream.target.begin_run(self.ctx)
+
+    def _work(self) -> None:
+        mode = self.options.mode
+        if mode == SyncMode.RECORD:
+            self._one_record(int(self.options.odoo_id))  # type: ignore[arg-type]
+            return
+        if self.state.walk is not None or (mode == SyncMode.FULL) or (
+            mode == SyncMode.INCREMENTAL and self.state.cursor is None
+        ):
+            if not self._walk():
+                return
+        elif mode == SyncMode.INCREMENTAL:
+            if not self._incremental():
+                return
+        if mode == SyncMode.MISSING or self.options.reconcile:
+            self._reconcile(fetch_missing=True)
+
+    # ------------------------------------------------------------------ full walk
+
+    def _walk(self) -> bool:
+        """Walk every partition to its end; False when the budget stopped it."""
+        walk = self.state.walk
+        if walk is None:
+            walk = self._plan_walk()
+            self.state = dataclasses.replace(self.state, walk=walk)
+        while not walk.finished:
+            if not self.budget.allows_another_step():
+                self.remaining = True
+                return False
+            round_started = time.monotonic()
+            active = [(i, p) for i, p in enumerate(walk.partitions) if not p.done]
+            pages = self.client.map_concurrent(lambda item: self._read(list(item[1].domain()), order="id"), active)
+            for (index, partition), records in zip(active, pages, strict=True):
+                last_id = int(records[-1]["id"]) if records else None
+                walk = walk.with_partition(index, partition.advanced(last_id, len(records) >= self.page_size))
+                if walk.finished:
+                    cursor = max(c for c in (self.state.cursor, walk.start or _EPOCH) if c is not None)
+                    self.state = dataclasses.replace(self.state, walk=None, cursor=cursor)
+                else:
+                    self.state = dataclasses.replace(self.state, walk=walk)
+                self._commit_page(records)
+            self.budget.record(time.monotonic() - round_started)
+        return True
+
+    def _plan_walk(self) -> FullWalk:
+        """Where Odoo stands now (newest ``(write_date, id)``) and the id bounds: three
+        small reads, concurrently."""
+        domain = list(self.stream.domain)
+
+        def probe(kind: str) -> Any:
+            if kind == "start":
+                newest = self.client.search_read(
+                    self.stream.model, domain, ["write_date"], limit=1, order="write_date desc, id desc",
+                    active_test=False,
+                )
+                return Cursor.of(newest[0]) if newest else None
+            ids = self.client.search(self.stream.model, domain, limit=1, order=f"id {kind}", active_test=False)
+            return int(ids[0]) if ids else None
+
+        start, low, high = self.client.map_concurrent(probe, ["start", "asc", "desc"])
+        partitions = max(1, int(getattr(self.client.config, "max_concurrency", 1)))
+        return plan_walk(low, high, partitions, self.page_size, start)
+
+    # ------------------------------------------------------------------ incremental
+
+    def _incremental(self) -> bool:
+        """Records past ``cursor - overlap`` in ``(write_date, id)`` order; False when
+        the budget stopped it."""
+        assert self.state.cursor is not None
+        position = self.state.cursor.rewound(self.options.overlap)
+        while True:
+            if not self.budget.allows_another_step():
+                self.remaining = True
+                return False
+            page_started = time.monotonic()
+            records = self._read(position.after_domain(), order="write_date asc, id asc")
+            if records:
+                position = Cursor.of(records[-1]) or position
+                if position > self.state.cursor:
+                    self.state = dataclasses.replace(self.state, cursor=position)
+            self._commit_page(records)
+            self.budget.record(time.monotonic() - page_started)
+            if len(records) < self.page_size:
+                return True
+
+    # ------------------------------------------------------------------ one record
+
+    def _one_record(self, odoo_id: int) -> None:
+        records = self.client.search_read(
+            self.stream.model, [("id", "=", odoo_id)], self.fields, active_test=False
+        )
+        if records:
+            self.ctx.force = True
+            self._commit_page(records, checkpoint=False)
+        else:
+            self._mark_deleted([odoo_id])
+
+    # ------------------------------------------------------------------ reconcile
+
+    def _reconcile(self, *, fetch_missing: bool) -> None:
+        """Compare Odoo's ids with the database's, chunk by chunk (see module docstring)."""
+        after = 0
+        while True:
+            if not self.budget.allows_another_step():
+                self.remaining = True
+                return
+            step_started = time.monotonic()
+            ids = self.client.search(
+                self.stream.model, [*self.stream.domain, ("id", ">", after)], limit=ID_CHUNK, order="id",
+                active_test=False,
+            )
+            upto = int(ids[-1]) if len(ids) >= ID_CHUNK else None
+            with self.store.connect() as conn:
+                present = self.stream.target.present_ids(conn, self.ctx, after, upto)
+            in_odoo = {int(i) for i in ids}
+            vanished = present - in_odoo
+            if vanished:
+                self._mark_deleted(sorted(vanished))
+            lacking = sorted(in_odoo - present)
+            if fetch_missing and lacking:
+                chunks = [lacking[i : i + self.page_size] for i in range(0, len(lacking), self.page_size)]
+                for start in range(0, len(chunks), self._concurrency()):
+                    batch = chunks[start : start + self._concurrency()]
+                    pages = self.client.map_concurrent(lambda chunk: self._read([("id", "in", chunk)], order="id"), batch)
+                    for records in pages:
+                        self._commit_page(records, checkpoint=False)
+            self._emit("reconcile")
+            self.budget.record(time.monotonic() - step_started)
+            if upto is None:
+                return
+            after = upto
+
+    def _mark_deleted(self, odoo_ids: list[int]) -> None:
+        with self.store.transaction(origin="pull") as conn:
+            count = self.stream.target.mark_deleted(conn, self.ctx, odoo_ids)
+        self.tally.writes.deleted += count
+
+    # ------------------------------------------------------------------ pages
+
+    def _read(self, extra_domain: list[Any], *, order: str) -> list[dict[str, Any]]:
+        """One page: the stream's domain plus ``extra_domain``, archived records included.
+        Records deleted between two calls simply do not come back."""
+        return self.client.search_read(
+            self.stream.model, [*self.stream.domain, *extra_domain], self.fields,
+            limit=self.page_size, order=order, active_test=False,
+        )
+
+    def _commit_page(self, records: Sequence[Mapping[str, Any]], *, checkpoint: bool = True) -> None:
+        """Write the page's changed records and the checkpoint in one transaction."""
+        self.tally.fetched += len(records)
+        target = self.stream.target
+        if records and not self.ctx.force:
+            with self.store.connect() as conn:
+                changed = target.select_changed(self.ctx, conn, records)
+        else:
+            changed = list(records)
+        self.tally.writes.skipped += len(records) - len(changed)
+        new_state = self.state.to_json() if checkpoint else self.stored_state
+        if changed or new_state != self.stored_state:
+            with self.store.transaction(origin="pull") as conn:
+                counts = target.write_page(self.ctx, conn, changed)
+                if checkpoint:
+                    checkpoints.put(conn, self.key, new_state)
+            self.tally.writes.add(counts)
+            self.stored_state = new_state
+        self._emit("page")
+
+    # ------------------------------------------------------------------ reporting
+
+    def _concurrency(self) -> int:
+        return max(1, int(getattr(self.client.config, "max_concurrency", 1)))
+
+    def _counters(self) -> RunCounters:
+        spent = self.client.stats.snapshot() - self.stats_before
+        return self.tally.counters(spent.requests, spent.retries)
+
+    def _emit(self, phase: str) -> None:
+        now = time.monotonic()
+        counters = None
+        if phase != "page" or now - self.last_progress >= _PROGRESS_EVERY_SECONDS:
+            self.last_progress = now
+            counters = self._counters()
+            if phase == "page" and self.run_id is not None:
+                runs.update_progress(self.store, self.run_id, counters)
+        if self.engine.on_progress is not None:
+            self.engine.on_progress(
+                Progress(self.stream.name, phase, counters or self._counters(), done=self.tally.fetched)
+            )
