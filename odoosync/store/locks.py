@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["LockHandle", "hold", "describe_holder", "DEFAULT_TTL_SECONDS"]
 
 DEFAULT_TTL_SECONDS = 60.0
+HOLDER_ROW_POLLS = 40
+HOLDER_ROW_POLL_SECONDS = 0.05
 _locks = odoo_sync_locks
 
 
@@ -148,11 +151,17 @@ def _heartbeat(store: Store, row_key: str, handle: LockHandle, ttl: float, stop:
 
 
 def _held(store: Store, key: str, row_key: str) -> LockHeld:
-    with store.connect() as conn:
-        row = conn.execute(
-            sa.select(_locks.c.holder, _locks.c.acquired_at).where(_locks.c.key == row_key)
-        ).one_or_none()
-    holder = describe_holder(row.holder, row.acquired_at) if row is not None else "another process (holder not recorded yet)"
+    # The holder writes its row just after taking the advisory lock: give it a moment.
+    row = None
+    for _ in range(HOLDER_ROW_POLLS):
+        with store.connect() as conn:
+            row = conn.execute(
+                sa.select(_locks.c.holder, _locks.c.acquired_at).where(_locks.c.key == row_key)
+            ).one_or_none()
+        if row is not None:
+            break
+        time.sleep(HOLDER_ROW_POLL_SECONDS)
+    holder = describe_holder(row.holder, row.acquired_at) if row is not None else "another process (holder not recorded)"
     return LockHeld(f"{key} is locked by {holder}", holder=holder)
 
 
