@@ -51,6 +51,7 @@ from odoosync.streams.mirror import MirrorTarget
 __all__ = [
     "MESSAGE_FIELDS",
     "TRACKING_FIELDS",
+    "TRACKING_OPTIONAL_FIELDS",
     "TRACKED_FIELD_FIELDS",
     "SUBTYPE_FIELDS",
     "Subtype",
@@ -94,7 +95,11 @@ TRACKING_FIELDS = (
     "new_value_datetime",
     "currency_id",
 )
-"""``mail.tracking.value`` fields read for rendering (``field_info`` too when it exists)."""
+"""``mail.tracking.value`` fields read for rendering (those the server has)."""
+
+TRACKING_OPTIONAL_FIELDS = ("field_info", "field", "field_desc", "field_type")
+"""Odoo 17+: ``field_info`` (a removed field's label and type); Odoo 16 names the field
+``field`` and stores its label and type on the value (``field_desc``, ``field_type``)."""
 
 TRACKED_FIELD_FIELDS = ("name", "field_description", "ttype")
 """``ir.model.fields`` fields that give a tracking value its label and type."""
@@ -266,6 +271,8 @@ def _when(message: Mapping[str, Any]) -> dt.datetime | None:
 
 
 def _tracked_label_and_type(value: Mapping[str, Any], fields: Mapping[int, TrackedField]) -> tuple[str, str]:
+    if value.get("field_desc"):  # Odoo 16
+        return str(value["field_desc"]), str(value.get("field_type") or _inferred_type(value))
     field_id = many2one_id(value.get("field_id"))
     known = fields.get(field_id) if field_id is not None else None
     if known is not None:
@@ -383,7 +390,7 @@ class LeadMessagesTarget(MirrorTarget):
             return {}
         try:
             available = ctx.client.field_types("mail.tracking.value")
-            fields = [*TRACKING_FIELDS, *(["field_info"] if "field_info" in available else [])]
+            fields = [f for f in (*TRACKING_FIELDS, *TRACKING_OPTIONAL_FIELDS) if f in available]
             values = ctx.client.read("mail.tracking.value", ids, fields)
         except (AccessDenied, InvalidRequest):
             ctx.cache[_TRACKING_DENIED] = True

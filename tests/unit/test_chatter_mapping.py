@@ -184,3 +184,9 @@ def test_tracking_of_a_removed_field_uses_field_info():
     removed = tracking(1, 0, old_value_char="a", new_value_char="b", field_info={"desc": "Old Field", "type": "char"})
     removed["field_id"] = None
     assert tracking_line(removed, FIELDS) == "Old Field: a → b"
+
+
+def test_odoo_16_tracking_values_carry_their_own_label_and_type():
+    value = {"id": 1, "field": (10, "Stage"), "field_desc": "Stage", "field_type": "many2one",
+             "old_value_char": "New", "new_value_char": "Won"}
+    assert tracking_line(value, {}) == "Stage: New → Won"
