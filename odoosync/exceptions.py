@@ -26,7 +26,8 @@ The branches say what the caller should do::
     └── SheetError                  a Google Sheet / CSV source could not be used
         ├── SheetFetchError         the URL could not be fetched (after retries)
         ├── SheetRefused            the URL is not allowed (scheme, private address, size)
-        └── SheetFormatError        the sheet's header does not fit the mapping
+        ├── SheetFormatError        the sheet's header does not fit the mapping
+        └── SheetNotConfigured      no sheet is configured for that customer
 
 Messages never contain secrets (passwords, API keys, tokens).
 """
@@ -57,6 +58,7 @@ __all__ = [
     "SheetFetchError",
     "SheetRefused",
     "SheetFormatError",
+    "SheetNotConfigured",
 ]
 
 
@@ -182,3 +184,7 @@ class SheetRefused(SheetError):
 
 class SheetFormatError(SheetError):
     """The sheet's header does not fit the column mapping."""
+
+
+class SheetNotConfigured(SheetError):
+    """No sheet is configured for this customer (``odoosync sheets add`` first)."""

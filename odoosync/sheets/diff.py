@@ -1,0 +1,118 @@
+"""The diff of one customer's sheet against its sheet leads, applied in multi-row batches.
+
+Runs inside the caller's transaction (one transaction for the whole sync, so a failed or
+paused sync changes no lead):
+
+1. the customer's sheet leads (``source_email_id`` ``sheet_<customer>_...``, deleted ones
+   included) are read once, streamed, into the stage: key, lead id, the digest the last
+   sync stored in ``metadata.sheet.digest``, deleted or not;
+2. rows with no lead are inserted, rows whose digest differs (or whose lead was
+   soft-deleted: a restore) are updated, both with ``Store.upsert_rows`` (one
+   ``INSERT ... ON CONFLICT DO UPDATE`` per batch);
+3. live leads whose row left the sheet get ``deleted_at`` (one ``UPDATE ... WHERE id IN``
+   per batch): soft-deleted, never dropped.
+
+Only the columns a sheet maps are written; ``status``, ``odoo_id`` and the rest belong
+to the app and to Odoo. ``between_batches`` is called after every batch (progress,
+pause) and may raise to abort; the caller's transaction then rolls everything back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from odoosync.sheets.mapping import LEAD_FIELDS, source_email_id
+from odoosync.sheets.stage import Stage, StagedRow
+from odoosync.store import Store
+from odoosync.store.schema import leads
+
+__all__ = ["DiffCounts", "apply_diff", "sheet_leads_filter", "DEFAULT_BATCH_ROWS"]
+
+DEFAULT_BATCH_ROWS = 500
+_READ_CHUNK = 2000
+_SHEET_COLUMNS = tuple(LEAD_FIELDS)
+_UPDATED_COLUMNS = [*_SHEET_COLUMNS, "metadata", "deleted_at"]
+
+
+@dataclass(frozen=True)
+class DiffCounts:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    restored: int = 0  # included in ``updated``
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated or self.deleted)
+
+
+def sheet_leads_filter(customer_id: int) -> sa.ColumnElement[bool]:
+    """SQL: the leads of ``customer_id``'s sheet (by ``source_email_id``, deleted included)."""
+    prefix = source_email_id(customer_id, "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return leads.c.source_email_id.like(prefix + "%", escape="\\")
+
+
+def apply_diff(
+    store: Store,
+    conn: sa.Connection,
+    stage: Stage,
+    customer_id: int,
+    *,
+    now: dt.datetime,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    between_batches: Callable[[str, int], None] = lambda phase, done: None,
+) -> DiffCounts:
+    """Make the customer's sheet leads equal the staged sheet; returns what changed."""
+    prefix = source_email_id(customer_id, "")
+    existing = conn.execution_options(yield_per=_READ_CHUNK).execute(
+        sa.select(leads.c.source_email_id, leads.c.id, leads.c.metadata, leads.c.deleted_at).where(
+            sheet_leads_filter(customer_id)
+        )
+    )
+    for chunk in existing.partitions():
+        stage.add_existing(
+            (sid[len(prefix) :], lead_id, ((meta or {}).get("sheet") or {}).get("digest"), deleted is not None)
+            for sid, lead_id, meta, deleted in chunk
+        )
+
+    inserted = updated = deleted = 0
+    for batch in stage.new_rows(batch_rows):
+        counts = store.upsert_rows(
+            conn, leads, [_lead_row(customer_id, key, values) for key, values in batch],
+            key=["source_email_id"], update=_UPDATED_COLUMNS,
+        )
+        inserted += counts.inserted
+        updated += counts.updated
+        between_batches("insert", inserted)
+    restored = stage.restorable()
+    for batch in stage.changed_rows(batch_rows):
+        rows = [_lead_row(customer_id, key, values) for key, values in batch]
+        counts = store.upsert_rows(conn, leads, rows, key=["source_email_id"], update=_UPDATED_COLUMNS)
+        inserted += counts.inserted
+        updated += counts.updated
+        between_batches("update", updated)
+    for ids in stage.vanished_leads(batch_rows):
+        result = conn.execute(
+            sa.update(leads).where(leads.c.id.in_(ids), leads.c.deleted_at.is_(None)).values(deleted_at=now, updated_at=now)
+        )
+        deleted += result.rowcount
+        between_batches("delete", deleted)
+    return DiffCounts(inserted, updated, deleted, restored)
+
+
+def _lead_row(customer_id: int, key: str, values: dict[str, Any]) -> dict[str, Any]:
+    row = {name: values.get(name) for name in _SHEET_COLUMNS}
+    row["tags"] = row["tags"] or []
+    row.update(
+        source="sheet",
+        source_email_id=source_email_id(customer_id, key),
+        customer_id=customer_id,
+        deleted_at=None,
+        metadata={"sheet": {"customer_id": customer_id, "key": key, "digest": values["digest"], "extra": values["extra"]}},
+    )
+    return row

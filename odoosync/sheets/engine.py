@@ -1,0 +1,472 @@
+"""The sheet sync of one customer, from fetch to committed diff, as one observable run.
+
+A run, in order:
+
+1. refused at once if the sheet is paused; otherwise the per-customer lock
+   (``sheets:<customer id>``) is taken or the run is recorded as skipped, naming who
+   holds it; every run has its row in ``ops.odoo_sync_runs`` (job ``sheets``, stream
+   ``sheet:<customer id>``);
+2. fetch (conditional, retried: ``fetch.py``); a 304 ends the run: nothing changed;
+3. parse and map in chunks into the private stage (``stage.py``), bad rows reported with
+   their row numbers, progress written and the pause flag read between chunks;
+4. duplicates dropped, checksum of the sorted rows: equal to the stored one → nothing
+   to write (zero lead writes);
+5. the diff (``diff.py``) and the state row's outcome in ONE transaction: a failure or a
+   pause anywhere rolls back every lead change, and only the state's error fields and
+   the run row record what happened.
+
+Sheet leads reach Odoo only when the customer's ``push_to_odoo`` is set: otherwise the
+diff's transaction is opened with ``origin="sheet"``, which the outbox triggers skip (the
+same echo guard the pull engine uses). With ``push_to_odoo`` it is opened without an
+origin, so each inserted lead queues one ``crm.lead`` create.
+
+The engine reads no environment and prints nothing: the fetcher (with its address
+policy), the store, the cache and the clocks are given to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from apscheduler.triggers.cron import CronTrigger
+
+from odoosync.exceptions import ConfigError, LockHeld, OdooSyncError
+from odoosync.models import RunCounters, RunStatus
+from odoosync.sheets.cache import LeadsCache
+from odoosync.sheets.diff import DEFAULT_BATCH_ROWS, DiffCounts, apply_diff
+from odoosync.sheets.fetch import SheetFetcher
+from odoosync.sheets.mapping import ColumnPlan, RowError, SheetLead, map_record, plan_columns
+from odoosync.sheets.parse import DEFAULT_CHUNK_ROWS, CsvRecords
+from odoosync.sheets.stage import Stage
+from odoosync.sheets.state import (
+    ProgressReporter,
+    SheetState,
+    get_state,
+    list_states,
+    resolve_customer,
+    save_config,
+    set_running,
+    validator_of,
+    validators_from,
+)
+from odoosync.sheets.urls import normalize_sheet_url
+from odoosync.store import Store, runs
+from odoosync.store.schema import lead_sync_states
+
+__all__ = ["SheetSync", "SheetSyncResult", "SheetPreview", "SyncSettings", "JOB", "stream_name", "lock_key"]
+
+JOB = "sheets"
+MODE = "sheet"
+SHEET_ORIGIN = "sheet"
+
+
+def stream_name(customer_id: int) -> str:
+    """The run log's stream for one customer's sheet."""
+    return f"sheet:{customer_id}"
+
+
+def lock_key(customer_id: int) -> str:
+    return f"sheets:{customer_id}"
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    chunk_rows: int = DEFAULT_CHUNK_ROWS  # parse / stage / pause-check unit
+    batch_rows: int = DEFAULT_BATCH_ROWS  # rows per multi-row statement
+    progress_interval: float = 0.5  # seconds between progress writes
+    reported_errors: int = 100  # row errors kept in the result and the run's details
+
+
+@dataclass
+class SheetSyncResult:
+    """What one sync did. ``status``: ok, unchanged, paused, skipped (lock held) or failed."""
+
+    customer_id: int
+    status: str
+    run_id: int | None = None
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    restored: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    retries: int = 0
+    duration_ms: int = 0
+    message: str | None = None
+    holder: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated or self.deleted)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "errors"}
+        data["errors"] = [error.as_dict() for error in self.errors]
+        return data
+
+
+@dataclass(frozen=True)
+class SheetPreview:
+    """What ``sheets add`` shows before saving: the header found and the mapping it will use."""
+
+    url: str
+    header: list[str]
+    mapping: dict[str, str]
+    key_column: str | None
+    extra_columns: list[str]
+    rows: int
+    errors: list[RowError]
+    error_count: int
+
+
+class _Paused(Exception):
+    """The sheet was paused while its sync ran."""
+
+
+class _ErrorLog:
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.kept: list[RowError] = []
+        self.count = 0
+
+    def add(self, error: RowError) -> None:
+        self.count += 1
+        if len(self.kept) < self.keep:
+            self.kept.append(error)
+
+    def summary(self) -> str | None:
+        if not self.count:
+            return None
+        shown = "; ".join(error.message for error in sorted(self.kept, key=lambda e: e.row)[:5])
+        more = f"; and {self.count - 5} more" if self.count > 5 else ""
+        return f"{self.count} row(s) skipped: {shown}{more}"
+
+
+class SheetSync:
+    """Syncs customers' sheets into ``leads``. Reusable; one instance per process is enough."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: SheetFetcher,
+        *,
+        cache: LeadsCache | None = None,
+        settings: SyncSettings = SyncSettings(),
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ):
+        self.store = store
+        self.fetcher = fetcher
+        self.cache = cache
+        self.settings = settings
+        self._clock = clock
+        self._now = now
+
+    # -- preview (sheets add) ------------------------------------------------------------
+
+    def preview(self, sheet_url: str, column_map: dict[str, str] | None = None, key_column: str | None = None) -> SheetPreview:
+        """Fetch the sheet once and map it without writing anything; raises on an unusable sheet."""
+        source = normalize_sheet_url(sheet_url)
+        with self.fetcher.fetch(source) as fetched:
+            records = CsvRecords(fetched.body, size=fetched.size)
+            plan = plan_columns(records.header, column_map, key_column)
+            errors = _ErrorLog(10)
+            rows = 0
+            with Stage() as stage:
+                for chunk in records.chunks(self.settings.chunk_rows):
+                    rows += len(chunk)
+                    stage.add(self._map_chunk(plan, chunk, errors))
+                for error in stage.drop_duplicates():
+                    errors.add(error)
+        return SheetPreview(
+            url=source.location,
+            header=list(records.header),
+            mapping=plan.describe(),
+            key_column=records.header[plan.key_index] if plan.key_index is not None else None,
+            extra_columns=list(plan.extra),
+            rows=rows,
+            errors=errors.kept,
+            error_count=errors.count,
+        )
+
+    def add(
+        self,
+        customer: str | int,
+        sheet_url: str,
+        *,
+        column_map: dict[str, str] | None = None,
+        key_column: str | None = None,
+        schedule: str | None = None,
+        push_to_odoo: bool = False,
+    ) -> tuple[SheetState, SheetPreview]:
+        """Configure a customer's sheet after fetching it once; nothing is saved if it is unusable.
+
+        The customer is an id or a name; a new name creates the customer.
+        """
+        if schedule is not None:
+            _check_cron(schedule)
+        preview = self.preview(sheet_url, column_map, key_column)
+        customer_id = resolve_customer(self.store, customer, create=True)
+        state = save_config(
+            self.store, customer_id,
+            sheet_url=preview.url, column_map=dict(column_map or {}), key_column=key_column,
+            schedule=schedule, push_to_odoo=push_to_odoo,
+        )
+        return state, preview
+
+    # -- sync ------------------------------------------------------------------------------
+
+    def sync_all(self, *, trigger: str = "manual", on_progress: Callable[[int, str], None] | None = None) -> list[SheetSyncResult]:
+        """Sync every sheet that is not paused, one after the other."""
+        return [
+            self.sync(state.customer_id, trigger=trigger, on_progress=on_progress)
+            for state in list_states(self.store)
+            if not state.is_paused
+        ]
+
+    def sync(
+        self,
+        customer_id: int,
+        *,
+        trigger: str = "manual",
+        on_progress: Callable[[int, str], None] | None = None,
+    ) -> SheetSyncResult:
+        """Sync one customer's sheet; see the module docstring for the steps."""
+        state = get_state(self.store, customer_id)
+        stream = stream_name(customer_id)
+        if state.is_paused:
+            run_id = runs.record_skipped(
+                self.store, job=JOB, stream=stream, mode=MODE, trigger=trigger, reason="the sheet is paused"
+            )
+            return SheetSyncResult(customer_id, "paused", run_id, message="the sheet is paused: resume it first")
+        try:
+            with self.store.lock(lock_key(customer_id), {"trigger": trigger}):
+                run_id = runs.start_run(self.store, job=JOB, stream=stream, mode=MODE, trigger=trigger)
+                return self._run(get_state(self.store, customer_id), run_id, on_progress)
+        except LockHeld as held:
+            reason = f"another sync of this sheet is running ({held.holder or 'unknown holder'})"
+            run_id = runs.record_skipped(self.store, job=JOB, stream=stream, mode=MODE, trigger=trigger, reason=reason)
+            return SheetSyncResult(customer_id, "skipped", run_id, message=reason, holder=held.holder)
+
+    def _run(self, state: SheetState, run_id: int, on_progress: Callable[[int, str], None] | None) -> SheetSyncResult:
+        customer_id = state.customer_id
+        started = self._clock()
+        result = SheetSyncResult(customer_id, "running", run_id)
+        progress = ProgressReporter(
+            self.store, customer_id, clock=self._clock, min_interval=self.settings.progress_interval, listener=on_progress
+        )
+        set_running(self.store, customer_id, True, progress_percent=0, progress_message="fetching the sheet")
+        errors = _ErrorLog(self.settings.reported_errors)
+
+        def on_retry(number: int, delay: float, reason: str) -> None:
+            result.retries = number
+            progress.report(0, f"fetch failed ({reason}); retry {number} in {delay:g} s", force=True)
+
+        try:
+            source = normalize_sheet_url(state.sheet_url)
+            if_none_match, if_modified_since = validators_from(state.etag)
+            with self.fetcher.fetch(
+                source, etag=if_none_match, last_modified=if_modified_since, on_retry=on_retry
+            ) as fetched:
+                if fetched.not_modified and state.checksum:
+                    return self._finish_unchanged(state, result, errors, started, state.etag, "not modified since the last sync")
+                validator = validator_of(fetched.etag, fetched.last_modified)
+                progress.report(5, f"fetched {fetched.size:,} bytes", force=True)
+                records = CsvRecords(fetched.body, size=fetched.size)
+                plan = plan_columns(records.header, state.column_map, state.key_column)
+                with Stage() as stage:
+                    for chunk in records.chunks(self.settings.chunk_rows):
+                        self._stop_if_paused(customer_id)
+                        stage.add(self._map_chunk(plan, chunk, errors))
+                        result.rows += len(chunk)
+                        progress.report(5 + int(records.progress * 55), f"read {result.rows:,} rows")
+                    self._stop_if_paused(customer_id)
+                    for error in stage.drop_duplicates():
+                        errors.add(error)
+                    checksum = stage.checksum(plan.fingerprint)
+                    if checksum == state.checksum:
+                        return self._finish_unchanged(state, result, errors, started, validator, "unchanged (same checksum)")
+                    progress.report(60, f"applying {stage.rows:,} rows", force=True)
+                    counts = self._apply(state, stage, progress, result, errors, checksum, validator, started)
+        except _Paused:
+            return self._finish_paused(result, started)
+        except Exception as exc:
+            return self._finish_failed(result, errors, started, exc)
+        result.inserted, result.updated, result.deleted, result.restored = (
+            counts.inserted, counts.updated, counts.deleted, counts.restored,
+        )
+        if counts.changed and self.cache is not None:
+            self.cache.invalidate(customer_id)
+        result.status = "ok"
+        self._close_run(result, errors, RunStatus.OK, None)
+        if on_progress is not None:
+            on_progress(100, self._done_message(result))
+        return result
+
+    def _apply(
+        self,
+        state: SheetState,
+        stage: Stage,
+        progress: ProgressReporter,
+        result: SheetSyncResult,
+        errors: _ErrorLog,
+        checksum: str,
+        validator: str | None,
+        started: float,
+    ) -> DiffCounts:
+        customer_id = state.customer_id
+        total = max(1, stage.rows)
+        # On SQLite the diff's transaction is the one writer: progress waits for its commit.
+        progress.suspended = self.store.dialect == "sqlite"
+        origin = None if state.push_to_odoo else SHEET_ORIGIN
+        try:
+            with self.store.transaction(origin=origin) as conn:  # type: ignore[arg-type]
+
+                def between_batches(phase: str, done: int) -> None:
+                    self._stop_if_paused(customer_id, conn)
+                    progress.report(60 + int(39 * min(1.0, done / total)), f"{phase}: {done:,} rows")
+
+                counts = apply_diff(
+                    self.store, conn, stage, customer_id,
+                    now=self._now(), batch_rows=self.settings.batch_rows, between_batches=between_batches,
+                )
+                self._stop_if_paused(customer_id, conn)
+                result.inserted, result.updated, result.deleted = counts.inserted, counts.updated, counts.deleted
+                conn.execute(
+                    sa.update(lead_sync_states)
+                    .where(lead_sync_states.c.customer_id == customer_id)
+                    .values(
+                        checksum=checksum,
+                        etag=validator,
+                        **self._outcome(result, errors, started),
+                        progress_percent=100,
+                        progress_message=self._done_message(result),
+                        is_running=False,
+                    )
+                )
+        finally:
+            progress.suspended = False
+        return counts
+
+    # -- outcomes --------------------------------------------------------------------------
+
+    def _outcome(self, result: SheetSyncResult, errors: _ErrorLog, started: float) -> dict[str, Any]:
+        result.duration_ms = max(0, int((self._clock() - started) * 1000))
+        result.error_count = errors.count
+        result.errors = sorted(errors.kept, key=lambda e: e.row)
+        return {
+            "last_sync_at": self._now(),
+            "sync_duration_ms": result.duration_ms,
+            "rows_processed": result.rows,
+            "rows_inserted": result.inserted,
+            "rows_updated": result.updated,
+            "rows_deleted": result.deleted,
+            "error_count": errors.count,
+            "retry_count": result.retries,
+            "last_error": errors.summary(),
+        }
+
+    def _finish_unchanged(
+        self, state: SheetState, result: SheetSyncResult, errors: _ErrorLog, started: float, validator: str | None, why: str
+    ) -> SheetSyncResult:
+        result.status = "unchanged"
+        result.message = why
+        set_running(
+            self.store, state.customer_id, False,
+            etag=validator, **self._outcome(result, errors, started),
+            progress_percent=100, progress_message=f"up to date: {why}",
+        )
+        self._close_run(result, errors, RunStatus.OK, None)
+        return result
+
+    def _finish_paused(self, result: SheetSyncResult, started: float) -> SheetSyncResult:
+        result.status = "paused"
+        result.message = "paused during the sync: rolled back, no lead changed"
+        result.inserted = result.updated = result.deleted = result.restored = 0
+        result.duration_ms = max(0, int((self._clock() - started) * 1000))
+        set_running(self.store, result.customer_id, False, progress_message=result.message)
+        runs.finish_run(self.store, result.run_id, RunStatus.SKIPPED, self._counters(result, 0), error=result.message)
+        return result
+
+    def _finish_failed(self, result: SheetSyncResult, errors: _ErrorLog, started: float, exc: Exception) -> SheetSyncResult:
+        message = (str(exc) or type(exc).__name__) if isinstance(exc, OdooSyncError) else f"{type(exc).__name__}: {exc}"
+        result.status = "failed"
+        result.message = message
+        result.inserted = result.updated = result.deleted = result.restored = 0
+        result.duration_ms = max(0, int((self._clock() - started) * 1000))
+        result.error_count = errors.count
+        result.errors = sorted(errors.kept, key=lambda e: e.row)
+        set_running(
+            self.store, result.customer_id, False,
+            last_error=message[:4000], retry_count=result.retries, progress_message="failed: nothing was changed",
+        )
+        self._close_run(result, errors, RunStatus.FAILED, message)
+        if not isinstance(exc, OdooSyncError):
+            raise exc
+        return result
+
+    def _close_run(self, result: SheetSyncResult, errors: _ErrorLog, status: RunStatus, error: str | None) -> None:
+        details = {
+            "customer_id": result.customer_id,
+            "outcome": result.status,
+            "restored": result.restored,
+            "row_errors_total": errors.count,
+            "row_errors": [e.as_dict() for e in sorted(errors.kept, key=lambda e: e.row)],
+        }
+        runs.finish_run(self.store, result.run_id, status, self._counters(result, errors.count), error=error, details=details)
+
+    @staticmethod
+    def _counters(result: SheetSyncResult, failed: int) -> RunCounters:
+        return RunCounters(
+            fetched=result.rows,
+            inserted=result.inserted,
+            updated=result.updated,
+            deleted=result.deleted,
+            skipped=max(0, result.rows - failed - result.inserted - result.updated),
+            failed=failed,
+            retries=result.retries,
+        )
+
+    @staticmethod
+    def _done_message(result: SheetSyncResult) -> str:
+        return (
+            f"done: {result.rows:,} rows, {result.inserted:,} inserted, {result.updated:,} updated, "
+            f"{result.deleted:,} deleted, {result.error_count:,} errors"
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _map_chunk(plan: ColumnPlan, chunk: list, errors: _ErrorLog) -> list[SheetLead]:
+        valid: list[SheetLead] = []
+        for record in chunk:
+            mapped = map_record(plan, record.row, record.cells)
+            if isinstance(mapped, SheetLead):
+                valid.append(mapped)
+            else:
+                errors.add(mapped)
+        return valid
+
+    def _stop_if_paused(self, customer_id: int, conn: sa.Connection | None = None) -> None:
+        query = sa.select(lead_sync_states.c.is_paused).where(lead_sync_states.c.customer_id == customer_id)
+        if conn is not None:
+            paused = conn.execute(query).scalar_one_or_none()
+        else:
+            with self.store.connect() as own:
+                paused = own.execute(query).scalar_one_or_none()
+        if paused:
+            raise _Paused()
+
+
+def _check_cron(expression: str) -> None:
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise ConfigError(f"schedule {expression!r} is not a cron expression (minute hour day month weekday): {exc}") from None

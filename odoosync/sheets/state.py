@@ -1,0 +1,242 @@
+"""``lead_sync_states``: one row per customer's sheet — its configuration and its last outcome.
+
+Configuration (``sheet_url``, ``column_map``, ``key_column``, ``schedule``,
+``push_to_odoo``, ``is_paused``) is written by ``sheets add`` / pause / resume; the
+outcome (``checksum``, ``etag``, counters, ``last_error``) by the sync itself, in the
+sync's own transaction; ``is_running`` and the progress fields are written in short
+transactions of their own so other connections see them while the sync works.
+
+``etag`` keeps the validator of the last successful fetch: the server's ``ETag`` when it
+sent one (always quoted, by RFC 9110), else its ``Last-Modified`` date; the fetch sends
+it back as ``If-None-Match`` or ``If-Modified-Since`` accordingly.
+
+Customers are referred to by their ``customers.id`` or, for people, by name
+(``--customer acme``); ``sheets add`` creates a customer that does not exist yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import sqlalchemy as sa
+
+from odoosync.exceptions import SheetNotConfigured
+from odoosync.store import Store
+from odoosync.store.schema import customers, lead_sync_states
+
+__all__ = [
+    "SheetState",
+    "resolve_customer",
+    "get_state",
+    "list_states",
+    "save_config",
+    "set_paused",
+    "remove_state",
+    "set_running",
+    "ProgressReporter",
+    "validators_from",
+    "validator_of",
+]
+
+_states = lead_sync_states
+
+
+@dataclass(frozen=True)
+class SheetState:
+    """One row of ``lead_sync_states`` plus the customer's name."""
+
+    customer_id: int
+    customer_name: str | None
+    sheet_url: str
+    column_map: dict[str, str]
+    key_column: str | None
+    schedule: str | None
+    push_to_odoo: bool
+    checksum: str | None
+    etag: str | None
+    is_paused: bool
+    is_running: bool
+    last_sync_at: dt.datetime | None
+    sync_duration_ms: int | None
+    rows_processed: int
+    rows_inserted: int
+    rows_updated: int
+    rows_deleted: int
+    error_count: int
+    retry_count: int
+    progress_percent: int
+    progress_message: str | None
+    last_error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _select() -> sa.Select:
+    return sa.select(_states, customers.c.name.label("customer_name")).join(
+        customers, customers.c.id == _states.c.customer_id
+    )
+
+
+def _to_state(row: Mapping[str, Any]) -> SheetState:
+    values = {f.name: row[f.name] for f in fields(SheetState)}
+    values["column_map"] = dict(values["column_map"] or {})
+    return SheetState(**values)
+
+
+def resolve_customer(store: Store, ref: str | int, *, create: bool = False) -> int:
+    """``customers.id`` for an id or a name; ``create`` adds a customer named ``ref`` if none exists."""
+    text = str(ref).strip()
+    if not text:
+        raise SheetNotConfigured("a customer id or name is required")
+    with store.transaction() as conn:
+        if text.isdigit():
+            found = conn.execute(sa.select(customers.c.id).where(customers.c.id == int(text))).scalar_one_or_none()
+            if found is not None or not create:
+                if found is None:
+                    raise SheetNotConfigured(f"no customer with id {text}")
+                return found
+        found = conn.execute(
+            sa.select(customers.c.id).where(customers.c.name == text).order_by(customers.c.id).limit(1)
+        ).scalar_one_or_none()
+        if found is not None:
+            return found
+        if not create:
+            raise SheetNotConfigured(f"no customer named {text!r}")
+        return conn.execute(sa.insert(customers).values(name=text).returning(customers.c.id)).scalar_one()
+
+
+def get_state(store: Store, customer_id: int) -> SheetState:
+    """The customer's sheet; ``SheetNotConfigured`` if there is none."""
+    with store.connect() as conn:
+        row = conn.execute(_select().where(_states.c.customer_id == customer_id)).mappings().one_or_none()
+    if row is None:
+        raise SheetNotConfigured(f"no sheet is configured for customer {customer_id}: run `odoosync sheets add` first")
+    return _to_state(row)
+
+
+def list_states(store: Store) -> list[SheetState]:
+    """Every configured sheet, by customer id."""
+    with store.connect() as conn:
+        return [_to_state(row) for row in conn.execute(_select().order_by(_states.c.customer_id)).mappings()]
+
+
+def save_config(
+    store: Store,
+    customer_id: int,
+    *,
+    sheet_url: str,
+    column_map: Mapping[str, str],
+    key_column: str | None,
+    schedule: str | None,
+    push_to_odoo: bool,
+) -> SheetState:
+    """Create or replace the customer's sheet configuration.
+
+    The checksum and validator are cleared so the next sync diffs the sheet in full under
+    the new configuration; counters and pause state are kept.
+    """
+    values = {
+        "sheet_url": sheet_url,
+        "column_map": dict(column_map),
+        "key_column": key_column,
+        "schedule": schedule,
+        "push_to_odoo": push_to_odoo,
+        "checksum": None,
+        "etag": None,
+    }
+    with store.transaction() as conn:
+        updated = conn.execute(sa.update(_states).where(_states.c.customer_id == customer_id).values(**values))
+        if updated.rowcount == 0:
+            conn.execute(sa.insert(_states).values(customer_id=customer_id, **values))
+    return get_state(store, customer_id)
+
+
+def set_paused(store: Store, customer_id: int, paused: bool) -> SheetState:
+    """Pause (a running sync stops at its next chunk and rolls back) or resume the sheet."""
+    message = "paused" if paused else "resumed"
+    with store.transaction() as conn:
+        result = conn.execute(
+            sa.update(_states)
+            .where(_states.c.customer_id == customer_id)
+            .values(is_paused=paused, progress_message=message)
+        )
+    if result.rowcount == 0:
+        raise SheetNotConfigured(f"no sheet is configured for customer {customer_id}")
+    return get_state(store, customer_id)
+
+
+def remove_state(store: Store, customer_id: int) -> None:
+    """Forget the customer's sheet. Its leads stay (they are app data); they are no longer synced."""
+    with store.transaction() as conn:
+        result = conn.execute(sa.delete(_states).where(_states.c.customer_id == customer_id))
+    if result.rowcount == 0:
+        raise SheetNotConfigured(f"no sheet is configured for customer {customer_id}")
+
+
+def set_running(store: Store, customer_id: int, running: bool, **values: Any) -> None:
+    """Flip ``is_running`` (plus any outcome fields) in a short transaction of its own."""
+    with store.connect() as conn, conn.begin():
+        conn.execute(sa.update(_states).where(_states.c.customer_id == customer_id).values(is_running=running, **values))
+
+
+def validator_of(etag: str | None, last_modified: str | None) -> str | None:
+    """What to keep in ``etag``: the ETag, else the Last-Modified date."""
+    return etag or last_modified
+
+
+def validators_from(stored: str | None) -> tuple[str | None, str | None]:
+    """(If-None-Match, If-Modified-Since) from the stored validator."""
+    if not stored:
+        return None, None
+    if stored.startswith(('"', 'W/"')):
+        return stored, None
+    return None, stored
+
+
+class ProgressReporter:
+    """Writes ``progress_percent`` / ``progress_message``, throttled, each in its own short transaction.
+
+    It uses a connection of its own (never the sync's transaction), so other connections
+    see the progress while the sync's transaction is still open. ``suspended`` is set
+    while that would block: SQLite lets one writer at a time, and during the diff the
+    writer is the sync itself. ``listener`` (e.g. a CLI progress bar) hears every report.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        customer_id: int,
+        *,
+        clock: Callable[[], float],
+        min_interval: float = 0.5,
+        listener: Callable[[int, str], None] | None = None,
+    ):
+        self._store = store
+        self._customer_id = customer_id
+        self._clock = clock
+        self._min_interval = min_interval
+        self._listener = listener
+        self._last_write: float | None = None
+        self.suspended = False
+
+    def report(self, percent: int, message: str, *, force: bool = False) -> None:
+        percent = max(0, min(100, int(percent)))
+        if self._listener is not None:
+            self._listener(percent, message)
+        if self.suspended:
+            return
+        now = self._clock()
+        due = self._last_write is None or now - self._last_write >= self._min_interval
+        if not (force or due):
+            return
+        with self._store.connect() as conn, conn.begin():
+            conn.execute(
+                sa.update(_states)
+                .where(_states.c.customer_id == self._customer_id)
+                .values(progress_percent=percent, progress_message=message[:500])
+            )
+        self._last_write = now
