@@ -1,9 +1,112 @@
-"""CLI commands: push (to be filled by its engine's issue)."""
+"""CLI commands: ``odoosync push [--once|--loop]`` and ``odoosync outbox list|retry``.
+
+Thin shells: settings → store and Odoo client (``odoosync.service``) → the worker or the
+outbox module → printed outcome (``--json`` for machines).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import signal
+import threading
+from typing import Annotated
+
 import typer
+
+from odoosync import outbox
+from odoosync.cli.common import fail_cleanly, print_json
+from odoosync.push import PushEngine
+from odoosync.service import open_client, open_store
+from odoosync.settings import load_settings
+from odoosync.worker import run_forever, run_once
+
+__all__ = ["register"]
+
+outbox_app = typer.Typer(help="Inspect and retry the queue of app changes bound for Odoo.", no_args_is_help=True)
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
+
+
+def push(
+    once: Annotated[bool, typer.Option("--once", help="Push everything ready now, then exit (the default).")] = False,
+    loop: Annotated[bool, typer.Option("--loop", help="Keep pushing as changes are queued, until SIGTERM/Ctrl-C.")] = False,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between idle checks with --loop.")] = 2.0,
+    json: JsonOutput = False,
+) -> None:
+    """Push the app's queued changes (ops.odoo_outbox) to Odoo.
+
+    Example: odoosync push --once
+    """
+    if once and loop:
+        raise typer.BadParameter("choose --once or --loop, not both")
+    with fail_cleanly():
+        settings = load_settings()
+        with open_store(settings) as store, open_client(settings) as client:
+            engine = PushEngine(store, client, backend=settings.odoo.name if settings.odoo else "default")
+            if loop:
+                stop = threading.Event()
+                signal.signal(signal.SIGTERM, lambda *_: stop.set())
+                try:
+                    run_forever(engine, stop=stop, poll_seconds=poll)
+                except KeyboardInterrupt:
+                    stop.set()
+                return
+            result = run_once(engine)
+    if json:
+        print_json(result.as_dict())
+        return
+    typer.echo(
+        f"pushed: {result.done} done ({result.created} created, {result.written} written, {result.deleted} deleted, "
+        f"{result.skipped} unchanged), {result.retried} to retry, {result.failed} failed, "
+        f"{result.conflicts} conflicts, {result.rpc_calls} Odoo requests"
+    )
+    for error in result.errors[:10]:
+        typer.echo(f"  failed: {error}", err=True)
+
+
+@outbox_app.command("list")
+def list_command(
+    status: Annotated[str | None, typer.Option("--status", help="queued, processing, done or failed.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many items (newest first).")] = 50,
+    json: JsonOutput = False,
+) -> None:
+    """List outbox items, newest first, with counts per status.
+
+    Example: odoosync outbox list --status failed
+    """
+    with fail_cleanly():
+        with open_store(load_settings()) as store:
+            items = outbox.list_items(store, status=status, limit=limit)
+            counts = outbox.status_counts(store)
+    if json:
+        print_json({"counts": counts, "items": [i.as_dict() for i in items]})
+        return
+    typer.echo("  ".join(f"{k}: {v}" for k, v in counts.items()))
+    for item in items:
+        target = f"{item.local_table}:{item.local_id}" if item.local_table else "-"
+        error = f"  {item.last_error}" if item.last_error else ""
+        typer.echo(f"#{item.id} {item.status:<10} {item.model} {item.operation} {target} "
+                   f"odoo={item.odoo_id or '-'} attempts={item.attempts}{error}")
+
+
+@outbox_app.command("retry")
+def retry_command(
+    ids: Annotated[list[int] | None, typer.Argument(help="Item ids (default: every failed item).")] = None,
+    json: JsonOutput = False,
+) -> None:
+    """Re-queue failed items with their attempts reset.
+
+    Example: odoosync outbox retry 12 15
+    """
+    with fail_cleanly():
+        with open_store(load_settings()) as store:
+            count = outbox.retry_failed(store, now=dt.datetime.now(dt.UTC), ids=ids or None)
+    if json:
+        print_json({"requeued": count})
+    else:
+        typer.echo(f"re-queued {count} failed item(s)")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the top-level app."""
+    """Add ``push`` and the ``outbox`` group to the top-level app."""
+    app.command("push")(push)
+    app.add_typer(outbox_app, name="outbox")

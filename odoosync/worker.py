@@ -1,0 +1,52 @@
+"""The outbox worker: the run loop around the push engine (no SQL here).
+
+``run_once`` pushes until nothing is ready and records the run in ``ops.odoo_sync_runs``
+(job ``push``: fetched = items claimed, inserted = creates, updated = writes and calls,
+deleted = unlinks and archives, skipped = no-ops, failed, rpc_calls, retries =
+items rescheduled with backoff; conflicts in ``details``). ``run_forever`` repeats it,
+sleeping ``poll_seconds`` between idle passes until ``stop`` is set (SIGTERM in the CLI).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from odoosync.models import RunCounters, RunStatus
+from odoosync.push import PushEngine, PushResult
+from odoosync.store import runs
+
+__all__ = ["run_once", "run_forever"]
+
+
+def run_once(engine: PushEngine, *, trigger: str = "manual", already: PushResult | None = None) -> PushResult:
+    """Push everything ready now, as one recorded run (``already``: a pass made before)."""
+    run_id = runs.start_run(engine.store, job="push", stream="outbox", mode="push", trigger=trigger,
+                            backend=engine.backend)
+    result = PushResult()
+    if already is not None:
+        result.add(already)
+    try:
+        result.add(engine.push_all())
+    except Exception as exc:
+        runs.finish_run(engine.store, run_id, RunStatus.FAILED, _counters(result), error=f"{type(exc).__name__}: {exc}")
+        raise
+    status = RunStatus.OK if result.failed == 0 else RunStatus.PARTIAL
+    runs.finish_run(engine.store, run_id, status, _counters(result),
+                    error="; ".join(result.errors[:5]) or None, details=result.as_dict())
+    return result
+
+
+def run_forever(engine: PushEngine, *, stop: threading.Event, poll_seconds: float = 2.0) -> None:
+    """Push in a loop until ``stop`` is set; idle passes are not recorded as runs."""
+    while not stop.is_set():
+        first = engine.push_batch()
+        if first.claimed:
+            run_once(engine, trigger="schedule", already=first)
+            continue
+        stop.wait(poll_seconds)
+
+
+def _counters(result: PushResult) -> RunCounters:
+    return RunCounters(fetched=result.claimed, inserted=result.created, updated=result.written,
+                       deleted=result.deleted, skipped=result.skipped, failed=result.failed,
+                       rpc_calls=result.rpc_calls, retries=result.retried)
