@@ -1,9 +1,274 @@
-"""CLI commands: sync (to be filled by its engine's issue)."""
+"""CLI commands of the pull side: ``sync``, ``status``, ``runs``, ``checkpoints``, ``demo``.
+
+Each command is a thin shell over ``odoosync.service`` (or ``odoosync.demo``): parse the
+arguments, call one function, print the result as a table (or ``--json``). Long work
+shows Rich progress bars on a terminal and plain log lines otherwise.
+"""
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
 import typer
+from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json
+from odoosync.exceptions import ConfigError
+from odoosync.models import SyncMode
+from odoosync.pull import Progress, checkpoint_key
+from odoosync.service import SyncReport, open_store, stream_status, sync as run_sync_from_settings
+from odoosync.settings import load_settings
+from odoosync.store import checkpoints as checkpoint_store
+from odoosync.store import runs as run_store
+
+__all__ = ["register", "parse_budget"]
+
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_budget(text: str | None) -> float | None:
+    """``50s``, ``2m``, ``1.5h``, ``500ms`` or plain seconds → seconds."""
+    if text is None:
+        return None
+    match = _DURATION.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"--budget must be a positive duration such as 50s, 2m or 1h (got {text!r})")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+@contextmanager
+def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
+    """Rich bars on a terminal; plain lines (stderr) otherwise; nothing for ``--json``."""
+    if not enabled:
+        yield None
+        return
+    if is_terminal():
+        with RichProgress(
+            SpinnerColumn(), TextColumn("{task.description:<16}"), BarColumn(),
+            TextColumn("{task.fields[summary]}"), TimeElapsedColumn(), console=console, transient=False,
+        ) as bars:
+            tasks: dict[str, Any] = {}
+
+            def show(event: Progress) -> None:
+                task = tasks.get(event.stream)
+                if task is None:
+                    task = tasks[event.stream] = bars.add_task(event.stream, total=None, summary="")
+                c = event.counters
+                summary = f"{c.fetched} fetched, {c.inserted} new, {c.updated} changed, {c.deleted} deleted"
+                if event.phase == "done":
+                    bars.update(task, total=1, completed=1, summary=summary)
+                else:
+                    bars.update(task, summary=summary)
+
+            yield show
+        return
+    last: dict[str, float] = {}
+
+    def log_line(event: Progress) -> None:
+        now = time.monotonic()
+        if event.phase == "page" and now - last.get(event.stream, 0.0) < 2.0:
+            return
+        last[event.stream] = now
+        c = event.counters
+        err_console.print(
+            f"{event.stream}: {event.phase} fetched={c.fetched} inserted={c.inserted} updated={c.updated} "
+            f"deleted={c.deleted} skipped={c.skipped} requests={c.rpc_calls}",
+            highlight=False, markup=False,
+        )
+
+    yield log_line
+
+
+def _report_table(report: SyncReport) -> Table:
+    table = Table(title="sync")
+    for column in ("stream", "status", "fetched", "inserted", "updated", "deleted", "skipped", "requests", "seconds"):
+        table.add_column(column, justify="left" if column in ("stream", "status") else "right")
+    for r in report.results:
+        c = r.counters
+        table.add_row(r.stream, str(r.status) + (" (remaining)" if r.remaining else ""), str(c.fetched),
+                      str(c.inserted), str(c.updated), str(c.deleted), str(c.skipped), str(c.rpc_calls),
+                      f"{r.duration_ms / 1000:.2f}")
+    return table
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def sync(
+    stream: Annotated[str, typer.Argument(help="A stream (leads, partners, stages, users, teams, tags, lost_reasons, activity_types, ...), a configured model name, or 'all'.")] = "all",
+    mode: Annotated[SyncMode, typer.Option("--mode", help="incremental (default; the first run reads everything), full, or missing.")] = SyncMode.INCREMENTAL,
+    odoo_id: Annotated[int | None, typer.Option("--odoo-id", help="Pull only this Odoo record (for chatter: this lead's).")] = None,
+    budget: Annotated[str | None, typer.Option("--budget", help="Stop cleanly before this much time (e.g. 50s) and report remaining: true.")] = None,
+    json: JsonOutput = False,
+) -> None:
+    """Pull Odoo into the database: one stream or all of them, resumably.
+
+    Example: odoosync sync all --budget 50s
+    """
+    with fail_cleanly():
+        seconds = parse_budget(budget)
+        settings = load_settings()
+        with _progress_display(not json) as on_progress:
+            report = run_sync_from_settings(settings, stream, mode=mode, odoo_id=odoo_id, budget=seconds,
+                                            on_progress=on_progress)
+    if json:
+        print_json(report.as_dict())
+        return
+    console.print(_report_table(report), width=max(console.width, 110))
+    if report.remaining:
+        console.print("remaining: true: the budget ran out before the end; run the same command again to continue")
+
+
+def status(json: JsonOutput = False) -> None:
+    """Show every stream: rows held, last run, last success, stored cursor.
+
+    Example: odoosync status
+    """
+    with fail_cleanly():
+        settings = load_settings()
+        with open_store(settings) as store:
+            rows = stream_status(store)
+    if json:
+        print_json({"streams": rows})
+        return
+    table = Table(title="streams")
+    for column in ("stream", "model", "rows", "last run", "status", "last success"):
+        table.add_column(column)
+    for row in rows:
+        last = row["last_run"] or {}
+        table.add_row(row["stream"], row["model"], str(row["rows"]), str(last.get("started_at") or "never"),
+                      str(last.get("status") or "-"), str(row["last_success_at"] or "never"))
+    console.print(table)
+
+
+def runs(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs, newest first.")] = 20,
+    stream: Annotated[str | None, typer.Option("--stream", help="Only this stream's runs.")] = None,
+    json: JsonOutput = False,
+) -> None:
+    """List recent runs with their counters and errors (ops.odoo_sync_runs).
+
+    Example: odoosync runs --stream leads --limit 5
+    """
+    with fail_cleanly():
+        settings = load_settings()
+        with open_store(settings) as store:
+            found = run_store.list_runs(store, limit, stream=stream)
+    if json:
+        print_json({"runs": [r.as_dict() for r in found]})
+        return
+    table = Table(title="runs")
+    for column in ("id", "job", "stream", "mode", "status", "started", "fetched", "inserted", "updated",
+                   "deleted", "requests", "ms", "error"):
+        table.add_column(column)
+    for r in found:
+        c = r.counters
+        table.add_row(str(r.id), r.job, r.stream, r.mode, str(r.status) + (" (remaining)" if r.remaining else ""),
+                      r.started_at.isoformat(timespec="seconds"), str(c.fetched), str(c.inserted), str(c.updated),
+                      str(c.deleted), str(c.rpc_calls), str(r.duration_ms), r.error or "")
+    console.print(table)
+
+
+checkpoints_app = typer.Typer(help="Show or reset where each stream resumes (ops.odoo_sync_checkpoints).", no_args_is_help=True)
+
+
+@checkpoints_app.command("list")
+def checkpoints_list(json: JsonOutput = False) -> None:
+    """List stored checkpoints.
+
+    Example: odoosync checkpoints list
+    """
+    with fail_cleanly():
+        settings = load_settings()
+        with open_store(settings) as store:
+            found = checkpoint_store.list_checkpoints(store)
+    if json:
+        print_json({"checkpoints": [c.as_dict() for c in found]})
+        return
+    table = Table(title="checkpoints")
+    for column in ("key", "cursor", "updated"):
+        table.add_column(column)
+    for c in found:
+        table.add_row(c.key, _describe_cursor(c.cursor), c.updated_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+def _describe_cursor(cursor: dict[str, Any]) -> str:
+    parts = []
+    if cursor.get("cursor"):
+        parts.append(f"cursor {cursor['cursor'].get('write_date')} #{cursor['cursor'].get('id')}")
+    if cursor.get("walk"):
+        done = sum(1 for p in cursor["walk"]["partitions"] if p[2])
+        parts.append(f"full read in progress ({done}/{len(cursor['walk']['partitions'])} partitions done)")
+    return "; ".join(parts) or str(cursor)
+
+
+@checkpoints_app.command("reset")
+def checkpoints_reset(
+    key: Annotated[str, typer.Argument(help="A stream name (e.g. leads) or a full checkpoint key.")],
+    json: JsonOutput = False,
+) -> None:
+    """Forget a stream's checkpoint: its next run reads everything again.
+
+    Example: odoosync checkpoints reset leads
+    """
+    with fail_cleanly():
+        settings = load_settings()
+        full_key = key if ":" in key else checkpoint_key("default", key)
+        with open_store(settings) as store:
+            existed = checkpoint_store.reset(store, full_key)
+    if json:
+        print_json({"key": full_key, "reset": existed})
+    else:
+        typer.echo(f"{full_key}: {'reset' if existed else 'no checkpoint stored'}")
+
+
+def demo(
+    file: Annotated[str, typer.Option("--file", help="SQLite file to (re)create.")] = "odoosync-demo.db",
+    scale: Annotated[float, typer.Option("--scale", min=0.001, help="Dataset size; 1.0 = 2,764 leads, 38k messages.")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Dataset seed (same seed, same data).")] = 0,
+    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Simulated Odoo latency per request.")] = 0.0,
+    json: JsonOutput = False,
+) -> None:
+    """Start the bundled Odoo simulator, sync it into a fresh SQLite file, print a summary.
+
+    Example: odoosync demo --scale 0.1
+    """
+    from odoosync.demo import run_demo
+
+    with fail_cleanly():
+        with _progress_display(not json) as on_progress:
+            report = run_demo(file, scale=scale, seed=seed, latency_ms=latency_ms, on_progress=on_progress)
+    if json:
+        print_json(report.as_dict())
+        return
+    table = Table(title=f"demo: simulator {report.odoo_url} → {report.database}")
+    for column in ("step", "stream", "status", "fetched", "inserted", "updated", "deleted", "requests", "seconds"):
+        table.add_column(column, justify="left" if column in ("step", "stream", "status") else "right")
+    for r in report.rows:
+        table.add_row(r.step, r.stream, r.status, str(r.fetched), str(r.inserted), str(r.updated), str(r.deleted),
+                      str(r.requests), f"{r.seconds:.2f}")
+    console.print(table, width=max(console.width, 110))
+    console.print(
+        f"{report.leads_in_database} of {report.leads_in_odoo} Odoo leads (archived included) are in "
+        f"{report.database}; total {report.seconds:.1f} s"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the top-level app."""
+    """Add ``sync``, ``status``, ``runs``, ``checkpoints`` and ``demo`` to the top-level app."""
+    app.command("sync")(sync)
+    app.command("status")(status)
+    app.command("runs")(runs)
+    app.add_typer(checkpoints_app, name="checkpoints")
+    app.command("demo")(demo)

@@ -10,7 +10,13 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
      round, the round's pages fetched concurrently (``client.map_concurrent``, bounded).
    * ``incremental``: records past ``cursor - overlap`` in ``(write_date, id)`` order.
    * ``missing``: only the records whose ids the database lacks (see step 3).
-   * ``record`` (``--odoo-id N``): that one record.
+   * ``record`` (``--odoo-id N``): that one record; for a stream batched by parent
+     (:class:`~odoosync.streams.base.ResIds`, e.g. chatter) every record of parent N.
+   Streams batched by parent are walked like any other (an id keyset over the child
+   model, restricted by the stream's domain, e.g. ``model = 'crm.lead'``): that reads
+   each record once in few large pages, where ``res_id in [50 ids]`` would need a call
+   per 50 parents. ``missing`` finds what the database lacks by comparing ids (step 3),
+   which covers "leads with zero activities" and any other gap.
    Every read passes ``active_test: False`` (archived records, lost leads, count).
 3. **Reconcile** (``full``/``incremental``/``missing``): Odoo's ids (``search``, ids only,
    in keyset chunks) against the database's, range by range: rows whose record vanished
@@ -45,7 +51,7 @@ from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull.budget import Budget
 from odoosync.pull.plan import plan_walk
 from odoosync.store import checkpoints, runs
-from odoosync.streams.base import PageContext, Stream, WriteCounts
+from odoosync.streams.base import PageContext, ResIds, Stream, WriteCounts
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -351,11 +357,24 @@ class _StreamRun:
     # ------------------------------------------------------------------ one record
 
     def _one_record(self, odoo_id: int) -> None:
-        records = self.client.search_read(
-            self.stream.model, [("id", "=", odoo_id)], self.fields, active_test=False
-        )
+        """``--odoo-id N``: that record (or, for a stream batched by parent, everything
+        hanging off parent N), re-mapped even if unchanged; a vanished record is marked
+        deleted. The stream's checkpoint is left alone."""
+        self.ctx.force = True
+        batching = self.stream.batching
+        if isinstance(batching, ResIds):
+            parent = [(batching.res_id_field, "=", odoo_id)]
+            if batching.model_field:
+                parent.append((batching.model_field, "=", batching.parent_model))
+            after = 0
+            while True:
+                records = self._read([*parent, ("id", ">", after)], order="id")
+                self._commit_page(records, checkpoint=False)
+                if len(records) < self.page_size:
+                    return
+                after = int(records[-1]["id"])
+        records = self.client.search_read(self.stream.model, [("id", "=", odoo_id)], self.fields, active_test=False)
         if records:
-            self.ctx.force = True
             self._commit_page(records, checkpoint=False)
         else:
             self._mark_deleted([odoo_id])

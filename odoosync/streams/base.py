@@ -50,10 +50,13 @@ KEYSET: Literal["keyset"] = "keyset"
 
 @dataclass(frozen=True)
 class ResIds:
-    """Read records by their parents: ``res_id in <chunk>`` for ``parent_model``.
+    """Records that hang off parents: ``res_id`` (+ ``model``) point at ``parent_model``.
 
     ``parent_table``/``parent_id_column`` name where the parents' Odoo ids live in the
-    database (e.g. ``leads.odoo_id``); ``chunk`` caps how many parents go in one call.
+    database (e.g. ``leads.odoo_id``); ``chunk`` caps how many parents go in one call
+    where a target reads by parent. The engine uses it for ``--odoo-id N`` (N is the
+    parent: "this lead's chatter"); full and incremental runs walk the child model by id
+    keyset / ``(write_date, id)`` like any stream (see ``pull/engine.py``).
     """
 
     parent_model: str

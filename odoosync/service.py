@@ -1,0 +1,195 @@
+"""The wiring: Settings → an Odoo client, a store and the engines, for every edge.
+
+The CLI, the scheduler and the HTTP API call these functions and nothing below them, so
+all three open things the same way and get the same errors:
+
+* :func:`open_store`: the database, checked to be migrated (``NotMigrated`` says to run
+  ``odoosync db upgrade``) before anything reads or writes;
+* :func:`open_client`: the Odoo client. With no ``ODOO_COMPANY_IDS`` configured it asks
+  Odoo once for every company the sync user may access and reads them all, because Odoo
+  otherwise shows only the user's main company and a multi-company database would look
+  half-synced;
+* :func:`pull_streams`: the stream catalogue with ``ops.odoo_sync_config`` applied
+  (validated, every problem at once);
+* :func:`run_sync` / :func:`sync`: pull one stream or ``all`` (with already-open ports /
+  opening them from Settings), returning a :class:`SyncReport`;
+* :func:`stream_status`: per stream, its last run, last success, rows and checkpoint.
+
+Hooks for later issues: the push engine and the webhook receiver open their ports
+through :func:`open_store` / :func:`open_client` too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from odoosync.models import SyncMode, Trigger
+from odoosync.odoo.client import OdooClient
+from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult, checkpoint_key
+from odoosync.settings import Settings
+from odoosync.store import Store
+from odoosync.store import checkpoints as checkpoint_store
+from odoosync.store import runs as run_store
+from odoosync.store.sync_config import config_list
+from odoosync.streams.base import Stream
+from odoosync.streams.registry import CONFIG_PREFIX, parse_pull_config, select_streams, stream_catalog
+
+__all__ = [
+    "SyncReport",
+    "open_store",
+    "open_client",
+    "allowed_companies",
+    "pull_streams",
+    "pull_options",
+    "run_sync",
+    "sync",
+    "stream_status",
+]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """The result of ``sync <stream|all>``: one :class:`StreamResult` per stream."""
+
+    results: tuple[StreamResult, ...]
+
+    @property
+    def remaining(self) -> bool:
+        """True when a budget stopped a stream early: run again to continue."""
+        return any(r.remaining for r in self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        totals: dict[str, int] = {}
+        for result in self.results:
+            for name, value in result.counters.as_dict().items():
+                totals[name] = totals.get(name, 0) + value
+        return {
+            "ok": all(str(r.status) in ("ok", "partial") for r in self.results),
+            "remaining": self.remaining,
+            "totals": totals,
+            "streams": [r.as_dict() for r in self.results],
+        }
+
+
+@contextmanager
+def open_store(settings: Settings, *, require_migrated: bool = True) -> Iterator[Store]:
+    """The application database; refuses an unmigrated one before any change."""
+    with Store(settings.database_url, lock_id=settings.lock_id) as store:
+        if require_migrated:
+            store.check_migrated()
+        yield store
+
+
+@contextmanager
+def open_client(settings: Settings) -> Iterator[OdooClient]:
+    """The Odoo client for ``settings.odoo`` (``ConfigError`` when none is configured)."""
+    with OdooClient(settings.require_odoo()) as client:
+        if not client.config.company_ids:
+            client.config = dataclasses.replace(client.config, company_ids=allowed_companies(client))
+        yield client
+
+
+def allowed_companies(client: OdooClient) -> tuple[int, ...]:
+    """Every company the logged-in user may access (one ``read`` of ``res.users``)."""
+    (user,) = client.read("res.users", [client.uid], ["company_ids"])
+    return tuple(sorted(int(c) for c in user.get("company_ids") or ()))
+
+
+def pull_streams(store: Store) -> list[Stream]:
+    """The stream catalogue with the pull settings of ``ops.odoo_sync_config`` applied."""
+    return stream_catalog(parse_pull_config(config_list(store, CONFIG_PREFIX)))
+
+
+def pull_options(
+    settings: Settings,
+    *,
+    mode: SyncMode | str = SyncMode.INCREMENTAL,
+    odoo_id: int | None = None,
+    budget: float | None = None,
+    trigger: Trigger | str = Trigger.MANUAL,
+) -> PullOptions:
+    """Options for a run, with the overlap window and page size from Settings."""
+    return PullOptions(
+        mode=SyncMode(mode),
+        odoo_id=odoo_id,
+        budget=budget,
+        overlap=dt.timedelta(seconds=settings.overlap_seconds),
+        page_size=settings.page_size,
+        trigger=Trigger(trigger),
+    )
+
+
+def run_sync(
+    client: OdooClient,
+    store: Store,
+    target: str,
+    options: PullOptions,
+    *,
+    backend: str = "default",
+    on_progress: Callable[[Progress], None] | None = None,
+    streams: Sequence[Stream] | None = None,
+) -> SyncReport:
+    """Pull ``target`` (a stream name, a model name, or ``all``) with open ports."""
+    chosen = select_streams(target, streams if streams is not None else pull_streams(store))
+    engine = PullEngine(client, store, backend=backend, on_progress=on_progress)
+    return SyncReport(tuple(engine.run_many(chosen, options)))
+
+
+def sync(
+    settings: Settings,
+    target: str = "all",
+    *,
+    mode: SyncMode | str = SyncMode.INCREMENTAL,
+    odoo_id: int | None = None,
+    budget: float | None = None,
+    trigger: Trigger | str = Trigger.MANUAL,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> SyncReport:
+    """Open the store and the client from ``settings`` and pull ``target``.
+
+    Configuration is checked first (stream name, ``ops.odoo_sync_config``, migration),
+    so a mistake there changes nothing and contacts no Odoo.
+    """
+    options = pull_options(settings, mode=mode, odoo_id=odoo_id, budget=budget, trigger=trigger)
+    with open_store(settings) as store:
+        streams = select_streams(target, pull_streams(store))
+        with open_client(settings) as client:
+            return run_sync(
+                client, store, target, options, backend=client.config.name, on_progress=on_progress, streams=streams
+            )
+
+
+def stream_status(store: Store, backend: str = "default") -> list[dict[str, Any]]:
+    """Per stream: rows held, last run, last successful run, and the stored cursor."""
+    recent = run_store.list_runs(store, limit=500, job="pull")
+    stored = {c.key: c for c in checkpoint_store.list_checkpoints(store, f"pull:{backend}:")}
+    status = []
+    with store.connect() as conn:
+        for stream in pull_streams(store):
+            table = stream.target.table
+            count_query = sa.select(sa.func.count()).select_from(table)
+            if "deleted_at" in table.c:
+                count_query = count_query.where(table.c.deleted_at.is_(None))
+            if "model" in table.c and table.name == "odoo_records":
+                count_query = count_query.where(table.c.model == stream.model)
+            mine = [r for r in recent if r.stream == stream.name and str(r.status) != "skipped"]
+            last = mine[0] if mine else None
+            success = next((r for r in mine if str(r.status) == "ok"), None)
+            checkpoint = stored.get(checkpoint_key(backend, stream.name))
+            status.append({
+                "stream": stream.name,
+                "model": stream.model,
+                "table": table.name,
+                "rows": int(conn.execute(count_query).scalar_one()),
+                "last_run": last.as_dict() if last else None,
+                "last_success_at": success.finished_at.isoformat() if success and success.finished_at else None,
+                "cursor": checkpoint.cursor if checkpoint else None,
+            })
+    return status
