@@ -18,12 +18,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import sqlalchemy as sa
+
+from odoosync.store import Store
+from odoosync.store.schema import odoo_sync_runs
+from odoosync.store.sync_config import config_get
+
 __all__ = [
     "Colour",
     "Thresholds",
     "StreamStatus",
     "freshness",
     "stream_statuses",
+    "read_status",
     "overall_colour",
     "THRESHOLDS_CONFIG_KEY",
 ]
@@ -126,6 +133,49 @@ def stream_statuses(
             )
         )
     return statuses
+
+
+def read_status(
+    store: Store,
+    *,
+    streams: Iterable[str] = (),
+    next_runs: Mapping[str, dt.datetime | None] | None = None,
+    now: dt.datetime | None = None,
+) -> list[StreamStatus]:
+    """:func:`stream_statuses` from the runs log, with the thresholds from the config table.
+
+    Two grouped queries whatever the number of streams: the newest run of each stream,
+    and when each stream's newest ``ok`` run finished. With ``streams`` given, only
+    those are reported (the runs log also holds jobs such as ``sla`` or ``outbox``).
+    """
+    runs = odoo_sync_runs
+    newest = sa.select(runs.c.stream, sa.func.max(runs.c.id).label("id")).where(runs.c.status != "skipped").group_by(runs.c.stream).subquery()
+    last_runs_query = sa.select(runs).join(newest, runs.c.id == newest.c.id)
+    successes_query = (
+        sa.select(runs.c.stream, sa.func.max(runs.c.finished_at).label("finished_at"))
+        .where(runs.c.status == "ok")
+        .group_by(runs.c.stream)
+    )
+    with store.connect() as conn:
+        last_runs = {row["stream"]: dict(row) for row in conn.execute(last_runs_query).mappings()}
+        successes = {row.stream: _aware(row.finished_at) for row in conn.execute(successes_query)}
+    thresholds = Thresholds.from_config(config_get(store, THRESHOLDS_CONFIG_KEY))
+    wanted = set(streams)
+    if wanted:
+        last_runs = {k: v for k, v in last_runs.items() if k in wanted}
+        successes = {k: v for k, v in successes.items() if k in wanted}
+    return stream_statuses(
+        last_runs, successes, streams=streams, next_runs=next_runs,
+        now=now or dt.datetime.now(dt.UTC), thresholds=thresholds,
+    )
+
+
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    """MAX() over a SQLite text column comes back as text, without the column's type."""
+    if value is None or isinstance(value, dt.datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def overall_colour(statuses: Sequence[StreamStatus]) -> Colour:

@@ -13,7 +13,9 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.simulator",
+    "tests.fixtures.pull",
     "tests.fixtures.sheets",
+    "tests.fixtures.service",
 ]
 
 _SCRUBBED_PREFIXES = ("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID")

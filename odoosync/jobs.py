@@ -1,0 +1,328 @@
+"""Jobs: what each scheduled (or API-triggered) piece of work does.
+
+A job is a function of the trigger (``schedule``, ``api``, ``manual``) that calls the
+engines: the pull engine for stream increments and delete reconciliation, the SLA
+checker, the outbox push. Jobs know nothing of schedules; :mod:`odoosync.scheduler`
+decides when they run, and the same functions serve ``POST /api/sync/{stream}``,
+``POST /api/sla/check`` and the seed-003 compatible ``/api/odoo-sync``.
+
+Jobs (C6 defaults in ``scheduler.DEFAULT_SCHEDULE``):
+
+========== ============================================================ ==============
+job        work                                                         default
+========== ============================================================ ==============
+leads      ``crm.lead`` incremental (no reconcile)                      every minute
+partners   ``res.partner`` incremental                                  every minute
+chatter    ``mail.message`` incremental                                 every minute
+activities ``mail.activity`` incremental                                every minute
+reference  stages, users, teams, tags, lost reasons, activity types,    every 15 min
+           and models added by configuration: incremental + reconcile
+reconcile  delete reconciliation of the minute streams (mode ``missing``) hourly
+sla        the SLA breach check                                         every 5 min
+outbox     push queued changes (also woken at once by new items)       every minute
+========== ============================================================ ==============
+
+Stopping (SIGTERM): :meth:`Jobs.stop` makes every running pull's budget refuse the next
+page, so the page in flight commits, the run closes as ``partial`` with ``remaining``,
+its lock is released, and the next run resumes from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from odoosync.events import EventBus
+from odoosync.exceptions import ConfigError, LockHeld
+from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
+from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult
+from odoosync.pull.budget import Budget
+from odoosync.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
+from odoosync.store import Store
+from odoosync.store import runs as run_store
+from odoosync.store.sync_config import config_get, config_list
+from odoosync.streams.base import Stream
+from odoosync.streams.registry import ALL, CONFIG_PREFIX, parse_pull_config, select_streams, stream_catalog
+
+__all__ = ["Jobs", "JOB_MODELS", "StoppableBudget"]
+
+log = logging.getLogger(__name__)
+
+JOB_MODELS: Mapping[str, tuple[str, ...]] = {
+    "leads": ("crm.lead",),
+    "partners": ("res.partner",),
+    "chatter": ("mail.message",),
+    "activities": ("mail.activity",),
+    "reference": ("crm.stage", "res.users", "crm.team", "crm.tag", "crm.lost.reason", "mail.activity.type"),
+}
+"""Pull jobs → the models they run. Models added by configuration join ``reference``."""
+
+_MINUTE_JOBS = ("leads", "partners", "chatter", "activities")
+_START_TIMEOUT_SECONDS = 60.0
+
+
+class StoppableBudget(Budget):
+    """A budget that also refuses the next page once the service is stopping."""
+
+    def __init__(self, seconds: float | None, stopping: threading.Event) -> None:
+        super().__init__(seconds)
+        self._stopping = stopping
+
+    def allows_another_step(self) -> bool:
+        return not self._stopping.is_set() and super().allows_another_step()
+
+
+class Jobs:
+    """The service's job functions over one Odoo client and one store.
+
+    ``client`` is an opened :class:`~odoosync.odoo.client.OdooClient`; ``push`` (optional)
+    pushes one outbox batch and returns a result with ``as_dict()``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: Any,
+        *,
+        events: EventBus | None = None,
+        backend: str = "default",
+        overlap: dt.timedelta | None = None,
+        page_size: int | None = None,
+        sla_webhook_url: str | None = None,
+        push: Callable[[str], Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.events = events or EventBus()
+        self.backend = backend
+        self._overlap = overlap
+        self._page_size = page_size
+        self._sla_webhook_url = sla_webhook_url
+        self._push = push
+        self.stopping = threading.Event()
+
+    # ------------------------------------------------------------------ catalogue
+
+    def catalog(self) -> list[Stream]:
+        """Every stream, with the pull configuration of ``ops.odoo_sync_config`` applied."""
+        return stream_catalog(parse_pull_config(config_list(self.store, CONFIG_PREFIX)))
+
+    def stream_names(self) -> list[str]:
+        return [stream.name for stream in self.catalog()]
+
+    def job_streams(self) -> dict[str, list[Stream]]:
+        """Pull job → its streams (configured generic models go with ``reference``)."""
+        by_job: dict[str, list[Stream]] = {job: [] for job in JOB_MODELS}
+        by_job["reconcile"] = []
+        for stream in self.catalog():
+            job = next((j for j, models in JOB_MODELS.items() if stream.model in models), "reference")
+            by_job[job].append(stream)
+            if job in _MINUTE_JOBS:
+                by_job["reconcile"].append(stream)
+        return by_job
+
+    def functions(self) -> dict[str, Callable[[str], Any]]:
+        """job name → function(trigger), for the scheduler."""
+        functions: dict[str, Callable[[str], Any]] = {
+            "leads": lambda trigger: self.run_job("leads", trigger),
+            "partners": lambda trigger: self.run_job("partners", trigger),
+            "chatter": lambda trigger: self.run_job("chatter", trigger),
+            "activities": lambda trigger: self.run_job("activities", trigger),
+            "reference": lambda trigger: self.run_job("reference", trigger),
+            "reconcile": lambda trigger: self.run_job("reconcile", trigger),
+            "sla": lambda trigger: self.check_sla(trigger=trigger),
+        }
+        if self._push is not None:
+            functions["outbox"] = self.push_outbox
+        return functions
+
+    def next_runs_by_stream(self, scheduler: Any) -> dict[str, dt.datetime | None]:
+        """Each stream's next scheduled increment (``GET /api/status``)."""
+        next_runs: dict[str, dt.datetime | None] = {}
+        names = set(scheduler.job_names())
+        for job, streams in self.job_streams().items():
+            if job == "reconcile" or job not in names:
+                continue
+            when = scheduler.next_run_time(job)
+            for stream in streams:
+                next_runs[stream.name] = when
+        return next_runs
+
+    # ------------------------------------------------------------------ pull jobs
+
+    def run_job(self, job: str, trigger: str) -> list[StreamResult]:
+        """Run every stream of a pull job; a stream whose lock is held is skipped (the
+        engine records the skip) and the others still run."""
+        streams = self.job_streams()[job]
+        if job == "reconcile":
+            options = self._options(SyncMode.MISSING, trigger=trigger, reconcile=True)
+        else:
+            options = self._options(SyncMode.INCREMENTAL, trigger=trigger, reconcile=job not in _MINUTE_JOBS)
+        results = []
+        for stream in streams:
+            if self.stopping.is_set():
+                break
+            try:
+                results.append(self._run_stream(stream, options))
+            except LockHeld as exc:
+                log.info("%s: %s skipped, %s", job, stream.name, exc)
+        return results
+
+    def start_sync(
+        self,
+        stream: str,
+        *,
+        mode: SyncMode,
+        odoo_id: int | None = None,
+        budget: float | None = None,
+        trigger: str = Trigger.API,
+    ) -> list[int]:
+        """Start ``stream`` (or ``all``) in a background thread; return the first run's id
+        once it holds its lock, or raise ``LockHeld`` naming the holder (nothing started)."""
+        streams = select_streams(stream, self.catalog())
+        if odoo_id is not None and stream == ALL:
+            raise ConfigError("a single record (odoo_id) needs one stream, not 'all'")
+        options = self._options(mode, trigger=trigger, odoo_id=odoo_id, budget=budget)
+        started = threading.Event()
+        outcome: dict[str, BaseException] = {}
+        before = _newest_run_id(self.store)
+
+        def work() -> None:
+            for index, one in enumerate(streams):
+                try:
+                    self._run_stream(one, options, on_start=started.set)
+                except LockHeld as exc:
+                    if index == 0:
+                        outcome["lock"] = exc
+                        break
+                except Exception as exc:  # noqa: BLE001 - recorded in the run's row
+                    log.error("%s run failed: %s: %s", one.name, type(exc).__name__, exc)
+                    if index == 0:
+                        outcome["error"] = exc
+                finally:
+                    started.set()
+
+        threading.Thread(target=work, name=f"sync-{stream}", daemon=True).start()
+        started.wait(_START_TIMEOUT_SECONDS)
+        if "lock" in outcome:
+            raise outcome["lock"]
+        return [run.id for run in run_store.list_runs(self.store, 10, stream=streams[0].name) if run.id > before][-1:]
+
+    def _options(self, mode: SyncMode, *, trigger: str, **extra: Any) -> PullOptions:
+        values: dict[str, Any] = {"mode": mode, "trigger": Trigger(trigger), **extra}
+        if self._overlap is not None:
+            values["overlap"] = self._overlap
+        if self._page_size is not None:
+            values["page_size"] = self._page_size
+        return PullOptions(**values)
+
+    def _run_stream(
+        self, stream: Stream, options: PullOptions, *, on_start: Callable[[], None] | None = None
+    ) -> StreamResult:
+        """One pull run, its progress published on the event bus."""
+        run: dict[str, Any] = {"stream": stream.name, "mode": str(options.mode), "trigger": str(options.trigger)}
+
+        def on_progress(progress: Progress) -> None:
+            if progress.phase == "start":
+                newest = run_store.list_runs(self.store, 1, stream=stream.name, status=RunStatus.RUNNING)
+                run["run_id"] = newest[0].id if newest else None
+                self.events.publish("run.started", **run)
+                if on_start is not None:
+                    on_start()
+            elif progress.phase != "done":
+                self.events.publish(
+                    "run.progress", **run, phase=progress.phase, done=progress.done, total=progress.total,
+                    **progress.counters.as_dict(),
+                )
+
+        engine = PullEngine(self.client, self.store, backend=self.backend, on_progress=on_progress)
+        budget = StoppableBudget(options.budget, self.stopping)
+        try:
+            result = engine.run(stream, options, budget=budget)
+        except LockHeld:
+            raise
+        except Exception as exc:
+            self.events.publish("run.finished", **run, status="failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        self.events.publish("run.finished", **{**run, "run_id": result.run_id}, **_finished(result))
+        return result
+
+    # ------------------------------------------------------------------ SLA and outbox
+
+    def check_sla(self, *, trigger: str) -> SlaResult:
+        """The SLA check, logged as a run of job/stream ``sla``."""
+        policy = SlaPolicy.from_config(config_get(self.store, SLA_CONFIG_KEY), webhook_url=self._sla_webhook_url)
+        run_id = run_store.start_run(self.store, job="sla", stream="sla", mode="check", trigger=trigger, backend=self.backend)
+        try:
+            result = check_sla(self.store, policy)
+        except Exception as exc:
+            run_store.finish_run(self.store, run_id, RunStatus.FAILED, RunCounters(), error=f"{type(exc).__name__}: {exc}")
+            raise
+        counters = RunCounters(updated=len(result.breached) + len(result.resolved), inserted=result.activities_queued)
+        run_store.finish_run(
+            self.store, run_id, RunStatus.OK, counters, error=result.webhook_error,
+            details={"breached": len(result.breached), "resolved": len(result.resolved)},
+        )
+        return result
+
+    def push_outbox(self, trigger: str) -> Any:
+        """Push queued outbox items (the push engine records its own runs)."""
+        if self._push is None:
+            raise ConfigError("no push engine configured")
+        return self._push(trigger)
+
+    def wake_outbox(self, scheduler: Any) -> None:
+        """Push now rather than at the next sweep (after a retry or a NOTIFY)."""
+        if "outbox" in scheduler.job_names():
+            scheduler.run_now("outbox")
+
+    def record_skip(self, job: str, holder: str | None) -> None:
+        """A scheduled fire that did not start because a run still holds the job."""
+        run_store.record_skipped(
+            self.store, job=job, stream=job, mode="schedule", trigger=Trigger.SCHEDULE, backend=self.backend,
+            reason=f"skipped: still running ({holder or 'unknown holder'})",
+        )
+
+    def stop(self) -> None:
+        """Ask running pulls to stop after their current page (SIGTERM)."""
+        self.stopping.set()
+
+    # ------------------------------------------------------------------ seed 003
+
+    def compat_sync(self, mode: str, model: str, *, trigger: str) -> dict[str, Any]:
+        """Seed 003's edge function: one pull of ``model`` and/or one outbox push, its shape."""
+        result: dict[str, Any] = {"mode": mode, "model": model}
+        try:
+            if mode in ("odoo_to_sb", "both"):
+                stream = select_streams(model, self.catalog())[0]
+                pulled = self._run_stream(stream, self._options(SyncMode.INCREMENTAL, trigger=trigger, reconcile=False))
+                result["odoo_to_sb"] = {
+                    "fetched": pulled.counters.fetched,
+                    "upserted": pulled.counters.inserted + pulled.counters.updated,
+                    "run_id": pulled.run_id,
+                    "status": str(pulled.status),
+                    "remaining": pulled.remaining,
+                    "page_size": self._page_size or stream.page_size,
+                }
+            if mode in ("sb_to_odoo", "both"):
+                pushed = self.push_outbox(trigger)
+                result["sb_to_odoo"] = pushed.as_dict() if hasattr(pushed, "as_dict") else dict(pushed or {})
+        except LockHeld as exc:
+            return {"ok": False, "error": str(exc), "holder": exc.holder, "result": result}
+        return {"ok": True, "result": result}
+
+
+def _finished(result: StreamResult) -> dict[str, Any]:
+    data = result.as_dict()
+    data.pop("stream", None)
+    data.pop("mode", None)
+    data.pop("run_id", None)
+    return data
+
+
+def _newest_run_id(store: Store) -> int:
+    newest = run_store.list_runs(store, 1)
+    return newest[0].id if newest else 0
