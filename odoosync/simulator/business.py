@@ -1,0 +1,394 @@
+"""Model-specific behaviour: display names, computed fields, chatter, tracking, activities.
+
+What Odoo 17's ``crm`` and ``mail`` modules do on top of the generic ORM, as far as
+odoosync can observe it:
+
+* ``crm.lead.message_post`` creates a ``mail.message`` (plain-text bodies are escaped,
+  default subtype ``mail.mt_note``) and returns its id;
+* writing a tracked field of a lead (``stage_id``, ``user_id``, ``team_id``, ``active``,
+  ``expected_revenue``, ``partner_id``, ``phone``, ``lost_reason_id``) posts a
+  ``notification`` message with ``mail.tracking.value`` rows, with the subtype Odoo's
+  ``_track_subtype`` picks (stage changed / won / lost / restored);
+* ``crm.lead.action_set_lost`` archives with ``probability = 0`` (plus the given values,
+  e.g. ``lost_reason_id``); ``action_set_won`` moves to the first won stage with
+  ``probability = 100``;
+* ``mail.activity.action_feedback`` posts the "… done" message (subtype
+  ``mail.mt_activities``) on the document, then archives the activity when its type has
+  ``keep_done`` and deletes it otherwise; returns the message id;
+* deleting a lead deletes its messages and activities (``mail.thread.unlink``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from odoosync.simulator.errors import InvalidValue, UserError
+from odoosync.simulator.records import Env, Model, _ids
+
+__all__ = ["model_class", "display_name", "computed_value", "escape_text", "TRACKED_LEAD_FIELDS"]
+
+TRACKED_LEAD_FIELDS = (
+    "stage_id", "user_id", "team_id", "active", "expected_revenue",
+    "partner_id", "phone", "lost_reason_id",
+)
+
+
+def escape_text(text: str) -> str:
+    """Escape a plain-text body the way ``markupsafe.escape`` does."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        .replace('"', "&#34;").replace("'", "&#39;")
+    )
+
+
+def display_name(env: Env, model: str, row: Mapping[str, Any]) -> str:
+    """Odoo's ``display_name`` for one stored row."""
+    tables = env.database.tables
+    if model == "res.partner":
+        return row.get("complete_name") or row.get("name") or ""
+    if model == "mail.activity":
+        if row.get("summary"):
+            return row["summary"]
+        type_row = tables["mail.activity.type"].rows.get(row.get("activity_type_id"))
+        return type_row.get("name", "") if type_row else ""
+    if model == "mail.message":
+        return row.get("record_name") or row.get("subject") or ""
+    if model == "mail.tracking.value":
+        field_row = tables["ir.model.fields"].rows.get(row.get("field_id"))
+        return field_row.get("field_description", "") if field_row else ""
+    if model == "ir.model.data":
+        return f"{row.get('module', '')}.{row.get('name', '')}"
+    if model == "ir.model.fields":
+        return row.get("field_description") or ""
+    rec_name = tables[model].spec.rec_name
+    value = row.get(rec_name)
+    return value if isinstance(value, str) else (f"{model},{row['id']}" if value is None else str(value))
+
+
+def computed_value(model: Model, row: Mapping[str, Any], name: str) -> Any:
+    """Non-stored computed fields (``mail.activity.state`` / ``activity_category``)."""
+    if model.name == "mail.activity" and name == "state":
+        if row.get("active") is not True:
+            return "done"
+        today = model.env.database.clock.now().date().isoformat()
+        deadline = row.get("date_deadline") or today
+        return "overdue" if deadline < today else "today" if deadline == today else "planned"
+    if model.name == "mail.activity" and name == "activity_category":
+        type_row = model.env.database.tables["mail.activity.type"].rows.get(row.get("activity_type_id"))
+        return (type_row or {}).get("category", "default") if type_row else False
+    return False
+
+
+class Partner(Model):
+    """``res.partner``: ``complete_name`` and ``commercial_company_name`` follow the parent."""
+
+    def _before_create(self, values: dict[str, Any]) -> None:
+        self._names(values, values)
+
+    def _before_write(self, record_id: int, values: dict[str, Any]) -> None:
+        if {"name", "parent_id", "is_company"} & set(values):
+            merged = {**self.table.rows[record_id], **values}
+            self._names(merged, values)
+
+    def _names(self, row: Mapping[str, Any], into: dict[str, Any]) -> None:
+        name = row.get("name") or ""
+        parent = self.table.rows.get(row.get("parent_id")) if row.get("parent_id") else None
+        if parent and not row.get("is_company"):
+            parent_name = parent.get("name") or ""
+            into["complete_name"] = f"{parent_name}, {name}" if name else parent_name
+            into["commercial_company_name"] = parent_name
+        else:
+            into["complete_name"] = name or None
+            into["commercial_company_name"] = name if row.get("is_company") else None
+
+
+class IrModelData(Model):
+    """``ir.model.data``: ``complete_name`` is ``module.name``."""
+
+    def _before_create(self, values: dict[str, Any]) -> None:
+        values["complete_name"] = f"{values.get('module', '')}.{values.get('name', '')}"
+
+    def _before_write(self, record_id: int, values: dict[str, Any]) -> None:
+        merged = {**self.table.rows[record_id], **values}
+        values["complete_name"] = f"{merged.get('module', '')}.{merged.get('name', '')}"
+
+
+class Message(Model):
+    """``mail.message``: ``record_name`` from the document, ``is_internal`` from the subtype."""
+
+    def _before_create(self, values: dict[str, Any]) -> None:
+        if values.get("model") and values.get("res_id") and "record_name" not in values:
+            table = self.env.database.tables.get(values["model"])
+            row = table.rows.get(values["res_id"]) if table else None
+            if row is not None:
+                values["record_name"] = display_name(self.env, values["model"], row)
+        subtype = self.env.database.tables["mail.message.subtype"].rows.get(values.get("subtype_id"))
+        if subtype and subtype.get("internal"):
+            values["is_internal"] = True
+        values.setdefault("date", self.env.stamp_text)
+        if "author_id" not in values and "email_from" not in values:
+            values["author_id"] = self.env.partner_id
+
+    def _before_unlink(self, record_id: int) -> None:
+        trackings = self.env["mail.tracking.value"]
+        trackings.unlink(sorted(trackings.table.index("mail_message_id").get(record_id, set())))
+
+
+class Activity(Model):
+    """``mail.activity``: ``res_name``, ``res_model_id``, done/archived behaviour."""
+
+    RECORD_METHODS = Model.RECORD_METHODS | {"action_feedback", "action_done"}
+
+    def _before_create(self, values: dict[str, Any]) -> None:
+        res_model = values.get("res_model")
+        if res_model is None and values.get("res_model_id"):
+            res_model = self.env.database.tables["ir.model"].rows[values["res_model_id"]]["model"]
+            values["res_model"] = res_model
+        if res_model not in self.env.database.tables:
+            raise InvalidValue(f"Invalid res_model {res_model!r} for mail.activity")
+        values.setdefault("res_model_id", _ir_model_id(self.env, res_model))
+        row = self.env.database.tables[res_model].rows.get(values.get("res_id"))
+        if row is None:
+            raise UserError(f"The document {res_model},{values.get('res_id')} to attach the activity to does not exist.")
+        values["res_name"] = display_name(self.env, res_model, row)
+        values.setdefault("user_id", self.env.uid)
+        values.setdefault("date_deadline", self.env.database.clock.now().date().isoformat())
+
+    def action_feedback(self, ids: Sequence[int] | int, feedback: Any = False, attachment_ids: Any = None) -> int | bool:
+        """Mark done: post the "done" message, archive (``keep_done``) or delete."""
+        messages = []
+        keep, drop = [], []
+        types = self.env.database.tables["mail.activity.type"].rows
+        for record_id in _ids(ids):
+            row = self.table.rows.get(record_id)
+            if row is None:
+                raise self._missing_error("write", [record_id])
+            self._check_rules([record_id], "write")
+            type_row = types.get(row.get("activity_type_id")) or {}
+            messages.append(self._post_done(row, type_row, feedback))
+            (keep if type_row.get("keep_done") else drop).append(record_id)
+        if keep:
+            self.write(keep, {"active": False, "date_done": self.env.stamp.date().isoformat()})
+        self.unlink(drop)
+        return messages[0] if messages else False
+
+    def action_done(self, ids: Sequence[int] | int) -> bool:
+        self.action_feedback(ids)
+        return True
+
+    def _post_done(self, row: Mapping[str, Any], type_row: Mapping[str, Any], feedback: Any) -> int:
+        parts = [f'<div><p><span class="fa {type_row.get("icon") or "fa-tasks"} fa-fw"></span>'
+                 f'<span>{escape_text(type_row.get("name", ""))}</span> done']
+        if row.get("user_id") and row["user_id"] != self.env.uid:
+            user = self.env.database.tables["res.users"].rows.get(row["user_id"]) or {}
+            parts.append(f" (originally assigned to <span>{escape_text(user.get('name', ''))}</span>)")
+        if row.get("summary"):
+            parts.append(f"<span>: </span><span>{escape_text(row['summary'])}</span>")
+        parts.append("</p>")
+        if row.get("note"):
+            parts.append(f'<div class="o_mail_note_title fw-bold">Original note:</div><div>{row["note"]}</div>')
+        if feedback:
+            parts.append(f'<div class="fw-bold">Feedback:</div><div>{escape_text(str(feedback))}</div>')
+        parts.append("</div>")
+        return self.env["mail.message"].create({
+            "model": row["res_model"],
+            "res_id": row["res_id"],
+            "message_type": "notification",
+            "subtype_id": self.env.ref("mail.mt_activities"),
+            "mail_activity_type_id": row.get("activity_type_id") or False,
+            "body": "".join(parts),
+            "author_id": self.env.partner_id,
+        })
+
+
+class Lead(Model):
+    """``crm.lead``: chatter, tracking, won/lost, cascade delete of chatter."""
+
+    RECORD_METHODS = Model.RECORD_METHODS | {"message_post", "action_set_lost", "action_set_won"}
+
+    def message_post(
+        self,
+        ids: Sequence[int] | int,
+        *,
+        body: str = "",
+        subject: str | None = None,
+        message_type: str = "notification",
+        email_from: str | None = None,
+        author_id: int | None = None,
+        parent_id: int | bool = False,
+        subtype_xmlid: str | None = None,
+        subtype_id: int | bool = False,
+        partner_ids: Sequence[int] | None = None,
+        attachments: Any = None,
+        attachment_ids: Any = None,
+        body_is_html: bool = False,
+        **kwargs: Any,
+    ) -> int:
+        """Post on one lead (Odoo: ``ensure_one``); returns the new message's id."""
+        record_ids = _ids(ids)
+        if len(record_ids) != 1:
+            raise InvalidValue(f"Expected singleton: {self.name}({', '.join(map(str, record_ids))},)")
+        [record_id] = record_ids
+        if record_id not in self.table.rows:
+            raise self._missing_error("read", [record_id])
+        self._check_rules([record_id], "read")
+        if message_type == "user_notification":
+            raise InvalidValue("Use message_notify to send a notification to an user.")
+        if subtype_xmlid:
+            subtype_id = self.env.ref(subtype_xmlid)
+        if not subtype_id:
+            subtype_id = self.env.ref("mail.mt_note")
+        values: dict[str, Any] = {
+            "model": self.name,
+            "res_id": record_id,
+            "body": body if body_is_html else escape_text(body or ""),
+            "subject": subject or False,
+            "message_type": message_type,
+            "parent_id": parent_id or False,
+            "subtype_id": subtype_id,
+            "partner_ids": [(6, 0, list(partner_ids or []))],
+        }
+        if author_id or not email_from:
+            values["author_id"] = author_id or self.env.partner_id
+        if email_from:
+            values["email_from"] = email_from
+        for key in ("mail_activity_type_id", "message_id"):
+            if key in kwargs:
+                values[key] = kwargs[key]
+        return self.env["mail.message"].create(values)
+
+    def action_set_lost(self, ids: Sequence[int] | int, **additional_values: Any) -> bool:
+        return self.write(ids, {"active": False, "probability": 0, **additional_values})
+
+    def action_set_won(self, ids: Sequence[int] | int) -> bool:
+        stages = self.env["crm.stage"]
+        won = stages.search([("is_won", "=", True)], limit=1)
+        if not won:
+            raise UserError("There is no won stage: create a stage marked as won first.")
+        return self.write(ids, {"stage_id": won[0], "probability": 100})
+
+    def _before_write(self, record_id: int, values: dict[str, Any]) -> None:
+        if "stage_id" in values:
+            values["date_last_stage_update"] = self.env.stamp_text
+            stage = self.env.database.tables["crm.stage"].rows.get(values["stage_id"]) or {}
+            if stage.get("is_won"):
+                values["probability"] = 100.0
+                values["date_closed"] = self.env.stamp_text
+        if values.get("active") is False:
+            values["date_closed"] = self.env.stamp_text
+
+    def _before_create(self, values: dict[str, Any]) -> None:
+        if values.get("user_id"):
+            values.setdefault("date_open", self.env.stamp_text)
+        values.setdefault("date_last_stage_update", self.env.stamp_text)
+        if "stage_id" not in values:
+            stages = self.env["crm.stage"].search([], limit=1)
+            if stages:
+                values["stage_id"] = stages[0]
+
+    def _after_write(self, record_id: int, old: Mapping[str, Any]) -> None:
+        row = self.table.rows[record_id]
+        changed = [name for name in TRACKED_LEAD_FIELDS if name in old and old[name] != row.get(name)]
+        if changed:
+            self._post_tracking(record_id, row, old, changed)
+
+    def _post_tracking(self, record_id: int, row: Mapping[str, Any], old: Mapping[str, Any], changed: list[str]) -> None:
+        if "stage_id" in changed and row.get("probability") == 100 and row.get("stage_id"):
+            subtype = "crm.mt_lead_won"
+        elif "lost_reason_id" in changed and row.get("lost_reason_id"):
+            subtype = "crm.mt_lead_lost"
+        elif "stage_id" in changed:
+            subtype = "crm.mt_lead_stage"
+        elif "active" in changed:
+            subtype = "crm.mt_lead_restored" if row.get("active") else "crm.mt_lead_lost"
+        else:
+            subtype = "mail.mt_note"
+        message_id = self.env["mail.message"].create({
+            "model": self.name,
+            "res_id": record_id,
+            "message_type": "notification",
+            "subtype_id": self.env.ref(subtype),
+            "body": "",
+        })
+        trackings = self.env["mail.tracking.value"]
+        for name in changed:
+            trackings.create(tracking_values(self, name, old.get(name), row.get(name)) | {"mail_message_id": message_id})
+
+    def _before_unlink(self, record_id: int) -> None:
+        for model in ("mail.message", "mail.activity"):
+            comodel = self.env[model]
+            model_field = "model" if model == "mail.message" else "res_model"
+            ids = [
+                i for i in sorted(comodel.table.index("res_id").get(record_id, set()))
+                if comodel.table.rows[i].get(model_field) == self.name
+            ]
+            comodel.unlink(ids)
+
+
+def tracking_values(model: Model, name: str, old: Any, new: Any) -> dict[str, Any]:
+    """The ``mail.tracking.value`` fields Odoo 17 stores for one changed field."""
+    field = model.spec.fields[name]
+    values: dict[str, Any] = {"field_id": _ir_field_id(model.env, model.name, name)}
+    if field.type == "many2one":
+        table = model.env.database.tables[field.relation]
+
+        def label(value: Any) -> str:
+            row = table.rows.get(value) if value else None
+            return display_name(model.env, field.relation, row) if row else ""
+
+        values.update(
+            old_value_integer=old or 0, new_value_integer=new or 0,
+            old_value_char=label(old), new_value_char=label(new),
+        )
+    elif field.type == "boolean":
+        values.update(old_value_integer=int(bool(old)), new_value_integer=int(bool(new)))
+    elif field.type in ("float", "monetary"):
+        values.update(old_value_float=old or 0.0, new_value_float=new or 0.0)
+    elif field.type in ("char", "text", "integer", "datetime"):
+        values.update({f"old_value_{field.type}": old or False, f"new_value_{field.type}": new or False})
+    elif field.type == "selection":
+        labels = dict(field.selection or ())
+        values.update(old_value_char=labels.get(old, old or ""), new_value_char=labels.get(new, new or ""))
+    elif field.type == "date":
+        values.update(
+            old_value_datetime=f"{old} 00:00:00" if old else False,
+            new_value_datetime=f"{new} 00:00:00" if new else False,
+        )
+    return values
+
+
+def _ir_model_id(env: Env, model: str) -> int:
+    table = env.database.tables["ir.model"]
+    found = table.index("model").get(model)
+    if found:
+        return min(found)
+    return env["ir.model"].create({"name": table.spec.description if model == "ir.model" else env.database.tables[model].spec.description, "model": model})
+
+
+def _ir_field_id(env: Env, model: str, name: str) -> int:
+    table = env.database.tables["ir.model.fields"]
+    for record_id in table.index("name").get(name, set()):
+        if table.rows[record_id].get("model") == model:
+            return record_id
+    field = env.database.tables[model].spec.fields[name]
+    return env["ir.model.fields"].create({
+        "name": name, "model": model, "field_description": field.string, "ttype": field.type,
+    })
+
+
+_CLASSES: dict[str, type[Model]] = {
+    "res.partner": Partner,
+    "ir.model.data": IrModelData,
+    "mail.message": Message,
+    "mail.activity": Activity,
+    "crm.lead": Lead,
+}
+
+
+@lru_cache(maxsize=None)
+def model_class(model: str) -> type[Model]:
+    """The Python class implementing ``model`` (generic ``Model`` unless it has behaviour)."""
+    return _CLASSES.get(model, Model)
+

@@ -1,0 +1,875 @@
+"""The simulator's data: tables of records and the ORM methods RPC calls reach.
+
+``Database`` holds one ``Table`` per model (rows are sparse dicts of stored values, kept
+in id order) behind one lock, so each call is one transaction. ``Database.transaction()``
+opens an ``Env`` (user, context, the call's stamp); ``env[model]`` is a ``Model`` with
+Odoo's public methods: ``search``, ``search_read``, ``search_count``, ``read``,
+``create``, ``write``, ``unlink``, ``fields_get``, ``name_get``, ``name_search``,
+``action_archive``/``action_unarchive``, plus the business methods of
+``business.py`` (``message_post``, ``action_feedback``, ``action_set_lost``, ...).
+
+Rules copied from Odoo 17 (``odoo/models.py``):
+
+* every record written by one call gets the same ``write_date``: the transaction's
+  start time at one-second precision (``Env.stamp``);
+* ``active_test``: records with ``active = False`` are hidden from ``search`` unless the
+  context says ``active_test: False`` or the domain itself mentions ``active``;
+  ``read`` of ids does not filter on ``active``;
+* multi-company record rules: a model with ``company_rule`` shows rows whose
+  ``company_id`` is empty or in ``allowed_company_ids`` (default: the user's main
+  company); reading such a row by id raises ``AccessError``;
+* ``read`` silently skips ids that do not exist; ``write`` raises ``MissingError``;
+  ``unlink`` of a deleted id is a no-op.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from odoosync.simulator import domain as domains
+from odoosync.simulator.clock import Clock, format_datetime
+from odoosync.simulator.errors import (
+    AccessError,
+    InvalidValue,
+    MissingError,
+    UnknownModel,
+    ValidationError,
+)
+from odoosync.simulator.schema import MODELS, Field, ModelSpec
+
+__all__ = ["Database", "Env", "Model", "Table", "ADMIN_UID", "SUPERUSER_UID"]
+
+SUPERUSER_UID = 1
+ADMIN_UID = 2
+_MAGIC = ("id", "display_name", "create_date", "write_date", "create_uid", "write_uid")
+_INDEXED = {"res_id", "mail_message_id", "parent_id", "partner_id"}
+
+
+class Table:
+    """Rows of one model: id → stored values (absent key = empty), ids in ascending order."""
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.rows: dict[int, dict[str, Any]] = {}
+        self.ids: list[int] = []
+        self.next_id = 1
+        self.field_types = {name: f.type for name, f in spec.fields.items()}
+        self._indexes: dict[str, dict[Any, set[int]]] = {}
+
+    def insert(self, values: dict[str, Any]) -> int:
+        record_id = self.next_id
+        self.next_id += 1
+        values["id"] = record_id
+        self.rows[record_id] = values
+        self.ids.append(record_id)
+        for name, index in self._indexes.items():
+            index.setdefault(values.get(name), set()).add(record_id)
+        return record_id
+
+    def update(self, record_id: int, values: Mapping[str, Any]) -> None:
+        row = self.rows[record_id]
+        for name, index in self._indexes.items():
+            if name in values and values[name] != row.get(name):
+                index.get(row.get(name), set()).discard(record_id)
+                index.setdefault(values[name], set()).add(record_id)
+        for name, value in values.items():
+            if value is None:
+                row.pop(name, None)
+            else:
+                row[name] = value
+
+    def delete(self, record_id: int) -> None:
+        row = self.rows.pop(record_id)
+        position = bisect.bisect_left(self.ids, record_id)
+        del self.ids[position]
+        for name, index in self._indexes.items():
+            index.get(row.get(name), set()).discard(record_id)
+
+    def restore(self, row: dict[str, Any]) -> None:
+        """Put back a deleted row (transaction rollback) under its own id."""
+        record_id = row["id"]
+        self.rows[record_id] = row
+        bisect.insort(self.ids, record_id)
+        for name, index in self._indexes.items():
+            index.setdefault(row.get(name), set()).add(record_id)
+
+    def index(self, name: str) -> dict[Any, set[int]]:
+        """An equality index on ``name``, built on first use and kept up to date."""
+        if name not in self._indexes:
+            built: dict[Any, set[int]] = {}
+            for record_id, row in self.rows.items():
+                built.setdefault(row.get(name), set()).add(record_id)
+            self._indexes[name] = built
+        return self._indexes[name]
+
+    def candidates(self, domain: Sequence[Any]) -> Iterable[int]:
+        """Ids that may match ``domain``, in ascending order (narrowed by id/index leaves)."""
+        low, high, wanted = domains.id_bounds(domain)
+        for name, values in _indexed_leaves(domain, self.spec):
+            index = self.index(name)
+            found: set[int] = set()
+            for value in values:
+                found |= index.get(value, set())
+            wanted = frozenset(found) if wanted is None else wanted & found
+        if wanted is not None:
+            return sorted(i for i in wanted if i in self.rows and (low is None or i >= low) and (high is None or i <= high))
+        start = 0 if low is None else bisect.bisect_left(self.ids, low)
+        stop = len(self.ids) if high is None else bisect.bisect_right(self.ids, high)
+        return self.ids[start:stop]
+
+
+def _indexed_leaves(domain: Sequence[Any], spec: ModelSpec) -> Iterator[tuple[str, list[Any]]]:
+    tokens = domains.normalize_domain(domain)
+    if any(token in ("|", "!") for token in tokens):
+        return
+    for token in tokens:
+        if token == "&":
+            continue
+        left, operator, right = token
+        if left in _INDEXED and left in spec.fields and spec.fields[left].type in ("many2one", "many2one_reference"):
+            if operator == "=" and isinstance(right, int) and not isinstance(right, bool):
+                yield left, [right]
+            elif operator == "in" and isinstance(right, (list, tuple)) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in right
+            ):
+                yield left, list(right)
+
+
+class Database:
+    """All tables, the clock, and the lock that makes each call one transaction."""
+
+    def __init__(self, clock: Clock | None = None):
+        self.clock = clock or Clock()
+        self.lock = threading.RLock()
+        self.tables = {name: Table(spec) for name, spec in MODELS.items()}
+
+    @contextmanager
+    def transaction(
+        self,
+        *,
+        uid: int = ADMIN_UID,
+        context: Mapping[str, Any] | None = None,
+        stamp: datetime | None = None,
+        sudo: bool = False,
+    ) -> Iterator[Env]:
+        """Hold the lock for one call; every write in it is stamped ``stamp`` (default: now).
+
+        A call that raises leaves no change behind (the tables are restored).
+        """
+        with self.lock:
+            env = Env(self, uid, dict(context or {}), stamp or self.clock.now(), sudo=sudo)
+            journal = env.journal
+            try:
+                yield env
+            except BaseException:
+                journal.rollback(self)
+                raise
+
+
+class _Journal:
+    """Undo log of one transaction: each touched record's row before the call (None: created)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[tuple[str, int], dict[str, Any] | None] = {}
+        self.next_ids: dict[str, int] = {}
+
+    def before_change(self, table: Table, record_id: int) -> None:
+        key = (table.spec.name, record_id)
+        if key not in self.saved:
+            self.saved[key] = dict(table.rows[record_id])
+
+    def created(self, table: Table, record_id: int, next_id_before: int) -> None:
+        self.next_ids.setdefault(table.spec.name, next_id_before)
+        self.saved.setdefault((table.spec.name, record_id), None)
+
+    def rollback(self, database: Database) -> None:
+        for (model, record_id), old in reversed(list(self.saved.items())):
+            table = database.tables[model]
+            if record_id in table.rows:
+                table.delete(record_id)
+            if old is not None:
+                table.restore(old)
+        for model, next_id in self.next_ids.items():
+            database.tables[model].next_id = next_id
+
+
+class Env:
+    """One call's environment: user, context, stamp, and access to the models."""
+
+    def __init__(self, database: Database, uid: int, context: dict[str, Any], stamp: datetime, *, sudo: bool):
+        self.database = database
+        self.uid = uid
+        self.context = context
+        self.stamp = stamp
+        self.stamp_text = format_datetime(stamp)
+        self.su = sudo
+        self.journal = _Journal()
+
+    def __getitem__(self, model: str) -> Model:
+        if model not in self.database.tables:
+            raise UnknownModel(f"Object {model} doesn't exist")
+        from odoosync.simulator.business import model_class
+
+        return model_class(model)(self, self.database.tables[model])
+
+    def with_context(self, **changes: Any) -> Env:
+        """The same transaction with a changed context (shares the undo log)."""
+        other = Env(self.database, self.uid, {**self.context, **changes}, self.stamp, sudo=self.su)
+        other.journal = self.journal
+        return other
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return self.database.tables["res.users"].rows[self.uid]
+
+    @property
+    def partner_id(self) -> int:
+        return self.user["partner_id"]
+
+    def allowed_company_ids(self) -> list[int]:
+        """The companies this call may see: the context's list, else the user's main company."""
+        user = self.user
+        user_companies = set(user.get("company_ids") or [user["company_id"]])
+        requested = self.context.get("allowed_company_ids")
+        if requested:
+            if not isinstance(requested, (list, tuple)) or set(requested) - user_companies:
+                raise AccessError("Access to unauthorized or invalid companies.")
+            return list(requested)
+        return [user["company_id"]]
+
+    def ref(self, xmlid: str) -> int:
+        """Resolve ``module.name`` through ``ir.model.data`` (raises ValueError like Odoo)."""
+        module, _, name = xmlid.partition(".")
+        table = self.database.tables["ir.model.data"]
+        for record_id in table.index("name").get(name, ()):
+            row = table.rows[record_id]
+            if row.get("module") == module:
+                return row["res_id"]
+        raise InvalidValue(f"External ID not found in the system: {xmlid}")
+
+
+PublicMethod = Callable[..., Any]
+
+
+class Model:
+    """The ORM methods of one model, bound to one call's ``Env``.
+
+    Methods taking ``ids`` first are record methods (RPC passes the ids as the first
+    positional argument, JSON-2 as ``ids``); the others are model methods.
+    """
+
+    RECORD_METHODS = frozenset({
+        "read", "write", "unlink", "name_get", "exists", "action_archive", "action_unarchive",
+    })
+    MODEL_METHODS = frozenset({
+        "search", "search_read", "search_count", "create", "fields_get", "name_search", "default_get", "load",
+    })
+
+    def __init__(self, env: Env, table: Table):
+        self.env = env
+        self.table = table
+        self.spec = table.spec
+        self.name = table.spec.name
+
+    # -- public methods ------------------------------------------------------------------
+
+    def search(
+        self, domain: Sequence[Any] = (), offset: int = 0, limit: int | None = None, order: str | None = None
+    ) -> list[int]:
+        """Ids matching ``domain``, ordered, sliced (``limit`` None or False: no limit)."""
+        rows = self._search_rows(domain)
+        rows = self._sorted(rows, order)
+        offset = int(offset or 0)
+        rows = rows[offset:] if not limit else rows[offset : offset + int(limit)]
+        return [row["id"] for row in rows]
+
+    def search_count(self, domain: Sequence[Any] = (), limit: int | None = None) -> int:
+        count = len(self._search_rows(domain))
+        return min(count, int(limit)) if limit else count
+
+    def search_read(
+        self,
+        domain: Sequence[Any] | None = None,
+        fields: Sequence[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        load: str | None = "_classic_read",
+    ) -> list[dict[str, Any]]:
+        names = self._field_names(fields)
+        rows = self._sorted(self._search_rows(domain or []), order)
+        offset = int(offset or 0)
+        rows = rows[offset:] if not limit else rows[offset : offset + int(limit)]
+        return [self._format(row, names, load) for row in rows]
+
+    def read(self, ids: Sequence[int] | int, fields: Sequence[str] | None = None, load: str | None = "_classic_read") -> list[dict[str, Any]]:
+        names = self._field_names(fields)
+        rows = [row for row in self._existing(ids) if row is not None]
+        self._check_rules([row["id"] for row in rows], "read")
+        return [self._format(row, names, load) for row in rows]
+
+    def create(self, vals_list: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int | list[int]:
+        """Create one record (a dict → its id) or several (a list of dicts → their ids)."""
+        single = isinstance(vals_list, Mapping)
+        batch = [vals_list] if single else list(vals_list)
+        if not all(isinstance(vals, Mapping) for vals in batch):
+            raise InvalidValue(f"create() of {self.name} expects a dict or a list of dicts")
+        ids = [self._create_one(dict(vals)) for vals in batch]
+        return ids[0] if single else ids
+
+    def load(self, fields: Sequence[str], data: Sequence[Sequence[Any]]) -> dict[str, Any]:
+        """Odoo's import (``models.load``), as far as odoosync uses it: text cells under
+        ``fields``; an ``id`` column holds external ids (``module.name``): a known one
+        updates its record, a new one creates the record and its ``ir.model.data`` row in
+        the same transaction (so a repeated load creates nothing twice). Relations by
+        database id: ``field/.id`` (x2many: ids separated by commas). Empty cells are
+        False. Unlike Odoo, which answers ``ids: False`` with messages, a bad row raises
+        (the call's transaction rolls back either way)."""
+        fields = list(fields)
+        ids: list[int] = []
+        xmlids = self.env["ir.model.data"]
+        for cells in data:
+            if len(cells) != len(fields):
+                raise InvalidValue(f"load(): a row has {len(cells)} cells for {len(fields)} fields")
+            xid, values = None, {}
+            for path, cell in zip(fields, cells):
+                if path == "id":
+                    xid = str(cell) if cell else None
+                    continue
+                name, _, sub = path.partition("/")
+                field = self.spec.fields.get(name)
+                if field is None or sub not in ("", ".id"):
+                    raise InvalidValue(f"load(): unknown field {path!r} on model {self.name!r}")
+                values[name] = _load_cell(field, cell)
+            record_id = None
+            if xid:
+                module, _, xname = xid.rpartition(".")
+                module = module or "__import__"
+                found = [r for r in xmlids.search_read([("module", "=", module), ("name", "=", xname),
+                                                        ("model", "=", self.name)], ["res_id"])]
+                if found and found[0]["res_id"] in self.table.rows:
+                    record_id = found[0]["res_id"]
+                    self.write([record_id], values)
+                else:
+                    record_id = self.create(values)
+                    xmlids.create({"module": module, "name": xname, "model": self.name, "res_id": record_id})
+            else:
+                record_id = self.create(values)
+            ids.append(record_id)
+        return {"ids": ids, "messages": []}
+
+    def write(self, ids: Sequence[int] | int, vals: Mapping[str, Any]) -> bool:
+        ids = _ids(ids)
+        if not isinstance(vals, Mapping):
+            raise InvalidValue(f"write() of {self.name} expects a dict of values")
+        missing = [i for i in ids if i not in self.table.rows]
+        if missing:
+            raise self._missing_error("write", missing)
+        self._check_rules(ids, "write")
+        clean = self._convert(dict(vals), creating=False)
+        for record_id in ids:
+            self._write_one(record_id, clean)
+        return True
+
+    def unlink(self, ids: Sequence[int] | int) -> bool:
+        ids = [i for i in _ids(ids) if i in self.table.rows]
+        self._check_rules(ids, "unlink")
+        for record_id in ids:
+            self._before_unlink(record_id)
+            self.env.journal.before_change(self.table, record_id)
+            self.table.delete(record_id)
+        return True
+
+    def exists(self, ids: Sequence[int] | int) -> list[int]:
+        return [i for i in _ids(ids) if i in self.table.rows]
+
+    def action_archive(self, ids: Sequence[int] | int) -> bool:
+        return self._set_active(ids, False)
+
+    def action_unarchive(self, ids: Sequence[int] | int) -> bool:
+        return self._set_active(ids, True)
+
+    def name_get(self, ids: Sequence[int] | int) -> list[list[Any]]:
+        rows = [row for row in self._existing(ids) if row is not None]
+        return [[row["id"], self.display_name(row)] for row in rows]
+
+    def name_search(
+        self, name: str = "", args: Sequence[Any] | None = None, operator: str = "ilike", limit: int = 100
+    ) -> list[list[Any]]:
+        domain = list(args or [])
+        if name:
+            domain = ["&", (self.spec.rec_name, operator, name), *domain] if domain else [(self.spec.rec_name, operator, name)]
+        ids = self.search(domain, limit=limit)
+        return self.name_get(ids)
+
+    def default_get(self, fields_list: Sequence[str]) -> dict[str, Any]:
+        names = self._field_names(fields_list)
+        return {
+            name: self.spec.fields[name].default_value()
+            for name in names
+            if self.spec.fields[name].default is not None
+        }
+
+    def fields_get(self, allfields: Sequence[str] | None = None, attributes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        names = list(allfields) if allfields else list(self.spec.fields)
+        result = {}
+        for name in names:
+            spec = self.spec.fields.get(name)
+            if spec is None:
+                continue  # Odoo ignores unknown names in fields_get
+            description = _describe(spec)
+            if attributes:
+                description = {key: value for key, value in description.items() if key in attributes}
+            result[name] = description
+        return result
+
+    # -- helpers used by business methods and the in-process API --------------------------
+
+    def display_name(self, row: Mapping[str, Any]) -> str:
+        """Odoo's ``display_name`` of a stored row."""
+        return _display_name(self.env, self.name, row)
+
+    def browse_row(self, record_id: int) -> dict[str, Any]:
+        return self.table.rows[record_id]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _search_rows(self, domain: Sequence[Any]) -> list[dict[str, Any]]:
+        if domain is None:
+            domain = []
+        if not isinstance(domain, (list, tuple)):
+            raise InvalidValue(f"Domain {domain!r} is syntactically not correct.")
+        domain = list(domain)
+        try:
+            predicate = domains.compile_domain(domain, self.name, self.table.field_types)
+        except ValueError as exc:
+            raise InvalidValue(str(exc)) from None
+        mentions_active = any(isinstance(leaf, (list, tuple)) and leaf and leaf[0] == "active" for leaf in domain)
+        hide_archived = (
+            "active" in self.spec.fields and self.env.context.get("active_test", True) and not mentions_active
+        )
+        company_ids = None if self.env.su or not self.spec.company_rule else set(self.env.allowed_company_ids())
+        rows = self.table.rows
+        found = []
+        try:
+            for record_id in self.table.candidates(domain):
+                row = rows[record_id]
+                if hide_archived and row.get("active") is not True:
+                    continue
+                if company_ids is not None and row.get("company_id") is not None and row["company_id"] not in company_ids:
+                    continue
+                if predicate(row):
+                    found.append(row)
+        except TypeError as exc:
+            raise InvalidValue(f"Invalid value in domain {domain!r}: {exc}") from None
+        return found
+
+    def _sorted(self, rows: list[dict[str, Any]], order: str | None) -> list[dict[str, Any]]:
+        for name, descending in reversed(self._parse_order(order or self.spec.order)):
+            if name == "id":
+                rows = sorted(rows, key=lambda row: row["id"], reverse=descending)
+                continue
+            rows = sorted(rows, key=lambda row, name=name: _sort_key(row.get(name)), reverse=descending)
+        return rows
+
+    def _parse_order(self, order: str) -> list[tuple[str, bool]]:
+        if not isinstance(order, str):
+            raise InvalidValue(f"Invalid \"order\" specified ({order!r}).")
+        parsed = []
+        for part in order.split(","):
+            words = part.strip().split()
+            if not words:
+                continue
+            if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+                raise InvalidValue(f"Invalid \"order\" specified ({order}). A valid \"order\" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)")
+            name = words[0]
+            field = self.spec.fields.get(name)
+            if field is None:
+                raise InvalidValue(f"Invalid field {name!r} on model {self.name!r}")
+            if field.type in ("one2many", "many2many") or not field.store:
+                raise InvalidValue(f"Cannot sort {self.name} by non-stored field {name!r}")
+            parsed.append((name, len(words) == 2 and words[1].lower() == "desc"))
+        return parsed
+
+    def _field_names(self, fields: Sequence[str] | None) -> list[str]:
+        if not fields:
+            return [name for name in self.spec.fields if name != "id"]
+        if isinstance(fields, str):
+            fields = [fields]
+        names = []
+        for name in fields:
+            if name not in self.spec.fields:
+                raise InvalidValue(f"Invalid field {name!r} on model {self.name!r}")
+            if name != "id":
+                names.append(name)
+        return names
+
+    def _existing(self, ids: Sequence[int] | int) -> list[dict[str, Any] | None]:
+        return [self.table.rows.get(record_id) for record_id in _ids(ids)]
+
+    def _check_rules(self, ids: Sequence[int], operation: str) -> None:
+        if self.env.su or not self.spec.company_rule:
+            return
+        allowed = set(self.env.allowed_company_ids())
+        forbidden = [
+            i for i in ids
+            if self.table.rows[i].get("company_id") is not None and self.table.rows[i]["company_id"] not in allowed
+        ]
+        if forbidden:
+            raise AccessError(
+                f"Due to security restrictions, you are not allowed to {_VERBS[operation]} "
+                f"'{self.spec.description}' ({self.name}) records.\n\n"
+                f"Records: {', '.join(f'{self.name},{i}' for i in forbidden[:6])}\n"
+                f"User: Administrator (id={self.env.uid})\n\n"
+                "This restriction is due to the following rules:\n"
+                f"- {self.spec.description} multi-company\n\n"
+                "Note: this might be a multi-company issue. Switching company may help - "
+                "in Odoo, not in real life!"
+            )
+
+    def _missing_error(self, operation: str, ids: Sequence[int]) -> MissingError:
+        return MissingError(
+            "One of the documents you are trying to access has been deleted, please try again after refreshing."
+            f"\n\n(Document type: {self.name}, Operation: {operation}, Records: {list(ids)[:6]}, User: {self.env.uid})"
+        )
+
+    def _format(self, row: Mapping[str, Any], names: Sequence[str], load: str | None) -> dict[str, Any]:
+        result: dict[str, Any] = {"id": row["id"]}
+        for name in names:
+            result[name] = self._read_value(row, name, load)
+        return result
+
+    def _read_value(self, row: Mapping[str, Any], name: str, load: str | None) -> Any:
+        field = self.spec.fields[name]
+        if name == "display_name":
+            return self.display_name(row)
+        if not field.store:
+            return self._computed(row, name)
+        if field.type in ("one2many", "many2many"):
+            if field.type == "one2many":
+                return self._one2many_ids(row["id"], field)
+            return list(row.get(name) or [])
+        value = row.get(name)
+        if field.type == "many2one":
+            if value is None:
+                return False
+            if load != "_classic_read":
+                return value
+            target = self.env.database.tables[field.relation]
+            target_row = target.rows.get(value)
+            label = _display_name(self.env, field.relation, target_row) if target_row else ""
+            return [value, label]
+        if value is None:
+            if field.type in ("integer", "many2one_reference"):
+                return 0 if field.type == "integer" else False
+            if field.type in ("float", "monetary"):
+                return 0.0
+            if field.type == "boolean":
+                return False
+            return False
+        return value
+
+    def _computed(self, row: Mapping[str, Any], name: str) -> Any:
+        from odoosync.simulator.business import computed_value
+
+        return computed_value(self, row, name)
+
+    def _one2many_ids(self, record_id: int, field: Field) -> list[int]:
+        comodel = self.env.database.tables[field.relation]
+        ids = comodel.index(field.inverse).get(record_id, set())
+        if field.inverse == "res_id":
+            model_field = "res_model" if "res_model" in comodel.spec.fields else "model"
+            ids = {i for i in ids if comodel.rows[i].get(model_field) == self.name}
+        if "active" in comodel.spec.fields and self.env.context.get("active_test", True):
+            ids = {i for i in ids if comodel.rows[i].get("active") is True}
+        reverse = comodel.spec.order.lower().startswith("id desc")
+        return sorted(ids, reverse=reverse)
+
+    def _create_one(self, vals: dict[str, Any]) -> int:
+        clean = self._convert(vals, creating=True)
+        for name, field in self.spec.fields.items():
+            if name in clean or name in _MAGIC or not field.store:
+                continue
+            default = self._default(name)
+            if default is not None:
+                clean[name] = default
+        self._before_create(clean)
+        self._check_required(clean)
+        clean.update(
+            create_date=self.env.stamp_text,
+            write_date=self.env.stamp_text,
+            create_uid=self.env.uid,
+            write_uid=self.env.uid,
+        )
+        stored = {name: value for name, value in clean.items() if value is not None and value != []}
+        next_id_before = self.table.next_id
+        record_id = self.table.insert(stored)
+        self.env.journal.created(self.table, record_id, next_id_before)
+        self._after_create(record_id)
+        return record_id
+
+    def _default(self, name: str) -> Any:
+        key = f"default_{name}"
+        if key in self.env.context:
+            return self._convert_value(self.spec.fields[name], self.env.context[key])
+        field = self.spec.fields[name]
+        if name == "company_id" and field.relation == "res.company":
+            return self.env.allowed_company_ids()[0] if not self.env.su else self.env.user["company_id"]
+        return field.default_value()
+
+    def _check_required(self, values: Mapping[str, Any], record_id: int | None = None) -> None:
+        for name, field in self.spec.fields.items():
+            if not field.required or name in _MAGIC:
+                continue
+            value = values.get(name) if record_id is None else (values[name] if name in values else self.table.rows[record_id].get(name))
+            if value is None or value is False:
+                raise ValidationError(
+                    "The operation cannot be completed:\n"
+                    "- Create/update: a mandatory field is not set.\n"
+                    "- Delete: another model requires the record being deleted. If possible, archive it instead.\n\n"
+                    f"Model: {self.spec.description} ({self.name})\n"
+                    f"Field: {field.string} ({name})\n"
+                )
+
+    def _write_one(self, record_id: int, clean: Mapping[str, Any]) -> None:
+        row = self.table.rows[record_id]
+        old = {name: row.get(name) for name in clean}
+        new_values = dict(clean)
+        for name, value in clean.items():
+            if self.spec.fields[name].type == "many2many":
+                new_values[name] = _apply_commands(row.get(name) or [], value)
+        self._check_required(new_values, record_id)
+        new_values["write_date"] = self.env.stamp_text
+        new_values["write_uid"] = self.env.uid
+        self._before_write(record_id, new_values)
+        self.env.journal.before_change(self.table, record_id)
+        self.table.update(record_id, {k: (v if v != [] else None) for k, v in new_values.items()})
+        self._after_write(record_id, old)
+
+    def _convert(self, vals: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+        clean: dict[str, Any] = {}
+        for name, value in vals.items():
+            field = self.spec.fields.get(name)
+            if field is None:
+                raise InvalidValue(f"Invalid field {name!r} on model {self.name!r}")
+            if name in _MAGIC:
+                if name == "id":
+                    raise InvalidValue(f"Invalid field {name!r} on model {self.name!r}")
+                continue  # Odoo sets the log-access fields itself
+            if not field.store:
+                continue  # computed, not stored: Odoo ignores the value
+            if field.type == "many2many":
+                clean[name] = value if not creating else _apply_commands([], value)
+                _check_commands(self.name, name, value)
+                continue
+            clean[name] = self._convert_value(field, value)
+        return clean
+
+    def _convert_value(self, field: Field, value: Any) -> Any:
+        label = f"{self.name}.{field.name}"
+        if field.type == "many2one":
+            if value is False or value is None:
+                return None
+            if isinstance(value, (list, tuple)) and value:
+                value = value[0]
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidValue(f"Wrong value for {label}: {value!r}")
+            target = self.env.database.tables[field.relation]
+            if value not in target.rows:
+                raise ValidationError(
+                    "The operation cannot be completed: another model requires the record being deleted. "
+                    f"If possible, archive it instead.\n\nModel: {self.spec.description} ({self.name})\n"
+                    f"Constraint: {self.name.replace('.', '_')}_{field.name}_fkey\n"
+                )
+            return value
+        if value is False or value is None:
+            if field.type == "boolean":
+                return False
+            return None
+        if field.type in ("char", "text", "html"):
+            return str(value)
+        if field.type == "boolean":
+            return bool(value)
+        if field.type in ("integer", "many2one_reference"):
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise InvalidValue(f"Wrong value for {label}: {value!r}") from None
+        if field.type in ("float", "monetary"):
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                raise InvalidValue(f"Wrong value for {label}: {value!r}") from None
+        if field.type == "selection":
+            keys = [key for key, _ in field.selection or ()]
+            if value not in keys:
+                raise InvalidValue(f"Wrong value for {label}: {value!r}")
+            return value
+        if field.type == "date":
+            return _parse_date(value, label)
+        if field.type == "datetime":
+            return _parse_datetime(value, label)
+        raise InvalidValue(f"The simulator cannot write {label} ({field.type})")
+
+    def _set_active(self, ids: Sequence[int] | int, active: bool) -> bool:
+        if "active" not in self.spec.fields:
+            raise InvalidValue(f"Model {self.name} has no 'active' field")
+        targets = [i for i in _ids(ids) if self.table.rows.get(i, {}).get("active", True) is not active]
+        if targets:
+            self.write(targets, {"active": active})
+        return True
+
+    # hooks overridden by business models
+    def _before_create(self, values: dict[str, Any]) -> None:
+        return None
+
+    def _after_create(self, record_id: int) -> None:
+        return None
+
+    def _before_write(self, record_id: int, values: dict[str, Any]) -> None:
+        return None
+
+    def _after_write(self, record_id: int, old: Mapping[str, Any]) -> None:
+        return None
+
+    def _before_unlink(self, record_id: int) -> None:
+        return None
+
+
+_VERBS = {"read": "access", "write": "modify", "unlink": "delete", "create": "create"}
+
+
+def _ids(ids: Sequence[int] | int) -> list[int]:
+    if isinstance(ids, bool):
+        raise InvalidValue(f"Invalid ids {ids!r}")
+    if isinstance(ids, int):
+        return [ids]
+    if not isinstance(ids, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise InvalidValue(f"Expected a list of record ids, got {ids!r}")
+    return list(dict.fromkeys(ids))
+
+
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    return (value is None, 0 if value is None else value)
+
+
+def _check_commands(model: str, name: str, value: Any) -> None:
+    if not isinstance(value, (list, tuple)):
+        raise InvalidValue(f"Wrong value for {model}.{name}: {value!r}")
+
+
+def _apply_commands(current: Sequence[int], commands: Any) -> list[int]:
+    """Apply Odoo's x2many commands (6, 4, 3, 5; or a plain id list) to an id list."""
+    if not isinstance(commands, (list, tuple)):
+        raise InvalidValue(f"Wrong x2many value: {commands!r}")
+    ids = list(current)
+    if all(isinstance(c, int) and not isinstance(c, bool) for c in commands):
+        return list(dict.fromkeys(commands))
+    for command in commands:
+        if not isinstance(command, (list, tuple)) or not command:
+            raise InvalidValue(f"Wrong x2many command: {command!r}")
+        code = command[0]
+        if code == 6:
+            ids = list(dict.fromkeys(command[2] or []))
+        elif code == 4:
+            if command[1] not in ids:
+                ids.append(command[1])
+        elif code in (3, 2):
+            ids = [i for i in ids if i != command[1]]
+        elif code == 5:
+            ids = []
+        else:
+            raise InvalidValue(f"The simulator does not support x2many command {command!r}")
+    return ids
+
+
+def _parse_date(value: Any, label: str) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value)[:10]).isoformat()
+    except ValueError:
+        raise InvalidValue(f"time data {value!r} does not match format '%Y-%m-%d' ({label})") from None
+
+
+def _parse_datetime(value: Any, label: str) -> str:
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return format_datetime(datetime.strptime(text, "%Y-%m-%d"))
+        return format_datetime(datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S"))
+    except ValueError:
+        raise InvalidValue(f"time data {value!r} does not match format '%Y-%m-%d %H:%M:%S' ({label})") from None
+
+
+def _describe(field: Field) -> dict[str, Any]:
+    description: dict[str, Any] = {
+        "type": field.type,
+        "string": field.string,
+        "required": field.required,
+        "readonly": field.readonly,
+        "store": field.store,
+        "searchable": field.store,
+        "sortable": field.store and field.type not in ("one2many", "many2many"),
+        "manual": False,
+        "depends": [],
+        "company_dependent": False,
+        "groupable": field.store,
+        "exportable": True,
+        "change_default": False,
+        "name": field.name,
+        "help": field.help or "",
+    }
+    if field.relation:
+        description["relation"] = field.relation
+        description["context"] = {}
+        description["domain"] = []
+    if field.inverse:
+        description["relation_field"] = field.inverse
+    if field.selection:
+        description["selection"] = [list(pair) for pair in field.selection]
+    if field.tracking:
+        description["tracking"] = True
+    if field.type in ("char", "text", "html"):
+        description["translate"] = False
+        if field.type == "char":
+            description["trim"] = True
+    if field.type == "html":
+        description["sanitize"] = True
+    if field.type == "monetary":
+        description["currency_field"] = "company_currency"
+    if field.type == "many2one_reference":
+        description["model_field"] = "res_model" if field.name == "res_id" else "model"
+    return description
+
+
+def _display_name(env: Env, model: str, row: Mapping[str, Any] | None) -> str:
+    from odoosync.simulator.business import display_name
+
+    return display_name(env, model, row) if row is not None else ""
+
+
+
+def _load_cell(field: Field, cell: Any) -> Any:
+    """One ``load`` cell (text) as a value ``create``/``write`` accepts."""
+    if cell is None or cell == "" or cell is False:
+        return [(6, 0, [])] if field.type == "many2many" else False
+    text = str(cell)
+    if field.type == "many2many":
+        return [(6, 0, [int(part) for part in text.split(",") if part.strip()])]
+    if field.type in ("many2one", "integer", "many2one_reference"):
+        return int(text)
+    if field.type in ("float", "monetary"):
+        return float(text)
+    if field.type == "boolean":
+        return text.strip().lower() in ("1", "true", "yes")
+    return text

@@ -1,0 +1,172 @@
+"""Simulator behaviour odoosync relies on: stamps, companies, chatter, activities, faults."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from odoosync.simulator import Simulator
+from odoosync.simulator.clock import format_datetime
+
+
+def _call(sim: Simulator, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None, *, timeout: float = 10) -> tuple[int, dict[str, Any] | None]:
+    """One JSON-RPC execute_kw over a fresh connection: (HTTP status, JSON body or None)."""
+    payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+        "service": "object", "method": "execute_kw",
+        "args": [sim.db, sim.uid, sim.password, model, method, args, kwargs or {}]}}
+    connection = http.client.HTTPConnection(sim.host, sim.port, timeout=timeout)
+    try:
+        connection.request("POST", "/jsonrpc", json.dumps(payload), {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        body = response.read()
+        content = json.loads(body) if response.getheader("Content-Type", "").startswith("application/json") else None
+        return response.status, {**(content or {}), "_retry_after": response.getheader("Retry-After")}
+    finally:
+        connection.close()
+
+
+def _result(sim: Simulator, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
+    status, body = _call(sim, model, method, args, kwargs)
+    assert status == 200 and body is not None and "error" not in body, body
+    return body["result"]
+
+
+def test_one_call_stamps_every_record_with_the_same_write_date(simulator: Simulator) -> None:
+    simulator.clock.freeze(datetime(2026, 3, 1, 9, 30, 15, 700000))
+    ids = _result(simulator, "crm.lead", "search", [[]], {"limit": 20, "order": "id"})
+    assert _result(simulator, "crm.lead", "write", [ids, {"priority": "2"}]) is True
+    stamps = {r["write_date"] for r in _result(simulator, "crm.lead", "read", [ids, ["write_date"]])}
+    assert stamps == {"2026-03-01 09:30:15"}
+    # many edits inside one second share the stamp; the next second moves it
+    _result(simulator, "crm.lead", "write", [ids[:1], {"priority": "3"}])
+    simulator.clock.advance(1)
+    _result(simulator, "crm.lead", "write", [ids[1:2], {"priority": "3"}])
+    rows = _result(simulator, "crm.lead", "read", [ids[:2], ["write_date"]])
+    assert [r["write_date"] for r in rows] == ["2026-03-01 09:30:15", "2026-03-01 09:30:16"]
+
+
+def test_a_late_committing_transaction_carries_an_older_stamp(simulator: Simulator) -> None:
+    now = simulator.clock.freeze(datetime(2026, 3, 1, 12, 0, 0))
+    with simulator.env(stamp=now - timedelta(minutes=3)) as env:
+        lead = env["crm.lead"].create({"name": "Slow import"})
+    [row] = _result(simulator, "crm.lead", "read", [[lead], ["write_date", "create_date"]])
+    assert row["write_date"] == row["create_date"] == format_datetime(now - timedelta(minutes=3))
+    recent = _result(simulator, "crm.lead", "search", [[("write_date", ">=", format_datetime(now - timedelta(minutes=1)))]])
+    assert lead not in recent
+
+
+def test_failed_call_changes_nothing(simulator: Simulator) -> None:
+    before = _result(simulator, "crm.lead", "search_count", [[]])
+    status, body = _call(simulator, "crm.lead", "create", [[{"name": "ok"}, {"type": "lead"}]])
+    assert status == 200 and body is not None and body["error"]["data"]["name"] == "odoo.exceptions.ValidationError"
+    assert _result(simulator, "crm.lead", "search_count", [[]]) == before
+
+
+def test_companies_restrict_what_is_visible(simulator: Simulator) -> None:
+    everything = {"active_test": False, "allowed_company_ids": [1, 2]}
+    all_leads = _result(simulator, "crm.lead", "search_read", [[]], {"fields": ["company_id"], "context": everything})
+    by_company = {company: {r["id"] for r in all_leads if r["company_id"][0] == company} for company in (1, 2)}
+    assert by_company[1] and by_company[2]
+    default = set(_result(simulator, "crm.lead", "search", [[]], {"context": {"active_test": False}}))
+    second = set(_result(simulator, "crm.lead", "search", [[]], {"context": {"active_test": False, "allowed_company_ids": [2]}}))
+    assert default == by_company[1] and second == by_company[2]
+    status, body = _call(simulator, "crm.lead", "read", [[min(by_company[2])], ["name"]])
+    assert body is not None and body["error"]["data"]["name"] == "odoo.exceptions.AccessError"
+
+
+def test_archived_leads_are_hidden_unless_active_test_is_false(simulator: Simulator) -> None:
+    lost = _result(simulator, "crm.lead", "search_read", [[("active", "=", False)]], {"fields": ["lost_reason_id", "probability"]})
+    assert lost and all(r["lost_reason_id"] and r["probability"] == 0 for r in lost)
+    visible = set(_result(simulator, "crm.lead", "search", [[]]))
+    assert not visible & {r["id"] for r in lost}
+    # read by id does not filter archived records
+    assert len(_result(simulator, "crm.lead", "read", [[lost[0]["id"]], ["active"]])) == 1
+
+
+def test_message_post_and_stage_tracking(simulator: Simulator) -> None:
+    lead = _result(simulator, "crm.lead", "search", [[("stage_id", "=", 1)]], {"limit": 1})[0]
+    message_id = _result(simulator, "crm.lead", "message_post", [[lead]], {
+        "body": "Called <them> & left a message", "message_type": "comment", "subtype_xmlid": "mail.mt_note"})
+    [message] = _result(simulator, "mail.message", "read", [[message_id], ["body", "message_type", "subtype_id", "model", "res_id", "author_id"]])
+    assert message["body"] == "Called &lt;them&gt; &amp; left a message"
+    assert message["message_type"] == "comment" and message["subtype_id"][1] == "Note"
+    assert (message["model"], message["res_id"]) == ("crm.lead", lead)
+    assert message["author_id"][1] == "Mitchell Admin"
+
+    _result(simulator, "crm.lead", "write", [[lead], {"stage_id": 2}])
+    [tracking_message] = _result(simulator, "mail.message", "search_read", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]],
+                                 {"fields": ["message_type", "subtype_id", "tracking_value_ids"], "limit": 1})
+    assert tracking_message["message_type"] == "notification"
+    assert tracking_message["subtype_id"][1] == "Stage Changed"
+    [value] = _result(simulator, "mail.tracking.value", "read", [tracking_message["tracking_value_ids"]])
+    assert value["field_id"][1] == "Stage"
+    assert (value["old_value_char"], value["new_value_char"]) == ("New", "Qualified")
+    assert (value["old_value_integer"], value["new_value_integer"]) == (1, 2)
+
+
+def test_action_feedback_deletes_or_archives_and_posts(simulator: Simulator) -> None:
+    types = {t["name"]: t for t in _result(simulator, "mail.activity.type", "search_read", [[]], {"fields": ["name", "keep_done"]})}
+    lead = _result(simulator, "crm.lead", "search", [[]], {"limit": 1})[0]
+    call = _result(simulator, "mail.activity", "create", [{"res_model": "crm.lead", "res_id": lead, "activity_type_id": types["Call"]["id"], "summary": "Call back"}])
+    follow = _result(simulator, "mail.activity", "create", [{"res_model": "crm.lead", "res_id": lead, "activity_type_id": types["Follow-up"]["id"]}])
+    assert types["Follow-up"]["keep_done"] and not types["Call"]["keep_done"]
+
+    message_id = _result(simulator, "mail.activity", "action_feedback", [[call]], {"feedback": "Reached them"})
+    [message] = _result(simulator, "mail.message", "read", [[message_id], ["body", "subtype_id", "res_id"]])
+    assert "Call" in message["body"] and "Reached them" in message["body"] and message["subtype_id"][1] == "Activities"
+    assert _result(simulator, "mail.activity", "search", [[("id", "=", call)]], {"context": {"active_test": False}}) == []
+
+    _result(simulator, "mail.activity", "action_feedback", [[follow]])
+    [kept] = _result(simulator, "mail.activity", "search_read", [[("id", "=", follow)]],
+                     {"fields": ["active", "state", "date_done"], "context": {"active_test": False}})
+    assert kept["active"] is False and kept["state"] == "done" and kept["date_done"]
+    assert _result(simulator, "mail.activity", "search", [[("id", "=", follow)]]) == []
+
+
+def test_rate_faults_are_seeded_and_logged(make_simulator: Any) -> None:
+    sim = make_simulator(scale=None, faults="429:0.3,500:0.2", seed=5)
+    statuses = [_call(sim, "crm.stage", "search", [[]])[0] for _ in range(40)]
+    assert {429, 500, 200} <= set(statuses)
+    log = sim.request_log.records
+    assert [r.status for r in log] == statuses
+    assert sim.request_log.counters()["fault:429"] == statuses.count(429)
+    again = make_simulator(scale=None, faults="429:0.3,500:0.2", seed=5)
+    assert [_call(again, "crm.stage", "search", [[]])[0] for _ in range(40)] == statuses
+
+
+def test_429_carries_retry_after(make_simulator: Any) -> None:
+    sim = make_simulator(scale=None, faults="search#1:429")
+    status, body = _call(sim, "crm.stage", "search", [[]])
+    assert status == 429 and body is not None and body["_retry_after"] == "1"
+    assert _call(sim, "crm.stage", "search", [[]])[0] == 200
+
+
+def test_scripted_faults_hit_the_nth_call(make_simulator: Any) -> None:
+    sim = make_simulator(scale=None, faults="search_read#3:500,crm.stage.search#2:reset")
+    assert [_call(sim, "crm.tag", "search_read", [[]])[0] for _ in range(4)] == [200, 200, 500, 200]
+    assert _call(sim, "crm.stage", "search", [[]])[0] == 200
+    with pytest.raises((ConnectionError, http.client.RemoteDisconnected, socket.error)):
+        _call(sim, "crm.stage", "search", [[]])
+    assert _call(sim, "crm.stage", "search", [[]])[0] == 200
+    assert [r.fault for r in sim.request_log.records if r.fault] == ["500", "reset"]
+
+
+def test_timeout_fault_outlasts_the_client(make_simulator: Any) -> None:
+    from odoosync.simulator import Faults
+
+    sim = make_simulator(scale=None, faults=Faults.parse("search#1:timeout", timeout_s=5))
+    with pytest.raises((TimeoutError, socket.timeout)):
+        _call(sim, "crm.stage", "search", [[]], timeout=0.3)
+
+
+def test_bad_fault_specs_are_refused() -> None:
+    from odoosync.simulator import Faults
+
+    for spec, fragment in [("418:0.1", "unknown kind"), ("429:2", "between 0 and 1"), ("search#x:500", "call number"), ("429", "KIND:RATE")]:
+        with pytest.raises(ValueError, match=fragment):
+            Faults.parse(spec)

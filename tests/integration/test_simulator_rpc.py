@@ -1,0 +1,215 @@
+"""The simulator over real HTTP, driven with nothing but the standard library.
+
+The XML-RPC test is what an old integration script does with ``xmlrpc.client``; the
+JSON-RPC tests check Odoo's JSON error shape; the JSON-2 tests use Odoo 19's endpoint
+with the API key as bearer.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import xmlrpc.client
+from typing import Any
+
+import pytest
+
+from odoosync.simulator import Simulator
+
+
+def _jsonrpc(sim: Simulator, service: str, method: str, *args: Any) -> dict[str, Any]:
+    payload = {"jsonrpc": "2.0", "method": "call", "id": 7, "params": {"service": service, "method": method, "args": list(args)}}
+    request = urllib.request.Request(
+        f"{sim.url}/jsonrpc", data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _execute(sim: Simulator, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None, *, secret: str | None = None) -> dict[str, Any]:
+    return _jsonrpc(sim, "object", "execute_kw", sim.db, sim.uid, secret or sim.password, model, method, args, kwargs or {})
+
+
+def _json2(sim: Simulator, model: str, method: str, body: dict[str, Any], *, key: str | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        f"{sim.url}/json/2/{model}/{method}",
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"bearer {key if key is not None else sim.api_key}",
+            "X-Odoo-Database": sim.db,
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+def test_old_xmlrpc_script_works_unchanged(simulator: Simulator) -> None:
+    with _proxy(simulator, "common") as common, _proxy(simulator, "object") as models:
+        _old_script(simulator, common, models)
+
+
+def _proxy(sim: Simulator, service: str) -> xmlrpc.client.ServerProxy:
+    return xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/2/{service}")
+
+
+def _old_script(simulator: Simulator, common: Any, models: Any) -> None:
+    assert common.version()["server_version_info"][0] == 17
+    uid = common.authenticate(simulator.db, "admin", "admin", {})
+    assert uid == 2
+    assert common.login(simulator.db, "admin", "wrong") is False
+
+    active = models.execute_kw(simulator.db, uid, "admin", "crm.lead", "search_count", [[]])
+    everything = models.execute_kw(
+        simulator.db, uid, "admin", "crm.lead", "search_count", [[]],
+        {"context": {"active_test": False, "allowed_company_ids": [1, 2]}},
+    )
+    main_company_all = models.execute_kw(
+        simulator.db, uid, "admin", "crm.lead", "search_count", [[]], {"context": {"active_test": False}}
+    )
+    assert simulator.counts is not None
+    assert everything == simulator.counts.leads
+    assert active < main_company_all < everything  # archived lost leads, other company
+
+    [lead] = models.execute_kw(
+        simulator.db, uid, "admin", "crm.lead", "search_read", [[("stage_id", "!=", False)]],
+        {"fields": ["name", "stage_id", "partner_id", "date_deadline", "write_date"], "limit": 1, "order": "id"},
+    )
+    stage_id, stage_name = lead["stage_id"]
+    assert isinstance(stage_id, int) and stage_name in ("New", "Qualified", "Proposition", "Won")
+    assert lead["partner_id"] is False or isinstance(lead["partner_id"][1], str)
+    assert len(lead["write_date"]) == 19
+
+    with pytest.raises(xmlrpc.client.Fault) as denied:
+        models.execute_kw(simulator.db, uid, "wrong", "crm.lead", "search_count", [[]])
+    assert denied.value.faultCode == 3
+    assert denied.value.faultString == "Access Denied"
+
+    # the API key works as a password
+    assert models.execute_kw(simulator.db, uid, simulator.api_key, "crm.lead", "search_count", [[]]) == active
+
+
+def test_xmlrpc_faults_use_odoo_codes(simulator: Simulator) -> None:
+    with _proxy(simulator, "object") as models:
+        _check_faults(simulator, models)
+
+
+def _check_faults(simulator: Simulator, models: Any) -> None:
+    with pytest.raises(xmlrpc.client.Fault) as invalid:
+        models.execute_kw(simulator.db, 2, "admin", "crm.lead", "search", [[("nope", "=", 1)]])
+    assert invalid.value.faultCode == 1 and "Invalid field crm.lead.nope" in invalid.value.faultString
+    with pytest.raises(xmlrpc.client.Fault) as required:
+        models.execute_kw(simulator.db, 2, "admin", "crm.lead", "create", [{"type": "lead"}])
+    assert required.value.faultCode == 2 and "Field: Opportunity (name)" in required.value.faultString
+    with pytest.raises(xmlrpc.client.Fault) as unknown:
+        models.execute_kw(simulator.db, 2, "admin", "no.such.model", "search", [[]])
+    assert unknown.value.faultCode == 2 and "Object no.such.model doesn't exist" in unknown.value.faultString
+
+
+def test_jsonrpc_access_denied_has_odoo_error_shape(simulator: Simulator) -> None:
+    answer = _execute(simulator, "crm.lead", "search", [[]], secret="wrong")
+    assert answer["id"] == 7 and "result" not in answer
+    error = answer["error"]
+    assert error["code"] == 200 and error["message"] == "Odoo Server Error"
+    assert error["data"]["name"] == "odoo.exceptions.AccessDenied"
+    assert error["data"]["message"] == "Access Denied"
+    assert error["data"]["arguments"] == ["Access Denied"]
+    assert "admin" not in json.dumps(error)  # the secret never comes back
+
+
+@pytest.mark.parametrize(
+    ("model", "method", "args", "kwargs", "name", "fragment"),
+    [
+        ("crm.lead", "search_read", [[("nope", "=", 1)]], {}, "builtins.ValueError", "Invalid field crm.lead.nope"),
+        ("crm.lead", "search_read", [[]], {"fields": ["nope"]}, "builtins.ValueError", "Invalid field 'nope' on model 'crm.lead'"),
+        ("crm.lead", "search", [["&", ("id", "=", 1)]], {}, "builtins.ValueError", "syntactically not correct"),
+        ("crm.lead", "create", [{"type": "lead"}], {}, "odoo.exceptions.ValidationError", "a mandatory field is not set"),
+        ("crm.lead", "write", [[999999], {"name": "x"}], {}, "odoo.exceptions.MissingError", "has been deleted"),
+        ("crm.lead", "_private", [[]], {}, "odoo.exceptions.AccessError", "Private methods"),
+        ("crm.lead", "no_such_method", [[]], {}, "builtins.AttributeError", "no_such_method"),
+        ("x.unknown", "search", [[]], {}, "odoo.exceptions.UserError", "Object x.unknown doesn't exist"),
+        ("crm.lead", "search", [[]], {"context": {"allowed_company_ids": [99]}}, "odoo.exceptions.AccessError", "unauthorized or invalid companies"),
+    ],
+)
+def test_jsonrpc_errors_name_odoo_exceptions(
+    simulator: Simulator, model: str, method: str, args: list[Any], kwargs: dict[str, Any], name: str, fragment: str
+) -> None:
+    error = _execute(simulator, model, method, args, kwargs)["error"]
+    assert error["data"]["name"] == name
+    assert fragment in error["data"]["message"]
+
+
+def test_create_returns_id_for_dict_and_ids_for_list_and_read_skips_deleted(simulator: Simulator) -> None:
+    one = _execute(simulator, "crm.lead", "create", [{"name": "Single"}])["result"]
+    many = _execute(simulator, "crm.lead", "create", [[{"name": "A"}, {"name": "B"}]])["result"]
+    assert isinstance(one, int) and len(many) == 2 and all(isinstance(i, int) for i in many)
+    assert _execute(simulator, "crm.lead", "unlink", [[many[0]]])["result"] is True
+    read = _execute(simulator, "crm.lead", "read", [[one, many[0], many[1]]], {"fields": ["name", "email_from", "tag_ids"]})["result"]
+    assert [r["id"] for r in read] == [one, many[1]]  # Odoo 17 silently skips deleted ids
+    assert read[0] == {"id": one, "name": "Single", "email_from": False, "tag_ids": []}
+    assert _execute(simulator, "crm.lead", "unlink", [[many[0]]])["result"] is True  # already gone: no error
+
+
+def test_json2_with_api_key(make_simulator: Any) -> None:
+    sim = make_simulator(version="19.0")
+    status, version = 200, _jsonrpc(sim, "common", "version")["result"]
+    assert version["server_version_info"][0] == 19
+    status, ids = _json2(sim, "crm.lead", "search", {"domain": [["active", "in", [True, False]]], "limit": 3, "order": "id"})
+    assert status == 200 and ids == sorted(ids) and len(ids) == 3
+    status, rows = _json2(sim, "crm.lead", "read", {"ids": ids[:2], "fields": ["name", "stage_id"]})
+    assert status == 200 and [r["id"] for r in rows] == ids[:2] and isinstance(rows[0]["stage_id"], list)
+    status, created = _json2(sim, "crm.lead", "create", {"vals_list": [{"name": "From JSON-2"}]})
+    assert status == 200 and isinstance(created, list) and len(created) == 1
+
+    status, body = _json2(sim, "crm.lead", "search", {"domain": []}, key="wrong")
+    assert status == 401 and body["name"] == "werkzeug.exceptions.Unauthorized" and body["message"] == "Invalid apikey"
+    status, body = _json2(sim, "no.model", "search", {})
+    assert status == 404 and "does not exist" in body["message"]
+    status, body = _json2(sim, "crm.lead", "search", {"ids": [1], "domain": []})
+    assert status == 422 and body["name"] == "werkzeug.exceptions.UnprocessableEntity"
+    status, body = _json2(sim, "crm.lead", "write", {"ids": [999999], "vals": {"name": "x"}})
+    assert status == 404 and body["name"] == "odoo.exceptions.MissingError"
+    status, body = _json2(sim, "crm.lead", "create", {"vals_list": [{"type": "lead"}]})
+    assert status == 422 and body["name"] == "odoo.exceptions.ValidationError"
+    status, body = _json2(sim, "crm.lead", "search", {"domain": [["nope", "=", 1]]})
+    assert status == 500 and body["name"] == "builtins.ValueError"
+
+
+def test_expired_and_rotated_api_keys(make_simulator: Any) -> None:
+    sim = make_simulator(version="19.0")
+    old = sim.api_key
+    assert _json2(sim, "crm.lead", "search_count", {"domain": []})[0] == 200
+    sim.expire_api_key()
+    assert _json2(sim, "crm.lead", "search_count", {"domain": []}, key=old)[0] == 401
+    assert _execute(sim, "crm.lead", "search_count", [[]], secret=old)["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
+    new = sim.rotate_api_key()
+    assert new != old
+    assert _json2(sim, "crm.lead", "search_count", {"domain": []}, key=new)[0] == 200
+    assert _json2(sim, "crm.lead", "search_count", {"domain": []}, key=old)[0] == 401
+
+
+def test_json2_is_absent_before_odoo_19(simulator: Simulator) -> None:
+    request = urllib.request.Request(f"{simulator.url}/json/2/crm.lead/search", data=b"{}", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(request, timeout=10)
+    with missing.value:
+        assert missing.value.code == 404
+
+
+def test_web_version_answers_get_and_post(make_simulator: Any) -> None:
+    sim = make_simulator(scale=None, version="19.0")
+    with urllib.request.urlopen(f"{sim.url}/web/version", timeout=10) as response:
+        assert json.loads(response.read())["result"]["server_version"] == "19.0"
+    request = urllib.request.Request(
+        f"{sim.url}/web/webclient/version_info", data=b'{"jsonrpc": "2.0", "id": 3, "params": {}}',
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.loads(response.read())
+    assert body["id"] == 3 and body["result"]["server_version_info"][:2] == [19, 0]

@@ -1,0 +1,58 @@
+"""The generator: exact counts at a small scale, determinism by seed, realistic shapes."""
+
+from __future__ import annotations
+
+from odoosync.simulator.generator import expected_counts, generate
+from odoosync.simulator.records import Database
+
+
+def _dataset(scale: float, seed: int) -> Database:
+    database = Database()
+    generate(database, scale, seed)
+    return database
+
+
+def test_counts_at_small_scale() -> None:
+    database = _dataset(0.05, seed=1)
+    counts = expected_counts(0.05)
+    with database.transaction(context={"active_test": False}, sudo=True) as env:
+        assert env["crm.lead"].search_count([]) == counts.leads == 138
+        assert env["mail.message"].search_count([]) == counts.messages == 1924
+        assert env["mail.activity"].search_count([]) == counts.activities == 150
+        own = [c["partner_id"][0] for c in env["res.company"].search_read([], ["partner_id"])]
+        partners = env["res.partner"].search_count([("is_company", "=", True), ("id", "not in", own)]) + env[
+            "res.partner"].search_count([("parent_id", "!=", False)])
+        assert partners == counts.partners == 150
+        lead_ids = set(env["crm.lead"].search([]))
+        talked = {m["res_id"] for m in env["mail.message"].search_read([("model", "=", "crm.lead")], ["res_id"])}
+        assert len(lead_ids - talked) == counts.leads_without_messages == 19
+        lost = env["crm.lead"].search_read([("active", "=", False)], ["lost_reason_id", "probability"])
+        assert lost and all(r["lost_reason_id"] and r["probability"] == 0 for r in lost)
+        won_stage = env["crm.stage"].search([("is_won", "=", True)])
+        assert env["crm.lead"].search_count([("stage_id", "in", won_stage)]) > 0
+        stages_used = {r["stage_id"][0] for r in env["crm.lead"].search_read([], ["stage_id"])}
+        assert stages_used == set(env["crm.stage"].search([]))
+        kinds = {m["message_type"] for m in env["mail.message"].search_read([], ["message_type"])}
+        assert {"comment", "email", "email_outgoing", "notification"} <= kinds
+        assert env["mail.tracking.value"].search_count([]) > 0
+        types = {r["activity_type_id"][1] for r in env["mail.activity"].search_read([], ["activity_type_id"])}
+        assert types == {"Email", "Call", "Meeting", "To-Do", "Follow-up"}
+        assert env["mail.activity"].search_count([("active", "=", False)]) > 0
+
+
+def test_same_seed_same_data_other_seed_other_data() -> None:
+    def snapshot(seed: int) -> list[dict]:
+        database = _dataset(0.02, seed)
+        with database.transaction(context={"active_test": False}, sudo=True) as env:
+            return env["crm.lead"].search_read([], ["name", "stage_id", "write_date", "expected_revenue"], order="id")
+
+    assert snapshot(7) == snapshot(7)
+    assert snapshot(7) != snapshot(8)
+
+
+def test_bodies_are_html_with_lists_links_and_entities() -> None:
+    database = _dataset(0.02, seed=3)
+    with database.transaction(sudo=True) as env:
+        bodies = [m["body"] for m in env["mail.message"].search_read([("message_type", "in", ["comment", "email"])], ["body"])]
+    joined = "".join(b for b in bodies if b)
+    assert "<p>" in joined and "<li>" in joined and "<a href=" in joined and "&amp;" in joined
