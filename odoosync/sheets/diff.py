@@ -69,10 +69,10 @@ def apply_diff(
 ) -> DiffCounts:
     """Make the customer's sheet leads equal the staged sheet; returns what changed."""
     prefix = source_email_id(customer_id, "")
-    existing = conn.execution_options(yield_per=_READ_CHUNK).execute(
-        sa.select(leads.c.source_email_id, leads.c.id, leads.c.metadata, leads.c.deleted_at).where(
-            sheet_leads_filter(customer_id)
-        )
+    existing = conn.execute(
+        sa.select(leads.c.source_email_id, leads.c.id, leads.c.metadata, leads.c.deleted_at)
+        .where(sheet_leads_filter(customer_id))
+        .execution_options(yield_per=_READ_CHUNK)  # streamed: memory bounded by the chunk
     )
     for chunk in existing.partitions():
         stage.add_existing(

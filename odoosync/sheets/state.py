@@ -225,18 +225,15 @@ class ProgressReporter:
 
     def report(self, percent: int, message: str, *, force: bool = False) -> None:
         percent = max(0, min(100, int(percent)))
-        if self._listener is not None:
-            self._listener(percent, message)
-        if self.suspended:
-            return
         now = self._clock()
         due = self._last_write is None or now - self._last_write >= self._min_interval
-        if not (force or due):
-            return
-        with self._store.connect() as conn, conn.begin():
-            conn.execute(
-                sa.update(_states)
-                .where(_states.c.customer_id == self._customer_id)
-                .values(progress_percent=percent, progress_message=message[:500])
-            )
-        self._last_write = now
+        if not self.suspended and (force or due):
+            with self._store.connect() as conn, conn.begin():
+                conn.execute(
+                    sa.update(_states)
+                    .where(_states.c.customer_id == self._customer_id)
+                    .values(progress_percent=percent, progress_message=message[:500])
+                )
+            self._last_write = now
+        if self._listener is not None:
+            self._listener(percent, message)
