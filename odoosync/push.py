@@ -199,7 +199,9 @@ class PushEngine:
         if groups.get("noop"):
             self._settle_done(groups.pop("noop"), result, counter="skipped")
         if "write" in groups or "archive" in groups:
-            self._resolve_conflicts([*groups.get("write", []), *groups.get("archive", [])], policy, result)
+            kept = self._resolve_conflicts([*groups.pop("write", []), *groups.pop("archive", [])], policy, result)
+            for task in kept:
+                groups.setdefault(task.kind, []).append(task)
         for kind in ("create", "write", "archive", "unlink", "feedback", "post", "call"):
             if groups.get(kind):
                 self._run_batched(kind, groups[kind], result)
@@ -279,11 +281,12 @@ class PushEngine:
 
     # ------------------------------------------------------------------ conflicts
 
-    def _resolve_conflicts(self, tasks: list[_Task], policy: PushPolicy, result: PushResult) -> None:
-        """Read Odoo's current values once and keep only the fields the policy lets through."""
+    def _resolve_conflicts(self, tasks: list[_Task], policy: PushPolicy, result: PushResult) -> list[_Task]:
+        """Read Odoo's current values once and keep only the fields the policy lets through;
+        the tasks still to run."""
         targets = [t for t in tasks if t.odoo_id is not None]
         if not targets:
-            return
+            return tasks
         model = targets[0].model
         fields = sorted({f for t in targets for f in t.values} | {"write_date"})
         try:
@@ -291,8 +294,7 @@ class PushEngine:
                                                             active_test=False)}
         except OdooError as exc:
             self._settle_error([t.change for t in targets], exc, result)
-            tasks[:] = [t for t in tasks if t.odoo_id is None]
-            return
+            return [t for t in tasks if t.odoo_id is None]
         stamps = self._local_write_dates(targets)
         records: list[tuple[_Task, FieldConflict]] = []
         for task in targets:
@@ -313,8 +315,8 @@ class PushEngine:
             result.conflicts += len(records)
         noops = [t for t in tasks if t.kind == "noop"]
         if noops:
-            tasks[:] = [t for t in tasks if t.kind != "noop"]
             self._settle_done(noops, result, counter="skipped")
+        return [t for t in tasks if t.kind != "noop"]
 
     def _local_write_dates(self, tasks: list[_Task]) -> dict[int, Any]:
         ids = [t.change.local_id for t in tasks if t.model == "crm.lead" and t.change.local_id is not None]

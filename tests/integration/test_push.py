@@ -1,0 +1,327 @@
+"""The push engine end to end: app SQL → triggers → outbox → worker → the simulator over HTTP,
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from odoosync import outbox
+from odoosync.conflicts import ConflictPolicy
+from odoosync.models import SyncMode
+from odoosync.odoo.client import OdooClient
+from odoosync.odoo.config import OdooConfig
+from odoosync.pull import PullOptions
+from odoosync.push import PushEngine, demo_edits
+from odoosync.push_policy import PushPolicy
+from odoosync.service import run_sync
+from odoosync.simulator import Simulator
+from odoosync.store import Store
+from odoosync.store.schema import lead_activities, leads, odoo_outbox, odoo_sync_conflicts, scheduled_activities
+from odoosync.worker import run_once
+
+
+class Clock:
+    """Test time: the real time plus an offset that ``advance`` moves, so what the
+    database stamps is never in the future and no test sleeps through a backoff."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta(seconds=1)
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += dt.timedelta(seconds=seconds)
+
+
+def _client(sim: Simulator) -> OdooClient:
+    config = OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password,
+                        protocol="jsonrpc", max_attempts=1, timeout=5)
+    return OdooClient(config).open()
+
+
+@pytest.fixture
+def client(simulator: Simulator) -> Iterator[OdooClient]:
+    with _client(simulator) as opened:
+        yield opened
+
+
+def _engine(store: Store, client: OdooClient, clock: Clock, **kw) -> PushEngine:
+    return PushEngine(store, client, clock=clock, policies=kw.pop("policies", {}), **kw)
+
+
+def _pull(client: OdooClient, store: Store, mode: SyncMode = SyncMode.INCREMENTAL):
+    return run_sync(client, store, "all", PullOptions(mode=mode, overlap=dt.timedelta(seconds=300), page_size=200))
+
+
+def _statuses(store: Store) -> dict[str, int]:
+    return {k: v for k, v in outbox.status_counts(store).items() if v}
+
+
+def _sql(store: Store, statement: str, **params) -> None:
+    with store.transaction() as conn:
+        conn.execute(sa.text(statement), params)
+
+
+def _one(store: Store, statement: str, **params):
+    with store.connect() as conn:
+        return conn.execute(sa.text(statement), params).one()
+
+
+def _scalar(store: Store, statement: str, **params):
+    with store.connect() as conn:
+        return conn.execute(sa.text(statement), params).scalar()
+
+
+def test_each_app_action_shows_up_in_odoo(store: Store, client: OdooClient, simulator: Simulator) -> None:
+    clock = Clock()
+    _pull(client, store, SyncMode.FULL)
+    assert _statuses(store) == {}  # the pull's own writes queue nothing
+    lead_id, odoo_lead = _one(store, "SELECT id, odoo_id FROM leads WHERE status = 'open' AND odoo_id IS NOT NULL "
+                                     "ORDER BY id LIMIT 1")
+    _sql(store, "INSERT INTO leads (title) VALUES ('Only a title')")
+    _sql(store, "UPDATE leads SET stage = 'Proposition' WHERE id = :id", id=lead_id)
+    _sql(store, "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
+                "VALUES (:id, 'note', 'Note', 'Called from the app')", id=lead_id)
+    _sql(store, "INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
+                "VALUES (:id, 'call', 'Call back', '2030-01-02')", id=lead_id)
+    result = run_once(_engine(store, client, clock))
+    assert result.failed == 0 and _statuses(store) == {"done": 4}
+
+    new_odoo = _scalar(store, "SELECT odoo_id FROM leads WHERE title = 'Only a title'")
+    [created] = client.read("crm.lead", [new_odoo], ["name", "active"])
+    assert created["name"] == "Only a title"
+    assert _scalar(store, "SELECT source_email_id FROM leads WHERE title = 'Only a title'") == f"odoo_crm_{new_odoo}"
+    [moved] = client.read("crm.lead", [odoo_lead], ["stage_id"])
+    assert moved["stage_id"][1] == "Proposition"
+    message_id = _scalar(store, "SELECT odoo_message_id FROM lead_activities WHERE description = 'Called from the app'")
+    [note] = client.read("mail.message", [message_id], ["body", "model", "res_id", "subtype_id", "message_type"])
+    assert (note["model"], note["res_id"], note["message_type"]) == ("crm.lead", odoo_lead, "comment")
+    assert note["subtype_id"][1] == "Note" and "Called from the app" in note["body"]
+    activity_id = _scalar(store, "SELECT odoo_activity_id FROM scheduled_activities WHERE summary = 'Call back'")
+    [activity] = client.read("mail.activity", [activity_id], ["res_id", "activity_type_id", "date_deadline"])
+    assert activity["res_id"] == odoo_lead and activity["activity_type_id"][1] == "Call"
+
+    _sql(store, "UPDATE scheduled_activities SET status = 'done' WHERE odoo_activity_id = :a", a=activity_id)
+    _sql(store, "DELETE FROM leads WHERE title = 'Only a title'")
+    result = run_once(_engine(store, client, clock))
+    assert result.failed == 0 and _statuses(store) == {"done": 6}
+    assert client.search("mail.activity", [("id", "=", activity_id)], active_test=False) == []  # done → feedback
+    [archived] = client.read("crm.lead", [new_odoo], ["active"], active_test=False)
+    assert archived["active"] is False  # deleted in the app → archived in Odoo (default)
+    runs_table = "odoo_sync_runs" if store.dialect == "sqlite" else "ops.odoo_sync_runs"
+    run = _one(store, f"SELECT fetched, updated, deleted FROM {runs_table} WHERE job = 'push' ORDER BY id DESC LIMIT 1")
+    assert tuple(run) == (2, 1, 1)
+
+
+def test_alternating_pulls_and_pushes_do_not_ping_pong(store: Store, client: OdooClient, simulator: Simulator) -> None:
+    clock = Clock()
+    _pull(client, store, SyncMode.FULL)
+    touched = demo_edits(store)
+    assert set(touched) == {"new_lead", "stage_moved", "noted"}
+    engine = _engine(store, client, clock)
+    first = run_once(engine)
+    assert first.failed == 0 and first.done == 3
+    writes_before = simulator.request_log.count("write") + simulator.request_log.count("load")
+    for _ in range(3):
+        _pull(client, store)
+        assert _statuses(store) == {"done": 3}  # pulling our own changes back queues nothing
+        again = run_once(engine)
+        assert again.claimed == 0
+    assert simulator.request_log.count("write") + simulator.request_log.count("load") == writes_before
+    before = store.stats.writes
+    _pull(client, store)
+    leads_rows = _scalar(store, "SELECT count(*) FROM leads")
+    assert _scalar(store, "SELECT count(*) FROM leads WHERE title = 'Demo lead from the app'") == 1
+    assert leads_rows == _scalar(store, "SELECT count(*) FROM leads")
+    assert store.stats.writes >= before  # runs log only; the lead rows themselves are unchanged
+
+
+def test_two_workers_never_push_the_same_item(store: Store, client: OdooClient, simulator: Simulator) -> None:
+    clock = Clock()
+    with store.transaction() as conn:
+        for i in range(40):
+            conn.execute(sa.insert(leads).values(title=f"Parallel {i}"))
+    claimed: list[list[int]] = [[], []]
+
+    def work(slot: int) -> None:
+        with _client(simulator) as own:
+            engine = _engine(store, own, clock, worker=f"w{slot}")
+            while True:
+                rows = outbox.claim(store, worker=f"w{slot}", now=clock(), lease=dt.timedelta(minutes=5), limit=3)
+                if not rows:
+                    return
+                claimed[slot] += [r.id for r in rows]
+                with store.transaction() as conn:
+                    outbox.complete(conn, [r.id for r in rows], worker=f"w{slot}", now=clock())
+            del engine
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed[0] + claimed[1]) == sorted(set(claimed[0] + claimed[1]))
+    assert len(claimed[0]) + len(claimed[1]) == 40
+
+
+def test_concurrent_engines_create_each_lead_once(store: Store, simulator: Simulator) -> None:
+    clock = Clock()
+    with store.transaction() as conn:
+        for i in range(30):
+            conn.execute(sa.insert(leads).values(title=f"Race {i}"))
+
+    def work(slot: int) -> None:
+        with _client(simulator) as own:
+            _engine(store, own, clock, worker=f"w{slot}").push_all()
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with _client(simulator) as check:
+        assert check.search_count("crm.lead", [("name", "=like", "Race %")], active_test=False) == 30
+    assert _statuses(store) == {"done": 30}
+
+
+class _Killed(BaseException):
+    """The worker process dies here (nothing after it runs)."""
+
+
+def test_killed_worker_loses_nothing_and_duplicates_nothing(store: Store, client: OdooClient, simulator: Simulator) -> None:
+    clock = Clock()
+    with store.transaction() as conn:
+        for i in range(5):
+            conn.execute(sa.insert(leads).values(title=f"Kill {i}"))
+
+    def die(kind: str) -> None:
+        raise _Killed(kind)
+
+    with pytest.raises(_Killed):  # Odoo made the records; the worker died before recording it
+        _engine(store, client, clock, worker="doomed", after_odoo_call=die).push_batch()
+    assert _statuses(store) == {"processing": 5}
+    assert _engine(store, client, clock, worker="next").push_batch().claimed == 0  # the lease still holds
+    clock.advance(301)
+    result = _engine(store, client, clock, worker="next").push_all()
+    assert result.done == 5 and _statuses(store) == {"done": 5}
+    assert client.search_count("crm.lead", [("name", "=like", "Kill %")], active_test=False) == 5
+    with store.connect() as conn:
+        odoo_ids = {r[0] for r in conn.execute(sa.text("SELECT odoo_id FROM leads WHERE title LIKE 'Kill %'"))}
+    assert len(odoo_ids) == 5 and None not in odoo_ids
+
+
+def test_lost_create_response_does_not_duplicate(store: Store, simulator: Simulator) -> None:
+    clock = Clock()
+    _sql(store, "INSERT INTO leads (title) VALUES ('Lost answer')")
+    # The first load is answered with a dropped connection *after* Odoo has run it:
+    # simulated by dropping the worker right after the call, then a transport failure.
+    with _client(simulator) as client:
+        calls = {"n": 0}
+
+        def lose(kind: str) -> None:
+            calls["n"] += 1
+            raise _Killed(kind)
+
+        with pytest.raises(_Killed):
+            _engine(store, client, clock, worker="a", after_odoo_call=lose).push_batch()
+        clock.advance(400)
+        _engine(store, client, clock, worker="b").push_all()
+        assert client.search_count("crm.lead", [("name", "=", "Lost answer")], active_test=False) == 1
+        [item] = outbox.list_items(store)
+        assert item.status == "done" and item.attempts == 2
+
+
+def test_under_faults_every_item_ends_done(store: Store, make_simulator) -> None:
+    sim = make_simulator(faults="429:0.07,500:0.07,reset:0.06", seed=3)
+    clock = Clock()
+    with store.transaction() as conn:
+        for i in range(25):
+            lead = conn.execute(sa.insert(leads).values(title=f"Faulty {i}").returning(leads.c.id)).scalar_one()
+            conn.execute(sa.insert(lead_activities).values(lead_id=lead, activity_type="note", description=f"n{i}"))
+    with _client(sim) as client:
+        engine = _engine(store, client, clock, policies={m: PushPolicy(max_attempts=50, max_batch=10)
+                                                         for m in ("crm.lead", "mail.message")})
+        for _ in range(200):
+            engine.push_all()
+            if _statuses(store) == {"done": 50}:
+                break
+            clock.advance(3600)
+        assert _statuses(store) == {"done": 50}
+    with sim.env({"active_test": False}) as env:
+        assert env["crm.lead"].search_count([("name", "=like", "Faulty %")]) == 25
+        assert env["mail.message"].search_count([("body", "=like", "n%"), ("model", "=", "crm.lead")]) == 25
+    assert sum(1 for r in sim.request_log.records if r.fault) > 0
+
+
+def test_poison_item_fails_after_max_attempts_others_go_through(store: Store, client: OdooClient) -> None:
+    clock = Clock()
+    with store.transaction() as conn:
+        for i in range(4):
+            conn.execute(sa.insert(leads).values(title=f"Fine {i}"))
+        conn.execute(sa.insert(leads).values(title="Poison", stage="No such stage"))
+        good = conn.execute(sa.insert(leads).values(title="Later", odoo_id=None).returning(leads.c.id)).scalar_one()
+    engine = _engine(store, client, clock)
+    engine.push_all()
+    failed = outbox.list_items(store, status="failed")
+    assert [i.payload["values"]["title"] for i in failed] == ["Poison"]
+    assert "No such stage" in failed[0].last_error and failed[0].attempts == 1  # permanent: at once
+    assert _statuses(store) == {"done": 5, "failed": 1}
+    assert _scalar(store, "SELECT odoo_id FROM leads WHERE id = :id", id=good) is not None
+
+
+def test_transient_poison_fails_after_max_attempts_with_backoff(store: Store, make_simulator) -> None:
+    sim = make_simulator(faults="crm.lead.write#1:500,crm.lead.write#2:500,crm.lead.write#3:500", seed=1)
+    clock = Clock()
+    with _client(sim) as client:
+        [record] = client.search_read("crm.lead", [], ["phone"], limit=1)
+        with store.transaction(origin="pull") as conn:  # as the pull would have stored it
+            conn.execute(sa.insert(leads).values(title="Bound", odoo_id=record["id"], phone=record["phone"]))
+        _sql(store, "UPDATE leads SET phone = '123' WHERE title = 'Bound'")
+        engine = _engine(store, client, clock, policies={"crm.lead": PushPolicy(max_attempts=3, base_backoff_seconds=10)})
+        waits = []
+        for _ in range(3):
+            engine.push_all()
+            [item] = outbox.list_items(store)
+            if item.status == "failed":
+                break
+            waits.append((item.next_run_at - item.updated_at).total_seconds())
+            assert engine.push_all().claimed == 0  # not before the backoff is over
+            clock.advance(waits[-1])
+        assert waits == [10, 20]
+        assert item.status == "failed" and item.attempts == 3 and "OdooServerError" in item.last_error
+
+
+@pytest.mark.parametrize("policy, expected_stage, winner", [
+    (ConflictPolicy.ODOO_WINS, "Qualified", "odoo"),
+    (ConflictPolicy.APP_WINS, "Proposition", "app"),
+    (ConflictPolicy.NEWEST_WINS, "Proposition", "app"),
+])
+def test_conflict_policies(store: Store, client: OdooClient, simulator: Simulator,
+                           policy: ConflictPolicy, expected_stage: str, winner: str) -> None:
+    clock = Clock()
+    _pull(client, store, SyncMode.FULL)
+    lead_id, odoo_id, stage = _one(store, "SELECT id, odoo_id, stage FROM leads WHERE status = 'open' AND stage = 'New' "
+                                          "ORDER BY id LIMIT 1")
+    stages = dict(client.search_read("crm.stage", [], ["name"]) and
+                  [(s["name"], s["id"]) for s in client.search_read("crm.stage", [], ["name"])])
+    with simulator.env() as env:  # Odoo's user moves the lead...
+        env["crm.lead"].write([odoo_id], {"stage_id": stages["Qualified"], "phone": "odoo-phone"})
+    clock.advance(10)  # ...then the app does (later: newest_wins picks the app)
+    _sql(store, "UPDATE leads SET stage = 'Proposition', title = 'App title' WHERE id = :id", id=lead_id)
+    engine = _engine(store, client, clock, policies={"crm.lead": PushPolicy(conflict_policy=policy)})
+    result = engine.push_all()
+    assert result.failed == 0 and result.conflicts == 1
+    [record] = client.read("crm.lead", [odoo_id], ["stage_id", "name", "phone"])
+    assert record["stage_id"][1] == expected_stage
+    assert record["name"] == "App title"  # only the app changed it: no conflict, pushed
+    assert record["phone"] == "odoo-phone"  # only Odoo changed it: untouched
+    with store.connect() as conn:
+        [conflict] = conn.execute(sa.select(odoo_sync_conflicts)).all()
+    assert (conflict.field, conflict.winner, conflict.policy) == ("stage_id", winner, policy.value)
+    assert conflict.app_value == stages["Proposition"] and conflict.base_value == stages["New"]
