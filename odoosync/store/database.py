@@ -10,7 +10,9 @@ SQLite is configured for several writers in several processes: WAL journal,
 writer waits for the first instead of failing half-way with "database is locked".
 
 Echo suppression (``transaction(origin="pull")``): the outbox triggers must not enqueue
-pushes for rows the pull engine itself writes.
+pushes for rows the pull engine itself writes (or any other writer that names an
+origin, e.g. sheet leads that stay local). Any origin suppresses; its name is kept for
+diagnosis.
 
 * PostgreSQL: ``set_config('odoosync.origin', 'pull', true)``, a transaction-local
   setting; triggers test ``current_setting('odoosync.origin', true) = 'pull'``.
@@ -32,7 +34,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -44,10 +46,13 @@ from odoosync.store.upsert import UpsertCounts, upsert_rows
 
 __all__ = ["Store", "StoreStats", "UpsertCounts", "Origin", "normalise_url", "redact_url", "translate_error"]
 
-Origin = Literal["pull"]
+Origin = str
+"""Who writes a transaction whose changes must not be pushed back to Odoo: ``"pull"``
+(the pull engine), or another writer such as sheet leads that stay local."""
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
 DEFAULT_LOCK_ID = "odoosync"
+_READ_ONLY = "odoosync_read_only"  # execution option: connect() reads, no write lock on SQLite
 SQLITE_MIN_VERSION = (3, 35, 0)  # RETURNING and UPSERT ... RETURNING
 
 
@@ -243,10 +248,14 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
-        """A connection outside any explicit transaction (reads, DDL checks)."""
+        """A connection for reading; nothing done on it is committed.
+
+        On SQLite its transaction is a plain (deferred) ``BEGIN``, so readers never wait
+        for a writer (WAL) and never hold up one.
+        """
         try:
             with self.engine.connect() as conn:
-                yield conn
+                yield conn.execution_options(**{_READ_ONLY: True})
         except sa.exc.SQLAlchemyError as exc:
             raise self._translate(exc) from None
 
@@ -258,6 +267,8 @@ class Store:
         savepoint on the same connection: an exception rolls back only the inner block.
         ``origin="pull"`` marks the writes as the pull engine's (see the module doc).
         """
+        if origin is not None and not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", origin):
+            raise ValueError(f"a transaction origin is a short lower-case name, not {origin!r}")
         stack: list[tuple[sa.Connection, str | None]] = self._stack()
         if stack:
             conn, outer_origin = stack[-1]
@@ -364,4 +375,4 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")

@@ -335,3 +335,31 @@ def test_wrong_database_name_is_a_clear_error(pg_server: str) -> None:
     with pytest.raises(StoreError) as caught:
         Store(url).open()
     assert "odoosync_no_such_db" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(migrated_sqlite_url: str) -> None:
+    """WAL + deferred BEGIN for ``connect()``: reads see the last commit while a writer works."""
+    with Store(migrated_sqlite_url, busy_timeout=2) as store:
+        with store.transaction() as conn:
+            conn.execute(sa.insert(leads).values(title="committed"))
+        writing, done = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with store.transaction() as conn:
+                conn.execute(sa.insert(leads).values(title="uncommitted"))
+                writing.set()
+                done.wait(30)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        try:
+            assert writing.wait(30)
+            with store.connect() as conn:
+                assert conn.execute(sa.select(leads.c.title)).scalars().all() == ["committed"]
+            with pytest.raises(StoreUnavailable, match="locked"), store.transaction():
+                pass  # a second writer waits (busy timeout), then gives up cleanly
+        finally:
+            done.set()
+            thread.join()
+        with store.connect() as conn:
+            assert sorted(conn.execute(sa.select(leads.c.title)).scalars()) == ["committed", "uncommitted"]
