@@ -276,7 +276,7 @@ class SheetSync:
                 source, etag=if_none_match, last_modified=if_modified_since, on_retry=on_retry
             ) as fetched:
                 if fetched.not_modified and state.checksum:
-                    return self._finish_unchanged(state, result, errors, started, state.etag, "not modified since the last sync")
+                    return self._finish_unchanged(state, result, errors, started, state.etag, "not modified (HTTP 304)")
                 validator = validator_of(fetched.etag, fetched.last_modified)
                 progress.report(5, f"fetched {fetched.size:,} bytes", force=True)
                 records = CsvRecords(fetched.body, size=fetched.size)
@@ -292,7 +292,7 @@ class SheetSync:
                         errors.add(error)
                     checksum = stage.checksum(plan.fingerprint)
                     if checksum == state.checksum:
-                        return self._finish_unchanged(state, result, errors, started, validator, "unchanged (same checksum)")
+                        return self._finish_unchanged(state, result, errors, started, validator, "same checksum")
                     progress.report(60, f"applying {stage.rows:,} rows", force=True)
                     counts = self._apply(state, stage, progress, result, errors, checksum, validator, started)
         except _Paused:
@@ -381,7 +381,7 @@ class SheetSync:
         set_running(
             self.store, state.customer_id, False,
             etag=validator, **self._outcome(result, errors, started),
-            progress_percent=100, progress_message=f"up to date: {why}",
+            progress_percent=100, progress_message=f"unchanged: {why}",
         )
         self._close_run(result, errors, RunStatus.OK, None)
         return result
