@@ -1,0 +1,200 @@
+"""``odoosync sync|status|runs|checkpoints`` as a user runs them: a subprocess against the
+simulator over HTTP, into SQLite and PostgreSQL. Includes the kill -9 property."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from odoosync.odoo.client import OdooClient
+from odoosync.simulator import Simulator
+from odoosync.store import Store
+from odoosync.store.schema import leads, odoo_sync_checkpoints, odoo_sync_locks
+from odoosync.store.sync_config import config_set
+from tests.fixtures.pull import canonical_state, odoo_leads, pull
+
+
+def cli_env(sim: Simulator | None, database_url: str, tmp_path: Path, *, page_size: int = 200, **extra: str) -> dict[str, str]:
+    config = tmp_path / "odoosync.toml"
+    config.write_text(f"[sync]\npage_size = {page_size}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID"))}
+    env.update({"DATABASE_URL": database_url, "ODOOSYNC_CONFIG": str(config), "COLUMNS": "200"})
+    if sim is not None:
+        env.update({"ODOO_URL": sim.url, "ODOO_DB": sim.db, "ODOO_USERNAME": sim.login,
+                    "ODOO_PASSWORD": sim.password, "ODOO_PROTOCOL": "jsonrpc", "ODOO_TIMEOUT": "10"})
+    env.update(extra)
+    return env
+
+
+def odoosync(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "odoosync", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, cwd=env["ODOOSYNC_CONFIG"].rsplit("/", 1)[0])
+
+
+def lead_count(store: Store) -> int:
+    with store.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(leads)).scalar_one()
+
+
+def test_sync_all_then_again_makes_no_inserts_or_updates(
+    simulator: Simulator, store: Store, database_url: str, tmp_path: Path
+) -> None:
+    env = cli_env(simulator, database_url, tmp_path)
+    first = odoosync("sync", "all", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["ok"] and not report["remaining"]
+    assert [s["stream"] for s in report["streams"]][-2:] == ["partners", "leads"]
+    assert lead_count(store) == len(odoo_leads(simulator))
+    second = json.loads(odoosync("sync", "all", "--json", env=env).stdout)
+    assert second["totals"]["inserted"] == second["totals"]["updated"] == 0
+    assert second["totals"]["rpc_calls"] <= 3 * len(second["streams"])
+
+
+def test_status_runs_and_checkpoints(simulator: Simulator, store: Store, database_url: str, tmp_path: Path) -> None:
+    env = cli_env(simulator, database_url, tmp_path)
+    assert odoosync("sync", "leads", env=env).returncode == 0
+    status = json.loads(odoosync("status", "--json", env=env).stdout)
+    by_name = {s["stream"]: s for s in status["streams"]}
+    assert by_name["leads"]["rows"] == len(odoo_leads(simulator))
+    assert by_name["leads"]["last_run"]["status"] == "ok" and by_name["stages"]["last_run"] is None
+    listed = json.loads(odoosync("runs", "--json", "--stream", "leads", env=env).stdout)["runs"]
+    assert listed[0]["stream"] == "leads" and listed[0]["inserted"] == len(odoo_leads(simulator))
+    checkpoints = json.loads(odoosync("checkpoints", "list", "--json", env=env).stdout)["checkpoints"]
+    assert [c["key"] for c in checkpoints] == ["pull:default:leads"]
+    assert odoosync("checkpoints", "reset", "leads", env=env).stdout.strip() == "pull:default:leads: reset"
+    with store.connect() as conn:
+        assert conn.execute(sa.select(odoo_sync_checkpoints)).all() == []
+    text = odoosync("runs", env=env)
+    assert text.returncode == 0 and "leads" in text.stdout
+
+
+def test_human_output_is_a_table_and_plain_progress_lines(simulator: Simulator, database_url: str, tmp_path: Path, store: Store) -> None:
+    result = odoosync("sync", "leads", env=cli_env(simulator, database_url, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "inserted" in result.stdout and "leads" in result.stdout
+    assert "leads: done fetched=" in result.stderr  # not a terminal: log lines, no bars
+
+
+def test_budget_gives_remaining_true_and_the_next_run_finishes(
+    make_simulator: Callable[..., Simulator], store: Store, database_url: str, tmp_path: Path
+) -> None:
+    sim = make_simulator(scale=0.03, latency_ms=40)
+    env = cli_env(sim, database_url, tmp_path, page_size=5)
+    report = json.loads(odoosync("sync", "leads", "--budget", "0.1s", "--json", env=env).stdout)
+    assert report["remaining"] is True
+    assert lead_count(store) < len(odoo_leads(sim))
+    report = json.loads(odoosync("sync", "leads", "--json", env=env).stdout)
+    assert report["remaining"] is False
+    assert lead_count(store) == len(odoo_leads(sim))
+
+
+def test_a_concurrent_run_is_refused_naming_the_holder(
+    simulator: Simulator, store: Store, database_url: str, tmp_path: Path
+) -> None:
+    with store.lock("pull:default:leads", {"run_id": 77}):
+        result = odoosync("sync", "leads", env=cli_env(simulator, database_url, tmp_path))
+    assert result.returncode == 1
+    assert "LockHeld" in result.stderr and "run_id=77" in result.stderr and "pid=" in result.stderr
+    assert lead_count(store) == 0
+
+
+@pytest.mark.parametrize(
+    ("case", "expected", "code"),
+    [
+        ("bad credentials", "AuthenticationError", 1),
+        ("unreachable", "OdooTransportError", 1),
+        ("unknown stream", "unknown stream 'lead'", 2),
+        ("unknown model", "InvalidRequest", 1),
+        ("unknown field", "has no field(s) no_such_field", 2),
+        ("malformed domain", "malformed domain", 2),
+        ("bad budget", "--budget must be", 2),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_changes_nothing(
+    simulator: Simulator, store: Store, database_url: str, tmp_path: Path, case: str, expected: str, code: int
+) -> None:
+    env = cli_env(simulator, database_url, tmp_path)
+    target = "leads"
+    args: list[str] = []
+    if case == "bad credentials":
+        env["ODOO_PASSWORD"] = "wrong-secret-value"
+    elif case == "unreachable":
+        env["ODOO_URL"] = "http://127.0.0.1:9"
+        env["ODOO_TIMEOUT"] = "2"
+    elif case == "unknown stream":
+        target = "lead"
+    elif case == "unknown model":
+        config_set(store, "odoo_to_sb:x_no.such.model", {"fields": ["name"]})
+        target = "x_no.such.model"
+    elif case == "unknown field":
+        config_set(store, "odoo_to_sb:crm.lead", {"fields": ["no_such_field"]})
+    elif case == "malformed domain":
+        config_set(store, "odoo_to_sb:crm.lead", {"domain": [["stage_id", "=="]]})
+    elif case == "bad budget":
+        args = ["--budget", "soon"]
+    result = odoosync("sync", target, *args, env=env, timeout=60)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert expected in result.stderr
+    assert "wrong-secret-value" not in result.stderr + result.stdout
+    assert lead_count(store) == 0
+    with store.connect() as conn:
+        assert conn.execute(sa.select(odoo_sync_checkpoints)).all() == []
+
+
+def test_an_unmigrated_database_is_refused_before_anything_happens(
+    simulator: Simulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    result = odoosync("sync", "all", env=cli_env(simulator, sqlite_url, tmp_path))
+    assert result.returncode == 1
+    assert "odoosync db upgrade" in result.stderr
+    assert simulator.request_log.count("search_read") == 0
+
+
+def test_killed_with_sigkill_at_random_moments_the_rerun_ends_like_one_clean_run(
+    make_simulator: Callable[..., Simulator],
+    client_for: Callable[..., OdooClient],
+    store: Store,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    sim = make_simulator(scale=0.03, seed=5, latency_ms=15)
+    with Store(f"sqlite:///{tmp_path / 'clean.db'}") as clean:
+        clean.upgrade()
+        pull(client_for(sim), clean, page_size=10)
+        expected = canonical_state(clean)
+    env = cli_env(sim, database_url, tmp_path, page_size=10)
+    rng = random.Random(20261123)
+    kills = 0
+    for _ in range(4):
+        process = subprocess.Popen([sys.executable, "-m", "odoosync", "sync", "all", "--json"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+        time.sleep(rng.uniform(1.0, 4.0))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=30)
+        release_dead_holders(store)
+    final = odoosync("sync", "all", "--json", env=env)
+    assert final.returncode == 0, final.stderr
+    assert kills >= 1, "the sync should have been running when killed"
+    assert canonical_state(store) == expected
+
+
+def release_dead_holders(store: Store) -> None:
+    """A killed process cannot release its lock. PostgreSQL drops its advisory lock with the
+    connection; on SQLite the lock row expires after its TTL (60 s): expire it now."""
+    if store.dialect == "sqlite":
+        with store.transaction() as conn:
+            conn.execute(sa.delete(odoo_sync_locks))
+
