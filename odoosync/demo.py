@@ -115,7 +115,23 @@ def sync_everything(ctx: DemoContext) -> list[SummaryRow]:
     return rows
 
 
-DEFAULT_STEPS: list[Step] = [sync_everything]
+def push_app_edits(ctx: DemoContext) -> list[SummaryRow]:
+    """A new lead, a stage move and a note made with plain SQL, pushed to Odoo, then one
+    more incremental sync (the pushed changes come back as no-ops)."""
+    from odoosync.push import demo_push
+
+    started = time.monotonic()
+    result = demo_push(ctx.store, ctx.client)
+    rows = [SummaryRow("push app edits", "outbox", result.claimed, result.created, result.written, result.deleted,
+                       result.rpc_calls, time.monotonic() - started, "ok" if result.failed == 0 else "partial")]
+    report = run_sync(ctx.client, ctx.store, "all", pull_options(ctx.settings), on_progress=ctx.on_progress)
+    rows += [SummaryRow("sync after push", r.stream, r.counters.fetched, r.counters.inserted, r.counters.updated,
+                        r.counters.deleted, r.counters.rpc_calls, r.duration_ms / 1000, str(r.status))
+             for r in report.results]
+    return rows
+
+
+DEFAULT_STEPS: list[Step] = [sync_everything, push_app_edits]
 
 
 def run_demo(

@@ -52,7 +52,7 @@ from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_sync_config, odoo_sync_conflicts, scheduled_activities
 from odoosync.store.triggers import WATCHED
 
-__all__ = ["PushEngine", "PushResult", "Clock", "load_policies", "demo_edits", "MODEL_ORDER"]
+__all__ = ["PushEngine", "PushResult", "Clock", "load_policies", "demo_edits", "demo_push", "MODEL_ORDER"]
 
 log = logging.getLogger("odoosync.push")
 
@@ -603,3 +603,9 @@ def demo_edits(store: Store) -> dict[str, int]:
             )
             touched["noted"] = int(target)
     return touched
+
+
+def demo_push(store: Store, client: OdooClient) -> PushResult:
+    """The demo's push step: :func:`demo_edits`, then push everything queued."""
+    demo_edits(store)
+    return PushEngine(store, client, backend=client.config.name).push_all()
