@@ -99,7 +99,9 @@ _FAULT_ACCESS_DENIED = 3
 _FAULT_ACCESS_ERROR = 4
 
 _UNKNOWN_MODEL = re.compile(r"^Object \S+ doesn't exist")
-_MISSING_RECORD = re.compile(r"does not exist or has been deleted")
+# "Record does not exist or has been deleted." (fields.py) and "One of the documents you
+# are trying to access has been deleted, ..." (models.py, write/unlink on a gone id).
+_MISSING_RECORD = re.compile(r"has been deleted")
 _MISSING_DATABASE = re.compile(r'database "[^"]*" does not exist')
 _TRACEBACK_LAST_LINE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*): ?(?P<message>.*)$", re.DOTALL)
 

@@ -85,6 +85,7 @@ XMLRPC_CASES = [
     ("xmlrpc 4 AccessError", xmlrpc.client.Fault(4, "You are not allowed to access 'Lead'"), AccessDenied),
     ("xmlrpc 2 UserError", xmlrpc.client.Fault(2, "The email is invalid"), OdooValidationError),
     ("xmlrpc 2 MissingError", xmlrpc.client.Fault(2, "Record does not exist or has been deleted.\n(Record: crm.lead(99,), User: 2)"), MissingRecord),
+    ("xmlrpc 2 MissingError on write", xmlrpc.client.Fault(2, "One of the documents you are trying to access has been deleted, please try again after refreshing.\n\n(Document type: crm.lead, Operation: write, Records: [99], User: 2)"), MissingRecord),
     ("xmlrpc 2 unknown model", xmlrpc.client.Fault(2, "Object crm.leed doesn't exist"), InvalidRequest),
     ("xmlrpc 1 ValueError", xmlrpc.client.Fault(1, TRACEBACK + "ValueError: Invalid field 'foo' on model 'crm.lead'\n"), InvalidRequest),
     ("xmlrpc 1 AttributeError", xmlrpc.client.Fault(1, TRACEBACK + "AttributeError: The method 'crm.lead.nope' does not exist\n"), InvalidRequest),
