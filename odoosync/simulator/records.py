@@ -253,9 +253,6 @@ class Env:
         raise InvalidValue(f"External ID not found in the system: {xmlid}")
 
 
-PublicMethod = Callable[..., Any]
-
-
 class Model:
     """The ORM methods of one model, bound to one call's ``Env``.
 
@@ -453,7 +450,7 @@ class Model:
         hide_archived = (
             "active" in self.spec.fields and self.env.context.get("active_test", True) and not mentions_active
         )
-        company_ids = None if self.env.su or not self.spec.company_rule else set(self.env.allowed_company_ids())
+        visible = self._rule()
         rows = self.table.rows
         found = []
         try:
@@ -461,7 +458,7 @@ class Model:
                 row = rows[record_id]
                 if hide_archived and row.get("active") is not True:
                     continue
-                if company_ids is not None and row.get("company_id") is not None and row["company_id"] not in company_ids:
+                if visible is not None and not visible(row):
                     continue
                 if predicate(row):
                     found.append(row)
@@ -469,13 +466,24 @@ class Model:
             raise InvalidValue(f"Invalid value in domain {domain!r}: {exc}") from None
         return found
 
-    def _sorted(self, rows: list[dict[str, Any]], order: str | None) -> list[dict[str, Any]]:
+    def _sorted(self, rows: list[dict[str, Any]], order: str | None, *, follow_many2one: bool = True) -> list[dict[str, Any]]:
+        """Sort like Odoo's ORDER BY: NULLs last ascending, first descending; a many2one
+        sorts by its comodel's own order (by id when ``follow_many2one`` is False)."""
         for name, descending in reversed(self._parse_order(order or self.spec.order)):
+            field = self.spec.fields[name]
             if name == "id":
                 rows = sorted(rows, key=lambda row: row["id"], reverse=descending)
-                continue
-            rows = sorted(rows, key=lambda row, name=name: _sort_key(row.get(name)), reverse=descending)
+            elif field.type == "many2one" and follow_many2one:
+                rank = self.env[field.relation]._ranks()
+                rows = sorted(rows, key=lambda row, name=name: _sort_key(rank.get(row.get(name))), reverse=descending)
+            else:
+                rows = sorted(rows, key=lambda row, name=name: _sort_key(row.get(name)), reverse=descending)
         return rows
+
+    def _ranks(self) -> dict[int, int]:
+        """Position of every record of this model in its default order."""
+        ordered = self._sorted(list(self.table.rows.values()), None, follow_many2one=False)
+        return {row["id"]: position for position, row in enumerate(ordered)}
 
     def _parse_order(self, order: str) -> list[tuple[str, bool]]:
         if not isinstance(order, str):
@@ -512,14 +520,38 @@ class Model:
     def _existing(self, ids: Sequence[int] | int) -> list[dict[str, Any] | None]:
         return [self.table.rows.get(record_id) for record_id in _ids(ids)]
 
-    def _check_rules(self, ids: Sequence[int], operation: str) -> None:
-        if self.env.su or not self.spec.company_rule:
-            return
+    def _rule(self) -> Callable[[Mapping[str, Any]], bool] | None:
+        """The multi-company record rule of this model for this call (None: all visible).
+
+        Models with a ``company_id`` see rows of the allowed companies (or none);
+        chatter and activities (``mail.message``, ``mail.activity``) follow the
+        document they belong to, as Odoo's ``_search`` overrides do.
+        """
+        if self.env.su:
+            return None
+        if self.spec.company_rule:
+            allowed = set(self.env.allowed_company_ids())
+            return lambda row: row.get("company_id") is None or row["company_id"] in allowed
+        model_field = _DOCUMENT_MODEL_FIELD.get(self.name)
+        if model_field is None:
+            return None
         allowed = set(self.env.allowed_company_ids())
-        forbidden = [
-            i for i in ids
-            if self.table.rows[i].get("company_id") is not None and self.table.rows[i]["company_id"] not in allowed
-        ]
+        tables = self.env.database.tables
+
+        def document_visible(row: Mapping[str, Any]) -> bool:
+            table = tables.get(row.get(model_field) or "")
+            if table is None or not table.spec.company_rule:
+                return True
+            document = table.rows.get(row.get("res_id"))
+            return document is None or document.get("company_id") is None or document["company_id"] in allowed
+
+        return document_visible
+
+    def _check_rules(self, ids: Sequence[int], operation: str) -> None:
+        visible = self._rule()
+        if visible is None:
+            return
+        forbidden = [i for i in ids if not visible(self.table.rows[i])]
         if forbidden:
             raise AccessError(
                 f"Due to security restrictions, you are not allowed to {_VERBS[operation]} "
@@ -742,6 +774,7 @@ class Model:
 
 
 _VERBS = {"read": "access", "write": "modify", "unlink": "delete", "create": "create"}
+_DOCUMENT_MODEL_FIELD = {"mail.message": "model", "mail.activity": "res_model"}
 
 
 def _ids(ids: Sequence[int] | int) -> list[int]:

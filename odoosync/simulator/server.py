@@ -112,11 +112,15 @@ class _Reply:
     error: str | None = None
 
 
+_REMOVED_IN = {"name_get": 18}  # public methods later Odoo versions no longer have
+
+
 class _RemoteCall:
     """Runs one ORM call: ``model.method(*args, **kwargs)`` with Odoo's RPC rules."""
 
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, major: int):
         self.database = database
+        self.major = major
 
     def run(self, model: str, method: str, args: list[Any], kwargs: Mapping[str, Any], *, ids: list[int] | None = None) -> Any:
         if not isinstance(method, str) or method.startswith("_"):
@@ -145,11 +149,16 @@ class _RemoteCall:
                 raise PythonError(f"{method}() {exc}", "builtins.TypeError") from None
             return function(*call_args, **kwargs)
 
-    @staticmethod
-    def _public_method(records: Model, method: str) -> Callable[..., Any]:
-        if method not in records.RECORD_METHODS and method not in records.MODEL_METHODS:
+    def _public_method(self, records: Model, method: str) -> Callable[..., Any]:
+        if not self.exists(records, method):
             raise PythonError(f"type object '{records.name}' has no attribute '{method}'", "builtins.AttributeError")
         return getattr(records, method)
+
+    def exists(self, records: Model | type[Model], method: str) -> bool:
+        """Whether this Odoo version has the public ``method`` on the model."""
+        if self.major >= _REMOVED_IN.get(method, 10**6):
+            return False
+        return method in records.RECORD_METHODS or method in records.MODEL_METHODS
 
 
 class OdooServer(ThreadingHTTPServer):
@@ -177,7 +186,7 @@ class OdooServer(ThreadingHTTPServer):
         self.faults = faults or Faults()
         self.request_log = request_log or RequestLog()
         self.stopping = threading.Event()
-        self.calls = _RemoteCall(database)
+        self.calls = _RemoteCall(database, self.major)
         super().__init__(address, _Handler)
 
     # -- protocol bodies ---------------------------------------------------------------------
@@ -386,18 +395,14 @@ class _Handler(BaseHTTPRequestHandler):
             raise NotFound(f"the model {model!r} does not exist")
         if method.startswith("_"):
             raise AccessError(f"Private methods (such as '{model}.{method}') cannot be called remotely.")
-        if method not in self._json2_methods(model):
+        from odoosync.simulator.business import model_class
+
+        if not self.server.calls.exists(model_class(model), method):
             raise NotFound(f"The method '{model}.{method}' does not exist")
         result = self.server.calls.run(model, method, [], payload, ids=ids)
         if method == "create" and isinstance(result, int) and not isinstance(result, bool):
             result = [result]  # JSON-2 returns recordsets as id lists
         return _Reply(200, json.dumps(result).encode(), "application/json; charset=utf-8")
-
-    def _json2_methods(self, model: str) -> frozenset[str]:
-        from odoosync.simulator.business import model_class
-
-        cls = model_class(model)
-        return cls.RECORD_METHODS | cls.MODEL_METHODS
 
     def _json2_error(self, exc: OdooException) -> _Reply:
         headers: tuple[tuple[str, str], ...] = ()

@@ -170,3 +170,84 @@ def test_bad_fault_specs_are_refused() -> None:
     for spec, fragment in [("418:0.1", "unknown kind"), ("429:2", "between 0 and 1"), ("search#x:500", "call number"), ("429", "KIND:RATE")]:
         with pytest.raises(ValueError, match=fragment):
             Faults.parse(spec)
+
+
+def test_chatter_and_activities_follow_their_lead_company(simulator: Simulator) -> None:
+    everything = {"active_test": False, "allowed_company_ids": [1, 2]}
+    second = _result(simulator, "crm.lead", "search", [[("company_id", "=", 2)]], {"context": everything})
+    messages = _result(simulator, "mail.message", "search", [[("model", "=", "crm.lead"), ("res_id", "in", second)]], {"context": everything})
+    assert messages
+    hidden = _result(simulator, "mail.message", "search", [[("model", "=", "crm.lead"), ("res_id", "in", second)]])
+    assert hidden == []
+    status, body = _call(simulator, "mail.message", "read", [[messages[0]], ["body"]])
+    assert body is not None and body["error"]["data"]["name"] == "odoo.exceptions.AccessError"
+
+
+def test_order_by_many2one_follows_the_comodel_order(simulator: Simulator) -> None:
+    stages = _result(simulator, "crm.stage", "search_read", [[]], {"fields": ["sequence"]})
+    rank = {s["id"]: i for i, s in enumerate(stages)}
+    rows = _result(simulator, "crm.lead", "search_read", [[]], {"fields": ["stage_id"], "order": "stage_id desc, id asc"})
+    keys = [(-rank[r["stage_id"][0]], r["id"]) for r in rows]
+    assert keys == sorted(keys)
+
+
+def test_keyset_paging_with_order_and_limit(simulator: Simulator) -> None:
+    seen: list[int] = []
+    last = 0
+    while True:
+        page = _result(simulator, "mail.message", "search_read", [[("id", ">", last)]],
+                       {"fields": ["id"], "order": "id asc", "limit": 100, "context": {"allowed_company_ids": [1, 2]}})
+        if not page:
+            break
+        seen.extend(r["id"] for r in page)
+        last = page[-1]["id"]
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    assert len(seen) == _result(simulator, "mail.message", "search_count", [[]], {"context": {"allowed_company_ids": [1, 2]}})
+    assert _result(simulator, "crm.lead", "search", [[]], {"order": "id desc", "limit": 3, "offset": 2}) == sorted(
+        _result(simulator, "crm.lead", "search", [[]]), reverse=True)[2:5]
+
+
+def test_name_get_exists_in_17_but_not_in_19(make_simulator: Any) -> None:
+    old = make_simulator(scale=None)
+    assert _result(old, "crm.stage", "name_get", [[1]]) == [[1, "New"]]
+    new = make_simulator(scale=None, version="19.0")
+    status, body = _call(new, "crm.stage", "name_get", [[1]])
+    assert body is not None and body["error"]["data"]["name"] == "builtins.AttributeError"
+    assert body["error"]["code"] == 0  # Odoo 19's JSON-RPC error code
+    assert _result(new, "crm.stage", "read", [[1], ["display_name"]]) == [{"id": 1, "display_name": "New"}]
+
+
+def test_external_ids_allow_create_if_absent(simulator: Simulator) -> None:
+    def ensure(name: str) -> int:
+        found = _result(simulator, "ir.model.data", "search_read",
+                        [[("module", "=", "odoosync"), ("name", "=", name)]], {"fields": ["res_id"]})
+        if found:
+            return found[0]["res_id"]
+        lead = _result(simulator, "crm.lead", "create", [{"name": f"App lead {name}"}])
+        _result(simulator, "ir.model.data", "create", [{"module": "odoosync", "name": name, "model": "crm.lead", "res_id": lead}])
+        return lead
+
+    first = ensure("lead_42")
+    assert ensure("lead_42") == first
+    assert _result(simulator, "crm.lead", "search_count", [[("name", "=", "App lead lead_42")]]) == 1
+    [xmlid] = _result(simulator, "ir.model.data", "search_read", [[("res_id", "=", first), ("model", "=", "crm.lead")]], {"fields": ["complete_name"]})
+    assert xmlid["complete_name"] == "odoosync.lead_42"
+
+
+def test_fields_get_reports_types_and_relations(simulator: Simulator) -> None:
+    fields = _result(simulator, "crm.lead", "fields_get", [], {"attributes": ["type", "relation", "string", "required", "selection"]})
+    assert fields["stage_id"] == {"type": "many2one", "relation": "crm.stage", "string": "Stage", "required": False}
+    assert fields["name"]["required"] is True
+    assert ["3", "Very High"] in fields["priority"]["selection"]
+    assert fields["tag_ids"]["type"] == "many2many" and fields["write_date"]["type"] == "datetime"
+
+
+def test_set_lost_and_won(simulator: Simulator) -> None:
+    leads = _result(simulator, "crm.lead", "search", [[("probability", "<", 100)]], {"limit": 2})
+    reason = _result(simulator, "crm.lost.reason", "search", [[]], {"limit": 1})[0]
+    assert _result(simulator, "crm.lead", "action_set_lost", [[leads[0]]], {"lost_reason_id": reason}) is True
+    [lost] = _result(simulator, "crm.lead", "read", [[leads[0]], ["active", "probability", "lost_reason_id"]])
+    assert lost["active"] is False and lost["probability"] == 0 and lost["lost_reason_id"][0] == reason
+    _result(simulator, "crm.lead", "action_set_won", [[leads[1]]])
+    [won] = _result(simulator, "crm.lead", "read", [[leads[1]], ["stage_id", "probability", "date_closed"]])
+    assert won["stage_id"][1] == "Won" and won["probability"] == 100 and won["date_closed"]
