@@ -111,14 +111,20 @@ class StoreStats:
             self.writes = 0
 
 
-def translate_error(exc: sa.exc.SQLAlchemyError, *, secret: str | None = None) -> StoreError:
-    """A driver / SQLAlchemy error as the ``StoreError`` subclass that says what to do."""
+def translate_error(exc: sa.exc.SQLAlchemyError, *, url: sa.URL | None = None) -> StoreError:
+    """A driver / SQLAlchemy error as the ``StoreError`` subclass that says what to do.
+
+    The message is the driver's first line, with ``url``'s password (if any) masked.
+    """
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
     message = text.splitlines()[0] if text else type(exc).__name__
-    if secret:
-        message = message.replace(secret, "***")
+    if url is not None and url.password:
+        message = message.replace(str(url.password), "***")
     message = _redact_text(message)
+    if _is_missing_table(orig, message):
+        where = f"database at {redact_url(url)}" if url is not None else "the database"
+        return NotMigrated(f"{where} is not migrated: run `odoosync db upgrade` ({message})")
     if isinstance(exc, sa.exc.IntegrityError):
         return StoreIntegrityError(message)
     if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
@@ -126,6 +132,10 @@ def translate_error(exc: sa.exc.SQLAlchemyError, *, secret: str | None = None) -
     if isinstance(exc, sa.exc.DBAPIError) and _is_transient(orig):
         return StoreUnavailable(message)
     return StoreError(message)
+
+
+def _is_missing_table(orig: Any, message: str) -> bool:
+    return getattr(orig, "sqlstate", None) == "42P01" or message.startswith("no such table")
 
 
 def _is_transient(orig: Any) -> bool:
@@ -242,7 +252,7 @@ class Store:
         try:
             migrate.upgrade(self.engine)
         except sa.exc.SQLAlchemyError as exc:
-            raise self._translate(exc) from None
+            raise self._translate(exc) from exc
 
     # ------------------------------------------------------------------ transactions
 
@@ -257,7 +267,7 @@ class Store:
             with self.engine.connect() as conn:
                 yield conn.execution_options(**{_READ_ONLY: True})
         except sa.exc.SQLAlchemyError as exc:
-            raise self._translate(exc) from None
+            raise self._translate(exc) from exc
 
     @contextmanager
     def transaction(self, origin: Origin | None = None) -> Iterator[sa.Connection]:
@@ -284,7 +294,7 @@ class Store:
                     finally:
                         stack.pop()
             except sa.exc.SQLAlchemyError as exc:
-                raise self._translate(exc) from None
+                raise self._translate(exc) from exc
             return
         try:
             with self.engine.begin() as conn:
@@ -297,7 +307,7 @@ class Store:
                 if origin is not None and self.dialect == "sqlite":
                     conn.execute(sa.delete(odoo_sync_echo_guard))
         except sa.exc.SQLAlchemyError as exc:
-            raise self._translate(exc) from None
+            raise self._translate(exc) from exc
 
     def _stack(self) -> list[tuple[sa.Connection, str | None]]:
         stack = getattr(self._local, "stack", None)
@@ -345,12 +355,12 @@ class Store:
                 conn, table, rows, key=key, update=update, only_if_changed=only_if_changed, touch=touch
             )
         except sa.exc.SQLAlchemyError as exc:
-            raise self._translate(exc) from None
+            raise self._translate(exc) from exc
 
     # ------------------------------------------------------------------ errors
 
     def _translate(self, exc: sa.exc.SQLAlchemyError) -> StoreError:
-        return translate_error(exc, secret=self._url.password)
+        return translate_error(exc, url=self._url)
 
 
 def _dump_json(value: Any) -> str:

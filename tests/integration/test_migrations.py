@@ -68,3 +68,13 @@ def test_ops_tables_live_in_the_ops_schema_on_postgresql(store: Store) -> None:
         assert "odoo_outbox" not in inspector.get_table_names()
     else:
         assert "odoo_outbox" in inspector.get_table_names()
+
+
+def test_using_tables_of_an_empty_database_says_to_migrate(empty_url: str) -> None:
+    from odoosync.store.schema import leads
+
+    with Store(empty_url) as store:
+        with pytest.raises(NotMigrated, match=r"is not migrated: run `odoosync db upgrade`") as caught:
+            with store.transaction() as conn:
+                conn.execute(sa.select(leads.c.id))
+        assert "leads" in str(caught.value)
