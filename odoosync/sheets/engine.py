@@ -237,8 +237,13 @@ class SheetSync:
         *,
         trigger: str = "manual",
         on_progress: Callable[[int, str], None] | None = None,
+        on_started: Callable[[int], None] | None = None,
     ) -> SheetSyncResult:
-        """Sync one customer's sheet; see the module docstring for the steps."""
+        """Sync one customer's sheet; see the module docstring for the steps.
+
+        ``on_started(run_id)`` is called once the lock is held and the run recorded (the
+        API answers ``202`` with the run id then, while the sync goes on).
+        """
         state = get_state(self.store, customer_id)
         stream = stream_name(customer_id)
         if state.is_paused:
@@ -249,6 +254,8 @@ class SheetSync:
         try:
             with self.store.lock(lock_key(customer_id), {"trigger": trigger}):
                 run_id = runs.start_run(self.store, job=JOB, stream=stream, mode=MODE, trigger=trigger)
+                if on_started is not None:
+                    on_started(run_id)
                 return self._run(get_state(self.store, customer_id), run_id, on_progress)
         except LockHeld as held:
             reason = f"another sync of this sheet is running ({held.holder or 'unknown holder'})"
