@@ -152,7 +152,7 @@ class Base:
     subtypes: dict[str, int]
     activity_types: list[int]
     user_partner: dict[int, int]
-    stage_field: int
+    tracked_fields: dict[str, int]  # crm.lead field name → ir.model.fields id
 
 
 def seed_base(database: Database) -> Base:
@@ -241,7 +241,7 @@ def seed_base(database: Database) -> Base:
     return Base(
         companies=companies, salespeople=salespeople, teams=teams, stages=stages[:3], won_stage=stages[3],
         tags=tags, lost_reasons=lost_reasons, subtypes=subtypes, activity_types=activity_types,
-        user_partner=user_partner, stage_field=fields["stage_id"],
+        user_partner=user_partner, tracked_fields=fields,
     )
 
 
@@ -372,20 +372,33 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
     messages = database.tables["mail.message"]
     trackings = database.tables["mail.tracking.value"]
     lead_rows = database.tables["crm.lead"].rows
+    lost_reasons = {rid: database.tables["crm.lost.reason"].rows[rid]["name"] for rid in base.lost_reasons}
     for (lead_id, created, company_id, user_id), count in zip(talking, per_lead):
-        record_name = lead_rows[lead_id]["name"]
+        lead = lead_rows[lead_id]
+        record_name = lead["name"]
+        author = base.user_partner.get(user_id, base.user_partner[ADMIN_UID])
+        kinds = ["created"] + rng.choices(
+            ("note", "comment", "email", "email_outgoing", "stage"), weights=(30, 15, 25, 15, 15), k=count - 1)
+        if not lead.get("active", True) and count > 1:
+            kinds[-1] = "lost"
+        last_stage_change = max((i for i, kind in enumerate(kinds) if kind == "stage"), default=None)
         when = created
         stage_now = base.stages[0]
-        for position in range(count):
+        last_tracking = None
+        for position, kind in enumerate(kinds):
             when = min(when + timedelta(hours=rng.randint(1, 240), seconds=rng.randint(0, 3599)), EPOCH)
             stamp = _stamp(when)
-            author = base.user_partner.get(user_id, base.user_partner[ADMIN_UID])
-            kind = "created" if position == 0 else rng.choices(
-                ("note", "comment", "email", "email_outgoing", "stage"), weights=(30, 15, 25, 15, 15))[0]
             row: dict[str, Any] = {
                 "model": "crm.lead", "res_id": lead_id, "record_name": record_name, "date": stamp,
                 "create_date": stamp, "write_date": stamp, "create_uid": user_id, "write_uid": user_id,
             }
+            if kind == "stage":
+                if position == last_stage_change:
+                    new_stage = lead["stage_id"]
+                else:
+                    new_stage = rng.choice([s for s in base.stages if s != stage_now])
+                if new_stage == stage_now:
+                    kind = "note"
             if kind == "created":
                 row.update(message_type="notification", subtype_id=base.subtypes["crm.mt_lead_create"],
                            body="<p>Lead/Opportunity created</p>", author_id=author)
@@ -397,28 +410,44 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
                            body=rng.choice(bodies), author_id=author)
             elif kind == "email":
                 row.update(message_type="email", subtype_id=base.subtypes["mail.mt_comment"], body=rng.choice(bodies),
-                           email_from=f"\"{_person(rng)}\" <{lead_rows[lead_id]['email_from']}>",
-                           subject=f"Re: {record_name}")
-                if lead_rows[lead_id].get("partner_id") and rng.random() < 0.8:
-                    row["author_id"] = lead_rows[lead_id]["partner_id"]
+                           email_from=f"\"{_person(rng)}\" <{lead['email_from']}>", subject=f"Re: {record_name}")
+                if lead.get("partner_id") and rng.random() < 0.8:
+                    row["author_id"] = lead["partner_id"]
             elif kind == "email_outgoing":
                 row.update(message_type="email_outgoing", subtype_id=base.subtypes["mail.mt_comment"],
                            body=rng.choice(bodies), author_id=author, subject=record_name,
-                           email_from=f"{database.tables['res.users'].rows[user_id]['email']}")
-            else:
-                new_stage = rng.choice([s for s in base.stages if s != stage_now])
-                row.update(message_type="notification", subtype_id=base.subtypes["crm.mt_lead_stage"],
-                           body="", author_id=author)
+                           email_from=database.tables["res.users"].rows[user_id]["email"])
+            elif kind == "stage":
+                subtype = "crm.mt_lead_won" if new_stage == base.won_stage else "crm.mt_lead_stage"
+                row.update(message_type="notification", subtype_id=base.subtypes[subtype], body="", author_id=author)
                 message_id = messages.insert(row)
                 trackings.insert({
-                    "field_id": base.stage_field, "mail_message_id": message_id,
+                    "field_id": base.tracked_fields["stage_id"], "mail_message_id": message_id,
                     "old_value_integer": stage_now, "new_value_integer": new_stage,
                     "old_value_char": stage_names[stage_now], "new_value_char": stage_names[new_stage],
                     "create_date": stamp, "write_date": stamp, "create_uid": user_id, "write_uid": user_id,
                 })
                 stage_now = new_stage
+                last_tracking = stamp
+                continue
+            else:  # lost: archived with a reason, as action_set_lost tracks it
+                row.update(message_type="notification", subtype_id=base.subtypes["crm.mt_lead_lost"], body="", author_id=author)
+                message_id = messages.insert(row)
+                reason = lead["lost_reason_id"]
+                for tracked in (
+                    {"field_id": base.tracked_fields["active"], "old_value_integer": 1, "new_value_integer": 0},
+                    {"field_id": base.tracked_fields["lost_reason_id"], "old_value_integer": 0, "new_value_integer": reason,
+                     "old_value_char": "", "new_value_char": lost_reasons[reason]},
+                ):
+                    trackings.insert(tracked | {"mail_message_id": message_id, "create_date": stamp, "write_date": stamp,
+                                                "create_uid": user_id, "write_uid": user_id})
+                last_tracking = stamp
                 continue
             messages.insert(row)
+        if last_tracking and last_tracking > lead["write_date"]:
+            lead["write_date"] = last_tracking
+            if kinds[-1] == "lost" or lead.get("date_closed"):
+                lead["date_closed"] = last_tracking
 
     # activities
     today = EPOCH.date()

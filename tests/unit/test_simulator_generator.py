@@ -56,3 +56,21 @@ def test_bodies_are_html_with_lists_links_and_entities() -> None:
         bodies = [m["body"] for m in env["mail.message"].search_read([("message_type", "in", ["comment", "email"])], ["body"])]
     joined = "".join(b for b in bodies if b)
     assert "<p>" in joined and "<li>" in joined and "<a href=" in joined and "&amp;" in joined
+
+
+def test_chatter_history_ends_in_the_lead_state() -> None:
+    database = _dataset(0.05, seed=2)
+    with database.transaction(context={"active_test": False}, sudo=True) as env:
+        leads = {r["id"]: r for r in env["crm.lead"].search_read([], ["stage_id", "active", "write_date", "lost_reason_id"])}
+        stage_field = env["ir.model.fields"].search([("model", "=", "crm.lead"), ("name", "=", "stage_id")])
+        values = env["mail.tracking.value"].search_read([("field_id", "in", stage_field)], ["mail_message_id", "new_value_integer"], order="id")
+        last_stage: dict[int, int] = {}
+        for value in values:
+            [message] = env["mail.message"].read([value["mail_message_id"][0]], ["res_id", "date"])
+            last_stage[message["res_id"]] = value["new_value_integer"]
+            assert message["date"] <= leads[message["res_id"]]["write_date"]
+        assert last_stage
+        for lead_id, stage_id in last_stage.items():
+            assert leads[lead_id]["stage_id"][0] == stage_id
+        lost_messages = env["mail.message"].search_read([("subtype_id", "=", env.ref("crm.mt_lead_lost"))], ["res_id"])
+        assert lost_messages and all(leads[m["res_id"]]["active"] is False for m in lost_messages)
