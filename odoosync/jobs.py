@@ -40,14 +40,17 @@ from odoosync.exceptions import ConfigError, LockHeld
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult
 from odoosync.pull.budget import Budget
+from odoosync.push import PushEngine, PushResult
+from odoosync.service import pull_streams
 from odoosync.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
 from odoosync.store import Store
 from odoosync.store import runs as run_store
-from odoosync.store.sync_config import config_get, config_list
+from odoosync.store.sync_config import config_get
 from odoosync.streams.base import Stream
-from odoosync.streams.registry import ALL, CONFIG_PREFIX, parse_pull_config, select_streams, stream_catalog
+from odoosync.streams.registry import ALL, select_streams
+from odoosync.worker import run_once
 
-__all__ = ["Jobs", "JOB_MODELS", "StoppableBudget"]
+__all__ = ["Jobs", "JOB_MODELS", "StoppableBudget", "run_sla_check"]
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +81,7 @@ class StoppableBudget(Budget):
 class Jobs:
     """The service's job functions over one Odoo client and one store.
 
-    ``client`` is an opened :class:`~odoosync.odoo.client.OdooClient`; ``push`` (optional)
-    pushes one outbox batch and returns a result with ``as_dict()``.
+    ``client`` is an opened :class:`~odoosync.odoo.client.OdooClient`.
     """
 
     def __init__(
@@ -92,7 +94,6 @@ class Jobs:
         overlap: dt.timedelta | None = None,
         page_size: int | None = None,
         sla_webhook_url: str | None = None,
-        push: Callable[[str], Any] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -101,14 +102,15 @@ class Jobs:
         self._overlap = overlap
         self._page_size = page_size
         self._sla_webhook_url = sla_webhook_url
-        self._push = push
         self.stopping = threading.Event()
+        self._threads: set[threading.Thread] = set()
+        self._threads_lock = threading.Lock()
 
     # ------------------------------------------------------------------ catalogue
 
     def catalog(self) -> list[Stream]:
         """Every stream, with the pull configuration of ``ops.odoo_sync_config`` applied."""
-        return stream_catalog(parse_pull_config(config_list(self.store, CONFIG_PREFIX)))
+        return pull_streams(self.store)
 
     def stream_names(self) -> list[str]:
         return [stream.name for stream in self.catalog()]
@@ -134,9 +136,8 @@ class Jobs:
             "reference": lambda trigger: self.run_job("reference", trigger),
             "reconcile": lambda trigger: self.run_job("reconcile", trigger),
             "sla": lambda trigger: self.check_sla(trigger=trigger),
+            "outbox": self.push_outbox,
         }
-        if self._push is not None:
-            functions["outbox"] = self.push_outbox
         return functions
 
     def next_runs_by_stream(self, scheduler: Any) -> dict[str, dt.datetime | None]:
@@ -205,11 +206,25 @@ class Jobs:
                 finally:
                     started.set()
 
-        threading.Thread(target=work, name=f"sync-{stream}", daemon=True).start()
+        self._start_thread(work, name=f"sync-{stream}")
         started.wait(_START_TIMEOUT_SECONDS)
         if "lock" in outcome:
             raise outcome["lock"]
         return [run.id for run in run_store.list_runs(self.store, 10, stream=streams[0].name) if run.id > before][-1:]
+
+    def start_job(self, job: str, *, trigger: str = Trigger.API) -> None:
+        """Run job ``job`` once in the background (``POST /api/jobs/{job}``, pg_cron)."""
+        functions = self.functions()
+        if job not in functions:
+            raise KeyError(job)
+
+        def work() -> None:
+            try:
+                functions[job](trigger)
+            except Exception as exc:  # noqa: BLE001 - recorded in the runs log by the job
+                log.error("job %s failed: %s: %s", job, type(exc).__name__, exc)
+
+        self._start_thread(work, name=f"job-{job}")
 
     def _options(self, mode: SyncMode, *, trigger: str, **extra: Any) -> PullOptions:
         values: dict[str, Any] = {"mode": mode, "trigger": Trigger(trigger), **extra}
@@ -253,26 +268,19 @@ class Jobs:
     # ------------------------------------------------------------------ SLA and outbox
 
     def check_sla(self, *, trigger: str) -> SlaResult:
-        """The SLA check, logged as a run of job/stream ``sla``."""
-        policy = SlaPolicy.from_config(config_get(self.store, SLA_CONFIG_KEY), webhook_url=self._sla_webhook_url)
-        run_id = run_store.start_run(self.store, job="sla", stream="sla", mode="check", trigger=trigger, backend=self.backend)
-        try:
-            result = check_sla(self.store, policy)
-        except Exception as exc:
-            run_store.finish_run(self.store, run_id, RunStatus.FAILED, RunCounters(), error=f"{type(exc).__name__}: {exc}")
-            raise
-        counters = RunCounters(updated=len(result.breached) + len(result.resolved), inserted=result.activities_queued)
-        run_store.finish_run(
-            self.store, run_id, RunStatus.OK, counters, error=result.webhook_error,
-            details={"breached": len(result.breached), "resolved": len(result.resolved)},
-        )
-        return result
+        """The SLA check (C7), logged as a run of job/stream ``sla``."""
+        return run_sla_check(self.store, trigger=trigger, webhook_url=self._sla_webhook_url, backend=self.backend)
 
-    def push_outbox(self, trigger: str) -> Any:
-        """Push queued outbox items (the push engine records its own runs)."""
-        if self._push is None:
-            raise ConfigError("no push engine configured")
-        return self._push(trigger)
+    def push_outbox(self, trigger: str) -> PushResult:
+        """Push every ready outbox item. An idle pass (nothing ready) is not logged as a
+        run, so the frequent outbox wake-ups do not flood the runs log."""
+        engine = PushEngine(self.store, self.client, backend=self.backend)
+        first = engine.push_batch()
+        if not first.claimed:
+            return first
+        result = run_once(engine, trigger=trigger, already=first)
+        self.events.publish("outbox.pushed", trigger=trigger, **result.as_dict())
+        return result
 
     def wake_outbox(self, scheduler: Any) -> None:
         """Push now rather than at the next sweep (after a retry or a NOTIFY)."""
@@ -286,9 +294,27 @@ class Jobs:
             reason=f"skipped: still running ({holder or 'unknown holder'})",
         )
 
-    def stop(self) -> None:
-        """Ask running pulls to stop after their current page (SIGTERM)."""
+    def stop(self, *, wait: float = 0) -> None:
+        """Ask running pulls to stop after their current page (SIGTERM); with ``wait``,
+        wait up to that many seconds for runs started through the API to close."""
         self.stopping.set()
+        with self._threads_lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(wait)
+
+    def _start_thread(self, target: Callable[[], None], *, name: str) -> None:
+        def tracked() -> None:
+            try:
+                target()
+            finally:
+                with self._threads_lock:
+                    self._threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=tracked, name=name, daemon=True)
+        with self._threads_lock:
+            self._threads.add(thread)
+        thread.start()
 
     # ------------------------------------------------------------------ seed 003
 
@@ -309,10 +335,36 @@ class Jobs:
                 }
             if mode in ("sb_to_odoo", "both"):
                 pushed = self.push_outbox(trigger)
-                result["sb_to_odoo"] = pushed.as_dict() if hasattr(pushed, "as_dict") else dict(pushed or {})
+                result["sb_to_odoo"] = {
+                    "scanned": pushed.claimed,
+                    "processed": pushed.done,
+                    "failed": pushed.failed,
+                    "skipped": pushed.skipped,
+                    "retried": pushed.retried,
+                }
         except LockHeld as exc:
             return {"ok": False, "error": str(exc), "holder": exc.holder, "result": result}
         return {"ok": True, "result": result}
+
+
+def run_sla_check(
+    store: Store, *, trigger: str, webhook_url: str | None = None, backend: str = "default"
+) -> SlaResult:
+    """The SLA check with the policy of ``ops.odoo_sync_config`` (``sla``), logged as a
+    run of job/stream ``sla`` (``updated`` = leads escalated or resolved). Needs no Odoo."""
+    policy = SlaPolicy.from_config(config_get(store, SLA_CONFIG_KEY), webhook_url=webhook_url)
+    run_id = run_store.start_run(store, job="sla", stream="sla", mode="check", trigger=trigger, backend=backend)
+    try:
+        result = check_sla(store, policy)
+    except Exception as exc:
+        run_store.finish_run(store, run_id, RunStatus.FAILED, RunCounters(), error=f"{type(exc).__name__}: {exc}")
+        raise
+    counters = RunCounters(updated=len(result.breached) + len(result.resolved), inserted=result.activities_queued)
+    run_store.finish_run(
+        store, run_id, RunStatus.OK, counters, error=result.webhook_error,
+        details={"breached": len(result.breached), "resolved": len(result.resolved)},
+    )
+    return result
 
 
 def _finished(result: StreamResult) -> dict[str, Any]:

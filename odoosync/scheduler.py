@@ -13,8 +13,12 @@ loop) with the project's rules:
   ``skipped`` run);
 * a job that raises is logged and reported to ``on_error``; the other jobs, and later
   fires of the same job, go on;
-* jobs can be paused, resumed and fired at once (:meth:`Scheduler.run_now`, used to
-  push the outbox as soon as a change is queued).
+* jobs can be paused, resumed and fired at once (:meth:`Scheduler.run_now`);
+* :func:`pg_cron_sql` writes the same schedule as ``pg_cron`` + ``pg_net`` SQL for
+  Supabase deployments that prefer the database to call the API;
+* :class:`OutboxWaker` fires the ``outbox`` job as soon as a change is queued: on
+  PostgreSQL it listens (``LISTEN``) on the channel the outbox triggers ``NOTIFY``; on SQLite
+  (no notifications) it polls for a ready item every few seconds.
 
 What a job does lives in :mod:`odoosync.jobs`; this module only receives callables.
 """
@@ -28,18 +32,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from odoosync.exceptions import ConfigError, LockHeld
+from odoosync.exceptions import ConfigError, LockHeld, OdooSyncError
+from odoosync.store import Store
+from odoosync.store.schema import odoo_outbox
+from odoosync.store.triggers import NOTIFY_CHANNEL
 
 __all__ = [
     "DEFAULT_SCHEDULE",
     "SCHEDULE_CONFIG_KEY",
     "JobInfo",
     "Scheduler",
+    "OutboxWaker",
+    "pg_cron_sql",
+    "TokenSource",
     "parse_cron",
     "resolve_schedule",
 ]
@@ -218,8 +229,10 @@ class Scheduler:
         self._apscheduler.wakeup()
 
     def info(self, name: str) -> JobInfo:
-        job = self._job(name)
-        next_run = None if name in self._paused else getattr(job, "next_run_time", None)
+        if name not in self._jobs:
+            raise KeyError(name)
+        job = self._apscheduler.get_job(name)  # None once the scheduler has shut down
+        next_run = None if name in self._paused or job is None else getattr(job, "next_run_time", None)
         with self._running_lock:
             running = self._running[name] > 0
         return JobInfo(
@@ -268,3 +281,144 @@ class Scheduler:
             callback(*args)
         except Exception as exc:  # noqa: BLE001 - reporting must not kill the scheduler thread
             log.error("could not record job outcome for %s: %s: %s", args[0], type(exc).__name__, exc)
+
+
+class OutboxWaker:
+    """Calls ``wake()`` soon after an outbox item becomes ready (a thread; ``start``/``stop``).
+
+    PostgreSQL: ``LISTEN odoosync_outbox`` on a connection of its own; every trigger
+    ``NOTIFY`` wakes it at once (reconnecting after a lost connection). SQLite: every
+    ``poll_seconds`` one indexed ``SELECT`` asks whether an item is ready. Either way,
+    a failure to wake is logged and retried; the minute sweep of the ``outbox`` job
+    remains as a safety net.
+    """
+
+    def __init__(self, store: Store, wake: Callable[[], None], *, poll_seconds: float = 2.0) -> None:
+        self._store = store
+        self._wake = wake
+        self._poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="outbox-waker", daemon=True)
+
+    def start(self) -> OutboxWaker:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self._store.dialect == "postgresql":
+                    self._listen()
+                else:
+                    self._poll()
+            except (OdooSyncError, OSError, sa.exc.SQLAlchemyError) as exc:
+                log.warning("outbox waker: %s: %s; retrying", type(exc).__name__, exc)
+                self._stop.wait(self._poll_seconds)
+
+    def _ready(self) -> bool:
+        now = dt.datetime.now(dt.UTC)
+        query = sa.select(
+            sa.exists().where(odoo_outbox.c.status == "queued", odoo_outbox.c.next_run_at <= now)
+        )
+        with self._store.connect() as conn:
+            return bool(conn.execute(query).scalar())
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            if self._ready():
+                self._wake()
+            self._stop.wait(self._poll_seconds)
+
+    def _listen(self) -> None:
+        raw = self._store.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            driver.autocommit = True
+            driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            if self._ready():  # queued while nobody listened
+                self._wake()
+            while not self._stop.is_set():
+                if any(True for _ in driver.notifies(timeout=self._poll_seconds, stop_after=1)):
+                    self._wake()
+        finally:
+            raw.invalidate()  # a LISTENing connection does not go back to the pool
+
+
+TokenSource = str
+"""``vault:<secret name>`` (Supabase Vault) or ``setting:<name>`` (a database setting)."""
+
+_PG_CRON_JOB_PREFIX = "odoosync-"
+
+
+def pg_cron_sql(base_url: str, schedule: Mapping[str, str], token_source: TokenSource = "vault:odoosync_api_token") -> str:
+    """SQL that makes ``pg_cron`` call ``POST <base_url>/api/jobs/<job>`` on ``schedule``.
+
+    The admin token is read at call time from Supabase Vault or a database setting,
+    never written into the SQL. Re-running the script replaces the jobs (``cron.schedule``
+    with an existing name updates it).
+    """
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"the API URL must start with http:// or https:// (got {base_url!r})")
+    kind, _, name = token_source.partition(":")
+    if kind not in ("vault", "setting") or not name or not all(c.isalnum() or c in "_." for c in name):
+        raise ConfigError(
+            f"token source {token_source!r}: use vault:<secret name> or setting:<name> (letters, digits, _ and .)"
+        )
+    problems = []
+    for job, expression in schedule.items():
+        if len(expression.split()) != 5:
+            problems.append(f"job {job!r}: pg_cron needs a 5-field cron expression (got {expression!r})")
+    if problems:
+        raise ConfigError("; ".join(problems), problems)
+    base = base_url.rstrip("/").replace("'", "''")
+    if kind == "vault":
+        read_token = f"SELECT decrypted_secret INTO token FROM vault.decrypted_secrets WHERE name = '{name}'"
+        store_hint = f"--   SELECT vault.create_secret('<ODOOSYNC_API_TOKEN>', '{name}');"
+    else:
+        read_token = f"token := current_setting('{name}', true)"
+        store_hint = f"--   ALTER DATABASE postgres SET {name} = '<ODOOSYNC_API_TOKEN>';  -- then reconnect"
+    lines = [
+        "-- odoosync: run the service's jobs from pg_cron, calling its HTTP API with pg_net.",
+        "-- Generated by `odoosync schema --pg-cron`. The admin token is not in this script:",
+        "-- store it once, before the first run, with",
+        store_hint,
+        "-- Run `odoosync serve --no-schedule` for the API (and the outbox worker) so jobs do not run twice.",
+        "CREATE EXTENSION IF NOT EXISTS pg_cron;",
+        "CREATE EXTENSION IF NOT EXISTS pg_net;",
+        "",
+        "CREATE OR REPLACE FUNCTION public.odoosync_call(path text) RETURNS bigint",
+        "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$",
+        "DECLARE",
+        "  token text;",
+        "BEGIN",
+        f"  {read_token};",
+        "  IF token IS NULL OR token = '' THEN",
+        f"    RAISE EXCEPTION 'odoosync: no API token in {kind} {name}: store ODOOSYNC_API_TOKEN there first';",
+        "  END IF;",
+        "  RETURN net.http_post(",
+        f"    url := '{base}' || path,",
+        "    headers := jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || token),",
+        "    body := '{}'::jsonb",
+        "  );",
+        "END",
+        "$fn$;",
+        "REVOKE ALL ON FUNCTION public.odoosync_call(text) FROM PUBLIC;",
+        "",
+    ]
+    for job, expression in schedule.items():
+        path = "/api/sla/check" if job == "sla" else f"/api/jobs/{job}"
+        lines.append(
+            f"SELECT cron.schedule('{_PG_CRON_JOB_PREFIX}{job}', '{expression}', "
+            f"$cmd$SELECT public.odoosync_call('{path}')$cmd$);"
+        )
+    lines += [
+        "",
+        "-- Rollback: SELECT cron.unschedule(jobname) FROM cron.job WHERE jobname LIKE 'odoosync-%';",
+        "",
+    ]
+    return "\n".join(lines)

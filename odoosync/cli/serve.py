@@ -1,9 +1,200 @@
-"""CLI commands: serve (to be filled by its engine's issue)."""
+"""CLI commands: ``odoosync serve``, ``odoosync sla check``, ``odoosync schema --sql|--pg-cron``.
+
+``serve`` is the one long-running process of C6: the scheduler (``odoosync.scheduler``),
+the outbox worker (woken by ``LISTEN/NOTIFY`` on PostgreSQL, polling on SQLite) and the
+HTTP API (``odoosync.web``), all calling the job functions of ``odoosync.jobs``.
+
+Stopping (SIGTERM or Ctrl-C): running pulls finish their current page and close as
+``partial``, their locks are released, the API stops, and the process exits.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
+import signal
+import threading
+from collections.abc import Mapping
+from typing import Annotated
+
 import typer
+import uvicorn
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
+
+from odoosync.cli.common import err_console, fail_cleanly, print_json
+from odoosync.events import EventBus
+from odoosync.exceptions import ConfigError
+from odoosync.jobs import Jobs, run_sla_check
+from odoosync.scheduler import (
+    DEFAULT_SCHEDULE,
+    SCHEDULE_CONFIG_KEY,
+    OutboxWaker,
+    Scheduler,
+    pg_cron_sql,
+    resolve_schedule,
+)
+from odoosync.service import open_client, open_store
+from odoosync.settings import load_settings
+from odoosync.store import runs as run_store
+from odoosync.store import triggers
+from odoosync.store.schema import OPS_SCHEMA, metadata
+from odoosync.store.sync_config import config_get
+from odoosync.web.app import WebContext, create_app
+from odoosync.web.auth import Tokens, check_bind_address
+
+__all__ = ["register", "serve", "sla_check", "schema"]
+
+log = logging.getLogger("odoosync.serve")
+
+SLA_WEBHOOK_ENV = "ODOOSYNC_SLA_WEBHOOK_URL"
+_SHUTDOWN_GRACE_SECONDS = 20.0
+_STALE_RUN_AFTER = dt.timedelta(minutes=5)  # a live run beats its heartbeat every page
+
+sla_app = typer.Typer(help="SLA breach checks (C7).", no_args_is_help=True)
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback unless tokens are set).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    no_schedule: Annotated[
+        bool, typer.Option("--no-schedule", help="API and outbox worker only (pg_cron calls the jobs).")
+    ] = False,
+    poll: Annotated[float, typer.Option("--poll", min=0.2, help="SQLite: seconds between outbox checks.")] = 2.0,
+) -> None:
+    """Run the scheduler, the outbox worker and the HTTP API in one process.
+
+    Example: ODOOSYNC_API_TOKEN=... odoosync serve --host 0.0.0.0 --port 8000
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with fail_cleanly():
+        settings = load_settings()
+        tokens = Tokens(admin=settings.api_token, read=settings.read_token)
+        check_bind_address(host, tokens)
+        with open_store(settings) as store, open_client(settings) as client:
+            closed = run_store.close_stale_runs(store, _STALE_RUN_AFTER)
+            if closed:
+                log.info("closed %d run(s) left running by a stopped process: %s", len(closed), closed)
+            events = EventBus()
+            jobs = Jobs(
+                store, client, events=events, backend=client.config.name,
+                overlap=dt.timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
+                sla_webhook_url=os.environ.get(SLA_WEBHOOK_ENV) or None,
+            )
+            functions = jobs.functions()
+            schedule = resolve_schedule(
+                tuple(functions), toml=settings.schedule, database=_mapping(config_get(store, SCHEDULE_CONFIG_KEY))
+            )
+            if no_schedule:
+                functions = {"outbox": functions["outbox"]}
+                schedule = {"outbox": schedule["outbox"]}
+            scheduler = Scheduler(functions, schedule, on_skip=jobs.record_skip)
+            waker = OutboxWaker(store, lambda: jobs.wake_outbox(scheduler), poll_seconds=poll)
+            context = WebContext(
+                store=store, tokens=tokens, events=events, jobs=jobs, scheduler=scheduler,
+                client_stats=client.stats.snapshot,
+            )
+            _run_until_signal(create_app(context), host, port, jobs, scheduler, waker)
+
+
+def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Scheduler, waker: OutboxWaker) -> None:
+    """Serve until SIGTERM/SIGINT, then stop in order: jobs, scheduler, worker, API."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="warning", timeout_graceful_shutdown=3)
+    )
+    # uvicorn captures signals only on the main thread; in its own thread it leaves them to us.
+    api_thread = threading.Thread(target=server.run, name="api", daemon=True)
+    api_thread.start()
+    scheduler.start()
+    waker.start()
+    log.info("serving on http://%s:%d (jobs: %s)", host, port, ", ".join(scheduler.job_names()))
+    try:
+        while not stop.wait(0.5):
+            if not api_thread.is_alive():
+                raise ConfigError(f"the API could not listen on {host}:{port} (is the port in use?)")
+    finally:
+        log.info("stopping: current pages finish, runs close as partial, locks are released")
+        jobs.stop()
+        waker.stop()
+        scheduler.shutdown(wait=True)
+        jobs.stop(wait=_SHUTDOWN_GRACE_SECONDS)
+        server.should_exit = True
+        api_thread.join(10)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("stopped")
+
+
+def _mapping(value: object) -> Mapping[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"ops.odoo_sync_config '{SCHEDULE_CONFIG_KEY}' must be a JSON object of job → cron")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+@sla_app.command("check")
+def sla_check(json: JsonOutput = False) -> None:
+    """Escalate leads past their deadline and resolve those no longer in breach (C7).
+
+    Example: odoosync sla check --json
+    """
+    with fail_cleanly():
+        settings = load_settings()
+        with open_store(settings) as store:
+            result = run_sla_check(store, trigger="manual", webhook_url=os.environ.get(SLA_WEBHOOK_ENV) or None)
+    if json:
+        print_json(result.as_dict())
+        return
+    typer.echo(f"SLA: {len(result.breached)} new breach(es), {len(result.resolved)} resolved")
+    for breach in result.breached:
+        typer.echo(f"  breach  lead {breach.lead_id}: {breach.title} ({breach.hours_overdue} h overdue, owner {breach.owner or '-'})")
+    for resolved in result.resolved:
+        typer.echo(f"  resolved lead {resolved.lead_id}: {resolved.title} ({resolved.reason})")
+    if result.webhook_error:
+        err_console.print(f"[yellow]warning:[/yellow] {result.webhook_error}")
+
+
+def schema(
+    sql: Annotated[bool, typer.Option("--sql", help="Print the PostgreSQL DDL of odoosync's tables and triggers.")] = False,
+    pg_cron: Annotated[bool, typer.Option("--pg-cron", help="Print pg_cron + pg_net SQL calling this API.")] = False,
+    url: Annotated[str, typer.Option("--url", help="With --pg-cron: the API's public base URL.")] = "http://127.0.0.1:8000",
+    token_source: Annotated[
+        str, typer.Option("--token-source", help="With --pg-cron: vault:<secret name> or setting:<name>.")
+    ] = "vault:odoosync_api_token",
+) -> None:
+    """Print SQL: the schema (--sql) or the pg_cron jobs for Supabase (--pg-cron).
+
+    Example: odoosync schema --pg-cron --url https://sync.example.com > cron.sql
+    """
+    if sql == pg_cron:
+        raise typer.BadParameter("choose exactly one of --sql or --pg-cron")
+    with fail_cleanly():
+        if pg_cron:
+            settings = load_settings()
+            schedule = resolve_schedule(tuple(DEFAULT_SCHEDULE), toml=settings.schedule)
+            typer.echo(pg_cron_sql(url, schedule, token_source), nl=False)
+        else:
+            typer.echo(_schema_sql())
+
+
+def _schema_sql() -> str:
+    """The tables (from ``store/schema.py``) and the outbox triggers, as PostgreSQL DDL."""
+    dialect = postgresql.dialect()
+    statements = [str(CreateSchema(OPS_SCHEMA, if_not_exists=True).compile(dialect=dialect))]
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        statements += [str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes]
+    statements += triggers.create_statements("postgresql")
+    return ";\n\n".join(statements) + ";"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the top-level app."""
+    """Add ``serve``, ``sla check`` and ``schema`` to the top-level app."""
+    app.command("serve")(serve)
+    app.add_typer(sla_app, name="sla")
+    app.command("schema")(schema)

@@ -172,6 +172,23 @@ def trigger_sync(
     return {"run_ids": started, "run_id": started[0] if started else None, "stream": stream, "mode": mode.value}
 
 
+@router.post(
+    "/jobs/{job}",
+    tags=["runs"],
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Run one scheduled job now, in the background (what pg_cron calls)",
+)
+def run_job(request: Request, _: Admin, job: Annotated[str, Path(pattern=_NAME)]) -> dict[str, Any]:
+    jobs = _jobs(request)
+    try:
+        jobs.start_job(job, trigger="api")
+    except KeyError:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"no job {job!r}: jobs are {', '.join(jobs.functions())}"
+        ) from None
+    return {"job": job, "accepted": True}
+
+
 # ---------------------------------------------------------------------------- outbox
 
 

@@ -26,6 +26,7 @@ ENDPOINTS = [
     ("GET", "/api/runs", None, False),
     ("GET", "/api/runs/1", None, False),
     ("POST", "/api/sync/leads", {"mode": "incremental"}, True),
+    ("POST", "/api/jobs/leads", None, True),
     ("GET", "/api/outbox", None, False),
     ("POST", "/api/outbox/retry", {}, True),
     ("GET", "/api/checkpoints", None, False),
