@@ -310,9 +310,10 @@ def test_conflict_policies(store: Store, client: OdooClient, simulator: Simulato
                                           "ORDER BY id LIMIT 1")
     stages = dict(client.search_read("crm.stage", [], ["name"]) and
                   [(s["name"], s["id"]) for s in client.search_read("crm.stage", [], ["name"])])
-    with simulator.env() as env:  # Odoo's user moves the lead...
+    a_minute_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    with simulator.env(stamp=a_minute_ago) as env:  # Odoo's user moved the lead a minute ago...
         env["crm.lead"].write([odoo_id], {"stage_id": stages["Qualified"], "phone": "odoo-phone"})
-    clock.advance(10)  # ...then the app does (later: newest_wins picks the app)
+    # ...then the app moves it now (the later change: newest_wins picks the app)
     _sql(store, "UPDATE leads SET stage = 'Proposition', title = 'App title' WHERE id = :id", id=lead_id)
     engine = _engine(store, client, clock, policies={"crm.lead": PushPolicy(conflict_policy=policy)})
     result = engine.push_all()
