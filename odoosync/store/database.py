@@ -73,6 +73,8 @@ def normalise_url(url: str | sa.URL) -> sa.URL:
     if backend in ("postgres", "postgresql"):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise StoreError("an in-memory SQLite database cannot be shared: use sqlite:///path.db")
         return parsed.set(drivername="sqlite+pysqlite")
     raise StoreError(
         f"unsupported database {backend!r} in DATABASE_URL: use sqlite:///path.db or postgresql://..."

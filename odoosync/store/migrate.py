@@ -9,6 +9,8 @@ leave an application's own ``alembic_version`` alone.
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -20,6 +22,7 @@ from odoosync.store.schema import OPS_SCHEMA
 __all__ = ["VERSION_TABLE", "alembic_config", "upgrade", "current_revision", "head_revision", "version_table_schema"]
 
 VERSION_TABLE = "odoosync_alembic_version"
+_ONE_AT_A_TIME = threading.Lock()
 SCRIPT_LOCATION = "odoosync.store:migrations"
 
 
@@ -37,8 +40,12 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision``; a no-op when it is already there."""
-    with engine.begin() as connection:
+    """Bring the schema to ``revision``; a no-op when it is already there.
+
+    Alembic keeps its running context in module globals, so upgrades in one process take
+    turns; between processes the database serialises them (see ``migrations/env.py``).
+    """
+    with _ONE_AT_A_TIME, engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
 
 

@@ -78,3 +78,39 @@ def test_using_tables_of_an_empty_database_says_to_migrate(empty_url: str) -> No
             with store.transaction() as conn:
                 conn.execute(sa.select(leads.c.id))
         assert "leads" in str(caught.value)
+
+
+@pytest.mark.slow
+def test_concurrent_upgrades_take_turns(empty_url: str) -> None:
+    """A process and two threads upgrading one empty database at once all succeed."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    script = "import sys; from odoosync.store import Store; Store(sys.argv[1]).open().upgrade()"
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, empty_url], env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(1)
+    ]
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            with Store(empty_url) as store:
+                store.upgrade()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcomes = [(p.wait(timeout=120), p.communicate()[1]) for p in processes]
+    assert errors == []
+    assert [code for code, _ in outcomes] == [0], [err for _, err in outcomes]
+    with Store(empty_url) as store:
+        store.check_migrated()
+        assert _diffs(store) == []

@@ -363,3 +363,9 @@ def test_sqlite_readers_do_not_wait_for_a_writer(migrated_sqlite_url: str) -> No
             thread.join()
         with store.connect() as conn:
             assert sorted(conn.execute(sa.select(leads.c.title)).scalars()) == ["committed", "uncommitted"]
+
+
+def test_in_memory_sqlite_is_refused() -> None:
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        with pytest.raises(StoreError, match="in-memory SQLite"):
+            Store(url)
