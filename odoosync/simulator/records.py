@@ -467,17 +467,25 @@ class Model:
         return found
 
     def _sorted(self, rows: list[dict[str, Any]], order: str | None, *, follow_many2one: bool = True) -> list[dict[str, Any]]:
-        """Sort like Odoo's ORDER BY: NULLs last ascending, first descending; a many2one
-        sorts by its comodel's own order (by id when ``follow_many2one`` is False)."""
-        for name, descending in reversed(self._parse_order(order or self.spec.order)):
+        """Sort like Odoo's ORDER BY on PostgreSQL: NULLs last ascending and first
+        descending unless ``nulls first|last`` says otherwise; a many2one sorts by its
+        comodel's own order (by id when ``follow_many2one`` is False)."""
+        for name, descending, nulls_first in reversed(self._parse_order(order or self.spec.order)):
             field = self.spec.fields[name]
             if name == "id":
                 rows = sorted(rows, key=lambda row: row["id"], reverse=descending)
-            elif field.type == "many2one" and follow_many2one:
-                rank = self.env[field.relation]._ranks()
-                rows = sorted(rows, key=lambda row, name=name: _sort_key(rank.get(row.get(name))), reverse=descending)
-            else:
-                rows = sorted(rows, key=lambda row, name=name: _sort_key(row.get(name)), reverse=descending)
+                continue
+            rank = self.env[field.relation]._ranks() if field.type == "many2one" and follow_many2one else None
+            # reverse=True flips the NULL flag too, so flip it back for the wanted placement
+            nulls_high = nulls_first == descending
+
+            def key(row: Mapping[str, Any], name: str = name, rank: dict[int, int] | None = rank) -> tuple[bool, Any]:
+                value = row.get(name)
+                if rank is not None and value is not None:
+                    value = rank.get(value)
+                return (value is None) == nulls_high, 0 if value is None else value
+
+            rows = sorted(rows, key=key, reverse=descending)
         return rows
 
     def _ranks(self) -> dict[int, int]:
@@ -485,23 +493,30 @@ class Model:
         ordered = self._sorted(list(self.table.rows.values()), None, follow_many2one=False)
         return {row["id"]: position for position, row in enumerate(ordered)}
 
-    def _parse_order(self, order: str) -> list[tuple[str, bool]]:
+    def _parse_order(self, order: str) -> list[tuple[str, bool, bool]]:
+        """``"a desc, b asc nulls first"`` → ``[(name, descending, nulls_first), ...]``."""
         if not isinstance(order, str):
             raise InvalidValue(f"Invalid \"order\" specified ({order!r}).")
         parsed = []
         for part in order.split(","):
-            words = part.strip().split()
+            words = [word.lower() for word in part.split()]
             if not words:
-                continue
-            if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
-                raise InvalidValue(f"Invalid \"order\" specified ({order}). A valid \"order\" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)")
-            name = words[0]
+                raise InvalidValue(_bad_order(order))
+            name, rest = part.split()[0], words[1:]
+            descending = bool(rest) and rest[0] == "desc"
+            if rest and rest[0] in ("asc", "desc"):
+                rest = rest[1:]
+            nulls_first = descending
+            if rest in (["nulls", "first"], ["nulls", "last"]):
+                nulls_first = rest[1] == "first"
+            elif rest:
+                raise InvalidValue(_bad_order(order))
             field = self.spec.fields.get(name)
             if field is None:
                 raise InvalidValue(f"Invalid field {name!r} on model {self.name!r}")
             if field.type in ("one2many", "many2many") or not field.store:
                 raise InvalidValue(f"Cannot sort {self.name} by non-stored field {name!r}")
-            parsed.append((name, len(words) == 2 and words[1].lower() == "desc"))
+            parsed.append((name, descending, nulls_first))
         return parsed
 
     def _field_names(self, fields: Sequence[str] | None) -> list[str]:
@@ -787,8 +802,11 @@ def _ids(ids: Sequence[int] | int) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def _sort_key(value: Any) -> tuple[bool, Any]:
-    return (value is None, 0 if value is None else value)
+def _bad_order(order: str) -> str:
+    return (
+        f'Invalid "order" specified ({order}). A valid "order" specification is a comma-separated '
+        "list of valid field names (optionally followed by asc/desc for the direction)"
+    )
 
 
 def _check_commands(model: str, name: str, value: Any) -> None:

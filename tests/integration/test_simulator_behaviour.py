@@ -251,3 +251,28 @@ def test_set_lost_and_won(simulator: Simulator) -> None:
     _result(simulator, "crm.lead", "action_set_won", [[leads[1]]])
     [won] = _result(simulator, "crm.lead", "read", [[leads[1]], ["stage_id", "probability", "date_closed"]])
     assert won["stage_id"][1] == "Won" and won["probability"] == 100 and won["date_closed"]
+
+
+def test_nulls_sort_like_postgresql_and_bad_orders_are_refused(simulator: Simulator) -> None:
+    def deadlines(order: str) -> list[Any]:
+        return [r["date_deadline"] for r in _result(simulator, "crm.lead", "search_read", [[]], {"fields": ["date_deadline"], "order": order})]
+
+    ascending = deadlines("date_deadline asc, id")
+    assert False in ascending and ascending[-1] is False and ascending[0] is not False
+    assert deadlines("date_deadline desc, id")[0] is False
+    assert deadlines("date_deadline asc nulls first, id")[0] is False
+    error = _call(simulator, "crm.lead", "search", [[]], {"order": "name; drop table crm_lead"})[1]
+    assert error is not None and "Invalid \"order\"" in error["error"]["data"]["message"]
+
+
+def test_execute_without_kwargs(simulator: Simulator) -> None:
+    payload = {"jsonrpc": "2.0", "method": "call", "id": 2, "params": {
+        "service": "object", "method": "execute",
+        "args": [simulator.db, simulator.uid, simulator.password, "crm.stage", "search_read", [], ["name"]]}}
+    connection = http.client.HTTPConnection(simulator.host, simulator.port, timeout=10)
+    try:
+        connection.request("POST", "/jsonrpc", json.dumps(payload), {"Content-Type": "application/json"})
+        result = json.loads(connection.getresponse().read())["result"]
+    finally:
+        connection.close()
+    assert [r["name"] for r in result] == ["New", "Qualified", "Proposition", "Won"]
