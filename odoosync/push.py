@@ -51,6 +51,8 @@ from odoosync.push_policy import CONFIG_PREFIX, GiveUp, PushPolicy, parse_policy
 from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_sync_config, odoo_sync_conflicts, scheduled_activities
 from odoosync.store.triggers import WATCHED
+from odoosync.streams import activities as activity_stream
+from odoosync.streams import chatter
 
 __all__ = ["PushEngine", "PushResult", "Clock", "load_policies", "demo_edits", "demo_push", "MODEL_ORDER"]
 
@@ -439,6 +441,8 @@ class PushEngine:
     def _settle_done(self, tasks: list[_Task], result: PushResult, *, counter: str, outcome: Any = None) -> None:
         now = self.clock()
         refreshed = self._refresh(tasks) if counter in ("created", "written") else {}
+        if counter == "created":
+            refreshed.update(self._refresh_chatter(tasks))
         with self.store.transaction(origin="pull") as conn:
             binder = self._binder
             for task in tasks:
@@ -483,6 +487,30 @@ class PushEngine:
                 values["team_name"] = sa.func.coalesce(leads.c.team_name, _name(record.get("team_id")))
                 values["probability"] = sa.func.coalesce(leads.c.probability, record.get("probability"))
             out[int(record["id"])] = values
+        return out
+
+    def _refresh_chatter(self, tasks: list[_Task]) -> dict[int, dict[str, Any]]:
+        """New notes and activities as the pull maps them (its own mappers), so the next
+        pull finds nothing to change. A failed read only leaves that to the next pull."""
+        out: dict[int, dict[str, Any]] = {}
+        notes = {t.odoo_id: t for t in tasks if t.kind == "post" and t.odoo_id is not None}
+        activities = {t.odoo_id: t for t in tasks if t.model == "mail.activity" and t.kind == "create" and t.odoo_id}
+        try:
+            if notes:
+                messages = self.client.read("mail.message", sorted(notes), list(chatter.MESSAGE_FIELDS))
+                subtype_ids = sorted({s[0] for m in messages if isinstance(s := m.get("subtype_id"), tuple)})
+                subtypes = {int(r["id"]): chatter.Subtype.of(r) for r in
+                            self.client.read("mail.message.subtype", subtype_ids, list(chatter.SUBTYPE_FIELDS))}
+                lead_ids = {int(m["res_id"]): int(notes[m["id"]].change.values["lead_id"]) for m in messages}
+                rows = chatter.map_messages(messages, chatter.ChatterLookups(lead_ids, subtypes, {}, {}))
+                out.update({row.pop("odoo_message_id"): _without(row, "lead_id") for row in rows})
+            if activities:
+                records = self.client.read("mail.activity", sorted(activities), list(activity_stream.ACTIVITY_FIELDS))
+                lead_ids = {int(r["res_id"]): int(activities[r["id"]].change.values["lead_id"]) for r in records}
+                rows = activity_stream.map_activities(records, activity_stream.ActivityLookups(lead_ids, {}))
+                out.update({row.pop("odoo_activity_id"): _without(row, "lead_id") for row in rows})
+        except OdooError:
+            log.info("could not read back new notes/activities; the next pull maps them")
         return out
 
     def _settle_error(self, changes: Sequence[Change], error: OdooError, result: PushResult) -> None:
@@ -532,6 +560,10 @@ def _wanted_bindings(changes: Iterable[Change]) -> list[tuple[str, int]]:
         if change.values.get("customer_id") is not None:
             wanted.append(("customers", int(change.values["customer_id"])))
     return wanted
+
+
+def _without(row: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in names}
 
 
 def _table(name: str) -> sa.Table:
