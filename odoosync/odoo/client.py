@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from odoosync.exceptions import AuthenticationError, OdooError
@@ -53,9 +53,11 @@ _IDEMPOTENT = frozenset({"search", "search_read", "search_count", "read", "field
 
 @dataclass(frozen=True)
 class _Session:
+    """Who the calls run as: the transport, the logged-in uid and the secret used."""
+
     transport: Transport
     uid: int
-    secret: str
+    secret: str = field(repr=False)
 
 
 class OdooClient:

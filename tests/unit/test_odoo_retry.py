@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import httpx
+from hypothesis import given
+from hypothesis import strategies as st
 import pytest
 
 from odoosync.exceptions import (
@@ -75,3 +77,20 @@ def test_non_idempotent_calls_retry_only_when_odoo_surely_did_not_run_them():
     assert decide(timed_out, 1, CONFIG, idempotent=False) is None
     assert decide(proxy_502, 1, CONFIG, idempotent=False) is None
     assert decide(dropped, 1, CONFIG, idempotent=True, rng=lambda: 1.0) == 0.5
+
+
+@given(
+    attempt=st.integers(min_value=1, max_value=50),
+    base=st.floats(min_value=0.0, max_value=10.0),
+    cap=st.floats(min_value=0.0, max_value=60.0),
+    max_attempts=st.integers(min_value=1, max_value=20),
+    roll=st.floats(min_value=0.0, max_value=1.0),
+    error=st.sampled_from([OdooServerError("500"), RateLimited("429"), _transport_error(httpx.ReadError("reset"))]),
+)
+def test_a_transient_delay_is_always_within_zero_and_the_cap(attempt, base, cap, max_attempts, roll, error):
+    config = OdooConfig(url="http://odoo", db="db", username="u", max_attempts=max_attempts, backoff_base=base, backoff_cap=cap)
+    delay = decide(error, attempt, config, rng=lambda: roll)
+    if attempt >= max_attempts:
+        assert delay is None
+    else:
+        assert delay is not None and 0.0 <= delay <= cap
