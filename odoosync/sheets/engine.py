@@ -283,7 +283,7 @@ class SheetSync:
                 source, etag=if_none_match, last_modified=if_modified_since, on_retry=on_retry
             ) as fetched:
                 if fetched.not_modified and state.checksum:
-                    return self._finish_unchanged(state, result, errors, started, state.etag, "not modified (HTTP 304)")
+                    return self._finish_not_modified(state, result, started)
                 validator = validator_of(fetched.etag, fetched.last_modified)
                 progress.report(5, f"fetched {fetched.size:,} bytes", force=True)
                 records = CsvRecords(fetched.body, size=fetched.size)
@@ -391,6 +391,23 @@ class SheetSync:
             progress_percent=100, progress_message=f"unchanged: {why}",
         )
         self._close_run(result, errors, RunStatus.OK, None)
+        return result
+
+    def _finish_not_modified(self, state: SheetState, result: SheetSyncResult, started: float) -> SheetSyncResult:
+        """A 304: the sheet is as last synced, so are its row counts and row errors."""
+        result.status = "unchanged"
+        result.message = "not modified (HTTP 304)"
+        result.duration_ms = max(0, int((self._clock() - started) * 1000))
+        result.error_count = state.error_count
+        set_running(
+            self.store, state.customer_id, False,
+            last_sync_at=self._now(), sync_duration_ms=result.duration_ms, retry_count=result.retries,
+            rows_inserted=0, rows_updated=0, rows_deleted=0,
+            progress_percent=100, progress_message=f"unchanged: {result.message}",
+        )
+        runs.finish_run(self.store, result.run_id, RunStatus.OK, self._counters(result, 0), details={
+            "customer_id": result.customer_id, "outcome": result.status, "not_modified": True,
+        })
         return result
 
     def _finish_paused(self, result: SheetSyncResult, started: float) -> SheetSyncResult:
