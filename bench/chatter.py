@@ -186,7 +186,9 @@ def main() -> None:
     try:
         fresh_database(args.database_url)
         with odoo_client(odoo) as client, Store(args.database_url) as store:
-            PullEngine(client, store).run_many(builtin_streams(), PullOptions(mode=SyncMode.FULL))
+            history = {"chatter", "activities"}
+            base = [s for s in builtin_streams() if s.name not in history]
+            PullEngine(client, store).run_many(base, PullOptions(mode=SyncMode.FULL))
 
         ours = in_child(run_odoosync, odoo, args.database_url)
         messages, activities = history_rows(args.database_url)

@@ -343,7 +343,7 @@ def _moment(value: Any, *, date_only: bool) -> str:
 class LeadMessagesTarget(MirrorTarget):
     """``lead_activities`` keyed by ``odoo_message_id``.
 
-    Lookups: subtypes once per run; per page, ``leads.id`` for the page's leads (one
+    Lookups: subtypes once per run (lazily); per page, ``leads.id`` for the page's leads (one
     ``SELECT``), the tracking values of the messages that have some (one
     ``mail.tracking.value`` read) and the labels/types of fields not seen yet in this
     run (one ``ir.model.fields`` read). When the user may not read tracking values
@@ -359,18 +359,19 @@ class LeadMessagesTarget(MirrorTarget):
     def __init__(self) -> None:
         super().__init__(lead_activities, map_messages, key=("odoo_message_id",))
 
-    def begin_run(self, ctx: PageContext) -> None:
-        try:
-            subtypes = ctx.client.search_read("mail.message.subtype", [], list(SUBTYPE_FIELDS), active_test=False)
-        except OdooPermanentError:
-            subtypes = []
-        ctx.cache[_SUBTYPES] = {int(s["id"]): Subtype.of(s) for s in subtypes}
-        ctx.cache.setdefault(_FIELDS, {})
-
     def select_changed(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
     ) -> list[Mapping[str, Any]]:
-        return list(records)  # the upsert itself skips rows whose content is unchanged
+        """Everything but the tracking messages already stored: those cannot change in
+        Odoo, and re-rendering them would cost a tracking read. Other known messages
+        are re-mapped (no Odoo request) and the upsert writes only real changes, so an
+        edited note arrives and an unchanged page writes nothing."""
+        tracked = [int(r["id"]) for r in records if r.get("tracking_value_ids")]
+        if not tracked:
+            return list(records)
+        column = lead_activities.c.odoo_message_id
+        known = set(conn.execute(sa.select(column).where(column.in_(tracked))).scalars())
+        return [r for r in records if int(r["id"]) not in known]
 
     def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> ChatterLookups:
         lead_ids = lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records})
@@ -378,10 +379,23 @@ class LeadMessagesTarget(MirrorTarget):
         tracking = self._tracking(ctx, wanted)
         return ChatterLookups(
             lead_ids=lead_ids,
-            subtypes=ctx.cache.get(_SUBTYPES, {}),
+            subtypes=self._subtypes(ctx),
             tracking=tracking,
             fields=self._tracked_fields(ctx, tracking),
         )
+
+    @staticmethod
+    def _subtypes(ctx: PageContext) -> Mapping[int, Subtype]:
+        """Every subtype, read once per run, when the first page needs them."""
+        if _SUBTYPES not in ctx.cache:
+            try:
+                subtypes = ctx.client.search_read(
+                    "mail.message.subtype", [], list(SUBTYPE_FIELDS), active_test=False
+                )
+            except OdooPermanentError:
+                subtypes = []
+            ctx.cache[_SUBTYPES] = {int(s["id"]): Subtype.of(s) for s in subtypes}
+        return ctx.cache[_SUBTYPES]
 
     @staticmethod
     def _tracking(ctx: PageContext, messages: Sequence[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from odoosync.exceptions import ConfigError
+from odoosync.streams.activities import activities_stream
 from odoosync.streams.base import Stream
+from odoosync.streams.chatter import chatter_stream
 from odoosync.streams.generic import generic_stream
 from odoosync.streams.leads import leads_stream
 from odoosync.streams.partners import partners_stream
@@ -57,7 +59,7 @@ class PullConfig:
 
 def builtin_streams() -> list[Stream]:
     """Every built-in stream, in ``sync all`` order."""
-    return [*reference_streams(), partners_stream(), leads_stream()]
+    return [*reference_streams(), partners_stream(), leads_stream(), chatter_stream(), activities_stream()]
 
 
 def validate_domain(domain: Any) -> list[str]:
