@@ -187,7 +187,7 @@ def clean_state(shared_simulator: Simulator, tmp_path_factory: pytest.TempPathFa
     path = tmp_path_factory.mktemp("clean") / "clean.db"
     with Store(f"sqlite:///{path}") as clean, OdooClient(odoo_config_for(shared_simulator, company_ids=(1, 2))) as client:
         clean.upgrade()
-        pull(client, clean, page_size=17)
+        pull(client, clean, page_size=25)
         return canonical_state(clean)
 
 
@@ -224,14 +224,14 @@ def test_interrupted_runs_resume_to_the_state_of_one_clean_run(
     interruptions = 0
     for _ in range(20):
         try:
-            pull(client, store, page_size=17)
+            pull(client, store, page_size=25)
             break
         except Interrupted:
             interruptions += 1
     else:
         pytest.fail("the sync never completed")
     monkeypatch.setattr(MirrorTarget, "write_page", original)
-    pull(client, store, page_size=17)  # settles anything the cut runs left for later
+    pull(client, store, page_size=25)  # settles anything the cut runs left for later
     assert interruptions >= 1
     assert canonical_state(store) == expected
     failed = [r for r in runs.list_runs(store, limit=200) if r.status == RunStatus.FAILED]
