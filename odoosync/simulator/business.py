@@ -25,7 +25,8 @@ from functools import lru_cache
 from typing import Any
 
 from odoosync.simulator.errors import InvalidValue, UserError
-from odoosync.simulator.records import Env, Model, _ids
+from odoosync.simulator.records import Env, Model
+from odoosync.simulator.values import ids_of
 
 __all__ = ["model_class", "display_name", "computed_value", "escape_text", "TRACKED_LEAD_FIELDS"]
 
@@ -161,7 +162,7 @@ class Activity(Model):
         messages = []
         keep, drop = [], []
         types = self.env.database.tables["mail.activity.type"].rows
-        for record_id in _ids(ids):
+        for record_id in ids_of(ids):
             row = self.table.rows.get(record_id)
             if row is None:
                 raise self._missing_error("write", [record_id])
@@ -227,7 +228,7 @@ class Lead(Model):
         **kwargs: Any,
     ) -> int:
         """Post on one lead (Odoo: ``ensure_one``); returns the new message's id."""
-        record_ids = _ids(ids)
+        record_ids = ids_of(ids)
         if len(record_ids) != 1:
             raise InvalidValue(f"Expected singleton: {self.name}({', '.join(map(str, record_ids))},)")
         [record_id] = record_ids

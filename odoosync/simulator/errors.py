@@ -15,7 +15,6 @@ __all__ = [
     "AccessError",
     "MissingError",
     "ValidationError",
-    "ServerError",
     "InvalidValue",
     "UnknownModel",
     "PythonError",
@@ -72,12 +71,6 @@ class MissingError(UserError):
 
 class ValidationError(UserError):
     odoo_name = "odoo.exceptions.ValidationError"
-
-
-class ServerError(OdooException):
-    """An internal error Odoo does not classify (e.g. psycopg2 errors)."""
-
-    odoo_name = "builtins.Exception"
 
 
 class InvalidValue(OdooException):

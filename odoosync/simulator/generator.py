@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from odoosync.simulator.clock import format_datetime
-from odoosync.simulator.records import ADMIN_UID, SUPERUSER_UID, Database, Table
+from odoosync.simulator.records import ADMIN_UID, SUPERUSER_UID, Database
+from odoosync.simulator.tables import Table
 
 __all__ = ["generate", "seed_base", "expected_counts", "Counts", "EPOCH"]
 

@@ -24,11 +24,10 @@ Rules copied from Odoo 17 (``odoo/models.py``):
 
 from __future__ import annotations
 
-import bisect
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from odoosync.simulator import domain as domains
@@ -40,104 +39,23 @@ from odoosync.simulator.errors import (
     UnknownModel,
     ValidationError,
 )
-from odoosync.simulator.schema import MODELS, Field, ModelSpec
+from odoosync.simulator.schema import MODELS, Field
+from odoosync.simulator.tables import Journal, Table
+from odoosync.simulator.values import (
+    apply_commands,
+    check_commands,
+    describe_field,
+    ids_of,
+    load_cell,
+    parse_date,
+    parse_datetime,
+)
 
-__all__ = ["Database", "Env", "Model", "Table", "ADMIN_UID", "SUPERUSER_UID"]
+__all__ = ["Database", "Env", "Model", "ADMIN_UID", "SUPERUSER_UID"]
 
 SUPERUSER_UID = 1
 ADMIN_UID = 2
 _MAGIC = ("id", "display_name", "create_date", "write_date", "create_uid", "write_uid")
-_INDEXED = {"res_id", "mail_message_id", "parent_id", "partner_id"}
-
-
-class Table:
-    """Rows of one model: id → stored values (absent key = empty), ids in ascending order."""
-
-    def __init__(self, spec: ModelSpec):
-        self.spec = spec
-        self.rows: dict[int, dict[str, Any]] = {}
-        self.ids: list[int] = []
-        self.next_id = 1
-        self.field_types = {name: f.type for name, f in spec.fields.items()}
-        self._indexes: dict[str, dict[Any, set[int]]] = {}
-
-    def insert(self, values: dict[str, Any]) -> int:
-        record_id = self.next_id
-        self.next_id += 1
-        values["id"] = record_id
-        self.rows[record_id] = values
-        self.ids.append(record_id)
-        for name, index in self._indexes.items():
-            index.setdefault(values.get(name), set()).add(record_id)
-        return record_id
-
-    def update(self, record_id: int, values: Mapping[str, Any]) -> None:
-        row = self.rows[record_id]
-        for name, index in self._indexes.items():
-            if name in values and values[name] != row.get(name):
-                index.get(row.get(name), set()).discard(record_id)
-                index.setdefault(values[name], set()).add(record_id)
-        for name, value in values.items():
-            if value is None:
-                row.pop(name, None)
-            else:
-                row[name] = value
-
-    def delete(self, record_id: int) -> None:
-        row = self.rows.pop(record_id)
-        position = bisect.bisect_left(self.ids, record_id)
-        del self.ids[position]
-        for name, index in self._indexes.items():
-            index.get(row.get(name), set()).discard(record_id)
-
-    def restore(self, row: dict[str, Any]) -> None:
-        """Put back a deleted row (transaction rollback) under its own id."""
-        record_id = row["id"]
-        self.rows[record_id] = row
-        bisect.insort(self.ids, record_id)
-        for name, index in self._indexes.items():
-            index.setdefault(row.get(name), set()).add(record_id)
-
-    def index(self, name: str) -> dict[Any, set[int]]:
-        """An equality index on ``name``, built on first use and kept up to date."""
-        if name not in self._indexes:
-            built: dict[Any, set[int]] = {}
-            for record_id, row in self.rows.items():
-                built.setdefault(row.get(name), set()).add(record_id)
-            self._indexes[name] = built
-        return self._indexes[name]
-
-    def candidates(self, domain: Sequence[Any]) -> Iterable[int]:
-        """Ids that may match ``domain``, in ascending order (narrowed by id/index leaves)."""
-        low, high, wanted = domains.id_bounds(domain)
-        for name, values in _indexed_leaves(domain, self.spec):
-            index = self.index(name)
-            found: set[int] = set()
-            for value in values:
-                found |= index.get(value, set())
-            wanted = frozenset(found) if wanted is None else wanted & found
-        if wanted is not None:
-            return sorted(i for i in wanted if i in self.rows and (low is None or i >= low) and (high is None or i <= high))
-        start = 0 if low is None else bisect.bisect_left(self.ids, low)
-        stop = len(self.ids) if high is None else bisect.bisect_right(self.ids, high)
-        return self.ids[start:stop]
-
-
-def _indexed_leaves(domain: Sequence[Any], spec: ModelSpec) -> Iterator[tuple[str, list[Any]]]:
-    tokens = domains.normalize_domain(domain)
-    if any(token in ("|", "!") for token in tokens):
-        return
-    for token in tokens:
-        if token == "&":
-            continue
-        left, operator, right = token
-        if left in _INDEXED and left in spec.fields and spec.fields[left].type in ("many2one", "many2one_reference"):
-            if operator == "=" and isinstance(right, int) and not isinstance(right, bool):
-                yield left, [right]
-            elif operator == "in" and isinstance(right, (list, tuple)) and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in right
-            ):
-                yield left, list(right)
 
 
 class Database:
@@ -167,35 +85,8 @@ class Database:
             try:
                 yield env
             except BaseException:
-                journal.rollback(self)
+                journal.rollback(self.tables)
                 raise
-
-
-class _Journal:
-    """Undo log of one transaction: each touched record's row before the call (None: created)."""
-
-    def __init__(self) -> None:
-        self.saved: dict[tuple[str, int], dict[str, Any] | None] = {}
-        self.next_ids: dict[str, int] = {}
-
-    def before_change(self, table: Table, record_id: int) -> None:
-        key = (table.spec.name, record_id)
-        if key not in self.saved:
-            self.saved[key] = dict(table.rows[record_id])
-
-    def created(self, table: Table, record_id: int, next_id_before: int) -> None:
-        self.next_ids.setdefault(table.spec.name, next_id_before)
-        self.saved.setdefault((table.spec.name, record_id), None)
-
-    def rollback(self, database: Database) -> None:
-        for (model, record_id), old in reversed(list(self.saved.items())):
-            table = database.tables[model]
-            if record_id in table.rows:
-                table.delete(record_id)
-            if old is not None:
-                table.restore(old)
-        for model, next_id in self.next_ids.items():
-            database.tables[model].next_id = next_id
 
 
 class Env:
@@ -208,7 +99,7 @@ class Env:
         self.stamp = stamp
         self.stamp_text = format_datetime(stamp)
         self.su = sudo
-        self.journal = _Journal()
+        self.journal = Journal()
 
     def __getitem__(self, model: str) -> Model:
         if model not in self.database.tables:
@@ -342,7 +233,7 @@ class Model:
                 field = self.spec.fields.get(name)
                 if field is None or sub not in ("", ".id"):
                     raise InvalidValue(f"load(): unknown field {path!r} on model {self.name!r}")
-                values[name] = _load_cell(field, cell)
+                values[name] = load_cell(field, cell)
             record_id = None
             if xid:
                 module, _, xname = xid.rpartition(".")
@@ -361,7 +252,7 @@ class Model:
         return {"ids": ids, "messages": []}
 
     def write(self, ids: Sequence[int] | int, vals: Mapping[str, Any]) -> bool:
-        ids = _ids(ids)
+        ids = ids_of(ids)
         if not isinstance(vals, Mapping):
             raise InvalidValue(f"write() of {self.name} expects a dict of values")
         missing = [i for i in ids if i not in self.table.rows]
@@ -374,7 +265,7 @@ class Model:
         return True
 
     def unlink(self, ids: Sequence[int] | int) -> bool:
-        ids = [i for i in _ids(ids) if i in self.table.rows]
+        ids = [i for i in ids_of(ids) if i in self.table.rows]
         self._check_rules(ids, "unlink")
         for record_id in ids:
             self._before_unlink(record_id)
@@ -383,7 +274,7 @@ class Model:
         return True
 
     def exists(self, ids: Sequence[int] | int) -> list[int]:
-        return [i for i in _ids(ids) if i in self.table.rows]
+        return [i for i in ids_of(ids) if i in self.table.rows]
 
     def action_archive(self, ids: Sequence[int] | int) -> bool:
         return self._set_active(ids, False)
@@ -419,7 +310,7 @@ class Model:
             spec = self.spec.fields.get(name)
             if spec is None:
                 continue  # Odoo ignores unknown names in fields_get
-            description = _describe(spec)
+            description = describe_field(spec)
             if attributes:
                 description = {key: value for key, value in description.items() if key in attributes}
             result[name] = description
@@ -430,9 +321,6 @@ class Model:
     def display_name(self, row: Mapping[str, Any]) -> str:
         """Odoo's ``display_name`` of a stored row."""
         return _display_name(self.env, self.name, row)
-
-    def browse_row(self, record_id: int) -> dict[str, Any]:
-        return self.table.rows[record_id]
 
     # -- internals -------------------------------------------------------------------------
 
@@ -533,7 +421,7 @@ class Model:
         return names
 
     def _existing(self, ids: Sequence[int] | int) -> list[dict[str, Any] | None]:
-        return [self.table.rows.get(record_id) for record_id in _ids(ids)]
+        return [self.table.rows.get(record_id) for record_id in ids_of(ids)]
 
     def _rule(self) -> Callable[[Mapping[str, Any]], bool] | None:
         """The multi-company record rule of this model for this call (None: all visible).
@@ -689,7 +577,7 @@ class Model:
         new_values = dict(clean)
         for name, value in clean.items():
             if self.spec.fields[name].type == "many2many":
-                new_values[name] = _apply_commands(row.get(name) or [], value)
+                new_values[name] = apply_commands(row.get(name) or [], value)
         self._check_required(new_values, record_id)
         new_values["write_date"] = self.env.stamp_text
         new_values["write_uid"] = self.env.uid
@@ -711,8 +599,8 @@ class Model:
             if not field.store:
                 continue  # computed, not stored: Odoo ignores the value
             if field.type == "many2many":
-                clean[name] = value if not creating else _apply_commands([], value)
-                _check_commands(self.name, name, value)
+                clean[name] = value if not creating else apply_commands([], value)
+                check_commands(self.name, name, value)
                 continue
             clean[name] = self._convert_value(field, value)
         return clean
@@ -758,15 +646,15 @@ class Model:
                 raise InvalidValue(f"Wrong value for {label}: {value!r}")
             return value
         if field.type == "date":
-            return _parse_date(value, label)
+            return parse_date(value, label)
         if field.type == "datetime":
-            return _parse_datetime(value, label)
+            return parse_datetime(value, label)
         raise InvalidValue(f"The simulator cannot write {label} ({field.type})")
 
     def _set_active(self, ids: Sequence[int] | int, active: bool) -> bool:
         if "active" not in self.spec.fields:
             raise InvalidValue(f"Model {self.name} has no 'active' field")
-        targets = [i for i in _ids(ids) if self.table.rows.get(i, {}).get("active", True) is not active]
+        targets = [i for i in ids_of(ids) if self.table.rows.get(i, {}).get("active", True) is not active]
         if targets:
             self.write(targets, {"active": active})
         return True
@@ -792,16 +680,6 @@ _VERBS = {"read": "access", "write": "modify", "unlink": "delete", "create": "cr
 _DOCUMENT_MODEL_FIELD = {"mail.message": "model", "mail.activity": "res_model"}
 
 
-def _ids(ids: Sequence[int] | int) -> list[int]:
-    if isinstance(ids, bool):
-        raise InvalidValue(f"Invalid ids {ids!r}")
-    if isinstance(ids, int):
-        return [ids]
-    if not isinstance(ids, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise InvalidValue(f"Expected a list of record ids, got {ids!r}")
-    return list(dict.fromkeys(ids))
-
-
 def _bad_order(order: str) -> str:
     return (
         f'Invalid "order" specified ({order}). A valid "order" specification is a comma-separated '
@@ -809,118 +687,7 @@ def _bad_order(order: str) -> str:
     )
 
 
-def _check_commands(model: str, name: str, value: Any) -> None:
-    if not isinstance(value, (list, tuple)):
-        raise InvalidValue(f"Wrong value for {model}.{name}: {value!r}")
-
-
-def _apply_commands(current: Sequence[int], commands: Any) -> list[int]:
-    """Apply Odoo's x2many commands (6, 4, 3, 5; or a plain id list) to an id list."""
-    if not isinstance(commands, (list, tuple)):
-        raise InvalidValue(f"Wrong x2many value: {commands!r}")
-    ids = list(current)
-    if all(isinstance(c, int) and not isinstance(c, bool) for c in commands):
-        return list(dict.fromkeys(commands))
-    for command in commands:
-        if not isinstance(command, (list, tuple)) or not command:
-            raise InvalidValue(f"Wrong x2many command: {command!r}")
-        code = command[0]
-        if code == 6:
-            ids = list(dict.fromkeys(command[2] or []))
-        elif code == 4:
-            if command[1] not in ids:
-                ids.append(command[1])
-        elif code in (3, 2):
-            ids = [i for i in ids if i != command[1]]
-        elif code == 5:
-            ids = []
-        else:
-            raise InvalidValue(f"The simulator does not support x2many command {command!r}")
-    return ids
-
-
-def _parse_date(value: Any, label: str) -> str:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    try:
-        return date.fromisoformat(str(value)[:10]).isoformat()
-    except ValueError:
-        raise InvalidValue(f"time data {value!r} does not match format '%Y-%m-%d' ({label})") from None
-
-
-def _parse_datetime(value: Any, label: str) -> str:
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    text = str(value)
-    try:
-        if len(text) == 10:
-            return format_datetime(datetime.strptime(text, "%Y-%m-%d"))
-        return format_datetime(datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S"))
-    except ValueError:
-        raise InvalidValue(f"time data {value!r} does not match format '%Y-%m-%d %H:%M:%S' ({label})") from None
-
-
-def _describe(field: Field) -> dict[str, Any]:
-    description: dict[str, Any] = {
-        "type": field.type,
-        "string": field.string,
-        "required": field.required,
-        "readonly": field.readonly,
-        "store": field.store,
-        "searchable": field.store,
-        "sortable": field.store and field.type not in ("one2many", "many2many"),
-        "manual": False,
-        "depends": [],
-        "company_dependent": False,
-        "groupable": field.store,
-        "exportable": True,
-        "change_default": False,
-        "name": field.name,
-        "help": field.help or "",
-    }
-    if field.relation:
-        description["relation"] = field.relation
-        description["context"] = {}
-        description["domain"] = []
-    if field.inverse:
-        description["relation_field"] = field.inverse
-    if field.selection:
-        description["selection"] = [list(pair) for pair in field.selection]
-    if field.tracking:
-        description["tracking"] = True
-    if field.type in ("char", "text", "html"):
-        description["translate"] = False
-        if field.type == "char":
-            description["trim"] = True
-    if field.type == "html":
-        description["sanitize"] = True
-    if field.type == "monetary":
-        description["currency_field"] = "company_currency"
-    if field.type == "many2one_reference":
-        description["model_field"] = "res_model" if field.name == "res_id" else "model"
-    return description
-
-
 def _display_name(env: Env, model: str, row: Mapping[str, Any] | None) -> str:
     from odoosync.simulator.business import display_name
 
     return display_name(env, model, row) if row is not None else ""
-
-
-
-def _load_cell(field: Field, cell: Any) -> Any:
-    """One ``load`` cell (text) as a value ``create``/``write`` accepts."""
-    if cell is None or cell == "" or cell is False:
-        return [(6, 0, [])] if field.type == "many2many" else False
-    text = str(cell)
-    if field.type == "many2many":
-        return [(6, 0, [int(part) for part in text.split(",") if part.strip()])]
-    if field.type in ("many2one", "integer", "many2one_reference"):
-        return int(text)
-    if field.type in ("float", "monetary"):
-        return float(text)
-    if field.type == "boolean":
-        return text.strip().lower() in ("1", "true", "yes")
-    return text

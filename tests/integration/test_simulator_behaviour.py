@@ -276,3 +276,20 @@ def test_execute_without_kwargs(simulator: Simulator) -> None:
     finally:
         connection.close()
     assert [r["name"] for r in result] == ["New", "Qualified", "Proposition", "Won"]
+
+
+def test_load_with_external_ids_is_idempotent(simulator: Simulator) -> None:
+    columns = ["id", "name", "stage_id/.id", "tag_ids/.id", "expected_revenue"]
+    rows = [["odoosync.app_lead_1", "From the app", "2", "1,2", "1500"], ["odoosync.app_lead_2", "Second", "", "", ""]]
+    first = _result(simulator, "crm.lead", "load", [columns, rows])
+    assert first["messages"] == [] and len(first["ids"]) == 2
+    rows[0][1] = "Renamed in the app"
+    again = _result(simulator, "crm.lead", "load", [columns, rows])
+    assert again["ids"] == first["ids"]
+    [lead] = _result(simulator, "crm.lead", "read", [first["ids"][:1], ["name", "stage_id", "tag_ids", "expected_revenue"]])
+    assert lead["name"] == "Renamed in the app" and lead["stage_id"][0] == 2 and lead["tag_ids"] == [1, 2]
+    assert lead["expected_revenue"] == 1500.0
+    xmlids = _result(simulator, "ir.model.data", "search_read", [[("module", "=", "odoosync")]], {"fields": ["name", "res_id"]})
+    assert sorted((x["name"], x["res_id"]) for x in xmlids) == [("app_lead_1", first["ids"][0]), ("app_lead_2", first["ids"][1])]
+    error = _call(simulator, "crm.lead", "load", [["name", "nope"], [["x", "y"]]])[1]
+    assert error is not None and "unknown field 'nope'" in error["error"]["data"]["message"]

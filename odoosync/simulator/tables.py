@@ -1,0 +1,138 @@
+"""Storage of the simulator: one ``Table`` per model and the undo log of a transaction.
+
+A ``Table`` keeps rows as sparse dicts (an absent key is an empty value, which keeps
+hundreds of thousands of messages affordable), their ids in ascending order (for keyset
+scans with ``bisect``), and equality indexes built on first use for the fields chatter
+and activities are looked up by (``res_id``, ``mail_message_id``, ...). ``Journal``
+remembers each touched row so a failing call can be undone: one call, one transaction.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from odoosync.simulator import domain as domains
+from odoosync.simulator.schema import ModelSpec
+
+__all__ = ["Table", "Journal"]
+
+_INDEXED = {"res_id", "mail_message_id", "parent_id", "partner_id"}
+
+
+class Table:
+    """Rows of one model: id → stored values (absent key = empty), ids in ascending order."""
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.rows: dict[int, dict[str, Any]] = {}
+        self.ids: list[int] = []
+        self.next_id = 1
+        self.field_types = {name: f.type for name, f in spec.fields.items()}
+        self._indexes: dict[str, dict[Any, set[int]]] = {}
+
+    def insert(self, values: dict[str, Any]) -> int:
+        record_id = self.next_id
+        self.next_id += 1
+        values["id"] = record_id
+        self.rows[record_id] = values
+        self.ids.append(record_id)
+        for name, index in self._indexes.items():
+            index.setdefault(values.get(name), set()).add(record_id)
+        return record_id
+
+    def update(self, record_id: int, values: Mapping[str, Any]) -> None:
+        row = self.rows[record_id]
+        for name, index in self._indexes.items():
+            if name in values and values[name] != row.get(name):
+                index.get(row.get(name), set()).discard(record_id)
+                index.setdefault(values[name], set()).add(record_id)
+        for name, value in values.items():
+            if value is None:
+                row.pop(name, None)
+            else:
+                row[name] = value
+
+    def delete(self, record_id: int) -> None:
+        row = self.rows.pop(record_id)
+        position = bisect.bisect_left(self.ids, record_id)
+        del self.ids[position]
+        for name, index in self._indexes.items():
+            index.get(row.get(name), set()).discard(record_id)
+
+    def restore(self, row: dict[str, Any]) -> None:
+        """Put back a deleted row (transaction rollback) under its own id."""
+        record_id = row["id"]
+        self.rows[record_id] = row
+        bisect.insort(self.ids, record_id)
+        for name, index in self._indexes.items():
+            index.setdefault(row.get(name), set()).add(record_id)
+
+    def index(self, name: str) -> dict[Any, set[int]]:
+        """An equality index on ``name``, built on first use and kept up to date."""
+        if name not in self._indexes:
+            built: dict[Any, set[int]] = {}
+            for record_id, row in self.rows.items():
+                built.setdefault(row.get(name), set()).add(record_id)
+            self._indexes[name] = built
+        return self._indexes[name]
+
+    def candidates(self, domain: Sequence[Any]) -> Iterable[int]:
+        """Ids that may match ``domain``, in ascending order (narrowed by id/index leaves)."""
+        low, high, wanted = domains.id_bounds(domain)
+        for name, values in _indexed_leaves(domain, self.spec):
+            index = self.index(name)
+            found: set[int] = set()
+            for value in values:
+                found |= index.get(value, set())
+            wanted = frozenset(found) if wanted is None else wanted & found
+        if wanted is not None:
+            return sorted(i for i in wanted if i in self.rows and (low is None or i >= low) and (high is None or i <= high))
+        start = 0 if low is None else bisect.bisect_left(self.ids, low)
+        stop = len(self.ids) if high is None else bisect.bisect_right(self.ids, high)
+        return self.ids[start:stop]
+
+
+def _indexed_leaves(domain: Sequence[Any], spec: ModelSpec) -> Iterator[tuple[str, list[Any]]]:
+    tokens = domains.normalize_domain(domain)
+    if any(token in ("|", "!") for token in tokens):
+        return
+    for token in tokens:
+        if token == "&":
+            continue
+        left, operator, right = token
+        if left in _INDEXED and left in spec.fields and spec.fields[left].type in ("many2one", "many2one_reference"):
+            if operator == "=" and isinstance(right, int) and not isinstance(right, bool):
+                yield left, [right]
+            elif operator == "in" and isinstance(right, (list, tuple)) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in right
+            ):
+                yield left, list(right)
+
+
+class Journal:
+    """Undo log of one transaction: each touched record's row before the call (None: created)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[tuple[str, int], dict[str, Any] | None] = {}
+        self.next_ids: dict[str, int] = {}
+
+    def before_change(self, table: Table, record_id: int) -> None:
+        key = (table.spec.name, record_id)
+        if key not in self.saved:
+            self.saved[key] = dict(table.rows[record_id])
+
+    def created(self, table: Table, record_id: int, next_id_before: int) -> None:
+        self.next_ids.setdefault(table.spec.name, next_id_before)
+        self.saved.setdefault((table.spec.name, record_id), None)
+
+    def rollback(self, tables: dict[str, Table]) -> None:
+        for (model, record_id), old in reversed(list(self.saved.items())):
+            table = tables[model]
+            if record_id in table.rows:
+                table.delete(record_id)
+            if old is not None:
+                table.restore(old)
+        for model, next_id in self.next_ids.items():
+            tables[model].next_id = next_id
