@@ -11,16 +11,18 @@ Jobs (C6 defaults in ``scheduler.DEFAULT_SCHEDULE``):
 ========== ============================================================ ==============
 job        work                                                         default
 ========== ============================================================ ==============
-leads      ``crm.lead`` incremental (no reconcile)                      every minute
-partners   ``res.partner`` incremental                                  every minute
-chatter    ``mail.message`` incremental                                 every minute
-activities ``mail.activity`` incremental                                every minute
+increments partners, leads, chatter, activities: incremental, in that   every minute
+           order (a lead is in the database before its messages and
+           activities are mapped onto it), no reconcile
 reference  stages, users, teams, tags, lost reasons, activity types,    every 15 min
            and models added by configuration: incremental + reconcile
-reconcile  delete reconciliation of the minute streams (mode ``missing``) hourly
+reconcile  delete reconciliation of the increment streams (``missing``) hourly
 sla        the SLA breach check                                         every 5 min
 outbox     push queued changes (also woken at once by new items)       every minute
 ========== ============================================================ ==============
+
+:data:`STARTUP_JOBS` run once, in order, when the service starts (reference data
+first: the lead mapping resolves stage, owner and team names from it).
 
 Stopping (SIGTERM): :meth:`Jobs.stop` makes every running pull's budget refuse the next
 page, so the page in flight commits, the run closes as ``partial`` with ``remaining``,
@@ -50,20 +52,19 @@ from odoosync.streams.base import Stream
 from odoosync.streams.registry import ALL, select_streams
 from odoosync.worker import run_once
 
-__all__ = ["Jobs", "JOB_MODELS", "StoppableBudget", "run_sla_check"]
+__all__ = ["Jobs", "JOB_MODELS", "STARTUP_JOBS", "StoppableBudget", "run_sla_check"]
 
 log = logging.getLogger(__name__)
 
 JOB_MODELS: Mapping[str, tuple[str, ...]] = {
-    "leads": ("crm.lead",),
-    "partners": ("res.partner",),
-    "chatter": ("mail.message",),
-    "activities": ("mail.activity",),
+    "increments": ("res.partner", "crm.lead", "mail.message", "mail.activity"),
     "reference": ("crm.stage", "res.users", "crm.team", "crm.tag", "crm.lost.reason", "mail.activity.type"),
 }
-"""Pull jobs → the models they run. Models added by configuration join ``reference``."""
+"""Pull jobs → the models they run (in catalogue order). Models added by configuration
+join ``reference``."""
 
-_MINUTE_JOBS = ("leads", "partners", "chatter", "activities")
+STARTUP_JOBS = ("reference", "increments")
+_MINUTE_JOBS = ("increments",)
 _START_TIMEOUT_SECONDS = 60.0
 
 
@@ -129,10 +130,7 @@ class Jobs:
     def functions(self) -> dict[str, Callable[[str], Any]]:
         """job name → function(trigger), for the scheduler."""
         functions: dict[str, Callable[[str], Any]] = {
-            "leads": lambda trigger: self.run_job("leads", trigger),
-            "partners": lambda trigger: self.run_job("partners", trigger),
-            "chatter": lambda trigger: self.run_job("chatter", trigger),
-            "activities": lambda trigger: self.run_job("activities", trigger),
+            "increments": lambda trigger: self.run_job("increments", trigger),
             "reference": lambda trigger: self.run_job("reference", trigger),
             "reconcile": lambda trigger: self.run_job("reconcile", trigger),
             "sla": lambda trigger: self.check_sla(trigger=trigger),

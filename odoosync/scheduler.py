@@ -58,17 +58,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULE: Mapping[str, str] = {
-    "leads": "* * * * *",
-    "partners": "* * * * *",
-    "chatter": "* * * * *",
-    "activities": "* * * * *",
+    "increments": "* * * * *",  # partners, leads, chatter, activities
     "reference": "*/15 * * * *",
     "reconcile": "7 * * * *",
     "sla": "*/5 * * * *",
     # A sweep for retries whose backoff expired; new changes wake the push at once.
     "outbox": "* * * * *",
 }
-"""C6's defaults: increments every minute, reference data every 15 minutes, delete
+"""C6's defaults: lead, partner, chatter and activity increments every minute, reference data every 15 minutes, delete
 reconciliation hourly (at minute 7, away from the quarter-hour reference runs), the SLA
 check every 5 minutes."""
 

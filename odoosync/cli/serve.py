@@ -26,7 +26,7 @@ from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
 from odoosync.cli.common import err_console, fail_cleanly, print_json
 from odoosync.events import EventBus
 from odoosync.exceptions import ConfigError
-from odoosync.jobs import Jobs, run_sla_check
+from odoosync.jobs import STARTUP_JOBS, Jobs, run_sla_check
 from odoosync.scheduler import (
     DEFAULT_SCHEDULE,
     SCHEDULE_CONFIG_KEY,
@@ -69,6 +69,8 @@ def serve(
     Example: ODOOSYNC_API_TOKEN=... odoosync serve --host 0.0.0.0 --port 8000
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "apscheduler", "alembic"):  # one line per request / fire otherwise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     with fail_cleanly():
         settings = load_settings()
         tokens = Tokens(admin=settings.api_token, read=settings.read_token)
@@ -109,8 +111,9 @@ def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Schedule
     # uvicorn captures signals only on the main thread; in its own thread it leaves them to us.
     api_thread = threading.Thread(target=server.run, name="api", daemon=True)
     api_thread.start()
-    scheduler.start()
     waker.start()
+    catch_up = threading.Thread(target=_catch_up_then_schedule, args=(jobs, scheduler), name="catch-up", daemon=True)
+    catch_up.start()
     log.info("serving on http://%s:%d (jobs: %s)", host, port, ", ".join(scheduler.job_names()))
     try:
         while not stop.wait(0.5):
@@ -120,6 +123,7 @@ def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Schedule
         log.info("stopping: current pages finish, runs close as partial, locks are released")
         jobs.stop()
         waker.stop()
+        catch_up.join(_SHUTDOWN_GRACE_SECONDS)
         scheduler.shutdown(wait=True)
         jobs.stop(wait=_SHUTDOWN_GRACE_SECONDS)
         server.should_exit = True
@@ -127,6 +131,25 @@ def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Schedule
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("stopped")
+
+
+def _catch_up_then_schedule(jobs: Jobs, scheduler: Scheduler) -> None:
+    """Bring the database up to date in dependency order, then start the schedule.
+
+    Reference data first, then partners, leads, chatter and activities, so that a fresh
+    database never maps messages onto leads it does not have yet.
+    """
+    functions = jobs.functions()
+    for job in STARTUP_JOBS:
+        if jobs.stopping.is_set():
+            return
+        if job in scheduler.job_names():
+            try:
+                functions[job]("schedule")
+            except Exception as exc:  # noqa: BLE001 - the schedule retries it
+                log.error("start-up %s failed: %s: %s", job, type(exc).__name__, exc)
+    if not jobs.stopping.is_set():
+        scheduler.start()
 
 
 def _mapping(value: object) -> Mapping[str, str]:

@@ -26,14 +26,14 @@ ENDPOINTS = [
     ("GET", "/api/runs", None, False),
     ("GET", "/api/runs/1", None, False),
     ("POST", "/api/sync/leads", {"mode": "incremental"}, True),
-    ("POST", "/api/jobs/leads", None, True),
+    ("POST", "/api/jobs/increments", None, True),
     ("GET", "/api/outbox", None, False),
     ("POST", "/api/outbox/retry", {}, True),
     ("GET", "/api/checkpoints", None, False),
     ("DELETE", "/api/checkpoints/pull:default:leads", None, True),
     ("GET", "/api/schedule", None, False),
-    ("POST", "/api/schedule/leads/pause", None, True),
-    ("POST", "/api/schedule/leads/resume", None, True),
+    ("POST", "/api/schedule/increments/pause", None, True),
+    ("POST", "/api/schedule/increments/resume", None, True),
     ("POST", "/api/sla/check", None, True),
     ("GET", "/api/metrics", None, False),
     ("GET", "/metrics", None, False),
@@ -183,7 +183,7 @@ def test_checkpoints_list_and_reset(api):
 
 def test_without_scheduler_schedule_is_empty_and_changes_are_503(api):
     assert api.client(READ_TOKEN).get("/api/schedule").json() == {"running": False, "jobs": []}
-    response = api.client(ADMIN_TOKEN).post("/api/schedule/leads/pause")
+    response = api.client(ADMIN_TOKEN).post("/api/schedule/increments/pause")
     assert response.status_code == 503 and "scheduler" in response.json()["detail"]
     assert api.client(ADMIN_TOKEN).post("/api/sla/check").status_code == 503
 

@@ -67,8 +67,8 @@ def test_trigger_unknown_stream_is_422(service):
 
 def test_scheduled_jobs_fire_by_themselves_and_status_turns_green(service):
     store = service.context.store
-    scheduler = start_scheduler(service, {"reference": EVERY_SECOND, "leads": EVERY_SECOND, "partners": EVERY_SECOND})
-    wanted = {"stages", "users", "teams", "tags", "lost_reasons", "activity_types", "leads", "partners"}
+    scheduler = start_scheduler(service, {"reference": EVERY_SECOND, "increments": EVERY_SECOND})
+    wanted = {"stages", "users", "teams", "tags", "lost_reasons", "activity_types", "leads", "partners", "chatter", "activities"}
 
     def all_synced():
         done = {r.stream for r in run_store.list_runs(store, 200) if str(r.status) == "ok" and r.trigger == "schedule"}
@@ -82,14 +82,14 @@ def test_scheduled_jobs_fire_by_themselves_and_status_turns_green(service):
     colours = {s["stream"]: s["freshness"] for s in status["streams"]}
     assert all(colours[name] == "green" for name in wanted), colours
     schedule = service.client(READ_TOKEN).get("/api/schedule").json()
-    assert {job["job"] for job in schedule["jobs"]} == {"reference", "leads", "partners"}
+    assert {job["job"] for job in schedule["jobs"]} == {"reference", "increments"}
 
 
 def test_a_failing_job_does_not_stop_the_others(service):
     store = service.context.store
     # a configured model the simulator does not know: the reference job fails every time
     config_set(store, "odoo_to_sb:x.unknown.model", {"fields": ["name"]})
-    scheduler = start_scheduler(service, {"reference": EVERY_SECOND, "leads": EVERY_SECOND})
+    scheduler = start_scheduler(service, {"reference": EVERY_SECOND, "increments": EVERY_SECOND})
 
     def both():
         recent = run_store.list_runs(store, 300)
@@ -102,14 +102,14 @@ def test_a_failing_job_does_not_stop_the_others(service):
 
 
 def test_pause_and_resume_through_the_api(service):
-    start_scheduler(service, {"leads": "0 0 1 1 *"})
+    start_scheduler(service, {"increments": "0 0 1 1 *"})
     admin = service.client(ADMIN_TOKEN)
-    paused = admin.post("/api/schedule/leads/pause").json()
+    paused = admin.post("/api/schedule/increments/pause").json()
     assert paused["paused"] is True and paused["next_run_at"] is None
-    resumed = admin.post("/api/schedule/leads/resume").json()
+    resumed = admin.post("/api/schedule/increments/resume").json()
     assert resumed["paused"] is False and resumed["next_run_at"].startswith(str(__import__("datetime").date.today().year + 1))
     assert admin.post("/api/schedule/nope/pause").status_code == 404
-    assert admin.post("/api/schedule/leads/explode").status_code == 422
+    assert admin.post("/api/schedule/increments/explode").status_code == 422
 
 
 def test_events_stream_a_runs_progress_and_end(service):

@@ -26,7 +26,7 @@ def _wait(condition, timeout: float = 15.0) -> bool:
 
 
 def test_default_schedule_is_c6():
-    assert DEFAULT_SCHEDULE["leads"] == "* * * * *"
+    assert DEFAULT_SCHEDULE["increments"] == "* * * * *"
     assert DEFAULT_SCHEDULE["reference"] == "*/15 * * * *"
     assert DEFAULT_SCHEDULE["sla"] == "*/5 * * * *"
     assert parse_cron(DEFAULT_SCHEDULE["reconcile"]).fields[6].expressions  # hourly: a fixed minute
@@ -35,9 +35,11 @@ def test_default_schedule_is_c6():
 
 def test_resolve_schedule_precedence_and_errors():
     jobs = ("leads", "sla")
-    resolved = resolve_schedule(jobs, toml={"leads": "*/2 * * * *"}, database={"sla": "0 * * * *"})
+    resolved = resolve_schedule(
+        jobs, toml={"leads": "*/2 * * * *"}, database={"sla": "0 * * * *"}, defaults={"leads": "* * * * *", "sla": "* * * * *"}
+    )
     assert resolved == {"leads": "*/2 * * * *", "sla": "0 * * * *"}
-    assert resolve_schedule(jobs, toml={"sla": "1 * * * *"}, database={"sla": "2 * * * *"})["sla"] == "2 * * * *"
+    assert resolve_schedule(jobs, toml={"sla": "1 * * * *"}, database={"sla": "2 * * * *"}, defaults={"leads": "1 * * * *"})["sla"] == "2 * * * *"
     with pytest.raises(ConfigError) as info:
         resolve_schedule(jobs, toml={"nope": "* * * * *", "leads": "61 * * * *"}, database={"sla": "x"})
     text = " ".join(info.value.problems)
