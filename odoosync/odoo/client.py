@@ -127,7 +127,7 @@ class OdooClient:
         context: Mapping[str, Any] | None = None,
     ) -> list[int]:
         kwargs = _without_none({"offset": offset or None, "limit": limit, "order": order})
-        return list(self.execute(model, "search", [list(domain)], kwargs, context=_with_active_test(context, active_test)))
+        return list(self._execute(model, "search", [list(domain)], kwargs, context=_with_active_test(context, active_test)))
 
     def search_read(
         self,
@@ -145,7 +145,7 @@ class OdooClient:
         kwargs = _without_none(
             {"fields": list(fields) if fields is not None else None, "offset": offset or None, "limit": limit, "order": order}
         )
-        records = self.execute(model, "search_read", [list(domain)], kwargs, context=_with_active_test(context, active_test))
+        records = self._execute(model, "search_read", [list(domain)], kwargs, context=_with_active_test(context, active_test))
         return self._normalized(model, records) if normalize else records
 
     def read(
@@ -159,7 +159,7 @@ class OdooClient:
         normalize: bool = True,
     ) -> list[dict[str, Any]]:
         kwargs = _without_none({"fields": list(fields) if fields is not None else None})
-        records = self.execute(model, "read", [list(ids)], kwargs, context=_with_active_test(context, active_test))
+        records = self._execute(model, "read", [list(ids)], kwargs, context=_with_active_test(context, active_test))
         return self._normalized(model, records) if normalize else records
 
     def search_count(
@@ -170,7 +170,7 @@ class OdooClient:
         active_test: bool = True,
         context: Mapping[str, Any] | None = None,
     ) -> int:
-        return int(self.execute(model, "search_count", [list(domain)], {}, context=_with_active_test(context, active_test)))
+        return int(self._execute(model, "search_count", [list(domain)], {}, context=_with_active_test(context, active_test)))
 
     def create(
         self,
@@ -182,17 +182,17 @@ class OdooClient:
         """Create one record (a dict → its id) or several (a list of dicts → their ids)."""
         single = isinstance(values, Mapping)
         vals_list = [to_odoo(values)] if single else [to_odoo(v) for v in values]
-        result = self.execute(model, "create", [vals_list], {}, context=context)
+        result = self._execute(model, "create", [vals_list], {}, context=context)
         ids = [result] if isinstance(result, int) else list(result)
         return ids[0] if single else ids
 
     def write(
         self, model: str, ids: Iterable[int], values: Mapping[str, Any], *, context: Mapping[str, Any] | None = None
     ) -> bool:
-        return bool(self.execute(model, "write", [list(ids), to_odoo(values)], {}, context=context))
+        return bool(self._execute(model, "write", [list(ids), to_odoo(values)], {}, context=context))
 
     def unlink(self, model: str, ids: Iterable[int], *, context: Mapping[str, Any] | None = None) -> bool:
-        return bool(self.execute(model, "unlink", [list(ids)], {}, context=context))
+        return bool(self._execute(model, "unlink", [list(ids)], {}, context=context))
 
     def fields_get(
         self,
@@ -202,7 +202,7 @@ class OdooClient:
         context: Mapping[str, Any] | None = None,
     ) -> dict[str, dict[str, Any]]:
         kwargs = _without_none({"attributes": list(attributes) if attributes is not None else None})
-        return dict(self.execute(model, "fields_get", [], kwargs, context=context))
+        return dict(self._execute(model, "fields_get", [], kwargs, context=context))
 
     def call(
         self,
@@ -218,7 +218,7 @@ class OdooClient:
         Record methods take the ids as the first positional argument (Odoo's RPC
         convention). Not retried after an ambiguous failure unless ``idempotent``.
         """
-        return self.execute(model, method, list(args), kwargs, context=context, idempotent=idempotent)
+        return self._execute(model, method, list(args), kwargs, context=context, idempotent=idempotent)
 
     def field_types(self, model: str) -> dict[str, str]:
         """``{field: type}`` for ``model``, fetched once and cached for the client's life."""
@@ -249,7 +249,7 @@ class OdooClient:
 
     # -- the one path every call takes -------------------------------------------------
 
-    def execute(
+    def _execute(
         self,
         model: str,
         method: str,

@@ -37,6 +37,7 @@ _SIGNATURES: dict[str, tuple[bool, tuple[str, ...]]] = {
     "fields_get": (True, ("allfields", "attributes")),
     "default_get": (True, ("fields",)),
     "context_get": (True, ()),
+    "load": (True, ("fields", "data")),
     "read": (False, ("fields", "load")),
     "write": (False, ("vals",)),
     "unlink": (False, ()),

@@ -199,6 +199,8 @@ def test_call_any_public_method(sim, connect):
     assert client.search("mail.activity", [("id", "=", activity)], active_test=False) in ([], [activity])
     remaining = client.search_read("mail.activity", [("id", "=", activity)], ["active"], active_test=False)
     assert remaining == [] or remaining[0]["active"] is False
+    loaded = client.call("res.partner", "load", ["name"], [["Loaded by the suite"]], idempotent=True)
+    assert client.read("res.partner", loaded["ids"], ["name"])[0]["name"] == "Loaded by the suite"
 
 
 def test_version(sim, connect, protocol):
