@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from odoosync.exceptions import AuthenticationError, OdooError
+from odoosync.exceptions import AuthenticationError, ConfigError, OdooError
 from odoosync.odoo.config import OdooConfig
 from odoosync.odoo.retry import decide
 from odoosync.odoo.stats import ClientStats
@@ -317,9 +317,11 @@ class OdooClient:
         with self._session_lock:
             if self._session is not None:
                 return self._session
+            secret = self.config.secret
+            if not secret:
+                raise ConfigError(f"no Odoo secret for backend {self.config.name!r}: set ODOO_PASSWORD or ODOO_API_KEY")
             if self._transport is None:
                 self._transport = make_transport(self.config, stats=self.stats)
-            secret = self.config.secret or ""
             if not login:
                 return _Session(self._transport, 0, secret)
             uid = self._transport.login(self.config.db, self.config.username, secret)
