@@ -67,6 +67,10 @@ class Binder:
 
     # ------------------------------------------------------------ local bindings
 
+    def reset_bindings(self) -> None:
+        """Forget cached bindings (each push pass reads them afresh); names stay cached."""
+        self._bindings.clear()
+
     def preload(self, wanted: Iterable[tuple[str, int]]) -> None:
         """Load the bindings of many rows in one query per table."""
         by_table: dict[str, set[int]] = {}

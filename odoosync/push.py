@@ -146,6 +146,7 @@ class PushEngine:
         self.policies = dict(policies) if policies is not None else load_policies(store)
         self._after_odoo_call = after_odoo_call
         self._binder = Binder(store, client, backend=backend)
+        self._subtypes: dict[int, chatter.Subtype] = {}
 
     def policy(self, model: str) -> PushPolicy:
         return self.policies.get(model, PushPolicy())
@@ -162,7 +163,8 @@ class PushEngine:
         if not rows:
             return result
         before = self.client.stats.snapshot().requests
-        binder = self._binder = Binder(self.store, self.client, backend=self.backend)
+        binder = self._binder
+        binder.reset_bindings()
         changes = coalesce(row.as_queued() for row in rows)
         by_model: dict[str, list[Change]] = {}
         for change in changes:
@@ -342,10 +344,13 @@ class PushEngine:
     # ------------------------------------------------------------------ Odoo calls
 
     def _run_batched(self, kind: str, tasks: list[_Task], result: PushResult) -> None:
-        """One call for the whole group; a permanent failure of a group splits it."""
+        """One call per group; a permanent failure of a group splits it. The successful
+        groups are settled together (one read-back per model)."""
+        counter = {"create": "created", "post": "created", "unlink": "deleted", "archive": "deleted"}.get(kind, "written")
+        succeeded: list[_Task] = []
         for group in self._groups(kind, tasks):
             try:
-                outcome = self._call(kind, group)
+                self._call(kind, group)
             except OdooPermanentError as exc:
                 if len(group) > 1:
                     for task in group:
@@ -360,8 +365,9 @@ class PushEngine:
                 self._settle_error([t.change for t in group], exc, result)
                 continue
             self._notify(kind)
-            counter = {"create": "created", "post": "created", "unlink": "deleted", "archive": "deleted"}.get(kind, "written")
-            self._settle_done(group, result, counter=counter, outcome=outcome)
+            succeeded += group
+        if succeeded:
+            self._settle_done(succeeded, result, counter=counter)
 
     def _groups(self, kind: str, tasks: list[_Task]) -> Iterable[list[_Task]]:
         if kind in ("post", "call"):
@@ -438,7 +444,7 @@ class PushEngine:
 
     # ------------------------------------------------------------------ settle
 
-    def _settle_done(self, tasks: list[_Task], result: PushResult, *, counter: str, outcome: Any = None) -> None:
+    def _settle_done(self, tasks: list[_Task], result: PushResult, *, counter: str) -> None:
         now = self.clock()
         refreshed = self._refresh(tasks) if counter in ("created", "written") else {}
         if counter == "created":
@@ -498,9 +504,11 @@ class PushEngine:
         try:
             if notes:
                 messages = self.client.read("mail.message", sorted(notes), list(chatter.MESSAGE_FIELDS))
-                subtype_ids = sorted({s[0] for m in messages if isinstance(s := m.get("subtype_id"), tuple)})
-                subtypes = {int(r["id"]): chatter.Subtype.of(r) for r in
-                            self.client.read("mail.message.subtype", subtype_ids, list(chatter.SUBTYPE_FIELDS))}
+                unknown = sorted({s[0] for m in messages if isinstance(s := m.get("subtype_id"), tuple)} - set(self._subtypes))
+                if unknown:
+                    self._subtypes.update({int(r["id"]): chatter.Subtype.of(r) for r in self.client.read(
+                        "mail.message.subtype", unknown, list(chatter.SUBTYPE_FIELDS))})
+                subtypes = self._subtypes
                 lead_ids = {int(m["res_id"]): int(notes[m["id"]].change.values["lead_id"]) for m in messages}
                 rows = chatter.map_messages(messages, chatter.ChatterLookups(lead_ids, subtypes, {}, {}))
                 out.update({row.pop("odoo_message_id"): _without(row, "lead_id") for row in rows})

@@ -1,0 +1,170 @@
+"""Benchmark: 1,000 queued app changes of mixed kinds pushed to Odoo (issue 5).
+
+The simulator answers every request after a fixed latency (50 ms by default). The app
+database (SQLite, or PostgreSQL with ``--database-url``) gets leads bound to the
+simulator's leads (written as the pull would, queueing nothing), then 1,000 changes made
+with plain SQL, which the triggers queue:
+
+* 300 new leads (``crm.lead`` creates),
+* 300 stage moves of existing leads (writes of a few distinct ``stage_id`` values),
+* 100 phone edits (writes, every value different),
+* 200 notes on leads (``message_post``),
+* 100 scheduled activities (``mail.activity`` creates).
+
+The same changes are pushed twice in the same run, each time into a fresh simulator and
+a fresh database:
+
+* **odoosync**: the push engine (``load`` for all creates of a model, one ``write`` per
+  distinct value set, conflict reads and read-backs batched per model);
+* **one call per item**: each outbox item in turn becomes one Odoo call (``create``,
+  ``write``, ``message_post``) and its own commit, as the seed's edge function does.
+
+The table: wall seconds, Odoo requests, items done, and the ratio one-per-item/odoosync.
+
+    .venv/bin/python bench/push.py                        # 1,000 changes, 50 ms
+    .venv/bin/python bench/push.py --latency-ms 10 --changes 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa  # noqa: E402
+
+from odoosync import outbox  # noqa: E402
+from odoosync.odoo.client import OdooClient  # noqa: E402
+from odoosync.odoo.config import OdooConfig  # noqa: E402
+from odoosync.push import PushEngine  # noqa: E402
+from odoosync.binder import Binder  # noqa: E402
+from odoosync.push_mappers import map_values  # noqa: E402
+from odoosync.service import allowed_companies  # noqa: E402
+from odoosync.simulator import Simulator  # noqa: E402
+from odoosync.store import Store  # noqa: E402
+from odoosync.store.schema import leads  # noqa: E402
+
+MIX = {"create": 0.3, "stage": 0.3, "phone": 0.1, "note": 0.2, "activity": 0.1}
+
+
+def prepare(database_url: str, sim: Simulator, changes: int) -> None:
+    """Bound leads as the pull would write them, then ``changes`` app edits in plain SQL."""
+    with Store(database_url) as store:
+        store.upgrade()
+        with sim.env({"active_test": False}) as env:
+            records = env["crm.lead"].search_read([("active", "=", True)], ["name", "phone", "stage_id"], limit=400)
+            stages = [s["name"] for s in env["crm.stage"].search_read([], ["name"])]
+        with store.transaction(origin="pull") as conn:
+            for r in records:
+                stage = r["stage_id"][1] if r.get("stage_id") else None
+                conn.execute(sa.insert(leads).values(title=r["name"], odoo_id=r["id"], phone=r["phone"] or None,
+                                                     stage=stage, source="odoo"))
+        with store.connect() as conn:
+            bound = [row[0] for row in conn.execute(sa.select(leads.c.id).order_by(leads.c.id))]
+        counts = {kind: int(changes * share) for kind, share in MIX.items()}
+        with store.transaction() as conn:
+            for i in range(counts["create"]):
+                conn.execute(sa.text("INSERT INTO leads (title, email) VALUES (:t, :e)"),
+                             {"t": f"Bench lead {i}", "e": f"bench{i}@example.com"})
+            for i in range(counts["stage"]):
+                conn.execute(sa.text("UPDATE leads SET stage = :s WHERE id = :id"),
+                             {"s": stages[i % 3], "id": bound[i % len(bound)]})
+            for i in range(counts["phone"]):
+                conn.execute(sa.text("UPDATE leads SET phone = :p WHERE id = :id"),
+                             {"p": f"+1 555 {i:04d}", "id": bound[(i + 300) % len(bound)]})
+            for i in range(counts["note"]):
+                conn.execute(sa.text("INSERT INTO lead_activities (lead_id, activity_type, title, description) "
+                                     "VALUES (:id, 'note', 'Note', :d)"), {"id": bound[i % len(bound)], "d": f"note {i}"})
+            for i in range(counts["activity"]):
+                conn.execute(sa.text("INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
+                                     "VALUES (:id, 'call', :s, '2030-01-01')"), {"id": bound[i % len(bound)], "s": f"call {i}"})
+
+
+def client_for(sim: Simulator) -> OdooClient:
+    """A client allowed into every company of the user, as ``odoosync push`` opens it."""
+    client = OdooClient(OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password,
+                                   protocol="jsonrpc", max_concurrency=1)).open()
+    client.config = dataclasses.replace(client.config, company_ids=allowed_companies(client))
+    return client
+
+
+def run_odoosync(database_url: str, sim: Simulator) -> dict[str, Any]:
+    with Store(database_url) as store, client_for(sim) as client:
+        queued = outbox.status_counts(store)["queued"]
+        started = time.perf_counter()
+        result = PushEngine(store, client, policies={}, clock=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).push_all()
+        seconds = time.perf_counter() - started
+        return {"queued": queued, "done": outbox.status_counts(store)["done"], "seconds": seconds,
+                "requests": result.rpc_calls, "failed": result.failed}
+
+
+def run_one_per_item(database_url: str, sim: Simulator) -> dict[str, Any]:
+    """Each outbox item → one Odoo call and one commit, in queue order."""
+    with Store(database_url) as store, client_for(sim) as client:
+        before = client.stats.snapshot().requests
+        started = time.perf_counter()
+        items = outbox.claim(store, worker="naive", now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1),
+                             lease=dt.timedelta(hours=1), limit=10**6)
+        binder = Binder(store, client)
+        lead_model = binder.model_id("crm.lead")
+        done = 0
+        for item in items:
+            values = item.payload.get("values", {})
+            if item.local_table == "leads" and item.operation == "create":
+                new_id = client.create("crm.lead", map_values("leads", values, binder, creating=True))
+                with store.transaction(origin="pull") as conn:
+                    conn.execute(sa.update(leads).where(leads.c.id == item.local_id).values(odoo_id=new_id))
+            elif item.local_table == "leads":
+                client.write("crm.lead", [binder.odoo_id("leads", item.local_id)],
+                             map_values("leads", values, binder, creating=False))
+            elif item.local_table == "lead_activities":
+                client.call("crm.lead", "message_post", [binder.odoo_id("leads", values["lead_id"])],
+                            body=values.get("description") or "", message_type="comment", subtype_xmlid="mail.mt_note")
+            else:
+                mapped = map_values("scheduled_activities", values, binder, creating=True)
+                client.create("mail.activity", {**mapped, "res_model_id": lead_model})
+            with store.transaction() as conn:
+                done += outbox.complete(conn, [item.id], worker="naive", now=dt.datetime.now(dt.UTC))
+        seconds = time.perf_counter() - started
+        return {"queued": len(items), "done": done, "seconds": seconds,
+                "requests": client.stats.snapshot().requests - before, "failed": 0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--scale", type=float, default=0.2, help="simulator dataset scale (needs ≥ 400 leads)")
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    results = {}
+    for name, run in (("odoosync", run_odoosync), ("one call per item", run_one_per_item)):
+        with tempfile.TemporaryDirectory() as tmp, Simulator(args.scale, 0) as sim:
+            url = args.database_url or f"sqlite:///{tmp}/bench.db"
+            if args.database_url:
+                with Store(url) as store, store.transaction() as conn:
+                    for table in ("lead_activities", "scheduled_activities", "leads"):
+                        conn.execute(sa.text(f"DELETE FROM {table}"))
+                    conn.execute(sa.text("DELETE FROM ops.odoo_outbox"))
+            prepare(url, sim, args.changes)
+            sim.latency_ms = args.latency_ms
+            results[name] = run(url, sim)
+    fast, slow = results["odoosync"], results["one call per item"]
+    print(f"push of {fast['queued']} queued app changes, {args.latency_ms:g} ms per Odoo request\n")
+    print("| way | wall s | Odoo requests | items done | failed |")
+    print("|---|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['seconds']:.1f} | {r['requests']} | {r['done']} | {r['failed']} |")
+    print(f"| ratio (one per item / odoosync) | {slow['seconds'] / fast['seconds']:.1f}× | "
+          f"{slow['requests'] / max(fast['requests'], 1):.1f}× | | |")
+
+
+if __name__ == "__main__":
+    main()
