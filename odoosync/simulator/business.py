@@ -105,6 +105,17 @@ class Partner(Model):
             into["commercial_company_name"] = name if row.get("is_company") else None
 
 
+class Users(Model):
+    """``res.users``: ``context_get`` (JSON-2 clients learn their uid from it)."""
+
+    MODEL_METHODS = Model.MODEL_METHODS | {"context_get"}
+
+    def context_get(self) -> dict[str, Any]:
+        """The user's ``lang``, ``tz`` and ``uid``, as Odoo's ``res.users.context_get``."""
+        user = self.env.user
+        return {"lang": user.get("lang") or "en_US", "tz": user.get("tz") or False, "uid": self.env.uid}
+
+
 class IrModelData(Model):
     """``ir.model.data``: ``complete_name`` is ``module.name``."""
 
@@ -381,6 +392,7 @@ def _ir_field_id(env: Env, model: str, name: str) -> int:
 
 _CLASSES: dict[str, type[Model]] = {
     "res.partner": Partner,
+    "res.users": Users,
     "ir.model.data": IrModelData,
     "mail.message": Message,
     "mail.activity": Activity,

@@ -192,6 +192,7 @@ def seed_base(database: Database) -> Base:
         uid = w.add("res.users", {
             "name": name, "login": login, "email": f"{login}@example.com", "partner_id": partner,
             "company_id": company_id, "company_ids": list(companies) if login == "admin" else [company_id],
+            "lang": "en_US", "tz": "Europe/Brussels",
             "active": login != "__system__",
         }, at, SUPERUSER_UID)
         user_partner[uid] = partner

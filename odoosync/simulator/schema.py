@@ -153,6 +153,8 @@ MODELS: dict[str, ModelSpec] = {
             _m2o("company_id", "res.company", "Company", required=True),
             _m2m("company_ids", "res.company", "Companies"),
             _bool("share", "Share User"),
+            _char("lang", "Language", default="en_US"),
+            _char("tz", "Timezone"),
             _ACTIVE,
         ], order="name, login"),
         _model("crm.stage", "CRM Stages", [

@@ -16,8 +16,9 @@ Endpoints (shapes checked against Odoo 17 ``odoo/http.py``,
   answer is the bare JSON result; errors are an HTTP status (401 bad key, 403, 404
   unknown model/method/record, 422 user error or bad arguments, 500) with the
   serialized exception as JSON body.
-* ``GET|POST /web/version`` and ``POST /web/webclient/version_info`` — the version as
-  a JSON-RPC answer.
+* ``POST /web/webclient/version_info`` — the version as a JSON-RPC answer (every
+  version); ``/web/version`` and ``/json/version`` — plain JSON ``{"version_info",
+  "version"}`` from Odoo 19 on (404 before, as Odoo 17 has no such route).
 
 Each call runs under the database lock (one transaction); latency and faults are
 applied before it, outside the lock, so concurrent requests overlap like on a real server.
@@ -262,19 +263,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._read_body()
-        if self.path.split("?")[0] == "/web/version":
-            info = RequestInfo("http", "common", "version", path=self.path)
-            self._respond(info, lambda: self._jsonrpc_reply(None, result=self.server.version))
+        path = self.path.split("?")[0]
+        if path in ("/web/version", "/json/version") and self.server.major >= 19:
+            self._respond(RequestInfo("http", "common", "version", path=path), self._plain_version)
         else:
-            self._respond(RequestInfo("http", None, None, path=self.path), self._not_found)
+            self._respond(RequestInfo("http", None, None, path=path), self._not_found)
 
     def do_POST(self) -> None:
         body = self._read_body()
         path = self.path.split("?")[0]
-        if path in ("/web/version", "/web/webclient/version_info"):
+        if path == "/web/webclient/version_info":
             request_id = self._json_id(body)
             info = RequestInfo("http", "common", "version", path=path)
             self._respond(info, lambda: self._jsonrpc_reply(request_id, result=self.server.version))
+        elif path in ("/web/version", "/json/version") and self.server.major >= 19:
+            self._respond(RequestInfo("http", "common", "version", path=path), self._plain_version)
         elif path == "/jsonrpc":
             self._jsonrpc(body)
         elif path.startswith("/xmlrpc/2/"):
@@ -428,6 +431,12 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return None
         return payload.get("id") if isinstance(payload, dict) else None
+
+    def _plain_version(self) -> _Reply:
+        """Odoo 19's ``/web/version``: plain JSON ``{"version_info", "version"}``."""
+        version = self.server.version
+        body = {"version_info": version["server_version_info"], "version": version["server_version"]}
+        return _Reply(200, json.dumps(body).encode(), "application/json; charset=utf-8")
 
     @staticmethod
     def _not_found() -> _Reply:

@@ -202,14 +202,27 @@ def test_json2_is_absent_before_odoo_19(simulator: Simulator) -> None:
         assert missing.value.code == 404
 
 
-def test_web_version_answers_get_and_post(make_simulator: Any) -> None:
+def test_version_routes_follow_the_odoo_version(make_simulator: Any) -> None:
+    new = make_simulator(scale=None, version="19.0")
+    for path in ("/web/version", "/json/version"):
+        with urllib.request.urlopen(f"{new.url}{path}", timeout=10) as response:
+            assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+            assert json.loads(response.read()) == {"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0"}
+    old = make_simulator(scale=None, version="17.0")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{old.url}/web/version", timeout=10)
+    with missing.value:
+        assert missing.value.code == 404  # Odoo 17 has no /web/version route
+    for sim, major in ((old, 17), (new, 19)):
+        request = urllib.request.Request(
+            f"{sim.url}/web/webclient/version_info", data=b'{"jsonrpc": "2.0", "id": 3, "params": {}}',
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = json.loads(response.read())
+        assert body["id"] == 3 and body["result"]["server_version_info"][:2] == [major, 0]
+
+
+def test_context_get_gives_the_uid_over_json2(make_simulator: Any) -> None:
     sim = make_simulator(scale=None, version="19.0")
-    with urllib.request.urlopen(f"{sim.url}/web/version", timeout=10) as response:
-        assert json.loads(response.read())["result"]["server_version"] == "19.0"
-    request = urllib.request.Request(
-        f"{sim.url}/web/webclient/version_info", data=b'{"jsonrpc": "2.0", "id": 3, "params": {}}',
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = json.loads(response.read())
-    assert body["id"] == 3 and body["result"]["server_version_info"][:2] == [19, 0]
+    assert _json2(sim, "res.users", "context_get", {}) == (200, {"lang": "en_US", "tz": "Europe/Brussels", "uid": 2})
