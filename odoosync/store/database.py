@@ -311,6 +311,11 @@ class Store:
         except sa.exc.SQLAlchemyError as exc:
             raise self._translate(exc) from exc
 
+    @property
+    def in_transaction(self) -> bool:
+        """True inside a ``transaction()`` block of the calling thread."""
+        return bool(self._stack())
+
     def _stack(self) -> list[tuple[sa.Connection, str | None]]:
         stack = getattr(self._local, "stack", None)
         if stack is None:

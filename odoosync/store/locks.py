@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from odoosync.exceptions import LockHeld
+from odoosync.exceptions import LockHeld, StoreError
 from odoosync.store.schema import odoo_sync_locks
 
 if TYPE_CHECKING:
@@ -74,6 +74,9 @@ def hold(
     """Hold the lock ``key`` for the block, or raise ``LockHeld`` naming its holder."""
     if not key:
         raise ValueError("a lock needs a key")
+    if store.in_transaction:
+        # The lock row must commit at once, not with the caller's transaction.
+        raise StoreError(f"take the lock {key!r} before opening a transaction, not inside one")
     holder = {"host": socket.gethostname(), "pid": os.getpid(), **dict(holder_info or {})}
     holder["token"] = uuid.uuid4().hex
     handle = LockHandle(key=key, holder=holder)

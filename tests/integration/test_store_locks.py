@@ -172,3 +172,13 @@ def _eventually_acquired(store: Store, key: str, attempts: int = 100) -> bool:
         except LockHeld:
             time.sleep(0.1)
     return False
+
+
+def test_lock_inside_a_transaction_is_refused(store: Store) -> None:
+    from odoosync.exceptions import StoreError
+
+    with store.transaction(), pytest.raises(StoreError, match="before opening a transaction"):
+        with store.lock("pull:crm.lead"):
+            pass
+    with store.lock("pull:crm.lead"):
+        pass
