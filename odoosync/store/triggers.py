@@ -11,7 +11,9 @@ and SQLite queue exactly the same items:
 * ``UPDATE`` of at least one pushed column → ``write`` with the changed columns' new
   values (``values``) and old values (``old``: the base for conflict detection);
   updates of other columns (timestamps, bindings) queue nothing.
-* ``DELETE`` → ``unlink`` with the old row.
+* ``DELETE`` → ``unlink`` with the old row. Rows deleted by the cascade of their lead's
+  delete queue nothing: the lead's own item decides what Odoo does (archive keeps its
+  chatter; unlink lets Odoo delete it).
 
 Echo suppression: nothing is queued inside a transaction opened with
 ``Store.transaction(origin=...)`` (PostgreSQL: the transaction-local setting
@@ -39,6 +41,14 @@ class Watched:
     odoo_id_column: str
     columns: tuple[str, ...]
     json_columns: tuple[str, ...] = ()
+    parent: tuple[str, str] | None = None  # (table, foreign key column): deletes cascade from it
+
+    def parent_exists(self, row: str) -> str:
+        """SQL: the row's parent still exists (false while a cascade deletes the row)."""
+        if self.parent is None:
+            return "TRUE"
+        table, column = self.parent
+        return f"EXISTS (SELECT 1 FROM {table} WHERE id = {row}.{column})"
 
     @property
     def trigger_name(self) -> str:
@@ -63,10 +73,12 @@ WATCHED: tuple[Watched, ...] = (
     Watched(
         "lead_activities", "mail.message", "id", "odoo_message_id",
         ("lead_id", "activity_type", "title", "description"),
+        parent=("leads", "lead_id"),
     ),
     Watched(
         "scheduled_activities", "mail.activity", "id", "odoo_activity_id",
         ("lead_id", "activity_type", "summary", "note", "due_date", "assigned_name", "status"),
+        parent=("leads", "lead_id"),
     ),
     Watched(
         "odoo_partners", "res.partner", "odoo_id", "odoo_id",
@@ -137,6 +149,9 @@ BEGIN
     VALUES ('{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
             jsonb_build_object('values', new_values, 'old', old_values));
   ELSE
+    IF NOT {w.parent_exists("OLD")} THEN
+      RETURN NULL;
+    END IF;
     {insert}
     VALUES ('{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
             jsonb_build_object('old', jsonb_build_object({old_object})));
@@ -193,7 +208,7 @@ BEGIN
           json_object('values', json({only_changed("NEW")}), 'old', json({only_changed("OLD")})));
 END"""
     on_delete = f"""CREATE TRIGGER {w.trigger_name}_delete AFTER DELETE ON {w.table}
-WHEN {_SQLITE_NOT_GUARDED}
+WHEN {_SQLITE_NOT_GUARDED} AND {w.parent_exists("OLD")}
 BEGIN
   {insert}
   VALUES ('{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},

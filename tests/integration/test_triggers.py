@@ -94,3 +94,20 @@ def test_notes_activities_and_partners_queue_their_models(store: Store) -> None:
     assert items[1]["payload"]["values"]["status"] == "planned"
     assert items[2]["payload"] == {"values": {"status": "done"}, "old": {"status": "planned"}}
     assert items[3]["local_id"] == -1
+
+
+def test_cascaded_deletes_of_notes_and_activities_queue_nothing(store: Store) -> None:
+    lead_id = _insert_lead(store, title="Parent", odoo_id=5)
+    with store.transaction(origin="pull") as conn:
+        conn.execute(sa.insert(lead_activities).values(lead_id=lead_id, activity_type="note", odoo_message_id=51))
+        conn.execute(sa.insert(scheduled_activities).values(lead_id=lead_id, odoo_activity_id=61))
+        other = conn.execute(sa.insert(lead_activities).values(lead_id=lead_id, activity_type="note", odoo_message_id=52)
+                             .returning(lead_activities.c.id)).scalar_one()
+    with store.transaction() as conn:
+        conn.execute(sa.delete(lead_activities).where(lead_activities.c.id == other))  # the app deletes one note
+    with store.transaction() as conn:
+        conn.execute(sa.delete(leads).where(leads.c.id == lead_id))  # the rest goes with the lead
+    assert [(i["model"], i["operation"], i["odoo_id"]) for i in _outbox(store)] == [
+        ("mail.message", "unlink", 52),
+        ("crm.lead", "unlink", 5),
+    ]
