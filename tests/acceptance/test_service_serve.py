@@ -1,0 +1,132 @@
+"""``odoosync serve`` as an operator runs it: a subprocess against the simulator over HTTP.
+
+* it refuses to listen beyond loopback without a token, and says why;
+* it keeps the database fresh by itself and answers ``/api/status`` with the read token;
+* SIGTERM during a long run: the process exits, no lock is left, the run is ``partial``,
+  and the next run resumes from the checkpoint (reads less than everything, loses nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from odoosync.store import Store
+from odoosync.store import runs as run_store
+from odoosync.store.schema import lead_activities, odoo_sync_locks
+
+ADMIN = "serve-admin-9c1d7e"
+READ = "serve-read-4b2a6f"
+
+
+def _env(sim, database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    config = tmp_path / "odoosync.toml"
+    config.write_text("[sync]\npage_size = 25\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID"))}
+    env.update({"DATABASE_URL": database_url, "ODOOSYNC_CONFIG": str(config), "COLUMNS": "200"})
+    if sim is not None:
+        env.update({"ODOO_URL": sim.url, "ODOO_DB": sim.db, "ODOO_USERNAME": sim.login,
+                    "ODOO_PASSWORD": sim.password, "ODOO_PROTOCOL": "jsonrpc"})
+    env.update(extra)
+    return env
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "odoosync", "serve", *args], env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=env["ODOOSYNC_CONFIG"].rsplit("/", 1)[0],
+    )
+
+
+def _wait(condition, timeout: float):
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.1)):
+        value = condition()
+        if value:
+            return value
+        pause.wait(0.1)
+    return condition()
+
+
+def test_refuses_a_public_address_without_a_token(store, database_url, tmp_path):
+    env = _env(None, database_url, tmp_path, ODOO_URL="http://127.0.0.1:9", ODOO_DB="x", ODOO_USERNAME="u",
+               ODOO_PASSWORD="secret-password-xyz")
+    process = _serve(env, "--host", "0.0.0.0", "--port", str(_port()))
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "refusing to listen on 0.0.0.0" in output and "ODOOSYNC_API_TOKEN" in output
+    assert "secret-password-xyz" not in output
+
+
+def test_serve_keeps_fresh_and_sigterm_leaves_no_lock_and_a_resumable_run(
+    make_simulator, store: Store, database_url: str, tmp_path: Path
+):
+    sim = make_simulator(scale=0.03, latency_ms=50)
+    port = _port()
+    env = _env(sim, database_url, tmp_path, ODOOSYNC_API_TOKEN=ADMIN, ODOOSYNC_READ_TOKEN=READ)
+    process = _serve(env, "--port", str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert _wait(lambda: _answers(base), 60), "the API did not come up"
+        anonymous = httpx.get(f"{base}/api/status", timeout=10)
+        assert anonymous.status_code == 401
+        status = httpx.get(f"{base}/api/status", headers={"Authorization": f"Bearer {READ}"}, timeout=10)
+        assert status.status_code == 200 and status.json()["scheduler"] in ("running", "stopped")
+
+        # the start-up catch-up reaches chatter, the biggest stream: stop it mid-walk
+        def chatter_running():
+            running = run_store.list_runs(store, 5, stream="chatter", status="running")
+            return running[0] if running and running[0].counters.fetched > 0 else None
+
+        interrupted = _wait(chatter_running, 180)
+        assert interrupted is not None, "chatter never started"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert ADMIN not in output and READ not in output and sim.password not in output
+
+    closed = run_store.get_run(store, interrupted.id)
+    assert str(closed.status) == "partial" and closed.remaining, closed
+    assert run_store.list_runs(store, 50, status="running") == []
+    with store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(odoo_sync_locks)).scalar_one() == 0
+        before = conn.execute(sa.select(sa.func.count()).select_from(lead_activities)).scalar_one()
+
+    # the next run resumes from the checkpoint: it reads what is left, and ends complete
+    sim.latency_ms = 0
+    resumed = subprocess.run(
+        [sys.executable, "-m", "odoosync", "sync", "chatter", "--json"], env=env, text=True,
+        capture_output=True, timeout=300, cwd=str(tmp_path),
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    latest = run_store.list_runs(store, 1, stream="chatter")[0]
+    with store.connect() as conn:
+        after = conn.execute(sa.select(sa.func.count()).select_from(lead_activities)).scalar_one()
+    assert str(latest.status) == "ok" and latest.id > interrupted.id
+    assert before > 0 and after == before + latest.counters.inserted
+    assert latest.counters.fetched < after, "the resumed run read everything again"
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/api/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
