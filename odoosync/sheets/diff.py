@@ -7,8 +7,9 @@ paused sync changes no lead):
    included) are read once, streamed, into the stage: key, lead id, the digest the last
    sync stored in ``metadata.sheet.digest``, deleted or not;
 2. rows with no lead are inserted, rows whose digest differs (or whose lead was
-   soft-deleted: a restore) are updated, both with ``Store.upsert_rows`` (one
-   ``INSERT ... ON CONFLICT DO UPDATE`` per batch);
+   soft-deleted: a restore) are updated by lead id; each batch is one ``executemany``
+   of one statement compiled once (SQLAlchemy's "insertmanyvalues" / the driver turn
+   it into multi-row batches), never a statement built per row;
 3. live leads whose row left the sheet get ``deleted_at`` (one ``UPDATE ... WHERE id IN``
    per batch): soft-deleted, never dropped.
 
@@ -28,7 +29,6 @@ import sqlalchemy as sa
 
 from odoosync.sheets.mapping import LEAD_FIELDS, source_email_id
 from odoosync.sheets.stage import Stage, StagedRow
-from odoosync.store import Store
 from odoosync.store.schema import leads
 
 __all__ = ["DiffCounts", "apply_diff", "sheet_leads_filter", "DEFAULT_BATCH_ROWS"]
@@ -36,7 +36,6 @@ __all__ = ["DiffCounts", "apply_diff", "sheet_leads_filter", "DEFAULT_BATCH_ROWS
 DEFAULT_BATCH_ROWS = 500
 _READ_CHUNK = 2000
 _SHEET_COLUMNS = tuple(LEAD_FIELDS)
-_UPDATED_COLUMNS = [*_SHEET_COLUMNS, "metadata", "deleted_at"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,6 @@ def sheet_leads_filter(customer_id: int) -> sa.ColumnElement[bool]:
 
 
 def apply_diff(
-    store: Store,
     conn: sa.Connection,
     stage: Stage,
     customer_id: int,
@@ -82,19 +80,17 @@ def apply_diff(
 
     inserted = updated = deleted = 0
     for batch in stage.new_rows(batch_rows):
-        counts = store.upsert_rows(
-            conn, leads, [_lead_row(customer_id, key, values) for key, values in batch],
-            key=["source_email_id"], update=_UPDATED_COLUMNS,
-        )
-        inserted += counts.inserted
-        updated += counts.updated
+        # executemany of one cached statement: the driver sends it as multi-row batches
+        conn.execute(_INSERT, [_lead_row(customer_id, key, values) for key, values in batch])
+        inserted += len(batch)
         between_batches("insert", inserted)
     restored = stage.restorable()
-    for batch in stage.changed_rows(batch_rows):
-        rows = [_lead_row(customer_id, key, values) for key, values in batch]
-        counts = store.upsert_rows(conn, leads, rows, key=["source_email_id"], update=_UPDATED_COLUMNS)
-        inserted += counts.inserted
-        updated += counts.updated
+    for changes in stage.changed_rows(batch_rows):
+        conn.execute(
+            _UPDATE,
+            [{**_sheet_values(customer_id, key, values), "lead_id": lead_id, "now": now} for lead_id, key, values in changes],
+        )
+        updated += len(changes)
         between_batches("update", updated)
     for ids in stage.vanished_leads(batch_rows):
         result = conn.execute(
@@ -105,14 +101,30 @@ def apply_diff(
     return DiffCounts(inserted, updated, deleted, restored)
 
 
-def _lead_row(customer_id: int, key: str, values: dict[str, Any]) -> dict[str, Any]:
+def _sheet_values(customer_id: int, key: str, values: dict[str, Any]) -> dict[str, Any]:
     row = {name: values.get(name) for name in _SHEET_COLUMNS}
     row["tags"] = row["tags"] or []
-    row.update(
-        source="sheet",
-        source_email_id=source_email_id(customer_id, key),
-        customer_id=customer_id,
-        deleted_at=None,
-        metadata={"sheet": {"customer_id": customer_id, "key": key, "digest": values["digest"], "extra": values["extra"]}},
-    )
+    row["metadata"] = {
+        "sheet": {"customer_id": customer_id, "key": key, "digest": values["digest"], "extra": values["extra"]}
+    }
     return row
+
+
+def _lead_row(customer_id: int, key: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **_sheet_values(customer_id, key, values),
+        "source": "sheet",
+        "source_email_id": source_email_id(customer_id, key),
+        "customer_id": customer_id,
+    }
+
+
+_INSERT = sa.insert(leads)
+_UPDATE = (
+    sa.update(leads)
+    .where(leads.c.id == sa.bindparam("lead_id"))
+    .values(
+        {name: sa.bindparam(name, type_=leads.c[name].type) for name in (*_SHEET_COLUMNS, "metadata")}
+        | {"deleted_at": None, "updated_at": sa.bindparam("now", type_=leads.c.updated_at.type)}
+    )
+)

@@ -6,7 +6,8 @@ A run, in order:
    (``sheets:<customer id>``) is taken or the run is recorded as skipped, naming who
    holds it; every run has its row in ``ops.odoo_sync_runs`` (job ``sheets``, stream
    ``sheet:<customer id>``);
-2. fetch (conditional, retried: ``fetch.py``); a 304 ends the run: nothing changed;
+2. fetch (conditional, retried: ``fetch.py``); a 304, or a body byte-for-byte the one
+   last synced, ends the run: nothing changed;
 3. parse and map in chunks into the private stage (``stage.py``), bad rows reported with
    their row numbers, progress written and the pause flag read between chunks;
 4. duplicates dropped, checksum of the sorted rows: equal to the stored one → nothing
@@ -45,6 +46,7 @@ from odoosync.sheets.mapping import ColumnPlan, RowError, SheetLead, map_record,
 from odoosync.sheets.parse import DEFAULT_CHUNK_ROWS, CsvRecords
 from odoosync.sheets.stage import Stage
 from odoosync.sheets.state import (
+    CONTENT_HASH_PREFIX,
     ProgressReporter,
     SheetState,
     get_state,
@@ -283,8 +285,10 @@ class SheetSync:
                 source, etag=if_none_match, last_modified=if_modified_since, on_retry=on_retry
             ) as fetched:
                 if fetched.not_modified and state.checksum:
-                    return self._finish_not_modified(state, result, started)
-                validator = validator_of(fetched.etag, fetched.last_modified)
+                    return self._finish_not_modified(state, result, started, "not modified (HTTP 304)")
+                validator = validator_of(fetched.etag, fetched.last_modified, fetched.sha256)
+                if state.checksum and fetched.sha256 and state.etag == f"{CONTENT_HASH_PREFIX}{fetched.sha256}":
+                    return self._finish_not_modified(state, result, started, "same content as the last sync")
                 progress.report(5, f"fetched {fetched.size:,} bytes", force=True)
                 records = CsvRecords(fetched.body, size=fetched.size)
                 plan = plan_columns(records.header, state.column_map, state.key_column)
@@ -341,7 +345,7 @@ class SheetSync:
                     progress.report(60 + int(39 * min(1.0, done / total)), f"{phase}: {done:,} rows")
 
                 counts = apply_diff(
-                    self.store, conn, stage, customer_id,
+                    conn, stage, customer_id,
                     now=self._now(), batch_rows=self.settings.batch_rows, between_batches=between_batches,
                 )
                 self._stop_if_paused(customer_id, conn)
@@ -393,10 +397,10 @@ class SheetSync:
         self._close_run(result, errors, RunStatus.OK, None)
         return result
 
-    def _finish_not_modified(self, state: SheetState, result: SheetSyncResult, started: float) -> SheetSyncResult:
-        """A 304: the sheet is as last synced, so are its row counts and row errors."""
+    def _finish_not_modified(self, state: SheetState, result: SheetSyncResult, started: float, why: str) -> SheetSyncResult:
+        """A 304 or the same bytes: the sheet is as last synced, so are its row counts and errors."""
         result.status = "unchanged"
-        result.message = "not modified (HTTP 304)"
+        result.message = why
         result.duration_ms = max(0, int((self._clock() - started) * 1000))
         result.error_count = state.error_count
         set_running(

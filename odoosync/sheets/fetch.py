@@ -14,6 +14,7 @@ sits in memory; the parser then streams it from there.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -64,6 +65,7 @@ class FetchedSheet:
     etag: str | None = None
     last_modified: str | None = None
     size: int = 0
+    sha256: str | None = None  # of the body as received (HTTP only)
     retries: int = 0
     not_modified: bool = False
 
@@ -225,6 +227,7 @@ class SheetFetcher:
         if declared and declared.isdigit() and int(declared) > self.limits.max_bytes:
             raise SheetRefused(f"the sheet is {int(declared):,} bytes, over the {self.limits.max_bytes:,}-byte cap")
         body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES)
+        digest = hashlib.sha256()
         size = 0
         try:
             for chunk in response.iter_bytes():
@@ -234,6 +237,7 @@ class SheetFetcher:
                 if self._clock() > deadline:
                     raise SheetRefused(f"fetching the sheet took longer than the {self.limits.max_seconds:g} s cap")
                 body.write(chunk)
+                digest.update(chunk)
         except BaseException:
             body.close()
             raise
@@ -244,6 +248,7 @@ class SheetFetcher:
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
             size=size,
+            sha256=digest.hexdigest(),
         )
 
     def _fetch_file(self, source: SheetSource, etag: str | None) -> FetchedSheet:

@@ -181,8 +181,18 @@ def _probability(raw: str, **_: Any) -> float | None:
     return value
 
 
+_TAG_SEPARATORS = re.compile(r"[,;|]")
+
+
 def _tags(raw: str, **_: Any) -> list[str]:
-    return list(dict.fromkeys(tag for tag in (" ".join(t.split()) for t in re.split(r"[,;|]", raw)) if tag))
+    if not raw.strip():
+        return []
+    tags: list[str] = []
+    for part in _TAG_SEPARATORS.split(raw):
+        tag = " ".join(part.split())
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags
 
 
 @dataclass(frozen=True)
@@ -337,9 +347,9 @@ def map_record(plan: ColumnPlan, row: int, cells: Sequence[str]) -> SheetLead | 
         identity = [str(values.get(name) or "").casefold() for name in IDENTIFYING_FIELDS]
         key = hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:20]
     extra = {name: text for name, index in plan.extra.items() if (text := " ".join(cells[index].split()))}
-    digest = hashlib.sha256(
-        json.dumps([key, values, extra], sort_keys=True, default=str, ensure_ascii=False).encode()
-    ).hexdigest()[:32]
+    # The digest covers everything the lead gets from the row (str() of Decimal/date/list is exact).
+    canonical = "\x1f".join([key, *(f"{name}={values[name]}" for name in sorted(values)), *(f"+{k}={v}" for k, v in sorted(extra.items()))])
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     return SheetLead(row, key, values, extra, digest)
 
 

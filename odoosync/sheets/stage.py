@@ -30,21 +30,15 @@ __all__ = ["Stage", "StagedRow"]
 StagedRow = tuple[str, dict[str, Any]]  # (row key, lead values incl. "extra" and "digest")
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return {"$decimal": str(value)}
-    if isinstance(value, dt.date):
-        return {"$date": value.isoformat()}
-    return value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict) and len(value) == 1:
-        if "$decimal" in value:
-            return Decimal(value["$decimal"])
-        if "$date" in value:
-            return dt.date.fromisoformat(value["$date"])
-    return value
+def _values(data: str, digest: str) -> dict[str, Any]:
+    """Stored JSON back to lead values (amounts and dates were stored as text)."""
+    values = json.loads(data)
+    if values.get("value") is not None:
+        values["value"] = Decimal(values["value"])
+    if values.get("deadline") is not None:
+        values["deadline"] = dt.date.fromisoformat(values["deadline"])
+    values["digest"] = digest
+    return values
 
 
 class Stage:
@@ -88,7 +82,7 @@ class Stage:
                 lead.row,
                 lead.key,
                 lead.digest,
-                json.dumps({name: _encode(v) for name, v in lead.values.items()} | {"extra": lead.extra}),
+                json.dumps(lead.values | {"extra": lead.extra}, default=str),
             )
             for lead in leads
         ]
@@ -144,13 +138,15 @@ class Stage:
             batch,
         )
 
-    def changed_rows(self, batch: int) -> Iterator[list[StagedRow]]:
-        """Sheet rows whose lead differs or was soft-deleted (a restore), in batches."""
-        yield from self._batches(
-            "SELECT s.key, s.data, s.digest FROM sheet s JOIN existing e ON e.key = s.key "
-            "WHERE e.deleted = 1 OR e.digest IS NULL OR e.digest <> s.digest ORDER BY s.row",
-            batch,
+    def changed_rows(self, batch: int) -> Iterator[list[tuple[int, str, dict[str, Any]]]]:
+        """(lead id, key, values) of rows whose lead differs or was soft-deleted (a restore), in batches."""
+        self._index()
+        cursor = self._db.execute(
+            "SELECT e.lead_id, s.key, s.data, s.digest FROM sheet s JOIN existing e ON e.key = s.key "
+            "WHERE e.deleted = 1 OR e.digest IS NULL OR e.digest <> s.digest ORDER BY s.row"
         )
+        while chunk := cursor.fetchmany(batch):
+            yield [(lead_id, key, _values(data, digest)) for lead_id, key, data, digest in chunk]
 
     def restorable(self) -> int:
         """How many soft-deleted leads have their row back in the sheet."""
@@ -172,10 +168,7 @@ class Stage:
         self._index()
         cursor = self._db.execute(sql)
         while chunk := cursor.fetchmany(batch):
-            yield [
-                (key, {name: _decode(v) for name, v in json.loads(data).items()} | {"digest": digest})
-                for key, data, digest in chunk
-            ]
+            yield [(key, _values(data, digest)) for key, data, digest in chunk]
 
     def _index(self) -> None:
         if not self._indexed:

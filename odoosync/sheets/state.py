@@ -7,8 +7,10 @@ sync's own transaction; ``is_running`` and the progress fields are written in sh
 transactions of their own so other connections see them while the sync works.
 
 ``etag`` keeps the validator of the last successful fetch: the server's ``ETag`` when it
-sent one (always quoted, by RFC 9110), else its ``Last-Modified`` date; the fetch sends
-it back as ``If-None-Match`` or ``If-Modified-Since`` accordingly.
+sent one (always quoted, by RFC 9110), else its ``Last-Modified`` date, which the fetch
+sends back as ``If-None-Match`` or ``If-Modified-Since``; from a server that sends
+neither, ``sha256:<hash of the body>``, compared locally so a byte-identical download is
+not parsed again.
 
 Customers are referred to by their ``customers.id`` or, for people, by name
 (``--customer acme``); ``sheets add`` creates a customer that does not exist yet.
@@ -39,9 +41,11 @@ __all__ = [
     "ProgressReporter",
     "validators_from",
     "validator_of",
+    "CONTENT_HASH_PREFIX",
 ]
 
 _states = lead_sync_states
+CONTENT_HASH_PREFIX = "sha256:"
 
 
 @dataclass(frozen=True)
@@ -183,14 +187,14 @@ def set_running(store: Store, customer_id: int, running: bool, **values: Any) ->
         conn.execute(sa.update(_states).where(_states.c.customer_id == customer_id).values(is_running=running, **values))
 
 
-def validator_of(etag: str | None, last_modified: str | None) -> str | None:
-    """What to keep in ``etag``: the ETag, else the Last-Modified date."""
-    return etag or last_modified
+def validator_of(etag: str | None, last_modified: str | None, sha256: str | None) -> str | None:
+    """What to keep in ``etag``: the ETag, else the Last-Modified date, else ``sha256:<body hash>``."""
+    return etag or last_modified or (f"{CONTENT_HASH_PREFIX}{sha256}" if sha256 else None)
 
 
 def validators_from(stored: str | None) -> tuple[str | None, str | None]:
-    """(If-None-Match, If-Modified-Since) from the stored validator."""
-    if not stored:
+    """(If-None-Match, If-Modified-Since) from the stored validator (a body hash is compared locally)."""
+    if not stored or stored.startswith(CONTENT_HASH_PREFIX):
         return None, None
     if stored.startswith(('"', 'W/"')):
         return stored, None
