@@ -32,6 +32,8 @@ __all__ = [
     "stream_statuses",
     "read_status",
     "overall_colour",
+    "badge",
+    "describe_age",
     "THRESHOLDS_CONFIG_KEY",
 ]
 
@@ -185,6 +187,29 @@ def overall_colour(statuses: Sequence[StreamStatus]) -> Colour:
         if _ORDER[status.freshness] > _ORDER[worst]:
             worst = status.freshness
     return worst
+
+
+_RICH_STYLE = {"green": "green", "amber": "yellow", "red": "red"}
+
+
+def describe_age(seconds: float | None) -> str:
+    """``"never"``, ``"just now"``, ``"3 min ago"``, ``"2 h ago"``, ``"4 days ago"``."""
+    if seconds is None:
+        return "never"
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400 * 2:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def badge(status: StreamStatus) -> str:
+    """Rich markup for a terminal: ``● green  3 min ago`` in the stream's colour (plain
+    text where Rich sees no terminal)."""
+    style = _RICH_STYLE[status.freshness]
+    return f"[{style}]● {status.freshness}[/{style}] {describe_age(status.age_seconds)}"
 
 
 def _iso(value: Any) -> Any:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json
 from odoosync.exceptions import ConfigError
+from odoosync.freshness import badge, read_status
 from odoosync.models import SyncMode
 from odoosync.pull import Progress, checkpoint_key
 from odoosync.service import SyncReport, open_store, stream_status, sync as run_sync_from_settings
@@ -138,16 +139,19 @@ def status(json: JsonOutput = False) -> None:
         settings = load_settings()
         with open_store(settings) as store:
             rows = stream_status(store)
+            # the same freshness as GET /api/status (odoosync.freshness)
+            fresh = {s.stream: s for s in read_status(store, streams=[row["stream"] for row in rows])}
     if json:
-        print_json({"streams": rows})
+        print_json({"streams": [{**row, "freshness": fresh[row["stream"]].freshness} for row in rows]})
         return
     table = Table(title="streams")
-    for column in ("stream", "model", "rows", "last run", "status", "last success"):
+    for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success"):
         table.add_column(column)
     for row in rows:
         last = row["last_run"] or {}
-        table.add_row(row["stream"], row["model"], str(row["rows"]), str(last.get("started_at") or "never"),
-                      str(last.get("status") or "-"), str(row["last_success_at"] or "never"))
+        table.add_row(row["stream"], row["model"], str(row["rows"]), badge(fresh[row["stream"]]),
+                      str(last.get("started_at") or "never"), str(last.get("status") or "-"),
+                      str(row["last_success_at"] or "never"))
     console.print(table)
 
 
