@@ -304,7 +304,8 @@ class OdooClient:
             except OdooError as exc:
                 self.stats.error(exc)
                 self._log(model, method, started, attempt, type(exc).__name__)
-                delay = decide(exc, attempt, self.config, idempotent=idempotent)
+                # Failing to log in sent nothing of the call itself: always safe to repeat.
+                delay = decide(exc, attempt, self.config, idempotent=idempotent or session is None)
                 if delay is None:
                     raise self._redacted(exc, session) from exc.__cause__
                 self.stats.retry()
@@ -317,8 +318,8 @@ class OdooClient:
         with self._session_lock:
             if self._session is not None:
                 return self._session
-            secret = self.config.secret
-            if not secret:
+            secret = self.config.secret if login else ""
+            if login and not secret:
                 raise ConfigError(f"no Odoo secret for backend {self.config.name!r}: set ODOO_PASSWORD or ODOO_API_KEY")
             if self._transport is None:
                 self._transport = make_transport(self.config, stats=self.stats)

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 
-import httpx
 import pytest
 
 from odoosync.exceptions import (
@@ -42,25 +41,9 @@ def start(make_simulator: Callable[..., Simulator], protocol: str) -> Callable[.
     """A simulator of the Odoo version the transport under test speaks to."""
 
     def start(**options) -> Simulator:
-        sim = make_simulator(version=SERVER_VERSION[protocol], **options)
-        if protocol == "json2":
-            _skip_unless_simulator_has_context_get(sim)
-        return sim
+        return make_simulator(version=SERVER_VERSION[protocol], **options)
 
     return start
-
-
-def _skip_unless_simulator_has_context_get(sim: Simulator) -> None:
-    """JSON-2 takes the uid from ``res.users.context_get`` (Odoo 19 has it); the simulator
-    must too. Skips (naming the gap) until it does, then the JSON-2 cases run by themselves."""
-    answer = httpx.post(
-        f"{sim.url}/json/2/res.users/context_get",
-        json={},
-        headers={"Authorization": f"bearer {sim.api_key}", "X-Odoo-Database": sim.db},
-    )
-    if answer.status_code == 404:
-        pytest.skip("simulator gap: POST /json/2/res.users/context_get answers 404 (Odoo 19 returns the user's context with uid)")
-    sim.request_log.clear()
 
 
 @pytest.fixture
@@ -204,8 +187,6 @@ def test_call_any_public_method(sim, connect):
 
 
 def test_version(sim, connect, protocol):
-    if protocol == "json2" and "version_info" not in httpx.get(f"{sim.url}/web/version").json():
-        pytest.skip("simulator gap: GET /web/version must answer Odoo 19's plain JSON {version, version_info}")
     info = connect(sim).version()
     assert info["server_version_info"][0] == int(SERVER_VERSION[protocol].split(".")[0])
 
@@ -430,9 +411,6 @@ def test_auto_uses_jsonrpc_on_odoo_19_without_an_api_key(make_simulator):
 
 def test_auto_uses_json2_on_odoo_19_with_an_api_key(make_simulator):
     sim = make_simulator(version="19.0")
-    if "version_info" not in httpx.get(f"{sim.url}/web/version").json():
-        pytest.skip("simulator gap: GET /web/version must answer Odoo 19's plain JSON {version, version_info}")
-    _skip_unless_simulator_has_context_get(sim)
     with _auto_client(sim, api_key=sim.api_key) as client:
         assert client.search_count("crm.lead", []) > 0
         assert client.protocol == "json2"
