@@ -8,6 +8,7 @@ and in the simulator's request log), multi-company context and API key rotation.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 
@@ -414,3 +415,20 @@ def test_auto_uses_json2_on_odoo_19_with_an_api_key(make_simulator):
     with _auto_client(sim, api_key=sim.api_key) as client:
         assert client.search_count("crm.lead", []) > 0
         assert client.protocol == "json2"
+
+
+def test_a_refused_connection_is_a_transport_error_after_the_retries(protocol):
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = OdooConfig(
+        url=f"http://127.0.0.1:{port}", db="db", username="admin", api_key="k" * 40, protocol=protocol,
+        max_attempts=3, backoff_base=0.001, backoff_cap=0.01,
+    )
+    with OdooClient(config) as client:
+        with pytest.raises(OdooTransportError, match="could not connect") as caught:
+            client.search_count("crm.lead", [])
+        assert "k" * 40 not in str(caught.value)
+        snap = client.stats.snapshot()
+    assert snap.retries == 2
+    assert dict(snap.errors) == {"OdooTransportError": 3}
