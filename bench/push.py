@@ -73,9 +73,11 @@ def prepare(database_url: str, sim: Simulator, changes: int) -> None:
             for i in range(counts["create"]):
                 conn.execute(sa.text("INSERT INTO leads (title, email) VALUES (:t, :e)"),
                              {"t": f"Bench lead {i}", "e": f"bench{i}@example.com"})
+            current = {row[0]: row[1] for row in conn.execute(sa.select(leads.c.id, leads.c.stage))}
             for i in range(counts["stage"]):
-                conn.execute(sa.text("UPDATE leads SET stage = :s WHERE id = :id"),
-                             {"s": stages[i % 3], "id": bound[i % len(bound)]})
+                lead = bound[i % len(bound)]
+                stage = next(s for s in (stages[i % 3], stages[(i + 1) % 3]) if s != current[lead])
+                conn.execute(sa.text("UPDATE leads SET stage = :s WHERE id = :id"), {"s": stage, "id": lead})
             for i in range(counts["phone"]):
                 conn.execute(sa.text("UPDATE leads SET phone = :p WHERE id = :id"),
                              {"p": f"+1 555 {i:04d}", "id": bound[(i + 300) % len(bound)]})

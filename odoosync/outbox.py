@@ -183,14 +183,10 @@ def complete(conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.da
 
 
 def reschedule(conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.datetime, at: dt.datetime,
-               error: str, count_attempt: bool = True) -> int:
-    """``processing → queued`` until ``at``, keeping the error. ``count_attempt=False``
-    gives the attempt back (the item only waited for a dependency)."""
+               error: str) -> int:
+    """``processing → queued`` until ``at``, keeping the error (the attempt stays counted)."""
     values: dict[str, Any] = {"status": "queued", "next_run_at": at, "last_error": error[:2000],
                               "locked_by": None, "locked_until": None, "updated_at": now}
-    if not count_attempt:
-        values["attempts"] = sa.func.max(odoo_outbox.c.attempts - 1, 0) if conn.dialect.name == "sqlite" \
-            else sa.func.greatest(odoo_outbox.c.attempts - 1, 0)
     return conn.execute(sa.update(odoo_outbox).where(_owned(ids, worker)).values(**values)).rowcount
 
 

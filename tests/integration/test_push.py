@@ -328,3 +328,16 @@ def test_conflict_policies(store: Store, client: OdooClient, simulator: Simulato
         [conflict] = conn.execute(sa.select(odoo_sync_conflicts)).all()
     assert (conflict.field, conflict.winner, conflict.policy) == ("stage_id", winner, policy.value)
     assert conflict.app_value == stages["Proposition"] and conflict.base_value == stages["New"]
+
+
+def test_a_queued_method_call_is_pushed(store: Store, client: OdooClient) -> None:
+    [odoo_id] = client.search("crm.lead", [], limit=1)
+    with store.transaction() as conn:
+        outbox.enqueue(conn, model="crm.lead", operation="call", odoo_id=odoo_id,
+                       payload={"method": "write", "args": [[odoo_id], {"phone": "+1 555 0100"}]})
+    with pytest.raises(ValueError, match="payload\\['method'\\]"):
+        with store.transaction() as conn:
+            outbox.enqueue(conn, model="crm.lead", operation="call", payload={})
+    assert _engine(store, client, Clock()).push_all().done == 1
+    [lead] = client.read("crm.lead", [odoo_id], ["phone"])
+    assert lead["phone"] == "+1 555 0100"
