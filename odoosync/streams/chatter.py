@@ -389,8 +389,8 @@ class LeadMessagesTarget(MirrorTarget):
         """Every subtype, read once per run, when the first page needs them."""
         if _SUBTYPES not in ctx.cache:
             try:
-                subtypes = ctx.client.search_read(
-                    "mail.message.subtype", [], list(SUBTYPE_FIELDS), active_test=False
+                subtypes = ctx.client.search_read(  # char and boolean: nothing to normalise
+                    "mail.message.subtype", [], list(SUBTYPE_FIELDS), active_test=False, normalize=False
                 )
             except OdooPermanentError:
                 subtypes = []
