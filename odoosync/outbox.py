@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from odoosync.coalesce import QueuedItem
 from odoosync.exceptions import StoreError
 from odoosync.store import Store
 from odoosync.store.schema import odoo_outbox
+from odoosync.store.triggers import NOTIFY_CHANNEL
 
 __all__ = [
     "OPERATIONS",
@@ -44,6 +46,7 @@ __all__ = [
     "list_items",
     "retry_failed",
     "status_counts",
+    "ChangeListener",
 ]
 
 OPERATIONS = ("create", "write", "unlink", "call")
@@ -228,3 +231,42 @@ def status_counts(store: Store) -> dict[str, int]:
         rows = conn.execute(sa.select(odoo_outbox.c.status, sa.func.count()).group_by(odoo_outbox.c.status))
         found = {status: count for status, count in rows}
     return {status: found.get(status, 0) for status in STATUSES}
+
+
+class ChangeListener:
+    """Wakes an idle worker when a change is queued.
+
+    PostgreSQL: the triggers ``NOTIFY odoosync_outbox``; :meth:`wait` returns as soon as
+    one arrives (``True``) or after ``timeout`` (``False``). SQLite has no notifications:
+    :meth:`wait` simply waits ``timeout`` (or until ``stop`` is set) and the caller polls.
+    """
+
+    def __init__(self, store: Store):
+        self._raw: Any = None
+        if store.dialect == "postgresql":
+            self._raw = store.engine.raw_connection()
+            driver = self._raw.driver_connection
+            driver.autocommit = True
+            driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block until a change is queued (True) or ``timeout`` seconds pass (False)."""
+        if self._raw is None:
+            if stop is not None:
+                stop.wait(timeout)
+            return False
+        for _ in self._raw.driver_connection.notifies(timeout=timeout, stop_after=1):
+            return True
+        return False
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.driver_connection.execute(f"UNLISTEN {NOTIFY_CHANNEL}")
+            self._raw.close()
+            self._raw = None
+
+    def __enter__(self) -> ChangeListener:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -3,8 +3,9 @@
 ``run_once`` pushes until nothing is ready and records the run in ``ops.odoo_sync_runs``
 (job ``push``: fetched = items claimed, inserted = creates, updated = writes and calls,
 deleted = unlinks and archives, skipped = no-ops, failed, rpc_calls, retries =
-items rescheduled with backoff; conflicts in ``details``). ``run_forever`` repeats it,
-sleeping ``poll_seconds`` between idle passes until ``stop`` is set (SIGTERM in the CLI).
+items rescheduled with backoff; conflicts in ``details``). ``run_forever`` repeats it
+until ``stop`` is set (SIGTERM in the CLI); idle, it waits for the triggers' PostgreSQL
+notification, or polls every ``poll_seconds`` on SQLite.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 
 from odoosync.models import RunCounters, RunStatus
+from odoosync.outbox import ChangeListener
 from odoosync.push import PushEngine, PushResult
 from odoosync.store import runs
 
@@ -37,13 +39,15 @@ def run_once(engine: PushEngine, *, trigger: str = "manual", already: PushResult
 
 
 def run_forever(engine: PushEngine, *, stop: threading.Event, poll_seconds: float = 2.0) -> None:
-    """Push in a loop until ``stop`` is set; idle passes are not recorded as runs."""
-    while not stop.is_set():
-        first = engine.push_batch()
-        if first.claimed:
-            run_once(engine, trigger="schedule", already=first)
-            continue
-        stop.wait(poll_seconds)
+    """Push in a loop until ``stop`` is set; idle passes are not recorded as runs. Idle,
+    it waits for the triggers' notification (PostgreSQL) or ``poll_seconds`` (SQLite)."""
+    with ChangeListener(engine.store) as listener:
+        while not stop.is_set():
+            first = engine.push_batch()
+            if first.claimed:
+                run_once(engine, trigger="schedule", already=first)
+                continue
+            listener.wait(poll_seconds, stop)
 
 
 def _counters(result: PushResult) -> RunCounters:
