@@ -192,6 +192,17 @@ def test_version(sim, connect, protocol):
     assert info["server_version_info"][0] == int(SERVER_VERSION[protocol].split(".")[0])
 
 
+def test_map_concurrent_reads_match_sequential_reads(sim, connect):
+    client = connect(sim, max_concurrency=3)
+    ids = client.search("crm.lead", [], order="id", active_test=False)
+    chunks = [ids[i : i + 4] for i in range(0, len(ids), 4)]
+    fields = ["name", "stage_id", "write_date"]
+    concurrent = client.map_concurrent(lambda chunk: client.read("crm.lead", chunk, fields), chunks)
+    assert concurrent == [client.read("crm.lead", chunk, fields) for chunk in chunks]
+    assert client.stats.snapshot().in_flight_max <= 3
+    assert sim.request_log.count("login") + sim.request_log.count("context_get") == 1  # one login for all threads
+
+
 # -- context -------------------------------------------------------------------------------
 
 
