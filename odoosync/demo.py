@@ -33,7 +33,7 @@ from odoosync.service import open_client, open_store, pull_options, run_sync
 from odoosync.settings import Settings
 from odoosync.simulator import Simulator
 from odoosync.store import Store
-from odoosync.store.schema import leads
+from odoosync.store.schema import lead_activities, leads, scheduled_activities
 
 __all__ = [
     "DEFAULT_DEMO_FILE",
@@ -89,6 +89,7 @@ class DemoReport:
     leads_in_database: int
     rows: tuple[SummaryRow, ...] = field(default_factory=tuple)
     seconds: float = 0.0
+    history: dict[str, int] = field(default_factory=dict)  # lead chatter and activities, Odoo vs database
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +97,7 @@ class DemoReport:
             "odoo_url": self.odoo_url,
             "leads_in_odoo": self.leads_in_odoo,
             "leads_in_database": self.leads_in_database,
+            "history": dict(self.history),
             "seconds": round(self.seconds, 2),
             "summary": [r.as_dict() for r in self.rows],
         }
@@ -162,9 +164,25 @@ def run_demo(
             for step in DEFAULT_STEPS if steps is None else steps:
                 rows += step(ctx)
             leads_in_database = _count_leads(store)
+            history = _history_in_database(store)
         with sim.env(context={"active_test": False}) as env:
             leads_in_odoo = env["crm.lead"].search_count([])
-    return DemoReport(str(path), sim.url, leads_in_odoo, leads_in_database, tuple(rows), time.monotonic() - started)
+            history["messages_in_odoo"] = env["mail.message"].search_count([("model", "=", "crm.lead")])
+            history["activities_in_odoo"] = env["mail.activity"].search_count([("res_model", "=", "crm.lead")])
+    return DemoReport(str(path), sim.url, leads_in_odoo, leads_in_database, tuple(rows), time.monotonic() - started,
+                      history)
+
+
+def _history_in_database(store: Store) -> dict[str, int]:
+    """Odoo's chatter messages and activities the database holds (the app's own rows aside)."""
+    count = sa.func.count()
+    with store.connect() as conn:
+        messages = conn.execute(sa.select(count).where(lead_activities.c.odoo_message_id.is_not(None))).scalar_one()
+        activities = conn.execute(
+            sa.select(count).where(scheduled_activities.c.odoo_activity_id.is_not(None),
+                                   scheduled_activities.c.status != "cancelled")
+        ).scalar_one()
+    return {"messages_in_database": int(messages), "activities_in_database": int(activities)}
 
 
 def _count_leads(store: Store) -> int:

@@ -267,6 +267,12 @@ def demo(
         f"{report.leads_in_database} of {report.leads_in_odoo} Odoo leads (archived included) are in "
         f"{report.database}; total {report.seconds:.1f} s"
     )
+    if report.history:
+        h = report.history
+        console.print(
+            f"{h['messages_in_database']} of {h['messages_in_odoo']} chatter messages and "
+            f"{h['activities_in_database']} of {h['activities_in_odoo']} scheduled activities of Odoo leads are there too"
+        )
 
 
 def register(app: typer.Typer) -> None:
