@@ -188,7 +188,24 @@ class OdooServer(ThreadingHTTPServer):
         self.request_log = request_log or RequestLog()
         self.stopping = threading.Event()
         self.calls = _RemoteCall(database, self.major)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        """Remember open client connections so ``close_connections`` can cut them."""
+        with self._connections_lock:
+            (self._connections.add if open_ else self._connections.discard)(connection)
+
+    def close_connections(self) -> None:
+        """Cut every open (keep-alive) connection: a stopped Odoo answers nothing more."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     # -- protocol bodies ---------------------------------------------------------------------
 
@@ -258,6 +275,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return None  # the request log replaces stderr noise
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
 
     # -- entry points ------------------------------------------------------------------------
 

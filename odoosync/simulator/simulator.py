@@ -96,7 +96,8 @@ class Simulator:
         self._server.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
-        """Stop serving and release the port; handlers sleeping in a fault wake up (idempotent)."""
+        """Stop serving, release the port and cut open keep-alive connections; handlers
+        sleeping in a fault wake up (idempotent)."""
         with self._lifecycle:
             if self._stopped:
                 return
@@ -107,6 +108,7 @@ class Simulator:
             if self._thread is not None:
                 self._thread.join(timeout=5)
             self._server.server_close()
+            self._server.close_connections()
 
     def __enter__(self) -> Simulator:
         return self.start()

@@ -293,3 +293,17 @@ def test_load_with_external_ids_is_idempotent(simulator: Simulator) -> None:
     assert sorted((x["name"], x["res_id"]) for x in xmlids) == [("app_lead_1", first["ids"][0]), ("app_lead_2", first["ids"][1])]
     error = _call(simulator, "crm.lead", "load", [["name", "nope"], [["x", "y"]]])[1]
     assert error is not None and "unknown field 'nope'" in error["error"]["data"]["message"]
+
+
+def test_a_stopped_simulator_answers_nothing_even_on_kept_alive_connections(make_simulator: Any) -> None:
+    sim = make_simulator(scale=None)
+    connection = http.client.HTTPConnection(sim.host, sim.port, timeout=5)
+    try:
+        connection.request("GET", "/web/version")
+        connection.getresponse().read()  # the connection stays open (HTTP/1.1)
+        sim.stop()
+        with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+            connection.request("POST", "/jsonrpc", "{}", {"Content-Type": "application/json"})
+            connection.getresponse().read()
+    finally:
+        connection.close()
