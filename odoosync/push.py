@@ -41,7 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from odoosync import outbox
-from odoosync.binder import XID_MODULE, Binder, xid_name
+from odoosync.binder import BINDING_COLUMNS, XID_MODULE, Binder, xid_name
 from odoosync.coalesce import Change, coalesce
 from odoosync.conflicts import FieldConflict, resolve
 from odoosync.exceptions import MissingRecord, OdooError, OdooPermanentError, OdooValidationError
@@ -575,9 +575,7 @@ def _without(row: Mapping[str, Any], *names: str) -> dict[str, Any]:
 
 
 def _table(name: str) -> sa.Table:
-    from odoosync.store import schema
-
-    return getattr(schema, name)
+    return BINDING_COLUMNS[name][0]
 
 
 def _name(value: Any) -> str | None:

@@ -54,7 +54,7 @@ class Watched:
     def trigger_name(self) -> str:
         return f"trg_odoosync_outbox_{self.table}"
 
-    def is_new_in_app(self, row: str, dialect: str) -> str:
+    def is_new_in_app(self, row: str) -> str:
         """SQL: the inserted row is the app's own (not yet in Odoo)."""
         column = f"{row}.{self.odoo_id_column}"
         if self.odoo_id_column == self.key:  # placeholder key until the create binds it
@@ -133,7 +133,7 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
-    IF NOT {w.is_new_in_app("NEW", "postgresql")} THEN
+    IF NOT {w.is_new_in_app("NEW")} THEN
       RETURN NULL;
     END IF;
     {insert}
@@ -194,7 +194,7 @@ def _sqlite(w: Watched) -> list[str]:
         return f"json_remove({expr}, '$.__unchanged')"
 
     on_insert = f"""CREATE TRIGGER {w.trigger_name}_insert AFTER INSERT ON {w.table}
-WHEN {_SQLITE_NOT_GUARDED} AND {w.is_new_in_app("NEW", "sqlite")}
+WHEN {_SQLITE_NOT_GUARDED} AND {w.is_new_in_app("NEW")}
 BEGIN
   {insert}
   VALUES ('{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
