@@ -30,6 +30,7 @@ import inspect
 import json
 import socket
 import struct
+import sys
 import threading
 import traceback
 import xmlrpc.client
@@ -191,6 +192,12 @@ class OdooServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up (reset, broken pipe, timeout) is routine, not worth a traceback."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
     def track(self, connection: socket.socket, open_: bool) -> None:
         """Remember open client connections so ``close_connections`` can cut them."""
