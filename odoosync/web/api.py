@@ -164,10 +164,10 @@ def trigger_sync(
 ) -> dict[str, Any]:
     body = body or TriggerRequest()
     if body.odoo_id is not None and body.mode not in (SyncMode.RECORD, SyncMode.INCREMENTAL):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="odoo_id goes with mode 'record'")
+        raise HTTPException(422, detail="odoo_id goes with mode 'record'")
     mode = SyncMode.RECORD if body.odoo_id is not None else body.mode
     if mode is SyncMode.RECORD and body.odoo_id is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="mode 'record' needs odoo_id")
+        raise HTTPException(422, detail="mode 'record' needs odoo_id")
     started = _jobs(request).start_sync(stream, mode=mode, odoo_id=body.odoo_id, budget=body.budget, trigger="api")
     return {"run_ids": started, "run_id": started[0] if started else None, "stream": stream, "mode": mode.value}
 
