@@ -68,6 +68,18 @@ def test_links_keep_their_text_and_a_url_that_says_more():
     )
 
 
+def test_links_in_list_items_and_with_inline_markup():
+    html = (
+        '<ul><li><a href="https://x.example/doc">https://x.example/doc</a></li>'
+        '<li>See <a href="https://x.example/q"><b>the</b> quote</a> now</li></ul>'
+    )
+    assert html_to_text(html) == "- https://x.example/doc\n- See the quote (https://x.example/q) now"
+
+
+def test_an_unclosed_head_ends_where_the_body_starts():
+    assert html_to_text("<html><head><meta charset=utf-8><body><p>Shown</p>") == "Shown"
+
+
 def test_inline_markup_does_not_break_lines():
     assert html_to_text("<p>A <b>bold</b> and <i>italic</i> <span>word</span>.</p>") == (
         "A bold and italic word."
