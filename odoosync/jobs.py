@@ -292,14 +292,16 @@ class Jobs:
             reason=f"skipped: still running ({holder or 'unknown holder'})",
         )
 
-    def stop(self, *, wait: float = 0) -> None:
-        """Ask running pulls to stop after their current page (SIGTERM); with ``wait``,
-        wait up to that many seconds for runs started through the API to close."""
+    def stop(self) -> None:
+        """Ask running pulls to stop after their current page (SIGTERM)."""
         self.stopping.set()
+
+    def join(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for runs started in the background (API) to end."""
         with self._threads_lock:
             threads = list(self._threads)
         for thread in threads:
-            thread.join(wait)
+            thread.join(timeout)
 
     def _start_thread(self, target: Callable[[], None], *, name: str) -> None:
         def tracked() -> None:

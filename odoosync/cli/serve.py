@@ -125,7 +125,7 @@ def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Schedule
         waker.stop()
         catch_up.join(_SHUTDOWN_GRACE_SECONDS)
         scheduler.shutdown(wait=True)
-        jobs.stop(wait=_SHUTDOWN_GRACE_SECONDS)
+        jobs.join(_SHUTDOWN_GRACE_SECONDS)
         server.should_exit = True
         api_thread.join(10)
         for sig, handler in previous.items():
