@@ -15,6 +15,8 @@ odoosync can observe it:
 * ``mail.activity.action_feedback`` posts the "… done" message (subtype
   ``mail.mt_activities``) on the document, then archives the activity when its type has
   ``keep_done`` and deletes it otherwise; returns the message id;
+* creating a lead posts the "Opportunity Created" message (empty body) unless the
+  context has ``mail_create_nolog``;
 * deleting a lead deletes its messages and activities (``mail.thread.unlink``).
 """
 
@@ -299,6 +301,20 @@ class Lead(Model):
             stages = self.env["crm.stage"].search([], limit=1)
             if stages:
                 values["stage_id"] = stages[0]
+
+    def _after_create(self, record_id: int) -> None:
+        """``mail.thread.create``: post the creation message (subtype ``crm.mt_lead_create``,
+        empty body) unless the context says ``mail_create_nolog``."""
+        if self.env.context.get("mail_create_nolog"):
+            return
+        self.env["mail.message"].create({
+            "model": self.name,
+            "res_id": record_id,
+            "message_type": "notification",
+            "subtype_id": self.env.ref("crm.mt_lead_create"),
+            "body": "",
+            "author_id": self.env.partner_id,
+        })
 
     def _after_write(self, record_id: int, old: Mapping[str, Any]) -> None:
         row = self.table.rows[record_id]

@@ -403,7 +403,7 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
                     kind = "note"
             if kind == "created":
                 row.update(message_type="notification", subtype_id=base.subtypes["crm.mt_lead_create"],
-                           body="<p>Lead/Opportunity created</p>", author_id=author)
+                           body="", author_id=author)
             elif kind == "note":
                 row.update(message_type="comment", subtype_id=base.subtypes["mail.mt_note"], is_internal=True,
                            body=rng.choice(bodies), author_id=author)

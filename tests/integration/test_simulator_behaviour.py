@@ -307,3 +307,13 @@ def test_a_stopped_simulator_answers_nothing_even_on_kept_alive_connections(make
             connection.getresponse().read()
     finally:
         connection.close()
+
+
+def test_creating_a_lead_posts_the_creation_message_unless_nolog(simulator: Simulator) -> None:
+    lead = _result(simulator, "crm.lead", "create", [{"name": "Chatty"}])
+    quiet = _result(simulator, "crm.lead", "create", [{"name": "Quiet"}], {"context": {"mail_create_nolog": True}})
+    [message] = _result(simulator, "mail.message", "search_read", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]],
+                        {"fields": ["subtype_id", "message_type", "body", "date", "author_id"]})
+    assert message["subtype_id"][1] == "Opportunity Created" and message["message_type"] == "notification"
+    assert message["body"] == "" and message["author_id"][1] == "Mitchell Admin"
+    assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", quiet)]]) == 0
