@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from odoosync.exceptions import ConfigError
-from odoosync.streams.activities import activities_stream
+from odoosync.streams.activities import DEFAULT_ACTIVITY_TYPE_MAP, activities_stream
 from odoosync.streams.base import Stream
 from odoosync.streams.chatter import chatter_stream
 from odoosync.streams.generic import generic_stream
@@ -55,6 +55,7 @@ class PullConfig:
     fields: tuple[str, ...] = ()
     page_size: int | None = None
     schedule: str | None = None
+    activity_types: tuple[tuple[str, str], ...] = ()  # mail.activity: type name / XML id → kind
 
 
 def builtin_streams() -> list[Stream]:
@@ -118,12 +119,21 @@ def parse_pull_config(values: Mapping[str, Any]) -> dict[str, PullConfig]:
             problems.append(f"{where}: page_size must be a positive integer (got {page_size!r})")
             page_size = None
         schedule = value.get("schedule")
+        activity_types = value.get("activity_types", {})
+        if not isinstance(activity_types, Mapping) or not all(isinstance(v, str) for v in activity_types.values()):
+            problems.append(f"{where}: activity_types must map activity type names or XML ids to a kind")
+            activity_types = {}
+        try:
+            DEFAULT_ACTIVITY_TYPE_MAP.extended(activity_types)
+        except ConfigError as exc:
+            problems += [f"{where}: {problem}" for problem in exc.problems]
         configs[model] = PullConfig(
             model=model,
             domain=tuple(_as_term(t) for t in domain) if isinstance(domain, list | tuple) else (),
             fields=tuple(f for f in fields if f not in ("id", "write_date")),
             page_size=page_size,
             schedule=schedule if isinstance(schedule, str) else None,
+            activity_types=tuple(activity_types.items()),
         )
     if problems:
         raise ConfigError("; ".join(problems), problems)
@@ -141,6 +151,8 @@ def stream_catalog(configs: Mapping[str, PullConfig] | None = None) -> list[Stre
     for stream in builtin_streams():
         config = configs.pop(stream.model, None)
         if config is not None:
+            if config.activity_types and stream.name == "activities":
+                stream = activities_stream(DEFAULT_ACTIVITY_TYPE_MAP.extended(dict(config.activity_types)))
             stream = dataclasses.replace(
                 stream,
                 domain=(*stream.domain, *config.domain),

@@ -16,6 +16,7 @@ from odoosync.streams.activities import (
     map_activities,
     vanished_outcomes,
 )
+from odoosync.streams.registry import parse_pull_config, select_streams, stream_catalog
 
 NOW = dt.datetime(2025, 5, 1, 12, 0, tzinfo=dt.UTC)
 TYPES = {
@@ -152,3 +153,15 @@ def test_each_done_message_accounts_for_one_activity():
 def test_without_chatter_a_vanished_activity_is_done_now():
     outcomes = vanished_outcomes([vanished(1)], [], chatter_known=False, now=NOW)
     assert (outcomes[1].status, outcomes[1].completed_at) == ("done", NOW)
+
+
+def test_the_map_is_configured_in_ops_sync_config():
+    configs = parse_pull_config({"odoo_to_sb:mail.activity": {"activity_types": {"Site visit": "meeting"}}})
+    stream = select_streams("activities", stream_catalog(configs))[0]
+    assert stream.target.type_map.kind_of(ActivityType(9, "Site Visit")) == "meeting"
+    assert stream.target.type_map.kind_of(TYPES[2]) == "call"
+
+
+def test_a_bad_configured_map_is_reported_with_its_key():
+    with pytest.raises(ConfigError, match="odoo_to_sb:mail.activity.*'visit' is not one of"):
+        parse_pull_config({"odoo_to_sb:mail.activity": {"activity_types": {"Site visit": "visit"}}})
