@@ -1,5 +1,5 @@
 """``odoosync push`` and ``odoosync outbox`` as a user runs them: subprocesses against the
-simulator over HTTP, on SQLite and PostgreSQL, including a worker killed with SIGKILL."""
+simulator over HTTP, including a worker killed with SIGKILL (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from odoosync import outbox
@@ -20,8 +22,18 @@ from odoosync.store.schema import leads, odoo_outbox
 from tests.acceptance.test_cli_sync import cli_env, odoosync
 
 
-def test_push_once_then_outbox_list_and_retry(simulator: Simulator, store: Store, database_url: str, tmp_path: Path) -> None:
-    env = cli_env(simulator, database_url, tmp_path)
+@pytest.fixture
+def sqlite_store(migrated_sqlite_url: str) -> Iterator[Store]:
+    """The CLI's commands on SQLite (each CLI start costs seconds: the engines' behaviour on
+    both databases is covered in-process by tests/integration/test_push.py)."""
+    with Store(migrated_sqlite_url) as opened:
+        yield opened
+
+
+def test_push_once_then_outbox_list_and_retry(simulator: Simulator, sqlite_store: Store, migrated_sqlite_url: str,
+                                              tmp_path: Path) -> None:
+    store = sqlite_store
+    env = cli_env(simulator, migrated_sqlite_url, tmp_path)
     with store.transaction() as conn:
         conn.execute(sa.text("INSERT INTO leads (title) VALUES ('From the CLI')"))
         conn.execute(sa.text("INSERT INTO leads (title, stage) VALUES ('Bad stage', 'Nowhere')"))
@@ -36,27 +48,25 @@ def test_push_once_then_outbox_list_and_retry(simulator: Simulator, store: Store
     assert listed["counts"] == {"queued": 0, "processing": 0, "done": 1, "failed": 1}
     [failed] = listed["items"]
     assert "Nowhere" in failed["last_error"]
-    text = odoosync("outbox", "list", env=env).stdout
-    assert f"#{failed['id']} failed" in text
 
     with store.transaction() as conn:  # the user fixes the data, then retries
         conn.execute(sa.text("UPDATE leads SET stage = 'Won' WHERE title = 'Bad stage'"))
     retried = odoosync("outbox", "retry", str(failed["id"]), env=env)
     assert retried.returncode == 0 and "re-queued 1" in retried.stdout
+    assert f"#{failed['id']} queued" in odoosync("outbox", "list", env=env).stdout
     assert json.loads(odoosync("push", "--json", env=env).stdout)["failed"] == 0
     assert outbox.status_counts(store) == {"queued": 0, "processing": 0, "done": 3, "failed": 0}
     with simulator.env() as odoo:
         [lead] = odoo["crm.lead"].search_read([("name", "=", "Bad stage")], ["stage_id"])
         assert lead["stage_id"][1] == "Won"
 
-    runs_table = "odoo_sync_runs" if store.dialect == "sqlite" else "ops.odoo_sync_runs"
     with store.connect() as conn:
-        runs = conn.execute(sa.text(f"SELECT status, fetched, inserted, failed FROM {runs_table} WHERE job = 'push' ORDER BY id")).all()
+        runs = conn.execute(sa.text("SELECT status, fetched, inserted, failed FROM odoo_sync_runs WHERE job = 'push' ORDER BY id")).all()
     assert [tuple(r) for r in runs] == [("partial", 2, 1, 1), ("ok", 2, 1, 0)]
 
 
-def test_push_without_odoo_is_a_clear_error(store: Store, database_url: str, tmp_path: Path) -> None:
-    result = odoosync("push", env=cli_env(None, database_url, tmp_path))
+def test_push_without_odoo_is_a_clear_error(migrated_sqlite_url: str, tmp_path: Path) -> None:
+    result = odoosync("push", env=cli_env(None, migrated_sqlite_url, tmp_path))
     assert result.returncode == 2 and "ODOO_URL" in result.stderr
 
 
