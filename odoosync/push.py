@@ -136,6 +136,7 @@ class PushEngine:
         lease: dt.timedelta = DEFAULT_LEASE,
         policies: Mapping[str, PushPolicy] | None = None,
         after_odoo_call: Callable[[str], None] | None = None,
+        models: Sequence[str] | None = None,
     ):
         self.store = store
         self.client = client
@@ -145,6 +146,7 @@ class PushEngine:
         self.lease = lease
         self.policies = dict(policies) if policies is not None else load_policies(store)
         self._after_odoo_call = after_odoo_call
+        self.models = tuple(models) if models else None  # push only these models' items
         self._binder = Binder(store, client, backend=backend)
         self._subtypes: dict[int, chatter.Subtype] = {}
 
@@ -157,8 +159,10 @@ class PushEngine:
         """Claim one batch, push it, settle every item; the result of this pass."""
         result = PushResult()
         batch = limit or max((p.max_batch for p in self.policies.values()), default=PushPolicy().max_batch)
+        if self.models and limit is None:
+            batch = min(self.policy(m).max_batch for m in self.models)
         rows = outbox.claim(self.store, worker=self.worker, now=self.clock(), lease=self.lease, limit=batch,
-                            backend=self.backend)
+                            backend=self.backend, models=self.models)
         result.claimed = len(rows)
         if not rows:
             return result

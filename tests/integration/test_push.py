@@ -341,3 +341,21 @@ def test_a_queued_method_call_is_pushed(store: Store, client: OdooClient) -> Non
     assert _engine(store, client, Clock()).push_all().done == 1
     [lead] = client.read("crm.lead", [odoo_id], ["phone"])
     assert lead["phone"] == "+1 555 0100"
+
+
+def test_json2_and_one_model_at_a_time(migrated_sqlite_url: str, make_simulator) -> None:
+    sim = make_simulator(version="19.0")
+    config = OdooConfig(url=sim.url, db=sim.db, username=sim.login, api_key=sim.api_key, protocol="json2", max_attempts=1)
+    with Store(migrated_sqlite_url) as store, OdooClient(config) as client:
+        _sql(store, "INSERT INTO leads (title) VALUES ('Over JSON-2')")
+        lead_id = _scalar(store, "SELECT id FROM leads")
+        _sql(store, "INSERT INTO lead_activities (lead_id, activity_type, description) VALUES (:id, 'note', 'j2 note')", id=lead_id)
+        only_leads = _engine(store, client, Clock(), models=["crm.lead"]).push_all()
+        assert (only_leads.done, _statuses(store)) == (1, {"done": 1, "queued": 1})
+        _sql(store, "UPDATE leads SET stage = 'Qualified' WHERE id = :id", id=lead_id)
+        assert _engine(store, client, Clock()).push_all().failed == 0
+        odoo_id = _scalar(store, "SELECT odoo_id FROM leads")
+        [lead] = client.read("crm.lead", [odoo_id], ["stage_id", "message_ids"])
+        assert lead["stage_id"][1] == "Qualified"
+        note = _scalar(store, "SELECT odoo_message_id FROM lead_activities")
+        assert note in lead["message_ids"]
