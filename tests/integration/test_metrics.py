@@ -56,3 +56,25 @@ def test_metrics_after_a_run(service):
     assert _value(families["odoosync_sla_open_breaches"]) == 1
     assert _value(families["odoosync_seconds_since_last_success"], stream="stages") >= 0
     assert _value(families["odoosync_checkpoint_age_seconds"], key="pull:default:stages") >= 0
+
+
+def test_alert_rules_use_only_metrics_we_export(migrated_sqlite_url):
+    import re
+    from pathlib import Path
+
+    import yaml
+    from prometheus_client import generate_latest
+
+    from odoosync.metrics import make_registry
+    from odoosync.odoo.stats import ClientStats
+    from odoosync.store import Store
+
+    rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "alerts.yml").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    assert len(exprs) >= 4
+    with Store(migrated_sqlite_url) as store:
+        text = generate_latest(make_registry(store, ClientStats().snapshot)).decode()
+    exported = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
+    exported |= {f"{name}_total" for name in exported} | {f"{name}_bucket" for name in exported}
+    used = {name for expr in exprs for name in re.findall(r"\bodoosync_[a-z_]+", expr)}
+    assert used and used <= exported, used - exported
