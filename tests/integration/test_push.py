@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from odoosync import outbox
 from odoosync.conflicts import ConflictPolicy
+from odoosync.exceptions import ConfigError
 from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
@@ -21,7 +22,8 @@ from odoosync.push_policy import PushPolicy
 from odoosync.service import run_sync
 from odoosync.simulator import Simulator
 from odoosync.store import Store
-from odoosync.store.schema import lead_activities, leads, odoo_outbox, odoo_sync_conflicts, scheduled_activities
+from odoosync.store.schema import lead_activities, leads, odoo_sync_conflicts
+from odoosync.store.sync_config import config_set
 from odoosync.worker import run_once
 
 
@@ -359,3 +361,20 @@ def test_json2_and_one_model_at_a_time(migrated_sqlite_url: str, make_simulator)
         assert lead["stage_id"][1] == "Qualified"
         note = _scalar(store, "SELECT odoo_message_id FROM lead_activities")
         assert note in lead["message_ids"]
+
+
+def test_push_settings_come_from_the_config_table(store: Store, client: OdooClient) -> None:
+    config_set(store, "sb_to_odoo:crm.lead", {"max_batch": 2, "max_attempts": 3, "conflict_policy": "app_wins",
+                                              "on_delete": "unlink"})
+    engine = PushEngine(store, client)
+    assert engine.policy("crm.lead") == PushPolicy(max_batch=2, max_attempts=3, conflict_policy=ConflictPolicy.APP_WINS,
+                                                   on_delete="unlink")
+    assert engine.policy("mail.message") == PushPolicy()
+    with store.transaction() as conn:
+        for i in range(5):
+            conn.execute(sa.insert(leads).values(title=f"Small batches {i}"))
+    assert engine.push_batch().claimed == 2  # max_batch
+    config_set(store, "sb_to_odoo:crm.lead", {"max_batch": "many", "conflict_policy": "loudest"})
+    with pytest.raises(ConfigError) as info:
+        PushEngine(store, client)
+    assert len(info.value.problems) == 2 and "max_batch" in info.value.problems[0]
