@@ -1,0 +1,88 @@
+"""``odoosync sheets ...`` as a user runs it: subprocesses against a local CSV server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from odoosync.store import Store
+from odoosync.store.schema import leads
+from tests.fixtures.sheets import SheetServer
+
+HEADER = ["Title", "Email", "Amount"]
+ROWS = [[f"Lead {i}", f"user{i}@example.com", str(i * 10)] for i in range(1, 6)]
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "odoosync", "sheets", *args], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=env["HOME_DIR"])
+
+
+def cli_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID"))}
+    env.update({"DATABASE_URL": database_url, "HOME_DIR": str(tmp_path), "COLUMNS": "200", **extra})
+    return env
+
+
+def test_done_when_add_sync_edit_delete_sync_then_nothing(migrated_sqlite_url, sheet_server: SheetServer, tmp_path):
+    env = cli_env(migrated_sqlite_url, tmp_path, ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
+    url = sheet_server.serve_rows("/leads.csv", HEADER, ROWS, etag=False, last_modified=None)
+
+    added = run("add", "--customer", "acme", "--url", url, env=env)
+    assert added.returncode == 0, added.stderr
+    assert "header: Title, Email, Amount" in added.stdout and "5 rows, 0 with errors" in added.stdout
+
+    first = run("sync", "--customer", "acme", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)[0]["inserted"] == 5
+
+    edited = [ROWS[0], [ROWS[1][0], ROWS[1][1], "999"], ROWS[2], ROWS[4]]
+    sheet_server.serve_rows("/leads.csv", HEADER, edited, etag=False, last_modified=None)
+    second = json.loads(run("sync", "--customer", "acme", "--json", env=env).stdout)[0]
+    assert (second["inserted"], second["updated"], second["deleted"]) == (0, 1, 1)
+
+    third = json.loads(run("sync", "--customer", "acme", "--json", env=env).stdout)[0]
+    assert third["status"] == "unchanged"
+
+    with Store(migrated_sqlite_url) as store, store.connect() as conn:
+        rows = conn.execute(sa.select(leads.c.title, leads.c.source, leads.c.deleted_at).order_by(leads.c.id)).all()
+    assert [(title, source, deleted is not None) for title, source, deleted in rows] == [
+        ("Lead 1", "sheet", False), ("Lead 2", "sheet", False), ("Lead 3", "sheet", False),
+        ("Lead 4", "sheet", True), ("Lead 5", "sheet", False),
+    ]
+
+    status = json.loads(run("status", "--json", env=env).stdout)
+    assert status[0]["customer_name"] == "acme" and status[0]["rows_processed"] == 4
+    assert run("pause", "--customer", "acme", env=env).returncode == 0
+    paused = run("sync", "--all", env=env)
+    assert paused.returncode == 0 and paused.stdout == ""  # --all leaves paused sheets alone
+
+
+def test_clear_errors_and_nothing_saved(migrated_sqlite_url, sheet_server: SheetServer, tmp_path):
+    url = sheet_server.serve_rows("/leads.csv", ["Name", "Email"], [["Ann", "a@b.com"]])
+    strict = cli_env(migrated_sqlite_url, tmp_path)
+    refused = run("add", "--customer", "acme", "--url", url, env=strict)
+    assert refused.returncode == 1 and "loopback" in refused.stderr and "ODOOSYNC_SHEETS_ALLOW_PRIVATE" in refused.stderr
+
+    allowed = cli_env(migrated_sqlite_url, tmp_path, ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
+    no_title = run("add", "--customer", "acme", "--url", url, env=allowed)
+    assert no_title.returncode == 1 and "required field 'title'" in no_title.stderr
+    bad_cron = run("add", "--customer", "acme", "--url", url, "--map", "title=Name", "--schedule", "often", env=allowed)
+    assert bad_cron.returncode == 2 and "not a cron expression" in bad_cron.stderr
+    with Store(migrated_sqlite_url) as store, store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM lead_sync_states")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one() == 0
+
+    mapped = run("add", "--customer", "acme", "--url", url, "--map", "title=Name", "--json", env=allowed)
+    assert mapped.returncode == 0 and json.loads(mapped.stdout)["mapping"] == {"title": "Name", "email": "Email"}
+
+
+def test_an_unmigrated_database_is_named(sqlite_url, sheet_server: SheetServer, tmp_path):
+    env = cli_env(sqlite_url, tmp_path, ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
+    result = run("status", env=env)
+    assert result.returncode == 1 and "odoosync db upgrade" in result.stderr
