@@ -310,3 +310,16 @@ def test_cache_serves_counts_until_a_sync_changes_something(store, sheet_server)
         now[0] += 301
         assert cache.count(customer) == 1  # expired after five minutes
         assert [lead["title"] for lead in cache.recent(customer)] == ["Company 2"]
+
+
+def test_each_sheet_has_a_scheduled_job(store, engine, sheet_server):
+    from odoosync.sheets.schedule import DEFAULT_SHEET_SCHEDULE, sheet_jobs
+
+    url = sheet_server.serve_rows("/leads.csv", HEADER, [row(1)])
+    first, _ = engine.add("acme", url, key_column="Ref", schedule="*/5 * * * *")
+    second, _ = engine.add("globex", url, key_column="Ref")
+    jobs = {job.customer_id: (job.name, job.cron) for job in sheet_jobs(store)}
+    assert jobs == {
+        first.customer_id: (f"sheet:{first.customer_id}", "*/5 * * * *"),
+        second.customer_id: (f"sheet:{second.customer_id}", DEFAULT_SHEET_SCHEDULE),
+    }
