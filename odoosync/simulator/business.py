@@ -16,7 +16,8 @@ odoosync can observe it:
   ``mail.mt_activities``) on the document, then archives the activity when its type has
   ``keep_done`` and deletes it otherwise; returns the message id;
 * creating a lead posts the "Opportunity Created" message (empty body) unless the
-  context has ``mail_create_nolog``;
+  context has ``mail_create_nolog`` or ``tracking_disable``; ``mail_notrack`` and
+  ``tracking_disable`` also turn tracking off;
 * deleting a lead deletes its messages and activities (``mail.thread.unlink``).
 """
 
@@ -304,8 +305,8 @@ class Lead(Model):
 
     def _after_create(self, record_id: int) -> None:
         """``mail.thread.create``: post the creation message (subtype ``crm.mt_lead_create``,
-        empty body) unless the context says ``mail_create_nolog``."""
-        if self.env.context.get("mail_create_nolog"):
+        empty body) unless the context says ``mail_create_nolog`` or ``tracking_disable``."""
+        if self.env.context.get("mail_create_nolog") or self.env.context.get("tracking_disable"):
             return
         self.env["mail.message"].create({
             "model": self.name,
@@ -317,6 +318,8 @@ class Lead(Model):
         })
 
     def _after_write(self, record_id: int, old: Mapping[str, Any]) -> None:
+        if self.env.context.get("tracking_disable") or self.env.context.get("mail_notrack"):
+            return
         row = self.table.rows[record_id]
         changed = [name for name in TRACKED_LEAD_FIELDS if name in old and old[name] != row.get(name)]
         if changed:

@@ -545,6 +545,7 @@ class Model:
         next_id_before = self.table.next_id
         record_id = self.table.insert(stored)
         self.env.journal.created(self.table, record_id, next_id_before)
+        self._check_rules([record_id], "create")  # e.g. a lead in a company not allowed
         self._after_create(record_id)
         return record_id
 

@@ -317,3 +317,20 @@ def test_creating_a_lead_posts_the_creation_message_unless_nolog(simulator: Simu
     assert message["subtype_id"][1] == "Opportunity Created" and message["message_type"] == "notification"
     assert message["body"] == "" and message["author_id"][1] == "Mitchell Admin"
     assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", quiet)]]) == 0
+
+
+def test_creating_in_a_company_not_allowed_is_refused_and_leaves_nothing(simulator: Simulator) -> None:
+    before = _result(simulator, "crm.lead", "search_count", [[]], {"context": {"active_test": False, "allowed_company_ids": [1, 2]}})
+    error = _call(simulator, "crm.lead", "create", [{"name": "Elsewhere", "company_id": 2}])[1]
+    assert error is not None and error["error"]["data"]["name"] == "odoo.exceptions.AccessError"
+    allowed = _result(simulator, "crm.lead", "create", [{"name": "Elsewhere", "company_id": 2}], {"context": {"allowed_company_ids": [1, 2]}})
+    after = _result(simulator, "crm.lead", "search_count", [[]], {"context": {"active_test": False, "allowed_company_ids": [1, 2]}})
+    assert after == before + 1 and isinstance(allowed, int)
+
+
+def test_tracking_can_be_turned_off_by_context(simulator: Simulator) -> None:
+    lead = _result(simulator, "crm.lead", "create", [{"name": "Untracked"}], {"context": {"tracking_disable": True}})
+    _result(simulator, "crm.lead", "write", [[lead], {"stage_id": 3}], {"context": {"mail_notrack": True}})
+    assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]]) == 0
+    _result(simulator, "crm.lead", "write", [[lead], {"stage_id": 2}])
+    assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]]) == 1
