@@ -16,14 +16,15 @@ Kinds: ``429``, ``500``, ``502``, ``503``, ``timeout`` (sleep ``timeout_s`` then
 (``object`` service and JSON-2) unless ``scope="all"``; scripts match any request.
 
 ``RequestLog`` records every request (time, protocol, service, model, method, status,
-fault) and keeps counters; tests read it, nothing else writes it.
+fault; the last 100,000 are kept, so a long-running CLI server stays small) and keeps
+counters; tests read it, only the server writes it.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -168,11 +169,13 @@ class RequestRecord:
 
 
 class RequestLog:
-    """Every request the simulator saw, in order, plus counters; safe across threads."""
+    """The requests the simulator saw, in order (the last ``keep`` of them), plus counters
+    over all of them; safe across threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 100_000) -> None:
         self._lock = threading.Lock()
-        self._records: list[RequestRecord] = []
+        self._records: deque[RequestRecord] = deque(maxlen=keep)
+        self._counters: Counter[str] = Counter()
 
     def add(self, info: RequestInfo, status: int | None, fault: str | None = None, error: str | None = None) -> None:
         record = RequestRecord(
@@ -181,6 +184,7 @@ class RequestLog:
         )
         with self._lock:
             self._records.append(record)
+            self._counters.update(_counter_keys(record))
 
     @property
     def records(self) -> tuple[RequestRecord, ...]:
@@ -188,25 +192,28 @@ class RequestLog:
             return tuple(self._records)
 
     def count(self, method: str | None = None, model: str | None = None) -> int:
-        """How many requests called ``method`` (on ``model``), or all requests."""
+        """How many kept requests called ``method`` (on ``model``), or all kept requests."""
         return sum(
             1 for r in self.records
             if (method is None or r.method == method) and (model is None or r.model == model)
         )
 
     def counters(self) -> dict[str, int]:
-        """Requests by method, status and fault kind (``method:search_read``, ``status:429``...)."""
-        counts: Counter[str] = Counter()
-        for record in self.records:
-            counts["requests"] += 1
-            counts[f"method:{record.method}"] += 1
-            counts[f"status:{record.status}"] += 1
-            if record.fault:
-                counts[f"fault:{record.fault}"] += 1
-            if record.error:
-                counts[f"error:{record.error}"] += 1
-        return dict(counts)
+        """Requests by method, status, fault kind and Odoo error since the start or the last
+        ``clear()`` (``requests``, ``method:search_read``, ``status:429``, ``fault:reset``...)."""
+        with self._lock:
+            return dict(self._counters)
 
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+            self._counters.clear()
+
+
+def _counter_keys(record: RequestRecord) -> list[str]:
+    keys = ["requests", f"method:{record.method}", f"status:{record.status}"]
+    if record.fault:
+        keys.append(f"fault:{record.fault}")
+    if record.error:
+        keys.append(f"error:{record.error}")
+    return keys

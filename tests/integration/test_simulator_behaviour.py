@@ -334,3 +334,16 @@ def test_tracking_can_be_turned_off_by_context(simulator: Simulator) -> None:
     assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]]) == 0
     _result(simulator, "crm.lead", "write", [[lead], {"stage_id": 2}])
     assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]]) == 1
+
+
+def test_request_log_keeps_the_latest_records_and_counts_all() -> None:
+    from odoosync.simulator.faults import RequestInfo, RequestLog
+
+    log = RequestLog(keep=3)
+    for status in (200, 429, 200, 500, 200):
+        log.add(RequestInfo("jsonrpc", "object", "search_read", "crm.lead"), status, fault=None if status == 200 else str(status))
+    assert [r.status for r in log.records] == [200, 500, 200]
+    assert log.counters()["requests"] == 5 and log.counters()["status:200"] == 3
+    assert log.count("search_read", "crm.lead") == 3
+    log.clear()
+    assert log.records == () and log.counters() == {}
