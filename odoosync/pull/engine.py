@@ -5,9 +5,11 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
 1. **Resume or start.** The stream's :class:`~odoosync.cursor.StreamState` is read from
    its checkpoint. An unfinished full walk is always resumed first.
 2. **Read pages.**
-   * ``full`` (or the first run of a stream, or a walk to resume): the id range is cut
-     into partitions (``pull.plan``) walked by id keyset, one page per partition per
-     round, the round's pages fetched concurrently (``client.map_concurrent``, bounded).
+   * ``full`` (or the first run of a stream, or a walk to resume): the first page, the
+     highest id and the newest stamp are read in one concurrent round; a table that fits
+     in one page is done, otherwise the rest of the id range is cut into partitions
+     (``pull.plan``) walked by id keyset, one page per partition per round, the round's
+     pages fetched concurrently (``client.map_concurrent``, bounded).
    * ``incremental``: records past ``cursor - overlap`` in ``(write_date, id)`` order.
    * ``missing``: only the records whose ids the database lacks (see step 3).
    * ``record`` (``--odoo-id N``): that one record; for a stream batched by parent
@@ -45,7 +47,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from odoosync.cursor import DEFAULT_OVERLAP, Cursor, FullWalk, StreamState
+from odoosync.cursor import DEFAULT_OVERLAP, Cursor, FullWalk, Partition, StreamState
 from odoosync.exceptions import ConfigError, LockHeld
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull.budget import Budget
@@ -292,8 +294,9 @@ class _StreamRun:
         """Walk every partition to its end; False when the budget stopped it."""
         walk = self.state.walk
         if walk is None:
-            walk = self._plan_walk()
-            self.state = dataclasses.replace(self.state, walk=walk)
+            walk, first_page = self._plan_walk()
+            self._set_walk(walk)
+            self._commit_page(first_page)
         while not walk.finished:
             if not self.budget.allows_another_step():
                 self.remaining = True
@@ -304,18 +307,24 @@ class _StreamRun:
             for (index, partition), records in zip(active, pages, strict=True):
                 last_id = int(records[-1]["id"]) if records else None
                 walk = walk.with_partition(index, partition.advanced(last_id, len(records) >= self.page_size))
-                if walk.finished:
-                    cursor = max(c for c in (self.state.cursor, walk.start or _EPOCH) if c is not None)
-                    self.state = dataclasses.replace(self.state, walk=None, cursor=cursor)
-                else:
-                    self.state = dataclasses.replace(self.state, walk=walk)
+                self._set_walk(walk)
                 self._commit_page(records)
             self.budget.record(time.monotonic() - round_started)
         return True
 
-    def _plan_walk(self) -> FullWalk:
-        """Where Odoo stands now (newest ``(write_date, id)``) and the id bounds: three
-        small reads, concurrently."""
+    def _set_walk(self, walk: FullWalk) -> None:
+        """The state after a walk moved: still walking, or done and the cursor set to
+        where Odoo stood when the walk began."""
+        if walk.finished:
+            cursor = max(c for c in (self.state.cursor, walk.start or _EPOCH) if c is not None)
+            self.state = dataclasses.replace(self.state, walk=None, cursor=cursor)
+        else:
+            self.state = dataclasses.replace(self.state, walk=walk)
+
+    def _plan_walk(self) -> tuple[FullWalk, list[dict[str, Any]]]:
+        """One concurrent round: where Odoo stands now (newest ``(write_date, id)``), the
+        highest id, and the first page. A table that fits in one page is done; otherwise
+        the rest of the id range is cut into partitions."""
         domain = list(self.stream.domain)
 
         def probe(kind: str) -> Any:
@@ -325,12 +334,18 @@ class _StreamRun:
                     active_test=False,
                 )
                 return Cursor.of(newest[0]) if newest else None
-            ids = self.client.search(self.stream.model, domain, limit=1, order=f"id {kind}", active_test=False)
-            return int(ids[0]) if ids else None
+            if kind == "high":
+                ids = self.client.search(self.stream.model, domain, limit=1, order="id desc", active_test=False)
+                return int(ids[0]) if ids else None
+            return self._read([("id", ">", 0)], order="id")
 
-        start, low, high = self.client.map_concurrent(probe, ["start", "asc", "desc"])
-        partitions = max(1, int(getattr(self.client.config, "max_concurrency", 1)))
-        return plan_walk(low, high, partitions, self.page_size, start)
+        round_started = time.monotonic()
+        start, high, first_page = self.client.map_concurrent(probe, ["start", "high", "first"])
+        self.budget.record(time.monotonic() - round_started)
+        if len(first_page) < self.page_size:
+            return FullWalk((Partition(0, None, done=True),), start), first_page
+        low = int(first_page[-1]["id"]) + 1
+        return plan_walk(low, high, self._concurrency(), self.page_size, start), first_page
 
     # ------------------------------------------------------------------ incremental
 

@@ -19,12 +19,15 @@ __all__ = ["plan_partitions", "plan_walk"]
 def plan_partitions(min_id: int | None, max_id: int | None, count: int, page_size: int) -> tuple[Partition, ...]:
     """At most ``count`` partitions covering ``[min_id, ∞)``, none smaller than a page.
 
-    ``min_id``/``max_id`` None (nothing matches yet) gives one open partition.
+    ``min_id`` None (nothing matches yet) gives one open partition from the start;
+    ``max_id`` None or below ``min_id``, one open partition from ``min_id``.
     """
     if count < 1 or page_size < 1:
         raise ValueError("count and page_size must be at least 1")
-    if min_id is None or max_id is None or max_id < min_id:
+    if min_id is None:
         return (Partition(0, None),)
+    if max_id is None or max_id < min_id:
+        return (Partition(min_id - 1, None),)
     span = max_id - min_id + 1
     parts = max(1, min(count, math.ceil(span / page_size)))
     step = math.ceil(span / parts)

@@ -35,6 +35,8 @@ def test_small_ranges_are_not_split_below_a_page() -> None:
 def test_nothing_to_read_gives_one_open_partition() -> None:
     (only,) = plan_partitions(None, None, 4, 200)
     assert (only.after, only.upto) == (0, None)
+    (rest,) = plan_partitions(201, 200, 4, 200)  # the first page held everything so far
+    assert (rest.after, rest.upto) == (200, None)
 
 
 def test_bad_plan_arguments_are_refused() -> None:
