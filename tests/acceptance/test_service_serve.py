@@ -130,3 +130,30 @@ def _answers(base: str) -> bool:
         return httpx.get(f"{base}/api/health", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_sla_check_and_schema_commands(store, database_url, tmp_path):
+    import datetime as dt
+    import json
+
+    from odoosync.store.schema import leads
+
+    with store.transaction() as conn:
+        conn.execute(sa.insert(leads).values(title="overdue deal", deadline=dt.date(2020, 1, 1), status="open"))
+    env = _env(None, database_url, tmp_path)
+    run = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check", "--json"], env=env, text=True,
+                         capture_output=True, timeout=120, cwd=str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["breached_count"] == 1 and result["breached"][0]["title"] == "overdue deal"
+    again = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check"], env=env, text=True,
+                           capture_output=True, timeout=120, cwd=str(tmp_path))
+    assert again.returncode == 0 and "0 new breach(es)" in again.stdout
+    assert [str(r.status) for r in run_store.list_runs(store, 5, job="sla")] == ["ok", "ok"]
+
+    ddl = subprocess.run([sys.executable, "-m", "odoosync", "schema", "--sql"], env=env, text=True,
+                         capture_output=True, timeout=120, cwd=str(tmp_path))
+    assert ddl.returncode == 0 and "CREATE TABLE leads" in ddl.stdout and "pg_notify('odoosync_outbox'" in ddl.stdout
+    both = subprocess.run([sys.executable, "-m", "odoosync", "schema"], env=env, text=True,
+                          capture_output=True, timeout=120, cwd=str(tmp_path))
+    assert both.returncode == 2 and "--pg-cron" in both.stderr
