@@ -74,3 +74,13 @@ def test_chatter_history_ends_in_the_lead_state() -> None:
             assert leads[lead_id]["stage_id"][0] == stage_id
         lost_messages = env["mail.message"].search_read([("subtype_id", "=", env.ref("crm.mt_lead_lost"))], ["res_id"])
         assert lost_messages and all(leads[m["res_id"]]["active"] is False for m in lost_messages)
+
+
+def test_seed_scale_has_the_production_counts() -> None:
+    database = _dataset(1.0, seed=0)
+    with database.transaction(context={"active_test": False}, sudo=True) as env:
+        assert env["crm.lead"].search_count([]) == 2764
+        assert env["mail.message"].search_count([]) == 38472
+        assert env["mail.activity"].search_count([]) == 3000
+        with_messages = {m["res_id"] for m in env["mail.message"].search_read([], ["res_id"])}
+        assert 2764 - len(with_messages) == 384
