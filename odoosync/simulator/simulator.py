@@ -54,9 +54,11 @@ class Simulator:
     ):
         self.clock = clock or Clock()
         self.database = Database(self.clock)
-        self.counts: Counts | None = generate(self.database, scale, seed) if scale else None
         if scale is None:
             seed_base(self.database)
+            self.counts: Counts | None = None
+        else:
+            self.counts = generate(self.database, scale, seed)  # raises ValueError unless scale > 0
         self.db = DEFAULT_DB
         self.login = DEFAULT_LOGIN
         self.password = DEFAULT_PASSWORD

@@ -347,3 +347,9 @@ def test_request_log_keeps_the_latest_records_and_counts_all() -> None:
     assert log.count("search_read", "crm.lead") == 3
     log.clear()
     assert log.records == () and log.counters() == {}
+
+
+@pytest.mark.parametrize("options", [{"scale": 0}, {"scale": -1.0}, {"scale": None, "version": "seventeen"}])
+def test_bad_simulator_options_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Simulator(**options)
