@@ -19,6 +19,7 @@ Customers are referred to by their ``customers.id`` or, for people, by name
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
 
 _states = lead_sync_states
 CONTENT_HASH_PREFIX = "sha256:"
+_NUMERIC_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, within BIGINT
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def resolve_customer(store: Store, ref: str | int, *, create: bool = False) -> i
     if not text:
         raise SheetNotConfigured("a customer id or name is required")
     with store.transaction() as conn:
-        if text.isdigit():
+        if _NUMERIC_ID.fullmatch(text):
             found = conn.execute(sa.select(customers.c.id).where(customers.c.id == int(text))).scalar_one_or_none()
             if found is not None or not create:
                 if found is None:
