@@ -287,9 +287,16 @@ class Model:
         return [[row["id"], self.display_name(row)] for row in rows]
 
     def name_search(
-        self, name: str = "", args: Sequence[Any] | None = None, operator: str = "ilike", limit: int = 100
+        self,
+        name: str = "",
+        args: Sequence[Any] | None = None,
+        operator: str = "ilike",
+        limit: int = 100,
+        domain: Sequence[Any] | None = None,
     ) -> list[list[Any]]:
-        domain = list(args or [])
+        """``[[id, display_name], ...]`` matching ``name`` (Odoo 17 names the filter
+        ``args``, Odoo 18+ ``domain``; both are accepted)."""
+        domain = list(domain or args or [])
         if name:
             domain = ["&", (self.spec.rec_name, operator, name), *domain] if domain else [(self.spec.rec_name, operator, name)]
         ids = self.search(domain, limit=limit)
