@@ -478,6 +478,13 @@ class PushEngine:
 
     def _refresh(self, tasks: list[_Task]) -> dict[int, dict[str, Any]]:
         """Local columns to store after a create/write, read back from Odoo (one read per model)."""
+        partner_ids = sorted({t.odoo_id for t in tasks if t.model == "res.partner" and t.kind == "create" and t.odoo_id})
+        if partner_ids:
+            try:
+                return {int(r["id"]): {"write_date": r.get("write_date")}
+                        for r in self.client.read("res.partner", partner_ids, ["write_date"], active_test=False)}
+            except OdooError:
+                return {}
         leads_ids = sorted({t.odoo_id for t in tasks if t.model == "crm.lead" and t.odoo_id is not None
                             and (t.kind == "create" or t.own_write_date)})
         if not leads_ids:

@@ -380,3 +380,17 @@ def test_push_settings_come_from_the_config_table(store: Store, client: OdooClie
     with pytest.raises(ConfigError) as info:
         PushEngine(store, client)
     assert len(info.value.problems) == 2 and "max_batch" in info.value.problems[0]
+
+
+def test_a_partner_made_in_the_app_is_created_and_rekeyed(store: Store, client: OdooClient) -> None:
+    with store.transaction() as conn:
+        conn.execute(sa.text("INSERT INTO odoo_partners (odoo_id, name, email, is_company) "
+                             "VALUES (-1, 'App Partner Co', 'co@example.com', true)"))
+    assert _engine(store, client, Clock()).push_all().created == 1
+    odoo_id, write_date = _one(store, "SELECT odoo_id, write_date FROM odoo_partners WHERE name = 'App Partner Co'")
+    assert odoo_id > 0 and write_date is not None
+    [partner] = client.read("res.partner", [odoo_id], ["name", "email", "is_company"])
+    assert (partner["name"], partner["email"], partner["is_company"]) == ("App Partner Co", "co@example.com", True)
+    _sql(store, "UPDATE odoo_partners SET phone = '+32 2 555' WHERE odoo_id = :id", id=odoo_id)
+    assert _engine(store, client, Clock()).push_all().written == 1
+    assert client.read("res.partner", [odoo_id], ["phone"])[0]["phone"] == "+32 2 555"
