@@ -394,3 +394,35 @@ def test_a_partner_made_in_the_app_is_created_and_rekeyed(store: Store, client: 
     _sql(store, "UPDATE odoo_partners SET phone = '+32 2 555' WHERE odoo_id = :id", id=odoo_id)
     assert _engine(store, client, Clock()).push_all().written == 1
     assert client.read("res.partner", [odoo_id], ["phone"])[0]["phone"] == "+32 2 555"
+
+
+@pytest.mark.parametrize("kill_after", [1, 2, 3, 4, 5])
+def test_killed_after_any_odoo_call_then_rerun_ends_like_a_clean_run(store: Store, client: OdooClient,
+                                                                     simulator: Simulator, kill_after: int) -> None:
+    clock = Clock()
+    with store.transaction() as conn:
+        for i in range(3):
+            lead = conn.execute(sa.insert(leads).values(title=f"Crash {kill_after}-{i}").returning(leads.c.id)).scalar_one()
+            conn.execute(sa.insert(lead_activities).values(lead_id=lead, activity_type="note", description=f"crash note {i}"))
+            conn.execute(sa.text("INSERT INTO scheduled_activities (lead_id, activity_type, summary) VALUES (:l, 'todo', :s)"),
+                         {"l": lead, "s": f"crash todo {i}"})
+    calls = {"n": 0}
+
+    def maybe_die(kind: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == kill_after:
+            raise _Killed(kind)
+
+    try:
+        _engine(store, client, clock, worker="doomed", after_odoo_call=maybe_die).push_all()
+    except _Killed:
+        pass
+    clock.advance(301)  # the dead worker's lease expires
+    result = _engine(store, client, clock, worker="survivor").push_all()
+    assert result.failed == 0 and _statuses(store) == {"done": 9}
+    with simulator.env({"active_test": False}) as env:
+        assert env["crm.lead"].search_count([("name", "=like", f"Crash {kill_after}-%")]) == 3
+        assert env["mail.message"].search_count([("body", "=like", "crash note %")]) == 3
+        assert env["mail.activity"].search_count([("summary", "=like", "crash todo %")]) == 3
+    assert _scalar(store, "SELECT count(*) FROM lead_activities WHERE odoo_message_id IS NULL") == 0
+    assert _scalar(store, "SELECT count(*) FROM scheduled_activities WHERE odoo_activity_id IS NULL") == 0
