@@ -11,6 +11,7 @@ Stopping (SIGTERM or Ctrl-C): running pulls finish their current page and close 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import signal
@@ -32,17 +33,23 @@ from odoosync.scheduler import (
     SCHEDULE_CONFIG_KEY,
     OutboxWaker,
     Scheduler,
+    parse_cron,
     pg_cron_sql,
     resolve_schedule,
 )
 from odoosync.service import open_client, open_store
 from odoosync.settings import load_settings
+from odoosync.sheets.cache import LeadsCache
+from odoosync.sheets.engine import SheetSync
+from odoosync.sheets.fetch import SheetFetcher
+from odoosync.sheets.schedule import sheet_jobs
 from odoosync.store import runs as run_store
 from odoosync.store import triggers
 from odoosync.store.schema import OPS_SCHEMA, metadata
 from odoosync.store.sync_config import config_get
 from odoosync.web.app import WebContext, create_app
 from odoosync.web.auth import Tokens, check_bind_address
+from odoosync.web.sheets_api import install as install_sheets_api
 
 __all__ = ["register", "serve", "sla_check", "schema"]
 
@@ -89,16 +96,29 @@ def serve(
             schedule = resolve_schedule(
                 tuple(functions), toml=settings.schedule, database=_mapping(config_get(store, SCHEDULE_CONFIG_KEY))
             )
+            leads_cache = LeadsCache(store)
             if no_schedule:
                 functions = {"outbox": functions["outbox"]}
                 schedule = {"outbox": schedule["outbox"]}
+            else:
+                sheets = SheetSync(store, SheetFetcher(allow_private=settings.sheets_allow_private), cache=leads_cache)
+                for job in sheet_jobs(store):
+                    try:
+                        parse_cron(job.cron, job=job.name)
+                    except ConfigError as exc:
+                        log.error("sheet of customer %s not scheduled: %s", job.customer_id, exc)
+                        continue
+                    functions[job.name] = functools.partial(_sync_sheet, sheets, job.customer_id)
+                    schedule[job.name] = job.cron
             scheduler = Scheduler(functions, schedule, on_skip=jobs.record_skip)
             waker = OutboxWaker(store, lambda: jobs.wake_outbox(scheduler), poll_seconds=poll)
             context = WebContext(
                 store=store, tokens=tokens, events=events, jobs=jobs, scheduler=scheduler,
                 client_stats=client.stats.snapshot,
             )
-            _run_until_signal(create_app(context), host, port, jobs, scheduler, waker)
+            app = create_app(context)
+            install_sheets_api(app, store, allow_private=settings.sheets_allow_private, cache=leads_cache)
+            _run_until_signal(app, host, port, jobs, scheduler, waker)
 
 
 def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Scheduler, waker: OutboxWaker) -> None:
@@ -150,6 +170,11 @@ def _catch_up_then_schedule(jobs: Jobs, scheduler: Scheduler) -> None:
                 log.error("start-up %s failed: %s: %s", job, type(exc).__name__, exc)
     if not jobs.stopping.is_set():
         scheduler.start()
+
+
+def _sync_sheet(sheets: SheetSync, customer_id: int, trigger: str) -> None:
+    """A sheet's scheduled job (added at start; a sheet added later is scheduled at the next start)."""
+    sheets.sync(customer_id, trigger=trigger)
 
 
 def _mapping(value: object) -> Mapping[str, str]:

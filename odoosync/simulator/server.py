@@ -246,7 +246,7 @@ class OdooServer(ThreadingHTTPServer):
                 raise AccessDenied()
             if method == "execute_kw":
                 call_args = args[5] if len(args) > 5 else []
-                call_kwargs = args[6] if len(args) > 6 else {}
+                call_kwargs = (args[6] if len(args) > 6 else None) or {}  # Odoo: ``kw or {}``
                 if not isinstance(call_args, (list, tuple)) or not isinstance(call_kwargs, Mapping):
                     raise PythonError("execute_kw() expects a list of args and a dict of kwargs", "builtins.TypeError")
                 return self.calls.run(model, orm_method, list(call_args), call_kwargs)
