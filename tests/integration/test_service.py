@@ -167,3 +167,34 @@ def test_seed_003_endpoint_answers_in_its_shape(service):
     assert pushed["ok"] is True
     assert set(pushed["result"]["sb_to_odoo"]) >= {"scanned", "processed", "failed", "skipped"}
     assert pushed["result"]["sb_to_odoo"]["scanned"] == 0
+
+
+def test_outbox_is_pushed_as_soon_as_a_change_is_queued(service):
+    """The outbox job's cron never fires here: only the waker (LISTEN/NOTIFY on
+    PostgreSQL, polling on SQLite) can push the new lead."""
+    from odoosync.scheduler import OutboxWaker, Scheduler
+    from odoosync.store.schema import odoo_outbox
+
+    store, jobs = service.context.store, service.context.jobs
+    scheduler = Scheduler({"outbox": jobs.push_outbox}, {"outbox": "0 0 1 1 *"}, on_skip=jobs.record_skip)
+    service.context.scheduler = scheduler
+    scheduler.start()
+    waker = OutboxWaker(store, lambda: jobs.wake_outbox(scheduler), poll_seconds=0.3).start()
+    try:
+        with store.transaction() as conn:  # an app-side change: the trigger queues a create
+            lead_id = conn.execute(
+                sa.insert(leads).values(title="Made in the app", email="app@example.com").returning(leads.c.id)
+            ).scalar_one()
+
+        def pushed():
+            with store.connect() as conn:
+                odoo_id = conn.execute(sa.select(leads.c.odoo_id).where(leads.c.id == lead_id)).scalar_one()
+                statuses = conn.execute(sa.select(odoo_outbox.c.status)).scalars().all()
+            return odoo_id if odoo_id and statuses == ["done"] else None
+
+        odoo_id = _wait_for(pushed, 60)
+    finally:
+        waker.stop()
+    assert odoo_id, "the queued create was not pushed"
+    push_runs = run_store.list_runs(store, 5, job="push")
+    assert push_runs and push_runs[0].trigger == "schedule" and push_runs[0].counters.inserted == 1
