@@ -14,7 +14,8 @@ its lease has expired.
 
 Outcomes (:func:`complete`, :func:`reschedule`, :func:`fail`) apply only while the
 caller still holds the lease, so a worker that lost its lease cannot overwrite the work
-of the one that reclaimed it.
+of the one that reclaimed it. :class:`ChangeListener` lets an idle worker wait for the
+triggers' ``NOTIFY`` on PostgreSQL.
 """
 
 from __future__ import annotations
