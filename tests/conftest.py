@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.pull",
     "tests.fixtures.sheets",
     "tests.fixtures.service",
+    "tests.fixtures.browser",
 ]
 
 _SCRUBBED_PREFIXES = ("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID")

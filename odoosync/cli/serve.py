@@ -114,7 +114,7 @@ def serve(
             waker = OutboxWaker(store, lambda: jobs.wake_outbox(scheduler), poll_seconds=poll)
             context = WebContext(
                 store=store, tokens=tokens, events=events, jobs=jobs, scheduler=scheduler,
-                client_stats=client.stats.snapshot,
+                client_stats=client.stats.snapshot, webhook_secret=settings.webhook_secret,
             )
             app = create_app(context)
             install_sheets_api(app, store, allow_private=settings.sheets_allow_private, cache=leads_cache)

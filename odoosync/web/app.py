@@ -46,6 +46,7 @@ class WebContext:
     jobs: Jobs | None = None
     scheduler: Scheduler | None = None
     client_stats: Callable[[], StatsSnapshot] | None = None
+    webhook_secret: str | None = field(default=None, repr=False)  # ODOOSYNC_WEBHOOK_SECRET (web/webhooks.py)
 
 
 def create_app(context: WebContext) -> FastAPI:
@@ -75,8 +76,14 @@ def _mount_optional_routers(app: FastAPI) -> None:
     try:
         from odoosync.web.sheets_api import router as sheets_router
     except ImportError:
-        return
-    app.include_router(sheets_router)
+        sheets_router = None
+    if sheets_router is not None:
+        app.include_router(sheets_router)
+    from odoosync.web import dashboard, webhooks
+
+    app.include_router(webhooks.router)
+    app.include_router(dashboard.api_router)
+    app.include_router(dashboard.router)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

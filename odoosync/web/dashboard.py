@@ -1,0 +1,112 @@
+"""The operator's dashboard (C6): one static page at ``/`` and the two reads only it needs.
+
+The page (``web/static/``: ``index.html``, ``app.js``, ``style.css``) is plain HTML and
+JavaScript shipped inside the package: no build step, nothing loaded from the internet.
+It calls the same API as every other client, with the token the operator types in
+(kept in the tab's ``sessionStorage``), and follows ``/api/events`` by reading the
+Server-Sent Events body through ``fetch()``, which can send the ``Authorization``
+header (``EventSource`` cannot, and a token in the URL would end up in access logs).
+
+Two read-only endpoints exist for the page, under ``/api/dashboard``:
+
+* ``GET /api/dashboard/sla``: open SLA breaches (escalated, still open, not deleted);
+* ``GET /api/dashboard/leads``: the most recently changed leads, so an Odoo edit that
+  reaches the database shows on the page.
+
+Everything from Odoo or a sheet is inserted by the page with ``textContent``; the
+static files are served with a Content-Security-Policy that forbids inline scripts, so
+even a rendering mistake could not run a lead's title as code.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, Response
+
+from odoosync.store.schema import leads
+from odoosync.web.auth import require_read
+
+__all__ = ["router", "api_router", "STATIC_FILES", "CONTENT_SECURITY_POLICY"]
+
+STATIC_FILES = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
+
+Read = Annotated[str, Depends(require_read)]
+
+
+def _static(name: str) -> Response:
+    path = resources.files("odoosync.web") / "static" / name
+    if not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="not found")
+    with resources.as_file(path) as file:
+        return FileResponse(file, media_type=STATIC_FILES[name], headers=_HEADERS)
+
+
+@router.get("/")
+def index() -> Response:
+    """The dashboard page (no token needed: it holds no data, it asks the API)."""
+    return _static("index.html")
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    """One of the page's own files; nothing else on disk is reachable."""
+    if name not in STATIC_FILES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="not found")
+    return _static(name)
+
+
+_LEAD_COLUMNS = (
+    leads.c.id, leads.c.odoo_id, leads.c.title, leads.c.stage, leads.c.status, leads.c.owner_name,
+    leads.c.source, leads.c.deadline, leads.c.odoo_write_date, leads.c.updated_at,
+)
+
+
+@api_router.get("/sla", summary="Open SLA breaches: escalated leads still open, most overdue first")
+def open_breaches(request: Request, _: Read, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    store = request.app.state.context.store
+    query = (
+        sa.select(*_LEAD_COLUMNS, leads.c.sla_escalated_at)
+        .where(leads.c.sla_escalated_at.is_not(None), leads.c.deleted_at.is_(None), leads.c.status == "open")
+        .order_by(leads.c.deadline.asc(), leads.c.id.asc())
+        .limit(limit)
+    )
+    with store.connect() as conn:
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+        count = conn.execute(
+            sa.select(sa.func.count()).select_from(leads).where(
+                leads.c.sla_escalated_at.is_not(None), leads.c.deleted_at.is_(None), leads.c.status == "open"
+            )
+        ).scalar_one()
+    return {"count": int(count), "breaches": jsonable_encoder(rows)}
+
+
+@api_router.get("/leads", summary="The most recently changed live leads")
+def recent_leads(request: Request, _: Read, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
+    store = request.app.state.context.store
+    query = (
+        sa.select(*_LEAD_COLUMNS)
+        .where(leads.c.deleted_at.is_(None))
+        .order_by(leads.c.updated_at.desc(), leads.c.id.desc())
+        .limit(limit)
+    )
+    with store.connect() as conn:
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+    return {"leads": jsonable_encoder(rows)}

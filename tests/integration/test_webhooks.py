@@ -1,0 +1,93 @@
+"""``POST /api/webhooks/odoo`` over real HTTP: Odoo's payload in, the record pulled, nothing leaked.
+
+The service runs its real jobs against the simulator; webhooks are posted the way Odoo
+17/18 posts them (``_model``, ``_id``, ``_action`` and the chosen fields read with
+``load=None``, serialised with ``json.dumps(default=str)``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from odoosync.events import EventBus
+from odoosync.jobs import Jobs
+from odoosync.odoo.client import OdooClient
+from odoosync.store.schema import lead_activities, leads, odoo_sync_runs
+from odoosync.web.app import WebContext
+from odoosync.web.auth import Tokens
+from odoosync.webhook_queue import PullQueue, Target
+from tests.fixtures.service import ADMIN_TOKEN, READ_TOKEN, ApiServer, running_api, simulator_config
+
+SECRET = "whk-secret-91c2e0f7"
+
+
+@pytest.fixture
+def hooked(store, simulator) -> Iterator[ApiServer]:
+    events = EventBus()
+    with OdooClient(simulator_config(simulator)) as client:
+        jobs = Jobs(store, client, events=events)
+        context = WebContext(
+            store=store, tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN), events=events, jobs=jobs,
+            webhook_secret=SECRET,
+        )
+        with running_api(context) as server:
+            jobs.run_job("reference", "manual")
+            jobs.run_job("increments", "manual")
+            server.simulator = simulator
+            try:
+                yield server
+            finally:
+                jobs.stop()
+                jobs.join(10)
+
+
+def post(server: ApiServer, payload, token: str | None = SECRET) -> httpx.Response:
+    params = {"token": token} if token is not None else {}
+    return httpx.post(f"{server.url}/api/webhooks/odoo", params=params, json=payload, timeout=5)
+
+
+def odoo_payload(env, model: str, record_id: int, fields: list[str]) -> dict:
+    (values,) = env[model].read([record_id], fields, load=None)
+    return {"_model": model, "_id": record_id, "_action": "odoosync(#7)", **values}
+
+
+def webhook_runs(store) -> list[str]:
+    with store.connect() as conn:
+        return conn.execute(
+            sa.select(odoo_sync_runs.c.stream).where(odoo_sync_runs.c.trigger == "webhook", odoo_sync_runs.c.status == "ok")
+        ).scalars().all()
+
+
+def title_of(store, odoo_id: int) -> str | None:
+    with store.connect() as conn:
+        return conn.execute(sa.select(leads.c.title).where(leads.c.odoo_id == odoo_id)).scalar_one_or_none()
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_lead_write_is_pulled_after_its_webhook(hooked, store) -> None:
+    with hooked.simulator.env() as env:
+        lead_id = env["crm.lead"].search([], limit=1)[0]
+        env["crm.lead"].write([lead_id], {"name": "Renamed by webhook"})
+        payload = odoo_payload(env, "crm.lead", lead_id, ["write_date", "stage_id"])
+    answer = post(hooked, payload)
+    assert answer.status_code == 202, answer.text
+    assert answer.json() == {"queued": {"model": "crm.lead", "id": lead_id}}
+    assert wait_for(lambda: len(webhook_runs(store)) == 3)
+    assert title_of(store, lead_id) == "Renamed by webhook"
+    assert sorted(webhook_runs(store)) == ["activities", "chatter", "leads"]
