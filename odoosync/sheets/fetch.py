@@ -35,7 +35,7 @@ __all__ = ["FetchLimits", "FetchedSheet", "SheetFetcher", "retry_delay"]
 
 _SPOOL_IN_MEMORY_BYTES = 4 * 1024 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_SIGN_IN_MARKERS = ("/servicelogin", "/signin", "/accounts/")
+_SIGN_IN_MARKERS = ("/servicelogin", "/signin")  # Google: /ServiceLogin, /v3/signin/identifier
 _NOT_PUBLIC = (
     "the sheet is not shared publicly (Google asked for a sign-in); "
     "in Google Sheets use Share → General access → Anyone with the link, or File → Share → Publish to web"
