@@ -91,3 +91,75 @@ def test_a_lead_write_is_pulled_after_its_webhook(hooked, store) -> None:
     assert wait_for(lambda: len(webhook_runs(store)) == 3)
     assert title_of(store, lead_id) == "Renamed by webhook"
     assert sorted(webhook_runs(store)) == ["activities", "chatter", "leads"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_wrong_secret_401_unknown_model_422_and_the_token_is_not_logged(hooked) -> None:
+    good = {"_model": "crm.lead", "_id": 1, "_action": "x(#1)"}
+    for token in (None, "", "whk-secret-91c2e0f8", SECRET + "x"):
+        answer = post(hooked, good, token=token)
+        assert answer.status_code == 401
+        assert answer.json() == {"detail": "invalid webhook token"}
+    assert post(hooked, "not json at all", token="nope").status_code == 401  # the token is checked first
+    for bad in ({"_model": "res.company", "_id": 1}, {"_model": "crm.lead"}, {"_model": "crm.lead", "_id": "1"},
+                {"_model": "crm.lead", "_id": True}, [1, 2], None):
+        answer = post(hooked, bad)
+        assert answer.status_code == 422, bad
+        assert SECRET not in answer.text
+    access = logging.getLogger("uvicorn.access")  # the line uvicorn writes for every request
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    access.addHandler(handler)
+    level = access.level
+    access.setLevel(logging.INFO)
+    try:
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "POST", f"/api/webhooks/odoo?token={SECRET}", "1.1", 202)
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+    logged = [r.getMessage() for r in records]
+    assert logged and all(SECRET not in line for line in logged)
+    assert "token=***" in logged[-1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_burst_for_one_lead_is_coalesced_and_a_message_reaches_its_lead(hooked, store) -> None:
+    with hooked.simulator.env() as env:
+        lead_id = env["crm.lead"].search([], limit=1)[0]
+        env["crm.lead"].write([lead_id], {"name": "Burst"})
+        lead = odoo_payload(env, "crm.lead", lead_id, ["write_date"])
+        message_id = env["crm.lead"].message_post([lead_id], body="<p>hello from Odoo</p>")
+        message = odoo_payload(env, "mail.message", message_id, ["model", "res_id", "write_date"])
+    senders = [threading.Thread(target=post, args=(hooked, p)) for p in [lead] * 8 + [message] * 4]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    assert wait_for(lambda: len(webhook_runs(store)) >= 3)
+    time.sleep(1.5)  # nothing more arrives: 12 webhooks, one pull of the lead family
+    assert sorted(webhook_runs(store)) == ["activities", "chatter", "leads"]
+    assert title_of(store, lead_id) == "Burst"
+    with store.connect() as conn:
+        assert conn.execute(
+            sa.select(sa.func.count()).select_from(lead_activities).where(lead_activities.c.odoo_message_id == message_id)
+        ).scalar_one() == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_webhook_sent_before_odoo_commits_waits_for_the_commit(hooked, store) -> None:
+    """Odoo posts from inside its transaction: the payload's write_date is newer than what
+    Odoo shows until the commit. The pull must not settle for the old values."""
+    sim = hooked.simulator
+    with sim.env() as env:
+        lead_id = env["crm.lead"].search([], limit=1)[0]
+    sim.clock.freeze()
+    sim.clock.advance(5)
+    later = sim.clock.now()
+    payload = {"_model": "crm.lead", "_id": lead_id, "_action": "x(#1)", "write_date": str(later.replace(tzinfo=None))}
+    assert post(hooked, payload).status_code == 202
+    time.sleep(1.2)  # the queue probes: Odoo still shows the old record, so it waits
+    assert "leads" not in webhook_runs(store)
+    with sim.env() as env:  # the commit
+        env["crm.lead"].write([lead_id], {"name": "Committed late"})
+    assert wait_for(lambda: title_of(store, lead_id) == "Committed late")
