@@ -323,3 +323,45 @@ def test_each_sheet_has_a_scheduled_job(store, engine, sheet_server):
         first.customer_id: (f"sheet:{first.customer_id}", "*/5 * * * *"),
         second.customer_id: (f"sheet:{second.customer_id}", DEFAULT_SHEET_SCHEDULE),
     }
+
+
+@pytest.mark.postgres
+def test_pause_during_the_diff_rolls_it_back_on_postgresql(pg_url, sheet_server):
+    """PostgreSQL only: on SQLite (one writer) a pause waits for the diff's commit (docs/sheets.md)."""
+    with Store(pg_url) as store, SheetFetcher(allow_private=True) as fetcher:
+        engine = SheetSync(store, fetcher, settings=SyncSettings(chunk_rows=50, batch_rows=40, progress_interval=0))
+        customer = add_sheet(engine, sheet_server, [row(i) for i in range(1, 300)])
+
+        def pause_mid_diff(percent: int, message: str) -> None:
+            if message.startswith("insert"):
+                other = threading.Thread(target=set_paused, args=(store, customer, True))
+                other.start()
+                other.join()
+
+        result = engine.sync(customer, on_progress=pause_mid_diff)
+        assert result.status == "paused" and all_leads(store) == []
+        assert runs.get_run(store, result.run_id).status == "skipped"
+
+
+def test_progress_writes_are_throttled_by_the_clock(store, engine, sheet_server):
+    from odoosync.sheets.state import ProgressReporter
+
+    customer = add_sheet(engine, sheet_server, [row(1)])
+    now = [100.0]
+    heard = []
+    reporter = ProgressReporter(store, customer, clock=lambda: now[0], min_interval=0.5, listener=lambda p, m: heard.append(p))
+
+    def shown() -> int:
+        return get_state(store, customer).progress_percent
+
+    reporter.report(10, "a")
+    assert shown() == 10
+    now[0] += 0.2
+    reporter.report(20, "b")
+    assert shown() == 10  # throttled
+    reporter.report(30, "c", force=True)
+    assert shown() == 30  # phases force a write
+    now[0] += 0.6
+    reporter.report(40, "d")
+    assert shown() == 40
+    assert heard == [10, 20, 30, 40]  # the in-process listener hears everything
