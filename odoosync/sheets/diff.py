@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from odoosync.sheets.mapping import LEAD_FIELDS, source_email_id
-from odoosync.sheets.stage import Stage, StagedRow
+from odoosync.sheets.stage import Stage
 from odoosync.store.schema import leads
 
 __all__ = ["DiffCounts", "apply_diff", "sheet_leads_filter", "DEFAULT_BATCH_ROWS"]
