@@ -3,6 +3,7 @@ SQLite file and a real PostgreSQL database (DESIGN C3, issue 4)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
@@ -56,8 +57,11 @@ def engine(client: OdooClient, store: Store) -> PullEngine:
     return pull
 
 
-def sync(engine: PullEngine, mode: SyncMode = SyncMode.FULL, **options):
-    return engine.run(chatter_stream(), PullOptions(mode=mode, **options))
+def sync(engine: PullEngine, mode: SyncMode = SyncMode.FULL, page_size: int | None = None, **options):
+    stream = chatter_stream()
+    if page_size is not None:  # the stream's own page size wins over the options'
+        stream = dataclasses.replace(stream, page_size=page_size)
+    return engine.run(stream, PullOptions(mode=mode, **options))
 
 
 def odoo_messages(sim: Simulator) -> dict[int, dict]:
