@@ -22,6 +22,7 @@ def simulator(
     latency_ms: float = typer.Option(0, "--latency-ms", help="Delay added to every request."),
     faults: str = typer.Option("", help="Faults, e.g. '429:0.1,500:0.05,reset:0.05,timeout:0.02' or 'search_read#3:500'."),
     version: str = typer.Option("17.0", help="Odoo version to report; 19.0 enables JSON-2."),
+    webhook_url: str = typer.Option("", "--webhook-url", help="Send Odoo's automation webhooks for lead, message and activity writes to this URL (e.g. http://127.0.0.1:8000/api/webhooks/odoo?token=SECRET)."),
 ) -> None:
     """Serve a simulated Odoo with generated CRM data.  Example: odoosync simulator --scale 0.1 --port 8069"""
     from odoosync.simulator import Simulator
@@ -33,6 +34,10 @@ def simulator(
             raise ConfigError(str(exc)) from None
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if webhook_url:
+        from odoosync.simulator.webhooks import attach
+
+        attach(sim, webhook_url)
     typer.echo(f"Odoo simulator (Odoo {version}) at {sim.url}")
     typer.echo(f"  database: {sim.db}")
     typer.echo(f"  login:    {sim.login}")

@@ -65,6 +65,7 @@ class Database:
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         self.tables = {name: Table(spec) for name, spec in MODELS.items()}
+        self.before_commit: Callable[[Env], None] | None = None  # simulator/webhooks.py (Odoo's webhook timing)
 
     @contextmanager
     def transaction(
@@ -87,6 +88,8 @@ class Database:
             except BaseException:
                 journal.rollback(self.tables)
                 raise
+            if self.before_commit is not None and journal.saved:
+                self.before_commit(env)
 
 
 class Env:

@@ -163,3 +163,24 @@ def test_a_webhook_sent_before_odoo_commits_waits_for_the_commit(hooked, store) 
     with sim.env() as env:  # the commit
         env["crm.lead"].write([lead_id], {"name": "Committed late"})
     assert wait_for(lambda: title_of(store, lead_id) == "Committed late")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_simulator_sends_odoos_webhooks_and_an_xmlrpc_rename_reaches_the_database(hooked, store) -> None:
+    import xmlrpc.client
+
+    from odoosync.simulator.webhooks import attach
+
+    sim = hooked.simulator
+    sender = attach(sim, f"{hooked.url}/api/webhooks/odoo?token={SECRET}")
+    try:
+        with sim.env() as env:
+            lead_id = env["crm.lead"].search([], limit=1)[0]
+        with xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/2/object") as models:
+            models.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "write", [[lead_id], {"name": "Renamed over XML-RPC"}])
+            assert sender.sent == 1 and sender.failed == 0
+            assert wait_for(lambda: title_of(store, lead_id) == "Renamed over XML-RPC", timeout=5)
+            models.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "message_post", [[lead_id]], {"body": "<p>note</p>"})
+        assert sender.sent >= 2
+    finally:
+        sender.close()
