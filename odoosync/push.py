@@ -227,8 +227,8 @@ class PushEngine:
             return self._plan_unlink(change, binder, policy, odoo_id)
         if change.operation == "write" and odoo_id is None:
             current = self._current_row(table, change.local_id)
-            if current is None:
-                return _Task(change, "noop")  # the row is gone; its unlink item settles Odoo
+            if current is None or current.get("deleted_at") is not None:
+                return _Task(change, "noop")  # gone or deleted in the app: nothing to create
             change = Change(change.model, "create", table, change.local_id, None, current, {}, change.xid or
                             f"w{change.items[0].id}", None, change.items)
         if change.operation == "create":

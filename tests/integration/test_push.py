@@ -427,3 +427,16 @@ def test_killed_after_any_odoo_call_then_rerun_ends_like_a_clean_run(store: Stor
         assert env["mail.activity"].search_count([("summary", "=like", "crash todo %")]) == 3
     assert _scalar(store, "SELECT count(*) FROM lead_activities WHERE odoo_message_id IS NULL") == 0
     assert _scalar(store, "SELECT count(*) FROM scheduled_activities WHERE odoo_activity_id IS NULL") == 0
+
+
+def test_fixing_a_failed_create_pushes_the_row_and_deleting_it_pushes_nothing(store: Store, client: OdooClient) -> None:
+    _sql(store, "INSERT INTO leads (title, stage) VALUES ('Fix me', 'Nowhere')")
+    _sql(store, "INSERT INTO leads (title, stage) VALUES ('Drop me', 'Nowhere')")
+    engine = _engine(store, client, Clock())
+    assert engine.push_all().failed == 2
+    _sql(store, "UPDATE leads SET stage = 'New' WHERE title = 'Fix me'")  # the write becomes the create
+    _sql(store, "UPDATE leads SET deleted_at = CURRENT_TIMESTAMP WHERE title = 'Drop me'")
+    result = engine.push_all()
+    assert (result.created, result.skipped, result.failed) == (1, 1, 0)
+    assert client.search_count("crm.lead", [("name", "in", ["Fix me", "Drop me"])], active_test=False) == 1
+    assert _scalar(store, "SELECT odoo_id FROM leads WHERE title = 'Fix me'") is not None
