@@ -242,17 +242,24 @@ def demo(
     scale: Annotated[float, typer.Option("--scale", min=0.001, help="Dataset size; 1.0 = 2,764 leads, 38k messages.")] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Dataset seed (same seed, same data).")] = 0,
     latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Simulated Odoo latency per request.")] = 0.0,
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard, the simulator's webhooks wired, until Ctrl-C.")] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="With --serve: the dashboard's port.")] = 8000,
     json: JsonOutput = False,
 ) -> None:
     """Start the bundled Odoo simulator, sync it into a fresh SQLite file, print a summary.
 
-    Example: odoosync demo --scale 0.1
+    Example: odoosync demo --scale 0.1 --serve
     """
-    from odoosync.demo import run_demo
+    from odoosync.demo import DEFAULT_STEPS, run_demo
 
+    steps = None
+    if serve:
+        from odoosync.demo_serve import serving_step
+
+        steps = [*DEFAULT_STEPS, serving_step(lambda info: console.print(info.describe(), markup=False, highlight=False), port=port)]
     with fail_cleanly():
-        with _progress_display(not json) as on_progress:
-            report = run_demo(file, scale=scale, seed=seed, latency_ms=latency_ms, on_progress=on_progress)
+        with _progress_display(not json and not serve) as on_progress:
+            report = run_demo(file, scale=scale, seed=seed, latency_ms=latency_ms, on_progress=on_progress, steps=steps)
     if json:
         print_json(report.as_dict())
         return
