@@ -315,6 +315,8 @@ class SheetSync:
         )
         if counts.changed and self.cache is not None:
             self.cache.invalidate(customer_id)
+        # Not running any more only once everything it changed is visible, the cache included.
+        set_running(self.store, customer_id, False)
         result.status = "ok"
         self._close_run(result, errors, RunStatus.OK, None)
         if on_progress is not None:
@@ -359,7 +361,6 @@ class SheetSync:
                         **self._outcome(result, errors, started),
                         progress_percent=100,
                         progress_message=self._done_message(result),
-                        is_running=False,
                     )
                 )
         finally:
