@@ -75,9 +75,9 @@ def serving_step(
             store=ctx.store, tokens=Tokens(admin=token), events=events, jobs=jobs, scheduler=scheduler,
             client_stats=ctx.client.stats.snapshot, webhook_secret=secret,
         )
+        app = create_app(context)
         server = uvicorn.Server(
-            uvicorn.Config(create_app(context), host=host, port=port, lifespan="off", log_level="warning",
-                           timeout_graceful_shutdown=2)
+            uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="warning", timeout_graceful_shutdown=2)
         )
         api = threading.Thread(target=server.run, name="demo-api", daemon=True)
         api.start()
@@ -102,6 +102,9 @@ def serving_step(
             ctx.simulator.database.before_commit = None
             sender.close()
             jobs.stop()
+            queue = getattr(app.state, "webhook_queue", None)
+            if queue is not None:
+                queue.stop()  # the pull in flight ends before the demo closes the database
             waker.stop()
             scheduler.shutdown(wait=True)
             jobs.join(10)
