@@ -18,9 +18,12 @@ What it runs, each measured in its own child process (peak RSS from ``wait4``):
 5. with ``--factor10``: the engine (leads) again on ten times the data, to show that
    memory stays bounded by the page size.
 
-It prints one table (wall seconds, Odoo requests, database statements, leads/s, peak
-RSS, and the speed-up over the naive importer). Nothing here asserts; tests never assert
-on wall time.
+Steps 2 and 4 run twice: with the database on loopback, and with ``--db-latency-ms``
+(default 5) added to every statement of both, as for a database across a network (the
+seed's importer reached Supabase over HTTPS, about 60 ms per query by its own numbers:
+200 leads per 60-second run at 5 queries per lead). It prints one table (wall seconds,
+Odoo requests, database statements, leads/s, peak RSS, and the speed-up over the naive
+importer in the same conditions). Nothing here asserts; tests never assert on wall time.
 """
 
 from __future__ import annotations
@@ -50,7 +53,14 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 # ---------------------------------------------------------------------------- children
 
 
-def engine_child(odoo_url: str, database_url: str, streams: str, out: str) -> None:
+def add_db_latency(engine: sa.Engine, latency_ms: float) -> None:
+    """Every statement waits ``latency_ms`` first: a database across a network, not on
+    loopback (the seed's importer talked to Supabase over HTTPS)."""
+    if latency_ms > 0:
+        sa.event.listen(engine, "before_cursor_execute", lambda *_: time.sleep(latency_ms / 1000))
+
+
+def engine_child(odoo_url: str, database_url: str, streams: str, out: str, db_latency_ms: float) -> None:
     """Run the engine once and write its numbers to ``out`` (JSON)."""
     from odoosync.odoo.config import OdooConfig
     from odoosync.service import open_client, open_store, pull_options, run_sync
@@ -63,6 +73,7 @@ def engine_child(odoo_url: str, database_url: str, streams: str, out: str) -> No
         database_url=database_url,
     )
     with open_store(settings) as store, open_client(settings) as client:
+        add_db_latency(store.engine, db_latency_ms)
         store.stats.reset()
         before = client.stats.snapshot()
         catalog = stream_catalog()
@@ -80,7 +91,7 @@ def engine_child(odoo_url: str, database_url: str, streams: str, out: str) -> No
         }))
 
 
-def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> None:
+def naive_child(odoo_url: str, database_url: str, budget: float, out: str, db_latency_ms: float) -> None:
     """The seed's importer: offset pages, then 4+ statements per lead, one at a time."""
     from odoosync.odoo.client import OdooClient
     from odoosync.odoo.config import OdooConfig
@@ -88,6 +99,7 @@ def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> No
 
     config = OdooConfig(url=odoo_url, db="odoosync_demo", username="admin", password="admin", protocol="jsonrpc")
     engine = sa.create_engine(normalise_url(database_url), isolation_level="AUTOCOMMIT")
+    add_db_latency(engine, db_latency_ms)
     statements = 0
 
     @sa.event.listens_for(engine, "before_cursor_execute")
@@ -241,24 +253,30 @@ def main() -> None:
     parser.add_argument("--naive-budget", type=float, default=60.0, help="seconds before the naive run is extrapolated")
     parser.add_argument("--factor10", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--pg-url", default=os.environ.get("ODOOSYNC_BENCH_PG_URL", DEFAULT_PG))
+    parser.add_argument("--db-latency-ms", type=float, default=5.0,
+                        help="round trip added to every statement, for the 'network database' rows (0: skip them)")
     args = parser.parse_args()
 
     rows = []
     with simulator(args.scale, args.latency_ms) as url:
+        for db_ms in sorted({0.0, args.db_latency_ms}):
+            where = "loopback DB" if db_ms == 0 else f"DB {db_ms:g} ms away"
+            with fresh_database(args.pg_url) as db:
+                naive, rss_naive = run_child(["_naive", url, db, str(args.naive_budget), str(db_ms)])
+            with fresh_database(args.pg_url) as db:
+                engine_leads, rss_leads = run_child(["_engine", url, db, "leads", str(db_ms)])
+            rows.append(row(f"naive importer (seed 000), {where}", naive, rss_naive, naive))
+            rows.append(row(f"engine: reference + partners + leads, {where}", engine_leads, rss_leads, naive))
         with fresh_database(args.pg_url) as db:
-            engine_leads, rss_leads = run_child(["_engine", url, db, "leads"])
-        with fresh_database(args.pg_url) as db:
-            engine_all, rss_all = run_child(["_engine", url, db, "all"])
-        with fresh_database(args.pg_url) as db:
-            naive, rss_naive = run_child(["_naive", url, db, str(args.naive_budget)])
-    rows.append(row(f"naive importer (seed 000), scale {args.scale}", naive, rss_naive, naive))
-    rows.append(row(f"engine: reference + partners + leads, scale {args.scale}", engine_leads, rss_leads, naive))
-    rows.append(row(f"engine: all incl. chatter + activities, scale {args.scale}", engine_all, rss_all, None))
+            engine_all, rss_all = run_child(["_engine", url, db, "all", "0"])
+        rows.append(row("engine: all incl. chatter + activities, loopback DB", engine_all, rss_all, None))
     if args.factor10:
         with simulator(args.scale * 10, args.latency_ms) as url, fresh_database(args.pg_url) as db:
-            engine_10, rss_10 = run_child(["_engine", url, db, "leads"])
-        rows.append(row(f"engine: reference + partners + leads, scale {args.scale * 10:g}", engine_10, rss_10, None))
-    print_table(rows, f"Pull benchmark: simulator with {args.latency_ms:g} ms per request, PostgreSQL "
+            engine_10, rss_10 = run_child(["_engine", url, db, "leads", "0"])
+        rows.append(row(f"engine: reference + partners + leads, scale {args.scale * 10:g}, loopback DB",
+                        engine_10, rss_10, None))
+    print_table(rows, f"Pull benchmark: scale {args.scale:g} ({rows[0][1]} leads), simulator with "
+                      f"{args.latency_ms:g} ms per request, PostgreSQL "
                       f"({sa.make_url(args.pg_url).render_as_string(hide_password=True)}), {os.cpu_count()} CPUs")
 
 
@@ -269,11 +287,12 @@ if __name__ == "__main__":
         child.add_argument("odoo_url")
         child.add_argument("database_url")
         child.add_argument("extra")
+        child.add_argument("db_latency_ms", type=float)
         child.add_argument("--out", required=True)
         a = child.parse_args()
         if a.kind == "_engine":
-            engine_child(a.odoo_url, a.database_url, a.extra, a.out)
+            engine_child(a.odoo_url, a.database_url, a.extra, a.out, a.db_latency_ms)
         else:
-            naive_child(a.odoo_url, a.database_url, float(a.extra), a.out)
+            naive_child(a.odoo_url, a.database_url, float(a.extra), a.out, a.db_latency_ms)
     else:
         main()

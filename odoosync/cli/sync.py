@@ -8,6 +8,7 @@ shows Rich progress bars on a terminal and plain log lines otherwise.
 from __future__ import annotations
 
 import re
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -102,6 +103,25 @@ def _report_table(report: SyncReport) -> Table:
     return table
 
 
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM or Ctrl-C: the page in flight rolls back, the run is logged ``partial``,
+    locks are released, and the command exits 130 saying how to continue."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print("interrupted: the run was closed as partial; run the same command again to continue",
+                          highlight=False, markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 # ---------------------------------------------------------------------------- commands
 
 
@@ -116,7 +136,7 @@ def sync(
 
     Example: odoosync sync all --budget 50s
     """
-    with fail_cleanly():
+    with fail_cleanly(), _stop_on_sigterm():
         seconds = parse_budget(budget)
         settings = load_settings()
         with _progress_display(not json) as on_progress:

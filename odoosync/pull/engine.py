@@ -28,6 +28,11 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
    mapped and upserted with one multi-row statement per table. A page with nothing to
    write and no checkpoint move opens no write transaction at all.
 
+``run_many`` (``sync all``) starts each stream once the streams it comes ``after`` are
+done and runs independent ones side by side (``parallel_streams``, default 4; the
+client still caps the requests in flight), so the reference streams and partners load
+together, then leads, then chatter and activities.
+
 A time budget stops the run between rounds, before the deadline, with ``remaining``.
 Memory is bounded by ``partitions × page_size`` records (plus one id chunk while
 reconciling). A kill at any point loses at most the page in flight, which the next run
@@ -42,8 +47,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +64,7 @@ from odoosync.streams.base import PageContext, ResIds, Stream, WriteCounts
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_PARALLEL_STREAMS",
     "ID_CHUNK",
     "JOB",
     "PullOptions",
@@ -70,6 +78,7 @@ log = logging.getLogger("odoosync.pull")
 
 JOB = "pull"
 DEFAULT_PAGE_SIZE = 200
+DEFAULT_PARALLEL_STREAMS = 4  # streams at once; requests in flight stay capped by the client
 ID_CHUNK = 10_000  # ids per reconcile ``search``; small JSON, bounded memory
 _PROGRESS_EVERY_SECONDS = 2.0
 _EPOCH = Cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
@@ -166,26 +175,67 @@ class PullEngine:
         *,
         backend: str = "default",
         on_progress: Callable[[Progress], None] | None = None,
+        parallel_streams: int = DEFAULT_PARALLEL_STREAMS,
     ):
         self.client = client
         self.store = store
         self.backend = backend
         self.on_progress = on_progress
+        self.parallel_streams = max(1, parallel_streams)
+        self.stopping = threading.Event()  # set: every run stops before its next page
 
     def run_many(self, streams: Sequence[Stream], options: PullOptions) -> list[StreamResult]:
-        """Run ``streams`` in order under one budget; stops at the first error (raised).
+        """Run ``streams`` under one budget, each as soon as the streams it comes
+        ``after`` are done, up to ``parallel_streams`` at a time (requests in flight stay
+        capped by the client). Results come in the order given.
 
-        Streams the budget leaves no time for are reported ``remaining`` without a run.
+        The first error stops new streams from starting; running ones finish their
+        current page, then it is raised. Ctrl-C / SIGTERM (``KeyboardInterrupt``) makes
+        every running stream stop before its next page (logged ``partial``), then
+        re-raises. Streams the budget leaves no time for are reported ``remaining``.
         """
         budget = Budget(options.budget)
-        results = []
-        for stream in streams:
-            if budget.seconds is not None and not budget.allows_another_step():
-                results.append(StreamResult(stream.name, stream.model, str(options.mode), RunStatus.PARTIAL,
-                                            RunCounters(), remaining=True, error="not started: budget used up"))
-                continue
-            results.append(self.run(stream, options, budget=budget))
-        return results
+        selected = {s.name for s in streams}
+        pending = list(streams)
+        results: dict[str, StreamResult] = {}
+        done: set[str] = set()
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=self.parallel_streams, thread_name_prefix="odoosync-pull") as pool:
+            running: dict[Future[StreamResult], Stream] = {}
+            try:
+                while pending or running:
+                    for stream in list(pending):
+                        if failure is not None:
+                            pending.clear()
+                            break
+                        if any(d in selected and d not in done for d in stream.after):
+                            continue
+                        pending.remove(stream)
+                        if not budget.allows_another_step():
+                            results[stream.name] = StreamResult(
+                                stream.name, stream.model, str(options.mode), RunStatus.PARTIAL, RunCounters(),
+                                remaining=True, error="not started: budget used up",
+                            )
+                            done.add(stream.name)
+                            continue
+                        running[pool.submit(self.run, stream, options, budget=budget)] = stream
+                    if not running:
+                        continue
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        stream = running.pop(future)
+                        done.add(stream.name)
+                        try:
+                            results[stream.name] = future.result()
+                        except BaseException as exc:  # noqa: BLE001 - re-raised below
+                            failure = failure or exc
+            except KeyboardInterrupt:
+                self.stopping.set()
+                wait(running)
+                raise
+        if failure is not None:
+            raise failure
+        return [results[s.name] for s in streams if s.name in results]
 
     def run(self, stream: Stream, options: PullOptions, *, budget: Budget | None = None) -> StreamResult:
         """Run one stream; raises ``LockHeld`` (logged as skipped) or the run's error."""
@@ -202,12 +252,48 @@ class PullEngine:
             return _StreamRun(self, stream, options, budget, key).execute()
 
 
+class _CountedClient:
+    """The Odoo client as one run sees it, counting that run's requests and retries.
+
+    Streams run side by side on one client, so the client's own counters mix them; each
+    call made through this view is counted for its run (a call's retries are read from
+    the client's counters around the call, exact unless two runs retry at once).
+    """
+
+    _CALLS = frozenset({"search", "search_read", "read", "search_count", "fields_get", "call", "execute",
+                        "create", "write", "unlink", "field_types"})
+
+    def __init__(self, client: Any):
+        self._client = client
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.retries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name not in self._CALLS:
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            before = self._client.stats.snapshot()
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                spent = self._client.stats.snapshot() - before
+                with self._lock:
+                    # field_types answers from the client's cache after the first time.
+                    self.requests += min(spent.requests, 1) if name == "field_types" else 1 + spent.retries
+                    self.retries += spent.retries
+
+        return counted
+
+
 class _StreamRun:
     """One run of one stream: its state, counters and budget (the engine's worker)."""
 
     def __init__(self, engine: PullEngine, stream: Stream, options: PullOptions, budget: Budget, key: str):
         self.engine = engine
-        self.client = engine.client
+        self.client = _CountedClient(engine.client)
         self.store = engine.store
         self.stream = stream
         self.options = options
@@ -223,7 +309,6 @@ class _StreamRun:
         self.fields: list[str] = []
         self.state = StreamState()
         self.stored_state: dict[str, Any] | None = None
-        self.stats_before = self.client.stats.snapshot()
         self.last_progress = 0.0
         self.run_id: int | None = None
 
@@ -298,8 +383,7 @@ class _StreamRun:
             self._set_walk(walk)
             self._commit_page(first_page)
         while not walk.finished:
-            if not self.budget.allows_another_step():
-                self.remaining = True
+            if not self._may_continue():
                 return False
             round_started = time.monotonic()
             active = [(i, p) for i, p in enumerate(walk.partitions) if not p.done]
@@ -355,8 +439,7 @@ class _StreamRun:
         assert self.state.cursor is not None
         position = self.state.cursor.rewound(self.options.overlap)
         while True:
-            if not self.budget.allows_another_step():
-                self.remaining = True
+            if not self._may_continue():
                 return False
             page_started = time.monotonic()
             records = self._read(position.after_domain(), order="write_date asc, id asc")
@@ -400,8 +483,7 @@ class _StreamRun:
         """Compare Odoo's ids with the database's, chunk by chunk (see module docstring)."""
         after = 0
         while True:
-            if not self.budget.allows_another_step():
-                self.remaining = True
+            if not self._may_continue():
                 return
             step_started = time.monotonic()
             ids = self.client.search(
@@ -464,14 +546,20 @@ class _StreamRun:
             self.stored_state = new_state
         self._emit("page")
 
+    def _may_continue(self) -> bool:
+        """False (and ``remaining``) when the budget or a stop request ends the run here."""
+        if self.engine.stopping.is_set() or not self.budget.allows_another_step():
+            self.remaining = True
+            return False
+        return True
+
     # ------------------------------------------------------------------ reporting
 
     def _concurrency(self) -> int:
         return max(1, int(getattr(self.client.config, "max_concurrency", 1)))
 
     def _counters(self) -> RunCounters:
-        spent = self.client.stats.snapshot() - self.stats_before
-        return self.tally.counters(spent.requests, spent.retries)
+        return self.tally.counters(self.client.requests, self.client.retries)
 
     def _emit(self, phase: str) -> None:
         now = time.monotonic()

@@ -14,6 +14,10 @@ A :class:`Stream` is a frozen description the pull engine (``odoosync.pull``) ru
   engine's transaction. It also answers which Odoo ids the database holds and marks
   vanished ones deleted, for delete reconciliation.
 
+``after`` names the streams whose rows the mapping looks up (leads need stages, tags and
+partners; chatter needs leads): ``sync all`` starts a stream once those are done and runs
+independent streams side by side.
+
 Adding a stream (e.g. chatter in ``streams/chatter.py``) means writing a pure mapper
 ``records, lookups -> rows`` and a :class:`Target` subclass (usually of
 ``streams.mirror.MirrorTarget``), and listing the stream in ``streams.registry``. The
@@ -153,6 +157,7 @@ class Stream:
     page_size: int | None = None
     batching: Batching = KEYSET
     all_fields: bool = False
+    after: tuple[str, ...] = ()  # streams whose rows this one's mapping looks up
 
     def read_fields(self, available: Mapping[str, str] | None = None) -> list[str]:
         """Fields to request: ``id``, ``write_date``, the stream's, and the optional ones

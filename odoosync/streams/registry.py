@@ -1,7 +1,8 @@
 """Which streams exist, in which order ``sync all`` runs them, and their configuration.
 
 Built-in streams are listed in :func:`builtin_streams` (reference data first, then
-partners, then leads, then what hangs off leads). Pull settings in
+partners, then leads, then what hangs off leads); ``_AFTER`` says which must finish
+before another starts, and the engine runs the others side by side. Pull settings in
 ``ops.odoo_sync_config`` (``odoo_to_sb:<model>`` → ``domain``, ``fields``,
 ``page_size``, ``schedule``) narrow or widen a built-in stream, or add a generic one for
 any other model. The configuration is validated up front and every problem is reported
@@ -58,9 +59,18 @@ class PullConfig:
     activity_types: tuple[tuple[str, str], ...] = ()  # mail.activity: type name / XML id → kind
 
 
+_AFTER: dict[str, tuple[str, ...]] = {
+    "leads": ("stages", "tags", "partners"),
+    "chatter": ("leads",),
+    "activities": ("leads", "activity_types"),
+}
+"""Which streams' rows each stream's mapping looks up: they run first."""
+
+
 def builtin_streams() -> list[Stream]:
-    """Every built-in stream, in ``sync all`` order."""
-    return [*reference_streams(), partners_stream(), leads_stream(), chatter_stream(), activities_stream()]
+    """Every built-in stream, in ``sync all`` order (each after what it looks up)."""
+    streams = [*reference_streams(), partners_stream(), leads_stream(), chatter_stream(), activities_stream()]
+    return [dataclasses.replace(s, after=_AFTER.get(s.name, s.after)) for s in streams]
 
 
 def validate_domain(domain: Any) -> list[str]:

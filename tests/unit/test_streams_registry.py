@@ -94,3 +94,12 @@ def test_required_fields_missing_on_the_server_are_named() -> None:
     assert stream.missing_fields(available) == ["tag_ids"]
     # optional fields the server lacks are simply not read
     assert "mobile" not in stream.read_fields(available)
+
+
+def test_each_stream_comes_after_what_its_mapping_looks_up() -> None:
+    catalog = stream_catalog()
+    position = {s.name: i for i, s in enumerate(catalog)}
+    by_name = {s.name: s for s in catalog}
+    assert set(by_name["leads"].after) == {"stages", "tags", "partners"}
+    for stream in catalog:
+        assert all(position[d] < position[stream.name] for d in stream.after), stream.name
