@@ -243,3 +243,24 @@ def test_usable_on_a_phone_width_screen(dashboard, page, shoot) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
     shoot(page, "phone")
+
+
+def test_sheet_syncs_show_progress_and_pause_resume(dashboard, page, shoot, store) -> None:
+    from odoosync.sheets.state import get_state, resolve_customer, save_config, set_running
+
+    customer = resolve_customer(store, "<b>Acme</b>", create=True)
+    save_config(store, customer, sheet_url="https://docs.google.com/spreadsheets/d/x/export?format=csv",
+                column_map={"title": "Title"}, key_column=None, schedule=None, push_to_odoo=False)
+    set_running(store, customer, True, progress_percent=40, progress_message="rows 400 of 1000")
+    open_dashboard(page, dashboard)
+    row = page.locator("#sheets tbody tr", has_text="<b>Acme</b>")
+    expect(row).to_be_visible()
+    expect(row.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "40")
+    expect(row).to_contain_text("rows 400 of 1000")
+    shoot(page, "sheets")
+    row.get_by_role("button", name="Pause").click()
+    expect(row.get_by_role("button", name="Resume")).to_be_visible()
+    assert get_state(store, customer).is_paused
+    row.get_by_role("button", name="Resume").click()
+    expect(row.get_by_role("button", name="Pause")).to_be_visible()
+    assert not get_state(store, customer).is_paused
