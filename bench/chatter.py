@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import queue
 import resource
 import sys
 import time
@@ -163,10 +164,14 @@ def in_child(target: Any, *args: Any) -> dict[str, Any]:
     out = context.Queue()
     process = context.Process(target=target, args=(*args, out))
     process.start()
-    result = out.get()
+    while True:
+        try:
+            result = out.get(timeout=1)
+            break
+        except queue.Empty:
+            if not process.is_alive():
+                raise SystemExit(f"{target.__name__} failed (exit code {process.exitcode})") from None
     process.join()
-    if process.exitcode:
-        raise SystemExit(f"{target.__name__} failed (exit code {process.exitcode})")
     return result
 
 
@@ -208,6 +213,8 @@ def main() -> None:
     finally:
         stop.set()
         simulator.join(timeout=10)
+        if simulator.is_alive():
+            simulator.terminate()
 
     counts = odoo["counts"]
     print(f"Chatter + activities: {counts.get('leads')} leads, {messages} messages, {activities} activities; "

@@ -162,7 +162,8 @@ def stream_catalog(configs: Mapping[str, PullConfig] | None = None) -> list[Stre
         config = configs.pop(stream.model, None)
         if config is not None:
             if config.activity_types and stream.name == "activities":
-                stream = activities_stream(DEFAULT_ACTIVITY_TYPE_MAP.extended(dict(config.activity_types)))
+                configured = activities_stream(DEFAULT_ACTIVITY_TYPE_MAP.extended(dict(config.activity_types)))
+                stream = dataclasses.replace(stream, target=configured.target)
             stream = dataclasses.replace(
                 stream,
                 domain=(*stream.domain, *config.domain),

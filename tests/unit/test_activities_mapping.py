@@ -160,6 +160,7 @@ def test_the_map_is_configured_in_ops_sync_config():
     stream = select_streams("activities", stream_catalog(configs))[0]
     assert stream.target.type_map.kind_of(ActivityType(9, "Site Visit")) == "meeting"
     assert stream.target.type_map.kind_of(TYPES[2]) == "call"
+    assert "leads" in stream.after
 
 
 def test_a_bad_configured_map_is_reported_with_its_key():
