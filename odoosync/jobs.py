@@ -178,8 +178,8 @@ class Jobs:
         odoo_id: int | None = None,
         budget: float | None = None,
         trigger: str = Trigger.API,
-    ) -> list[int]:
-        """Start ``stream`` (or ``all``) in a background thread; return the first run's id
+    ) -> int | None:
+        """Start ``stream`` (or ``all``) in a background thread; return the (first) run's id
         once it holds its lock, or raise ``LockHeld`` naming the holder (nothing started)."""
         streams = select_streams(stream, self.catalog())
         if odoo_id is not None and stream == ALL:
@@ -208,7 +208,9 @@ class Jobs:
         started.wait(_START_TIMEOUT_SECONDS)
         if "lock" in outcome:
             raise outcome["lock"]
-        return [run.id for run in run_store.list_runs(self.store, 10, stream=streams[0].name) if run.id > before][-1:]
+        # the oldest run of the first stream since the call: the one this call started
+        mine = [run.id for run in run_store.list_runs(self.store, 10, stream=streams[0].name) if run.id > before]
+        return mine[-1] if mine else None
 
     def start_job(self, job: str, *, trigger: str = Trigger.API) -> None:
         """Run job ``job`` once in the background (``POST /api/jobs/{job}``, pg_cron)."""

@@ -27,6 +27,7 @@ from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus
 from odoosync.models import RunStatus, SyncMode
 from odoosync.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.outbox import list_items, retry_failed, status_counts
+from odoosync.service import stream_status
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
 from odoosync.web.app import WebContext
@@ -86,7 +87,7 @@ def health(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/status", tags=["status"], summary="Freshness per stream (green/amber/red), outbox and schedule")
+@router.get("/status", tags=["status"], summary="Per stream: freshness (green/amber/red), rows, last success, last and next run; outbox")
 def get_status(request: Request, _: Read) -> dict[str, Any]:
     context = _context(request)
     streams: list[str] = []
@@ -96,9 +97,10 @@ def get_status(request: Request, _: Read) -> dict[str, Any]:
         if context.scheduler is not None:
             next_runs = context.jobs.next_runs_by_stream(context.scheduler)
     statuses = read_status(context.store, streams=streams, next_runs=next_runs)
+    rows = {entry["stream"]: entry["rows"] for entry in stream_status(context.store)}
     return {
         "freshness": overall_colour(statuses),
-        "streams": [s.as_dict() for s in statuses],
+        "streams": [{**s.as_dict(), "rows": rows.get(s.stream)} for s in statuses],
         "outbox": status_counts(context.store),
         "scheduler": "running" if context.scheduler is not None and context.scheduler.running else "stopped",
         "now": dt.datetime.now(dt.UTC).isoformat(),
@@ -168,8 +170,8 @@ def trigger_sync(
     mode = SyncMode.RECORD if body.odoo_id is not None else body.mode
     if mode is SyncMode.RECORD and body.odoo_id is None:
         raise HTTPException(422, detail="mode 'record' needs odoo_id")
-    started = _jobs(request).start_sync(stream, mode=mode, odoo_id=body.odoo_id, budget=body.budget, trigger="api")
-    return {"run_ids": started, "run_id": started[0] if started else None, "stream": stream, "mode": mode.value}
+    run_id = _jobs(request).start_sync(stream, mode=mode, odoo_id=body.odoo_id, budget=body.budget, trigger="api")
+    return {"run_id": run_id, "stream": stream, "mode": mode.value}
 
 
 @router.post(
