@@ -256,6 +256,7 @@ class SheetSync:
         try:
             with self.store.lock(lock_key(customer_id), {"trigger": trigger}):
                 run_id = runs.start_run(self.store, job=JOB, stream=stream, mode=MODE, trigger=trigger)
+                set_running(self.store, customer_id, True, progress_percent=0, progress_message="fetching the sheet")
                 if on_started is not None:
                     on_started(run_id)
                 return self._run(get_state(self.store, customer_id), run_id, on_progress)
@@ -271,7 +272,6 @@ class SheetSync:
         progress = ProgressReporter(
             self.store, customer_id, clock=self._clock, min_interval=self.settings.progress_interval, listener=on_progress
         )
-        set_running(self.store, customer_id, True, progress_percent=0, progress_message="fetching the sheet")
         errors = _ErrorLog(self.settings.reported_errors)
 
         def on_retry(number: int, delay: float, reason: str) -> None:

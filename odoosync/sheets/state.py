@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 
 from odoosync.exceptions import SheetNotConfigured
 from odoosync.store import Store
+from odoosync.store.database import translate_error
 from odoosync.store.schema import customers, lead_sync_states
 
 __all__ = [
@@ -183,9 +185,20 @@ def remove_state(store: Store, customer_id: int) -> None:
         raise SheetNotConfigured(f"no sheet is configured for customer {customer_id}")
 
 
+@contextmanager
+def _own_transaction(store: Store) -> Iterator[sa.Connection]:
+    """A short write transaction on a connection of its own, committed at once, even while
+    this thread holds the sync's transaction (``Store.transaction`` would nest into it)."""
+    try:
+        with store.engine.begin() as conn:
+            yield conn
+    except sa.exc.SQLAlchemyError as exc:
+        raise translate_error(exc) from None
+
+
 def set_running(store: Store, customer_id: int, running: bool, **values: Any) -> None:
     """Flip ``is_running`` (plus any outcome fields) in a short transaction of its own."""
-    with store.connect() as conn, conn.begin():
+    with _own_transaction(store) as conn:
         conn.execute(sa.update(_states).where(_states.c.customer_id == customer_id).values(is_running=running, **values))
 
 
@@ -209,7 +222,7 @@ class ProgressReporter:
     It uses a connection of its own (never the sync's transaction), so other connections
     see the progress while the sync's transaction is still open. ``suspended`` is set
     while that would block: SQLite lets one writer at a time, and during the diff the
-    writer is the sync itself. ``listener`` (e.g. a CLI progress bar) hears every report.
+    writer is the sync itself (readers still see the last progress written before it). ``listener`` (e.g. a CLI progress bar) hears every report.
     """
 
     def __init__(
@@ -234,7 +247,7 @@ class ProgressReporter:
         now = self._clock()
         due = self._last_write is None or now - self._last_write >= self._min_interval
         if not self.suspended and (force or due):
-            with self._store.connect() as conn, conn.begin():
+            with _own_transaction(self._store) as conn:
                 conn.execute(
                     sa.update(_states)
                     .where(_states.c.customer_id == self._customer_id)
