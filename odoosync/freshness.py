@@ -155,7 +155,7 @@ def read_status(
     last_runs_query = sa.select(runs).join(newest, runs.c.id == newest.c.id)
     successes_query = (
         sa.select(runs.c.stream, sa.func.max(runs.c.finished_at).label("finished_at"))
-        .where(runs.c.status == "ok")
+        .where(runs.c.status == "ok", runs.c.mode != "record")  # one record (a webhook) is not the stream synced
         .group_by(runs.c.stream)
     )
     with store.connect() as conn:

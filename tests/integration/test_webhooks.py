@@ -184,3 +184,22 @@ def test_the_simulator_sends_odoos_webhooks_and_an_xmlrpc_rename_reaches_the_dat
         assert sender.sent >= 2
     finally:
         sender.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_webhook_pulls_do_not_make_a_stale_stream_look_fresh(hooked, store) -> None:
+    import datetime as dt
+
+    from odoosync.freshness import read_status
+
+    two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    with store.transaction() as conn:
+        conn.execute(sa.update(odoo_sync_runs).values(started_at=two_hours_ago, finished_at=two_hours_ago))
+    with hooked.simulator.env() as env:
+        lead_id = env["crm.lead"].search([], limit=1)[0]
+        env["crm.lead"].write([lead_id], {"name": "Webhook only"})
+        payload = odoo_payload(env, "crm.lead", lead_id, ["write_date"])
+    assert post(hooked, payload).status_code == 202
+    assert wait_for(lambda: len(webhook_runs(store)) == 3)
+    leads_status = next(s for s in read_status(store) if s.stream == "leads")
+    assert leads_status.freshness == "red"  # the schedule has not synced the stream for two hours
