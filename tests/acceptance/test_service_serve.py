@@ -75,7 +75,7 @@ def test_refuses_a_public_address_without_a_token(store, database_url, tmp_path)
 def test_serve_keeps_fresh_and_sigterm_leaves_no_lock_and_a_resumable_run(
     make_simulator, store: Store, database_url: str, tmp_path: Path
 ):
-    sim = make_simulator(scale=0.03, latency_ms=50)
+    sim = make_simulator(scale=0.1, latency_ms=100)  # chatter: ~150 pages, well past its first progress report
     port = _port()
     env = _env(sim, database_url, tmp_path, ODOOSYNC_API_TOKEN=ADMIN, ODOOSYNC_READ_TOKEN=READ)
     process = _serve(env, "--port", str(port))
