@@ -256,14 +256,18 @@ class RecordPuller:
         *,
         backend: str = "default",
         events: EventBus | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self.streams = streams
         self.backend = backend
         self.events = events
+        self.stopping = stopping or threading.Event()
 
     def __call__(self, target: Target, pending: Mapping[str, Any]) -> str:
+        if self.stopping.is_set():
+            return Outcome.DONE  # the service is stopping: the next start's catch-up brings it
         probe_model = pending.get("probe_model") or target.model
         probe_id = pending.get("probe_id") or target.odoo_id
         found = self._probe(probe_model, probe_id, pending.get("not_before_write"))
@@ -280,6 +284,8 @@ class RecordPuller:
         catalog = self.streams()
         counters: dict[str, int] = {}
         for model, odoo_id in plan:
+            if self.stopping.is_set():
+                return Outcome.DONE
             stream = select_streams(model, catalog)[0]
             engine = PullEngine(self.client, self.store, backend=self.backend)
             try:

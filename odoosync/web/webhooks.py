@@ -61,7 +61,8 @@ def webhook_queue(request: Request) -> PullQueue:
     with _queue_lock:
         queue = getattr(app.state, "webhook_queue", None)
         if queue is None:
-            puller = RecordPuller(jobs.store, jobs.client, jobs.catalog, backend=jobs.backend, events=jobs.events)
+            puller = RecordPuller(jobs.store, jobs.client, jobs.catalog, backend=jobs.backend, events=jobs.events,
+                                  stopping=jobs.stopping)
             queue = PullQueue(puller, stopping=jobs.stopping)
             app.state.webhook_queue = queue
     return queue
