@@ -193,10 +193,13 @@ def many2one_name(value: Any) -> str | None:
     return None
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def json_safe(value: Any) -> Any:
     """A normalised Odoo value as plain JSON (tuples → lists, dates → ISO strings)."""
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, _PLAIN):  # most values: checked first, it is the hot path
+        return value
     if isinstance(value, tuple | list):
         return [json_safe(v) for v in value]
     if isinstance(value, dt.datetime):
@@ -207,4 +210,6 @@ def json_safe(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return float(value)
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
     return value

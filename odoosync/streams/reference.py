@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from odoosync.exceptions import AccessDenied
 from odoosync.store import schema
 from odoosync.streams.base import PageContext, Stream, json_safe
 from odoosync.streams.mirror import MirrorTarget
@@ -85,13 +86,17 @@ class ActivityTypesTarget(MirrorTarget):
         super().__init__(schema.odoo_activity_types, map_activity_types)
 
     def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+        """XML ids, when the sync user may read ``ir.model.data`` (else names only)."""
         ids = [int(r["id"]) for r in records]
-        data = ctx.client.search_read(
-            "ir.model.data",
-            [("model", "=", "mail.activity.type"), ("res_id", "in", ids)],
-            ["module", "name", "res_id"],
-            order="id",
-        )
+        try:
+            data = ctx.client.search_read(
+                "ir.model.data",
+                [("model", "=", "mail.activity.type"), ("res_id", "in", ids)],
+                ["module", "name", "res_id"],
+                order="id",
+            )
+        except AccessDenied:
+            return {}
         return {int(d["res_id"]): f"{d['module']}.{d['name']}" for d in data}
 
 
