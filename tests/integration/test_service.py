@@ -203,3 +203,20 @@ def test_outbox_is_pushed_as_soon_as_a_change_is_queued(service):
     push_runs = run_store.list_runs(store, 10, job="push")
     assert push_runs and {r.trigger for r in push_runs} == {"schedule"}
     assert sum(r.counters.inserted for r in push_runs) == 1
+
+
+def test_a_scheduled_fire_during_a_held_lock_is_skipped_and_recorded(service):
+    store = service.context.store
+    with store.lock(checkpoint_key("default", "leads"), {"run_id": 777}):
+        scheduler = start_scheduler(service, {"increments": EVERY_SECOND})
+
+        def skipped_and_others_ran():
+            recent = run_store.list_runs(store, 50)
+            skipped = [r for r in recent if r.stream == "leads" and str(r.status) == "skipped" and r.trigger == "schedule"]
+            others = [r for r in recent if r.stream == "chatter" and str(r.status) == "ok"]
+            return skipped and others and skipped[0]
+
+        skip = _wait_for(skipped_and_others_ran, 120)
+        scheduler.shutdown()
+    assert skip, "no skipped run recorded"
+    assert "777" in skip.error
