@@ -125,10 +125,16 @@
     return `${Math.floor(seconds / 86400)} days ago`;
   }
 
+  // Today's times as 14:05:09, older ones with their date; the full moment on hover.
   function when(iso) {
     if (!iso) return "";
     const date = new Date(iso);
-    return isNaN(date) ? String(iso) : date.toLocaleString();
+    if (isNaN(date)) return String(iso);
+    const node = el("time", date.toDateString() === new Date().toDateString()
+      ? date.toLocaleTimeString() : date.toLocaleString());
+    node.dateTime = date.toISOString();
+    node.title = date.toString();
+    return node;
   }
 
   function colourOf(seconds) {
@@ -169,7 +175,8 @@
       const run = s.last_run || {};
       const dot = el("span", s.freshness, "dot " + s.freshness);
       const rows = run.id ? `${run.fetched} read · ${run.inserted} new · ${run.updated} changed · ${run.deleted} deleted` : "";
-      const lastRun = run.id ? `${run.status} · ${when(run.started_at)}` : "never";
+      const lastRun = run.id ? el("span", `${run.status} · `) : "never";
+      if (run.id) lastRun.append(when(run.started_at));
       return row([s.stream, dot, ago(s.age_seconds), lastRun, rows, run.error || (run.failed ? `${run.failed} failed` : ""), when(s.next_run_at)]);
     }));
     const counts = status.outbox || {};
