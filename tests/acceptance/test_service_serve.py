@@ -62,8 +62,8 @@ def _wait(condition, timeout: float):
     return condition()
 
 
-def test_refuses_a_public_address_without_a_token(store, database_url, tmp_path):
-    env = _env(None, database_url, tmp_path, ODOO_URL="http://127.0.0.1:9", ODOO_DB="x", ODOO_USERNAME="u",
+def test_refuses_a_public_address_without_a_token(tmp_path):
+    env = _env(None, f"sqlite:///{tmp_path / 'never-opened.db'}", tmp_path, ODOO_URL="http://127.0.0.1:9", ODOO_DB="x", ODOO_USERNAME="u",
                ODOO_PASSWORD="secret-password-xyz")
     process = _serve(env, "--host", "0.0.0.0", "--port", str(_port()))
     output, _ = process.communicate(timeout=60)
@@ -132,24 +132,26 @@ def _answers(base: str) -> bool:
         return False
 
 
-def test_sla_check_and_schema_commands(store, database_url, tmp_path):
+def test_sla_check_and_schema_commands(migrated_sqlite_url, tmp_path):
+    """The CLI shells (the checker itself runs on both databases in tests/integration/test_sla.py)."""
     import datetime as dt
     import json
 
     from odoosync.store.schema import leads
 
-    with store.transaction() as conn:
-        conn.execute(sa.insert(leads).values(title="overdue deal", deadline=dt.date(2020, 1, 1), status="open"))
-    env = _env(None, database_url, tmp_path)
-    run = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check", "--json"], env=env, text=True,
-                         capture_output=True, timeout=120, cwd=str(tmp_path))
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout)
-    assert result["breached_count"] == 1 and result["breached"][0]["title"] == "overdue deal"
-    again = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check"], env=env, text=True,
-                           capture_output=True, timeout=120, cwd=str(tmp_path))
-    assert again.returncode == 0 and "0 new breach(es)" in again.stdout
-    assert [str(r.status) for r in run_store.list_runs(store, 5, job="sla")] == ["ok", "ok"]
+    env = _env(None, migrated_sqlite_url, tmp_path)
+    with Store(migrated_sqlite_url) as store:
+        with store.transaction() as conn:
+            conn.execute(sa.insert(leads).values(title="overdue deal", deadline=dt.date(2020, 1, 1), status="open"))
+        run = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check", "--json"], env=env, text=True,
+                             capture_output=True, timeout=120, cwd=str(tmp_path))
+        assert run.returncode == 0, run.stderr
+        result = json.loads(run.stdout)
+        assert result["breached_count"] == 1 and result["breached"][0]["title"] == "overdue deal"
+        again = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check"], env=env, text=True,
+                               capture_output=True, timeout=120, cwd=str(tmp_path))
+        assert again.returncode == 0 and "0 new breach(es)" in again.stdout
+        assert [str(r.status) for r in run_store.list_runs(store, 5, job="sla")] == ["ok", "ok"]
 
     ddl = subprocess.run([sys.executable, "-m", "odoosync", "schema", "--sql"], env=env, text=True,
                          capture_output=True, timeout=120, cwd=str(tmp_path))
