@@ -7,6 +7,7 @@ The service runs its real jobs against the simulator; webhooks are posted the wa
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -17,12 +18,12 @@ import pytest
 import sqlalchemy as sa
 
 from odoosync.events import EventBus
+from odoosync.freshness import read_status
 from odoosync.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.store.schema import lead_activities, leads, odoo_sync_runs
 from odoosync.web.app import WebContext
 from odoosync.web.auth import Tokens
-from odoosync.webhook_queue import PullQueue, Target
 from tests.fixtures.service import ADMIN_TOKEN, READ_TOKEN, ApiServer, running_api, simulator_config
 
 SECRET = "whk-secret-91c2e0f7"
@@ -188,10 +189,6 @@ def test_the_simulator_sends_odoos_webhooks_and_an_xmlrpc_rename_reaches_the_dat
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_webhook_pulls_do_not_make_a_stale_stream_look_fresh(hooked, store) -> None:
-    import datetime as dt
-
-    from odoosync.freshness import read_status
-
     two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     with store.transaction() as conn:
         conn.execute(sa.update(odoo_sync_runs).values(started_at=two_hours_ago, finished_at=two_hours_ago))
