@@ -26,7 +26,7 @@ def waits() -> Waits:
 
 @pytest.fixture
 def fetcher(waits):
-    with SheetFetcher(allow_private=True, sleep=waits, limits=FetchLimits(read_timeout=0.5)) as f:
+    with SheetFetcher(allow_private=True, sleep=waits, limits=FetchLimits(read_timeout=2.0)) as f:
         yield f
 
 
@@ -116,7 +116,7 @@ def test_the_base_delay_is_injectable(sheet_server, waits):
 
 def test_resets_and_slow_responses_are_retried(sheet_server, fetcher, waits):
     url = sheet_server.serve("/leads.csv", BODY)
-    sheet_server.queue("/leads.csv", Reply(reset=True), Reply(200, {}, BODY, delay=1.0))
+    sheet_server.queue("/leads.csv", Reply(reset=True), Reply(200, {}, BODY, delay=4.0))
     with fetch(fetcher, url) as got:
         assert got.body.read() == BODY
     assert got.retries == 2 and waits == [1.0, 2.0]
