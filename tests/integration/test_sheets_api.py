@@ -39,7 +39,7 @@ class Api:
             client.close()
 
     def wait_idle(self, customer: str) -> dict:
-        for _ in range(400):
+        for _ in range(2400):  # up to a minute on a loaded machine
             status = self.reader.get("/api/leads/sync/status", params={"customerId": customer}).json()
             if not status["isRunning"]:
                 return status
