@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any
 
+from cachetools import TTLCache
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -97,7 +99,7 @@ def get_status(request: Request, _: Read) -> dict[str, Any]:
         if context.scheduler is not None:
             next_runs = context.jobs.next_runs_by_stream(context.scheduler)
     statuses = read_status(context.store, streams=streams, next_runs=next_runs)
-    rows = {entry["stream"]: entry["rows"] for entry in stream_status(context.store)}
+    rows = _row_counts(request)
     return {
         "freshness": overall_colour(statuses),
         "streams": [{**s.as_dict(), "rows": rows.get(s.stream)} for s in statuses],
@@ -105,6 +107,23 @@ def get_status(request: Request, _: Read) -> dict[str, Any]:
         "scheduler": "running" if context.scheduler is not None and context.scheduler.running else "stopped",
         "now": dt.datetime.now(dt.UTC).isoformat(),
     }
+
+
+_ROWS_TTL_SECONDS = 5.0
+_rows_lock = threading.Lock()
+
+
+def _row_counts(request: Request) -> dict[str, int]:
+    """Rows per stream, counted at most every few seconds: ``COUNT(*)`` of every stream's
+    table is the dearest part of a status answer, and a dashboard polls it."""
+    with _rows_lock:
+        cache = getattr(request.app.state, "row_counts", None)
+        if cache is None:
+            cache = request.app.state.row_counts = TTLCache(maxsize=1, ttl=_ROWS_TTL_SECONDS)
+        rows = cache.get("rows")
+        if rows is None:
+            rows = cache["rows"] = {e["stream"]: e["rows"] for e in stream_status(_context(request).store)}
+    return rows
 
 
 # ---------------------------------------------------------------------------- runs and triggers
