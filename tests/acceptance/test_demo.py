@@ -29,10 +29,11 @@ def test_demo_syncs_every_lead_archived_included_and_the_second_sync_writes_noth
         expected = {r["id"] for r in odoo["crm.lead"].search_read([], ["id"])}
         archived = {r["id"] for r in odoo["crm.lead"].search_read([("active", "=", False)], ["id"])}
     assert archived, "the demo data has archived (lost) leads"
-    assert report["leads_in_odoo"] == report["leads_in_database"] == len(expected)
+    assert report["leads_in_odoo"] == report["leads_in_database"]
     with Store(f"sqlite:///{file}") as store, store.connect() as conn:
-        stored = dict(conn.execute(sa.select(leads.c.odoo_id, leads.c.status)).all())
-    assert set(stored) == expected
+        stored = dict(conn.execute(sa.select(leads.c.odoo_id, leads.c.status).where(leads.c.odoo_id.is_not(None))).all())
+    assert expected <= set(stored)  # every generated lead; the demo's push step may add one
+    assert len(stored) == report["leads_in_database"]
     assert {stored[i] for i in archived} == {"lost"}
     summary = report["summary"]
     first = [r for r in summary if r["step"] == "first sync"]
