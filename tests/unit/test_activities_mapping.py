@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from odoosync.exceptions import ConfigError
 from odoosync.streams.activities import (
@@ -166,3 +168,33 @@ def test_the_map_is_configured_in_ops_sync_config():
 def test_a_bad_configured_map_is_reported_with_its_key():
     with pytest.raises(ConfigError, match="odoo_to_sb:mail.activity.*'visit' is not one of"):
         parse_pull_config({"odoo_to_sb:mail.activity": {"activity_types": {"Site visit": "visit"}}})
+
+
+_MOMENTS = st.integers(min_value=0, max_value=50).map(lambda h: CREATED + dt.timedelta(hours=h))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    activities=st.lists(st.tuples(st.sampled_from([1, 2]), st.sampled_from(["call", "email"]), _MOMENTS),
+                        max_size=8),
+    messages=st.lists(st.tuples(st.sampled_from([1, 2]), st.sampled_from(["call", "email"]), _MOMENTS),
+                      max_size=8),
+)
+def test_each_vanished_activity_gets_one_outcome_and_each_done_message_serves_once(activities, messages):
+    vanished = [VanishedActivity(i, lead, kind, created) for i, (lead, kind, created) in enumerate(activities)]
+    done = [DoneMessage(lead, kind, when) for lead, kind, when in messages]
+    outcomes = vanished_outcomes(vanished, done, chatter_known=True, now=NOW)
+    assert set(outcomes) == {a.odoo_activity_id for a in vanished}
+    used: dict[tuple, int] = {}
+    for activity in vanished:
+        outcome = outcomes[activity.odoo_activity_id]
+        if outcome.status == "done":
+            assert outcome.completed_at >= activity.created_at
+            slot = (activity.lead_odoo_id, activity.kind, outcome.completed_at)
+            used[slot] = used.get(slot, 0) + 1
+        else:
+            assert (outcome.status, outcome.completed_at) == ("cancelled", NOW)
+    available = {(m.lead_odoo_id, m.kind, m.date): 0 for m in done}
+    for m in done:
+        available[(m.lead_odoo_id, m.kind, m.date)] += 1
+    assert all(count <= available.get(slot, 0) for slot, count in used.items())
