@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.console import Console
 from rich.table import Table
 
 from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json
@@ -91,6 +92,14 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | No
     yield log_line
 
 
+def _print_table(table: Table) -> None:
+    """On a terminal at its width; in a log or pipe wide enough that columns never wrap."""
+    if is_terminal():
+        console.print(table)
+    else:
+        Console(width=max(console.width, 140)).print(table)
+
+
 def _report_table(report: SyncReport) -> Table:
     table = Table(title="sync")
     for column in ("stream", "status", "fetched", "inserted", "updated", "deleted", "skipped", "requests", "seconds"):
@@ -145,7 +154,7 @@ def sync(
     if json:
         print_json(report.as_dict())
         return
-    console.print(_report_table(report), width=max(console.width, 110))
+    _print_table(_report_table(report))
     if report.remaining:
         console.print("remaining: true: the budget ran out before the end; run the same command again to continue")
 
@@ -172,7 +181,7 @@ def status(json: JsonOutput = False) -> None:
         table.add_row(row["stream"], row["model"], str(row["rows"]), badge(fresh[row["stream"]]),
                       str(last.get("started_at") or "never"), str(last.get("status") or "-"),
                       str(row["last_success_at"] or "never"))
-    console.print(table)
+    _print_table(table)
 
 
 def runs(
@@ -200,7 +209,7 @@ def runs(
         table.add_row(str(r.id), r.job, r.stream, r.mode, str(r.status) + (" (remaining)" if r.remaining else ""),
                       r.started_at.isoformat(timespec="seconds"), str(c.fetched), str(c.inserted), str(c.updated),
                       str(c.deleted), str(c.rpc_calls), str(r.duration_ms), r.error or "")
-    console.print(table)
+    _print_table(table)
 
 
 checkpoints_app = typer.Typer(help="Show or reset where each stream resumes (ops.odoo_sync_checkpoints).", no_args_is_help=True)
@@ -224,7 +233,7 @@ def checkpoints_list(json: JsonOutput = False) -> None:
         table.add_column(column)
     for c in found:
         table.add_row(c.key, _describe_cursor(c.cursor), c.updated_at.isoformat(timespec="seconds"))
-    console.print(table)
+    _print_table(table)
 
 
 def _describe_cursor(cursor: dict[str, Any]) -> str:
@@ -289,7 +298,7 @@ def demo(
     for r in report.rows:
         table.add_row(r.step, r.stream, r.status, str(r.fetched), str(r.inserted), str(r.updated), str(r.deleted),
                       str(r.requests), f"{r.seconds:.2f}")
-    console.print(table, width=max(console.width, 110))
+    _print_table(table)
     console.print(
         f"{report.leads_in_database} of {report.leads_in_odoo} Odoo leads (archived included) are in "
         f"{report.database}; total {report.seconds:.1f} s"
