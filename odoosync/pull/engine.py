@@ -328,8 +328,11 @@ class _StreamRun:
         except BaseException as exc:
             status = RunStatus.FAILED if isinstance(exc, Exception) else RunStatus.PARTIAL
             error = f"{type(exc).__name__}: {exc}"
-            runs.finish_run(self.store, self.run_id, status, self._counters(), error=error,
-                            remaining=status == RunStatus.PARTIAL)
+            try:
+                runs.finish_run(self.store, self.run_id, status, self._counters(), error=error,
+                                remaining=status == RunStatus.PARTIAL)
+            except Exception:  # noqa: BLE001 - the database may be what failed; keep the first error
+                log.warning("could not log the end of run %s of %s", self.run_id, self.stream.name, exc_info=True)
             raise
         status = RunStatus.PARTIAL if self.remaining else RunStatus.OK
         counters = self._counters()
