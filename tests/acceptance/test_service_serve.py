@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from odoosync.store import Store
 from odoosync.store import runs as run_store
 from odoosync.store.schema import lead_activities, odoo_sync_locks
+from odoosync.store.sync_config import config_set
 
 ADMIN = "serve-admin-9c1d7e"
 READ = "serve-read-4b2a6f"
@@ -75,7 +76,9 @@ def test_refuses_a_public_address_without_a_token(tmp_path):
 def test_serve_keeps_fresh_and_sigterm_leaves_no_lock_and_a_resumable_run(
     make_simulator, store: Store, database_url: str, tmp_path: Path
 ):
-    sim = make_simulator(scale=0.1, latency_ms=100)  # chatter: ~150 pages, well past its first progress report
+    sim = make_simulator(scale=0.1, latency_ms=100)
+    # small chatter pages: a walk of ~190 pages, long past its first progress report (2 s)
+    config_set(store, "odoo_to_sb:mail.message", {"page_size": 20})
     port = _port()
     env = _env(sim, database_url, tmp_path, ODOOSYNC_API_TOKEN=ADMIN, ODOOSYNC_READ_TOKEN=READ)
     process = _serve(env, "--port", str(port))
