@@ -56,7 +56,9 @@ def read_metrics(
             ).group_by(runs.c.stream)
         ).all()
         last_ok = conn.execute(
-            sa.select(runs.c.stream, sa.func.max(runs.c.finished_at)).where(runs.c.status == "ok").group_by(runs.c.stream)
+            sa.select(runs.c.stream, sa.func.max(runs.c.finished_at))
+            .where(runs.c.status == "ok", runs.c.mode != "record")  # as freshness: one record is not the stream
+            .group_by(runs.c.stream)
         ).all()
         running = conn.execute(
             sa.select(runs.c.stream, sa.func.min(runs.c.started_at)).where(runs.c.status == "running").group_by(runs.c.stream)
