@@ -18,7 +18,8 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
    model, restricted by the stream's domain, e.g. ``model = 'crm.lead'``): that reads
    each record once in few large pages, where ``res_id in [50 ids]`` would need a call
    per 50 parents. ``missing`` finds what the database lacks by comparing ids (step 3),
-   which covers "leads with zero activities" and any other gap.
+   which covers any gap; for a stream batched by parent, ``missing`` reads only the
+   children of parents that have none in the database ("leads with zero activities").
    Every read passes ``active_test: False`` (archived records, lost leads, count).
 3. **Reconcile** (``full``/``incremental``/``missing``): Odoo's ids (``search``, ids only,
    in keyset chunks) against the database's, range by range: rows whose record vanished
@@ -54,12 +55,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from odoosync.cursor import DEFAULT_OVERLAP, Cursor, FullWalk, Partition, StreamState
 from odoosync.exceptions import ConfigError, LockHeld
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull.budget import Budget
 from odoosync.pull.plan import plan_walk
-from odoosync.store import checkpoints, runs
+from odoosync.store import checkpoints, runs, schema
 from odoosync.streams.base import PageContext, ResIds, Stream, WriteCounts
 
 __all__ = [
@@ -373,7 +376,9 @@ class _StreamRun:
         elif mode == SyncMode.INCREMENTAL:
             if not self._incremental():
                 return
-        if mode == SyncMode.MISSING or self.options.reconcile:
+        if mode == SyncMode.MISSING and isinstance(self.stream.batching, ResIds):
+            self._missing_by_parent(self.stream.batching)
+        elif mode == SyncMode.MISSING or self.options.reconcile:
             self._reconcile(fetch_missing=True)
 
     # ------------------------------------------------------------------ full walk
@@ -513,6 +518,48 @@ class _StreamRun:
             if upto is None:
                 return
             after = upto
+
+    def _missing_by_parent(self, batching: ResIds) -> None:
+        """``missing`` for records hanging off parents: only parents in the database with
+        no child row at all (e.g. leads with zero ``lead_activities``), ``chunk`` parents
+        per call. Ids are searched first, so parents that truly have no children cost an
+        ids-only ``search`` and no record reads; nothing is marked deleted."""
+        parent_table = schema.metadata.tables[batching.parent_table]
+        target_table = self.stream.target.table
+        link = next((fk for fk in target_table.foreign_keys if fk.column.table is parent_table), None)
+        if link is None:
+            raise ConfigError(f"stream {self.stream.name!r}: {target_table.name} has no foreign key to {parent_table.name}")
+        parent_id = parent_table.c[batching.parent_id_column]
+        query = sa.select(parent_id).where(
+            parent_id.is_not(None),
+            ~sa.exists().where(link.parent == link.column),
+            *([parent_table.c.deleted_at.is_(None)] if "deleted_at" in parent_table.c else []),
+        ).order_by(parent_id)
+        per_round = batching.chunk * self._concurrency()
+        after = 0
+        while self._may_continue():
+            with self.store.connect() as conn:
+                parents = [int(i) for i in conn.execute(query.where(parent_id > after).limit(per_round)).scalars()]
+            if not parents:
+                return
+            chunks = [parents[i : i + batching.chunk] for i in range(0, len(parents), batching.chunk)]
+            for pages in self.client.map_concurrent(lambda chunk: self._children_of(batching, chunk), chunks):
+                for records in pages:
+                    self._commit_page(records, checkpoint=False)
+            if len(parents) < per_round:
+                return
+            after = parents[-1]
+
+    def _children_of(self, batching: ResIds, parents: list[int]) -> list[list[dict[str, Any]]]:
+        """The pages of records hanging off ``parents`` (an ids-only ``search`` first)."""
+        domain: list[Any] = [*self.stream.domain, (batching.res_id_field, "in", parents)]
+        if batching.model_field:
+            domain.append((batching.model_field, "=", batching.parent_model))
+        ids = self.client.search(self.stream.model, domain, order="id", active_test=False)
+        return [
+            self._read([("id", "in", ids[i : i + self.page_size])], order="id")
+            for i in range(0, len(ids), self.page_size)
+        ]
 
     def _mark_deleted(self, odoo_ids: list[int]) -> None:
         with self.store.transaction(origin="pull") as conn:
