@@ -176,8 +176,6 @@ def test_one_lead_mode_touches_only_that_lead(sim, engine, store):
     assert set(rows) == {i for i, m in odoo_messages(sim).items() if m["res_id"] == lead_id}
 
 
-@pytest.mark.skip(reason="issue 4 asks missing = only leads with zero lead_activities; the pull "
-                  "engine's missing mode compares ids instead (fills every gap) - engine owner's call")
 def test_missing_mode_touches_only_leads_without_history(sim, engine, store):
     sync(engine)
     rows = stored(store)
