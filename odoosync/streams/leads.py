@@ -20,8 +20,31 @@
 ``source``, ``source_email_id``  ``odoo``, ``odoo_crm_<id>`` (set on insert only: a lead the
                                app pushed keeps its own)
 ``odoo_id``, ``odoo_write_date``  ``id``, ``write_date``
-``metadata``                   every other field read (many2ones as ``[id, name]``)
+``metadata``                   every other field read (many2ones as ``[id, name]``), merged
+                               into the stored object (keys the pull does not read, such
+                               as a sheet lead's ``sheet``, stay)
 ============================  =============================================================
+
+Rows the app owns: a ``sheet`` or ``app`` lead that was pushed to Odoo keeps its
+``source``, ``source_email_id``, a non-null ``customer_id`` and its own ``metadata`` keys
+when Odoo's edits come back, so the next sheet sync finds its digests and rewrites nothing.
+
+The app's deletions win over Odoo's archive (``on_delete: archive`` pushes a deletion as
+``active = False``, and the pull reads archived leads). :meth:`LeadsTarget.select_changed`
+leaves alone:
+
+* a row the app soft-deleted (``deleted_at`` set) while its Odoo record is archived, or
+  unchanged since the last sync (same ``write_date``), or the row still has changes
+  waiting in the outbox;
+* an Odoo id with no row (the app removed it with ``DELETE``) whose latest ``unlink``
+  item in the outbox is ``done`` (the tombstone: outbox items are kept after they are
+  pushed) while the record is archived. A row deleted but not pushed yet is a gap that
+  ``missing`` and full runs fill, as before.
+
+A lead restored (unarchived) in Odoo after the deletion was pushed is active again with a
+new ``write_date``: the pull brings it back (``deleted_at`` cleared, or the row inserted
+again). Rows the reconcile step marked deleted are never read again (their Odoo record is
+gone), so the rule does not touch them.
 
 The mapper (:func:`map_leads`) is pure; :class:`LeadsTarget` resolves its lookups per
 page: won stages and tag names from the reference tables (Odoo only for ids not yet
@@ -37,8 +60,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from odoosync.store.schema import leads, odoo_partners, odoo_stages, odoo_tags
-from odoosync.streams.base import PageContext, Stream, json_safe, many2one_id, many2one_name
+from odoosync.store.schema import leads, odoo_outbox, odoo_partners, odoo_stages, odoo_tags
+from odoosync.streams.base import PageContext, Stream, WriteCounts, json_safe, many2one_id, many2one_name
 from odoosync.streams.customers import CustomerKey, CustomersMap, CustomerWant
 from odoosync.streams.mirror import MirrorTarget
 from odoosync.streams.partners import PARTNER_FIELDS, PartnerInfo
@@ -141,6 +164,32 @@ def map_leads(records: Sequence[Mapping[str, Any]], lookups: LeadLookups) -> lis
     return [map_lead(r, lookups) for r in records]
 
 
+_APP_OWNED_SOURCES = frozenset({"sheet", "app"})
+_WAITING = ("queued", "processing", "failed")
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the database holds for one Odoo lead, as far as deletions go."""
+
+    write_date: Any
+    deleted_at: Any
+
+
+def _app_deletion_wins(
+    record: Mapping[str, Any], stored: _Stored | None, waiting: bool, unlink_status: str | None
+) -> bool:
+    """True when the pull must leave the app's deletion of this lead alone (module
+    docstring). ``waiting``: the row has outbox items not pushed yet; ``unlink_status``:
+    the status of the latest ``unlink`` item for the Odoo id, None without one."""
+    archived = record.get("active") is False
+    if stored is not None:
+        if stored.deleted_at is None:
+            return False
+        return archived or waiting or stored.write_date == record.get("write_date")
+    return archived and unlink_status == "done"
+
+
 class LeadsTarget(MirrorTarget):
     """``leads``: keyed by ``odoo_id``; app-owned columns are set on insert only."""
 
@@ -151,6 +200,83 @@ class LeadsTarget(MirrorTarget):
             leads, map_leads, key=("odoo_id",),
             insert_only=("source", "source_email_id", "company_id", "sla_escalated_at"),
         )
+
+    def select_changed(
+        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]:
+        """The mirror's changed records, minus the leads the app deleted (module docstring),
+        so a page holding only those opens no write transaction."""
+        changed = super().select_changed(ctx, conn, records)
+        kept = self._app_deletions(ctx, conn, changed)
+        return [r for r in changed if int(r["id"]) not in kept]
+
+    def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> WriteCounts:
+        """Forced runs (full mode, ``--odoo-id``) skip ``select_changed``: the app's
+        deletions are left alone here too."""
+        kept = self._app_deletions(ctx, conn, records)
+        counts = super().write_page(ctx, conn, [r for r in records if int(r["id"]) not in kept])
+        counts.skipped += len(kept)
+        return counts
+
+    def _app_deletions(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> set[int]:
+        """Odoo ids of ``records`` whose deletion in the app wins (two reads at most)."""
+        if not records:
+            return set()
+        stored = {
+            odoo_id: _Stored(stamp, deleted)
+            for odoo_id, (stamp, deleted) in self._stored_stamps(ctx, conn, [int(r["id"]) for r in records]).items()
+        }
+        suspects = [int(r["id"]) for r in records if (s := stored.get(int(r["id"]))) is None or s.deleted_at is not None]
+        if not suspects:
+            return set()
+        waiting, unlinks = self._outbox_deletions(ctx, conn, suspects)
+        return {
+            int(r["id"]) for r in records
+            if _app_deletion_wins(r, stored.get(int(r["id"])), int(r["id"]) in waiting, unlinks.get(int(r["id"])))
+        }
+
+    @staticmethod
+    def _outbox_deletions(ctx: PageContext, conn: sa.Connection, odoo_ids: list[int]) -> tuple[set[int], dict[int, str]]:
+        """Odoo ids with lead items still waiting, and the status of each id's latest
+        ``unlink`` item (one query)."""
+        query = (
+            sa.select(odoo_outbox.c.odoo_id, odoo_outbox.c.operation, odoo_outbox.c.status)
+            .where(
+                odoo_outbox.c.local_table == "leads",
+                odoo_outbox.c.model == "crm.lead",
+                odoo_outbox.c.backend == ctx.backend,
+                odoo_outbox.c.odoo_id.in_(odoo_ids),
+            )
+            .order_by(odoo_outbox.c.id)
+        )
+        waiting: set[int] = set()
+        unlinks: dict[int, str] = {}
+        for odoo_id, operation, status in conn.execute(query):
+            if status in _WAITING:
+                waiting.add(int(odoo_id))
+            if operation == "unlink":
+                unlinks[int(odoo_id)] = status
+        return waiting, unlinks
+
+    def merge_stored(self, ctx: PageContext, conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Keep what the pull does not own: ``metadata`` keys it does not read, and the
+        customer of a sheet or app lead."""
+        ids = [row["odoo_id"] for row in rows]
+        stored = {
+            int(odoo_id): (metadata, customer_id, source)
+            for odoo_id, metadata, customer_id, source in conn.execute(
+                sa.select(leads.c.odoo_id, leads.c.metadata, leads.c.customer_id, leads.c.source)
+                .where(leads.c.odoo_id.in_(ids))
+            )
+        }
+        for row in rows:
+            if (old := stored.get(row["odoo_id"])) is None:
+                continue
+            metadata, customer_id, source = old
+            row["metadata"] = {**(metadata or {}), **row["metadata"]}
+            if source in _APP_OWNED_SOURCES and customer_id is not None:
+                row["customer_id"] = customer_id
+        return rows
 
     def begin_run(self, ctx: PageContext) -> None:
         with ctx.store.connect() as conn:

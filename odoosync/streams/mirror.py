@@ -8,7 +8,8 @@ Reference data (``odoo_stages`` ...), ``odoo_partners``, generic ``odoo_records`
    unless the run is ``force``\\ d (full mode re-maps everything, and the upsert's
    ``only_if_changed`` still writes only rows whose content differs);
 2. ``resolve``: the lookups the pure mapper needs (the only I/O besides writing);
-3. the stream's pure mapper turns records into rows;
+3. the stream's pure mapper turns records into rows, and ``merge_stored`` folds in what
+   the stored rows keep (default: nothing; leads keep app-owned values);
 4. one multi-row upsert (``Store.upsert_rows``), then ``after_write`` for dependent
    tables (partners → customers and contacts).
 
@@ -66,6 +67,10 @@ class MirrorTarget(Target):
         """Lookups for the mapper. Default: none."""
         return None
 
+    def merge_stored(self, ctx: PageContext, conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows to upsert, given the stored ones (values the pull does not own). Default: as mapped."""
+        return rows
+
     def after_write(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]], rows: list[dict[str, Any]]
     ) -> None:
@@ -96,6 +101,7 @@ class MirrorTarget(Target):
         rows = [{**scope, **row} for row in self.mapper(records, lookups)]
         if not rows:
             return WriteCounts()
+        rows = self.merge_stored(ctx, conn, rows)
         update = [c for c in rows[0] if c not in self.key and c not in self.insert_only and c not in scope]
         counts = ctx.store.upsert_rows(conn, self._table, rows, key=self.key, update=update)
         self.after_write(ctx, conn, records, rows)
