@@ -17,10 +17,9 @@ import os
 import signal
 import threading
 from collections.abc import Mapping
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
 
@@ -39,17 +38,13 @@ from odoosync.scheduler import (
 )
 from odoosync.service import open_client, open_store
 from odoosync.settings import load_settings
-from odoosync.sheets.cache import LeadsCache
-from odoosync.sheets.engine import SheetSync
-from odoosync.sheets.fetch import SheetFetcher
-from odoosync.sheets.schedule import sheet_jobs
 from odoosync.store import runs as run_store
 from odoosync.store import triggers
 from odoosync.store.schema import OPS_SCHEMA, metadata
 from odoosync.store.sync_config import config_get
-from odoosync.web.app import WebContext, create_app
-from odoosync.web.auth import Tokens, check_bind_address
-from odoosync.web.sheets_api import install as install_sheets_api
+
+if TYPE_CHECKING:
+    from odoosync.sheets.engine import SheetSync
 
 __all__ = ["register", "serve", "sla_check", "schema"]
 
@@ -75,6 +70,16 @@ def serve(
 
     Example: ODOOSYNC_API_TOKEN=... odoosync serve --host 0.0.0.0 --port 8000
     """
+    # The web stack is imported here, not at module level, so that every other command
+    # starts without paying for FastAPI/uvicorn.
+    from odoosync.sheets.cache import LeadsCache
+    from odoosync.sheets.engine import SheetSync
+    from odoosync.sheets.fetch import SheetFetcher
+    from odoosync.sheets.schedule import sheet_jobs
+    from odoosync.web.app import WebContext, create_app
+    from odoosync.web.auth import Tokens, check_bind_address
+    from odoosync.web.sheets_api import install as install_sheets_api
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("httpx", "apscheduler", "alembic"):  # one line per request / fire otherwise
         logging.getLogger(chatty).setLevel(logging.WARNING)
@@ -123,6 +128,8 @@ def serve(
 
 def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Scheduler, waker: OutboxWaker) -> None:
     """Serve until SIGTERM/SIGINT, then stop in order: jobs, scheduler, worker, API."""
+    import uvicorn
+
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     server = uvicorn.Server(
