@@ -10,51 +10,31 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from odoosync.exceptions import OdooServerError
-from odoosync.odoo.errors import error_from_http_response, error_from_jsonrpc, login_rejected
-from odoosync.odoo.transport import Transport
+from odoosync.odoo.errors import error_from_http_response, error_from_jsonrpc
+from odoosync.odoo.transport import ServiceTransport
 
 __all__ = ["JsonRpcTransport"]
 
 _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
-class JsonRpcTransport(Transport):
+class JsonRpcTransport(ServiceTransport):
     protocol = "jsonrpc"
 
     _ids = itertools.count(1)
 
-    def login(self, db: str, login: str, secret: str) -> int:
-        uid = self._call("common", "login", [db, login, secret])
-        if not uid:
-            raise login_rejected(db, login)
-        return int(uid)
-
-    def execute_kw(
-        self,
-        db: str,
-        uid: int,
-        secret: str,
-        model: str,
-        method: str,
-        args: Sequence[Any],
-        kwargs: Mapping[str, Any],
-    ) -> Any:
-        return self._call(
-            "object", "execute_kw", [db, uid, secret, model, method, list(args), dict(kwargs)], model=model, method=method
-        )
-
     def version(self) -> dict:
         return dict(self._call("common", "version", []))
 
-    def _call(self, service: str, rpc_method: str, args: list, *, model: str | None = None, method: str | None = None) -> Any:
+    def _call(self, service: str, rpc_method: str, args: Sequence[Any], *, model: str | None = None, method: str | None = None) -> Any:
         payload = {
             "jsonrpc": "2.0",
             "method": "call",
-            "params": {"service": service, "method": rpc_method, "args": args},
+            "params": {"service": service, "method": rpc_method, "args": list(args)},
             "id": next(self._ids),
         }
         answer = self.channel.request(

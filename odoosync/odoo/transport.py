@@ -21,9 +21,10 @@ from typing import Any, ClassVar
 from odoosync.exceptions import ConfigError, OdooError
 from odoosync.odoo.channel import HttpChannel
 from odoosync.odoo.config import OdooConfig
+from odoosync.odoo.errors import login_rejected
 from odoosync.odoo.stats import ClientStats
 
-__all__ = ["Transport", "make_transport", "server_major_version"]
+__all__ = ["Transport", "ServiceTransport", "make_transport", "server_major_version"]
 
 
 class Transport(ABC):
@@ -65,6 +66,39 @@ class Transport(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.channel.base_url!r}, db={self.config.db!r})"
+
+
+class ServiceTransport(Transport):
+    """The two protocols that name an RPC service and method (JSON-RPC, XML-RPC).
+
+    They differ only in how one ``service.rpc_method(*params)`` call is encoded, which
+    each implements in ``_call``; login and ``execute_kw`` are the same for both.
+    """
+
+    def login(self, db: str, login: str, secret: str) -> int:
+        uid = self._call("common", "login", [db, login, secret])
+        if not uid:
+            raise login_rejected(db, login)
+        return int(uid)
+
+    def execute_kw(
+        self,
+        db: str,
+        uid: int,
+        secret: str,
+        model: str,
+        method: str,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        params = [db, uid, secret, model, method, list(args), dict(kwargs)]
+        return self._call("object", "execute_kw", params, model=model, method=method)
+
+    @abstractmethod
+    def _call(
+        self, service: str, rpc_method: str, params: Sequence[Any], *, model: str | None = None, method: str | None = None
+    ) -> Any:
+        """Send one RPC call and return its result (errors translated to exceptions.py)."""
 
 
 def server_major_version(channel: HttpChannel) -> int | None:

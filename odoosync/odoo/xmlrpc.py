@@ -9,48 +9,28 @@ with integer codes (``/xmlrpc/2``), translated in ``odoosync.odoo.errors``.
 from __future__ import annotations
 
 import xmlrpc.client
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from xml.parsers.expat import ExpatError
 
 from odoosync.exceptions import InvalidRequest, OdooServerError
-from odoosync.odoo.errors import error_from_http_response, error_from_xmlrpc_fault, login_rejected
-from odoosync.odoo.transport import Transport
+from odoosync.odoo.errors import error_from_http_response, error_from_xmlrpc_fault
+from odoosync.odoo.transport import ServiceTransport
 
 __all__ = ["XmlRpcTransport"]
 
 _HEADERS = {"Content-Type": "text/xml"}
 
 
-class XmlRpcTransport(Transport):
+class XmlRpcTransport(ServiceTransport):
     protocol = "xmlrpc"
-
-    def login(self, db: str, login: str, secret: str) -> int:
-        uid = self._call("common", "login", (db, login, secret))
-        if not uid:
-            raise login_rejected(db, login)
-        return int(uid)
-
-    def execute_kw(
-        self,
-        db: str,
-        uid: int,
-        secret: str,
-        model: str,
-        method: str,
-        args: Sequence[Any],
-        kwargs: Mapping[str, Any],
-    ) -> Any:
-        return self._call(
-            "object", "execute_kw", (db, uid, secret, model, method, list(args), dict(kwargs)), model=model, method=method
-        )
 
     def version(self) -> dict:
         return dict(self._call("common", "version", ()))
 
-    def _call(self, service: str, rpc_method: str, params: tuple, *, model: str | None = None, method: str | None = None) -> Any:
+    def _call(self, service: str, rpc_method: str, params: Sequence[Any], *, model: str | None = None, method: str | None = None) -> Any:
         try:
-            body = xmlrpc.client.dumps(params, rpc_method, allow_none=True).encode("utf-8")
+            body = xmlrpc.client.dumps(tuple(params), rpc_method, allow_none=True).encode("utf-8")
         except (TypeError, OverflowError) as exc:
             raise InvalidRequest(f"cannot encode the call as XML-RPC: {exc}", model=model, method=method) from None
         answer = self.channel.request(
