@@ -44,7 +44,7 @@ from odoosync import outbox
 from odoosync.binder import BINDING_COLUMNS, XID_MODULE, Binder, xid_name
 from odoosync.coalesce import Change, coalesce
 from odoosync.conflicts import FieldConflict, resolve
-from odoosync.exceptions import MissingRecord, OdooError, OdooPermanentError, OdooValidationError
+from odoosync.exceptions import MissingRecord, OdooError, OdooPermanentError, OdooServerError, OdooValidationError
 from odoosync.odoo.client import OdooClient
 from odoosync.push_mappers import map_values
 from odoosync.push_policy import CONFIG_PREFIX, GiveUp, PushPolicy, parse_policy
@@ -439,7 +439,7 @@ class PushEngine:
             subject=task.values.get("subject") or False, message_type="comment",
             subtype_xmlid="mail.mt_note", message_id=marker,
         )
-        task.odoo_id = int(new_id)
+        task.odoo_id = _record_id(new_id)
         return task.odoo_id
 
     def _notify(self, kind: str) -> None:
@@ -658,3 +658,13 @@ def demo_push(store: Store, client: OdooClient) -> PushResult:
     """The demo's push step: :func:`demo_edits`, then push everything queued."""
     demo_edits(store)
     return PushEngine(store, client, backend=client.config.name).push_all()
+
+
+def _record_id(result: object) -> int:
+    """The id a method returned: an int up to Odoo 18, ``[id]`` from Odoo 19 on (its
+    ``call_kw`` returns a recordset's ``ids`` once methods lost ``@api.returns``)."""
+    if isinstance(result, list | tuple):
+        if len(result) != 1:
+            raise OdooServerError(f"expected one record id, got {result!r}")
+        result = result[0]
+    return int(result)  # type: ignore[arg-type]

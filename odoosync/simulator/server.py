@@ -115,6 +115,9 @@ class _Reply:
 
 
 _REMOVED_IN = {"name_get": 18}  # public methods later Odoo versions no longer have
+# Methods that return a record: up to Odoo 18 ``@api.returns`` made that an id over RPC;
+# Odoo 19 dropped the decorator and its ``call_kw`` answers a recordset's ``ids``.
+_RECORD_AS_IDS_FROM = {"message_post": 19}
 
 
 class _RemoteCall:
@@ -149,7 +152,10 @@ class _RemoteCall:
                 if ids is not None:
                     raise UnprocessableEntity(str(exc)) from None
                 raise PythonError(f"{method}() {exc}", "builtins.TypeError") from None
-            return function(*call_args, **kwargs)
+            result = function(*call_args, **kwargs)
+            if self.major >= _RECORD_AS_IDS_FROM.get(method, 10**6) and isinstance(result, int):
+                return [result]
+            return result
 
     def _public_method(self, records: Model, method: str) -> Callable[..., Any]:
         if not self.exists(records, method):

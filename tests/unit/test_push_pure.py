@@ -157,3 +157,14 @@ def test_activity_and_note_mappers() -> None:
                                                   "date_deadline": "2030-01-02"}
     assert map_values("lead_activities", {"title": "Note", "description": "<b>hi</b>"}, Names(), creating=True) == {
         "subject": "Note", "body": "<b>hi</b>"}
+
+
+def test_message_post_result_is_an_id_on_every_odoo_version():
+    """Odoo ≤ 18 returns the new message's id, Odoo 19 ``[id]``; anything else is an error."""
+    from odoosync.exceptions import OdooServerError
+    from odoosync.push import _record_id
+
+    assert _record_id(42) == 42
+    assert _record_id([42]) == 42
+    with pytest.raises(OdooServerError, match="expected one record id"):
+        _record_id([1, 2])
