@@ -47,22 +47,10 @@ def start_run(
 ) -> int:
     """Record a run as ``running`` and return its id."""
     now = _now()
-    with store.transaction() as conn:
-        return conn.execute(
-            sa.insert(_runs)
-            .values(
-                job=job,
-                stream=stream,
-                mode=str(mode),
-                trigger=str(trigger),
-                backend=backend,
-                status=RunStatus.RUNNING.value,
-                started_at=now,
-                heartbeat_at=now,
-                details=dict(details or {}),
-            )
-            .returning(_runs.c.id)
-        ).scalar_one()
+    return _insert_run(
+        store, job=job, stream=stream, mode=str(mode), trigger=str(trigger), backend=backend,
+        status=RunStatus.RUNNING.value, started_at=now, heartbeat_at=now, details=dict(details or {}),
+    )
 
 
 def update_progress(
@@ -126,24 +114,17 @@ def record_skipped(
 ) -> int:
     """Log a run that did not start (e.g. the lock was held): status ``skipped``, ``reason`` as error."""
     now = _now()
+    return _insert_run(
+        store, job=job, stream=stream, mode=str(mode), trigger=str(trigger), backend=backend,
+        status=RunStatus.SKIPPED.value, started_at=now, finished_at=now, heartbeat_at=now,
+        duration_ms=0, error=_truncate(reason),
+    )
+
+
+def _insert_run(store: Store, **values: Any) -> int:
+    """Insert one runs-log row in its own short transaction and return its id."""
     with store.transaction() as conn:
-        return conn.execute(
-            sa.insert(_runs)
-            .values(
-                job=job,
-                stream=stream,
-                mode=str(mode),
-                trigger=str(trigger),
-                backend=backend,
-                status=RunStatus.SKIPPED.value,
-                started_at=now,
-                finished_at=now,
-                heartbeat_at=now,
-                duration_ms=0,
-                error=_truncate(reason),
-            )
-            .returning(_runs.c.id)
-        ).scalar_one()
+        return conn.execute(sa.insert(_runs).values(**values).returning(_runs.c.id)).scalar_one()
 
 
 def get_run(store: Store, run_id: int) -> SyncRun | None:
