@@ -10,27 +10,17 @@ import sqlalchemy as sa
 
 from odoosync.exceptions import OdooError
 from odoosync.models import SyncMode
-from odoosync.odoo.client import OdooClient
-from odoosync.odoo.config import OdooConfig
 from odoosync.pull import PullEngine, PullOptions
 from odoosync.simulator import Simulator
 from odoosync.store.database import Store
 from odoosync.store.schema import leads, scheduled_activities
 from odoosync.streams.activities import activities_stream
-from odoosync.streams.registry import builtin_streams
+from tests.fixtures.pull import core_streams, open_client
 
 SCALE = 0.02
 KIND_BY_TYPE_NAME = {"Email": "email", "Call": "call", "Meeting": "meeting", "To-Do": "todo", "Follow-up": "follow_up"}
 
 
-def lead_streams():
-    """Everything ``sync all`` runs before the chatter: reference data, partners, leads."""
-    return [s for s in builtin_streams() if s.name not in ("chatter", "activities")]
-
-
-def make_client(sim: Simulator, **config) -> OdooClient:
-    return OdooClient(OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password,
-                                 company_ids=(1, 2), **config)).open()
 
 
 @pytest.fixture
@@ -41,9 +31,9 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def engine(sim: Simulator, store: Store) -> Iterator[PullEngine]:
-    with make_client(sim) as client:
+    with open_client(sim) as client:
         pull = PullEngine(client, store)
-        pull.run_many(lead_streams(), PullOptions(mode=SyncMode.FULL))
+        pull.run_many(core_streams(), PullOptions(mode=SyncMode.FULL))
         yield pull
 
 
@@ -173,9 +163,9 @@ def test_one_lead_mode_touches_only_that_lead(sim, engine, store):
 
 def test_a_run_killed_midway_resumes_to_the_state_of_a_clean_run(store):
     with Simulator(scale=SCALE, seed=5, faults="mail.activity.search_read#3:500") as faulty, \
-            make_client(faulty, max_attempts=1) as client:
+            open_client(faulty, max_attempts=1) as client:
         engine = PullEngine(client, store)
-        engine.run_many(lead_streams(), PullOptions(mode=SyncMode.FULL))
+        engine.run_many(core_streams(), PullOptions(mode=SyncMode.FULL))
         with pytest.raises(OdooError):
             sync(engine, page_size=10)
         partial = snapshot(store)

@@ -14,27 +14,18 @@ from odoosync.exceptions import OdooError
 from odoosync.html_text import html_to_text
 from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
-from odoosync.odoo.config import OdooConfig
 from odoosync.pull import PullEngine, PullOptions
 from odoosync.simulator import Simulator
 from odoosync.store.database import Store
 from odoosync.store.schema import lead_activities, leads
 from odoosync.streams.chatter import chatter_stream
-from odoosync.streams.registry import builtin_streams
+from tests.fixtures.pull import core_streams, open_client
 
 SCALE = 0.02
 KIND_OF_TYPE = {"email": "email", "email_outgoing": "email", "notification": "system",
                 "auto_comment": "system", "user_notification": "system"}
 
 
-def lead_streams():
-    """Everything ``sync all`` runs before the chatter: reference data, partners, leads."""
-    return [s for s in builtin_streams() if s.name not in ("chatter", "activities")]
-
-
-def make_client(sim: Simulator, **config) -> OdooClient:
-    return OdooClient(OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password,
-                                 company_ids=(1, 2), **config)).open()
 
 
 @pytest.fixture
@@ -45,7 +36,7 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def client(sim: Simulator) -> Iterator[OdooClient]:
-    with make_client(sim) as opened:
+    with open_client(sim) as opened:
         yield opened
 
 
@@ -53,7 +44,7 @@ def client(sim: Simulator) -> Iterator[OdooClient]:
 def engine(client: OdooClient, store: Store) -> PullEngine:
     """An engine on a database that already holds every lead (chatter runs after leads)."""
     pull = PullEngine(client, store)
-    pull.run_many(lead_streams(), PullOptions(mode=SyncMode.FULL))
+    pull.run_many(core_streams(), PullOptions(mode=SyncMode.FULL))
     return pull
 
 
@@ -239,9 +230,9 @@ def test_app_rows_without_an_odoo_id_are_never_touched(sim, engine, store):
 @pytest.mark.parametrize("killed_at", [2, 5])
 def test_a_run_killed_midway_resumes_to_the_state_of_a_clean_run(killed_at, store):
     spec = f"mail.message.search_read#{killed_at}:500"
-    with Simulator(scale=SCALE, seed=3, faults=spec) as faulty, make_client(faulty, max_attempts=1) as client:
+    with Simulator(scale=SCALE, seed=3, faults=spec) as faulty, open_client(faulty, max_attempts=1) as client:
         engine = PullEngine(client, store)
-        engine.run_many(lead_streams(), PullOptions(mode=SyncMode.FULL))
+        engine.run_many(core_streams(), PullOptions(mode=SyncMode.FULL))
         with pytest.raises(OdooError):
             sync(engine, page_size=40)
         partial = snapshot(store)
