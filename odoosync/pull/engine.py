@@ -9,7 +9,8 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
      highest id and the newest stamp are read in one concurrent round; a table that fits
      in one page is done, otherwise the rest of the id range is cut into partitions
      (``pull.plan``) walked by id keyset, one page per partition per round, the round's
-     pages fetched concurrently (``client.map_concurrent``, bounded).
+     pages fetched concurrently (``client.map_concurrent``, bounded). Reads run one
+     round ahead of writes: the next round is in flight while this one is written.
    * ``incremental``: records past ``cursor - overlap`` in ``(write_date, id)`` order.
    * ``missing``: only the records whose ids the database lacks (see step 3).
    * ``record`` (``--odoo-id N``): that one record; for a stream batched by parent
@@ -22,8 +23,9 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
    children of parents that have none in the database ("leads with zero activities").
    Every read passes ``active_test: False`` (archived records, lost leads, count).
 3. **Reconcile** (``full``/``incremental``/``missing``): Odoo's ids (``search``, ids only,
-   in keyset chunks) against the database's, range by range: rows whose record vanished
-   get ``deleted_at``; records the database lacks are read and written.
+   in keyset chunks; none when the walk's one page held the whole table) against the
+   database's, range by range: rows whose record vanished get ``deleted_at``; records the
+   database lacks are read and written.
 4. **Write each page in one transaction** with its checkpoint (``origin="pull"`` so the
    outbox triggers ignore it): unchanged records are skipped before any write, the rest
    mapped and upserted with one multi-row statement per table. A page with nothing to
@@ -32,7 +34,7 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
 ``run_many`` (``sync all``) starts each stream once the streams it comes ``after`` are
 done and runs independent ones side by side (``parallel_streams``, default 4; the
 client still caps the requests in flight), so the reference streams and partners load
-together, then leads, then chatter and activities.
+together, then leads, then chatter and activities. Streams others wait for start first.
 
 A time budget stops the run between rounds, before the deadline, with ``remaining``.
 Memory is bounded by ``partitions × page_size`` records (plus one id chunk while
@@ -199,7 +201,7 @@ class PullEngine:
         """
         budget = Budget(options.budget)
         selected = {s.name for s in streams}
-        pending = list(streams)
+        pending = _prerequisites_first(streams)
         results: dict[str, StreamResult] = {}
         done: set[str] = set()
         failure: BaseException | None = None
@@ -253,6 +255,18 @@ class PullEngine:
                                     trigger=str(options.trigger), backend=self.backend, reason=str(exc))
                 raise
             return _StreamRun(self, stream, options, budget, key).execute()
+
+
+def _prerequisites_first(streams: Sequence[Stream]) -> list[Stream]:
+    """``streams`` in start order: those other streams wait for first (most waited-for
+    first), so a long prerequisite such as partners does not queue behind small
+    reference tables while leads wait for it; otherwise in the order given."""
+    waiting_on: dict[str, int] = {s.name: 0 for s in streams}
+    for stream in streams:
+        for name in stream.after:
+            if name in waiting_on:
+                waiting_on[name] += 1
+    return sorted(streams, key=lambda s: -waiting_on[s.name])
 
 
 class _CountedClient:
@@ -314,6 +328,7 @@ class _StreamRun:
         self.stored_state: dict[str, Any] | None = None
         self.last_progress = 0.0
         self.run_id: int | None = None
+        self.whole_table: list[int] | None = None  # every id, when one page of this run read them all
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -384,25 +399,50 @@ class _StreamRun:
     # ------------------------------------------------------------------ full walk
 
     def _walk(self) -> bool:
-        """Walk every partition to its end; False when the budget stopped it."""
+        """Walk every partition to its end; False when the budget stopped it.
+
+        Reads run one round ahead of writes: as soon as a round's pages arrive (which
+        fixes where each partition's keyset goes next) the next round is requested, and
+        the pages just read are written while it is in flight. A checkpoint still names
+        only committed pages, so a kill loses at most the rounds in flight.
+        """
         walk = self.state.walk
+        first_page: list[dict[str, Any]] | None = None
         if walk is None:
             walk, first_page = self._plan_walk()
-            self._set_walk(walk)
-            self._commit_page(first_page)
-        while not walk.finished:
-            if not self._may_continue():
-                return False
-            round_started = time.monotonic()
-            active = [(i, p) for i, p in enumerate(walk.partitions) if not p.done]
-            pages = self.client.map_concurrent(lambda item: self._read(list(item[1].domain()), order="id"), active)
-            for (index, partition), records in zip(active, pages, strict=True):
-                last_id = int(records[-1]["id"]) if records else None
-                walk = walk.with_partition(index, partition.advanced(last_id, len(records) >= self.page_size))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-read-ahead") as reader:
+            ahead = self._read_round(reader, walk)
+            if first_page is not None:
                 self._set_walk(walk)
-                self._commit_page(records)
-            self.budget.record(time.monotonic() - round_started)
-        return True
+                self._commit_page(first_page)
+            while ahead is not None:
+                round_started = time.monotonic()
+                active, pages = ahead.result()
+                advanced = walk
+                for (index, partition), records in zip(active, pages, strict=True):
+                    last_id = int(records[-1]["id"]) if records else None
+                    advanced = advanced.with_partition(index, partition.advanced(last_id, len(records) >= self.page_size))
+                ahead = self._read_round(reader, advanced)
+                for (index, partition), records in zip(active, pages, strict=True):
+                    walk = walk.with_partition(index, advanced.partitions[index])
+                    self._set_walk(walk)
+                    self._commit_page(records)
+                self.budget.record(time.monotonic() - round_started)
+        return walk.finished
+
+    def _read_round(
+        self, reader: ThreadPoolExecutor, walk: FullWalk
+    ) -> Future[tuple[list[tuple[int, Partition]], list[list[dict[str, Any]]]]] | None:
+        """Request the next page of every unfinished partition (in the background);
+        None when the walk is done or the budget or a stop request ends it here."""
+        if walk.finished or not self._may_continue():
+            return None
+        active = [(i, p) for i, p in enumerate(walk.partitions) if not p.done]
+
+        def read() -> tuple[list[tuple[int, Partition]], list[list[dict[str, Any]]]]:
+            return active, self.client.map_concurrent(lambda item: self._read(item[1].domain(), order="id"), active)
+
+        return reader.submit(read)
 
     def _set_walk(self, walk: FullWalk) -> None:
         """The state after a walk moved: still walking, or done and the cursor set to
@@ -435,6 +475,7 @@ class _StreamRun:
         start, high, first_page = self.client.map_concurrent(probe, ["start", "high", "first"])
         self.budget.record(time.monotonic() - round_started)
         if len(first_page) < self.page_size:
+            self.whole_table = [int(r["id"]) for r in first_page]
             return FullWalk((Partition(0, None, done=True),), start), first_page
         low = int(first_page[-1]["id"]) + 1
         return plan_walk(low, high, self._concurrency(), self.page_size, start), first_page
@@ -494,10 +535,12 @@ class _StreamRun:
             if not self._may_continue():
                 return
             step_started = time.monotonic()
-            ids = self.client.search(
+            # A table that fit in the walk's first page: that page already listed every id.
+            ids = self.whole_table if self.whole_table is not None else self.client.search(
                 self.stream.model, [*self.stream.domain, ("id", ">", after)], limit=ID_CHUNK, order="id",
                 active_test=False,
             )
+            self.whole_table = None
             upto = int(ids[-1]) if len(ids) >= ID_CHUNK else None
             with self.store.connect() as conn:
                 present = self.stream.target.present_ids(conn, self.ctx, after, upto)
