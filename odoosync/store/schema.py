@@ -410,6 +410,7 @@ odoo_outbox = sa.Table(
     sa.CheckConstraint("status IN ('queued', 'processing', 'done', 'failed')", name="status"),
     sa.Index(None, "status", "next_run_at"),
     sa.Index(None, "local_table", "local_id"),
+    sa.Index(None, "model", "odoo_id"),  # the pull's deleted-lead check (migration 0003)
     schema=OPS_SCHEMA,
 )
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from odoosync.exceptions import NotMigrated
 from odoosync.store import Store
-from odoosync.store.migrate import VERSION_TABLE, head_revision, version_table_schema
-from odoosync.store.schema import OPS_SCHEMA, metadata_for
+from odoosync.store.migrate import VERSION_TABLE, alembic_config, head_revision, version_table_schema
+from odoosync.store.schema import OPS_SCHEMA, metadata_for, odoo_outbox
+from odoosync.streams.base import PageContext
+from odoosync.streams.leads import LeadsTarget
+
+OUTBOX_MODEL_ODOO_ID = "ix_odoo_outbox_model_odoo_id"
 
 
 @pytest.fixture(
@@ -45,6 +50,58 @@ def test_upgrade_creates_exactly_the_schema(empty_url: str) -> None:
         store.upgrade()
         assert _diffs(store) == []
         assert store.current_revision() == head_revision()
+
+
+def _outbox_indexes(store: Store) -> set[str]:
+    schema = OPS_SCHEMA if store.dialect == "postgresql" else None
+    return {index["name"] for index in sa.inspect(store.engine).get_indexes("odoo_outbox", schema=schema)}
+
+
+def test_0003_downgrades_and_upgrades_again(empty_url: str) -> None:
+    with Store(empty_url) as store:
+        store.upgrade()
+        assert OUTBOX_MODEL_ODOO_ID in _outbox_indexes(store)
+        with store.engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0002")
+        assert store.current_revision() == "0002"
+        assert OUTBOX_MODEL_ODOO_ID not in _outbox_indexes(store)
+        assert "ix_odoo_outbox_status_next_run_at" in _outbox_indexes(store)  # 0001's are left alone
+        store.upgrade()
+        assert store.current_revision() == head_revision()
+        assert _diffs(store) == []
+
+
+def test_the_pulls_deleted_lead_check_uses_the_outbox_index(store: Store) -> None:
+    """The query ``streams/leads.py`` really sends is planned on ``(model, odoo_id)``."""
+    with store.transaction() as conn:
+        conn.execute(
+            sa.insert(odoo_outbox),
+            [
+                {"model": "crm.lead" if n % 3 else "mail.message", "operation": "write", "local_table": "leads",
+                 "local_id": n, "odoo_id": n, "status": "done"}
+                for n in range(1, 3001)
+            ],
+        )
+        conn.exec_driver_sql("ANALYZE")
+    sent: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if "odoo_outbox" in statement:
+            sent.append((statement, parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        with store.connect() as conn:
+            LeadsTarget._outbox_deletions(PageContext(client=None, store=store), conn, list(range(100, 150)))
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    [(statement, parameters)] = sent
+    explain = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
+    with store.connect() as conn:
+        if store.dialect == "postgresql":  # a few thousand rows read faster whole: ask which index it would use
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement, parameters))
+    assert OUTBOX_MODEL_ODOO_ID in plan, plan
 
 
 def test_upgrade_is_idempotent(empty_url: str) -> None:
