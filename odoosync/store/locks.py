@@ -11,12 +11,15 @@ lock is released when the block ends, also on an exception.
   the advisory lock is the truth).
 * SQLite: the row in ``odoo_sync_locks`` *is* the lock. It carries an expiry that a
   heartbeat thread pushes forward while the block runs; a crashed holder stops beating,
-  and once its row has expired the next caller takes it over.
+  and once its row has expired the next caller takes it over. A holder that certainly
+  died (a process of this host, in this PID namespace, that no longer exists) is taken
+  over at once, so a run after a ``kill -9`` need not wait for the expiry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 import threading
@@ -40,7 +43,9 @@ __all__ = ["LockHandle", "hold", "describe_holder", "DEFAULT_TTL_SECONDS"]
 DEFAULT_TTL_SECONDS = 60.0
 HOLDER_ROW_POLLS = 40
 HOLDER_ROW_POLL_SECONDS = 0.05
+_NOT_SHOWN = frozenset({"token", "pid_ns"})  # the private token; the PID namespace is noise
 _locks = odoo_sync_locks
+log = logging.getLogger("odoosync.store")
 
 
 @dataclass
@@ -56,7 +61,7 @@ class LockHandle:
 def describe_holder(holder: Mapping[str, Any], acquired_at: dt.datetime | None = None) -> str:
     """``host=h pid=1 run_id=5 since=2025-01-01T10:00:00+00:00`` (never the private token)."""
     first = [name for name in ("host", "pid", "run_id") if name in holder]
-    names = first + sorted(name for name in holder if name not in first and name != "token")
+    names = first + sorted(name for name in holder if name not in first and name not in _NOT_SHOWN)
     parts = [f"{name}={holder[name]}" for name in names if holder[name] is not None]
     if acquired_at is not None:
         parts.append(f"since={acquired_at.isoformat(timespec='seconds')}")
@@ -77,8 +82,8 @@ def hold(
     if store.in_transaction:
         # The lock row must commit at once, not with the caller's transaction.
         raise StoreError(f"take the lock {key!r} before opening a transaction, not inside one")
-    holder = {"host": socket.gethostname(), "pid": os.getpid(), **dict(holder_info or {})}
-    holder["token"] = uuid.uuid4().hex
+    # This process's identity comes last: a dead holder is recognised by it (SQLite).
+    holder = {**dict(holder_info or {}), **_this_process(), "token": uuid.uuid4().hex}
     handle = LockHandle(key=key, holder=holder)
     row_key = f"{store.lock_id}:{key}"
     if store.dialect == "postgresql":
@@ -117,10 +122,10 @@ def _lock_row(store: Store, row_key: str, handle: LockHandle, ttl: float) -> Ite
             sa.select(_locks.c.holder, _locks.c.acquired_at, _locks.c.expires_at).where(_locks.c.key == row_key)
         ).one_or_none()
         if row is not None and row.expires_at > _now():
-            raise LockHeld(
-                f"{handle.key} is locked by {describe_holder(row.holder, row.acquired_at)}",
-                holder=describe_holder(row.holder, row.acquired_at),
-            )
+            described = describe_holder(row.holder, row.acquired_at)
+            if not _died_here(row.holder):
+                raise LockHeld(f"{handle.key} is locked by {described}", holder=described)
+            log.warning("lock %s: its holder (%s) no longer runs; taking it over", handle.key, described)
         _write_row(tx, row_key, handle, ttl)
     stop = threading.Event()
     beat = threading.Thread(
@@ -151,6 +156,38 @@ def _heartbeat(store: Store, row_key: str, handle: LockHandle, ttl: float, stop:
         if moved == 0:
             handle.lost = True
             return
+
+
+def _this_process() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_ns": _pid_namespace()}
+
+
+def _pid_namespace() -> str | None:
+    """Linux: the PID namespace pids are numbered in (``pid:[4026531836]``). Containers
+    can share a hostname (host networking) yet not each other's pids."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def _died_here(holder: Mapping[str, Any]) -> bool:
+    """True only when the holder is certainly dead: it recorded this host and PID
+    namespace and its pid names no process. Anything unsure (another host, an older row
+    without ``pid_ns``, a pid alive under another user) counts as alive; the expiry
+    still frees those. A pid reused by a new process also reads as alive."""
+    pid = holder.get("pid")
+    if holder.get("host") != socket.gethostname() or holder.get("pid_ns") != _pid_namespace():
+        return False
+    if type(pid) is not int or pid <= 0:  # 0 and negative pids would signal process groups
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only existence and permission are checked
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: alive, owned by another user
+        return False
+    return False
 
 
 def _held(store: Store, key: str, row_key: str) -> LockHeld:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -80,12 +81,14 @@ def test_only_one_of_many_threads_gets_the_lock(store: Store) -> None:
 
 
 def test_lock_held_by_another_process(database_url: str) -> None:
-    holder = _start_holder(database_url, ttl=30)
+    """A live holder on this host is refused and named, however long its TTL."""
+    holder = _start_holder(database_url, ttl=600)
     try:
         with Store(database_url) as store:
             with pytest.raises(LockHeld) as caught, store.lock("pull:crm.lead"):
                 pass
-            assert f"pid={holder.pid}" in caught.value.holder and "run_id=42" in caught.value.holder
+            assert caught.value.holder.startswith(f"host={socket.gethostname()} pid={holder.pid} run_id=42 since=")
+            assert "token" not in caught.value.holder and "pid_ns" not in caught.value.holder
             holder.stdin.write("done\n")
             holder.stdin.flush()
             assert holder.stdout.readline().strip() == "released"
@@ -95,18 +98,95 @@ def test_lock_held_by_another_process(database_url: str) -> None:
         _stop(holder)
 
 
-def test_killed_holder_loses_the_lock(database_url: str) -> None:
-    """PostgreSQL frees it with the connection; SQLite once the heartbeat-less row expires."""
-    holder = _start_holder(database_url, ttl=1)
+def test_sqlite_lock_of_a_killed_holder_is_taken_over_at_once(migrated_sqlite_url: str) -> None:
+    """kill -9 leaves the row with 600 s to live; the holder's pid is gone from this
+    host, so the very next attempt takes the lock."""
+    holder = _start_holder(migrated_sqlite_url, ttl=600)
     try:
-        with Store(database_url) as store:
-            with pytest.raises(LockHeld), store.lock("pull:crm.lead"):
+        with Store(migrated_sqlite_url) as store:
+            with pytest.raises(LockHeld, match=f"pid={holder.pid}"), store.lock("pull:crm.lead"):
                 pass
             holder.send_signal(signal.SIGKILL)
             holder.wait()
+            with store.connect() as conn:  # the dead holder's row is still there, unexpired
+                row = conn.execute(sa.select(odoo_sync_locks.c.holder, odoo_sync_locks.c.expires_at)).one()
+            assert row.holder["pid"] == holder.pid and row.expires_at > dt.datetime.now(dt.UTC)
+            with store.lock("pull:crm.lead", {"run_id": 43}) as handle:
+                assert handle.holder["pid"] == os.getpid()
+                with pytest.raises(LockHeld, match=f"pid={os.getpid()} run_id=43"), store.lock("pull:crm.lead"):
+                    pass
+    finally:
+        _stop(holder)
+
+
+@pytest.mark.postgres
+def test_postgresql_lock_of_a_killed_holder_is_freed_with_its_session(pg_url: str) -> None:
+    """The server drops a dead client's session and its advisory lock (no TTL involved)."""
+    holder = _start_holder(pg_url, ttl=600)
+    try:
+        with Store(pg_url) as store:
+            with pytest.raises(LockHeld, match=f"pid={holder.pid}"), store.lock("pull:crm.lead"):
+                pass
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+            # the server notices the closed socket a moment later
             assert _eventually_acquired(store, "pull:crm.lead")
     finally:
         _stop(holder)
+
+
+def _dead_pid() -> int:
+    """The pid of a process of this host that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _this_pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def _insert_unexpired_row(store: Store, holder: dict) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        conn.execute(
+            sa.insert(odoo_sync_locks).values(
+                key=f"{store.lock_id}:pull:crm.lead", holder={**holder, "token": "t", "run_id": 5},
+                acquired_at=now, expires_at=now + dt.timedelta(seconds=600),
+            )
+        )
+
+
+def test_sqlite_row_of_a_dead_pid_of_this_host_is_taken_over(migrated_sqlite_url: str) -> None:
+    with Store(migrated_sqlite_url) as store:
+        _insert_unexpired_row(store, {"host": socket.gethostname(), "pid": _dead_pid(), "pid_ns": _this_pid_namespace()})
+        with store.lock("pull:crm.lead", {"run_id": 6}) as handle:
+            assert handle.holder["run_id"] == 6
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        pytest.param({"host": "web-2"}, id="another-host"),
+        pytest.param({"pid_ns": "pid:[1]"}, id="another-pid-namespace"),
+        pytest.param({"pid_ns": None, "pid": None}, id="no-pid"),
+        pytest.param({"pid": 1}, id="a-live-pid-maybe-another-users"),
+    ],
+)
+def test_sqlite_row_of_a_holder_not_known_dead_waits_for_its_expiry(migrated_sqlite_url: str, who: dict) -> None:
+    """Only a certainly dead holder is taken over early: a pid of another host or PID
+    namespace says nothing here, and pid 1 exists (os.kill may answer PermissionError)."""
+    holder = {"host": socket.gethostname(), "pid": _dead_pid(), "pid_ns": _this_pid_namespace(), **who}
+    with Store(migrated_sqlite_url) as store:
+        _insert_unexpired_row(store, holder)
+        with pytest.raises(LockHeld, match=f"locked by host={holder['host']}.*run_id=5") as caught:
+            with store.lock("pull:crm.lead"):
+                pass
+        if holder["pid"] is not None:
+            assert f"pid={holder['pid']}" in caught.value.holder
 
 
 def test_stale_sqlite_lock_is_taken_over(migrated_sqlite_url: str) -> None:
