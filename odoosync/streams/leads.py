@@ -30,8 +30,8 @@ Rows the app owns: a ``sheet`` or ``app`` lead that was pushed to Odoo keeps its
 when Odoo's edits come back, so the next sheet sync finds its digests and rewrites nothing.
 
 The app's deletions win over Odoo's archive (``on_delete: archive`` pushes a deletion as
-``active = False``, and the pull reads archived leads). :meth:`LeadsTarget.select_changed`
-leaves alone:
+``active = False``, and the pull reads archived leads). :meth:`LeadsTarget.keep_changed`
+(and, for forced runs, :meth:`LeadsTarget.write_page`) leaves alone:
 
 * a row the app soft-deleted (``deleted_at`` set) while its Odoo record is archived, or
   unchanged since the last sync (same ``write_date``), or the row still has changes
@@ -201,31 +201,40 @@ class LeadsTarget(MirrorTarget):
             insert_only=("source", "source_email_id", "company_id", "sla_escalated_at"),
         )
 
-    def select_changed(
-        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
+    def keep_changed(
+        self,
+        ctx: PageContext,
+        conn: sa.Connection,
+        changed: list[Mapping[str, Any]],
+        stored: dict[int, tuple[Any, Any]],
     ) -> list[Mapping[str, Any]]:
         """The mirror's changed records, minus the leads the app deleted (module docstring),
         so a page holding only those opens no write transaction."""
-        changed = super().select_changed(ctx, conn, records)
-        kept = self._app_deletions(ctx, conn, changed)
+        kept = self._app_deletions(ctx, conn, changed, stored)
         return [r for r in changed if int(r["id"]) not in kept]
 
     def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> WriteCounts:
-        """Forced runs (full mode, ``--odoo-id``) skip ``select_changed``: the app's
-        deletions are left alone here too."""
-        kept = self._app_deletions(ctx, conn, records)
+        """Forced runs (full mode, ``--odoo-id``) skip ``select_changed``, so the app's
+        deletions are checked here for them."""
+        if not ctx.force:
+            return super().write_page(ctx, conn, records)
+        ids = [int(r["id"]) for r in records]
+        kept = self._app_deletions(ctx, conn, records, self._stored_stamps(ctx, conn, ids) if ids else {})
         counts = super().write_page(ctx, conn, [r for r in records if int(r["id"]) not in kept])
         counts.skipped += len(kept)
         return counts
 
-    def _app_deletions(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> set[int]:
-        """Odoo ids of ``records`` whose deletion in the app wins (two reads at most)."""
+    def _app_deletions(
+        self,
+        ctx: PageContext,
+        conn: sa.Connection,
+        records: Sequence[Mapping[str, Any]],
+        stamps: dict[int, tuple[Any, Any]],
+    ) -> set[int]:
+        """Odoo ids of ``records`` whose deletion in the app wins (one outbox read at most)."""
         if not records:
             return set()
-        stored = {
-            odoo_id: _Stored(stamp, deleted)
-            for odoo_id, (stamp, deleted) in self._stored_stamps(ctx, conn, [int(r["id"]) for r in records]).items()
-        }
+        stored = {odoo_id: _Stored(stamp, deleted) for odoo_id, (stamp, deleted) in stamps.items()}
         suspects = [int(r["id"]) for r in records if (s := stored.get(int(r["id"]))) is None or s.deleted_at is not None]
         if not suspects:
             return set()

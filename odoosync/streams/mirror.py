@@ -89,6 +89,17 @@ class MirrorTarget(Target):
             known = stored.get(int(record["id"]))
             if known is None or known[1] is not None or known[0] != record.get("write_date"):
                 changed.append(record)
+        return self.keep_changed(ctx, conn, changed, stored)
+
+    def keep_changed(
+        self,
+        ctx: PageContext,
+        conn: sa.Connection,
+        changed: list[Mapping[str, Any]],
+        stored: dict[int, tuple[Any, Any]],
+    ) -> list[Mapping[str, Any]]:
+        """The changed records this target writes, given the page's stored stamps
+        (``odoo id → (write_date, deleted_at)``). Default: all of them."""
         return changed
 
     def write_page(
