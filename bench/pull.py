@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pull.py [--scale 1.0] [--latency-ms 50] [--naive-budget 60]
                                    [--factor10 | --no-factor10] [--pg-url postgresql://...]
+                                   [--db-latency-ms 5 20]   (60: the seed's own distance)
 
 What it runs, each measured in its own child process (peak RSS from ``wait4``):
 
@@ -14,16 +15,21 @@ What it runs, each measured in its own child process (peak RSS from ``wait4``):
    lead a dedup check, a customer lookup (and insert), a contact check (and insert), the
    lead insert and an activity-log insert, each its own statement and commit. It runs
    under ``--naive-budget`` seconds; if the budget stops it, its totals are extrapolated
-   from its rate and marked ``(extrapolated)``;
+   from its rate and marked ``(extrapolated)`` (an overstatement: the first leads create
+   most of the customers and contacts, so they cost more statements than later ones);
 5. with ``--factor10``: the engine (leads) again on ten times the data, to show that
    memory stays bounded by the page size.
 
-Steps 2 and 4 run with the database on loopback, then with each ``--db-latency-ms``
-(default 5 and 20) added to every statement of both, as for a database across a network
-(the seed's importer reached Supabase over HTTPS, about 60 ms per query by its own
-numbers: 200 leads per 60-second run at 5 queries per lead). It prints one table (wall seconds,
-Odoo requests, database statements, leads/s, peak RSS, and the speed-up over the naive
-importer in the same conditions). Nothing here asserts; tests never assert on wall time.
+Steps 2 and 4 run with the database on loopback, then with the database each
+``--db-latency-ms`` (default 5 and 20) of round trip away: the children reach PostgreSQL
+through a TCP proxy (``bench/netdelay.py``) that delays every chunk by half of it each
+way, so every round trip pays, whether a statement or psycopg's BEGIN and COMMIT,
+connection start-up and pool pre-pings. ``--db-latency-ms 5 20 60`` adds the seed's own
+distance: its importer, a Supabase edge function, saw about 60 ms per query (200 leads
+per 60-second run at 5 queries per lead); at 60 ms the naive importer is extrapolated
+from its budget. It prints one table (wall seconds, Odoo requests, database statements,
+leads/s, peak RSS, and the speed-up over the naive importer in the same conditions).
+Nothing here asserts; tests never assert on wall time.
 """
 
 from __future__ import annotations
@@ -47,20 +53,15 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench.netdelay import DelayProxy  # noqa: E402
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 # ---------------------------------------------------------------------------- children
 
 
-def add_db_latency(engine: sa.Engine, latency_ms: float) -> None:
-    """Every statement waits ``latency_ms`` first: a database across a network, not on
-    loopback (the seed's importer talked to Supabase over HTTPS)."""
-    if latency_ms > 0:
-        sa.event.listen(engine, "before_cursor_execute", lambda *_: time.sleep(latency_ms / 1000))
-
-
-def engine_child(odoo_url: str, database_url: str, streams: str, out: str, db_latency_ms: float) -> None:
+def engine_child(odoo_url: str, database_url: str, streams: str, out: str) -> None:
     """Run the engine once and write its numbers to ``out`` (JSON)."""
     from odoosync.odoo.config import OdooConfig
     from odoosync.service import open_client, open_store, pull_options, run_sync
@@ -73,7 +74,6 @@ def engine_child(odoo_url: str, database_url: str, streams: str, out: str, db_la
         database_url=database_url,
     )
     with open_store(settings) as store, open_client(settings) as client:
-        add_db_latency(store.engine, db_latency_ms)
         store.stats.reset()
         before = client.stats.snapshot()
         catalog = stream_catalog()
@@ -91,7 +91,7 @@ def engine_child(odoo_url: str, database_url: str, streams: str, out: str, db_la
         }))
 
 
-def naive_child(odoo_url: str, database_url: str, budget: float, out: str, db_latency_ms: float) -> None:
+def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> None:
     """The seed's importer: offset pages, then 4+ statements per lead, one at a time."""
     from odoosync.odoo.client import OdooClient
     from odoosync.odoo.config import OdooConfig
@@ -99,7 +99,6 @@ def naive_child(odoo_url: str, database_url: str, budget: float, out: str, db_la
 
     config = OdooConfig(url=odoo_url, db="odoosync_demo", username="admin", password="admin", protocol="jsonrpc")
     engine = sa.create_engine(normalise_url(database_url), isolation_level="AUTOCOMMIT")
-    add_db_latency(engine, db_latency_ms)
     statements = 0
 
     @sa.event.listens_for(engine, "before_cursor_execute")
@@ -228,6 +227,19 @@ def fresh_database(server: str):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def database_at(server: str, latency_ms: float):
+    """``server``'s URL, or one through a ``latency_ms`` round-trip proxy in front of it;
+    yields a function turning a database URL on ``server`` into the one children use."""
+    if latency_ms <= 0:
+        yield lambda url: url
+        return
+    target = sa.make_url(server)
+    with DelayProxy(target.host or "127.0.0.1", target.port or 5432, latency_ms) as proxy:
+        yield lambda url: sa.make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False)
+
+
 def row(label: str, data: dict[str, Any], rss_kib: int, baseline: dict[str, Any] | None) -> list[str]:
     speed = data["leads"] / data["wall"] if data["wall"] else 0.0
     ratio = f"{baseline['wall'] / data['wall']:.0f}×" if baseline and data is not baseline else "1×"
@@ -254,25 +266,27 @@ def main() -> None:
     parser.add_argument("--factor10", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--pg-url", default=os.environ.get("ODOOSYNC_BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--db-latency-ms", type=float, nargs="*", default=[5.0, 20.0],
-                        help="round trips added to every statement, one pair of runs each (loopback always runs)")
+                        help="round-trip ms between the children and PostgreSQL (a TCP proxy), one pair of"
+                             " runs each (loopback always runs); 60 is the seed's own distance")
     args = parser.parse_args()
 
     rows = []
     with simulator(args.scale, args.latency_ms) as url:
         for db_ms in sorted({0.0, *args.db_latency_ms}):
             where = "loopback DB" if db_ms == 0 else f"DB {db_ms:g} ms away"
-            with fresh_database(args.pg_url) as db:
-                naive, rss_naive = run_child(["_naive", url, db, str(args.naive_budget), str(db_ms)])
-            with fresh_database(args.pg_url) as db:
-                engine_leads, rss_leads = run_child(["_engine", url, db, "leads", str(db_ms)])
+            with database_at(args.pg_url, db_ms) as reach:
+                with fresh_database(args.pg_url) as db:
+                    naive, rss_naive = run_child(["_naive", url, reach(db), str(args.naive_budget)])
+                with fresh_database(args.pg_url) as db:
+                    engine_leads, rss_leads = run_child(["_engine", url, reach(db), "leads"])
             rows.append(row(f"naive importer (seed 000), {where}", naive, rss_naive, naive))
             rows.append(row(f"engine: reference + partners + leads, {where}", engine_leads, rss_leads, naive))
         with fresh_database(args.pg_url) as db:
-            engine_all, rss_all = run_child(["_engine", url, db, "all", "0"])
+            engine_all, rss_all = run_child(["_engine", url, db, "all"])
         rows.append(row("engine: all incl. chatter + activities, loopback DB", engine_all, rss_all, None))
     if args.factor10:
         with simulator(args.scale * 10, args.latency_ms) as url, fresh_database(args.pg_url) as db:
-            engine_10, rss_10 = run_child(["_engine", url, db, "leads", "0"])
+            engine_10, rss_10 = run_child(["_engine", url, db, "leads"])
         rows.append(row(f"engine: reference + partners + leads, scale {args.scale * 10:g}, loopback DB",
                         engine_10, rss_10, None))
     print_table(rows, f"Pull benchmark: scale {args.scale:g} ({rows[0][1]} leads), simulator with "
@@ -287,12 +301,11 @@ if __name__ == "__main__":
         child.add_argument("odoo_url")
         child.add_argument("database_url")
         child.add_argument("extra")
-        child.add_argument("db_latency_ms", type=float)
         child.add_argument("--out", required=True)
         a = child.parse_args()
         if a.kind == "_engine":
-            engine_child(a.odoo_url, a.database_url, a.extra, a.out, a.db_latency_ms)
+            engine_child(a.odoo_url, a.database_url, a.extra, a.out)
         else:
-            naive_child(a.odoo_url, a.database_url, float(a.extra), a.out, a.db_latency_ms)
+            naive_child(a.odoo_url, a.database_url, float(a.extra), a.out)
     else:
         main()
