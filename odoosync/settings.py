@@ -23,7 +23,7 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
     [sync]
     lock_id = "odoosync"
     overlap_seconds = 300
-    page_size = 200
+    page_size = 500
 
     [service]
     api_token = "..."          # admin
@@ -48,6 +48,7 @@ from typing import Any
 
 from odoosync.exceptions import ConfigError
 from odoosync.odoo.config import OdooConfig
+from odoosync.pull import DEFAULT_PAGE_SIZE
 
 __all__ = ["Settings", "load_settings", "DEFAULT_DATABASE_URL"]
 
@@ -64,7 +65,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     lock_id: str = "odoosync"
     overlap_seconds: int = 300
-    page_size: int = 200
+    page_size: int = DEFAULT_PAGE_SIZE
     api_token: str | None = field(default=None, repr=False)
     read_token: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
@@ -117,7 +118,7 @@ def load_settings(
         database_url=str(pick("DATABASE_URL", db_t, "url", DEFAULT_DATABASE_URL)),
         lock_id=str(pick("LOCK_ID", sync_t, "lock_id", "odoosync")),
         overlap_seconds=_int("sync.overlap_seconds", sync_t.get("overlap_seconds", 300), problems, minimum=0),
-        page_size=_int("sync.page_size", sync_t.get("page_size", 200), problems, minimum=1),
+        page_size=_int("sync.page_size", sync_t.get("page_size", DEFAULT_PAGE_SIZE), problems, minimum=1),
         api_token=pick("ODOOSYNC_API_TOKEN", svc_t, "api_token"),
         read_token=pick("ODOOSYNC_READ_TOKEN", svc_t, "read_token"),
         webhook_secret=pick("ODOOSYNC_WEBHOOK_SECRET", svc_t, "webhook_secret"),

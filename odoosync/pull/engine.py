@@ -11,7 +11,13 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
      (``pull.plan``) walked by id keyset, one page per partition per round, the round's
      pages fetched concurrently (``client.map_concurrent``, bounded). Reads run one
      round ahead of writes: the next round is in flight while this one is written.
-   * ``incremental``: records past ``cursor - overlap`` in ``(write_date, id)`` order.
+   * ``incremental``: records past ``min(cursor, read_at - overlap)`` in ``(write_date,
+     id)`` order, where ``read_at`` is a lower bound of Odoo's clock (its ``Date``
+     header) when the previous run's first page (or the full walk's probe round) was
+     read: a row that read missed committed later, stamped at most ``overlap`` before.
+     While Odoo is busy that re-reads ``cursor - overlap``; once it has been idle for
+     longer than the overlap an increment is one request. No ``Date`` header: ``cursor -
+     overlap``.
    * ``missing``: only the records whose ids the database lacks (see step 3).
    * ``record`` (``--odoo-id N``): that one record; for a stream batched by parent
      (:class:`~odoosync.streams.base.ResIds`, e.g. chatter) every record of parent N.
@@ -37,9 +43,10 @@ client still caps the requests in flight), so the reference streams and partners
 together, then leads, then chatter and activities. Streams others wait for start first.
 
 A time budget stops the run between rounds, before the deadline, with ``remaining``.
-Memory is bounded by ``partitions × page_size`` records (plus one id chunk while
-reconciling). A kill at any point loses at most the page in flight, which the next run
-reads again; writes are idempotent upserts, so nothing is duplicated.
+Memory is bounded by two rounds of ``partitions × page_size`` records (the one being
+written and the one read ahead), plus one id chunk while reconciling. A kill at any
+point loses at most the pages not yet committed, which the next run reads again; writes
+are idempotent upserts, so nothing is duplicated.
 
 The engine reads no environment and prints nothing: progress goes to a callback.
 """
@@ -82,7 +89,7 @@ __all__ = [
 log = logging.getLogger("odoosync.pull")
 
 JOB = "pull"
-DEFAULT_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 500  # records per search_read: ~0.5 MB of JSON for leads, few round trips
 DEFAULT_PARALLEL_STREAMS = 4  # streams at once; requests in flight stay capped by the client
 ID_CHUNK = 10_000  # ids per reconcile ``search``; small JSON, bounded memory
 _PROGRESS_EVERY_SECONDS = 2.0
@@ -449,14 +456,14 @@ class _StreamRun:
         where Odoo stood when the walk began."""
         if walk.finished:
             cursor = max(c for c in (self.state.cursor, walk.start or _EPOCH) if c is not None)
-            self.state = dataclasses.replace(self.state, walk=None, cursor=cursor)
+            self.state = dataclasses.replace(self.state, walk=None, cursor=cursor, read_at=walk.read_at)
         else:
             self.state = dataclasses.replace(self.state, walk=walk)
 
     def _plan_walk(self) -> tuple[FullWalk, list[dict[str, Any]]]:
-        """One concurrent round: where Odoo stands now (newest ``(write_date, id)``), the
-        highest id, and the first page. A table that fits in one page is done; otherwise
-        the rest of the id range is cut into partitions."""
+        """One concurrent round: where Odoo stands now (newest ``(write_date, id)``, and
+        Odoo's clock at that read), the highest id, and the first page. A table that fits
+        in one page is done; otherwise the rest of the id range is cut into partitions."""
         domain = list(self.stream.domain)
 
         def probe(kind: str) -> Any:
@@ -465,37 +472,48 @@ class _StreamRun:
                     self.stream.model, domain, ["write_date"], limit=1, order="write_date desc, id desc",
                     active_test=False,
                 )
-                return Cursor.of(newest[0]) if newest else None
+                return (Cursor.of(newest[0]) if newest else None), self.client.odoo_clock_at_last_call()
             if kind == "high":
                 ids = self.client.search(self.stream.model, domain, limit=1, order="id desc", active_test=False)
                 return int(ids[0]) if ids else None
             return self._read([("id", ">", 0)], order="id")
 
         round_started = time.monotonic()
-        start, high, first_page = self.client.map_concurrent(probe, ["start", "high", "first"])
+        (start, read_at), high, first_page = self.client.map_concurrent(probe, ["start", "high", "first"])
         self.budget.record(time.monotonic() - round_started)
         if len(first_page) < self.page_size:
             self.whole_table = [int(r["id"]) for r in first_page]
-            return FullWalk((Partition(0, None, done=True),), start), first_page
+            return FullWalk((Partition(0, None, done=True),), start, read_at), first_page
         low = int(first_page[-1]["id"]) + 1
-        return plan_walk(low, high, self._concurrency(), self.page_size, start), first_page
+        walk = plan_walk(low, high, self._concurrency(), self.page_size, start)
+        return dataclasses.replace(walk, read_at=read_at), first_page
 
     # ------------------------------------------------------------------ incremental
 
     def _incremental(self) -> bool:
-        """Records past ``cursor - overlap`` in ``(write_date, id)`` order; False when
-        the budget stopped it."""
+        """Records past ``min(cursor, read_at - overlap)`` in ``(write_date, id)`` order;
+        False when the budget stopped it.
+
+        The first page's answer places this run on Odoo's clock: a row it or a later page
+        misses committed after that first read, so that moment becomes the state's
+        ``read_at`` (see :meth:`~odoosync.cursor.StreamState.with_read_at`)."""
         assert self.state.cursor is not None
-        position = self.state.cursor.rewound(self.options.overlap)
+        overlap = self.options.overlap
+        position = self.state.incremental_start(overlap)
+        read_at: dt.datetime | None = None
+        first_page = True
         while True:
             if not self._may_continue():
                 return False
             page_started = time.monotonic()
             records = self._read(position.after_domain(), order="write_date asc, id asc")
+            if first_page:
+                read_at, first_page = self.client.odoo_clock_at_last_call(), False
             if records:
                 position = Cursor.of(records[-1]) or position
                 if position > self.state.cursor:
                     self.state = dataclasses.replace(self.state, cursor=position)
+            self.state = self.state.with_read_at(read_at, overlap)
             self._commit_page(records)
             self.budget.record(time.monotonic() - page_started)
             if len(records) < self.page_size:
