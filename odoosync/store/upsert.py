@@ -1,10 +1,22 @@
 """Multi-row upsert: insert new rows, update changed ones, leave unchanged ones alone.
 
-One ``INSERT ... ON CONFLICT (key) DO UPDATE SET ... WHERE <changed>`` statement per
-chunk (chunks only because of the drivers' bound-parameter limits), never one statement
-per row. "Changed" compares the updated columns with ``IS DISTINCT FROM`` (``IS NOT`` on
-SQLite), so an unchanged row is not written at all: no new row version on PostgreSQL, no
-``updated_at`` bump, nothing for triggers to see.
+Never one statement per row: one ``INSERT ... ON CONFLICT (key) DO UPDATE SET ...
+WHERE <changed>`` per batch of rows. "Changed" compares the updated columns with ``IS
+DISTINCT FROM`` (``IS NOT`` on SQLite), so an unchanged row is not written at all: no new
+row version on PostgreSQL, no ``updated_at`` bump, nothing for triggers to see.
+
+How the rows travel:
+
+* PostgreSQL: one array parameter per column, ``INSERT INTO t (a, b) SELECT u.a, u.b
+  FROM unnest(%(a)s::type[], %(b)s::type[]) AS u(a, b) ON CONFLICT ...``. The text
+  depends only on the table and the columns, not on the number of rows, so it is built
+  and compiled once, psycopg's parse cache keeps it (up to 4 KB and 50 parameters) and
+  PostgreSQL parses a short statement. Batches of ``PG_BATCH_ROWS`` only bound memory.
+  Every element still goes through its column type's bind processing (``UtcDateTime``,
+  JSONB: ``None`` is JSON null, ``sa.null()`` SQL NULL, as in a single-row insert).
+  ``unnest`` would flatten an array column, so a table with one takes the SQLite way.
+* SQLite: the rows as multi-row ``VALUES`` (SQLAlchemy's "insertmanyvalues"), in
+  chunks under the driver's bound-parameter limit.
 
 Telling inserted from updated rows:
 
@@ -21,9 +33,11 @@ update, and never take part in the comparison.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,8 +46,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 __all__ = ["UpsertCounts", "upsert_rows"]
 
 DEFAULT_TOUCH = ("updated_at", "synced_at")
-# SQLite's SQLITE_MAX_VARIABLE_NUMBER: 32766 since 3.32, 999 before; PostgreSQL's
-# protocol allows 65535 parameters per statement.
+# Rows per PostgreSQL statement: arrays are single parameters, this only bounds memory.
+PG_BATCH_ROWS = 5000
+# Bound parameters per multi-row VALUES statement. SQLite's SQLITE_MAX_VARIABLE_NUMBER:
+# 32766 since 3.32, 999 before; PostgreSQL's protocol allows 65535.
 MAX_PARAMETERS = {"sqlite": 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999, "postgresql": 65535}
 
 
@@ -81,14 +97,10 @@ def upsert_rows(
     touch_columns = [
         c for c in (DEFAULT_TOUCH if touch is None else touch) if c in table.c and c not in columns
     ]
-    dialect = conn.dialect.name
-    per_row = len(columns) + (len(key) if dialect == "sqlite" else 0)
-    chunk_size = max(1, (MAX_PARAMETERS.get(dialect, 999) - len(touch_columns) - 1) // per_row)
-    total = UpsertCounts()
-    for start in range(0, len(rows), chunk_size):
-        chunk = rows[start : start + chunk_size]
-        total += _upsert_chunk(conn, table, chunk, key, update_columns, only_if_changed, touch_columns)
-    return total
+    shape = (table, tuple(columns), tuple(key), tuple(update_columns), only_if_changed, tuple(touch_columns))
+    if conn.dialect.name == "postgresql" and not _has_array_column(table, columns, conn.dialect):
+        return _upsert_unnest(conn, rows, *shape)
+    return _upsert_values(conn, rows, *shape)
 
 
 def _validate(table: sa.Table, rows: Sequence[dict[str, Any]], key: Sequence[str]) -> list[str]:
@@ -113,45 +125,139 @@ def _validate(table: sa.Table, rows: Sequence[dict[str, Any]], key: Sequence[str
     return columns
 
 
-def _upsert_chunk(
-    conn: sa.Connection,
+def _on_conflict(
+    insert: postgresql.Insert | sqlite.Insert,
     table: sa.Table,
-    rows: Sequence[dict[str, Any]],
     key: Sequence[str],
-    update_columns: list[str],
+    update_columns: Sequence[str],
     only_if_changed: bool,
-    touch_columns: list[str],
-) -> UpsertCounts:
-    dialect = conn.dialect.name
-    now = dt.datetime.now(dt.UTC)
-    values = [{**row, **{c: now for c in touch_columns}} for row in rows] if touch_columns else list(rows)
-    # One statement run with the rows as parameters: SQLAlchemy batches them into
-    # multi-row VALUES itself ("insertmanyvalues") and compiles the statement once per
-    # shape, where .values(rows) compiled a new statement for every page (3x slower).
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    if update_columns:
-        changes = {c: insert.excluded[c] for c in update_columns}
-        changes.update({c: insert.excluded[c] for c in touch_columns})
-        where = None
-        if only_if_changed:
-            where = sa.tuple_(*(table.c[c] for c in update_columns)).is_distinct_from(
-                sa.tuple_(*(insert.excluded[c] for c in update_columns))
-            )
-        statement = insert.on_conflict_do_update(index_elements=list(key), set_=changes, where=where)
-    else:
-        statement = insert.on_conflict_do_nothing(index_elements=list(key))
+    touch_columns: Sequence[str],
+) -> postgresql.Insert | sqlite.Insert:
+    if not update_columns:
+        return insert.on_conflict_do_nothing(index_elements=list(key))
+    changes = {c: insert.excluded[c] for c in [*update_columns, *touch_columns]}
+    where = None
+    if only_if_changed:
+        where = sa.tuple_(*(table.c[c] for c in update_columns)).is_distinct_from(
+            sa.tuple_(*(insert.excluded[c] for c in update_columns))
+        )
+    return insert.on_conflict_do_update(index_elements=list(key), set_=changes, where=where)
 
-    if dialect == "postgresql":
-        returning = statement.returning(sa.literal_column("(xmax = 0)").label("inserted"))
-        flags = conn.execute(returning, values).scalars().all()
-        inserted = sum(1 for flag in flags if flag)
-        updated = len(flags) - inserted
-    else:
-        existing = _count_existing(conn, table, rows, key)
-        written = len(conn.execute(statement.returning(*(table.c[k] for k in key)), values).all())
-        inserted = len(rows) - existing
-        updated = written - inserted
-    return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(rows) - inserted - updated)
+
+def _counts_from_flags(rows: int, inserted_flags: Sequence[bool]) -> UpsertCounts:
+    """PostgreSQL: one ``xmax = 0`` flag per written row (true: inserted)."""
+    inserted = sum(1 for flag in inserted_flags if flag)
+    updated = len(inserted_flags) - inserted
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=rows - inserted - updated)
+
+
+_INSERTED_FLAG = sa.literal_column("(xmax = 0)").label("inserted")
+
+
+# ---------------------------------------------------------------- PostgreSQL: unnest
+
+
+def _upsert_unnest(
+    conn: sa.Connection,
+    rows: Sequence[dict[str, Any]],
+    table: sa.Table,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    update_columns: tuple[str, ...],
+    only_if_changed: bool,
+    touch_columns: tuple[str, ...],
+) -> UpsertCounts:
+    statement = _unnest_statement(table, columns, key, update_columns, only_if_changed, touch_columns)
+    now = dt.datetime.now(dt.UTC)
+    stamps = {_stamp_parameter(c): now for c in touch_columns}
+    column_types = {c: table.c[c].type.dialect_impl(conn.dialect) for c in columns}
+    total = UpsertCounts()
+    for start in range(0, len(rows), PG_BATCH_ROWS):
+        batch = rows[start : start + PG_BATCH_ROWS]
+        arrays = {c: _one_type(column_types[c], [row[c] for row in batch]) for c in columns}
+        total += _counts_from_flags(len(batch), conn.execute(statement, {**arrays, **stamps}).scalars().all())
+    return total
+
+
+@functools.lru_cache(maxsize=128)
+def _unnest_statement(
+    table: sa.Table,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    update_columns: tuple[str, ...],
+    only_if_changed: bool,
+    touch_columns: tuple[str, ...],
+) -> sa.Executable:
+    """The statement for one shape of call, built once (module docstring)."""
+    arrays = [sa.bindparam(c, type_=postgresql.ARRAY(table.c[c].type, dimensions=1)) for c in columns]
+    unnested = sa.func.unnest(*arrays).table_valued(*columns).render_derived(name="u")
+    stamps = [sa.bindparam(_stamp_parameter(c), type_=table.c[c].type).label(c) for c in touch_columns]
+    insert = postgresql.insert(table).from_select([*columns, *touch_columns], sa.select(*unnested.c, *stamps))
+    return _on_conflict(insert, table, key, update_columns, only_if_changed, touch_columns).returning(_INSERTED_FLAG)
+
+
+def _stamp_parameter(column: str) -> str:
+    return f"now_{column}"
+
+
+def _has_array_column(table: sa.Table, columns: Sequence[str], dialect: sa.Dialect) -> bool:
+    """True when a column is stored as an array (directly, as a variant or decorated)."""
+    for column in columns:
+        stored = table.c[column].type.dialect_impl(dialect)
+        if isinstance(stored, sa.TypeDecorator):
+            stored = stored.type_engine(dialect)
+        if isinstance(stored, sa.ARRAY):
+            return True
+    return False
+
+
+def _one_type(column_type: sa.types.TypeEngine[Any], values: list[Any]) -> list[Any]:
+    """psycopg sends a list only if its elements share one type, but one Odoo float field
+    comes as 10 and 25.5: a number column's mix of int, float and Decimal is sent as
+    Decimals, exactly (``str`` of a float is its shortest round-trip form)."""
+    if isinstance(column_type, (sa.Integer, sa.Numeric)):
+        types = {type(v) for v in values if v is not None}
+        if len(types) > 1 and types <= {int, float, Decimal}:
+            return [None if v is None else Decimal(str(v)) for v in values]
+    return values
+
+
+# ---------------------------------------------------------------- multi-row VALUES
+
+
+def _upsert_values(
+    conn: sa.Connection,
+    rows: Sequence[dict[str, Any]],
+    table: sa.Table,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    update_columns: tuple[str, ...],
+    only_if_changed: bool,
+    touch_columns: tuple[str, ...],
+) -> UpsertCounts:
+    """SQLite, and PostgreSQL tables with an array column: chunks of multi-row VALUES."""
+    dialect = conn.dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = _on_conflict(insert, table, key, update_columns, only_if_changed, touch_columns)
+    per_row = len(columns) + (len(key) if dialect == "sqlite" else 0)
+    chunk_size = max(1, (MAX_PARAMETERS.get(dialect, 999) - len(touch_columns) - 1) // per_row)
+    now = dt.datetime.now(dt.UTC)
+    total = UpsertCounts()
+    for start in range(0, len(rows), chunk_size):
+        chunk = rows[start : start + chunk_size]
+        # The rows as execute parameters: SQLAlchemy batches them into multi-row VALUES
+        # itself ("insertmanyvalues") and compiles the statement once per shape.
+        values = [{**row, **{c: now for c in touch_columns}} for row in chunk]
+        if dialect == "postgresql":
+            flags = conn.execute(statement.returning(_INSERTED_FLAG), values).scalars().all()
+            total += _counts_from_flags(len(chunk), flags)
+        else:
+            existing = _count_existing(conn, table, chunk, key)
+            written = len(conn.execute(statement.returning(*(table.c[k] for k in key)), values).all())
+            inserted = len(chunk) - existing
+            updated = written - inserted
+            total += UpsertCounts(inserted=inserted, updated=updated, unchanged=len(chunk) - inserted - updated)
+    return total
 
 
 def _count_existing(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], key: Sequence[str]) -> int:

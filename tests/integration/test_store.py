@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql
 
 from odoosync.exceptions import StoreError, StoreIntegrityError, StoreUnavailable
 from odoosync.store import Store, UpsertCounts
@@ -21,6 +22,7 @@ from odoosync.store.schema import (
     odoo_partners,
     odoo_records,
     odoo_sync_config,
+    odoo_sync_conflicts,
     odoo_sync_echo_guard,
 )
 
@@ -93,15 +95,27 @@ def test_upsert_is_one_statement_per_call(store: Store) -> None:
     assert store.stats.writes == 1
 
 
-def test_upsert_chunks_under_the_parameter_limit(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(upsert_module.MAX_PARAMETERS, store.dialect, 40)  # → a few rows per statement
-    rows = [_partner(i, f"p{i}") for i in range(1, 31)]
+def test_upsert_in_several_statements_counts_and_writes_exactly(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More rows than one statement takes (PostgreSQL: PG_BATCH_ROWS; SQLite: the
+    parameter limit): exact counts over the batches, and unchanged rows stay unwritten."""
+    monkeypatch.setattr(upsert_module, "PG_BATCH_ROWS", 7)
+    monkeypatch.setitem(upsert_module.MAX_PARAMETERS, "sqlite", 40)  # → a few rows per statement
+    with store.transaction() as conn:
+        store.upsert_rows(conn, odoo_partners, [_partner(i, f"p{i}") for i in range(1, 21)], key=["odoo_id"])
+        xmin_before = _xmins(conn)
+    rows = [_partner(i, f"p{i}" if i % 3 else f"renamed {i}") for i in range(1, 31)]
     with store.transaction() as conn:
         store.stats.reset()
         counts = store.upsert_rows(conn, odoo_partners, rows, key=["odoo_id"])
         assert store.stats.writes > 1
-        assert len(_partners(conn)) == 30
-    assert counts == UpsertCounts(inserted=30)
+        stored = _partners(conn)
+        xmin_after = _xmins(conn)
+    renamed = [i for i in range(1, 21) if i % 3 == 0]
+    assert counts == UpsertCounts(inserted=10, updated=len(renamed), unchanged=20 - len(renamed))
+    assert {k: r["name"] for k, r in stored.items()} == {r["odoo_id"]: r["name"] for r in rows}
+    if xmin_before is not None:
+        changed = {k for k in xmin_before if xmin_after[k] != xmin_before[k]}
+        assert changed == set(renamed)
 
 
 def test_upsert_composite_key_and_update_only_some_columns(store: Store) -> None:
@@ -133,6 +147,117 @@ def test_upsert_json_key_order_is_not_a_change(store: Store) -> None:
         store.upsert_rows(conn, odoo_partners, [{"odoo_id": 1, "name": "a", "raw": {"a": 1, "b": 2}}], key=["odoo_id"])
         counts = store.upsert_rows(conn, odoo_partners, [{"odoo_id": 1, "name": "a", "raw": {"b": 2, "a": 1}}], key=["odoo_id"])
     assert counts == UpsertCounts(unchanged=1)
+
+
+def _conflict(row_id: int, **values: object) -> dict:
+    return {"id": row_id, "model": "crm.lead", "field": "name", "policy": "odoo_wins", "winner": "odoo", **values}
+
+
+def test_upsert_json_null_sql_null_and_nested_values(store: Store) -> None:
+    """None in a JSON column is JSON null, sa.null() is SQL NULL; nested values round-trip
+    and an identical second upsert changes nothing."""
+    nested = {"a": [1, None, {"b": [True, 2.5, "é"]}], "c": None}
+    rows = [
+        _conflict(1, base_value=None, app_value=sa.null(), odoo_value=nested, outbox_ids=[]),
+        _conflict(2, base_value=[None, [1, 2]], app_value="text", odoo_value=0, outbox_ids=[1, 2]),
+        _conflict(3, base_value=False, app_value={}, odoo_value=sa.null(), outbox_ids=[3]),
+    ]
+    table = odoo_sync_conflicts
+    with store.transaction() as conn:
+        assert store.upsert_rows(conn, table, rows, key=["id"]) == UpsertCounts(inserted=3)
+        stored = {r["id"]: r for r in conn.execute(sa.select(table).order_by(table.c.id)).mappings()}
+        sql_nulls = {
+            (r.id, column)
+            for column in ("base_value", "app_value", "odoo_value")
+            for r in conn.execute(sa.select(table.c.id).where(table.c[column].is_(None)))
+        }
+    assert sql_nulls == {(1, "app_value"), (3, "odoo_value")}
+    assert stored[1]["base_value"] is None and stored[1]["odoo_value"] == nested
+    assert stored[2]["base_value"] == [None, [1, 2]] and stored[2]["app_value"] == "text"
+    assert stored[2]["odoo_value"] == 0 and stored[2]["outbox_ids"] == [1, 2]
+    assert stored[3]["base_value"] is False and stored[3]["app_value"] == {}
+    with store.transaction() as conn:
+        assert store.upsert_rows(conn, table, rows, key=["id"]) == UpsertCounts(unchanged=3)
+
+
+def test_upsert_timestamps_numbers_dates_booleans_and_nulls(store: Store) -> None:
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    aware = dt.datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=plus_two)
+    naive_utc = dt.datetime(2025, 3, 1, 9, 0)
+
+    def lead(odoo_id: int, **values: object) -> dict:
+        base = {"odoo_id": odoo_id, "title": f"t{odoo_id}", "value": None, "probability": None, "deadline": None,
+                "odoo_write_date": None, "deleted_at": None, "tags": [], "metadata": {}}
+        return {**base, **values}
+
+    # One float field comes as int and float in the same page (Odoo's JSON does that).
+    rows = [
+        lead(1, value=Decimal("1234.50"), probability=10, deadline=dt.date(2025, 2, 3), odoo_write_date=aware),
+        lead(2, value=12, probability=25.5, odoo_write_date=naive_utc, tags=["a", "b"]),
+        lead(3, value=0.1, probability=Decimal("0.1"), metadata={"k": None, "nested": {"l": [None]}}),
+        lead(4, title="quotes ' \" \\ {braces}, NULL"),
+    ]
+    partners = [_partner(1, "company", is_company=True), _partner(2, "person", is_company=False)]
+    with store.transaction() as conn:
+        assert store.upsert_rows(conn, leads, rows, key=["odoo_id"]) == UpsertCounts(inserted=4)
+        assert store.upsert_rows(conn, odoo_partners, partners, key=["odoo_id"]) == UpsertCounts(inserted=2)
+        stored = {r["odoo_id"]: r for r in conn.execute(sa.select(leads)).mappings()}
+        companies = {r["odoo_id"]: r["is_company"] for r in _partners(conn).values()}
+    assert stored[1]["odoo_write_date"] == aware and stored[1]["odoo_write_date"].utcoffset() == dt.timedelta(0)
+    assert stored[2]["odoo_write_date"] == naive_utc.replace(tzinfo=dt.UTC)
+    assert stored[3]["odoo_write_date"] is None and stored[3]["deleted_at"] is None
+    assert [stored[i]["value"] for i in (1, 2, 3, 4)] == [Decimal("1234.50"), Decimal("12.00"), Decimal("0.10"), None]
+    assert [stored[i]["probability"] for i in (1, 2, 3, 4)] == [10.0, 25.5, 0.1, None]
+    assert stored[1]["deadline"] == dt.date(2025, 2, 3) and stored[2]["deadline"] is None
+    assert stored[2]["tags"] == ["a", "b"] and stored[3]["metadata"] == {"k": None, "nested": {"l": [None]}}
+    assert stored[4]["title"] == "quotes ' \" \\ {braces}, NULL"
+    assert companies == {1: True, 2: False}
+    with store.transaction() as conn:
+        assert store.upsert_rows(conn, leads, rows, key=["odoo_id"]) == UpsertCounts(unchanged=4)
+        assert store.upsert_rows(conn, odoo_partners, partners, key=["odoo_id"]) == UpsertCounts(unchanged=2)
+        flipped = [_partner(1, "company", is_company=False), _partner(2, "person", is_company=False)]
+        assert store.upsert_rows(conn, odoo_partners, flipped, key=["odoo_id"]) == UpsertCounts(updated=1, unchanged=1)
+
+
+@pytest.mark.postgres
+def test_postgresql_statement_text_does_not_grow_with_the_rows(pg_url: str) -> None:
+    """PostgreSQL gets one array per column: the same short statement for 3 rows or 300,
+    so SQLAlchemy compiles it once and psycopg parses it once."""
+    sent: list[str] = []
+    with Store(pg_url) as store:
+        sa.event.listen(store.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+        for count in (3, 300):
+            with store.transaction() as conn:
+                rows = [_partner(i, f"p{i}") for i in range(1, count + 1)]
+                store.upsert_rows(conn, odoo_partners, rows, key=["odoo_id"])
+    upserts = [text for text in sent if text.lstrip().upper().startswith("INSERT")]
+    assert len(upserts) == 2 and upserts[0] == upserts[1]
+    assert "unnest(" in upserts[0] and upserts[0].count("%(") == 4  # three arrays and the synced_at stamp
+
+
+@pytest.mark.postgres
+def test_postgresql_array_columns_are_not_flattened(pg_url: str) -> None:
+    """``unnest`` would flatten an array column: such a table takes multi-row VALUES."""
+    table = sa.Table(
+        "upsert_arrays",
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger(), primary_key=True),
+        sa.Column("labels", postgresql.ARRAY(sa.Text())),
+        sa.Column("grid", postgresql.ARRAY(sa.Integer(), dimensions=2)),
+    )
+    rows = [
+        {"id": 1, "labels": ["a", None, "c"], "grid": [[1, 2], [3, 4]]},
+        {"id": 2, "labels": [], "grid": None},
+        {"id": 3, "labels": None, "grid": [[5]]},
+    ]
+    with Store(pg_url) as store:
+        with store.transaction() as conn:
+            table.create(conn)
+            assert store.upsert_rows(conn, table, rows, key=["id"]) == UpsertCounts(inserted=3)
+            stored = {r["id"]: dict(r) for r in conn.execute(sa.select(table)).mappings()}
+            assert stored == {r["id"]: r for r in rows}
+            changed = [rows[0], {**rows[1], "labels": ["b"]}, rows[2]]
+            assert store.upsert_rows(conn, table, changed, key=["id"]) == UpsertCounts(updated=1, unchanged=2)
 
 
 @pytest.mark.parametrize(
