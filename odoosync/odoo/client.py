@@ -16,13 +16,15 @@ The client owns the policy; the transport below it only speaks a wire protocol:
   types fetched once per model;
 * ``map_concurrent`` for reads in a bounded thread pool; the HTTP channel below caps the
   requests in flight at ``config.max_concurrency`` whatever the number of threads;
-* ``stats``: requests, retries, errors, bytes and latency, with ``snapshot()`` diffs.
+* ``stats``: requests, retries, errors, bytes and latency, with ``snapshot()`` diffs;
+* ``odoo_clock_at_last_call()``: where this thread's last call sits on Odoo's clock.
 
 Secrets never appear in messages, logs or ``repr``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from odoosync.exceptions import AuthenticationError, ConfigError, OdooError
+from odoosync.odoo.channel import AnswerTime
 from odoosync.odoo.config import OdooConfig
 from odoosync.odoo.retry import decide
 from odoosync.odoo.stats import ClientStats
@@ -71,6 +74,7 @@ class OdooClient:
         self._session_lock = threading.Lock()
         self._field_types: dict[str, dict[str, str]] = {}
         self._field_types_lock = threading.Lock()
+        self._answers = threading.local()
         self._open = False
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -112,6 +116,15 @@ class OdooClient:
     def version(self) -> dict:
         """The server's version as Odoo reports it (``server_version``, ``server_version_info``)."""
         return self._run(None, "version", lambda session: session.transport.version(), idempotent=True, login=False)
+
+    def odoo_clock_at_last_call(self) -> dt.datetime | None:
+        """A lower bound of Odoo's clock when the last call made by this thread began (and
+        so of when it was answered, and of the database snapshot it read): the answer's
+        ``Date`` header minus the request's duration and a second for the header's
+        precision. In Odoo's clock, not ours, so it compares with ``write_date`` stamps.
+        None when the call failed or the answer carried no ``Date`` header."""
+        answer: AnswerTime | None = getattr(self._answers, "last", None)
+        return None if answer is None else answer.request_began_no_later_than()
 
     # -- typed methods -----------------------------------------------------------------
 
@@ -282,6 +295,7 @@ class OdooClient:
         login: bool = True,
     ) -> Any:
         self._require_open()
+        self._answers.last = None
         attempt = 0
         reauthenticated = False
         while True:
@@ -312,6 +326,8 @@ class OdooClient:
                 time.sleep(delay)
                 continue
             self._log(model, method, started, attempt, "ok")
+            channel = getattr(session.transport, "channel", None)
+            self._answers.last = channel.last_answer() if channel is not None else None
             return result
 
     def _current_session(self, *, login: bool) -> _Session:
@@ -364,7 +380,9 @@ class OdooClient:
     def _normalized(self, model: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not records:
             return records
+        answered = getattr(self._answers, "last", None)
         types = self.field_types(model)
+        self._answers.last = answered  # the read's answer, not that of a ``fields_get`` it needed
         return [normalize_record(record, types) for record in records]
 
     def _log(self, model: str | None, method: str, started: float, attempt: int, status: str) -> None:

@@ -16,6 +16,8 @@ Endpoints (shapes checked against Odoo 17 ``odoo/http.py``,
   answer is the bare JSON result; errors are an HTTP status (401 bad key, 403, 404
   unknown model/method/record, 422 user error or bad arguments, 500) with the
   serialized exception as JSON body.
+* Every answer's ``Date`` header comes from the simulator's clock, the one that stamps
+  ``write_date``.
 * ``POST /web/webclient/version_info`` — the version as a JSON-RPC answer (every
   version); ``/web/version`` and ``/json/version`` — plain JSON ``{"version_info",
   "version"}`` from Odoo 19 on (404 before, as Odoo 17 has no such route).
@@ -26,6 +28,7 @@ applied before it, outside the lock, so concurrent requests overlap like on a re
 
 from __future__ import annotations
 
+import email.utils
 import inspect
 import json
 import socket
@@ -36,6 +39,7 @@ import traceback
 import xmlrpc.client
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -291,6 +295,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return None  # the request log replaces stderr noise
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header from the clock that stamps ``write_date`` (frozen or moved
+        by tests), as on a real Odoo whose answers and stamps share the server's clock."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        now = self.server.database.clock.now().replace(tzinfo=timezone.utc)
+        return email.utils.format_datetime(now, usegmt=True)
 
     def setup(self) -> None:
         super().setup()

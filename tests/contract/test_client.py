@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -201,6 +202,49 @@ def test_map_concurrent_reads_match_sequential_reads(sim, connect):
     assert concurrent == [client.read("crm.lead", chunk, fields) for chunk in chunks]
     assert client.stats.snapshot().in_flight_max <= 3
     assert sim.request_log.count("login") + sim.request_log.count("context_get") == 1  # one login for all threads
+
+
+# -- Odoo's clock --------------------------------------------------------------------------
+
+ODOO_NOW = datetime(2031, 5, 4, 3, 2, 1)  # Odoo's clock, years away from ours
+
+
+def test_the_last_call_is_placed_on_odoo_s_clock_not_ours(sim, connect):
+    client = connect(sim)
+    assert client.odoo_clock_at_last_call() is None, "no call yet"
+    sim.clock.freeze(ODOO_NOW)
+    lead = client.create("crm.lead", {"name": "stamped"})
+    began = client.odoo_clock_at_last_call()
+    (record,) = client.read("crm.lead", [lead], ["write_date"])
+    assert began is not None
+    assert record["write_date"] - timedelta(minutes=1) < began <= record["write_date"]
+    with ThreadPoolExecutor(1) as other_thread:
+        assert other_thread.submit(client.odoo_clock_at_last_call).result() is None, "per thread"
+
+
+def test_the_bound_is_the_read_s_not_that_of_the_fields_get_it_needed(sim, connect, monkeypatch):
+    client = connect(sim)
+    sim.clock.freeze(ODOO_NOW)
+    fetch_types = client.field_types
+
+    def an_hour_later(model: str) -> dict[str, str]:
+        sim.clock.advance(3600)
+        return fetch_types(model)
+
+    monkeypatch.setattr(client, "field_types", an_hour_later)
+    assert client.search_read("crm.lead", [], ["name"], limit=1)
+    assert sim.request_log.count("fields_get") == 1
+    began = client.odoo_clock_at_last_call()
+    assert began is not None and began <= ODOO_NOW.replace(tzinfo=timezone.utc)
+
+
+def test_a_failed_call_places_nothing(sim, connect):
+    client = connect(sim)
+    client.search("crm.lead", [], limit=1)
+    assert client.odoo_clock_at_last_call() is not None
+    with pytest.raises(MissingRecord):
+        client.write("crm.lead", [9_999_999], {"name": "x"})
+    assert client.odoo_clock_at_last_call() is None
 
 
 # -- context -------------------------------------------------------------------------------
