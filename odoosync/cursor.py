@@ -9,6 +9,14 @@ together with the page of rows they describe (one transaction):
   rows are therefore read in ``(write_date, id)`` order past the cursor (so rows sharing a
   second are never skipped), and every run starts an *overlap window* behind the stored
   cursor (default five minutes) and upserts idempotently.
+* ``read_at``: a lower bound, in *Odoo's* clock, of when the reads that set the cursor
+  began (the first page of the last incremental run, or a full walk's probe round). A
+  row those reads missed committed after that moment, so (transactions being shorter
+  than the overlap) its ``write_date`` is at least ``read_at - overlap``. The next run
+  therefore starts at ``min(cursor, read_at - overlap)`` (:func:`incremental_start`):
+  while Odoo is busy that is the same window as ``cursor - overlap``; once Odoo has been
+  idle for longer than the overlap it is the cursor itself, and an idle run is one
+  request. Without ``read_at`` (no ``Date`` header) it is ``cursor - overlap``.
 * :class:`FullWalk`: an unfinished full read, the id range cut into :class:`Partition`\\ s
   that are walked concurrently by id keyset (``id > after``, ``order: id``). ``start`` is
   the newest ``(write_date, id)`` in Odoo when the walk began: once the walk ends it
@@ -32,6 +40,7 @@ __all__ = [
     "Partition",
     "FullWalk",
     "StreamState",
+    "incremental_start",
     "odoo_datetime",
     "parse_odoo_datetime",
 ]
@@ -108,6 +117,29 @@ class Cursor:
         return cls(parse_odoo_datetime(str(data["write_date"])), int(data.get("id", 0)))
 
 
+def incremental_start(cursor: Cursor, read_at: dt.datetime | None, overlap: dt.timedelta) -> Cursor:
+    """Where an incremental run starts reading: far enough back to catch every row the
+    reads that set ``cursor`` (begun no earlier than ``read_at``, in Odoo's clock) could
+    have missed, i.e. ``min(cursor, read_at - overlap)``; ``cursor - overlap`` when
+    ``read_at`` is unknown."""
+    if read_at is None:
+        return cursor.rewound(overlap)
+    return min(cursor, Cursor(_utc(read_at) - overlap, 0))
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _whole_second(value: dt.datetime | None) -> dt.datetime | None:
+    """UTC, rounded down to the second (as stored; rounding down only widens a window)."""
+    return None if value is None else _utc(value).replace(microsecond=0)
+
+
+def _datetime_from_json(value: Any) -> dt.datetime | None:
+    return None if value is None else parse_odoo_datetime(str(value))
+
+
 @dataclass(frozen=True)
 class Partition:
     """One slice ``(after, upto]`` of the id range, walked by id keyset.
@@ -144,10 +176,15 @@ class Partition:
 
 @dataclass(frozen=True)
 class FullWalk:
-    """An unfinished full read: its partitions and where Odoo stood when it began."""
+    """An unfinished full read: its partitions, where Odoo stood when it began (``start``)
+    and a lower bound of Odoo's clock at that moment (``read_at``, None if unknown)."""
 
     partitions: tuple[Partition, ...]
     start: Cursor | None = None
+    read_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read_at", _whole_second(self.read_at))
 
     @property
     def finished(self) -> bool:
@@ -159,10 +196,13 @@ class FullWalk:
         return replace(self, partitions=tuple(parts))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "partitions": [p.to_json() for p in self.partitions],
             "start": None if self.start is None else self.start.to_json(),
         }
+        if self.read_at is not None:
+            data["read_at"] = odoo_datetime(self.read_at)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FullWalk:
@@ -170,6 +210,7 @@ class FullWalk:
         return cls(
             tuple(Partition.from_json(p) for p in data["partitions"]),
             None if start is None else Cursor.from_json(start),
+            _datetime_from_json(data.get("read_at")),
         )
 
 
@@ -180,11 +221,37 @@ class StreamState:
     ``cursor``: the incremental high-water mark (None: never completed a full read).
     ``walk``: a full read in progress (None: none), resumed by the next run.
     ``extra``: stream-specific state (e.g. a chatter stream's parent keyset), JSON only.
+    ``read_at``: a lower bound of Odoo's clock when the reads that set ``cursor`` began
+    (None: unknown, the next run starts at ``cursor - overlap``); see the module docstring.
     """
 
     cursor: Cursor | None = None
     walk: FullWalk | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    read_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read_at", _whole_second(self.read_at))
+
+    def incremental_start(self, overlap: dt.timedelta) -> Cursor:
+        """Where the next incremental run starts (see :func:`incremental_start`)."""
+        assert self.cursor is not None, "an incremental run needs a cursor"
+        return incremental_start(self.cursor, self.read_at, overlap)
+
+    def with_read_at(self, read_at: dt.datetime | None, overlap: dt.timedelta) -> StreamState:
+        """This state once the reads of a run begun no earlier than ``read_at`` are stored.
+
+        The stored ``read_at`` is kept while it is no later than the new one and already
+        lets the next run start at the cursor: the window is the same, and an idle run
+        then leaves the checkpoint untouched (writes nothing).
+        """
+        kept, read_at = self.read_at, _whole_second(read_at)
+        if (
+            read_at is not None and kept is not None and self.cursor is not None
+            and kept <= read_at and incremental_start(self.cursor, kept, overlap) == self.cursor
+        ):
+            return self
+        return replace(self, read_at=read_at)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -193,6 +260,8 @@ class StreamState:
         }
         if self.extra:
             data["extra"] = dict(self.extra)
+        if self.read_at is not None:
+            data["read_at"] = odoo_datetime(self.read_at)
         return data
 
     @classmethod
@@ -205,4 +274,5 @@ class StreamState:
             None if cursor is None else Cursor.from_json(cursor),
             None if walk is None else FullWalk.from_json(walk),
             dict(data.get("extra") or {}),
+            _datetime_from_json(data.get("read_at")),
         )

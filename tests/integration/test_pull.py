@@ -2,7 +2,8 @@
 
 Every test runs twice (``store`` is parametrised): full import, incremental changes
 (creates, edits, archives, deletes, same-second edits, late commits inside the overlap
-window), no-write re-runs, resume after interruptions, budgets and locks.
+window, placed on Odoo's clock), the cost of an idle Odoo, no-write re-runs, resume
+after interruptions, budgets and locks.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from odoosync.store import Store, runs
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store.schema import customers, leads, odoo_partners, odoo_stages
 from odoosync.streams.mirror import MirrorTarget
-from tests.fixtures.pull import canonical_state, odoo_config_for, odoo_leads, pull
+from tests.fixtures.pull import canonical_state, core_streams, odoo_config_for, odoo_leads, pull
 
 
 def db_leads(store: Store) -> dict[int, dict[str, Any]]:
@@ -129,6 +130,58 @@ def test_a_late_commit_with_an_older_write_date_inside_the_overlap_is_read(
     (result,) = pull(sim_client, store, "leads", reconcile=False).results
     assert result.counters.updated == 1
     assert db_leads(store)[target]["title"] == "committed late"
+
+
+def test_a_late_commit_behind_the_cursor_is_read_on_odoo_s_clock_when_nothing_else_changes(
+    simulator: Simulator, sim_client: OdooClient, store: Store
+) -> None:
+    """The window follows the previous read on *Odoo's* clock (its ``Date`` header), here
+    an hour behind ours: a row committed after that read, stamped before the cursor, is
+    read although the cursor did not move and nothing else changed."""
+    pull(sim_client, store)
+    ids = sorted(odoo_leads(simulator))
+    newest = simulator.clock.freeze(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    with simulator.env() as env:
+        env["crm.lead"].write([ids[6]], {"name": "newest change"})
+    simulator.clock.advance(60)
+    (seen,) = pull(sim_client, store, "leads", reconcile=False).results
+    assert seen.counters.updated == 1
+    assert checkpoint_store_cursor(store, "leads")["write_date"] == str(newest)
+    # A transaction that began two minutes before the newest change commits only now,
+    # after that read; then Odoo stays idle.
+    with simulator.env(stamp=newest - dt.timedelta(minutes=2)) as env:
+        env["crm.lead"].write([ids[5]], {"name": "committed late"})
+    simulator.clock.advance(60)
+    (result,) = pull(sim_client, store, "leads", reconcile=False).results
+    assert result.counters.updated == 1
+    assert db_leads(store)[ids[5]]["title"] == "committed late"
+
+
+def test_an_idle_odoo_costs_one_search_read_per_stream_once_the_overlap_has_passed(
+    simulator: Simulator, sim_client: OdooClient, store: Store
+) -> None:
+    """Thirty leads changed in the four minutes before the newest change (three pages
+    of ten), then Odoo idle: the first increment re-reads them, the next ones only ask
+    for what is past the cursor."""
+    recent = sorted(odoo_leads(simulator))[:30]
+    newest = simulator.clock.freeze()
+    for i, lead in enumerate(recent):
+        with simulator.env(stamp=newest - dt.timedelta(seconds=8 * (len(recent) - 1 - i))) as env:
+            env["crm.lead"].write([lead], {"name": f"recent {i}"})
+    pull(sim_client, store, page_size=10)
+    simulator.clock.advance(6 * 60)  # idle for longer than the overlap
+    report = pull(sim_client, store, page_size=10, reconcile=False)
+    (leads_run,) = [r for r in report.results if r.stream == "leads"]
+    assert leads_run.counters.fetched == len(recent), "the read right after the changes may have missed some"
+    checkpoints_before = checkpoint_store.list_checkpoints(store)
+    models = {stream.model for stream in core_streams()}
+    for _ in range(2):
+        simulator.request_log.clear()
+        report = pull(sim_client, store, page_size=10, reconcile=False)
+        assert simulator.request_log.count() == len(models) == len(report.results)
+        assert {model: simulator.request_log.count("search_read", model) for model in models} == dict.fromkeys(models, 1)
+        assert sum(r.counters.fetched for r in report.results) == 0
+        assert checkpoint_store.list_checkpoints(store) == checkpoints_before, "an idle run writes no checkpoint"
 
 
 def checkpoint_store_cursor(store: Store, stream: str) -> dict[str, Any]:

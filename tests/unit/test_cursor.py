@@ -1,4 +1,5 @@
-"""The typed stream state: ordering, overlap, Odoo domains, JSON round trips."""
+"""The typed stream state: ordering, overlap, where an increment starts, Odoo domains,
+JSON round trips (old checkpoints included)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from odoosync.cursor import (
     FullWalk,
     Partition,
     StreamState,
+    incremental_start,
     odoo_datetime,
     parse_odoo_datetime,
 )
@@ -76,12 +78,87 @@ def test_cursor_json_round_trip(cursor: Cursor) -> None:
                 max_size=8,
             ).map(tuple),
             st.one_of(st.none(), cursors),
+            st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1))),
         ),
     ),
+    st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1))),
 )
-def test_stream_state_json_round_trip(cursor: Cursor | None, walk: FullWalk | None) -> None:
-    state = StreamState(cursor, walk)
+def test_stream_state_json_round_trip(cursor: Cursor | None, walk: FullWalk | None, read_at: dt.datetime | None) -> None:
+    state = StreamState(cursor, walk, read_at=read_at)
     assert StreamState.from_json(state.to_json()) == state
+
+
+def test_a_checkpoint_written_before_read_at_existed_loads_and_falls_back_to_the_overlap() -> None:
+    old = {
+        "cursor": {"write_date": "2026-03-01 12:00:00", "id": 42},
+        "walk": {"partitions": [[0, 100, False], [100, None, True]], "start": {"write_date": "2026-03-01 11:00:00", "id": 7}},
+    }
+    state = StreamState.from_json(old)
+    assert state.read_at is None and state.walk is not None and state.walk.read_at is None
+    assert state.cursor == Cursor(T0, 42)
+    assert state.incremental_start(DEFAULT_OVERLAP) == Cursor(T0 - DEFAULT_OVERLAP, 0)
+    assert state.to_json() == old, "a state without read_at is written back unchanged"
+
+
+def test_read_at_is_stored_in_whole_seconds_rounded_down() -> None:
+    state = StreamState(Cursor(T0, 1), read_at=T0 + dt.timedelta(seconds=3, microseconds=999_999))
+    assert state.read_at == T0 + dt.timedelta(seconds=3)
+    assert state.to_json()["read_at"] == "2026-03-01 12:00:03"
+    assert StreamState(read_at=dt.datetime(2026, 3, 1, 12, 0)).read_at == T0, "naive means UTC"
+
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+def test_without_read_at_an_increment_starts_the_overlap_behind_the_cursor() -> None:
+    assert incremental_start(Cursor(T0, 42), None, DEFAULT_OVERLAP) == Cursor(T0 - DEFAULT_OVERLAP, 0)
+
+
+def test_while_odoo_is_busy_the_window_starts_the_overlap_before_the_last_read() -> None:
+    # The last read began one minute after the newest change: rows it missed may be
+    # stamped up to five minutes before it, i.e. before the cursor.
+    assert incremental_start(Cursor(T0, 42), T0 + MINUTE, DEFAULT_OVERLAP) == Cursor(T0 + MINUTE - DEFAULT_OVERLAP, 0)
+    # Read in the same second as the cursor: the same window as cursor - overlap.
+    assert incremental_start(Cursor(T0, 42), T0, DEFAULT_OVERLAP) == Cursor(T0 - DEFAULT_OVERLAP, 0)
+
+
+def test_once_odoo_has_been_idle_longer_than_the_overlap_an_increment_starts_at_the_cursor() -> None:
+    assert incremental_start(Cursor(T0, 42), T0 + DEFAULT_OVERLAP + MINUTE, DEFAULT_OVERLAP) == Cursor(T0, 42)
+    assert incremental_start(Cursor(T0, 42), T0 + DEFAULT_OVERLAP, DEFAULT_OVERLAP) == Cursor(T0, 0)
+
+
+@given(cursors, stamps, st.integers(0, 3600), stamps, st.integers(1, 2**40))
+def test_every_row_a_previous_read_could_have_missed_is_inside_the_window(
+    cursor: Cursor, read_at: dt.datetime, overlap_s: int, stamp: dt.datetime, row_id: int
+) -> None:
+    """Missed rows either lie past the cursor or committed after the read, hence are
+    stamped at least ``read_at - overlap``: both are strictly after the start."""
+    overlap = dt.timedelta(seconds=overlap_s)
+    start = incremental_start(cursor, read_at, overlap)
+    row = Cursor(stamp, row_id)
+    if row > cursor or stamp >= read_at - overlap:
+        assert row > start
+    assert start <= cursor
+
+
+def test_an_idle_run_keeps_the_stored_read_at_so_the_checkpoint_does_not_change() -> None:
+    idle = StreamState(Cursor(T0, 42), read_at=T0 + DEFAULT_OVERLAP + MINUTE)
+    later = T0 + DEFAULT_OVERLAP + 10 * MINUTE
+    assert idle.with_read_at(later, DEFAULT_OVERLAP) is idle
+
+
+def test_a_newer_read_at_is_stored_when_it_moves_the_window() -> None:
+    busy = StreamState(Cursor(T0, 42), read_at=T0)
+    assert busy.with_read_at(T0 + MINUTE, DEFAULT_OVERLAP).read_at == T0 + MINUTE
+    assert busy.with_read_at(T0 + 10 * MINUTE, DEFAULT_OVERLAP).read_at == T0 + 10 * MINUTE
+    fresh = StreamState(Cursor(T0, 42))
+    assert fresh.with_read_at(T0 + 10 * MINUTE, DEFAULT_OVERLAP).read_at == T0 + 10 * MINUTE
+
+
+def test_an_older_read_at_replaces_the_stored_one_and_none_falls_back() -> None:
+    idle = StreamState(Cursor(T0, 42), read_at=T0 + 10 * MINUTE)
+    assert idle.with_read_at(T0 + 6 * MINUTE, DEFAULT_OVERLAP).read_at == T0 + 6 * MINUTE, "Odoo's clock went back"
+    assert idle.with_read_at(None, DEFAULT_OVERLAP).read_at is None, "no Date header: back to cursor - overlap"
 
 
 def test_empty_checkpoint_is_a_fresh_state() -> None:
