@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import event
 
 from odoosync.exceptions import NotMigrated, StoreError, StoreIntegrityError, StoreUnavailable
@@ -229,6 +230,8 @@ class Store:
         engine = sa.create_engine(self._url, **options)
         if self.dialect == "sqlite":
             _configure_sqlite(engine, self._busy_timeout)
+        else:
+            _configure_postgresql(engine)
         event.listen(engine, "before_cursor_execute", self._count_statement)
         return engine
 
@@ -374,6 +377,16 @@ def _dump_json(value: Any) -> str:
     # Sorted keys: the same value always serialises to the same text, so SQLite's
     # text comparison in "only if changed" upserts sees no false changes.
     return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _configure_postgresql(engine: sa.Engine) -> None:
+    """Lists travel in binary. The upsert sends a page as one array per column; in
+    text format psycopg quotes every element with a regular expression (every ``"`` of
+    every JSON document), which cost more CPU than the rest of a page's write."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def _configure_sqlite(engine: sa.Engine, busy_timeout: float) -> None:

@@ -14,6 +14,7 @@ How the rows travel:
   PostgreSQL parses a short statement. Batches of ``PG_BATCH_ROWS`` only bound memory.
   Every element still goes through its column type's bind processing (``UtcDateTime``,
   JSONB: ``None`` is JSON null, ``sa.null()`` SQL NULL, as in a single-row insert).
+  The store's connections send lists in binary (``store/database.py``): no quoting.
   ``unnest`` would flatten an array column, so a table with one takes the SQLite way.
 * SQLite: the rows as multi-row ``VALUES`` (SQLAlchemy's "insertmanyvalues"), in
   chunks under the driver's bound-parameter limit.
