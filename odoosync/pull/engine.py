@@ -29,9 +29,10 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
    children of parents that have none in the database ("leads with zero activities").
    Every read passes ``active_test: False`` (archived records, lost leads, count).
 3. **Reconcile** (``full``/``incremental``/``missing``): Odoo's ids (``search``, ids only,
-   in keyset chunks; none when the walk's one page held the whole table) against the
-   database's, range by range: rows whose record vanished get ``deleted_at``; records the
-   database lacks are read and written.
+   in keyset chunks; the first one sent while a walk writes its last pages, none when
+   the walk's one page held the whole table) against the database's, range by range:
+   rows whose record vanished get ``deleted_at``; records the database lacks are read
+   and written.
 4. **Write each page in one transaction** with its checkpoint (``origin="pull"`` so the
    outbox triggers ignore it): unchanged records are skipped before any write, the rest
    mapped and upserted with one multi-row statement per table. A page with nothing to
@@ -335,7 +336,9 @@ class _StreamRun:
         self.stored_state: dict[str, Any] | None = None
         self.last_progress = 0.0
         self.run_id: int | None = None
-        self.whole_table: list[int] | None = None  # every id, when one page of this run read them all
+        # The reconcile's first id chunk when the walk already has it: every id of a table
+        # that fit in one page, or a search sent while the walk's last pages are written.
+        self.first_ids: Future[list[int]] | list[int] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -400,8 +403,14 @@ class _StreamRun:
                 return
         if mode == SyncMode.MISSING and isinstance(self.stream.batching, ResIds):
             self._missing_by_parent(self.stream.batching)
-        elif mode == SyncMode.MISSING or self.options.reconcile:
+        elif self._reconcile_follows():
             self._reconcile(fetch_missing=True)
+
+    def _reconcile_follows(self) -> bool:
+        """Whether this run ends with the id reconcile (``_work``)."""
+        if self.options.mode == SyncMode.MISSING:
+            return not isinstance(self.stream.batching, ResIds)
+        return self.options.reconcile
 
     # ------------------------------------------------------------------ full walk
 
@@ -430,6 +439,10 @@ class _StreamRun:
                     last_id = int(records[-1]["id"]) if records else None
                     advanced = advanced.with_partition(index, partition.advanced(last_id, len(records) >= self.page_size))
                 ahead = self._read_round(reader, advanced)
+                if advanced.finished and self._reconcile_follows():
+                    # Every page of the walk has been read, so Odoo's ids as of now cover
+                    # everything the walk will write: the reconcile's search can go now.
+                    self.first_ids = reader.submit(self._id_chunk, 0)
                 for (index, partition), records in zip(active, pages, strict=True):
                     walk = walk.with_partition(index, advanced.partitions[index])
                     self._set_walk(walk)
@@ -461,28 +474,34 @@ class _StreamRun:
             self.state = dataclasses.replace(self.state, walk=walk)
 
     def _plan_walk(self) -> tuple[FullWalk, list[dict[str, Any]]]:
-        """One concurrent round: where Odoo stands now (newest ``(write_date, id)``, and
-        Odoo's clock at that read), the highest id, and the first page. A table that fits
-        in one page is done; otherwise the rest of the id range is cut into partitions."""
+        """One concurrent round: where Odoo stands now (newest ``(write_date, id)``), the
+        highest id, and the first page. A table that fits in one page is done; otherwise
+        the rest of the id range is cut into partitions. The walk's ``read_at`` is Odoo's
+        clock when the earliest of the three reads began: what they missed committed later."""
         domain = list(self.stream.domain)
 
-        def probe(kind: str) -> Any:
+        def probe(kind: str) -> tuple[Any, dt.datetime | None]:
             if kind == "start":
                 newest = self.client.search_read(
                     self.stream.model, domain, ["write_date"], limit=1, order="write_date desc, id desc",
                     active_test=False,
                 )
-                return (Cursor.of(newest[0]) if newest else None), self.client.odoo_clock_at_last_call()
-            if kind == "high":
+                found: Any = Cursor.of(newest[0]) if newest else None
+            elif kind == "high":
                 ids = self.client.search(self.stream.model, domain, limit=1, order="id desc", active_test=False)
-                return int(ids[0]) if ids else None
-            return self._read([("id", ">", 0)], order="id")
+                found = int(ids[0]) if ids else None
+            else:
+                found = self._read([("id", ">", 0)], order="id")
+            return found, self.client.odoo_clock_at_last_call()
 
         round_started = time.monotonic()
-        (start, read_at), high, first_page = self.client.map_concurrent(probe, ["start", "high", "first"])
+        answers = self.client.map_concurrent(probe, ["start", "high", "first"])
+        start, high, first_page = (found for found, _ in answers)
+        clocks = [clock for _, clock in answers]
+        read_at = None if None in clocks else min(clocks)
         self.budget.record(time.monotonic() - round_started)
         if len(first_page) < self.page_size:
-            self.whole_table = [int(r["id"]) for r in first_page]
+            self.first_ids = [int(r["id"]) for r in first_page]
             return FullWalk((Partition(0, None, done=True),), start, read_at), first_page
         low = int(first_page[-1]["id"]) + 1
         walk = plan_walk(low, high, self._concurrency(), self.page_size, start)
@@ -553,12 +572,11 @@ class _StreamRun:
             if not self._may_continue():
                 return
             step_started = time.monotonic()
-            # A table that fit in the walk's first page: that page already listed every id.
-            ids = self.whole_table if self.whole_table is not None else self.client.search(
-                self.stream.model, [*self.stream.domain, ("id", ">", after)], limit=ID_CHUNK, order="id",
-                active_test=False,
-            )
-            self.whole_table = None
+            prefetched, self.first_ids = self.first_ids, None
+            if prefetched is None or after:
+                ids = self._id_chunk(after)
+            else:
+                ids = prefetched.result() if isinstance(prefetched, Future) else prefetched
             upto = int(ids[-1]) if len(ids) >= ID_CHUNK else None
             with self.store.connect() as conn:
                 present = self.stream.target.present_ids(conn, self.ctx, after, upto)
@@ -579,6 +597,13 @@ class _StreamRun:
             if upto is None:
                 return
             after = upto
+
+    def _id_chunk(self, after: int) -> list[int]:
+        """Odoo's next ``ID_CHUNK`` ids after ``after`` (ids only, archived included)."""
+        return self.client.search(
+            self.stream.model, [*self.stream.domain, ("id", ">", after)], limit=ID_CHUNK, order="id",
+            active_test=False,
+        )
 
     def _missing_by_parent(self, batching: ResIds) -> None:
         """``missing`` for records hanging off parents: only parents in the database with
