@@ -37,9 +37,10 @@ The app's deletions win over Odoo's archive (``on_delete: archive`` pushes a del
   unchanged since the last sync (same ``write_date``), or the row still has changes
   waiting in the outbox;
 * an Odoo id with no row (the app removed it with ``DELETE``) whose latest ``unlink``
-  item in the outbox is ``done`` (the tombstone: outbox items are kept after they are
-  pushed) while the record is archived. A row deleted but not pushed yet is a gap that
-  ``missing`` and full runs fill, as before.
+  item in the outbox is still to be pushed (queued, processing or failed), or is
+  ``done`` (the tombstone: outbox items are kept after they are pushed) while the record
+  is archived. Only an Odoo id with no ``unlink`` item at all is a gap that ``missing``
+  and full runs fill.
 
 A lead restored (unarchived) in Odoo after the deletion was pushed is active again with a
 new ``write_date``: the pull brings it back (``deleted_at`` cleared, or the row inserted
@@ -187,6 +188,8 @@ def _app_deletion_wins(
         if stored.deleted_at is None:
             return False
         return archived or waiting or stored.write_date == record.get("write_date")
+    if unlink_status in _WAITING:
+        return True  # deleted with DELETE, not pushed yet: the push will archive it
     return archived and unlink_status == "done"
 
 

@@ -127,6 +127,29 @@ def test_a_soft_deletion_waiting_in_the_outbox_is_not_undone_by_a_pull(
     assert _waiting_items(store) == 0
 
 
+@pytest.mark.parametrize("mode", [SyncMode.FULL, SyncMode.MISSING, SyncMode.INCREMENTAL])
+def test_a_hard_deletion_waiting_in_the_outbox_is_not_undone_by_a_pull(
+    store: Store, simulator: Simulator, sim_client: OdooClient, mode: SyncMode
+) -> None:
+    """The app deletes a lead with DELETE and a pull (full, missing or incremental, with
+    the lead edited in Odoo meanwhile) runs before the push: the lead is not inserted
+    again; the push then archives it in Odoo, and it stays gone."""
+    pull(sim_client, store, mode=SyncMode.FULL)
+    lead_id, odoo_id = _open_lead(store)
+    with store.transaction() as conn:
+        conn.execute(sa.delete(leads).where(leads.c.id == lead_id))
+    with simulator.env() as env:
+        env["crm.lead"].write([odoo_id], {"name": "Edited in Odoo meanwhile"})
+    assert _lead_writes(pull(sim_client, store, mode=mode))[:2] == (0, 0)
+    assert _row(store, odoo_id) is None
+    assert _waiting_items(store) == 1
+    assert run_once(PushEngine(store, sim_client)).failed == 0
+    assert odoo_leads(simulator)[odoo_id]["active"] is False
+    assert _lead_writes(pull(sim_client, store, mode=mode)) == (0, 0, 0)
+    assert _row(store, odoo_id) is None
+    assert _waiting_items(store) == 0
+
+
 HEADER = ["Ref", "Company", "Email", "Amount"]
 
 
