@@ -14,8 +14,11 @@ loop) with the project's rules:
 * a job that raises is logged and reported to ``on_error``; the other jobs, and later
   fires of the same job, go on;
 * jobs can be paused, resumed and fired at once (:meth:`Scheduler.run_now`);
-* :func:`pg_cron_sql` writes the same schedule as ``pg_cron`` + ``pg_net`` SQL for
-  Supabase deployments that prefer the database to call the API;
+* the schedule can change while it runs: given a *source* (a callable returning a
+  :class:`DesiredSchedule`: the jobs that come and go, such as one per sheet, and the jobs
+  that must not fire), :meth:`Scheduler.refresh` adds, removes, re-schedules, pauses and
+  resumes jobs to match it, every ``refresh_seconds`` and whenever the caller asks. The
+  source reads the database (``odoosync.schedule_state``), the Scheduler does not;
 * :class:`OutboxWaker` fires the ``outbox`` job as soon as a change is queued: on
   PostgreSQL it listens (``LISTEN``) on the channel the outbox triggers ``NOTIFY``; on SQLite
   (no notifications) it polls for a ready item every few seconds.
@@ -29,7 +32,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +40,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from odoosync.exceptions import ConfigError, LockHeld, OdooSyncError
 from odoosync.store import Store
@@ -47,10 +51,11 @@ __all__ = [
     "DEFAULT_SCHEDULE",
     "SCHEDULE_CONFIG_KEY",
     "JobInfo",
+    "DynamicJob",
+    "DesiredSchedule",
+    "ScheduleChanges",
     "Scheduler",
     "OutboxWaker",
-    "pg_cron_sql",
-    "TokenSource",
     "parse_cron",
     "resolve_schedule",
 ]
@@ -150,12 +155,54 @@ JobFunction = Callable[[str], Any]
 """A job: called with the trigger (``"schedule"``), does its work, returns anything."""
 
 
+@dataclass(frozen=True)
+class DynamicJob:
+    """A job that comes and goes while the scheduler runs (one per configured sheet)."""
+
+    function: JobFunction
+    cron: str
+
+
+@dataclass(frozen=True)
+class DesiredSchedule:
+    """What the schedule should be now: the dynamic jobs by name, and every job (static or
+    dynamic) that must not fire."""
+
+    jobs: Mapping[str, DynamicJob] = field(default_factory=dict)
+    paused: frozenset[str] = frozenset()
+
+
+ScheduleSource = Callable[[], DesiredSchedule]
+
+
+@dataclass(frozen=True)
+class ScheduleChanges:
+    """What one :meth:`Scheduler.refresh` changed, by job name."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    rescheduled: tuple[str, ...] = ()
+    paused: tuple[str, ...] = ()
+    resumed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return any((self.added, self.removed, self.rescheduled, self.paused, self.resumed))
+
+
+_REFRESH_JOB = "_refresh"  # internal: not listed, not pausable
+_DYNAMIC_EXECUTOR = "dynamic"
+_DYNAMIC_WORKERS = 4  # sheet syncs at once; the static jobs keep their own threads
+
+
 class Scheduler:
     """APScheduler 3 with one instance per job, skip-on-lock, and errors contained.
 
     ``on_skip(job, holder)`` is called when a fire is skipped because the job's lock is
     held (by this process's previous fire or by another process); ``on_error(job, exc)``
-    when a job raises anything else.
+    when a job raises anything else. ``jobs`` are static (they live as long as the
+    scheduler); with a ``source``, dynamic jobs and pauses follow it (:meth:`refresh`),
+    and dynamic jobs run on a pool of their own so that many sheets never delay the
+    increments.
     """
 
     def __init__(
@@ -166,19 +213,29 @@ class Scheduler:
         on_skip: Callable[[str, str | None], None] = lambda job, holder: None,
         on_error: Callable[[str, BaseException], None] = lambda job, exc: None,
         max_workers: int | None = None,
+        source: ScheduleSource | None = None,
+        refresh_seconds: float = 60.0,
     ) -> None:
         missing = sorted(set(jobs) - set(schedule))
         if missing:
             raise ConfigError(f"no schedule for jobs: {', '.join(missing)}")
         self._jobs = dict(jobs)
+        self._static = frozenset(jobs)
         self._schedule = {name: schedule[name] for name in jobs}
         self._on_skip = on_skip
         self._on_error = on_error
-        self._running: dict[str, int] = dict.fromkeys(jobs, 0)
+        self._source = source
+        self._running: dict[str, int] = {}
         self._paused: set[str] = set()
         self._running_lock = threading.Lock()
+        # pause/resume (API threads) and refresh (the scheduler's thread) change jobs
+        self._control = threading.RLock()
+        self._reported_crons: set[tuple[str, str]] = set()
         self._apscheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers or len(jobs) + 2)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers or len(jobs) + 2),
+                _DYNAMIC_EXECUTOR: ThreadPoolExecutor(_DYNAMIC_WORKERS),
+            },
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
             timezone=_UTC,
         )
@@ -186,6 +243,11 @@ class Scheduler:
         for name, expression in self._schedule.items():
             self._apscheduler.add_job(
                 self._run, parse_cron(expression, job=name), args=(name,), id=name, name=name,
+            )
+        if source is not None:
+            self._apscheduler.add_job(
+                self._refresh_quietly, IntervalTrigger(seconds=refresh_seconds, timezone=_UTC),
+                id=_REFRESH_JOB, name=_REFRESH_JOB,
             )
 
     # ------------------------------------------------------------------ lifecycle
@@ -204,44 +266,117 @@ class Scheduler:
 
     # ------------------------------------------------------------------ control
     def job_names(self) -> list[str]:
-        return list(self._jobs)
+        with self._control:
+            return list(self._jobs)
 
     def pause(self, name: str) -> JobInfo:
-        """Stop firing ``name`` (a run in progress finishes) until :meth:`resume`."""
-        self._job(name).pause()
-        self._paused.add(name)
+        """Stop firing ``name`` (a run in progress finishes) until :meth:`resume`.
+
+        In memory only: the caller persists the pause (with a source, the next
+        :meth:`refresh` applies whatever the source says)."""
+        with self._control:
+            self._job(name).pause()
+            self._paused.add(name)
         return self.info(name)
 
     def resume(self, name: str) -> JobInfo:
-        self._job(name).resume()
-        self._paused.discard(name)
+        with self._control:
+            self._job(name).resume()
+            self._paused.discard(name)
         return self.info(name)
+
+    def refresh(self) -> ScheduleChanges:
+        """Make the jobs and pauses match the source (nothing without one).
+
+        Serialised: a refresh that read the source before a change and one that read it
+        after are applied in that order, so a caller that persists a change and then
+        refreshes always ends with its change applied."""
+        if self._source is None:
+            return ScheduleChanges()
+        with self._control:
+            return self._apply(self._source())
+
+    def _refresh_quietly(self) -> None:
+        try:
+            changes = self.refresh()
+        except Exception as exc:  # noqa: BLE001 - the next refresh tries again
+            log.warning("schedule refresh failed: %s: %s", type(exc).__name__, exc)
+            return
+        if changes:
+            log.info("schedule refreshed: %s", changes)
+
+    def _apply(self, desired: DesiredSchedule) -> ScheduleChanges:
+        """Remove dynamic jobs the source no longer has, add new ones (paused if wanted so),
+        re-schedule changed crons, then pause and resume every job as the source says."""
+        triggers = {name: self._dynamic_trigger(name, job) for name, job in desired.jobs.items()}
+        wanted = {name: job for name, job in desired.jobs.items() if triggers[name] is not None}
+        removed = [name for name in self._jobs if name not in self._static and name not in wanted]
+        for name in removed:
+            self._apscheduler.remove_job(name)
+            del self._jobs[name], self._schedule[name]
+            self._paused.discard(name)
+        added, rescheduled = [], []
+        for name, job in wanted.items():
+            trigger = triggers[name]
+            if name not in self._jobs:
+                paused = name in desired.paused
+                self._apscheduler.add_job(
+                    self._run, trigger, args=(name,), id=name, name=name, executor=_DYNAMIC_EXECUTOR,
+                    **({"next_run_time": None} if paused else {}),
+                )
+                if paused:
+                    self._paused.add(name)
+                added.append(name)
+            elif self._schedule[name] != job.cron:
+                # modify_job keeps the pause: reschedule_job would resume a paused job
+                next_run = None if name in self._paused else trigger.get_next_fire_time(None, dt.datetime.now(_UTC))
+                self._apscheduler.modify_job(name, trigger=trigger, next_run_time=next_run)
+                rescheduled.append(name)
+            self._jobs[name] = job.function
+            self._schedule[name] = job.cron
+        paused = [name for name in self._jobs if name in desired.paused and name not in self._paused]
+        resumed = [name for name in self._jobs if name not in desired.paused and name in self._paused]
+        for name in paused:
+            self.pause(name)
+        for name in resumed:
+            self.resume(name)
+        return ScheduleChanges(tuple(added), tuple(removed), tuple(rescheduled), tuple(paused), tuple(resumed))
+
+    def _dynamic_trigger(self, name: str, job: DynamicJob) -> CronTrigger | None:
+        """The job's trigger; None (logged once per cron) for a bad cron or a built-in job's name."""
+        try:
+            if name in self._static:
+                raise ConfigError(f"{name!r} is the name of a built-in job")
+            return parse_cron(job.cron, job=name)
+        except ConfigError as exc:
+            if (name, job.cron) not in self._reported_crons:
+                self._reported_crons.add((name, job.cron))
+                log.error("%s not scheduled: %s", name, exc)
+            return None
 
     def run_now(self, name: str) -> None:
         """Fire ``name`` as soon as a worker thread is free (the cron timer continues)."""
-        job = self._job(name)
-        if name in self._paused:
-            return
-        job.modify(next_run_time=dt.datetime.now(_UTC))
+        with self._control:
+            job = self._job(name)
+            if name in self._paused:
+                return
+            job.modify(next_run_time=dt.datetime.now(_UTC))
         self._apscheduler.wakeup()
 
     def info(self, name: str) -> JobInfo:
-        if name not in self._jobs:
-            raise KeyError(name)
-        job = self._apscheduler.get_job(name)  # None once the scheduler has shut down
-        next_run = None if name in self._paused or job is None else getattr(job, "next_run_time", None)
+        with self._control:
+            if name not in self._jobs:
+                raise KeyError(name)
+            job = self._apscheduler.get_job(name)  # None once the scheduler has shut down
+            next_run = None if name in self._paused or job is None else getattr(job, "next_run_time", None)
+            cron, paused = self._schedule[name], name in self._paused
         with self._running_lock:
-            running = self._running[name] > 0
-        return JobInfo(
-            name=name,
-            cron=self._schedule[name],
-            paused=name in self._paused,
-            running=running,
-            next_run_at=next_run,
-        )
+            running = self._running.get(name, 0) > 0
+        return JobInfo(name=name, cron=cron, paused=paused, running=running, next_run_at=next_run)
 
     def describe(self) -> list[JobInfo]:
-        return [self.info(name) for name in self._jobs]
+        with self._control:
+            return [self.info(name) for name in self._jobs]
 
     def next_run_time(self, name: str) -> dt.datetime | None:
         return self.info(name).next_run_at
@@ -254,10 +389,13 @@ class Scheduler:
 
     # ------------------------------------------------------------------ firing
     def _run(self, name: str) -> None:
+        function = self._jobs.get(name)
+        if function is None:  # removed by a refresh after this fire was submitted
+            return
         with self._running_lock:
-            self._running[name] += 1
+            self._running[name] = self._running.get(name, 0) + 1
         try:
-            self._jobs[name]("schedule")
+            function("schedule")
         except LockHeld as exc:
             log.info("job %s skipped: lock held by %s", name, exc.holder)
             self._report(self._on_skip, name, exc.holder)
@@ -269,6 +407,8 @@ class Scheduler:
                 self._running[name] -= 1
 
     def _on_max_instances(self, event: JobEvent) -> None:
+        if event.job_id == _REFRESH_JOB:
+            return
         log.info("job %s skipped: its previous run is still going", event.job_id)
         self._report(self._on_skip, event.job_id, "a previous run of this job in this process")
 
@@ -344,82 +484,3 @@ class OutboxWaker:
                     self._wake()
         finally:
             raw.invalidate()  # a LISTENing connection does not go back to the pool
-
-
-TokenSource = str
-"""``vault:<secret name>`` (Supabase Vault) or ``setting:<name>`` (a database setting)."""
-
-_PG_CRON_JOB_PREFIX = "odoosync-"
-
-
-def pg_cron_sql(base_url: str, schedule: Mapping[str, str], token_source: TokenSource = "vault:odoosync_api_token") -> str:
-    """SQL that makes ``pg_cron`` call ``POST <base_url>/api/jobs/<job>`` on ``schedule``.
-
-    The admin token is read at call time from Supabase Vault or a database setting,
-    never written into the SQL. Re-running the script replaces the jobs (``cron.schedule``
-    with an existing name updates it).
-    """
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"the API URL must start with http:// or https:// (got {base_url!r})")
-    kind, _, name = token_source.partition(":")
-    if kind not in ("vault", "setting") or not name or not all(c.isalnum() or c in "_." for c in name):
-        raise ConfigError(
-            f"token source {token_source!r}: use vault:<secret name> or setting:<name> (letters, digits, _ and .)"
-        )
-    problems = []
-    for job, expression in schedule.items():
-        if len(expression.split()) != 5:
-            problems.append(f"job {job!r}: pg_cron needs a 5-field cron expression (got {expression!r})")
-    if problems:
-        raise ConfigError("; ".join(problems), problems)
-    base = base_url.rstrip("/").replace("'", "''")
-    if kind == "vault":
-        read_token = f"SELECT decrypted_secret INTO token FROM vault.decrypted_secrets WHERE name = '{name}'"
-        store_hint = f"--   SELECT vault.create_secret('<ODOOSYNC_API_TOKEN>', '{name}');"
-    else:
-        read_token = f"token := current_setting('{name}', true)"
-        store_hint = f"--   ALTER DATABASE postgres SET {name} = '<ODOOSYNC_API_TOKEN>';  -- then reconnect"
-    lines = [
-        "-- odoosync: run the service's jobs from pg_cron, calling its HTTP API with pg_net.",
-        "-- Generated by `odoosync schema --pg-cron`. The admin token is not in this script:",
-        "-- store it once, before the first run, with",
-        store_hint,
-        "-- Run `odoosync serve --no-schedule` for the API (and the outbox worker) so jobs do not run twice.",
-        "CREATE EXTENSION IF NOT EXISTS pg_cron;",
-        "DO $ext$ BEGIN  -- pg_net, unless net.http_post is already there (Supabase enables it)",
-        "  IF to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') IS NULL THEN",
-        "    CREATE EXTENSION IF NOT EXISTS pg_net;",
-        "  END IF;",
-        "END $ext$;",
-        "",
-        "CREATE OR REPLACE FUNCTION public.odoosync_call(path text) RETURNS bigint",
-        "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$",
-        "DECLARE",
-        "  token text;",
-        "BEGIN",
-        f"  {read_token};",
-        "  IF token IS NULL OR token = '' THEN",
-        f"    RAISE EXCEPTION 'odoosync: no API token in {kind} {name}: store ODOOSYNC_API_TOKEN there first';",
-        "  END IF;",
-        "  RETURN net.http_post(",
-        f"    url := '{base}' || path,",
-        "    headers := jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || token),",
-        "    body := '{}'::jsonb",
-        "  );",
-        "END",
-        "$fn$;",
-        "REVOKE ALL ON FUNCTION public.odoosync_call(text) FROM PUBLIC;",
-        "",
-    ]
-    for job, expression in schedule.items():
-        path = "/api/sla/check" if job == "sla" else f"/api/jobs/{job}"
-        lines.append(
-            f"SELECT cron.schedule('{_PG_CRON_JOB_PREFIX}{job}', '{expression}', "
-            f"$cmd$SELECT public.odoosync_call('{path}')$cmd$);"
-        )
-    lines += [
-        "",
-        "-- Rollback: SELECT cron.unschedule(jobname) FROM cron.job WHERE jobname LIKE 'odoosync-%';",
-        "",
-    ]
-    return "\n".join(lines)

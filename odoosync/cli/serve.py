@@ -2,7 +2,10 @@
 
 ``serve`` is the one long-running process of C6: the scheduler (``odoosync.scheduler``),
 the outbox worker (woken by ``LISTEN/NOTIFY`` on PostgreSQL, polling on SQLite) and the
-HTTP API (``odoosync.web``), all calling the job functions of ``odoosync.jobs``.
+HTTP API (``odoosync.web``), all calling the job functions of ``odoosync.jobs``. The
+scheduler follows the database (``odoosync.schedule_state``): jobs an operator paused stay
+paused across restarts, and sheets added or changed by other processes are scheduled
+within a minute.
 
 Stopping (SIGTERM or Ctrl-C): running pulls finish their current page and close as
 ``partial``, their locks are released, the API stops, and the process exits.
@@ -11,13 +14,12 @@ Stopping (SIGTERM or Ctrl-C): running pulls finish their current page and close 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import os
 import signal
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from sqlalchemy.dialects import postgresql
@@ -27,24 +29,15 @@ from odoosync.cli.common import err_console, fail_cleanly, print_json
 from odoosync.events import EventBus
 from odoosync.exceptions import ConfigError
 from odoosync.jobs import STARTUP_JOBS, Jobs, run_sla_check
-from odoosync.scheduler import (
-    DEFAULT_SCHEDULE,
-    SCHEDULE_CONFIG_KEY,
-    OutboxWaker,
-    Scheduler,
-    parse_cron,
-    pg_cron_sql,
-    resolve_schedule,
-)
+from odoosync.pg_cron import pg_cron_sql
+from odoosync.schedule_state import ScheduleSource
+from odoosync.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, OutboxWaker, Scheduler, resolve_schedule
 from odoosync.service import open_client, open_store
 from odoosync.settings import load_settings
 from odoosync.store import runs as run_store
 from odoosync.store import triggers
 from odoosync.store.schema import OPS_SCHEMA, metadata
 from odoosync.store.sync_config import config_get
-
-if TYPE_CHECKING:
-    from odoosync.sheets.engine import SheetSync
 
 __all__ = ["register", "serve", "sla_check", "schema"]
 
@@ -75,7 +68,6 @@ def serve(
     from odoosync.sheets.cache import LeadsCache
     from odoosync.sheets.engine import SheetSync
     from odoosync.sheets.fetch import SheetFetcher
-    from odoosync.sheets.schedule import sheet_jobs
     from odoosync.web.app import WebContext, create_app
     from odoosync.web.auth import Tokens, check_bind_address
     from odoosync.web.sheets_api import install as install_sheets_api
@@ -102,20 +94,15 @@ def serve(
                 tuple(functions), toml=settings.schedule, database=_mapping(config_get(store, SCHEDULE_CONFIG_KEY))
             )
             leads_cache = LeadsCache(store)
+            sheets = None
             if no_schedule:
                 functions = {"outbox": functions["outbox"]}
                 schedule = {"outbox": schedule["outbox"]}
             else:
                 sheets = SheetSync(store, SheetFetcher(allow_private=settings.sheets_allow_private), cache=leads_cache)
-                for job in sheet_jobs(store):
-                    try:
-                        parse_cron(job.cron, job=job.name)
-                    except ConfigError as exc:
-                        log.error("sheet of customer %s not scheduled: %s", job.customer_id, exc)
-                        continue
-                    functions[job.name] = functools.partial(_sync_sheet, sheets, job.customer_id)
-                    schedule[job.name] = job.cron
-            scheduler = Scheduler(functions, schedule, on_skip=jobs.record_skip)
+            # persisted pauses and one job per sheet, applied now (before the catch-up) and every minute
+            scheduler = Scheduler(functions, schedule, on_skip=jobs.record_skip, source=ScheduleSource(store, sheets))
+            scheduler.refresh()
             waker = OutboxWaker(store, lambda: jobs.wake_outbox(scheduler), poll_seconds=poll)
             context = WebContext(
                 store=store, tokens=tokens, events=events, jobs=jobs, scheduler=scheduler,
@@ -164,24 +151,20 @@ def _catch_up_then_schedule(jobs: Jobs, scheduler: Scheduler) -> None:
     """Bring the database up to date in dependency order, then start the schedule.
 
     Reference data first, then partners, leads, chatter and activities, so that a fresh
-    database never maps messages onto leads it does not have yet.
+    database never maps messages onto leads it does not have yet. A job the operator
+    paused (the scheduler was refreshed from the database before this) is left out.
     """
     functions = jobs.functions()
     for job in STARTUP_JOBS:
         if jobs.stopping.is_set():
             return
-        if job in scheduler.job_names():
+        if job in scheduler.job_names() and not scheduler.info(job).paused:
             try:
                 functions[job]("schedule")
             except Exception as exc:  # noqa: BLE001 - the schedule retries it
                 log.error("start-up %s failed: %s: %s", job, type(exc).__name__, exc)
     if not jobs.stopping.is_set():
         scheduler.start()
-
-
-def _sync_sheet(sheets: SheetSync, customer_id: int, trigger: str) -> None:
-    """A sheet's scheduled job (added at start; a sheet added later is scheduled at the next start)."""
-    sheets.sync(customer_id, trigger=trigger)
 
 
 def _mapping(value: object) -> Mapping[str, str]:

@@ -24,6 +24,7 @@ from odoosync.exceptions import ConfigError
 from odoosync.freshness import badge, read_status
 from odoosync.models import SyncMode
 from odoosync.pull import Progress, checkpoint_key
+from odoosync.schedule_state import paused_jobs
 from odoosync.service import SyncReport, open_store, stream_status, sync as run_sync_from_settings
 from odoosync.settings import load_settings
 from odoosync.store import checkpoints as checkpoint_store
@@ -160,7 +161,7 @@ def sync(
 
 
 def status(json: JsonOutput = False) -> None:
-    """Show every stream: rows held, last run, last success, stored cursor.
+    """Show every stream: rows held, last run, last success, stored cursor; paused jobs.
 
     Example: odoosync status
     """
@@ -170,8 +171,12 @@ def status(json: JsonOutput = False) -> None:
             rows = stream_status(store)
             # the same freshness as GET /api/status (odoosync.freshness)
             fresh = {s.stream: s for s in read_status(store, streams=[row["stream"] for row in rows])}
+            paused = paused_jobs(store)
     if json:
-        print_json({"streams": [{**row, "freshness": fresh[row["stream"]].freshness} for row in rows]})
+        print_json({
+            "streams": [{**row, "freshness": fresh[row["stream"]].freshness} for row in rows],
+            "paused_jobs": paused,
+        })
         return
     table = Table(title="streams")
     for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success"):
@@ -182,6 +187,8 @@ def status(json: JsonOutput = False) -> None:
                       str(last.get("started_at") or "never"), str(last.get("status") or "-"),
                       str(row["last_success_at"] or "never"))
     _print_table(table)
+    for job, since in paused.items():
+        typer.echo(f"job {job} is paused since {since or '?'}: POST /api/schedule/{job}/resume to resume it")
 
 
 def runs(

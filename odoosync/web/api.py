@@ -24,11 +24,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from odoosync import __version__
+from odoosync.exceptions import SheetNotConfigured
 from odoosync.freshness import overall_colour, read_status
 from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus
 from odoosync.models import RunStatus, SyncMode
 from odoosync.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.outbox import list_items, retry_failed, status_counts
+from odoosync.schedule_state import set_job_paused
 from odoosync.service import stream_status
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
@@ -288,7 +290,11 @@ class ScheduleAction(StrEnum):
     resume = "resume"
 
 
-@router.post("/schedule/{job}/{action}", tags=["schedule"], summary="Pause or resume one job")
+@router.post(
+    "/schedule/{job}/{action}",
+    tags=["schedule"],
+    summary="Pause or resume one job; the pause is kept in the database and survives a restart",
+)
 def change_schedule(
     request: Request,
     _: Admin,
@@ -298,8 +304,17 @@ def change_schedule(
     scheduler = _scheduler(request)
     if job not in scheduler.job_names():
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no job {job!r}: jobs are {', '.join(scheduler.job_names())}")
-    info = scheduler.pause(job) if action is ScheduleAction.pause else scheduler.resume(job)
-    return info.as_dict()
+    paused = action is ScheduleAction.pause
+    try:
+        set_job_paused(_context(request).store, job, paused)
+    except SheetNotConfigured as exc:  # removed by another process since the last refresh
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    if paused:
+        scheduler.pause(job)
+    else:
+        scheduler.resume(job)
+    scheduler.refresh()  # after any refresh that read the database before this change
+    return scheduler.info(job).as_dict()
 
 
 # ---------------------------------------------------------------------------- SLA

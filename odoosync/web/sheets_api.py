@@ -10,7 +10,8 @@ thread pool for triggered syncs) are a :class:`SheetsWeb` that the service insta
 :func:`install` (so the scheduler's syncs and the API share one cache). Without that, a
 default is built on first use from the context's store, with private networks refused.
 A trigger answers ``202`` with the run id once the sync holds its lock, ``409`` when the
-sheet is paused or another sync of it is running (naming the holder).
+sheet is paused or another sync of it is running (naming the holder). Pause and resume
+refresh the service's scheduler at once, so the sheet's job stops or starts firing now.
 """
 
 from __future__ import annotations
@@ -183,14 +184,22 @@ def sync_trigger(request: Request, _: Admin, customer_id: CustomerId) -> dict[st
 
 @router.post("/sync/pause", summary="Pause a sheet: a running sync stops at its next chunk and rolls back")
 def sync_pause(request: Request, _: Admin, customer_id: CustomerId) -> dict[str, Any]:
-    store = _sheets(request).engine.store
-    return state_payload(set_paused(store, _state(store, customer_id).customer_id, True))
+    return _set_paused(request, customer_id, True)
 
 
 @router.post("/sync/resume", summary="Resume a paused sheet")
 def sync_resume(request: Request, _: Admin, customer_id: CustomerId) -> dict[str, Any]:
+    return _set_paused(request, customer_id, False)
+
+
+def _set_paused(request: Request, customer_id: str, paused: bool) -> dict[str, Any]:
+    """Pause or resume the sheet, and its scheduled job at once (not at the next refresh)."""
     store = _sheets(request).engine.store
-    return state_payload(set_paused(store, _state(store, customer_id).customer_id, False))
+    state = set_paused(store, _state(store, customer_id).customer_id, paused)
+    scheduler = request.app.state.context.scheduler
+    if scheduler is not None:
+        scheduler.refresh()
+    return state_payload(state)
 
 
 @router.get("/sync/metrics", summary="Duration, rows, errors, retries, success and error rates")

@@ -3,7 +3,10 @@
 * it refuses to listen beyond loopback without a token, and says why;
 * it keeps the database fresh by itself and answers ``/api/status`` with the read token;
 * SIGTERM during a long run: the process exits, no lock is left, the run is ``partial``,
-  and the next run resumes from the checkpoint (reads less than everything, loses nothing).
+  and the next run resumes from the checkpoint (reads less than everything, loses nothing);
+* a job paused before a restart stays paused (start-up catch-up included) and shows in
+  ``/api/schedule`` and ``odoosync status``; a sheet added by another process joins the
+  running schedule.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from odoosync.schedule_state import paused_jobs, set_job_paused
 from odoosync.store import Store
 from odoosync.store import runs as run_store
 from odoosync.store.schema import lead_activities, odoo_sync_locks
@@ -126,6 +130,56 @@ def test_serve_keeps_fresh_and_sigterm_leaves_no_lock_and_a_resumable_run(
     assert str(latest.status) == "ok" and latest.id > interrupted.id
     assert before > 0 and after == before + latest.counters.inserted
     assert latest.counters.fetched < after, "the resumed run read everything again"
+
+
+def test_a_paused_job_stays_paused_across_a_restart_and_sheets_join_the_running_schedule(
+    make_simulator, store: Store, database_url: str, tmp_path: Path, sheet_server
+):
+    import json
+
+    sim = make_simulator()
+    set_job_paused(store, "increments", True)  # through the API of a `serve` that has since restarted
+    port = _port()
+    env = _env(sim, database_url, tmp_path, ODOOSYNC_API_TOKEN=ADMIN, ODOOSYNC_READ_TOKEN=READ,
+               ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
+    process = _serve(env, "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
+    try:
+        # the scheduler starts once the start-up catch-up is over
+        assert _wait(lambda: _answers(base) and admin.get("/api/health").json()["scheduler"] == "running", 120)
+        pulled = {r.stream for r in run_store.list_runs(store, 200)}
+        assert "stages" in pulled, "the catch-up ran the reference job"
+        assert not pulled & {"partners", "leads", "chatter", "activities"}, "and left the paused increments out"
+        jobs = {job["job"]: job for job in admin.get("/api/schedule").json()["jobs"]}
+        assert jobs["increments"]["paused"] is True and jobs["increments"]["next_run_at"] is None
+        status = subprocess.run([sys.executable, "-m", "odoosync", "status", "--json"], env=env, text=True,
+                                capture_output=True, timeout=120, cwd=str(tmp_path))
+        assert status.returncode == 0 and "increments" in json.loads(status.stdout)["paused_jobs"]
+
+        url = sheet_server.serve_rows("/acme.csv", ["Ref", "Company", "Email"], [["R1", "Acme", "a@example.com"]])
+        added = subprocess.run(
+            [sys.executable, "-m", "odoosync", "sheets", "add", "--customer", "acme", "--url", url, "--key", "Ref",
+             "--schedule", "*/10 * * * *", "--json"],
+            env=env, text=True, capture_output=True, timeout=120, cwd=str(tmp_path),
+        )
+        assert added.returncode == 0, added.stderr
+        job = f"sheet:{json.loads(added.stdout)['customer_id']}"
+        # the minute's refresh is not awaited: a change through this process's API refreshes at once
+        assert admin.post("/api/leads/sync/resume", params={"customerId": "acme"}).status_code == 200
+        jobs = {job["job"]: job for job in admin.get("/api/schedule").json()["jobs"]}
+        assert jobs[job]["cron"] == "*/10 * * * *" and jobs[job]["paused"] is False and jobs[job]["next_run_at"]
+
+        assert admin.post("/api/schedule/increments/resume").json()["paused"] is False
+        assert paused_jobs(store) == {}
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        admin.close()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
 
 
 def _answers(base: str) -> bool:

@@ -25,7 +25,8 @@ import psycopg
 import pytest
 
 from odoosync.exceptions import ConfigError
-from odoosync.scheduler import DEFAULT_SCHEDULE, pg_cron_sql
+from odoosync.pg_cron import pg_cron_sql
+from odoosync.scheduler import DEFAULT_SCHEDULE
 
 TOKEN = "pgcron-token-51f0c9a2"
 BASE = "https://sync.example.com"

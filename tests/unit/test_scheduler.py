@@ -11,7 +11,15 @@ import threading
 import pytest
 
 from odoosync.exceptions import ConfigError, LockHeld
-from odoosync.scheduler import DEFAULT_SCHEDULE, Scheduler, parse_cron, resolve_schedule
+from odoosync.scheduler import (
+    DEFAULT_SCHEDULE,
+    DesiredSchedule,
+    DynamicJob,
+    ScheduleChanges,
+    Scheduler,
+    parse_cron,
+    resolve_schedule,
+)
 
 EVERY_SECOND = "* * * * * *"
 
@@ -122,5 +130,103 @@ def test_pause_resume_and_next_run_time():
         assert scheduler.describe()[0].as_dict()["cron"] == "0 0 1 1 *"
         with pytest.raises(KeyError):
             scheduler.pause("nope")
+    finally:
+        scheduler.shutdown()
+
+
+class _Source:
+    """A schedule source the test edits between refreshes (the service's reads the database)."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, DynamicJob] = {}
+        self.paused: set[str] = set()
+        self.reads = 0
+
+    def __call__(self) -> DesiredSchedule:
+        self.reads += 1
+        return DesiredSchedule(jobs=dict(self.jobs), paused=frozenset(self.paused))
+
+
+def test_without_a_source_refresh_changes_nothing():
+    scheduler = Scheduler({"a": lambda trigger: None}, {"a": "0 0 1 1 *"})
+    assert not scheduler.refresh() and scheduler.job_names() == ["a"]
+
+
+def test_refresh_adds_reschedules_pauses_and_removes_dynamic_jobs():
+    source = _Source()
+    scheduler = Scheduler({"a": lambda trigger: None}, {"a": "0 0 1 1 *"}, source=source)
+    scheduler.start()
+    try:
+        source.jobs["sheet:1"] = DynamicJob(lambda trigger: None, "*/15 * * * *")
+        assert scheduler.refresh() == ScheduleChanges(added=("sheet:1",))
+        assert scheduler.info("sheet:1").cron == "*/15 * * * *" and scheduler.info("sheet:1").next_run_at
+
+        source.paused.add("sheet:1")
+        assert scheduler.refresh() == ScheduleChanges(paused=("sheet:1",))
+        source.jobs["sheet:1"] = DynamicJob(lambda trigger: None, "5 * * * *")
+        assert scheduler.refresh() == ScheduleChanges(rescheduled=("sheet:1",))
+        info = scheduler.info("sheet:1")
+        assert info.cron == "5 * * * *" and info.paused and info.next_run_at is None, "a new cron keeps the pause"
+
+        source.paused.clear()
+        assert scheduler.refresh() == ScheduleChanges(resumed=("sheet:1",))
+        assert scheduler.info("sheet:1").next_run_at.minute == 5
+
+        del source.jobs["sheet:1"]
+        assert scheduler.refresh() == ScheduleChanges(removed=("sheet:1",))
+        assert scheduler.job_names() == ["a"] and not scheduler.refresh()
+    finally:
+        scheduler.shutdown()
+
+
+def test_refresh_pauses_static_jobs_and_adds_paused_jobs_paused():
+    calls: list[str] = []
+    source = _Source()
+    source.paused = {"a", "sheet:2"}
+    source.jobs["sheet:2"] = DynamicJob(calls.append, EVERY_SECOND)
+    scheduler = Scheduler({"a": calls.append}, {"a": EVERY_SECOND}, source=source)
+    assert scheduler.refresh() == ScheduleChanges(added=("sheet:2",), paused=("a",))  # before start, as serve does
+    assert all(job.paused and job.next_run_at is None for job in scheduler.describe())
+    ticks: list[str] = []
+    source.jobs["tick"] = DynamicJob(ticks.append, EVERY_SECOND)
+    scheduler.refresh()
+    scheduler.start()
+    try:
+        assert _wait(lambda: len(ticks) >= 3), "the unpaused job fires"
+        assert calls == [], "paused jobs do not"
+        scheduler.run_now("a")
+        source.paused = set()
+        assert set(scheduler.refresh().resumed) == {"a", "sheet:2"}
+        assert _wait(lambda: "schedule" in calls)
+    finally:
+        scheduler.shutdown()
+
+
+def test_a_bad_dynamic_job_is_left_out_and_reported_once(caplog):
+    source = _Source()
+    source.jobs = {"sheet:3": DynamicJob(lambda trigger: None, "61 * * * *"), "a": DynamicJob(lambda trigger: None, "* * * * *")}
+    scheduler = Scheduler({"a": lambda trigger: None}, {"a": "0 0 1 1 *"}, source=source)
+    assert not scheduler.refresh() and not scheduler.refresh()
+    assert scheduler.job_names() == ["a"] and scheduler.info("a").cron == "0 0 1 1 *"
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 2 and any("sheet:3" in e for e in errors) and any("built-in" in e for e in errors)
+
+
+def test_the_source_is_read_every_refresh_interval_and_its_failures_are_contained():
+    source = _Source()
+    failing = {"on": True}
+
+    def flaky() -> DesiredSchedule:
+        if failing["on"]:
+            failing["on"] = False
+            raise RuntimeError("database away")
+        return source()
+
+    source.jobs["sheet:4"] = DynamicJob(lambda trigger: None, "0 0 1 1 *")
+    scheduler = Scheduler({"a": lambda trigger: None}, {"a": "0 0 1 1 *"}, source=flaky, refresh_seconds=0.2)
+    scheduler.start()
+    try:
+        assert _wait(lambda: "sheet:4" in scheduler.job_names()), "picked up after a failed refresh"
+        assert "_refresh" not in scheduler.job_names()
     finally:
         scheduler.shutdown()

@@ -10,6 +10,8 @@ import pytest
 MODULES = [
     "odoosync.jobs",
     "odoosync.scheduler",
+    "odoosync.schedule_state",
+    "odoosync.pg_cron",
     "odoosync.sla",
     "odoosync.freshness",
     "odoosync.metrics",
