@@ -35,6 +35,9 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
 
     [sheets]
     allow_private_networks = false
+
+    [sla]
+    webhook_url = "https://hooks.slack.com/services/..."   # a secret: never logged or shown
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class Settings:
     read_token: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     sheets_allow_private: bool = False
+    sla_webhook_url: str | None = field(default=None, repr=False)
     schedule: Mapping[str, str] = field(default_factory=dict)
 
     def require_odoo(self) -> OdooConfig:
@@ -94,6 +98,7 @@ def load_settings(
     sync_t = data.get("sync", {})
     svc_t = data.get("service", {})
     sheets_t = data.get("sheets", {})
+    sla_t = data.get("sla", {})
 
     def pick(name: str, table: Mapping[str, Any], key: str, default: Any = None) -> Any:
         value = env.get(name)
@@ -126,6 +131,7 @@ def load_settings(
             pick("ODOOSYNC_SHEETS_ALLOW_PRIVATE", sheets_t, "allow_private_networks", False)
         ).lower()
         in _TRUE,
+        sla_webhook_url=_webhook_url(pick("ODOOSYNC_SLA_WEBHOOK_URL", sla_t, "webhook_url"), problems),
         schedule={str(k): str(v) for k, v in data.get("schedule", {}).items()},
     )
     if problems:
@@ -180,6 +186,16 @@ def _odoo_config(raw: dict[str, Any], problems: list[str]) -> OdooConfig | None:
         company_ids=company_ids,
         **extra,
     )
+
+
+def _webhook_url(value: Any, problems: list[str]) -> str | None:
+    """The SLA webhook URL, checked without ever quoting it (its path is the secret)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        problems.append("ODOOSYNC_SLA_WEBHOOK_URL (sla.webhook_url) must be an http:// or https:// URL")
+        return None
+    return value
 
 
 def _company_ids(value: Any, problems: list[str]) -> tuple[int, ...]:

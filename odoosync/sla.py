@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -224,11 +225,36 @@ def _notify(result: SlaResult, policy: SlaPolicy) -> SlaResult:
         lines.append(f"… and {len(result.breached) - 20} more")
     body = {"text": "\n".join(lines), "breaches": [b.payload() for b in result.breached]}
     try:
-        response = httpx.post(str(policy.webhook_url), json=body, timeout=policy.webhook_timeout)
-        response.raise_for_status()
+        status = _post_json(str(policy.webhook_url), body, policy.webhook_timeout)
     except Exception as exc:  # noqa: BLE001 - the breach is recorded; the channel is best-effort
         # The URL carries a secret (Slack webhook URLs do): name the failure, not the URL.
         error = f"SLA webhook failed: {type(exc).__name__}"
-        log.warning(error)
-        return dataclasses.replace(result, webhook_error=error)
-    return dataclasses.replace(result, webhook_sent=True)
+    else:
+        if status < 400:
+            return dataclasses.replace(result, webhook_sent=True)
+        error = f"SLA webhook failed: HTTP {status}"
+    log.warning(error)
+    return dataclasses.replace(result, webhook_error=error)
+
+
+def _post_json(url: str, body: Mapping[str, Any], timeout: float) -> int:
+    """POST ``body`` and return the status code, through the transport alone.
+
+    ``httpx.Client`` logs every request's URL (at INFO); this URL is a secret, so the
+    request skips the client. Proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``)
+    still apply, as they would through a client.
+    """
+    request = httpx.Request("POST", url, json=body, extensions={"timeout": httpx.Timeout(timeout).as_dict()})
+    with httpx.HTTPTransport(proxy=_environment_proxy(request.url)) as transport:
+        response = transport.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
+    return response.status_code
+
+
+def _environment_proxy(url: httpx.URL) -> str | None:
+    if urllib.request.proxy_bypass(url.host):
+        return None
+    return urllib.request.getproxies().get(url.scheme)

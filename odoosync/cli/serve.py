@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import signal
 import threading
 from collections.abc import Mapping
@@ -43,7 +42,6 @@ __all__ = ["register", "serve", "sla_check", "schema"]
 
 log = logging.getLogger("odoosync.serve")
 
-SLA_WEBHOOK_ENV = "ODOOSYNC_SLA_WEBHOOK_URL"
 _SHUTDOWN_GRACE_SECONDS = 20.0
 _STALE_RUN_AFTER = dt.timedelta(minutes=5)  # a live run beats its heartbeat every page
 
@@ -87,7 +85,7 @@ def serve(
             jobs = Jobs(
                 store, client, events=events, backend=client.config.name,
                 overlap=dt.timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
-                sla_webhook_url=os.environ.get(SLA_WEBHOOK_ENV) or None,
+                sla_webhook_url=settings.sla_webhook_url,
             )
             functions = jobs.functions()
             schedule = resolve_schedule(
@@ -184,7 +182,7 @@ def sla_check(json: JsonOutput = False) -> None:
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
-            result = run_sla_check(store, trigger="manual", webhook_url=os.environ.get(SLA_WEBHOOK_ENV) or None)
+            result = run_sla_check(store, trigger="manual", webhook_url=settings.sla_webhook_url)
     if json:
         print_json(result.as_dict())
         return

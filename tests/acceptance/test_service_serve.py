@@ -197,6 +197,10 @@ def test_sla_check_and_schema_commands(migrated_sqlite_url, tmp_path):
     from odoosync.store.schema import leads
 
     env = _env(None, migrated_sqlite_url, tmp_path)
+    # the webhook from odoosync.toml: nothing listens there, so the check reports the failure
+    hook = "http://127.0.0.1:9/services/T0/B0/toml-hook-secret-41aa"
+    with open(env["ODOOSYNC_CONFIG"], "a") as config:
+        config.write(f'[sla]\nwebhook_url = "{hook}"\n')
     with Store(migrated_sqlite_url) as store:
         with store.transaction() as conn:
             conn.execute(sa.insert(leads).values(title="overdue deal", deadline=dt.date(2020, 1, 1), status="open"))
@@ -205,6 +209,8 @@ def test_sla_check_and_schema_commands(migrated_sqlite_url, tmp_path):
         assert run.returncode == 0, run.stderr
         result = json.loads(run.stdout)
         assert result["breached_count"] == 1 and result["breached"][0]["title"] == "overdue deal"
+        assert result["webhook_error"] == "SLA webhook failed: ConnectError"
+        assert "toml-hook-secret" not in run.stdout + run.stderr
         again = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check"], env=env, text=True,
                                capture_output=True, timeout=120, cwd=str(tmp_path))
         assert again.returncode == 0 and "0 new breach(es)" in again.stdout

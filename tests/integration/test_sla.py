@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -185,7 +186,8 @@ def webhook_server():
     thread.join(5)
 
 
-def test_webhook_gets_slack_text_and_failure_rolls_nothing_back(store, webhook_server):
+def test_webhook_gets_slack_text_and_failure_rolls_nothing_back(store, webhook_server, caplog):
+    caplog.set_level(logging.DEBUG)
     url, hook = webhook_server
     _lead(store, "Big deal")
     result = check_sla(store, SlaPolicy(webhook_url=url), now=NOW)
@@ -196,5 +198,7 @@ def test_webhook_gets_slack_text_and_failure_rolls_nothing_back(store, webhook_s
     second = _lead(store, "Second deal")
     failed = check_sla(store, SlaPolicy(webhook_url=url), now=NOW)
     assert [b.lead_id for b in failed.breached] == [second]
-    assert failed.webhook_error is not None and "SECRETPART" not in failed.webhook_error
+    assert failed.webhook_error == "SLA webhook failed: HTTP 500"
     assert _escalated(store, second) == NOW  # the breach stays recorded
+    # the URL carries the hook's token: no log line shows it, not even httpx's at DEBUG
+    assert caplog.records and not [r for r in caplog.records if "SECRETPART" in r.getMessage()]

@@ -61,3 +61,24 @@ def test_invalid_toml_is_a_config_error(tmp_path):
     path.write_text("[odoo\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings({}, config_path=path)
+
+
+SLA_HOOK = "https://hooks.slack.com/services/T0/B0/sla-hook-secret-7c21"
+
+
+def test_sla_webhook_url_from_toml_or_environment_never_in_repr(tmp_path):
+    path = tmp_path / "odoosync.toml"
+    path.write_text(f'[sla]\nwebhook_url = "{SLA_HOOK}"\n')
+    from_file = load_settings({}, config_path=path)
+    assert from_file.sla_webhook_url == SLA_HOOK
+    from_env = load_settings({"ODOOSYNC_SLA_WEBHOOK_URL": "https://example.com/env-hook"}, config_path=path)
+    assert from_env.sla_webhook_url == "https://example.com/env-hook", "the environment wins over the file"
+    assert "sla-hook-secret" not in repr(from_file) and "env-hook" not in repr(from_env)
+
+
+def test_a_bad_sla_webhook_url_is_reported_without_quoting_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({}).sla_webhook_url is None
+    with pytest.raises(ConfigError) as info:
+        load_settings({"ODOOSYNC_SLA_WEBHOOK_URL": "hooks.slack.com/services/T0/B0/sla-hook-secret-7c21"})
+    assert "ODOOSYNC_SLA_WEBHOOK_URL" in str(info.value) and "sla-hook-secret" not in str(info.value)
