@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from rich.text import Text
 
 from odoosync.store import Store
 from odoosync.store.schema import odoo_sync_runs
@@ -205,11 +206,10 @@ def describe_age(seconds: float | None) -> str:
     return f"{int(seconds // 86400)} days ago"
 
 
-def badge(status: StreamStatus) -> str:
-    """Rich markup for a terminal: ``● green  3 min ago`` in the stream's colour (plain
-    text where Rich sees no terminal)."""
-    style = _RICH_STYLE[status.freshness]
-    return f"[{style}]● {status.freshness}[/{style}] {describe_age(status.age_seconds)}"
+def badge(status: StreamStatus) -> Text:
+    """``● green 3 min ago`` for a terminal, the dot and word in the stream's colour
+    (plain text where Rich sees no terminal)."""
+    return Text.assemble((f"● {status.freshness}", _RICH_STYLE[status.freshness]), f" {describe_age(status.age_seconds)}")
 
 
 def _iso(value: Any) -> Any:

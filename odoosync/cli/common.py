@@ -1,4 +1,9 @@
-"""What every CLI command shares: error → clean exit, ``--json`` output, terminal detection."""
+"""What every CLI command shares: error → clean exit, ``--json`` output, terminal detection.
+
+The consoles never read Rich markup: what they print comes from Odoo, sheets, URLs and
+error messages (``[odoo]``, a domain ``[('id', '=', 1)]``), which markup would eat or
+fail on. Colour goes through :class:`rich.text.Text` (see :func:`styled`).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,24 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from odoosync.exceptions import ConfigError, OdooSyncError
 
-__all__ = ["console", "err_console", "fail_cleanly", "print_json", "is_terminal"]
+__all__ = ["console", "err_console", "wide_console", "fail_cleanly", "print_json", "is_terminal", "styled"]
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(markup=False, highlight=False)
+err_console = Console(stderr=True, markup=False, highlight=False)
+
+
+def wide_console(width: int) -> Console:
+    """A console ``width`` columns wide, for tables written to a log or a pipe."""
+    return Console(width=width, markup=False, highlight=False)
+
+
+def styled(label: str, style: str, rest: str) -> Text:
+    """``label`` in ``style``, then `` rest`` as plain text."""
+    return Text.assemble((label, style), " ", rest)
 
 
 def is_terminal() -> bool:
@@ -36,8 +52,8 @@ def fail_cleanly() -> Iterator[None]:
         yield
     except ConfigError as exc:
         for problem in exc.problems:
-            err_console.print(f"[red]error:[/red] {problem}", markup=True, highlight=False)
+            err_console.print(styled("error:", "red", str(problem)))
         raise typer.Exit(2) from None
     except OdooSyncError as exc:
-        err_console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}", markup=True, highlight=False)
+        err_console.print(styled("error:", "red", f"{type(exc).__name__}: {exc}"))
         raise typer.Exit(1) from None

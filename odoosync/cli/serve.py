@@ -24,7 +24,7 @@ import typer
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
 
-from odoosync.cli.common import err_console, fail_cleanly, print_json
+from odoosync.cli.common import err_console, fail_cleanly, print_json, styled
 from odoosync.events import EventBus
 from odoosync.exceptions import ConfigError
 from odoosync.jobs import STARTUP_JOBS, Jobs, run_sla_check
@@ -192,7 +192,7 @@ def sla_check(json: JsonOutput = False) -> None:
     for resolved in result.resolved:
         typer.echo(f"  resolved lead {resolved.lead_id}: {resolved.title} ({resolved.reason})")
     if result.webhook_error:
-        err_console.print(f"[yellow]warning:[/yellow] {result.webhook_error}")
+        err_console.print(styled("warning:", "yellow", result.webhook_error))
 
 
 def schema(

@@ -16,10 +16,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.console import Console
 from rich.table import Table
 
-from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json
+from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json, wide_console
 from odoosync.exceptions import ConfigError
 from odoosync.freshness import badge, read_status
 from odoosync.models import SyncMode
@@ -58,8 +57,8 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | No
         return
     if is_terminal():
         with RichProgress(
-            SpinnerColumn(), TextColumn("{task.description:<16}"), BarColumn(),
-            TextColumn("{task.fields[summary]}"), TimeElapsedColumn(), console=console, transient=False,
+            SpinnerColumn(), TextColumn("{task.description:<16}", markup=False), BarColumn(),
+            TextColumn("{task.fields[summary]}", markup=False), TimeElapsedColumn(), console=console, transient=False,
         ) as bars:
             tasks: dict[str, Any] = {}
 
@@ -98,7 +97,7 @@ def _print_table(table: Table) -> None:
     if is_terminal():
         console.print(table)
     else:
-        Console(width=max(console.width, 140)).print(table)
+        wide_console(max(console.width, 140)).print(table)
 
 
 def _report_table(report: SyncReport) -> Table:

@@ -141,8 +141,9 @@ def test_a_concurrent_run_is_refused_naming_the_holder(
         ("unknown stream", "unknown stream 'lead'", 2),
         ("unknown model", "InvalidRequest", 1),
         ("unknown field", "has no field(s) no_such_field", 2),
-        ("malformed domain", "malformed domain", 2),
+        ("malformed domain", "['stage_id', '=='] is not a (field, operator, value) triple", 2),
         ("bad budget", "--budget must be", 2),
+        ("no odoo", "ODOO_PASSWORD or ODOO_API_KEY (or an [odoo] table in odoosync.toml)", 2),
     ],
 )
 def test_bad_input_is_a_clear_error_and_changes_nothing(
@@ -171,9 +172,11 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(
         config_set(store, "odoo_to_sb:crm.lead", {"domain": [["stage_id", "=="]]})
     elif case == "bad budget":
         args = ["--budget", "soon"]
+    elif case == "no odoo":
+        env = {k: v for k, v in env.items() if not k.startswith("ODOO_")}
     result = odoosync_here("sync", target, *args, env=env, timeout=60)
     assert result.returncode == code, (result.stdout, result.stderr)
-    assert expected in result.stderr
+    assert expected in " ".join(result.stderr.split())  # as printed, brackets included; wrapped lines joined
     assert "wrong-secret-value" not in result.stderr + result.stdout
     assert lead_count(store) == 0
     with store.connect() as conn:

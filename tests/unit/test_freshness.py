@@ -60,6 +60,8 @@ def test_stream_statuses_and_overall():
 
 def test_badge_and_age_text():
     (status,) = stream_statuses({}, {"leads": NOW - dt.timedelta(minutes=3)}, now=NOW)
-    assert badge(status) == "[green]● green[/green] 3 min ago"
+    text = badge(status)
+    assert text.plain == "● green 3 min ago"
+    assert [(text.plain[s.start:s.end], s.style) for s in text.spans] == [("● green", "green")]
     assert describe_age(None) == "never" and describe_age(5) == "just now" and describe_age(7200) == "2 h ago"
     assert describe_age(86400 * 3) == "3 days ago"
