@@ -108,6 +108,7 @@ def serving_step(
             waker.stop()
             scheduler.shutdown(wait=True)
             jobs.join(10)
+            events.close()
             server.should_exit = True
             api.join(10)
             for sig, handler in previous.items():

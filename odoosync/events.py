@@ -4,7 +4,8 @@ A run publishes ``run.started``, ``run.progress`` and ``run.finished`` events; e
 client holds a :class:`Subscription`, a bounded queue. A slow client loses its oldest
 events rather than slowing the sync (publishing never blocks), and a client that goes
 away simply stops reading. Only this process's runs are seen; other processes' runs are
-in the runs log.
+in the runs log. Closing the bus (the service shutting down) ends every subscription, so
+open event streams finish on their own instead of being cancelled by the web server.
 """
 
 from __future__ import annotations
@@ -41,7 +42,18 @@ class Subscription:
     def __init__(self, bus: EventBus, maxsize: int) -> None:
         self._bus = bus
         self._queue: queue.Queue[Event] = queue.Queue(maxsize=maxsize)
+        self._ended = threading.Event()
         self.dropped = 0
+
+    @property
+    def ended(self) -> bool:
+        """True once the bus closed: no more events will come."""
+        return self._ended.is_set()
+
+    def end(self) -> None:
+        """No more events: a waiting :meth:`get` returns None at once."""
+        self._ended.set()
+        self.offer(_END)
 
     def offer(self, event: Event) -> None:
         """Enqueue without blocking; when full, drop the oldest event."""
@@ -57,11 +69,14 @@ class Subscription:
                     pass
 
     def get(self, timeout: float) -> Event | None:
-        """The next event, or None after ``timeout`` seconds without one."""
+        """The next event, or None after ``timeout`` seconds without one or once ended."""
+        if self.ended:
+            return None
         try:
-            return self._queue.get(timeout=timeout)
+            event = self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
+        return None if event is _END else event
 
     def close(self) -> None:
         self._bus.unsubscribe(self)
@@ -73,6 +88,9 @@ class Subscription:
         self.close()
 
 
+_END = Event(kind="end", data={})  # wakes a waiting get() when the bus closes
+
+
 class EventBus:
     """Fan-out of events to every current subscription. Thread-safe."""
 
@@ -81,12 +99,24 @@ class EventBus:
         self._subscriptions: set[Subscription] = set()
         self._ids = itertools.count(1)
         self._queue_size = queue_size
+        self._closed = False
 
     def subscribe(self) -> Subscription:
         subscription = Subscription(self, self._queue_size)
         with self._lock:
             self._subscriptions.add(subscription)
+            closed = self._closed
+        if closed:
+            subscription.end()
         return subscription
+
+    def close(self) -> None:
+        """End every subscription, now and to come (the service is stopping)."""
+        with self._lock:
+            self._closed = True
+            targets = list(self._subscriptions)
+        for subscription in targets:
+            subscription.end()
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:

@@ -108,11 +108,13 @@ def serve(
             )
             app = create_app(context)
             install_sheets_api(app, store, allow_private=settings.sheets_allow_private, cache=leads_cache)
-            _run_until_signal(app, host, port, jobs, scheduler, waker)
+            _run_until_signal(app, host, port, jobs, scheduler, waker, events)
 
 
-def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Scheduler, waker: OutboxWaker) -> None:
-    """Serve until SIGTERM/SIGINT, then stop in order: jobs, scheduler, worker, API."""
+def _run_until_signal(
+    app, host: str, port: int, jobs: Jobs, scheduler: Scheduler, waker: OutboxWaker, events: EventBus
+) -> None:
+    """Serve until SIGTERM/SIGINT, then stop in order: jobs, scheduler, worker, event streams, API."""
     import uvicorn
 
     stop = threading.Event()
@@ -138,6 +140,7 @@ def _run_until_signal(app, host: str, port: int, jobs: Jobs, scheduler: Schedule
         catch_up.join(_SHUTDOWN_GRACE_SECONDS)
         scheduler.shutdown(wait=True)
         jobs.join(_SHUTDOWN_GRACE_SECONDS)
+        events.close()  # open event streams end, so the API stops without cancelling them
         server.should_exit = True
         api_thread.join(10)
         for sig, handler in previous.items():

@@ -364,9 +364,12 @@ def events(
         with subscription:
             yield ": connected\n\n"
             deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=max_seconds)
-            while (left := (deadline - dt.datetime.now(dt.UTC)).total_seconds()) > 0:
+            while not subscription.ended and (left := (deadline - dt.datetime.now(dt.UTC)).total_seconds()) > 0:
                 event = subscription.get(timeout=min(heartbeat, left))
-                yield event.as_sse() if event is not None else ": keep-alive\n\n"
+                if event is not None:
+                    yield event.as_sse()
+                elif not subscription.ended:
+                    yield ": keep-alive\n\n"
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -3,7 +3,8 @@
 * it refuses to listen beyond loopback without a token, and says why;
 * it keeps the database fresh by itself and answers ``/api/status`` with the read token;
 * SIGTERM during a long run: the process exits, no lock is left, the run is ``partial``,
-  and the next run resumes from the checkpoint (reads less than everything, loses nothing);
+  an open event stream ends cleanly (not cancelled with a traceback), and the next run
+  resumes from the checkpoint (reads less than everything, loses nothing);
 * a job paused before a restart stays paused (start-up catch-up included) and shows in
   ``/api/schedule`` and ``odoosync status``; a sheet added by another process joins the
   running schedule.
@@ -57,6 +58,28 @@ def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
+class _EventStream(threading.Thread):
+    """``GET /api/events`` read to its end in the background."""
+
+    def __init__(self, url: str, token: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token = url, token
+        self.lines: list[str] = []
+        self.ended_cleanly = False
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            headers = {"Authorization": f"Bearer {self.token}"}
+            with httpx.stream("GET", self.url, headers=headers, timeout=httpx.Timeout(10, read=60)) as response:
+                for line in response.iter_lines():
+                    self.lines.append(line)
+            self.ended_cleanly = True
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.error = exc
+
+
 def _wait(condition, timeout: float):
     pause = threading.Event()
     for _ in range(int(timeout / 0.1)):
@@ -101,14 +124,19 @@ def test_serve_keeps_fresh_and_sigterm_leaves_no_lock_and_a_resumable_run(
 
         interrupted = _wait(chatter_running, 180)
         assert interrupted is not None, "chatter never started"
+        stream = _EventStream(f"{base}/api/events?heartbeat=1", READ)
+        assert _wait(lambda: stream.lines, 30), "the event stream did not start"
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
+        stream.join(30)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
     assert process.returncode == 0, output
     assert ADMIN not in output and READ not in output and sim.password not in output
+    assert stream.ended_cleanly, stream.error
+    assert "CancelledError" not in output and "Exception in ASGI application" not in output, output
 
     closed = run_store.get_run(store, interrupted.id)
     assert str(closed.status) == "partial" and closed.remaining, closed
