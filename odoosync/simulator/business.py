@@ -1,8 +1,11 @@
 """Model-specific behaviour: display names, computed fields, chatter, tracking, activities.
 
-What Odoo 17's ``crm`` and ``mail`` modules do on top of the generic ORM, as far as
-odoosync can observe it:
+What Odoo 17's ``base``, ``crm`` and ``mail`` modules do on top of the generic ORM, as
+far as odoosync can observe it:
 
+* ``res.partner`` keeps its commercial entity (``commercial_partner_id``) and the names
+  derived from it up to date down the hierarchy, stamping what it recomputes, and syncs
+  addresses and companies to contacts (see ``Partner``);
 * ``crm.lead.message_post`` creates a ``mail.message`` (plain-text bodies are escaped,
   default subtype ``mail.mt_note``) and returns its id;
 * writing a tracked field of a lead (``stage_id``, ``user_id``, ``team_id``, ``active``,
@@ -27,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from odoosync.simulator.errors import InvalidValue, UserError
+from odoosync.simulator.errors import InvalidValue, UserError, ValidationError
 from odoosync.simulator.records import Env, Model
 from odoosync.simulator.values import ids_of
 
@@ -85,27 +88,176 @@ def computed_value(model: Model, row: Mapping[str, Any], name: str) -> Any:
     return False
 
 
+ADDRESS_FIELDS = ("street", "zip", "city")
+"""Odoo's ``ADDRESS_FIELDS`` the simulator has (no ``street2``, ``state_id``, ``country_id``)."""
+_NAME_DEPENDS = frozenset({"name", "parent_id", "is_company", "type", "company_name"})
+_DISPLAYED_TYPES = {"invoice": "Invoice Address", "delivery": "Delivery Address", "other": "Other Address"}
+
+
 class Partner(Model):
-    """``res.partner``: ``complete_name`` and ``commercial_company_name`` follow the parent."""
+    """``res.partner`` as Odoo 17/18's ``base`` module keeps it consistent.
+
+    * computed, stored: ``commercial_partner_id`` (itself when a company or without
+      parent, else the parent's), ``commercial_company_name`` and ``complete_name``;
+      a change of ``name``, ``parent_id``, ``is_company``, ``type`` or ``company_name``
+      recomputes the partner and all its descendants, and a descendant whose value
+      changes gets a new ``write_date`` (Odoo writes recomputed fields with ``_write``);
+    * ``_fields_sync``: setting a parent clears ``company_name`` and re-writes the
+      non-company contacts below (commercial fields, so their ``write_date`` moves), a
+      contact attached to a parent takes the parent's address when it has one, address
+      changes are written to the children of type ``contact``, ``company_id`` to all
+      children, and a company's first contact gives it its address when it has none;
+    * a parent cannot be its own ancestor; deleting a partner empties its children's
+      ``parent_id`` (``ondelete='set null'``);
+    * ``company_id`` has no default (a new partner is shared by all companies).
+    """
+
+    def _default(self, name: str) -> Any:
+        if name == "company_id" and "default_company_id" not in self.env.context:
+            return None
+        return super()._default(name)
 
     def _before_create(self, values: dict[str, Any]) -> None:
-        self._names(values, values)
+        if values.get("parent_id"):
+            values["company_name"] = None
+
+    def _after_create(self, record_id: int) -> None:
+        row = self.table.rows[record_id]
+        self.table.update(record_id, self._derived(row))
+        self._fields_sync(record_id, set(row), created=True)
 
     def _before_write(self, record_id: int, values: dict[str, Any]) -> None:
-        if {"name", "parent_id", "is_company"} & set(values):
-            merged = {**self.table.rows[record_id], **values}
-            self._names(merged, values)
+        if values.get("parent_id"):
+            self._check_no_cycle(record_id, values["parent_id"])
+            values["company_name"] = None
+        if _NAME_DEPENDS & values.keys():
+            values.update(self._derived({**self.table.rows[record_id], **values}))
 
-    def _names(self, row: Mapping[str, Any], into: dict[str, Any]) -> None:
-        name = row.get("name") or ""
-        parent = self.table.rows.get(row.get("parent_id")) if row.get("parent_id") else None
-        if parent and not row.get("is_company"):
-            parent_name = parent.get("name") or ""
-            into["complete_name"] = f"{parent_name}, {name}" if name else parent_name
-            into["commercial_company_name"] = parent_name
+    def _after_write(self, record_id: int, old: Mapping[str, Any]) -> None:
+        written = set(old)
+        row = self.table.rows[record_id]
+        if "company_id" in written:
+            children = self._children(record_id, visible=True)
+            if children:
+                self.write(children, {"company_id": row.get("company_id") or False})
+        if (_NAME_DEPENDS | {"commercial_partner_id", "commercial_company_name"}) & written:
+            for child in sorted(self.table.index("parent_id").get(record_id, ())):
+                self._refresh_tree(child)
+        self._fields_sync(record_id, written, created=False)
+
+    def _before_unlink(self, record_id: int) -> None:
+        for child in sorted(self.table.index("parent_id").get(record_id, ())):
+            self.env.journal.before_change(self.table, child)
+            self.table.update(child, {"parent_id": None})
+            self._refresh_tree(child)
+
+    # -- computed fields -------------------------------------------------------------------
+
+    def _derived(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The three computed fields of ``row`` (its current values, ``id`` included),
+        from its parent's stored ones (Odoo's ``_compute_commercial_partner``,
+        ``_compute_commercial_company_name``, ``_get_complete_name``)."""
+        rows = self.table.rows
+        parent = rows.get(row.get("parent_id")) if row.get("parent_id") else None
+        if row.get("is_company") or parent is None:
+            commercial, entity = row["id"], row
         else:
-            into["complete_name"] = name or None
-            into["commercial_company_name"] = name if row.get("is_company") else None
+            commercial = parent.get("commercial_partner_id") or parent["id"]
+            entity = rows.get(commercial) or {}
+        company_name = (entity.get("name") if entity.get("is_company") else None) or row.get("company_name")
+        name = row.get("name") or ""
+        if row.get("company_name") or parent is not None:
+            if not name and row.get("type") in _DISPLAYED_TYPES:
+                name = _DISPLAYED_TYPES[row["type"]]
+            if not row.get("is_company"):  # Odoo formats a missing parent name as "False"
+                name = f"{company_name or (parent or {}).get('name') or False}, {name}"
+        return {
+            "commercial_partner_id": commercial,
+            "commercial_company_name": company_name or None,
+            "complete_name": name.strip() or None,
+        }
+
+    def _refresh_tree(self, record_id: int) -> None:
+        """Recompute ``record_id`` and its descendants, parents first; rows whose value
+        changes are written with this call's stamp."""
+        queue = [record_id]
+        while queue:
+            current = queue.pop(0)
+            row = self.table.rows[current]
+            changed = {k: v for k, v in self._derived(row).items() if row.get(k) != v}
+            if changed:
+                self._write_stored([current], changed)
+            queue.extend(sorted(self.table.index("parent_id").get(current, ())))
+
+    def _check_no_cycle(self, record_id: int, parent_id: int) -> None:
+        seen: set[int] = set()
+        current: int | None = parent_id
+        while current is not None and current not in seen:
+            if current == record_id:
+                raise ValidationError("You cannot create recursive Partner hierarchies.")
+            seen.add(current)
+            current = (self.table.rows.get(current) or {}).get("parent_id")
+
+    # -- _fields_sync ----------------------------------------------------------------------
+
+    def _fields_sync(self, record_id: int, written: set[str], *, created: bool) -> None:
+        rows = self.table.rows
+        row = rows[record_id]
+        parent_set = "parent_id" in written and row.get("parent_id")
+        if parent_set or ("type" in written and row.get("type") == "contact"):
+            if parent_set and row.get("commercial_partner_id") != record_id:
+                self._rewrite_contacts_below(record_id)
+            parent = rows.get(row.get("parent_id")) if row.get("parent_id") else None
+            if parent is not None and row.get("type") == "contact":
+                address = {f: parent.get(f) for f in ADDRESS_FIELDS}
+                if any(address.values()):
+                    self._write_stored([record_id], address)
+        if created:
+            self._give_first_address(record_id)
+            return
+        changed_address = [f for f in ADDRESS_FIELDS if f in written]
+        if changed_address:
+            contacts = [c for c in self._children(record_id, visible=True) if rows[c].get("type") == "contact"]
+            self._write_stored(contacts, {f: row.get(f) for f in changed_address})
+
+    def _rewrite_contacts_below(self, record_id: int) -> None:
+        """``_commercial_sync_to_children``: the non-company contacts below are written
+        (their commercial fields), which stamps them even when nothing else changes."""
+        contacts = [c for c in self._children(record_id, visible=False) if not self.table.rows[c].get("is_company")]
+        for child in contacts:
+            self._rewrite_contacts_below(child)
+        self._write_stored(contacts, {})
+
+    def _give_first_address(self, record_id: int) -> None:
+        """``_handle_first_contact_creation``: a company (or root) without address takes
+        the address of its first contact."""
+        row = self.table.rows[record_id]
+        parent = self.table.rows.get(row.get("parent_id")) if row.get("parent_id") else None
+        if parent is None or not (parent.get("is_company") or not parent.get("parent_id")):
+            return
+        if (
+            any(row.get(f) for f in ADDRESS_FIELDS)
+            and not any(parent.get(f) for f in ADDRESS_FIELDS)
+            and len(self._children(parent["id"], visible=True)) == 1
+        ):
+            self._write_stored([parent["id"]], {f: row.get(f) for f in ADDRESS_FIELDS})
+
+    def _children(self, record_id: int, *, visible: bool) -> list[int]:
+        """``child_ids``: active children (its domain), the ones this call may see unless
+        ``visible`` is False (Odoo's ``sudo()``)."""
+        rule = self._rule() if visible else None
+        rows = self.table.rows
+        return [
+            c for c in sorted(self.table.index("parent_id").get(record_id, ()))
+            if rows[c].get("active") is True and (rule is None or rule(rows[c]))
+        ]
+
+    def _write_stored(self, ids: Sequence[int], values: Mapping[str, Any]) -> None:
+        """A low-level write (no business logic): the values and this call's stamp."""
+        stamp = {"write_date": self.env.stamp_text, "write_uid": self.env.uid}
+        for record_id in ids:
+            self.env.journal.before_change(self.table, record_id)
+            self.table.update(record_id, {**values, **stamp})
 
 
 class Users(Model):

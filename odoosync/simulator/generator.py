@@ -164,8 +164,10 @@ def seed_base(database: Database) -> Base:
         w.add("ir.model", {"name": database.tables[model].spec.description, "model": model}, at, SUPERUSER_UID)
     company_partners = [
         w.add("res.partner", {"name": "Odoosync Demo Ltd", "complete_name": "Odoosync Demo Ltd", "is_company": True,
+                              "commercial_company_name": "Odoosync Demo Ltd",
                               "email": "info@demo-ltd.example.com", "type": "contact", "active": True}, at),
         w.add("res.partner", {"name": "Odoosync Demo GmbH", "complete_name": "Odoosync Demo GmbH", "is_company": True,
+                              "commercial_company_name": "Odoosync Demo GmbH",
                               "email": "info@demo-gmbh.example.com", "type": "contact", "active": True}, at),
     ]
     companies = [
@@ -173,7 +175,7 @@ def seed_base(database: Database) -> Base:
         w.add("res.company", {"name": "Odoosync Demo GmbH", "partner_id": company_partners[1], "sequence": 10, "active": True}, at),
     ]
     for partner_id, company_id in zip(company_partners, companies):
-        database.tables["res.partner"].rows[partner_id]["company_id"] = company_id
+        database.tables["res.partner"].rows[partner_id].update(company_id=company_id, commercial_partner_id=partner_id)
     w.xmlid("base", "main_company", "res.company", companies[0], at)
     users: list[tuple[str, str, int]] = [
         ("OdooBot", "__system__", companies[0]),
@@ -189,6 +191,7 @@ def seed_base(database: Database) -> Base:
     for name, login, company_id in users:
         partner = w.add("res.partner", {"name": name, "complete_name": name, "email": f"{login}@example.com",
                                         "type": "contact", "active": login != "__system__"}, at)
+        database.tables["res.partner"].rows[partner]["commercial_partner_id"] = partner
         uid = w.add("res.users", {
             "name": name, "login": login, "email": f"{login}@example.com", "partner_id": partner,
             "company_id": company_id, "company_ids": list(companies) if login == "admin" else [company_id],
@@ -304,6 +307,7 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
             "company_id": company_id, "type": "contact", "city": rng.choice(_CITIES),
             "website": f"https://{domain}", "active": rng.random() > 0.02,
         }, created)
+        database.tables["res.partner"].rows[org_id]["commercial_partner_id"] = org_id
         made += 1
         partners[company_id].append((org_id, org, f"info@{domain}", None))
         for _ in range(rng.randint(0, 3)):
@@ -312,7 +316,7 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
             name = _person(rng)
             contact_id = w.add("res.partner", {
                 "name": name, "complete_name": f"{org}, {name}", "commercial_company_name": org,
-                "parent_id": org_id, "is_company": False, "email": _email(name, domain),
+                "parent_id": org_id, "commercial_partner_id": org_id, "is_company": False, "email": _email(name, domain),
                 "phone": f"+32 4{rng.randint(70, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
                 "company_id": company_id, "type": "contact", "function": rng.choice(("CEO", "Buyer", "CFO", "IT Manager", None)),
                 "active": True,

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from odoosync.simulator import domain as domains
@@ -59,10 +60,14 @@ _MAGIC = ("id", "display_name", "create_date", "write_date", "create_uid", "writ
 
 
 class Database:
-    """All tables, the clock, and the lock that makes each call one transaction."""
+    """All tables, the clock, and the lock that makes each call one transaction.
 
-    def __init__(self, clock: Clock | None = None):
+    ``major`` is the Odoo version it plays (17, 18, 19): domains follow its rules.
+    """
+
+    def __init__(self, clock: Clock | None = None, *, major: int = 17):
         self.clock = clock or Clock()
+        self.major = major
         self.lock = threading.RLock()
         self.tables = {name: Table(spec) for name, spec in MODELS.items()}
         self.before_commit: Callable[[Env], None] | None = None  # simulator/webhooks.py (Odoo's webhook timing)
@@ -114,6 +119,12 @@ class Env:
     def with_context(self, **changes: Any) -> Env:
         """The same transaction with a changed context (shares the undo log)."""
         other = Env(self.database, self.uid, {**self.context, **changes}, self.stamp, sudo=self.su)
+        other.journal = self.journal
+        return other
+
+    def sudo(self) -> Env:
+        """The same transaction without record rules (shares the undo log)."""
+        other = Env(self.database, self.uid, self.context, self.stamp, sudo=True)
         other.journal = self.journal
         return other
 
@@ -297,8 +308,8 @@ class Model:
         limit: int = 100,
         domain: Sequence[Any] | None = None,
     ) -> list[list[Any]]:
-        """``[[id, display_name], ...]`` matching ``name`` (Odoo 17 names the filter
-        ``args``, Odoo 18+ ``domain``; both are accepted)."""
+        """``[[id, display_name], ...]`` matching ``name`` (Odoo 17 and 18 name the filter
+        ``args``, Odoo 19 ``domain``; both are accepted)."""
         domain = list(domain or args or [])
         if name:
             domain = ["&", (self.spec.rec_name, operator, name), *domain] if domain else [(self.spec.rec_name, operator, name)]
@@ -341,7 +352,9 @@ class Model:
             raise InvalidValue(f"Domain {domain!r} is syntactically not correct.")
         domain = list(domain)
         try:
-            predicate = domains.compile_domain(domain, self.name, self.table.field_types)
+            predicate = domains.compile_domain(
+                domain, self.name, self.table.field_types, _Relations(self.env), version=self.env.database.major
+            )
         except ValueError as exc:
             raise InvalidValue(str(exc)) from None
         mentions_active = any(isinstance(leaf, (list, tuple)) and leaf and leaf[0] == "active" for leaf in domain)
@@ -525,11 +538,17 @@ class Model:
         return computed_value(self, row, name)
 
     def _one2many_ids(self, record_id: int, field: Field) -> list[int]:
+        """A one2many's lines as Odoo 17 reads them: the field's domain applies (and the
+        res_model filter of a res_model/res_id pair), archived lines only when the
+        context says ``active_test: False``."""
         comodel = self.env.database.tables[field.relation]
         ids = comodel.index(field.inverse).get(record_id, set())
-        if field.inverse == "res_id":
-            model_field = "res_model" if "res_model" in comodel.spec.fields else "model"
+        model_field = comodel.spec.fields[field.inverse].model_field
+        if model_field:
             ids = {i for i in ids if comodel.rows[i].get(model_field) == self.name}
+        if field.domain:
+            keep = _field_domain(self.name, field.name)
+            ids = {i for i in ids if keep(comodel.rows[i])}
         if "active" in comodel.spec.fields and self.env.context.get("active_test", True):
             ids = {i for i in ids if comodel.rows[i].get("active") is True}
         reverse = comodel.spec.order.lower().startswith("id desc")
@@ -685,6 +704,46 @@ class Model:
 
     def _before_unlink(self, record_id: int) -> None:
         return None
+
+
+@lru_cache(maxsize=None)
+def _field_domain(model: str, name: str) -> domains.Predicate:
+    """The predicate of an x2many field's own domain (on its comodel's columns)."""
+    field = MODELS[model].fields[name]
+    assert field.relation is not None
+    types = {n: f.type for n, f in MODELS[field.relation].fields.items()}
+    return domains.compile_domain(field.domain, field.relation, types)
+
+
+class _Relations:
+    """``domain.Related`` over one call: sub-searches run as this call's ``search``
+    (its context, its record rules unless ``sudo``)."""
+
+    def __init__(self, env: Env):
+        self.env = env
+
+    def field_types(self, model: str) -> Mapping[str, str]:
+        return self.env.database.tables[model].field_types
+
+    def relation(self, model: str, field: str) -> domains.Relation:
+        spec = MODELS[model].fields[field]
+        assert spec.relation is not None
+        inverse_is_int = False
+        field_domain = spec.domain
+        if spec.type == "one2many":
+            inverse = MODELS[spec.relation].fields[spec.inverse or ""]
+            inverse_is_int = inverse.type == "many2one_reference"
+            if inverse_is_int:
+                field_domain = (*field_domain, (inverse.model_field, "=", model))
+        return domains.Relation(
+            spec.type, spec.relation, spec.inverse, inverse_is_int, field_domain, spec.active_test, spec.auto_join
+        )
+
+    def search(
+        self, model: str, domain: Sequence[Any], *, active_test: bool | None = None, sudo: bool = False
+    ) -> list[Mapping[str, Any]]:
+        env = self.env if active_test is None else self.env.with_context(active_test=active_test)
+        return env.sudo()[model]._search_rows(domain) if sudo else env[model]._search_rows(domain)
 
 
 _VERBS = {"read": "access", "write": "modify", "unlink": "delete", "create": "create"}

@@ -2,8 +2,9 @@
 
 Only the fields odoosync (and a typical integration script) touches are declared, with
 the names, types and ``fields_get`` attributes Odoo 17 uses (checked against
-``addons/crm`` and ``addons/mail``). Every model also gets Odoo's magic fields ``id``,
-``display_name``, ``create_date``, ``write_date``, ``create_uid`` and ``write_uid``.
+``addons/crm``, ``addons/mail`` and ``base``; Odoo 18 has the same ones). Every model also
+gets Odoo's magic fields ``id``, ``display_name``, ``create_date``, ``write_date``,
+``create_uid`` and ``write_uid``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class Field:
     tracking: bool = False
     store: bool = True
     help: str | None = None
+    domain: tuple[Any, ...] = ()  # x2many: the field's domain on the comodel
+    model_field: str | None = None  # many2one_reference: the field holding the model name
+    active_test: bool | None = None  # x2many: the field's context (Odoo 18+ only)
+    auto_join: bool = False  # domains follow it without the comodel's record rules
+    depends: tuple[str, ...] = ()  # computed and stored: what it is computed from
 
     def default_value(self) -> Any:
         return self.default() if callable(self.default) else self.default
@@ -120,21 +126,25 @@ MODELS: dict[str, ModelSpec] = {
         ], order="sequence, name"),
         _model("res.partner", "Contact", [
             _char("name", "Name"),
-            _char("complete_name", "Complete Name", readonly=True),
+            _char("complete_name", "Complete Name", readonly=True, depends=(
+                "is_company", "name", "parent_id.name", "type", "company_name", "commercial_company_name")),
             _char("email", "Email"),
             _char("phone", "Phone"),
             _char("mobile", "Mobile"),
             _bool("is_company", "Is a Company"),
             _m2o("parent_id", "res.partner", "Related Company"),
-            _o2m("child_ids", "res.partner", "parent_id", "Contact"),
-            _char("commercial_company_name", "Company Name Entity", readonly=True),
+            # Odoo 18 added context={'active_test': False}; the domain is in 17 too
+            _o2m("child_ids", "res.partner", "parent_id", "Contact", domain=(("active", "=", True),), active_test=False),
+            _m2o("commercial_partner_id", "res.partner", "Commercial Entity", readonly=True,
+                 depends=("is_company", "parent_id.commercial_partner_id")),
+            _char("commercial_company_name", "Company Name Entity", readonly=True,
+                  depends=("company_name", "parent_id.is_company", "commercial_partner_id.name")),
             _char("company_name", "Company Name"),
             _m2o("company_id", "res.company", "Company"),
             _m2o("user_id", "res.users", "Salesperson"),
             _sel("type", "Address Type", (
                 ("contact", "Contact"), ("invoice", "Invoice Address"),
-                ("delivery", "Delivery Address"), ("private", "Private Address"),
-                ("other", "Other Address"),
+                ("delivery", "Delivery Address"), ("other", "Other Address"),
             ), default="contact"),
             _char("function", "Job Position"),
             _char("street", "Street"),
@@ -149,7 +159,7 @@ MODELS: dict[str, ModelSpec] = {
             _char("name", "Name", required=True),
             _char("login", "Login", required=True),
             _char("email", "Email"),
-            _m2o("partner_id", "res.partner", "Related Partner", required=True),
+            _m2o("partner_id", "res.partner", "Related Partner", required=True, auto_join=True),
             _m2o("company_id", "res.company", "Company", required=True),
             _m2m("company_ids", "res.company", "Companies"),
             _bool("share", "Share User"),
@@ -214,8 +224,9 @@ MODELS: dict[str, ModelSpec] = {
             _char("city", "City"),
             Field("probability", "float", "Probability", default=10.0),
             _m2o("lost_reason_id", "crm.lost.reason", "Lost Reason", tracking=True),
-            _o2m("activity_ids", "mail.activity", "res_id", "Activities"),
-            _o2m("message_ids", "mail.message", "res_id", "Messages"),
+            _o2m("activity_ids", "mail.activity", "res_id", "Activities", auto_join=True),
+            _o2m("message_ids", "mail.message", "res_id", "Messages", auto_join=True,
+                 domain=(("message_type", "!=", "user_notification"),)),
         ], order="priority desc, id desc", company_rule=True),
         _model("mail.message.subtype", "Message subtypes", [
             _char("name", "Message Type", required=True),
@@ -231,7 +242,7 @@ MODELS: dict[str, ModelSpec] = {
             Field("date", "datetime", "Date"),
             Field("body", "html", "Contents", default=""),
             _char("model", "Related Document Model"),
-            Field("res_id", "many2one_reference", "Related Document ID"),
+            Field("res_id", "many2one_reference", "Related Document ID", model_field="model"),
             _char("record_name", "Message Record Name", readonly=True),
             _sel("message_type", "Type", MESSAGE_TYPES, required=True, default="comment"),
             _m2o("subtype_id", "mail.message.subtype", "Subtype"),
@@ -281,7 +292,7 @@ MODELS: dict[str, ModelSpec] = {
         _model("mail.activity", "Activity", [
             _m2o("res_model_id", "ir.model", "Document Model"),
             _char("res_model", "Related Document Model"),
-            Field("res_id", "many2one_reference", "Related Document ID"),
+            Field("res_id", "many2one_reference", "Related Document ID", model_field="res_model"),
             _char("res_name", "Document Name", readonly=True),
             _m2o("activity_type_id", "mail.activity.type", "Activity Type"),
             _sel("activity_category", "Action", (
@@ -304,7 +315,7 @@ MODELS: dict[str, ModelSpec] = {
             _char("complete_name", "Complete ID", readonly=True),
             _char("model", "Model Name", required=True),
             _char("module", "Module", required=True, default=""),
-            Field("res_id", "many2one_reference", "Record ID"),
+            Field("res_id", "many2one_reference", "Record ID", model_field="model"),
             _bool("noupdate", "Non Updatable"),
         ], order="module, model, name", rec_name="complete_name"),
         _model("ir.model", "Models", [

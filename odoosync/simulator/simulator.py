@@ -28,7 +28,7 @@ from odoosync.simulator.clock import Clock
 from odoosync.simulator.faults import Faults, RequestLog
 from odoosync.simulator.generator import Counts, generate, seed_base
 from odoosync.simulator.records import ADMIN_UID, Database, Env
-from odoosync.simulator.server import Credentials, OdooServer
+from odoosync.simulator.server import Credentials, OdooServer, version_info
 
 __all__ = ["Simulator", "DEFAULT_DB", "DEFAULT_LOGIN", "DEFAULT_PASSWORD"]
 
@@ -53,7 +53,8 @@ class Simulator:
         clock: Clock | None = None,
     ):
         self.clock = clock or Clock()
-        self.database = Database(self.clock)
+        major = version_info(version)["server_version_info"][0]  # raises ValueError on a bad version
+        self.database = Database(self.clock, major=major)
         if scale is None:
             seed_base(self.database)
             self.counts: Counts | None = None

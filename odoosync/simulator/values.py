@@ -104,7 +104,7 @@ def describe_field(field: Field) -> dict[str, Any]:
         "searchable": field.store,
         "sortable": field.store and field.type not in ("one2many", "many2many"),
         "manual": False,
-        "depends": [],
+        "depends": list(field.depends),
         "company_dependent": False,
         "groupable": field.store,
         "exportable": True,
@@ -115,7 +115,7 @@ def describe_field(field: Field) -> dict[str, Any]:
     if field.relation:
         description["relation"] = field.relation
         description["context"] = {}
-        description["domain"] = []
+        description["domain"] = [list(leaf) for leaf in field.domain]
     if field.inverse:
         description["relation_field"] = field.inverse
     if field.selection:
@@ -131,7 +131,7 @@ def describe_field(field: Field) -> dict[str, Any]:
     if field.type == "monetary":
         description["currency_field"] = "company_currency"
     if field.type == "many2one_reference":
-        description["model_field"] = "res_model" if field.name == "res_id" else "model"
+        description["model_field"] = field.model_field
     return description
 
 

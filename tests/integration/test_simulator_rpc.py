@@ -226,3 +226,23 @@ def test_version_routes_follow_the_odoo_version(make_simulator: Any) -> None:
 def test_context_get_gives_the_uid_over_json2(make_simulator: Any) -> None:
     sim = make_simulator(scale=None, version="19.0")
     assert _json2(sim, "res.users", "context_get", {}) == (200, {"lang": "en_US", "tz": "Europe/Brussels", "uid": 2})
+
+
+def test_odoo_18_speaks_like_17_without_name_get(make_simulator: Any) -> None:
+    """Odoo 18.0's ``odoo/http.py``, ``base/controllers/rpc.py`` and ``web`` controllers:
+    the same routes and error shapes as 17 (no ``/web/version``, no JSON-2, JSON-RPC error
+    code 200); ``name_get`` is gone from ``models.py``; ``message_post`` still answers an id."""
+    sim = make_simulator(version="18.0")
+    assert _jsonrpc(sim, "common", "version")["result"]["server_version_info"] == [18, 0, 0, "final", 0, ""]
+    for path, body in (("/web/version", None), ("/json/2/crm.lead/search", b"{}")):
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(urllib.request.Request(f"{sim.url}{path}", data=body), timeout=10)
+        with missing.value:
+            assert missing.value.code == 404
+    error = _execute(sim, "crm.stage", "name_get", [[1]])["error"]
+    assert (error["code"], error["data"]["name"]) == (200, "builtins.AttributeError")
+    lead = _execute(sim, "crm.lead", "search", [[]], {"limit": 1})["result"][0]
+    posted = _execute(sim, "crm.lead", "message_post", [[lead]], {"body": "Hi"})["result"]
+    assert isinstance(posted, int)
+    with _proxy(sim, "object") as models:
+        assert models.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "search_count", [[("partner_id.is_company", "=", True)]]) > 0
