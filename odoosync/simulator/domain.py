@@ -3,7 +3,8 @@
 A domain is Odoo's prefix-notation filter: a list of leaves ``(field, operator, value)``
 and the operators ``'&'``, ``'|'``, ``'!'`` (leaves side by side are joined with an
 implicit ``'&'``). The simulator needs the same answers Odoo's ``expression.py`` (17, 18)
-and ``orm/domains.py`` (19) give, including their NULL rules, which are easy to get wrong:
+and ``orm/domains.py`` (19) give, including their NULL rules, which are easy to get wrong
+(Odoo 17's first):
 
 * ``(f, '=', False)`` is ``f IS NULL``; ``(f, '!=', False)`` is ``f IS NOT NULL``;
 * ``!=``, ``not like``, ``not ilike`` and ``not in`` also match rows where ``f`` is NULL
@@ -12,7 +13,10 @@ and ``orm/domains.py`` (19) give, including their NULL rules, which are easy to 
 * ``like``/``ilike`` wrap the value in ``%…%`` (the value's own ``%``/``_`` stay wildcards),
   ``=like``/``=ilike`` use it as a raw SQL pattern; an empty ``like`` value matches all;
 * a boolean ``= False`` matches NULL and false; a date-only value compared with a
-  datetime field means midnight (``23:59:59`` for ``>`` and ``<=``).
+  datetime field means midnight (``23:59:59`` for ``>`` and ``<=``);
+* from Odoo 18 on, an empty number or text compares as ``0`` or ``''`` (``= 0``,
+  ``in ['']`` and ``< 1`` match it, ``not like ''`` matches nothing); Odoo 19 turns
+  ``=``/``!=`` into ``in``/``not in`` and applies the same to text inequalities.
 
 Relations (Odoo 17's ``_anyfy_leaves`` and the ``any`` branches of ``expression.parse``):
 
@@ -249,7 +253,12 @@ def distribute_not(tokens: list[Any]) -> list[Any]:
     return result
 
 
-def _in_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple) -> Predicate:
+_FALSY = {"integer": 0, "float": 0.0, "monetary": 0.0, "char": "", "text": "", "html": ""}
+"""Odoo 18+: the value an empty column of these types compares as (``falsy_value`` in 19)."""
+_NUMBERS = ("integer", "float", "monetary")
+
+
+def _in_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple, version: int, falsy: Any) -> Predicate:
     if isinstance(right, bool):
         want_set = (operator == "in") == right
         return (lambda row: row.get(left) is not None) if want_set else (lambda row: row.get(left) is None)
@@ -257,12 +266,20 @@ def _in_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple)
         right = [right]
     if any(isinstance(item, (list, tuple, dict)) for item in right):
         raise ValueError(f"Invalid value {right!r} in domain term {leaf!r}")
-    if ftype == "boolean":
+    if version == 18 and ftype == "boolean":  # only truthy values count, then False if asked
+        truthy = [item for item in right if item is not False and item is not None]
+        check_null = len(truthy) < len(right)
+        params = ({True} if any(truthy) else set()) | ({False} if check_null else set())
+    elif ftype == "boolean":
         params = {item for item in (True, False) if item in right}
         check_null = False in right
     else:
         params = {item for item in right if item is not False and item is not None}
         check_null = any(item is False or item is None for item in right)
+        if falsy is not None:  # Odoo 18+: ``in [False]`` also means 0 / '', and 0 / '' also NULL
+            if check_null:
+                params.add(falsy)
+            check_null = check_null or falsy in params
     if ftype == "datetime":
         params = {_datetime_value(item, "=") for item in params}
     if operator == "in":
@@ -272,29 +289,40 @@ def _in_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple)
     return lambda row: row.get(left) is None or row.get(left) not in params
 
 
-def _scalar_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple) -> Predicate:
-    """A leaf on a stored scalar or many2one column (Odoo 17's ``__leaf_to_sql``)."""
+def _scalar_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple, version: int) -> Predicate:
+    """A leaf on a stored scalar or many2one column: Odoo 17's ``__leaf_to_sql``; from
+    Odoo 18 on (``_condition_to_sql``), an empty number or text compares as ``0`` or
+    ``''``: ``= 0`` and ``in ['']`` match it, ``< 1`` too, ``not like ''`` nothing."""
+    falsy = _FALSY.get(ftype) if version >= 18 and left != "id" else None
     if operator in ("in", "not in"):
-        return _in_predicate(left, operator, right, ftype, leaf)
+        return _in_predicate(left, operator, right, ftype, leaf, version, falsy)
 
     if ftype == "boolean" and operator in ("=", "!=") and isinstance(right, bool):
         wanted = (not right) if operator == "!=" else right
         return (lambda row: row.get(left) is True) if wanted else (lambda row: not row.get(left))
 
-    if operator == "=" and (right is False or right is None):
-        return lambda row: row.get(left) is None
-    if operator == "!=" and (right is False or right is None):
-        return lambda row: row.get(left) is not None
+    if version == 18 and (ftype == "many2one" or left == "id") and operator in ("=", "!=") and not right:
+        right = False  # Odoo 18 compares a relation with 0 as with False
+    if operator in ("=", "!=") and (right is False or right is None):
+        if falsy is None:
+            if operator == "=":
+                return lambda row: row.get(left) is None
+            return lambda row: row.get(left) is not None
+        right = falsy
 
-    null_matches = False
+    negate = operator in _NEGATIVE
     if operator in ("like", "not like", "ilike", "not ilike", "=like", "=ilike"):
         if isinstance(right, (list, tuple, dict)):
             raise ValueError(f"Invalid value {right!r} in domain term {leaf!r}")
         wildcard = operator in ("like", "not like", "ilike", "not ilike")
+        if version >= 18 and wildcard and not right:
+            return (lambda row: False) if negate else (lambda row: True)
         pattern = f"%{_as_text(right) if right is not False and right is not None else ''}%" if wildcard else _as_text(right)
         regex = like_to_regex(pattern, case_sensitive=not operator.endswith("ilike"))
-        negate = operator.startswith("not")
-        null_matches = (wildcard and not right) or (bool(right) and negate)
+        if version >= 18:
+            null_matches = bool(right) == negate
+        else:
+            null_matches = (wildcard and not right) or (bool(right) and negate)
 
         def like(row: Mapping[str, Any]) -> bool:
             value = row.get(left)
@@ -309,7 +337,6 @@ def _scalar_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tu
         raise ValueError(f"Invalid value {right!r} in domain term {leaf!r}")
     if ftype == "datetime":
         right = _datetime_value(right, operator)
-    null_matches = bool(right) and operator in _NEGATIVE
     if ftype in ("char", "text", "html", "selection", "date", "datetime") and not isinstance(right, str):
         raise ValueError(f"Invalid value {right!r} in domain term {leaf!r}")
     if ftype in ("integer", "float", "many2one", "monetary", "many2one_reference") and (
@@ -322,6 +349,15 @@ def _scalar_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tu
             )
         if not (isinstance(right, bool) and ftype in ("integer", "float", "monetary")):
             raise ValueError(f"Invalid value {right!r} in domain term {leaf!r}")
+    if version >= 19 and operator in ("=", "!="):  # Odoo 19 rewrites them as 'in' / 'not in'
+        return _in_predicate(left, "in" if operator == "=" else "not in", [right], ftype, leaf, version, falsy)
+    inequality = operator in ("<", "<=", ">", ">=")
+    if version < 18:
+        null_matches = bool(right) and negate
+    elif inequality:  # NULL compares as the falsy value: numbers from 18, texts too from 19
+        null_matches = falsy is not None and (ftype in _NUMBERS or version >= 19) and _compare(operator, falsy, right)
+    else:
+        null_matches = bool(right) == negate
 
     def compare(row: Mapping[str, Any]) -> bool:
         value = row.get(left)
@@ -408,7 +444,7 @@ class _Compiler:
             return self._hierarchy(left, operator, right, ftype, leaf)
         if ftype in _X2MANY:
             return self._x2many(left, operator, right, ftype, leaf)
-        return _scalar_predicate(left, operator, right, ftype, leaf)
+        return _scalar_predicate(left, operator, right, ftype, leaf, self.version)
 
     # -- relations -----------------------------------------------------------------------
 
