@@ -244,6 +244,7 @@ def clean_state(shared_simulator: Simulator, tmp_path_factory: pytest.TempPathFa
         return canonical_state(clean)
 
 
+@pytest.mark.xdist_group("test_pull_clean_state")  # one worker builds the module fixtures once
 @pytest.mark.parametrize("seed", range(4))
 def test_interrupted_runs_resume_to_the_state_of_one_clean_run(
     shared_simulator: Simulator,

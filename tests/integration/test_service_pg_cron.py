@@ -28,6 +28,8 @@ from odoosync.exceptions import ConfigError
 from odoosync.pg_cron import pg_cron_sql
 from odoosync.scheduler import DEFAULT_SCHEDULE
 
+pytestmark = pytest.mark.xdist_group("pg_cron_cluster")  # one worker starts the module's cluster once
+
 TOKEN = "pgcron-token-51f0c9a2"
 BASE = "https://sync.example.com"
 
