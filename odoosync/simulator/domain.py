@@ -566,7 +566,8 @@ class _Compiler:
         return self._x2many_holds(left, ftype, family, leaf)
 
     def _family(self, model: str, ids: set[int], *, down: bool, leaf: tuple) -> frozenset[int]:
-        assert self.related is not None
+        if self.related is None:
+            raise ValueError(f"Invalid leaf {leaf!r}: following {model}.parent_id needs the related records")
         types = self.related.field_types(model)
         if types.get("parent_id") != "many2one" or self.related.relation(model, "parent_id").comodel != model:
             raise ValueError(f"Invalid leaf {leaf!r}: {model} has no parent_id hierarchy")
