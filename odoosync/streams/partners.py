@@ -4,9 +4,10 @@ Odoo keeps companies and people in one model. The app wants customers (companies
 their contacts (people), so after the mirror upsert of a page:
 
 * a company (``is_company``) becomes a ``customers`` row bound by ``odoo_partner_id``;
-* a person whose commercial entity is a company (``commercial_partner_id``, or
-  ``parent_id`` on servers that do not expose it) becomes a ``contacts`` row of that
-  company's customer (created in the same batch when missing);
+* a person with a commercial entity other than itself (``commercial_partner_id``: the
+  nearest company above it, else the top of its parents; ``parent_id`` on servers that
+  do not expose it) becomes a ``contacts`` row of that entity's customer (created in the
+  same batch when missing), whether the entity is a company or a person;
 * a person with no company becomes a customer only when a lead names it (see
   ``streams.leads``), so internal users' partners do not flood the customers list.
 
