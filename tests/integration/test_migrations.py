@@ -97,7 +97,7 @@ def test_the_pulls_deleted_lead_check_uses_the_outbox_index(store: Store) -> Non
         sa.event.remove(store.engine, "before_cursor_execute", capture)
     [(statement, parameters)] = sent
     explain = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
-    with store.connect() as conn:
+    with store.transaction() as conn:  # SET LOCAL needs a transaction (reads run in autocommit)
         if store.dialect == "postgresql":  # a few thousand rows read faster whole: ask which index it would use
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement, parameters))
