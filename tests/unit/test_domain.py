@@ -291,16 +291,7 @@ class _Sql:
                 check_null = any(v is False for v in right)
             if ftype == "datetime":
                 plain = [v + " 00:00:00" if len(v) == 10 else v for v in plain]
-            if plain:
-                self.params.extend(plain)
-                sql = f"({col} {'IN' if operator == 'in' else 'NOT IN'} ({','.join('?' * len(plain))}))"
-            else:
-                sql = "0" if operator == "in" else "1"
-            if (operator == "in" and check_null) or (operator == "not in" and not check_null):
-                sql = f"({sql} OR {col} IS NULL)"
-            elif operator == "not in" and check_null:
-                sql = f"({sql} AND {col} IS NOT NULL)"
-            return sql
+            return self._in_sql(col, operator, plain, check_null)
         if ftype == "boolean" and operator in ("=", "!=") and isinstance(right, bool):
             value = (not right) if operator == "!=" else right
             return f"({col} = 1)" if value else f"({col} IS NULL OR {col} = 0)"
@@ -327,6 +318,19 @@ class _Sql:
         return sql
 
 
+    def _in_sql(self, col: str, operator: str, values: list[Any], check_null: bool) -> str:
+        """``col [NOT] IN (values)`` with NULL matched when ``check_null`` says so (both versions)."""
+        if values:
+            self.params.extend(values)
+            sql = f"({col} {'IN' if operator == 'in' else 'NOT IN'} ({','.join('?' * len(values))}))"
+        else:
+            sql = "0" if operator == "in" else "1"
+        if (operator == "in" and check_null) or (operator == "not in" and not check_null):
+            sql = f"({sql} OR {col} IS NULL)"
+        elif operator == "not in" and check_null:
+            sql = f"({sql} AND {col} IS NOT NULL)"
+        return sql
+
     def _condition_to_sql(self, col: str, left: str, ftype: str, operator: str, right: Any) -> str:
         """Odoo 18's ``BaseModel._condition_to_sql`` (after ``parse`` completed datetimes)."""
         if ftype == "datetime" and isinstance(right, str) and len(right) == 10:
@@ -351,16 +355,7 @@ class _Sql:
                 check_null = check_null or ("" in params)
             if ftype == "datetime":
                 params = [v + " 00:00:00" if len(v) == 10 else v for v in params]
-            if params:
-                self.params.extend(params)
-                sql = f"({col} {'IN' if operator == 'in' else 'NOT IN'} ({','.join('?' * len(params))}))"
-            else:
-                sql = "0" if operator == "in" else "1"
-            if (operator == "in" and check_null) or (operator == "not in" and not check_null):
-                sql = f"({sql} OR {col} IS NULL)"
-            elif operator == "not in" and check_null:
-                sql = f"({sql} AND {col} IS NOT NULL)"
-            return sql
+            return self._in_sql(col, operator, params, check_null)
         if ftype == "boolean" and operator in ("=", "!=") and isinstance(right, bool):
             value = (not right) if negative else right
             return f"({col} = 1)" if value else f"({col} IS NULL OR {col} = 0)"
