@@ -254,7 +254,7 @@ class Partner(Model):
 
     def _write_stored(self, ids: Sequence[int], values: Mapping[str, Any]) -> None:
         """A low-level write (no business logic): the values and this call's stamp."""
-        stamp = {"write_date": self.env.stamp_text, "write_uid": self.env.uid}
+        stamp = {"write_date": self.env.stamp_stored, "write_uid": self.env.uid}
         for record_id in ids:
             self.env.journal.before_change(self.table, record_id)
             self.table.update(record_id, {**values, **stamp})

@@ -1,8 +1,10 @@
 """The simulator's clock: real UTC time, or frozen / moved by tests.
 
-Odoo stamps ``create_date``/``write_date`` with the transaction's start time at
-one-second precision. Tests need many edits inside one second and edits "in the past",
-so the clock can be frozen, advanced and released.
+Odoo stamps ``create_date``/``write_date`` with the transaction's start time
+(PostgreSQL's ``now()``, microseconds included) and serves them cut to the second;
+other datetimes it sets (``fields.Datetime.now()``) are whole seconds. Tests need many
+edits inside one second and edits "in the past", so the clock can be frozen, advanced
+and released; a frozen clock still gives each transaction its own microseconds.
 """
 
 from __future__ import annotations
@@ -10,12 +12,17 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-__all__ = ["Clock", "format_datetime"]
+__all__ = ["Clock", "format_datetime", "format_stored"]
 
 
 def format_datetime(moment: datetime) -> str:
     """Odoo's wire format for datetimes: ``YYYY-MM-DD HH:MM:SS`` in UTC."""
     return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_stored(moment: datetime) -> str:
+    """A stamp as PostgreSQL stores it: with microseconds (served cut to 19 characters)."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 class Clock:
@@ -24,6 +31,7 @@ class Clock:
     def __init__(self, frozen_at: datetime | None = None):
         self._lock = threading.Lock()
         self._frozen: datetime | None = None
+        self._tick = 0
         if frozen_at is not None:
             self.freeze(frozen_at)
 
@@ -32,6 +40,24 @@ class Clock:
         with self._lock:
             moment = self._frozen or datetime.now(timezone.utc).replace(tzinfo=None)
         return moment.replace(microsecond=0)
+
+    def stamp(self, at: datetime | None = None) -> datetime:
+        """A transaction's start as Odoo's ``cr.now()`` records it: ``at`` (default now)
+        with microseconds that are never zero, distinct per call within a second (a
+        frozen clock or a whole-second ``at`` gets a counter's)."""
+        with self._lock:
+            if at is None and self._frozen is None:
+                moment = datetime.now(timezone.utc).replace(tzinfo=None)
+                if moment.microsecond:
+                    return moment
+            else:
+                moment = at or self._frozen
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            if moment.microsecond and at is not None:
+                return moment
+            self._tick = self._tick % 999_999 + 1
+            return moment.replace(microsecond=self._tick)
 
     def freeze(self, at: datetime | None = None) -> datetime:
         """Stop time at ``at`` (default: now). Aware datetimes are converted to UTC."""

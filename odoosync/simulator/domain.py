@@ -290,6 +290,23 @@ def _in_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple,
 
 
 def _scalar_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple, version: int) -> Predicate:
+    """A leaf on a stored scalar or many2one column (:func:`_column_predicate`).
+
+    Datetimes are stored with microseconds (``write_date`` is the transaction's start)
+    and served cut to the second. Odoo 16-18 compare the stored value, so ``= S`` misses
+    a row served as ``S`` and ``> S`` matches it; Odoo 19 compares whole seconds (``= S``
+    matches, ``> S`` does not), as recorded from real servers."""
+    predicate = _column_predicate(left, operator, right, ftype, leaf, version)
+    if ftype != "datetime" or version < 19:
+        return predicate
+    return lambda row: predicate({left: _whole_second(row.get(left))})
+
+
+def _whole_second(value: Any) -> Any:
+    return value[:19] if isinstance(value, str) else value
+
+
+def _column_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tuple, version: int) -> Predicate:
     """A leaf on a stored scalar or many2one column: Odoo 17's ``__leaf_to_sql``; from
     Odoo 18 on (``_condition_to_sql``), an empty number or text compares as ``0`` or
     ``''``: ``= 0`` and ``in ['']`` match it, ``< 1`` too, ``not like ''`` nothing."""

@@ -9,12 +9,18 @@ lost reason), ~3,000 partners (companies and their contacts), 38,472 chatter mes
 activities of every type (some done and archived), and exactly 384 leads without any
 message. Counts scale linearly. The same ``(scale, seed)`` always gives the same data.
 
+Besides those, about ``hidden_messages`` (default 1%) of the chatter are notifications
+addressed to another user (``user_notification``), which Odoo hides from the sync user
+*after* SQL's LIMIT: pages of 500 come back a few rows short while thousands follow, as
+on real servers. They are not counted in ``Counts.messages`` (what the sync user sees).
+
 Rows are written straight into the tables (not through ``Model.create``) so factor 10
 stays fast; bodies come from a per-seed pool of shared strings to keep memory down.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +40,8 @@ PARTNERS = 3000
 MESSAGES = 38472
 ACTIVITIES = 3000
 LEADS_WITHOUT_MESSAGES = 384
+HIDDEN_MESSAGES = 0.01
+"""Share of extra messages the sync user may not read (another user's notifications)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class Counts:
     messages: int
     activities: int
     leads_without_messages: int
+    hidden_messages: int = 0  # besides ``messages``: notifications the sync user may not read
 
 
 def expected_counts(scale: float) -> Counts:
@@ -277,10 +286,12 @@ def _body_pool(rng: random.Random, size: int = 499) -> list[str]:
     return pool
 
 
-def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
+def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_messages: float = HIDDEN_MESSAGES) -> Counts:
     """Fill an empty database with base records and ``scale`` × the seed volume."""
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
+    if not 0 <= hidden_messages < 1:
+        raise ValueError(f"hidden_messages must be a share in [0, 1), got {hidden_messages}")
     if database.tables["res.users"].rows:
         raise ValueError("generate() needs an empty simulator database")
     counts = expected_counts(scale)
@@ -379,6 +390,9 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
     trackings = database.tables["mail.tracking.value"]
     lead_rows = database.tables["crm.lead"].rows
     lost_reasons = {rid: database.tables["crm.lost.reason"].rows[rid]["name"] for rid in base.lost_reasons}
+    hiding = random.Random(f"hidden-{seed}")  # its own stream: the visible data stays as without
+    others = sorted(p for uid, p in base.user_partner.items() if uid != ADMIN_UID)
+    hidden = 0
     for (lead_id, created, company_id, user_id), count in zip(talking, per_lead):
         lead = lead_rows[lead_id]
         record_name = lead["name"]
@@ -394,6 +408,15 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
         for position, kind in enumerate(kinds):
             when = min(when + timedelta(hours=rng.randint(1, 240), seconds=rng.randint(0, 3599)), EPOCH)
             stamp = _stamp(when)
+            if others and hiding.random() < hidden_messages:
+                messages.insert({
+                    "model": "crm.lead", "res_id": lead_id, "record_name": record_name, "date": stamp,
+                    "create_date": stamp, "write_date": stamp, "create_uid": SUPERUSER_UID, "write_uid": SUPERUSER_UID,
+                    "message_type": "user_notification", "subtype_id": base.subtypes["mail.mt_note"],
+                    "body": f"<p>You have been assigned to {record_name}.</p>",
+                    "author_id": hiding.choice(others), "partner_ids": [hiding.choice(others)],
+                })
+                hidden += 1
             row: dict[str, Any] = {
                 "model": "crm.lead", "res_id": lead_id, "record_name": record_name, "date": stamp,
                 "create_date": stamp, "write_date": stamp, "create_uid": user_id, "write_uid": user_id,
@@ -475,4 +498,4 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0) -> Counts:
             "date_done": deadline.isoformat() if done else None,
             "user_id": user_id, "active": not done,
         }, written, user_id)
-    return counts
+    return dataclasses.replace(counts, hidden_messages=hidden)

@@ -11,7 +11,8 @@ Odoo's public methods: ``search``, ``search_read``, ``search_count``, ``read``,
 Rules copied from Odoo 17 (``odoo/models.py``):
 
 * every record written by one call gets the same ``write_date``: the transaction's
-  start time at one-second precision (``Env.stamp``);
+  start time, stored with microseconds and served cut to the second (``Env.stamp``);
+  domains compare the stored value (Odoo 16-18) or whole seconds (19), see ``domain.py``;
 * ``active_test``: records with ``active = False`` are hidden from ``search`` unless the
   context says ``active_test: False`` or the domain itself mentions ``active``;
   ``read`` of ids does not filter on ``active``;
@@ -32,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from odoosync.simulator import domain as domains
-from odoosync.simulator.clock import Clock, format_datetime
+from odoosync.simulator.clock import Clock, format_datetime, format_stored
 from odoosync.simulator.errors import (
     AccessError,
     InvalidValue,
@@ -86,7 +87,7 @@ class Database:
         A call that raises leaves no change behind (the tables are restored).
         """
         with self.lock:
-            env = Env(self, uid, dict(context or {}), stamp or self.clock.now(), sudo=sudo)
+            env = Env(self, uid, dict(context or {}), self.clock.stamp(stamp), sudo=sudo)
             journal = env.journal
             try:
                 yield env
@@ -105,7 +106,8 @@ class Env:
         self.uid = uid
         self.context = context
         self.stamp = stamp
-        self.stamp_text = format_datetime(stamp)
+        self.stamp_text = format_datetime(stamp)  # whole seconds, as fields.Datetime.now()
+        self.stamp_stored = format_stored(stamp)  # create_date / write_date, as cr.now()
         self.su = sudo
         self.journal = Journal()
 
@@ -184,10 +186,7 @@ class Model:
         self, domain: Sequence[Any] = (), offset: int = 0, limit: int | None = None, order: str | None = None
     ) -> list[int]:
         """Ids matching ``domain``, ordered, sliced (``limit`` None or False: no limit)."""
-        rows = self._search_rows(domain)
-        rows = self._sorted(rows, order)
-        offset = int(offset or 0)
-        rows = rows[offset:] if not limit else rows[offset : offset + int(limit)]
+        rows = self._page(domain, offset, limit, order)
         return [row["id"] for row in rows]
 
     def search_count(self, domain: Sequence[Any] = (), limit: int | None = None) -> int:
@@ -204,9 +203,7 @@ class Model:
         load: str | None = "_classic_read",
     ) -> list[dict[str, Any]]:
         names = self._field_names(fields)
-        rows = self._sorted(self._search_rows(domain or []), order)
-        offset = int(offset or 0)
-        rows = rows[offset:] if not limit else rows[offset : offset + int(limit)]
+        rows = self._page(domain or [], offset, limit, order)
         return [self._format(row, names, load) for row in rows]
 
     def read(self, ids: Sequence[int] | int, fields: Sequence[str] | None = None, load: str | None = "_classic_read") -> list[dict[str, Any]]:
@@ -345,7 +342,19 @@ class Model:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _search_rows(self, domain: Sequence[Any]) -> list[dict[str, Any]]:
+    def _page(self, domain: Sequence[Any], offset: Any, limit: Any, order: str | None) -> list[dict[str, Any]]:
+        """The rows ``search`` answers: matched, ordered, sliced. Models whose access
+        rules Odoo checks in Python (``mail.message``, ``mail.activity``: their
+        ``_search`` overrides) drop the rows the user may not read *after* the slice,
+        so a page of 500 can hold 497 rows while more follow."""
+        after_limit = self.name in _DOCUMENT_MODEL_FIELD and not self.env.su
+        rows = self._sorted(self._search_rows(domain, ruled=not after_limit), order)
+        offset = int(offset or 0)
+        rows = rows[offset:] if not limit else rows[offset : offset + int(limit)]
+        visible = self._rule() if after_limit else None
+        return rows if visible is None else [row for row in rows if visible(row)]
+
+    def _search_rows(self, domain: Sequence[Any], *, ruled: bool = True) -> list[dict[str, Any]]:
         if domain is None:
             domain = []
         if not isinstance(domain, (list, tuple)):
@@ -361,7 +370,7 @@ class Model:
         hide_archived = (
             "active" in self.spec.fields and self.env.context.get("active_test", True) and not mentions_active
         )
-        visible = self._rule()
+        visible = self._rule() if ruled else None
         rows = self.table.rows
         found = []
         try:
@@ -451,7 +460,8 @@ class Model:
 
         Models with a ``company_id`` see rows of the allowed companies (or none);
         chatter and activities (``mail.message``, ``mail.activity``) follow the
-        document they belong to, as Odoo's ``_search`` overrides do.
+        document they belong to, as Odoo's ``_search`` overrides do; a
+        ``user_notification`` message is only its author's and its recipients'.
         """
         if self.env.su:
             return None
@@ -464,7 +474,13 @@ class Model:
         allowed = set(self.env.allowed_company_ids())
         tables = self.env.database.tables
 
+        me = self.env.partner_id
+        private = self.name == "mail.message"
+
         def document_visible(row: Mapping[str, Any]) -> bool:
+            if private and row.get("message_type") == "user_notification" and row.get("author_id") != me \
+                    and me not in (row.get("partner_ids") or ()):
+                return False
             table = tables.get(row.get(model_field) or "")
             if table is None or not table.spec.company_rule:
                 return True
@@ -513,6 +529,8 @@ class Model:
                 return self._one2many_ids(row["id"], field)
             return list(row.get(name) or [])
         value = row.get(name)
+        if field.type == "datetime" and isinstance(value, str):
+            return value[:19]  # stored with microseconds, served in whole seconds
         if field.type == "many2one":
             if value is None:
                 return False
@@ -565,8 +583,8 @@ class Model:
         self._before_create(clean)
         self._check_required(clean)
         clean.update(
-            create_date=self.env.stamp_text,
-            write_date=self.env.stamp_text,
+            create_date=self.env.stamp_stored,
+            write_date=self.env.stamp_stored,
             create_uid=self.env.uid,
             write_uid=self.env.uid,
         )
@@ -609,7 +627,7 @@ class Model:
             if self.spec.fields[name].type == "many2many":
                 new_values[name] = apply_commands(row.get(name) or [], value)
         self._check_required(new_values, record_id)
-        new_values["write_date"] = self.env.stamp_text
+        new_values["write_date"] = self.env.stamp_stored
         new_values["write_uid"] = self.env.uid
         self._before_write(record_id, new_values)
         self.env.journal.before_change(self.table, record_id)

@@ -26,7 +26,7 @@ from typing import Any
 
 from odoosync.simulator.clock import Clock
 from odoosync.simulator.faults import Faults, RequestLog
-from odoosync.simulator.generator import Counts, generate, seed_base
+from odoosync.simulator.generator import HIDDEN_MESSAGES, Counts, generate, seed_base
 from odoosync.simulator.records import ADMIN_UID, Database, Env
 from odoosync.simulator.server import Credentials, OdooServer, version_info
 
@@ -51,6 +51,7 @@ class Simulator:
         latency_ms: float = 0,
         faults: Faults | str | None = None,
         clock: Clock | None = None,
+        hidden_messages: float = HIDDEN_MESSAGES,
     ):
         self.clock = clock or Clock()
         major = version_info(version)["server_version_info"][0]  # raises ValueError on a bad version
@@ -59,7 +60,8 @@ class Simulator:
             seed_base(self.database)
             self.counts: Counts | None = None
         else:
-            self.counts = generate(self.database, scale, seed)  # raises ValueError unless scale > 0
+            # raises ValueError unless scale > 0
+            self.counts = generate(self.database, scale, seed, hidden_messages=hidden_messages)
         self.db = DEFAULT_DB
         self.login = DEFAULT_LOGIN
         self.password = DEFAULT_PASSWORD

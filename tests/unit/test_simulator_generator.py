@@ -17,14 +17,15 @@ def test_counts_at_small_scale() -> None:
     counts = expected_counts(0.05)
     with database.transaction(context={"active_test": False}, sudo=True) as env:
         assert env["crm.lead"].search_count([]) == counts.leads == 138
-        assert env["mail.message"].search_count([]) == counts.messages == 1924
+        visible = [("message_type", "!=", "user_notification")]  # what the sync user sees
+        assert env["mail.message"].search_count(visible) == counts.messages == 1924
         assert env["mail.activity"].search_count([]) == counts.activities == 150
         own = [c["partner_id"][0] for c in env["res.company"].search_read([], ["partner_id"])]
         partners = env["res.partner"].search_count([("is_company", "=", True), ("id", "not in", own)]) + env[
             "res.partner"].search_count([("parent_id", "!=", False)])
         assert partners == counts.partners == 150
         lead_ids = set(env["crm.lead"].search([]))
-        talked = {m["res_id"] for m in env["mail.message"].search_read([("model", "=", "crm.lead")], ["res_id"])}
+        talked = {m["res_id"] for m in env["mail.message"].search_read([("model", "=", "crm.lead"), *visible], ["res_id"])}
         assert len(lead_ids - talked) == counts.leads_without_messages == 19
         lost = env["crm.lead"].search_read([("active", "=", False)], ["lost_reason_id", "probability"])
         assert lost and all(r["lost_reason_id"] and r["probability"] == 0 for r in lost)
@@ -80,7 +81,28 @@ def test_seed_scale_has_the_production_counts() -> None:
     database = _dataset(1.0, seed=0)
     with database.transaction(context={"active_test": False}, sudo=True) as env:
         assert env["crm.lead"].search_count([]) == 2764
-        assert env["mail.message"].search_count([]) == 38472
+        visible = [("message_type", "!=", "user_notification")]
+        assert env["mail.message"].search_count(visible) == 38472
         assert env["mail.activity"].search_count([]) == 3000
-        with_messages = {m["res_id"] for m in env["mail.message"].search_read([], ["res_id"])}
+        with_messages = {m["res_id"] for m in env["mail.message"].search_read(visible, ["res_id"])}
         assert 2764 - len(with_messages) == 384
+
+
+def test_about_one_message_in_a_hundred_is_another_users_notification_hidden_after_the_limit() -> None:
+    """As on real Odoo 16-19: the sync user's pages of 500 come back a few rows short
+    while more follow, and counting sees only what the user may read."""
+    database = Database()
+    counts = generate(database, 0.1, 0)
+    assert 0.005 * counts.messages < counts.hidden_messages < 0.02 * counts.messages
+    context = {"active_test": False, "allowed_company_ids": [1, 2]}
+    with database.transaction(context=context, sudo=True) as env:
+        assert env["mail.message"].search_count([]) == counts.messages + counts.hidden_messages
+    with database.transaction(context=context) as env:
+        messages = env["mail.message"]
+        assert messages.search_count([]) == counts.messages
+        short = [len(messages.search_read([("id", ">", after)], ["id"], limit=500, order="id"))
+                 for after in range(0, 3000, 500)]
+        assert any(n < 500 for n in short) and all(0 < n <= 500 for n in short), short
+        ids = messages.search([], limit=1000, order="id")
+        assert 0 < len(ids) < 1000 and messages.search([("id", ">", ids[-1])], limit=10), "short, and more follow"
+    assert generate(Database(), 0.1, 0, hidden_messages=0).hidden_messages == 0
