@@ -3,12 +3,19 @@
 Two kinds of position, both plain values that are saved in ``ops.odoo_sync_checkpoints``
 together with the page of rows they describe (one transaction):
 
-* :class:`Cursor` ``(write_date, id)``: the incremental high-water mark. Odoo stamps
-  ``write_date`` with the *transaction's start* at one-second precision, so many rows share
-  a stamp and a long transaction can commit rows stamped before the cursor moved. Changed
-  rows are therefore read in ``(write_date, id)`` order past the cursor (so rows sharing a
-  second are never skipped), and every run starts an *overlap window* behind the stored
-  cursor (default five minutes) and upserts idempotently.
+* :class:`Cursor` ``(write_date, id)``: the incremental high-water mark, in *whole
+  seconds* and id: every row whose ``(second of write_date, id)`` is at or before it has
+  been stored. Odoo stamps ``write_date`` with the *transaction's start*, stores it with
+  microseconds and serves it cut to the second, and one transaction stamps all its rows
+  alike, so thousands of rows can share a served second. Comparing a served stamp with
+  ``=`` or ``>`` therefore answers differently by version (16-18 compare the stored
+  microseconds: ``= S`` matches nothing and ``> S`` the whole second; 19 compares whole
+  seconds). The domains here use only ``>=`` and ``<`` on whole seconds, which every
+  version answers alike, and an increment walks the rows changed since the cursor by id
+  (:class:`Increment`), never in ``write_date`` order (rows of one second are not in id
+  order there). Every run starts an *overlap window* behind the stored cursor (default
+  five minutes) and upserts idempotently, so a long transaction that commits rows
+  stamped before the cursor moved is still read.
 * ``read_at``: a lower bound, in *Odoo's* clock, of when the reads that set the cursor
   began (the first page of the last incremental run, or a full walk's probe round). A
   row those reads missed committed after that moment, so (transactions being shorter
@@ -17,11 +24,13 @@ together with the page of rows they describe (one transaction):
   while Odoo is busy that is the same window as ``cursor - overlap``; once Odoo has been
   idle for longer than the overlap it is the cursor itself, and an idle run is one
   request. Without ``read_at`` (no ``Date`` header) it is ``cursor - overlap``.
+* :class:`Increment`: an unfinished incremental read: the rows after ``since`` walked by
+  id keyset, resumed by the next run if this one stops.
 * :class:`FullWalk`: an unfinished full read, the id range cut into :class:`Partition`\\ s
   that are walked concurrently by id keyset (``id > after``, ``order: id``). ``start`` is
-  the newest ``(write_date, id)`` in Odoo when the walk began: once the walk ends it
-  becomes the incremental cursor, so anything changed *during* the walk is read by the
-  next incremental run.
+  the newest ``(second, id)`` among the rows it stored: once the walk ends it becomes the
+  incremental cursor, and the next increment starts at ``min(cursor, read_at - overlap)``
+  with ``read_at`` the walk's first read, so anything changed *during* the walk is read.
 
 This module only describes positions; advancing them is the pull engine's job
 (``odoosync.pull``). Nothing here does I/O.
@@ -39,6 +48,7 @@ __all__ = [
     "Cursor",
     "Partition",
     "FullWalk",
+    "Increment",
     "StreamState",
     "incremental_start",
     "odoo_datetime",
@@ -77,8 +87,8 @@ class Cursor:
     id: int = 0
 
     def __post_init__(self) -> None:
-        if self.write_date.tzinfo is None:
-            object.__setattr__(self, "write_date", self.write_date.replace(tzinfo=dt.UTC))
+        # Whole seconds: what Odoo serves, and the precision its domains compare alike.
+        object.__setattr__(self, "write_date", _utc(self.write_date).replace(microsecond=0))
 
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> Cursor | None:
@@ -105,9 +115,18 @@ class Cursor:
         return Cursor(self.write_date - overlap, 0)
 
     def after_domain(self) -> list[Any]:
-        """Odoo domain for records strictly after this position in ``(write_date, id)`` order."""
-        stamp = odoo_datetime(self.write_date)
-        return ["|", ("write_date", ">", stamp), "&", ("write_date", "=", stamp), ("id", ">", self.id)]
+        """Odoo domain for the rows after this position in ``(second, id)`` order.
+
+        Only ``>=`` and ``<`` on whole seconds: on Odoo 16-18 a stored stamp has
+        microseconds (``= S`` never matches it, ``> S`` matches its whole second), on 19
+        comparisons are at whole seconds; ``>= S`` and ``>= S + 1 s`` mean the same on both.
+        """
+        second = self.write_date.replace(microsecond=0)
+        stamp = odoo_datetime(second)
+        if self.id <= 0:
+            return [("write_date", ">=", stamp)]
+        following = odoo_datetime(second + dt.timedelta(seconds=1))
+        return [("write_date", ">=", stamp), "|", ("write_date", ">=", following), ("id", ">", self.id)]
 
     def to_json(self) -> dict[str, Any]:
         return {"write_date": odoo_datetime(self.write_date), "id": self.id}
@@ -145,8 +164,10 @@ class Partition:
     """One slice ``(after, upto]`` of the id range, walked by id keyset.
 
     ``after`` moves forward as pages commit; ``upto`` is None for the open-ended last
-    partition (records created during the walk land there). ``done`` once a short page
-    came back.
+    partition). ``done`` once a page came back empty, or its last id reached ``upto``:
+    never because a page was shorter than its limit (Odoo filters some models, e.g.
+    ``mail.message``, for access *after* SQL's LIMIT, so 497 of 500 rows can come back
+    while thousands follow).
     """
 
     after: int
@@ -160,10 +181,12 @@ class Partition:
             clauses.append(("id", "<=", self.upto))
         return clauses
 
-    def advanced(self, last_id: int | None, page_was_full: bool) -> Partition:
-        """This partition after a page whose last id is ``last_id``."""
-        after = self.after if last_id is None else max(self.after, last_id)
-        return replace(self, after=after, done=not page_was_full)
+    def advanced(self, last_id: int | None) -> Partition:
+        """This partition after a page whose last id is ``last_id`` (None: an empty page)."""
+        if last_id is None:
+            return replace(self, done=True)
+        after = max(self.after, last_id)
+        return replace(self, after=after, done=self.upto is not None and after >= self.upto)
 
     def to_json(self) -> list[Any]:
         return [self.after, self.upto, self.done]
@@ -175,9 +198,44 @@ class Partition:
 
 
 @dataclass(frozen=True)
+class Increment:
+    """An unfinished incremental read: the rows after ``since`` (:meth:`Cursor.after_domain`)
+    walked by id keyset (``id > after``, ``order: id``) until a page comes back empty.
+
+    ``read_at`` is Odoo's clock when its first page was read; it is kept when a stopped
+    increment is resumed, because a row the first pages missed committed after that.
+    """
+
+    since: Cursor
+    after: int = 0
+    read_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read_at", _whole_second(self.read_at))
+
+    def domain(self) -> list[Any]:
+        """Odoo domain for the rest of this increment."""
+        return [*self.since.after_domain(), ("id", ">", self.after)]
+
+    def advanced(self, last_id: int) -> Increment:
+        return replace(self, after=max(self.after, last_id))
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"since": self.since.to_json(), "after": self.after}
+        if self.read_at is not None:
+            data["read_at"] = odoo_datetime(self.read_at)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Increment:
+        return cls(Cursor.from_json(data["since"]), int(data.get("after", 0)), _datetime_from_json(data.get("read_at")))
+
+
+@dataclass(frozen=True)
 class FullWalk:
-    """An unfinished full read: its partitions, where Odoo stood when it began (``start``)
-    and a lower bound of Odoo's clock at that moment (``read_at``, None if unknown)."""
+    """An unfinished full read: its partitions, the newest ``(second, id)`` among the rows
+    it stored so far (``start``, the next increment's cursor once it ends) and a lower
+    bound of Odoo's clock when it began (``read_at``, None if unknown)."""
 
     partitions: tuple[Partition, ...]
     start: Cursor | None = None
@@ -189,6 +247,11 @@ class FullWalk:
     @property
     def finished(self) -> bool:
         return all(p.done for p in self.partitions)
+
+    def reached(self, records: Iterable[Mapping[str, Any]]) -> FullWalk:
+        """This walk once ``records`` are stored: ``start`` moves to the newest of them."""
+        start = Cursor.newest(records, self.start)
+        return self if start == self.start else replace(self, start=start)
 
     def with_partition(self, index: int, partition: Partition) -> FullWalk:
         parts = list(self.partitions)
@@ -220,6 +283,7 @@ class StreamState:
 
     ``cursor``: the incremental high-water mark (None: never completed a full read).
     ``walk``: a full read in progress (None: none), resumed by the next run.
+    ``increment``: an incremental read in progress (None: none), resumed by the next run.
     ``extra``: stream-specific state (e.g. a chatter stream's parent keyset), JSON only.
     ``read_at``: a lower bound of Odoo's clock when the reads that set ``cursor`` began
     (None: unknown, the next run starts at ``cursor - overlap``); see the module docstring.
@@ -229,6 +293,7 @@ class StreamState:
     walk: FullWalk | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     read_at: dt.datetime | None = None
+    increment: Increment | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "read_at", _whole_second(self.read_at))
@@ -262,6 +327,8 @@ class StreamState:
             data["extra"] = dict(self.extra)
         if self.read_at is not None:
             data["read_at"] = odoo_datetime(self.read_at)
+        if self.increment is not None:
+            data["increment"] = self.increment.to_json()
         return data
 
     @classmethod
@@ -270,9 +337,11 @@ class StreamState:
             return cls()
         cursor = data.get("cursor")
         walk = data.get("walk")
+        increment = data.get("increment")
         return cls(
             None if cursor is None else Cursor.from_json(cursor),
             None if walk is None else FullWalk.from_json(walk),
             dict(data.get("extra") or {}),
             _datetime_from_json(data.get("read_at")),
+            None if increment is None else Increment.from_json(increment),
         )

@@ -6,6 +6,7 @@ The branches say what the caller should do::
 
     OdooSyncError
     ├── ConfigError                 fix the configuration; nothing was changed
+    ├── MassDeleteRefused           a run would delete too much of a stream; nothing deleted
     ├── OdooError                   anything Odoo (or the way to it) answered badly
     │   ├── OdooTransientError      retry later (with backoff)
     │   │   ├── RateLimited         HTTP 429; ``retry_after`` seconds when Odoo said so
@@ -37,6 +38,7 @@ from __future__ import annotations
 __all__ = [
     "OdooSyncError",
     "ConfigError",
+    "MassDeleteRefused",
     "OdooError",
     "OdooTransientError",
     "RateLimited",
@@ -71,6 +73,19 @@ class ConfigError(OdooSyncError):
 
     def __init__(self, message: str, problems: list[str] | None = None):
         self.problems = problems or [message]
+        super().__init__(message)
+
+
+class MassDeleteRefused(OdooSyncError):
+    """A run would delete more of a stream than its limit allows, so it deleted nothing.
+
+    The operator accepts it with ``--allow-mass-delete`` once Odoo is known to have lost
+    the records (and not, say, the sync user its rights)."""
+
+    def __init__(self, message: str, *, stream: str, deleting: int, present: int):
+        self.stream = stream
+        self.deleting = deleting
+        self.present = present
         super().__init__(message)
 
 

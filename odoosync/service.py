@@ -114,8 +114,9 @@ def pull_options(
     odoo_id: int | None = None,
     budget: float | None = None,
     trigger: Trigger | str = Trigger.MANUAL,
+    allow_mass_delete: bool = False,
 ) -> PullOptions:
-    """Options for a run, with the overlap window and page size from Settings."""
+    """Options for a run, with the overlap window, page size and delete limit from Settings."""
     return PullOptions(
         mode=SyncMode(mode),
         odoo_id=odoo_id,
@@ -123,6 +124,8 @@ def pull_options(
         overlap=dt.timedelta(seconds=settings.overlap_seconds),
         page_size=settings.page_size,
         trigger=Trigger(trigger),
+        max_delete_share=settings.max_delete_share,
+        allow_mass_delete=allow_mass_delete,
     )
 
 
@@ -151,13 +154,16 @@ def sync(
     budget: float | None = None,
     trigger: Trigger | str = Trigger.MANUAL,
     on_progress: Callable[[Progress], None] | None = None,
+    allow_mass_delete: bool = False,
 ) -> SyncReport:
     """Open the store and the client from ``settings`` and pull ``target``.
 
     Configuration is checked first (stream name, ``ops.odoo_sync_config``, migration),
     so a mistake there changes nothing and contacts no Odoo.
     """
-    options = pull_options(settings, mode=mode, odoo_id=odoo_id, budget=budget, trigger=trigger)
+    options = pull_options(
+        settings, mode=mode, odoo_id=odoo_id, budget=budget, trigger=trigger, allow_mass_delete=allow_mass_delete
+    )
     with open_store(settings) as store:
         streams = select_streams(target, pull_streams(store))
         with open_client(settings) as client:

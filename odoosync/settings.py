@@ -24,6 +24,7 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
     lock_id = "odoosync"
     overlap_seconds = 300
     page_size = 500
+    max_delete_share = 0.1     # a reconcile deleting more of a stream refuses (--allow-mass-delete)
 
     [service]
     api_token = "..."          # admin
@@ -51,7 +52,7 @@ from typing import Any
 
 from odoosync.exceptions import ConfigError
 from odoosync.odoo.config import OdooConfig
-from odoosync.pull import DEFAULT_PAGE_SIZE
+from odoosync.pull import DEFAULT_MAX_DELETE_SHARE, DEFAULT_PAGE_SIZE
 
 __all__ = ["Settings", "load_settings", "DEFAULT_DATABASE_URL"]
 
@@ -69,6 +70,7 @@ class Settings:
     lock_id: str = "odoosync"
     overlap_seconds: int = 300
     page_size: int = DEFAULT_PAGE_SIZE
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
     api_token: str | None = field(default=None, repr=False)
     read_token: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
@@ -124,6 +126,7 @@ def load_settings(
         lock_id=str(pick("LOCK_ID", sync_t, "lock_id", "odoosync")),
         overlap_seconds=_int("sync.overlap_seconds", sync_t.get("overlap_seconds", 300), problems, minimum=0),
         page_size=_int("sync.page_size", sync_t.get("page_size", DEFAULT_PAGE_SIZE), problems, minimum=1),
+        max_delete_share=_share("sync.max_delete_share", sync_t.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE), problems),
         api_token=pick("ODOOSYNC_API_TOKEN", svc_t, "api_token"),
         read_token=pick("ODOOSYNC_READ_TOKEN", svc_t, "read_token"),
         webhook_secret=pick("ODOOSYNC_WEBHOOK_SECRET", svc_t, "webhook_secret"),
@@ -215,6 +218,14 @@ def _int(name: str, value: Any, problems: list[str], minimum: int | None = None)
         return 0
     if minimum is not None and number < minimum:
         problems.append(f"{name} must be at least {minimum} (got {number})")
+    return number
+
+
+def _share(name: str, value: Any, problems: list[str]) -> float:
+    """A fraction between 0 and 1 (e.g. ``0.1`` for 10%)."""
+    number = _float(name, value, problems)
+    if not 0 <= number <= 1:
+        problems.append(f"{name} must be a fraction between 0 and 1, e.g. 0.1 for 10% (got {value!r})")
     return number
 
 

@@ -139,6 +139,7 @@ def sync(
     mode: Annotated[SyncMode, typer.Option("--mode", help="incremental (default; the first run reads everything), full, or missing.")] = SyncMode.INCREMENTAL,
     odoo_id: Annotated[int | None, typer.Option("--odoo-id", help="Pull only this Odoo record (for chatter: this lead's).")] = None,
     budget: Annotated[str | None, typer.Option("--budget", help="Stop cleanly before this much time (e.g. 50s) and report remaining: true.")] = None,
+    allow_mass_delete: Annotated[bool, typer.Option("--allow-mass-delete", help="Let the delete reconcile mark more than [sync] max_delete_share (default 10%) of a stream deleted; without it such a run deletes nothing and fails.")] = False,
     json: JsonOutput = False,
 ) -> None:
     """Pull Odoo into the database: one stream or all of them, resumably.
@@ -150,7 +151,7 @@ def sync(
         settings = load_settings()
         with _progress_display(not json) as on_progress:
             report = run_sync_from_settings(settings, stream, mode=mode, odoo_id=odoo_id, budget=seconds,
-                                            on_progress=on_progress)
+                                            on_progress=on_progress, allow_mass_delete=allow_mass_delete)
     if json:
         print_json(report.as_dict())
         return

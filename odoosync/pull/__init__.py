@@ -7,6 +7,7 @@ a deadline, ``engine.py`` runs streams (``odoosync.streams``) page by page.
 from __future__ import annotations
 
 from odoosync.pull.engine import (
+    DEFAULT_MAX_DELETE_SHARE,
     DEFAULT_PAGE_SIZE,
     Progress,
     PullEngine,
@@ -15,4 +16,4 @@ from odoosync.pull.engine import (
     checkpoint_key,
 )
 
-__all__ = ["DEFAULT_PAGE_SIZE", "Progress", "PullEngine", "PullOptions", "StreamResult", "checkpoint_key"]
+__all__ = ["DEFAULT_MAX_DELETE_SHARE", "DEFAULT_PAGE_SIZE", "Progress", "PullEngine", "PullOptions", "StreamResult", "checkpoint_key"]

@@ -67,8 +67,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from odoosync.cursor import DEFAULT_OVERLAP, Cursor, FullWalk, Partition, StreamState
-from odoosync.exceptions import ConfigError, LockHeld
+from odoosync.cursor import DEFAULT_OVERLAP, Cursor, FullWalk, Increment, Partition, StreamState
+from odoosync.exceptions import ConfigError, LockHeld, MassDeleteRefused
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull.budget import Budget
 from odoosync.pull.plan import plan_walk
@@ -76,6 +76,7 @@ from odoosync.store import checkpoints, runs, schema
 from odoosync.streams.base import PageContext, ResIds, Stream, WriteCounts
 
 __all__ = [
+    "DEFAULT_MAX_DELETE_SHARE",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_PARALLEL_STREAMS",
     "ID_CHUNK",
@@ -93,6 +94,9 @@ JOB = "pull"
 DEFAULT_PAGE_SIZE = 500  # records per search_read: ~0.5 MB of JSON for leads, few round trips
 DEFAULT_PARALLEL_STREAMS = 4  # streams at once; requests in flight stay capped by the client
 ID_CHUNK = 10_000  # ids per reconcile ``search``; small JSON, bounded memory
+PROBE_ROWS = 10  # rows per bounds probe: Odoo may hide some of them after SQL's LIMIT
+DEFAULT_MAX_DELETE_SHARE = 0.10  # a reconcile deleting more of a stream than this refuses
+MASS_DELETE_FLOOR = 10  # ... unless it deletes at most this many rows (and not all of them)
 _PROGRESS_EVERY_SECONDS = 2.0
 _EPOCH = Cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
 
@@ -114,6 +118,8 @@ class PullOptions:
     reconcile: bool = True
     trigger: Trigger = Trigger.MANUAL
     company_id: int | None = None
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
+    allow_mass_delete: bool = False
 
     def __post_init__(self) -> None:
         if self.odoo_id is not None and self.mode != SyncMode.RECORD:
@@ -124,6 +130,8 @@ class PullOptions:
             raise ConfigError(f"page size must be at least 1 (got {self.page_size})")
         if self.budget is not None and self.budget <= 0:
             raise ConfigError(f"the budget must be positive (got {self.budget} s)")
+        if not 0 <= self.max_delete_share <= 1:
+            raise ConfigError(f"max_delete_share must be between 0 and 1 (got {self.max_delete_share})")
 
 
 @dataclass(frozen=True)
@@ -437,14 +445,14 @@ class _StreamRun:
                 advanced = walk
                 for (index, partition), records in zip(active, pages, strict=True):
                     last_id = int(records[-1]["id"]) if records else None
-                    advanced = advanced.with_partition(index, partition.advanced(last_id, len(records) >= self.page_size))
+                    advanced = advanced.with_partition(index, partition.advanced(last_id))
                 ahead = self._read_round(reader, advanced)
                 if advanced.finished and self._reconcile_follows():
                     # Every page of the walk has been read, so Odoo's ids as of now cover
                     # everything the walk will write: the reconcile's search can go now.
                     self.first_ids = reader.submit(self._id_chunk, 0)
                 for (index, partition), records in zip(active, pages, strict=True):
-                    walk = walk.with_partition(index, advanced.partitions[index])
+                    walk = walk.with_partition(index, advanced.partitions[index]).reached(records)
                     self._set_walk(walk)
                     self._commit_page(records)
                 self.budget.record(time.monotonic() - round_started)
@@ -468,74 +476,83 @@ class _StreamRun:
         """The state after a walk moved: still walking, or done and the cursor set to
         where Odoo stood when the walk began."""
         if walk.finished:
-            cursor = max(c for c in (self.state.cursor, walk.start or _EPOCH) if c is not None)
-            self.state = dataclasses.replace(self.state, walk=None, cursor=cursor, read_at=walk.read_at)
+            start = walk.start or (Cursor(walk.read_at, 0) if walk.read_at is not None else _EPOCH)
+            cursor = max(c for c in (self.state.cursor, start) if c is not None)
+            self.state = dataclasses.replace(self.state, walk=None, increment=None, cursor=cursor, read_at=walk.read_at)
         else:
             self.state = dataclasses.replace(self.state, walk=walk)
 
     def _plan_walk(self) -> tuple[FullWalk, list[dict[str, Any]]]:
-        """One concurrent round: where Odoo stands now (newest ``(write_date, id)``), the
-        highest id, and the first page. A table that fits in one page is done; otherwise
-        the rest of the id range is cut into partitions. The walk's ``read_at`` is Odoo's
-        clock when the earliest of the three reads began: what they missed committed later."""
+        """One concurrent round: the highest id and the first page. The walk is bounded
+        by that id (rows created later are the next increment's, which starts at this
+        round's clock); a first page that reaches it holds the whole table. Otherwise
+        the rest of the id range is cut into partitions.
+
+        The id probe reads ``PROBE_ROWS`` ids, not one: Odoo drops the rows the user may
+        not read after SQL's LIMIT, so ``limit=1`` can answer nothing on a full table.
+        The walk's ``read_at`` is Odoo's clock when the earlier of the two reads began:
+        what they missed committed later. Its ``start`` (the cursor it hands to the next
+        increment) is the newest ``(second, id)`` among the rows it reads."""
         domain = list(self.stream.domain)
 
         def probe(kind: str) -> tuple[Any, dt.datetime | None]:
-            if kind == "start":
-                newest = self.client.search_read(
-                    self.stream.model, domain, ["write_date"], limit=1, order="write_date desc, id desc",
-                    active_test=False,
-                )
-                found: Any = Cursor.of(newest[0]) if newest else None
-            elif kind == "high":
-                ids = self.client.search(self.stream.model, domain, limit=1, order="id desc", active_test=False)
-                found = int(ids[0]) if ids else None
+            if kind == "high":
+                ids = self.client.search(self.stream.model, domain, limit=PROBE_ROWS, order="id desc", active_test=False)
+                found: Any = max((int(i) for i in ids), default=None)
             else:
                 found = self._read([("id", ">", 0)], order="id")
             return found, self.client.odoo_clock_at_last_call()
 
         round_started = time.monotonic()
-        answers = self.client.map_concurrent(probe, ["start", "high", "first"])
-        start, high, first_page = (found for found, _ in answers)
+        answers = self.client.map_concurrent(probe, ["high", "first"])
+        high, first_page = (found for found, _ in answers)
         clocks = [clock for _, clock in answers]
         read_at = None if None in clocks else min(clocks)
         self.budget.record(time.monotonic() - round_started)
-        if len(first_page) < self.page_size:
+        start = Cursor.newest(first_page)
+        if not first_page or (high is not None and int(first_page[-1]["id"]) >= high):
             self.first_ids = [int(r["id"]) for r in first_page]
             return FullWalk((Partition(0, None, done=True),), start, read_at), first_page
         low = int(first_page[-1]["id"]) + 1
-        walk = plan_walk(low, high, self._concurrency(), self.page_size, start)
+        walk = plan_walk(low, high, self._concurrency(), self.page_size, start, bounded=high is not None)
         return dataclasses.replace(walk, read_at=read_at), first_page
 
     # ------------------------------------------------------------------ incremental
 
     def _incremental(self) -> bool:
-        """Records past ``min(cursor, read_at - overlap)`` in ``(write_date, id)`` order;
-        False when the budget stopped it.
+        """The rows changed since ``min(cursor, read_at - overlap)``, walked by id keyset
+        until a page comes back empty (an :class:`~odoosync.cursor.Increment`, resumed by
+        the next run if the budget stops this one); False when the budget stopped it.
 
-        The first page's answer places this run on Odoo's clock: a row it or a later page
-        misses committed after that first read, so that moment becomes the state's
-        ``read_at`` (see :meth:`~odoosync.cursor.StreamState.with_read_at`)."""
+        Never in ``write_date`` order: rows of one second are not in id order there, and
+        a short page is not the end (Odoo filters some rows after SQL's LIMIT). The
+        cursor becomes the newest ``(second, id)`` read. The first page's answer places
+        the increment on Odoo's clock: a row it or a later page misses committed after
+        that moment, which becomes the state's ``read_at`` once the increment is done
+        (see :meth:`~odoosync.cursor.StreamState.with_read_at`)."""
         assert self.state.cursor is not None
         overlap = self.options.overlap
-        position = self.state.incremental_start(overlap)
-        read_at: dt.datetime | None = None
-        first_page = True
+        increment = self.state.increment
+        fresh = increment is None
+        if increment is None:
+            increment = Increment(self.state.incremental_start(overlap))
         while True:
             if not self._may_continue():
                 return False
             page_started = time.monotonic()
-            records = self._read(position.after_domain(), order="write_date asc, id asc")
-            if first_page:
-                read_at, first_page = self.client.odoo_clock_at_last_call(), False
+            records = self._read(increment.domain(), order="id")
+            if fresh:
+                increment, fresh = dataclasses.replace(increment, read_at=self.client.odoo_clock_at_last_call()), False
             if records:
-                position = Cursor.of(records[-1]) or position
-                if position > self.state.cursor:
-                    self.state = dataclasses.replace(self.state, cursor=position)
-            self.state = self.state.with_read_at(read_at, overlap)
+                increment = increment.advanced(int(records[-1]["id"]))
+                cursor = Cursor.newest(records, self.state.cursor)
+                self.state = dataclasses.replace(self.state, cursor=cursor, increment=increment)
+            else:
+                done = dataclasses.replace(self.state, increment=None)
+                self.state = done.with_read_at(increment.read_at, overlap)
             self._commit_page(records)
             self.budget.record(time.monotonic() - page_started)
-            if len(records) < self.page_size:
+            if not records:
                 return True
 
     # ------------------------------------------------------------------ one record
@@ -554,7 +571,7 @@ class _StreamRun:
             while True:
                 records = self._read([*parent, ("id", ">", after)], order="id")
                 self._commit_page(records, checkpoint=False)
-                if len(records) < self.page_size:
+                if not records:  # never a short page: Odoo may filter rows after the LIMIT
                     return
                 after = int(records[-1]["id"])
         records = self.client.search_read(self.stream.model, [("id", "=", odoo_id)], self.fields, active_test=False)
@@ -566,8 +583,18 @@ class _StreamRun:
     # ------------------------------------------------------------------ reconcile
 
     def _reconcile(self, *, fetch_missing: bool) -> None:
-        """Compare Odoo's ids with the database's, chunk by chunk (see module docstring)."""
+        """Compare Odoo's ids with the database's, range by range (module docstring).
+
+        Each id chunk proves which records exist in ``(after, its last id]`` (Odoo may
+        drop a few ids after SQL's LIMIT, so a chunk's length proves nothing; the walk
+        ends on an empty chunk). Records the database lacks are read and written as the
+        chunks come. Rows Odoo did not list are only *candidates*: once the whole range
+        has been enumerated they are read again directly, and only those still absent
+        are marked deleted, and only within the stream's mass-delete limit. A run the
+        budget stops before the end deletes nothing."""
         after = 0
+        candidates: list[int] = []
+        present_total = 0
         while True:
             if not self._may_continue():
                 return
@@ -577,13 +604,12 @@ class _StreamRun:
                 ids = self._id_chunk(after)
             else:
                 ids = prefetched.result() if isinstance(prefetched, Future) else prefetched
-            upto = int(ids[-1]) if len(ids) >= ID_CHUNK else None
+            upto = int(ids[-1]) if ids else None
             with self.store.connect() as conn:
                 present = self.stream.target.present_ids(conn, self.ctx, after, upto)
+            present_total += len(present)
             in_odoo = {int(i) for i in ids}
-            vanished = present - in_odoo
-            if vanished:
-                self._mark_deleted(sorted(vanished))
+            candidates.extend(sorted(present - in_odoo))
             lacking = sorted(in_odoo - present)
             if fetch_missing and lacking:
                 chunks = [lacking[i : i + self.page_size] for i in range(0, len(lacking), self.page_size)]
@@ -595,8 +621,45 @@ class _StreamRun:
             self._emit("reconcile")
             self.budget.record(time.monotonic() - step_started)
             if upto is None:
-                return
+                break
             after = upto
+        gone = self._confirmed_gone(candidates)
+        if gone:
+            self._check_delete_share(len(gone), present_total)
+            self._mark_deleted(gone)
+
+    def _confirmed_gone(self, candidates: list[int]) -> list[int]:
+        """The candidates Odoo still does not return when asked for them by id (the
+        stream's domain, archived included): the proof a row may be marked deleted."""
+        if not candidates:
+            return []
+        still: set[int] = set()
+        for start in range(0, len(candidates), ID_CHUNK):
+            chunk = candidates[start : start + ID_CHUNK]
+            found = self.client.search(
+                self.stream.model, [*self.stream.domain, ("id", "in", chunk)], order="id", active_test=False
+            )
+            still.update(int(i) for i in found)
+        return [i for i in candidates if i not in still]
+
+    def _check_delete_share(self, deleting: int, present: int) -> None:
+        """Refuse (``MassDeleteRefused``, nothing deleted) a reconcile that would delete
+        every row of a non-empty stream, or more than ``max_delete_share`` of it and more
+        than ``MASS_DELETE_FLOOR`` rows, unless the run allows mass deletes."""
+        if self.options.allow_mass_delete or present <= 0:
+            return
+        share = deleting / present
+        everything = deleting >= present
+        if everything or (share > self.options.max_delete_share and deleting > MASS_DELETE_FLOOR):
+            raise MassDeleteRefused(
+                f"stream {self.stream.name!r}: refusing to delete {deleting:,} of {present:,} rows "
+                f"({share:.0%}; the limit is {self.options.max_delete_share:.0%}"
+                f"{' and never all of them' if everything else ''}) that Odoo no longer returns. "
+                "Nothing was deleted. If Odoo really lost them (or the sync user lost access), re-run with "
+                f"--allow-mass-delete (odoosync sync {self.stream.name} --allow-mass-delete); if not, check the "
+                "sync user's rights and companies (ODOO_COMPANY_IDS).",
+                stream=self.stream.name, deleting=deleting, present=present,
+            )
 
     def _id_chunk(self, after: int) -> list[int]:
         """Odoo's next ``ID_CHUNK`` ids after ``after`` (ids only, archived included)."""

@@ -30,7 +30,7 @@ Rows the app owns: a ``sheet`` or ``app`` lead that was pushed to Odoo keeps its
 when Odoo's edits come back, so the next sheet sync finds its digests and rewrites nothing.
 
 The app's deletions win over Odoo's archive (``on_delete: archive`` pushes a deletion as
-``active = False``, and the pull reads archived leads). :meth:`LeadsTarget.keep_changed`
+``active = False``, and the pull reads archived leads). :meth:`LeadsTarget.select_changed`
 (and, for forced runs, :meth:`LeadsTarget.write_page`) leaves alone:
 
 * a row the app soft-deleted (``deleted_at`` set) while its Odoo record is archived, or
@@ -204,17 +204,16 @@ class LeadsTarget(MirrorTarget):
             insert_only=("source", "source_email_id", "company_id", "sla_escalated_at"),
         )
 
-    def keep_changed(
-        self,
-        ctx: PageContext,
-        conn: sa.Connection,
-        changed: list[Mapping[str, Any]],
-        stored: dict[int, tuple[Any, Any]],
+    def select_changed(
+        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
     ) -> list[Mapping[str, Any]]:
-        """The mirror's changed records, minus the leads the app deleted (module docstring),
-        so a page holding only those opens no write transaction."""
-        kept = self._app_deletions(ctx, conn, changed, stored)
-        return [r for r in changed if int(r["id"]) not in kept]
+        """The page's records, minus the leads the app deleted (module docstring), so a
+        page holding only those opens no write transaction."""
+        if ctx.force or not records:
+            return list(records)
+        stored = self._stored_stamps(ctx, conn, [int(r["id"]) for r in records])
+        kept = self._app_deletions(ctx, conn, records, stored)
+        return [r for r in records if int(r["id"]) not in kept]
 
     def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> WriteCounts:
         """Forced runs (full mode, ``--odoo-id``) skip ``select_changed``, so the app's

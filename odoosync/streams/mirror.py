@@ -3,10 +3,10 @@
 Reference data (``odoo_stages`` ...), ``odoo_partners``, generic ``odoo_records`` and
 ``leads`` all share the same steps, implemented once here:
 
-1. ``select_changed``: one ``SELECT`` for the page's ids; records whose ``write_date``
-   equals the stored one (and are not marked deleted) are skipped before any write,
-   unless the run is ``force``\\ d (full mode re-maps everything, and the upsert's
-   ``only_if_changed`` still writes only rows whose content differs);
+1. ``select_changed``: every record of the page is mapped; whether it changed is decided
+   on the values, by the upsert (``WHERE`` the row differs), never on ``write_date``:
+   Odoo serves whole seconds, so a second write within one second carries the same
+   stamp. Targets may leave records alone here (leads the app deleted);
 2. ``resolve``: the lookups the pure mapper needs (the only I/O besides writing);
 3. the stream's pure mapper turns records into rows, and ``merge_stored`` folds in what
    the stored rows keep (default: nothing; leads keep app-owned values);
@@ -81,26 +81,8 @@ class MirrorTarget(Target):
     def select_changed(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
     ) -> list[Mapping[str, Any]]:
-        if ctx.force or not records:
-            return list(records)
-        stored = self._stored_stamps(ctx, conn, [int(r["id"]) for r in records])
-        changed = []
-        for record in records:
-            known = stored.get(int(record["id"]))
-            if known is None or known[1] is not None or known[0] != record.get("write_date"):
-                changed.append(record)
-        return self.keep_changed(ctx, conn, changed, stored)
-
-    def keep_changed(
-        self,
-        ctx: PageContext,
-        conn: sa.Connection,
-        changed: list[Mapping[str, Any]],
-        stored: dict[int, tuple[Any, Any]],
-    ) -> list[Mapping[str, Any]]:
-        """The changed records this target writes, given the page's stored stamps
-        (``odoo id → (write_date, deleted_at)``). Default: all of them."""
-        return changed
+        """Every record: the upsert writes only rows whose values differ (module docstring)."""
+        return list(records)
 
     def write_page(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]

@@ -12,6 +12,7 @@ from odoosync.cursor import (
     DEFAULT_OVERLAP,
     Cursor,
     FullWalk,
+    Increment,
     Partition,
     StreamState,
     incremental_start,
@@ -35,14 +36,45 @@ def test_rewound_cursor_starts_the_overlap_window_behind_at_id_zero() -> None:
     assert Cursor(T0, 42).rewound(DEFAULT_OVERLAP) == Cursor(T0 - dt.timedelta(minutes=5), 0)
 
 
-def test_after_domain_reads_same_second_rows_with_a_higher_id() -> None:
+def test_after_domain_reads_same_second_rows_with_a_higher_id_using_only_ge_on_seconds() -> None:
     assert Cursor(T0, 7).after_domain() == [
+        ("write_date", ">=", "2026-03-01 12:00:00"),
         "|",
-        ("write_date", ">", "2026-03-01 12:00:00"),
-        "&",
-        ("write_date", "=", "2026-03-01 12:00:00"),
+        ("write_date", ">=", "2026-03-01 12:00:01"),
         ("id", ">", 7),
     ]
+    assert Cursor(T0, 0).after_domain() == [("write_date", ">=", "2026-03-01 12:00:00")]
+
+
+def test_cursors_keep_whole_seconds() -> None:
+    assert Cursor(T0.replace(microsecond=999_999), 3) == Cursor(T0, 3)
+
+
+@given(
+    cursor_offset=st.integers(min_value=-3, max_value=3),
+    cursor_id=st.integers(min_value=0, max_value=12),
+    rows=st.lists(
+        st.tuples(st.integers(min_value=-3, max_value=3), st.integers(min_value=0, max_value=999_999)),
+        min_size=1, max_size=12,
+    ),
+    version=st.sampled_from([16, 17, 18, 19]),
+)
+def test_after_domain_selects_exactly_the_rows_after_the_cursor_on_every_version(
+    cursor_offset: int, cursor_id: int, rows: list[tuple[int, int]], version: int
+) -> None:
+    """Odoo stores microseconds and serves seconds; 16-18 compare the stored value, 19
+    whole seconds. Whatever the version, the domain picks the rows whose (served second,
+    id) is after the cursor: none of a bulk write's second is skipped or read forever."""
+    from odoosync.simulator.domain import compile_domain
+
+    cursor = Cursor(T0 + dt.timedelta(seconds=cursor_offset), cursor_id)
+    predicate = compile_domain(cursor.after_domain(), "crm.lead", {"id": "integer", "write_date": "datetime"},
+                               version=version)
+    for record_id, (offset, micro) in enumerate(rows, start=1):
+        stored = T0 + dt.timedelta(seconds=offset, microseconds=micro)
+        row = {"id": record_id, "write_date": stored.strftime("%Y-%m-%d %H:%M:%S.%f")}
+        served = Cursor(stored, record_id)
+        assert predicate(row) == (served > cursor), (row, cursor)
 
 
 def test_odoo_datetimes_are_utc_without_offset() -> None:
@@ -166,13 +198,25 @@ def test_empty_checkpoint_is_a_fresh_state() -> None:
     assert StreamState.from_json({}) == StreamState()
 
 
-def test_partition_advances_and_finishes_on_a_short_page() -> None:
+def test_partition_finishes_on_an_empty_page_or_at_its_bound_never_on_a_short_page() -> None:
     part = Partition(0, 100)
     assert part.domain() == [("id", ">", 0), ("id", "<=", 100)]
-    moved = part.advanced(40, page_was_full=True)
+    moved = part.advanced(40)  # however short the page was
     assert moved == Partition(40, 100, False)
-    assert moved.advanced(None, page_was_full=False) == Partition(40, 100, True)
+    assert moved.advanced(None) == Partition(40, 100, True), "an empty page ends it"
+    assert moved.advanced(100) == Partition(100, 100, True), "its upper bound ends it"
+    assert Partition(7, None).advanced(9) == Partition(9, None, False), "open-ended: only an empty page"
     assert Partition(7, None).domain() == [("id", ">", 7)]
+
+
+def test_increment_walks_by_id_after_its_start_and_round_trips_through_json() -> None:
+    inc = Increment(Cursor(T0, 7), read_at=T0 + dt.timedelta(seconds=3, microseconds=5))
+    assert inc.domain() == [*Cursor(T0, 7).after_domain(), ("id", ">", 0)]
+    moved = inc.advanced(500)
+    assert moved.after == 500 and moved.since == inc.since and moved.read_at == T0 + dt.timedelta(seconds=3)
+    state = StreamState(cursor=Cursor(T0, 9), increment=moved)
+    assert StreamState.from_json(state.to_json()) == state
+    assert "increment" not in StreamState(cursor=Cursor(T0, 9)).to_json()
 
 
 def test_walk_is_finished_when_every_partition_is_done() -> None:
