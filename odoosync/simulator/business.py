@@ -324,7 +324,7 @@ class Activity(Model):
         values.setdefault("date_deadline", self.env.database.clock.now().date().isoformat())
 
     def action_feedback(self, ids: Sequence[int] | int, feedback: Any = False, attachment_ids: Any = None) -> int | bool:
-        """Mark done: post the "done" message, archive (``keep_done``) or delete."""
+        """Mark done: post the "done" message, archive (``keep_done``, or always from 19) or delete."""
         messages = []
         keep, drop = [], []
         types = self.env.database.tables["mail.activity.type"].rows
@@ -335,7 +335,9 @@ class Activity(Model):
             self._check_rules([record_id], "write")
             type_row = types.get(row.get("activity_type_id")) or {}
             messages.append(self._post_done(row, type_row, feedback))
-            (keep if type_row.get("keep_done") else drop).append(record_id)
+            # Odoo 19 archives every done activity (``keep_done`` is gone); 16-18 only
+            # those whose type says ``keep_done`` and delete the rest (recorded on real servers).
+            (keep if self.env.database.major >= 19 or type_row.get("keep_done") else drop).append(record_id)
         if keep:
             self.write(keep, {"active": False, "date_done": self.env.stamp.date().isoformat()})
         self.unlink(drop)
