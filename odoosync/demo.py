@@ -165,7 +165,7 @@ def run_demo(
                 rows += step(ctx)
             leads_in_database = _count_leads(store)
             history = _history_in_database(store)
-        with sim.env(context={"active_test": False}) as env:
+        with sim.as_sync_user() as env:
             leads_in_odoo = env["crm.lead"].search_count([])
             history["messages_in_odoo"] = env["mail.message"].search_count([("model", "=", "crm.lead")])
             history["activities_in_odoo"] = env["mail.activity"].search_count([("res_model", "=", "crm.lead")])

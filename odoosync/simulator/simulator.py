@@ -173,5 +173,16 @@ class Simulator:
             yield env
 
 
+    @contextmanager
+    def as_sync_user(self) -> Iterator[Env]:
+        """One transaction as the sync user sees the data over RPC: every company of the
+        user, archived records included, record rules and Odoo's after-LIMIT access
+        filters applied (another user's notifications are not there)."""
+        user = self.database.tables["res.users"].rows[self.uid]
+        companies = sorted(user.get("company_ids") or [user["company_id"]])
+        with self.env({"active_test": False, "allowed_company_ids": companies}, sudo=False) as env:
+            yield env
+
+
 def _new_api_key() -> str:
     return secrets.token_hex(20)

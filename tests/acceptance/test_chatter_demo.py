@@ -15,7 +15,7 @@ def test_the_demo_imports_every_leads_history_exactly(tmp_path: Path) -> None:
     seen: dict[str, dict[int, set[int]]] = {}
 
     def compare(ctx: DemoContext) -> list:
-        with ctx.simulator.env(context={"active_test": False}) as env:
+        with ctx.simulator.as_sync_user() as env:
             lead_ids = env["crm.lead"].search([])
             messages = env["mail.message"].search_read([("model", "=", "crm.lead")], ["res_id"])
             activities = env["mail.activity"].search_read([("res_model", "=", "crm.lead")], ["res_id"])

@@ -57,7 +57,7 @@ def sync(engine: PullEngine, mode: SyncMode = SyncMode.FULL, page_size: int | No
 
 def odoo_messages(sim: Simulator) -> dict[int, dict]:
     """Every message on a lead, as Odoo holds it (superuser view)."""
-    with sim.env({"allowed_company_ids": [1, 2]}, sudo=False) as env:  # what the sync user may read
+    with sim.as_sync_user() as env:
         rows = env["mail.message"].search_read([("model", "=", "crm.lead")], [
             "res_id", "message_type", "subtype_id", "author_id", "email_from", "body", "subject",
             "tracking_value_ids",
