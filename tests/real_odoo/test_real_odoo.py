@@ -1,0 +1,225 @@
+"""Acceptance against a real Odoo 16-19 (see ``conftest.py`` for the variables).
+
+The tests of this module share one SQLite database and run in file order: the first
+sync, then a no-change run, a bulk write, a same-second write, a deletion, the push
+round trip and, last, ``verify``. Each asserts on Odoo's own answers (``search`` of ids
+without a limit, which Odoo never shortens), not on the simulator's idea of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from odoosync.models import RunStatus, SyncMode
+from odoosync.odoo.client import OdooClient
+from odoosync.pull import PullOptions
+from odoosync.push import PushEngine
+from odoosync.service import pull_streams, run_sync
+from odoosync.store import Store
+from odoosync.store.schema import lead_activities, leads, odoo_outbox, scheduled_activities
+from odoosync.streams.base import PageContext
+from odoosync.worker import run_once
+from tests.real_odoo.loader import MARK, CrmData
+
+pytestmark = [pytest.mark.real_odoo, pytest.mark.xdist_group("real_odoo")]
+
+
+def _sync(odoo: OdooClient, store: Store, target: str = "all", **options: Any):
+    report = run_sync(odoo, store, target, PullOptions(**options))
+    for result in report.results:
+        assert result.status == RunStatus.OK and not result.remaining, result
+    return {r.stream: r for r in report.results}
+
+
+def _local_ids(store: Store, stream) -> set[int]:
+    with store.connect() as conn:
+        return stream.target.present_ids(conn, PageContext(client=None, store=store), 0, None)
+
+
+def _odoo_ids(odoo: OdooClient, stream) -> set[int]:
+    return set(odoo.search(stream.model, list(stream.domain), order="id", active_test=False))
+
+
+def _sql(store: Store, statement: str, **params: Any) -> Any:
+    with store.transaction() as conn:
+        return conn.execute(sa.text(statement), params)
+
+
+def _scalar(store: Store, statement: str, **params: Any) -> Any:
+    with store.connect() as conn:
+        return conn.execute(sa.text(statement), params).scalar()
+
+
+def test_one_sync_lands_exactly_odoos_ids_for_every_stream(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
+    _sync(odoo, real_store)
+    _assert_same_ids(odoo, real_store)
+
+
+def _assert_same_ids(odoo: OdooClient, store: Store) -> None:
+    """Every stream holds exactly Odoo's ids; activities also keep the ones Odoo deleted
+    when they were marked done (settled ``done`` here)."""
+    with store.connect() as conn:  # the app's own deletions stay deleted (pushed as an archive)
+        app_deleted = sorted(conn.execute(sa.select(odoo_outbox.c.odoo_id).where(
+            odoo_outbox.c.operation == "unlink", odoo_outbox.c.model == "crm.lead")).scalars())
+    for stream in pull_streams(store):
+        local, remote = _local_ids(store, stream), _odoo_ids(odoo, stream)
+        if stream.name == "leads":
+            remote -= set(app_deleted)
+        elif stream.name in ("chatter", "activities") and app_deleted:  # their history has no lead row
+            remote -= set(odoo.search(stream.model, [*stream.domain, ("res_id", "in", app_deleted)], active_test=False))
+        if stream.name != "activities":
+            assert local == remote, (stream.name, sorted(local - remote)[:10], sorted(remote - local)[:10])
+            continue
+        assert remote <= local, sorted(remote - local)[:10]
+        with store.connect() as conn:
+            statuses = set(conn.execute(sa.select(scheduled_activities.c.status).where(
+                scheduled_activities.c.odoo_activity_id.in_(sorted(local - remote)))).scalars())
+        assert statuses <= {"done"}, statuses
+    archived = set(odoo.search("crm.lead", [("active", "=", False)], active_test=False))
+    assert archived and archived <= _local_ids(real_store, next(s for s in pull_streams(real_store) if s.name == "leads"))
+
+
+def test_a_no_change_run_writes_nothing_in_a_handful_of_requests(odoo: OdooClient, crm: CrmData,
+                                                                  real_store: Store) -> None:
+    """An increment re-reads its overlap window (rows stamped up to ``overlap`` before the
+    previous read may still commit); once Odoo has been idle for longer than that, it is
+    one empty page per stream. A 1-second overlap shows it without waiting 5 minutes."""
+    idle = dt.timedelta(seconds=1)
+    _sync(odoo, real_store, reconcile=False, overlap=idle)
+    time.sleep(2.1)
+    results = _sync(odoo, real_store, reconcile=False, overlap=idle)
+    for name, result in results.items():
+        c = result.counters
+        assert (c.inserted, c.updated, c.deleted) == (0, 0, 0), (name, c)
+        assert c.rpc_calls <= 3, (name, c)
+    reconciled = _sync(odoo, real_store)
+    for name, result in reconciled.items():
+        c = result.counters
+        assert (c.inserted, c.updated, c.deleted) == (0, 0, 0), (name, c)
+
+
+def test_a_bulk_write_of_600_leads_arrives_whole_in_one_run(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
+    targets = list(crm.lead_ids[:600])
+    assert len(targets) == 600, "ODOOSYNC_TEST_ODOO_SCALE too small for 600 leads"
+    odoo.write("crm.lead", targets, {"description": f"<p>{MARK} bulk {dt.datetime.now().isoformat()}</p>"})
+    stamps = {r["write_date"] for r in odoo.read("crm.lead", targets, ["write_date"], active_test=False)}
+    assert len(stamps) == 1, "one transaction, one stamp"
+    result = _sync(odoo, real_store, "leads", budget=300)["leads"]
+    assert result.counters.updated == 600 and result.counters.fetched < 1500, result.counters
+    with real_store.connect() as conn:
+        stored = {r.odoo_id: r.metadata.get("description") for r in conn.execute(
+            sa.select(leads.c.odoo_id, leads.c.metadata).where(leads.c.odoo_id.in_(targets)))}
+    assert len(set(stored.values())) == 1 and len(stored) == 600
+
+
+def test_a_second_write_in_the_same_second_arrives(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
+    lead = crm.lead_ids[-5]
+    for attempt in range(30):
+        odoo.write("crm.lead", [lead], {"expected_revenue": 1000 + 2 * attempt})
+        (before,) = odoo.read("crm.lead", [lead], ["write_date"])
+        _sync(odoo, real_store, "leads", reconcile=False)
+        odoo.write("crm.lead", [lead], {"expected_revenue": 1001 + 2 * attempt})
+        (after,) = odoo.read("crm.lead", [lead], ["write_date"])
+        if after["write_date"] == before["write_date"]:
+            break
+    else:
+        pytest.fail("could not make two writes within one second")
+    _sync(odoo, real_store, "leads", reconcile=False)
+    assert float(_scalar(real_store, "SELECT value FROM leads WHERE odoo_id = :i", i=lead)) == 1001 + 2 * attempt
+
+
+def test_an_unlinked_lead_and_its_messages_are_marked_deleted_and_nothing_else(
+    odoo: OdooClient, crm: CrmData, real_store: Store
+) -> None:
+    lead = crm.lead_ids[-3]
+    odoo.call("crm.lead", "message_post", [lead], body=f"{MARK} last words", message_type="comment",
+              subtype_xmlid="mail.mt_note")
+    _sync(odoo, real_store, reconcile=False)
+    messages = set(odoo.search("mail.message", [("model", "=", "crm.lead"), ("res_id", "=", lead)]))
+    assert messages
+    with real_store.connect() as conn:
+        live_leads = conn.execute(sa.select(sa.func.count()).where(leads.c.deleted_at.is_(None))).scalar_one()
+        all_messages = conn.execute(sa.select(sa.func.count()).select_from(lead_activities)).scalar_one()
+    odoo.unlink("crm.lead", [lead])
+    results = _sync(odoo, real_store)
+    assert results["leads"].counters.deleted == 1
+    assert results["chatter"].counters.deleted == len(messages)
+    with real_store.connect() as conn:
+        assert conn.execute(sa.select(leads.c.deleted_at).where(leads.c.odoo_id == lead)).scalar_one() is not None
+        assert conn.execute(sa.select(sa.func.count()).where(leads.c.deleted_at.is_(None))).scalar_one() == live_leads - 1
+        left = conn.execute(sa.select(sa.func.count()).select_from(lead_activities)).scalar_one()
+    assert left == all_messages - len(messages)
+
+
+def test_the_six_push_actions_round_trip(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
+    with real_store.connect() as conn:
+        lead_id, odoo_lead = conn.execute(sa.text(
+            "SELECT id, odoo_id FROM leads WHERE status = 'open' AND deleted_at IS NULL AND title LIKE 'ORT %' "
+            "ORDER BY id LIMIT 1")).one()
+    other_stage = next(name for sid, name in crm.stages.items() if sid not in crm.won_stages
+                       and name != _scalar(real_store, "SELECT stage FROM leads WHERE id = :i", i=lead_id))
+    _sql(real_store, "INSERT INTO leads (title) VALUES ('ORT pushed from the app')")
+    _sql(real_store, "UPDATE leads SET stage = :s WHERE id = :i", s=other_stage, i=lead_id)
+    _sql(real_store, "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
+                     "VALUES (:i, 'note', 'Note', 'ORT note from the app')", i=lead_id)
+    _sql(real_store, "INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
+                     "VALUES (:i, 'call', 'ORT call back', '2031-01-02')", i=lead_id)
+    engine = PushEngine(real_store, odoo)
+    first = run_once(engine)
+    assert first.failed == 0, first
+    new_odoo = _scalar(real_store, "SELECT odoo_id FROM leads WHERE title = 'ORT pushed from the app'")
+    assert odoo.read("crm.lead", [new_odoo], ["name"])[0]["name"] == "ORT pushed from the app"
+    assert odoo.read("crm.lead", [odoo_lead], ["stage_id"])[0]["stage_id"][1] == other_stage
+    note = _scalar(real_store, "SELECT odoo_message_id FROM lead_activities WHERE description = 'ORT note from the app'")
+    assert "ORT note from the app" in odoo.read("mail.message", [note], ["body"])[0]["body"]
+    activity = _scalar(real_store, "SELECT odoo_activity_id FROM scheduled_activities WHERE summary = 'ORT call back'")
+    assert odoo.read("mail.activity", [activity], ["res_id"])[0]["res_id"] == odoo_lead
+    _sql(real_store, "UPDATE scheduled_activities SET status = 'done' WHERE odoo_activity_id = :a", a=activity)
+    _sql(real_store, "DELETE FROM leads WHERE title = 'ORT pushed from the app'")
+    second = run_once(engine)
+    assert second.failed == 0, second
+    done = odoo.search_read("mail.activity", [("id", "=", activity)], ["active"], active_test=False)
+    assert done == [] or done[0]["active"] is False  # deleted before 19, archived from 19
+    assert odoo.read("crm.lead", [new_odoo], ["active"], active_test=False)[0]["active"] is False
+    with real_store.connect() as conn:
+        assert conn.execute(sa.select(scheduled_activities.c.status)
+                            .where(scheduled_activities.c.odoo_activity_id == activity)).scalar_one() == "done"
+    # Pulling our own changes back queues nothing and sends nothing to Odoo.
+    _sync(odoo, real_store)
+    assert run_once(engine).claimed == 0
+    again = _sync(odoo, real_store)
+    assert all((r.counters.inserted, r.counters.updated, r.counters.deleted) == (0, 0, 0) for r in again.values())
+
+
+def test_mode_full_rereads_everything_and_deletes_nothing(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
+    results = _sync(odoo, real_store, mode=SyncMode.FULL)
+    for name, result in results.items():
+        assert result.counters.deleted == 0, (name, result.counters)
+    _assert_same_ids(odoo, real_store)
+
+
+def _assert_same_ids(odoo: OdooClient, store: Store) -> None:
+    """Every stream holds exactly Odoo's ids; activities also keep the ones Odoo deleted
+    when they were marked done (settled ``done`` here)."""
+    with store.connect() as conn:  # the app's own deletions stay deleted (pushed as an archive)
+        app_deleted = sorted(conn.execute(sa.select(odoo_outbox.c.odoo_id).where(
+            odoo_outbox.c.operation == "unlink", odoo_outbox.c.model == "crm.lead")).scalars())
+    for stream in pull_streams(store):
+        local, remote = _local_ids(store, stream), _odoo_ids(odoo, stream)
+        if stream.name == "leads":
+            remote -= set(app_deleted)
+        elif stream.name in ("chatter", "activities") and app_deleted:  # their history has no lead row
+            remote -= set(odoo.search(stream.model, [*stream.domain, ("res_id", "in", app_deleted)], active_test=False))
+        if stream.name != "activities":
+            assert local == remote, (stream.name, sorted(local - remote)[:10], sorted(remote - local)[:10])
+            continue
+        assert remote <= local, sorted(remote - local)[:10]
+        with store.connect() as conn:
+            statuses = set(conn.execute(sa.select(scheduled_activities.c.status).where(
+                scheduled_activities.c.odoo_activity_id.in_(sorted(local - remote)))).scalars())
+        assert statuses <= {"done"}, statuses
