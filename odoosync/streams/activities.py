@@ -40,6 +40,7 @@ from odoosync.streams.mirror import MirrorTarget
 __all__ = [
     "ACTIVITY_KINDS",
     "ACTIVITY_FIELDS",
+    "ACTIVITY_OPTIONAL_FIELDS",
     "DEFAULT_ACTIVITY_TYPE_MAP",
     "ActivityType",
     "ActivityTypeMap",
@@ -67,10 +68,13 @@ ACTIVITY_FIELDS = (
     "date_deadline",
     "user_id",
     "state",
-    "active",
     "create_date",
 )
 """``mail.activity`` fields the stream reads (besides ``id`` and ``write_date``)."""
+
+ACTIVITY_OPTIONAL_FIELDS = ("active", "date_done")
+"""Read where the server has them: Odoo 17+ archives done activities of ``keep_done`` types
+(19: every done activity); Odoo 16 has neither field and deletes every done activity."""
 
 DEFAULT_CHUNK = 50
 """Leads per ``mail.activity`` / ``mail.message`` request (``res_id in [...]``)."""
@@ -423,6 +427,7 @@ def activities_stream(
         "mail.activity",
         ACTIVITY_FIELDS,
         ScheduledActivitiesTarget(type_map, chunk=chunk),
+        optional_fields=ACTIVITY_OPTIONAL_FIELDS,
         domain=(("res_model", "=", "crm.lead"),),
         batching=ResIds("crm.lead", "leads", model_field="res_model", chunk=chunk),
     )

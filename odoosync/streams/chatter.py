@@ -97,9 +97,12 @@ TRACKING_FIELDS = (
 )
 """``mail.tracking.value`` fields read for rendering (those the server has)."""
 
-TRACKING_OPTIONAL_FIELDS = ("field_info", "field", "field_desc", "field_type")
+TRACKING_OPTIONAL_FIELDS = (
+    "field_info", "field", "field_desc", "field_type", "old_value_monetary", "new_value_monetary",
+)
 """Odoo 17+: ``field_info`` (a removed field's label and type); Odoo 16 names the field
-``field`` and stores its label and type on the value (``field_desc``, ``field_type``)."""
+``field``, stores its label and type on the value (``field_desc``, ``field_type``) and
+keeps money in ``*_value_monetary`` (17 moved it to ``*_value_float``)."""
 
 TRACKED_FIELD_FIELDS = ("name", "field_description", "ttype")
 """``ir.model.fields`` fields that give a tracking value its label and type."""
@@ -301,7 +304,7 @@ def _inferred_type(value: Mapping[str, Any]) -> str:
         return "text"
     if held("datetime"):
         return "datetime"
-    if held("float") or many2one_id(value.get("currency_id")) is not None:
+    if held("float") or held("monetary") or many2one_id(value.get("currency_id")) is not None:
         return "monetary"
     if held("integer"):
         return "integer"
@@ -310,12 +313,14 @@ def _inferred_type(value: Mapping[str, Any]) -> str:
 
 def _display(value: Mapping[str, Any], side: str, field_type: str) -> str:
     column = _COLUMN_BY_TYPE.get(field_type, "char")
+    if field_type == "monetary" and f"{side}_value_monetary" in value:
+        column = "monetary"  # Odoo 16's own money columns
     raw = value.get(f"{side}_value_{column}")
     if field_type == "boolean":
         return "Yes" if raw else "No"
     if raw is None or raw == "" or raw is False:
         return NONE_TEXT
-    if column == "float":
+    if column in ("float", "monetary"):
         return _number(float(raw))
     if column == "integer":
         return f"{int(raw):,}"
