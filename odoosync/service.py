@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.client import OdooClient
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult, checkpoint_key
+from odoosync.pull.verify import StreamDrift, Verifier
 from odoosync.settings import Settings
 from odoosync.store import Store
 from odoosync.store import checkpoints as checkpoint_store
@@ -43,6 +44,9 @@ from odoosync.streams.registry import CONFIG_PREFIX, parse_pull_config, select_s
 
 __all__ = [
     "SyncReport",
+    "VerifyReport",
+    "run_verify",
+    "verify",
     "open_store",
     "open_client",
     "allowed_companies",
@@ -76,6 +80,72 @@ class SyncReport:
             "totals": totals,
             "streams": [r.as_dict() for r in self.results],
         }
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The result of ``verify <stream|all>``: the drift found per stream, what a
+    ``--repair`` did, and the drift left after it (checked again)."""
+
+    found: tuple[StreamDrift, ...]
+    repairs: tuple[StreamResult, ...] = ()
+    after: tuple[StreamDrift, ...] | None = None
+
+    @property
+    def drift(self) -> int:
+        """Drift left: after the repair when there was one, else as found."""
+        return sum(d.drift for d in (self.after if self.after is not None else self.found))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.drift == 0,
+            "drift": self.drift,
+            "streams": [d.as_dict() for d in self.found],
+            "repairs": [r.as_dict() for r in self.repairs],
+            "after_repair": None if self.after is None else [d.as_dict() for d in self.after],
+        }
+
+
+def run_verify(
+    client: OdooClient,
+    store: Store,
+    target: str,
+    *,
+    repair: bool = False,
+    options: PullOptions | None = None,
+    backend: str = "default",
+    trigger: Trigger | str = Trigger.MANUAL,
+    streams: Sequence[Stream] | None = None,
+) -> VerifyReport:
+    """Verify ``target`` (a stream, a model or ``all``) with open ports; with ``repair``,
+    sync exactly the drifting records and verify those streams again."""
+    chosen = select_streams(target, streams if streams is not None else pull_streams(store))
+    verifier = Verifier(client, store, backend=backend)
+    found = tuple(verifier.check(stream, trigger=str(trigger)) for stream in chosen)
+    if not repair or not any(d.drift for d in found):
+        return VerifyReport(found)
+    options = options or PullOptions(trigger=Trigger(trigger))
+    drifting = [(stream, drift) for stream, drift in zip(chosen, found, strict=True) if drift.drift]
+    repairs = tuple(verifier.repair(stream, drift, options) for stream, drift in drifting)
+    again = {d.stream: d for d in (verifier.check(stream, trigger=str(trigger)) for stream, _ in drifting)}
+    return VerifyReport(found, repairs, tuple(again.get(d.stream, d) for d in found))
+
+
+def verify(
+    settings: Settings,
+    target: str = "all",
+    *,
+    repair: bool = False,
+    allow_mass_delete: bool = False,
+    trigger: Trigger | str = Trigger.MANUAL,
+) -> VerifyReport:
+    """Open the store and the client from ``settings`` and verify ``target``."""
+    options = pull_options(settings, mode=SyncMode.FULL, trigger=trigger, allow_mass_delete=allow_mass_delete)
+    with open_store(settings) as store:
+        streams = select_streams(target, pull_streams(store))
+        with open_client(settings) as client:
+            return run_verify(client, store, target, repair=repair, options=options, backend=client.config.name,
+                              trigger=trigger, streams=streams)
 
 
 @contextmanager

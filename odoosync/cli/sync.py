@@ -1,4 +1,4 @@
-"""CLI commands of the pull side: ``sync``, ``status``, ``runs``, ``checkpoints``, ``demo``.
+"""CLI commands of the pull side: ``sync``, ``verify``, ``status``, ``runs``, ``checkpoints``, ``demo``.
 
 Each command is a thin shell over ``odoosync.service`` (or ``odoosync.demo``): parse the
 arguments, call one function, print the result as a table (or ``--json``). Long work
@@ -25,6 +25,7 @@ from odoosync.models import SyncMode
 from odoosync.pull import Progress, checkpoint_key
 from odoosync.schedule_state import paused_jobs
 from odoosync.service import SyncReport, open_store, stream_status, sync as run_sync_from_settings
+from odoosync.service import verify as run_verify_from_settings
 from odoosync.settings import load_settings
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
@@ -158,6 +159,45 @@ def sync(
     _print_table(_report_table(report))
     if report.remaining:
         console.print("remaining: true: the budget ran out before the end; run the same command again to continue")
+
+
+def verify(
+    stream: Annotated[str, typer.Argument(help="A stream, a configured model name, or 'all'.")] = "all",
+    repair: Annotated[bool, typer.Option("--repair", help="Sync exactly the missing, stale and extra records found, then check again.")] = False,
+    allow_mass_delete: Annotated[bool, typer.Option("--allow-mass-delete", help="With --repair: let it mark more than [sync] max_delete_share of a stream deleted.")] = False,
+    json: JsonOutput = False,
+) -> None:
+    """Prove nothing is lost: compare Odoo's complete id sets (archived included) and
+    write stamps with the database, per stream. Exit 1 on drift.
+
+    Example: odoosync verify all --repair
+    """
+    with fail_cleanly(), _stop_on_sigterm():
+        settings = load_settings()
+        report = run_verify_from_settings(settings, stream, repair=repair, allow_mass_delete=allow_mass_delete)
+    if json:
+        print_json(report.as_dict())
+    else:
+        table = Table(title="verify")
+        for column in ("stream", "in odoo", "in database", "missing", "extra", "stale", "requests"):
+            table.add_column(column, justify="left" if column == "stream" else "right")
+        for d in report.found:
+            stale = str(len(d.stale)) if d.stamps_checked else "-"
+            table.add_row(d.stream, str(d.in_odoo), str(d.in_database), str(len(d.missing)), str(len(d.extra)),
+                          stale, str(d.requests))
+        _print_table(table)
+        for d in report.found:
+            for kind, ids in (("missing", d.missing), ("extra", d.extra), ("stale", d.stale)):
+                if ids:
+                    sample = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
+                    typer.echo(f"{d.stream}: {len(ids)} {kind} (Odoo ids {sample})")
+        if report.repairs:
+            typer.echo(f"repaired: {sum(r.counters.inserted + r.counters.updated for r in report.repairs)} written, "
+                       f"{sum(r.counters.deleted for r in report.repairs)} marked deleted; drift left: {report.drift}")
+        elif report.drift:
+            typer.echo("drift found: run `odoosync verify --repair` to sync exactly those records")
+    if report.drift:
+        raise typer.Exit(1)
 
 
 def status(json: JsonOutput = False) -> None:
@@ -319,8 +359,9 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``sync``, ``status``, ``runs``, ``checkpoints`` and ``demo`` to the top-level app."""
+    """Add ``sync``, ``verify``, ``status``, ``runs``, ``checkpoints`` and ``demo`` to the top-level app."""
     app.command("sync")(sync)
+    app.command("verify")(verify)
     app.command("status")(status)
     app.command("runs")(runs)
     app.add_typer(checkpoints_app, name="checkpoints")

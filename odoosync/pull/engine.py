@@ -85,6 +85,7 @@ __all__ = [
     "Progress",
     "StreamResult",
     "PullEngine",
+    "Repair",
     "checkpoint_key",
 ]
 
@@ -272,6 +273,24 @@ class PullEngine:
                 raise
             return _StreamRun(self, stream, options, budget, key).execute()
 
+    def repair(self, stream: Stream, plan: Repair, options: PullOptions) -> StreamResult:
+        """Sync exactly the records of ``plan`` (``odoosync verify --repair``) under the
+        stream's lock, logged as a ``repair`` run; the stream's checkpoint is left alone."""
+        key = checkpoint_key(self.backend, stream.name)
+        with self.store.lock(key, {"stream": stream.name, "mode": "repair"}):
+            return _StreamRun(self, stream, options, Budget(options.budget), key, repair=plan).execute()
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What a repair run does: read and write ``read`` (missing or stale in the database),
+    and mark deleted those of ``gone`` that a direct read confirms Odoo no longer has,
+    within the mass-delete limit counted on ``present`` rows."""
+
+    read: tuple[int, ...] = ()
+    gone: tuple[int, ...] = ()
+    present: int = 0
+
 
 def _prerequisites_first(streams: Sequence[Stream]) -> list[Stream]:
     """``streams`` in start order: those other streams wait for first (most waited-for
@@ -324,8 +343,12 @@ class _CountedClient:
 class _StreamRun:
     """One run of one stream: its state, counters and budget (the engine's worker)."""
 
-    def __init__(self, engine: PullEngine, stream: Stream, options: PullOptions, budget: Budget, key: str):
+    def __init__(
+        self, engine: PullEngine, stream: Stream, options: PullOptions, budget: Budget, key: str,
+        *, repair: Repair | None = None,
+    ):
         self.engine = engine
+        self.repair = repair
         self.client = _CountedClient(engine.client)
         self.store = engine.store
         self.stream = stream
@@ -352,8 +375,9 @@ class _StreamRun:
 
     def execute(self) -> StreamResult:
         started = time.monotonic()
+        self.mode = "repair" if self.repair is not None else str(self.options.mode)
         self.run_id = runs.start_run(
-            self.store, job=JOB, stream=self.stream.name, mode=str(self.options.mode),
+            self.store, job=JOB, stream=self.stream.name, mode=self.mode,
             trigger=str(self.options.trigger), backend=self.engine.backend,
             details={"model": self.stream.model, "budget": self.options.budget},
         )
@@ -376,7 +400,7 @@ class _StreamRun:
                         details={"model": self.stream.model, "budget": self.options.budget})
         self._emit("done")
         return StreamResult(
-            self.stream.name, self.stream.model, str(self.options.mode), status, counters,
+            self.stream.name, self.stream.model, self.mode, status, counters,
             remaining=self.remaining, duration_ms=int((time.monotonic() - started) * 1000), run_id=self.run_id,
         )
 
@@ -398,6 +422,9 @@ class _StreamRun:
 
     def _work(self) -> None:
         mode = self.options.mode
+        if self.repair is not None:
+            self._repair(self.repair)
+            return
         if mode == SyncMode.RECORD:
             self._one_record(int(self.options.odoo_id))  # type: ignore[arg-type]
             return
@@ -579,6 +606,21 @@ class _StreamRun:
             self._commit_page(records, checkpoint=False)
         else:
             self._mark_deleted([odoo_id])
+
+    def _repair(self, plan: Repair) -> None:
+        """Re-read ``plan.read`` by id (re-mapped even if unchanged) and mark deleted what
+        of ``plan.gone`` Odoo confirms it no longer has."""
+        self.ctx.force = True
+        ids = sorted(plan.read)
+        for start in range(0, len(ids), self.page_size):
+            if not self._may_continue():
+                return
+            self._commit_page(self._read([("id", "in", ids[start : start + self.page_size])], order="id"),
+                              checkpoint=False)
+        gone = self._confirmed_gone(sorted(plan.gone))
+        if gone:
+            self._check_delete_share(len(gone), plan.present)
+            self._mark_deleted(gone)
 
     # ------------------------------------------------------------------ reconcile
 

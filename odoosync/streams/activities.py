@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from odoosync.exceptions import ConfigError, OdooPermanentError
 from odoosync.html_text import html_to_text
 from odoosync.store.schema import leads, odoo_activity_types, scheduled_activities
-from odoosync.streams.base import PageContext, ResIds, Stream, many2one_id, many2one_name
+from odoosync.streams.base import PageContext, ResIds, StoredRow, Stream, many2one_id, many2one_name
 from odoosync.streams.mirror import MirrorTarget
 
 __all__ = [
@@ -328,6 +328,13 @@ class ScheduledActivitiesTarget(MirrorTarget):
         if upto is not None:
             query = query.where(column <= upto)
         return {int(v) for v in conn.execute(query).scalars()}
+
+    def snapshot(self, conn: sa.Connection, ctx: PageContext) -> dict[int, StoredRow]:
+        """Every activity with an Odoo id; live while ``planned`` (a settled one may be gone
+        from Odoo: deleted when marked done, or with its lead)."""
+        column = scheduled_activities.c.odoo_activity_id
+        query = sa.select(column, scheduled_activities.c.status).where(column.is_not(None))
+        return {int(i): StoredRow(None, status == "planned") for i, status in conn.execute(query)}
 
     def mark_deleted(self, conn: sa.Connection, ctx: PageContext, odoo_ids: Iterable[int]) -> int:
         """Settle planned activities Odoo no longer has: done or cancelled (never dropped)."""

@@ -43,6 +43,7 @@ __all__ = [
     "Stream",
     "Target",
     "PageContext",
+    "StoredRow",
     "WriteCounts",
     "json_safe",
     "many2one_id",
@@ -72,6 +73,15 @@ class ResIds:
 
 
 Batching = Literal["keyset"] | ResIds
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """What the database holds for one Odoo record: its stored ``write_date`` (None where
+    the table keeps none) and whether the row is live (not deleted, not settled)."""
+
+    write_date: Any = None
+    live: bool = True
 
 
 @dataclass
@@ -142,6 +152,15 @@ class Target(ABC):
     @abstractmethod
     def mark_deleted(self, conn: sa.Connection, ctx: PageContext, odoo_ids: Iterable[int]) -> int:
         """Mark rows whose Odoo record vanished as deleted (never drop them)."""
+
+    def snapshot(self, conn: sa.Connection, ctx: PageContext) -> dict[int, StoredRow]:
+        """Every Odoo id the database knows for this stream (``odoosync verify``).
+        Default: the present ids, live, without a stamp."""
+        return {i: StoredRow() for i in self.present_ids(conn, ctx, 0, None)}
+
+    def app_deleted(self, conn: sa.Connection, ctx: PageContext, odoo_ids: Sequence[int]) -> set[int]:
+        """Odoo ids the app deleted on purpose (they stay absent). Default: none."""
+        return set()
 
 
 @dataclass(frozen=True)

@@ -269,6 +269,14 @@ class LeadsTarget(MirrorTarget):
                 unlinks[int(odoo_id)] = status
         return waiting, unlinks
 
+    def app_deleted(self, conn: sa.Connection, ctx: PageContext, odoo_ids: Sequence[int]) -> set[int]:
+        """Leads the app deleted with ``DELETE`` (an ``unlink`` item in the outbox): they
+        stay absent, whatever Odoo still holds (archived)."""
+        found: set[int] = set()
+        for start in range(0, len(odoo_ids), 5000):
+            found.update(self._outbox_deletions(ctx, conn, list(odoo_ids[start : start + 5000]))[1])
+        return found
+
     def merge_stored(self, ctx: PageContext, conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Keep what the pull does not own: ``metadata`` keys it does not read, and the
         customer of a sheet or app lead."""

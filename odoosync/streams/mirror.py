@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from odoosync.streams.base import PageContext, Target, WriteCounts
+from odoosync.streams.base import PageContext, StoredRow, Target, WriteCounts
 
 __all__ = ["Mapper", "MirrorTarget"]
 
@@ -120,6 +120,21 @@ class MirrorTarget(Target):
             )
             done += result.rowcount or 0
         return done
+
+    def snapshot(self, conn: sa.Connection, ctx: PageContext) -> dict[int, StoredRow]:
+        """Every row with an Odoo id: its stored stamp (where the table keeps one) and
+        whether it is live (not marked deleted)."""
+        columns = self._table.c
+        id_col = columns[self.id_column]
+        stamp = columns[self.write_date_column] if self.write_date_column in columns else sa.null()
+        deleted = columns.deleted_at if "deleted_at" in columns else sa.null()
+        query = sa.select(id_col, stamp, deleted).where(id_col.is_not(None), *self._scope_clauses(ctx))
+        return {int(i): StoredRow(stamped, gone is None) for i, stamped, gone in conn.execute(query)}
+
+    @property
+    def keeps_stamps(self) -> bool:
+        """Whether the table stores Odoo's ``write_date`` (verify can tell stale rows)."""
+        return self.write_date_column in self._table.c
 
     # ------------------------------------------------------------------ helpers
 
