@@ -21,6 +21,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from rich.text import Text
 
+from odoosync.models import PARTIAL_MODES, VERIFY_JOB
 from odoosync.store import Store
 from odoosync.store.schema import odoo_sync_runs
 from odoosync.store.sync_config import config_get
@@ -152,11 +153,16 @@ def read_status(
     those are reported (the runs log also holds jobs such as ``sla`` or ``outbox``).
     """
     runs = odoo_sync_runs
-    newest = sa.select(runs.c.stream, sa.func.max(runs.c.id).label("id")).where(runs.c.status != "skipped").group_by(runs.c.stream).subquery()
+    syncs = runs.c.job != VERIFY_JOB  # a verify run checks a stream, it does not sync it
+    newest = (
+        sa.select(runs.c.stream, sa.func.max(runs.c.id).label("id"))
+        .where(runs.c.status != "skipped", syncs).group_by(runs.c.stream).subquery()
+    )
     last_runs_query = sa.select(runs).join(newest, runs.c.id == newest.c.id)
     successes_query = (
         sa.select(runs.c.stream, sa.func.max(runs.c.finished_at).label("finished_at"))
-        .where(runs.c.status == "ok", runs.c.mode != "record")  # one record (a webhook) is not the stream synced
+        # one record (a webhook) or a repair of a few is not the stream synced
+        .where(runs.c.status == "ok", runs.c.mode.not_in(PARTIAL_MODES), syncs)
         .group_by(runs.c.stream)
     )
     with store.connect() as conn:

@@ -17,6 +17,7 @@ increments partners, leads, chatter, activities: incremental, in that   every mi
 reference  stages, users, teams, tags, lost reasons, activity types,    every 15 min
            and models added by configuration: incremental + reconcile
 reconcile  delete reconciliation of the increment streams (``missing``) hourly
+verify     every stream's ids and stamps against Odoo (drift, no repair)  hourly
 sla        the SLA breach check                                         every 5 min
 outbox     push queued changes (also woken at once by new items)       every minute
 ========== ============================================================ ==============
@@ -43,7 +44,7 @@ from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult
 from odoosync.pull.budget import Budget
 from odoosync.push import PushEngine, PushResult
-from odoosync.service import pull_streams
+from odoosync.service import VerifyReport, pull_streams, run_verify
 from odoosync.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
 from odoosync.store import Store
 from odoosync.store import runs as run_store
@@ -135,6 +136,7 @@ class Jobs:
             "reconcile": lambda trigger: self.run_job("reconcile", trigger),
             "sla": lambda trigger: self.check_sla(trigger=trigger),
             "outbox": self.push_outbox,
+            "verify": lambda trigger: self.verify(trigger=trigger),
         }
         return functions
 
@@ -264,6 +266,28 @@ class Jobs:
             raise
         self.events.publish("run.finished", **{**run, "run_id": result.run_id}, **_finished(result))
         return result
+
+    # ------------------------------------------------------------------ verify
+
+    def verify(self, *, trigger: str, repair: bool = False) -> VerifyReport:
+        """``odoosync verify all`` (ids and stamps only), each stream logged as a verify
+        run; with ``repair``, the drifting records are synced and checked again."""
+        report = run_verify(self.client, self.store, ALL, repair=repair, options=self._options(
+            SyncMode.FULL, trigger=trigger), backend=self.backend, trigger=trigger, streams=self.catalog())
+        self.events.publish("verify.finished", trigger=trigger, drift=report.drift)
+        return report
+
+    def start_verify(self, *, trigger: str, repair: bool = False) -> None:
+        """:meth:`verify` in the background (``POST /api/verify``); failures are logged
+        and recorded in the verify runs."""
+
+        def work() -> None:
+            try:
+                self.verify(trigger=trigger, repair=repair)
+            except Exception as exc:  # noqa: BLE001 - recorded in the runs log
+                log.error("verify failed: %s: %s", type(exc).__name__, exc)
+
+        self._start_thread(work, name="verify")
 
     # ------------------------------------------------------------------ SLA and outbox
 

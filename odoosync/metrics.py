@@ -24,7 +24,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from odoosync.models import PARTIAL_MODES, VERIFY_JOB
 from odoosync.odoo.stats import StatsSnapshot
+from odoosync.pull.verify import latest_drift
 from odoosync.store import Store
 from odoosync.store.schema import lead_events, leads, odoo_outbox, odoo_sync_checkpoints, odoo_sync_runs
 
@@ -57,7 +59,7 @@ def read_metrics(
         ).all()
         last_ok = conn.execute(
             sa.select(runs.c.stream, sa.func.max(runs.c.finished_at))
-            .where(runs.c.status == "ok", runs.c.mode != "record")  # as freshness: one record is not the stream
+            .where(runs.c.status == "ok", runs.c.mode.not_in(PARTIAL_MODES), runs.c.job != VERIFY_JOB)  # as freshness
             .group_by(runs.c.stream)
         ).all()
         running = conn.execute(
@@ -97,6 +99,10 @@ def read_metrics(
         "checkpoint_age_seconds": {k: age(t) for k, t in sorted(checkpoints)},
         "sla_events": {kind: n for kind, n in breaches},
         "sla_open_breaches": int(open_breaches),
+        "verify_drift": {
+            d["stream"]: {kind: int(d.get(kind) or 0) for kind in ("missing", "extra", "stale")}
+            for d in latest_drift(store) if d.get("drift") is not None
+        },
         "odoo_client": None,
     }
     for status in ("queued", "processing", "done", "failed"):
@@ -174,6 +180,14 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily(
             "odoosync_sla_open_breaches", "Leads currently escalated for a breached SLA", value=snap["sla_open_breaches"]
         )
+        drift = GaugeMetricFamily(
+            "odoosync_verify_drift", "Records the last verify found missing, extra or stale, by stream",
+            labels=["stream", "kind"],
+        )
+        for stream, kinds in snap["verify_drift"].items():
+            for kind, count in kinds.items():
+                drift.add_metric([stream, kind], count)
+        yield drift
         client = snap["odoo_client"]
         if client is not None:
             yield CounterMetricFamily("odoosync_odoo_requests", "Odoo HTTP requests by this process", value=client["requests"])

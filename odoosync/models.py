@@ -13,7 +13,14 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["RunCounters", "RunStatus", "Trigger", "SyncMode", "SyncRun", "Checkpoint"]
+__all__ = ["RunCounters", "RunStatus", "Trigger", "SyncMode", "SyncRun", "Checkpoint", "VERIFY_JOB", "PARTIAL_MODES"]
+
+
+VERIFY_JOB = "verify"
+"""The runs log's job name for ``odoosync verify`` checks (they sync nothing)."""
+
+PARTIAL_MODES = ("record", "repair")
+"""Pull modes that touch a few records of a stream, not the stream (no freshness)."""
 
 
 class RunStatus(StrEnum):

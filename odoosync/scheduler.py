@@ -67,12 +67,13 @@ DEFAULT_SCHEDULE: Mapping[str, str] = {
     "reference": "*/15 * * * *",
     "reconcile": "7 * * * *",
     "sla": "*/5 * * * *",
+    "verify": "37 * * * *",  # ids and stamps of every stream against Odoo: drift, no writes
     # A sweep for retries whose backoff expired; new changes wake the push at once.
     "outbox": "* * * * *",
 }
 """C6's defaults: lead, partner, chatter and activity increments every minute, reference data every 15 minutes, delete
 reconciliation hourly (at minute 7, away from the quarter-hour reference runs), the SLA
-check every 5 minutes."""
+check every 5 minutes, ``verify`` hourly (at minute 37)."""
 
 SCHEDULE_CONFIG_KEY = "schedule"
 _UTC = dt.UTC

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from odoosync.cursor import parse_odoo_datetime
-from odoosync.models import RunCounters, RunStatus, Trigger
+from odoosync.models import VERIFY_JOB, RunCounters, RunStatus, Trigger
 from odoosync.pull.engine import ID_CHUNK, PullEngine, PullOptions, Repair, StreamResult
 from odoosync.store import runs
 from odoosync.streams.base import PageContext, Stream
 
 __all__ = ["JOB", "VERIFY_PAGE", "StreamDrift", "Verifier", "latest_drift"]
 
-JOB = "verify"
+JOB = VERIFY_JOB
 VERIFY_PAGE = 5000  # ids and stamps per search_read: ~150 KB of JSON
 SAMPLE = 20  # ids of each kind kept in the run's details
 

@@ -29,6 +29,7 @@ from odoosync.freshness import overall_colour, read_status
 from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus
 from odoosync.models import RunStatus, SyncMode
 from odoosync.outbox import STATUSES as OUTBOX_STATUSES
+from odoosync.pull.verify import latest_drift
 from odoosync.outbox import list_items, retry_failed, status_counts
 from odoosync.schedule_state import set_job_paused
 from odoosync.service import stream_status
@@ -323,6 +324,27 @@ def change_schedule(
 @router.post("/sla/check", tags=["sla"], summary="Run the SLA breach check now")
 def sla_check(request: Request, _: Admin) -> dict[str, Any]:
     return _jobs(request).check_sla(trigger="api").as_dict()
+
+
+# ---------------------------------------------------------------------------- verify
+
+
+@router.get("/verify", tags=["verify"], summary="The last verify of each stream: missing, extra and stale records")
+def verify_status(request: Request, _: Read) -> dict[str, Any]:
+    streams = latest_drift(_context(request).store)
+    known = [d["drift"] for d in streams if d.get("drift") is not None]
+    return {"drift": sum(known) if known else None, "streams": streams}
+
+
+@router.post(
+    "/verify",
+    tags=["verify"],
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Verify every stream now (in the background); with repair=true, sync exactly the drifting records",
+)
+def verify_now(request: Request, _: Admin, repair: bool = Query(False)) -> dict[str, Any]:
+    _jobs(request).start_verify(trigger="api", repair=repair)
+    return {"started": True, "repair": repair}
 
 
 # ---------------------------------------------------------------------------- metrics and events

@@ -35,6 +35,8 @@ ENDPOINTS = [
     ("POST", "/api/schedule/increments/pause", None, True),
     ("POST", "/api/schedule/increments/resume", None, True),
     ("POST", "/api/sla/check", None, True),
+    ("GET", "/api/verify", None, False),
+    ("POST", "/api/verify", None, True),
     ("GET", "/api/metrics", None, False),
     ("GET", "/metrics", None, False),
     ("GET", "/api/events?max_seconds=0.2", None, False),

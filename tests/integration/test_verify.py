@@ -84,3 +84,40 @@ def test_verify_on_the_command_line_exits_1_on_drift_and_0_once_repaired(simulat
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     document = json.loads(fixed.stdout)
     assert document["streams"][0]["missing"] == 1 and document["after_repair"][0]["drift"] == 0
+
+
+def test_the_service_verifies_on_its_schedule_and_shows_drift_in_the_api_and_metrics(service, store) -> None:
+    """The hourly ``verify`` job (fired here by the scheduler at once), ``GET /api/verify``
+    and the ``odoosync_verify_drift`` gauge read the same verify runs."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.fixtures.service import ADMIN_TOKEN, READ_TOKEN, start_scheduler
+    from tests.integration.test_service import _wait_for
+
+    jobs = service.context.jobs
+    run_sync(jobs.client, store, "all", PullOptions(mode=SyncMode.FULL))
+    reader = service.client(READ_TOKEN)
+    assert reader.get("/api/verify").json() == {"drift": None, "streams": []}
+    scheduler = start_scheduler(service, {"verify": "0 0 1 1 *"})
+    scheduler.run_now("verify")
+    streams = {s.name for s in jobs.catalog()}
+    _wait_for(lambda: {d["stream"] for d in reader.get("/api/verify").json()["streams"]} == streams)
+    clean = reader.get("/api/verify").json()
+    assert clean["drift"] == 0 and all(d["drift"] == 0 for d in clean["streams"])
+
+    with store.transaction(origin="pull") as conn:
+        conn.execute(sa.insert(odoo_partners).values(odoo_id=999_999, name="Not in Odoo", raw={}))
+    before = max(d["run_id"] for d in clean["streams"])
+    assert service.client(ADMIN_TOKEN).post("/api/verify").status_code == 202
+    _wait_for(lambda: min(d["run_id"] for d in reader.get("/api/verify").json()["streams"]) > before)
+    drifting = reader.get("/api/verify").json()
+    partners = next(d for d in drifting["streams"] if d["stream"] == "partners")
+    assert drifting["drift"] == 1 and partners["extra"] == 1 and partners["extra_ids"] == [999_999]
+    families = {f.name: f for f in text_string_to_metric_families(reader.get("/metrics").text)}
+    samples = {(s.labels["stream"], s.labels["kind"]): s.value for s in families["odoosync_verify_drift"].samples}
+    assert samples[("partners", "extra")] == 1 and samples[("leads", "missing")] == 0
+    status = {s["stream"]: s for s in reader.get("/api/status").json()["streams"]}
+    assert status["partners"]["last_run"]["job"] == "pull", "a verify run is not the stream's last sync"
+
+    assert service.client(ADMIN_TOKEN).post("/api/verify", params={"repair": "true"}).status_code == 202
+    _wait_for(lambda: reader.get("/api/verify").json()["drift"] == 0)
