@@ -264,3 +264,24 @@ def test_sheet_syncs_show_progress_and_pause_resume(dashboard, page, shoot, stor
     row.get_by_role("button", name="Resume").click()
     expect(row.get_by_role("button", name="Pause")).to_be_visible()
     assert not get_state(store, customer).is_paused
+
+
+def test_verify_drift_shows_per_stream_and_clears_after_repair(dashboard, page, shoot, store) -> None:
+    from odoosync.store.schema import odoo_partners
+
+    sync_everything(dashboard)
+    jobs = dashboard.context.jobs
+    with store.transaction(origin="pull") as conn:
+        conn.execute(sa.insert(odoo_partners).values(odoo_id=999_999, name="Not in Odoo", raw={}))
+    jobs.verify(trigger="manual")
+    open_dashboard(page, dashboard)
+    partners = page.locator("#verify tbody tr[data-stream='partners']")
+    expect(partners).to_have_attribute("data-drift", "1")
+    expect(partners).to_have_class("drift")
+    expect(page.locator("#verify-drift")).to_have_text("1 drifting")
+    expect(page.locator("#verify tbody tr[data-stream='leads']")).to_have_attribute("data-drift", "0")
+    shoot(page, "verify-drift")
+    jobs.verify(trigger="manual", repair=True)
+    page.reload()
+    expect(page.locator("#verify-drift")).to_have_text("no drift")
+    expect(page.locator("#verify tbody tr.drift")).to_have_count(0)

@@ -237,6 +237,22 @@
     $("sla-empty").hidden = data.breaches.length > 0;
   }
 
+  async function loadVerify() {
+    const data = await api("/api/verify");
+    const drift = $("verify-drift");
+    drift.textContent = data.drift === null ? "" : (data.drift === 0 ? "no drift" : `${data.drift} drifting`);
+    drift.className = "pill " + (data.drift ? "failed" : "done");
+    fill("verify", data.streams.map((d) => {
+      const tr = row([d.stream, d.in_odoo ?? "", d.in_database ?? "", d.missing ?? "", d.extra ?? "",
+        d.stamps_checked === false ? "–" : (d.stale ?? ""), when(d.checked_at)]);
+      tr.dataset.stream = d.stream;
+      tr.dataset.drift = d.drift ?? "";
+      if (d.drift) tr.className = "drift";
+      return tr;
+    }));
+    $("verify-empty").hidden = data.streams.length > 0;
+  }
+
   async function loadLeads() {
     const data = await api("/api/dashboard/leads?limit=15");
     fill("leads", data.leads.map((l) => {
@@ -278,7 +294,7 @@
     return wrap;
   }
 
-  const SECTIONS = [loadStatus, loadRuns, loadOutbox, loadCheckpoints, loadSla, loadLeads, loadSheets];
+  const SECTIONS = [loadStatus, loadRuns, loadOutbox, loadCheckpoints, loadVerify, loadSla, loadLeads, loadSheets];
 
   async function refresh() {
     const results = await Promise.allSettled(SECTIONS.map((load) => load()));
