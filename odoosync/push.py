@@ -49,7 +49,7 @@ from odoosync.odoo.client import OdooClient
 from odoosync.push_mappers import map_values
 from odoosync.push_policy import CONFIG_PREFIX, GiveUp, PushPolicy, parse_policy
 from odoosync.store import Store
-from odoosync.store.schema import leads, odoo_sync_config, odoo_sync_conflicts, scheduled_activities
+from odoosync.store.schema import leads, odoo_stages, odoo_sync_config, odoo_sync_conflicts, scheduled_activities
 from odoosync.store.triggers import WATCHED
 from odoosync.streams import activities as activity_stream
 from odoosync.streams import chatter
@@ -254,6 +254,8 @@ class PushEngine:
         mapped = map_values(table, values, binder, creating=False)
         if deleted is not _ABSENT:  # restored in the app
             mapped["active"] = True
+        if table == "leads" and mapped.get("active") is False and "stage_id" not in mapped:
+            mapped.update(self._out_of_won_stage(change.local_id))
         if not mapped:
             return _Task(change, "noop")
         try:
@@ -277,6 +279,23 @@ class PushEngine:
         if change.local_table in ("lead_activities", "scheduled_activities") and lead_id is not None:
             if binder.odoo_id("leads", int(lead_id)) is None:
                 raise _Wait(f"lead {lead_id} is not in Odoo yet")
+
+    def _out_of_won_stage(self, lead_id: int | None) -> dict[str, Any]:
+        """A lead lost in the app while in a won stage first leaves it, as Odoo's own UI
+        requires (Odoo 19 refuses "A lead in a Won stage cannot be lost"; 17 and 18 would
+        keep a lost lead in a won stage): it goes to the last stage that is not won."""
+        with self.store.connect() as conn:
+            won = conn.execute(
+                sa.select(odoo_stages.c.is_won).join(leads, leads.c.stage == odoo_stages.c.name)
+                .where(leads.c.id == lead_id, odoo_stages.c.deleted_at.is_(None)).limit(1)
+            ).scalar()
+            if not won:
+                return {}
+            stage = conn.execute(
+                sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won.is_(False), odoo_stages.c.deleted_at.is_(None))
+                .order_by(odoo_stages.c.sequence.desc(), odoo_stages.c.odoo_id).limit(1)
+            ).scalar()
+        return {} if stage is None else {"stage_id": int(stage)}
 
     def _current_row(self, table: str, local_id: int | None) -> dict[str, Any] | None:
         watched = _WATCHED[table]

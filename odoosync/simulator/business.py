@@ -472,9 +472,13 @@ class Lead(Model):
         })
 
     def _after_write(self, record_id: int, old: Mapping[str, Any]) -> None:
+        row = self.table.rows[record_id]
+        if self.env.database.major >= 19 and ("stage_id" in old or "probability" in old):
+            stage = self.env.database.tables["crm.stage"].rows.get(row.get("stage_id")) or {}
+            if stage.get("is_won") and row.get("probability") != 100:  # crm_lead._check_won_validity (19)
+                raise ValidationError("A lead in a Won stage cannot be lost. Move it to another stage first.")
         if self.env.context.get("tracking_disable") or self.env.context.get("mail_notrack"):
             return
-        row = self.table.rows[record_id]
         changed = [name for name in TRACKED_LEAD_FIELDS if name in old and old[name] != row.get(name)]
         if changed:
             self._post_tracking(record_id, row, old, changed)

@@ -443,3 +443,27 @@ def test_fixing_a_failed_create_pushes_the_row_and_deleting_it_pushes_nothing(st
     assert (result.created, result.skipped, result.failed) == (1, 1, 0)
     assert client.search_count("crm.lead", [("name", "in", ["Fix me", "Drop me"])], active_test=False) == 1
     assert _scalar(store, "SELECT odoo_id FROM leads WHERE title = 'Fix me'") is not None
+
+
+@pytest.mark.parametrize("version", ["17.0", "19.0"])
+def test_a_won_lead_lost_in_the_app_leaves_the_won_stage_first(store: Store, make_simulator, version: str) -> None:
+    """As Odoo's UI: a lead in a won stage is moved out of it before it is lost. Odoo 19
+    refuses otherwise ("A lead in a Won stage cannot be lost"); 17 would keep a lost lead
+    in a won stage."""
+    sim = make_simulator(scale=0.02, seed=1, version=version)
+    with _client(sim) as client:
+        _pull(client, store, SyncMode.FULL)
+        lead_id, odoo_lead = _one(store, "SELECT id, odoo_id FROM leads WHERE status = 'won' AND deleted_at IS NULL "
+                                         "ORDER BY id LIMIT 1")
+        if version == "19.0":
+            with pytest.raises(Exception, match="cannot be lost"), sim.env() as env:
+                env["crm.lead"].write([odoo_lead], {"active": False, "probability": 0})
+        _sql(store, "UPDATE leads SET status = 'lost' WHERE id = :id", id=lead_id)
+        result = run_once(_engine(store, client, Clock()))
+        assert result.failed == 0 and _statuses(store) == {"done": 1}, result
+        [lost] = client.read("crm.lead", [odoo_lead], ["active", "stage_id", "probability"], active_test=False)
+        with sim.env() as env:
+            won = set(env["crm.stage"].search([("is_won", "=", True)]))
+        assert lost["active"] is False and lost["probability"] == 0 and lost["stage_id"][0] not in won
+        _pull(client, store)
+        assert _scalar(store, "SELECT status FROM leads WHERE id = :id", id=lead_id) == "lost"

@@ -40,8 +40,9 @@ def _xmlid(client: OdooClient, module: str, name: str) -> int:
     return int(rows[0]["res_id"])
 
 
-def _ours(client: OdooClient, model: str, field: str = "name") -> list[int]:
-    return client.search(model, [(field, "=like", f"{MARK} %")], order="id", active_test=False)
+def _ours(client: OdooClient, model: str, kind: str) -> list[int]:
+    """The loader's own records (not those the tests push: their names differ)."""
+    return client.search(model, [("name", "=like", f"{MARK} {kind} %")], order="id", active_test=False)
 
 
 def top_up(client: OdooClient, scale: float) -> CrmData:
@@ -57,14 +58,14 @@ def top_up(client: OdooClient, scale: float) -> CrmData:
     types = {int(t["id"]): str(t["name"]) for t in client.search_read("mail.activity.type", [], ["name"])}
     uid = client.uid
 
-    partners = _ours(client, "res.partner")
+    partners = _ours(client, "res.partner", "partner")
     want = max(10, round(_PARTNERS * scale))
     while len(partners) < want:
         batch = [{"name": f"{MARK} partner {len(partners) + i}", "is_company": (len(partners) + i) % 4 == 0,
                   "email": f"p{len(partners) + i}@ort.example"} for i in range(min(_BATCH, want - len(partners)))]
         partners += client.create("res.partner", batch)
 
-    leads = _ours(client, "crm.lead")
+    leads = _ours(client, "crm.lead", "lead")
     want = max(10, round(_LEADS * scale))
     while len(leads) < want:
         batch = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -159,11 +160,12 @@ def test_an_unlinked_lead_and_its_messages_are_marked_deleted_and_nothing_else(
 def test_the_six_push_actions_round_trip(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
     with real_store.connect() as conn:
         lead_id, odoo_lead = conn.execute(sa.text(
-            "SELECT id, odoo_id FROM leads WHERE status = 'open' AND deleted_at IS NULL AND title LIKE 'ORT %' "
+            "SELECT id, odoo_id FROM leads WHERE status = 'open' AND deleted_at IS NULL AND title LIKE 'ORT lead %' "
             "ORDER BY id LIMIT 1")).one()
     other_stage = next(name for sid, name in crm.stages.items() if sid not in crm.won_stages
                        and name != _scalar(real_store, "SELECT stage FROM leads WHERE id = :i", i=lead_id))
-    _sql(real_store, "INSERT INTO leads (title) VALUES ('ORT pushed from the app')")
+    title = f"ORT pushed from the app {uuid.uuid4().hex[:8]}"  # this run's, whatever earlier runs left
+    _sql(real_store, "INSERT INTO leads (title) VALUES (:t)", t=title)
     _sql(real_store, "UPDATE leads SET stage = :s WHERE id = :i", s=other_stage, i=lead_id)
     _sql(real_store, "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
                      "VALUES (:i, 'note', 'Note', 'ORT note from the app')", i=lead_id)
@@ -172,15 +174,15 @@ def test_the_six_push_actions_round_trip(odoo: OdooClient, crm: CrmData, real_st
     engine = PushEngine(real_store, odoo)
     first = run_once(engine)
     assert first.failed == 0, first
-    new_odoo = _scalar(real_store, "SELECT odoo_id FROM leads WHERE title = 'ORT pushed from the app'")
-    assert odoo.read("crm.lead", [new_odoo], ["name"])[0]["name"] == "ORT pushed from the app"
+    new_odoo = _scalar(real_store, "SELECT odoo_id FROM leads WHERE title = :t", t=title)
+    assert odoo.read("crm.lead", [new_odoo], ["name"])[0]["name"] == title
     assert odoo.read("crm.lead", [odoo_lead], ["stage_id"])[0]["stage_id"][1] == other_stage
     note = _scalar(real_store, "SELECT odoo_message_id FROM lead_activities WHERE description = 'ORT note from the app'")
     assert "ORT note from the app" in odoo.read("mail.message", [note], ["body"])[0]["body"]
     activity = _scalar(real_store, "SELECT odoo_activity_id FROM scheduled_activities WHERE summary = 'ORT call back'")
     assert odoo.read("mail.activity", [activity], ["res_id"])[0]["res_id"] == odoo_lead
     _sql(real_store, "UPDATE scheduled_activities SET status = 'done' WHERE odoo_activity_id = :a", a=activity)
-    _sql(real_store, "DELETE FROM leads WHERE title = 'ORT pushed from the app'")
+    _sql(real_store, "DELETE FROM leads WHERE title = :t", t=title)
     second = run_once(engine)
     assert second.failed == 0, second
     done = odoo.search_read("mail.activity", [("id", "=", activity)], ["active"], active_test=False)
@@ -196,7 +198,28 @@ def test_the_six_push_actions_round_trip(odoo: OdooClient, crm: CrmData, real_st
     assert all((r.counters.inserted, r.counters.updated, r.counters.deleted) == (0, 0, 0) for r in again.values())
 
 
+def test_won_leads_lost_or_moved_in_the_app_round_trip(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
+    """A won lead lost in the app leaves the won stage first (Odoo 19 refuses otherwise);
+    a won lead moved back to an open stage reads ``open`` after the next pull."""
+    with real_store.connect() as conn:
+        (lost_id, lost_odoo), (moved_id, moved_odoo) = conn.execute(sa.text(
+            "SELECT id, odoo_id FROM leads WHERE status = 'won' AND deleted_at IS NULL AND title LIKE 'ORT lead %' "
+            "ORDER BY id LIMIT 2")).all()
+    open_stage = next(name for sid, name in crm.stages.items() if sid not in crm.won_stages)
+    _sql(real_store, "UPDATE leads SET status = 'lost' WHERE id = :i", i=lost_id)
+    _sql(real_store, "UPDATE leads SET stage = :s WHERE id = :i", s=open_stage, i=moved_id)
+    result = run_once(PushEngine(real_store, odoo))
+    assert result.failed == 0, result
+    lost, moved = odoo.read("crm.lead", [lost_odoo, moved_odoo], ["active", "stage_id", "probability"], active_test=False)
+    assert lost["active"] is False and lost["probability"] == 0 and lost["stage_id"][0] not in crm.won_stages
+    assert moved["stage_id"][1] == open_stage
+    _sync(odoo, real_store, "leads", reconcile=False)
+    assert _scalar(real_store, "SELECT status FROM leads WHERE id = :i", i=lost_id) == "lost"
+    assert _scalar(real_store, "SELECT status FROM leads WHERE id = :i", i=moved_id) == "open"
+
+
 def test_mode_full_rereads_everything_and_deletes_nothing(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
+    _sync(odoo, real_store)  # what the tests above changed (a lost lead's activities went with it)
     results = _sync(odoo, real_store, mode=SyncMode.FULL)
     for name, result in results.items():
         assert result.counters.deleted == 0, (name, result.counters)
