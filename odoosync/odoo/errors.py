@@ -229,6 +229,13 @@ def error_from_http_response(
     if status in (401, 403):
         fix = API_KEY_FIX if json2 else "check ODOO_USERNAME and ODOO_PASSWORD or ODOO_API_KEY."
         return AuthenticationError(f"{_where(model, method)}Odoo refused the credentials (HTTP {status}). {fix}", model=model, method=method)
+    if status == 404 and json2 and b"No database is selected" in body:
+        return InvalidRequest(
+            f"{_where(model, method)}Odoo has no database {db!r} (HTTP 404 \"No database is selected\"): "
+            "check ODOO_DB, the database's name (on Odoo Online, the subdomain)",
+            model=model,
+            method=method,
+        )
     if status == 404:
         return InvalidRequest(
             f"{_where(model, method)}HTTP 404: the endpoint does not exist (is ODOO_URL an Odoo server, "

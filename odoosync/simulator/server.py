@@ -118,6 +118,14 @@ class _Reply:
     error: str | None = None
 
 
+# What Odoo 19 answers a JSON-2 call naming a database it does not have (seen on 19.0).
+_NO_DATABASE = _Reply(404, (
+    b"<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected and the "
+    b"requested URL was not found in the server-wide controllers.</p>\n<p>Please verify the hostname, "
+    b"<a href=/web/login>login</a> and try again.</p>\n\n<!-- Alternatively, use the X-Odoo-Database header. -->\n"
+), "text/html; charset=utf-8", error="no database")
+
+
 _REMOVED_IN = {"name_get": 18}  # public methods later Odoo versions no longer have
 # Methods that return a record: up to Odoo 18 ``@api.returns`` made that an id over RPC;
 # Odoo 19 dropped the decorator and its ``call_kw`` answers a recordset's ``ids``.
@@ -429,6 +437,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(info, answer)
 
     def _json2_call(self, model: str | None, method: str | None, body: bytes) -> _Reply:
+        database = self.headers.get("X-Odoo-Database")
+        if database is not None and database != self.server.credentials.db:
+            return _NO_DATABASE  # Odoo 19 picks the database before any route or key check
         if not model or not method:
             raise NotFound("Did you mean POST /json/2/<model>/<method>?")
         header = self.headers.get("Authorization") or ""
@@ -437,9 +448,6 @@ class _Handler(BaseHTTPRequestHandler):
             raise Unauthorized("User not authenticated, use an API Key with a Bearer Authorization header.")
         if not self.server.credentials.check_api_key(token.strip()):
             raise Unauthorized("Invalid apikey")
-        database = self.headers.get("X-Odoo-Database")
-        if database is not None and database != self.server.credentials.db:
-            raise NotFound(f"database {database!r} not found")
         try:
             payload = json.loads(body) if body else {}
         except ValueError as exc:

@@ -246,3 +246,24 @@ def test_odoo_18_speaks_like_17_without_name_get(make_simulator: Any) -> None:
     assert isinstance(posted, int)
     with _proxy(sim, "object") as models:
         assert models.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "search_count", [[("partner_id.is_company", "=", True)]]) > 0
+
+
+def test_json2_with_an_unknown_database_is_odoos_404_page_and_the_client_names_odoo_db(make_simulator) -> None:
+    """Seen on Odoo 19.0: a JSON-2 call naming a database the server does not have gets
+    the HTML "No database is selected" 404 (before the key is even checked)."""
+    import httpx
+
+    from odoosync.exceptions import InvalidRequest
+    from odoosync.odoo.client import OdooClient
+    from odoosync.odoo.config import OdooConfig
+
+    sim = make_simulator(scale=None, version="19.0")
+    answer = httpx.post(f"{sim.url}/json/2/crm.lead/search_count", json={"domain": []},
+                        headers={"Authorization": "bearer not-even-a-key", "X-Odoo-Database": "nosuchdb"})
+    assert answer.status_code == 404 and "No database is selected" in answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    config = OdooConfig(url=sim.url, db="nosuchdb", username=sim.login, api_key=sim.api_key, protocol="json2",
+                        max_attempts=1)
+    with OdooClient(config) as client, pytest.raises(InvalidRequest) as raised:
+        client.search_count("crm.lead")
+    assert "ODOO_DB" in str(raised.value) and "nosuchdb" in str(raised.value)
