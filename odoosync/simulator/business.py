@@ -428,8 +428,9 @@ class Lead(Model):
                 values[key] = kwargs[key]
         return self.env["mail.message"].create(values)
 
-    def action_set_lost(self, ids: Sequence[int] | int, **additional_values: Any) -> bool:
-        return self.write(ids, {"active": False, "probability": 0, **additional_values})
+    def action_set_lost(self, ids: Sequence[int] | int, **additional_values: Any) -> None:
+        """Archive and write; returns nothing, as Odoo's (``action_archive``'s result)."""
+        self.write(ids, {"active": False, "probability": 0, **additional_values})
 
     def action_set_won(self, ids: Sequence[int] | int) -> bool:
         stages = self.env["crm.stage"]

@@ -19,8 +19,8 @@ Rules copied from Odoo 17 (``odoo/models.py``):
 * multi-company record rules: a model with ``company_rule`` shows rows whose
   ``company_id`` is empty or in ``allowed_company_ids`` (default: the user's main
   company); reading such a row by id raises ``AccessError``;
-* ``read`` silently skips ids that do not exist; ``write`` raises ``MissingError``;
-  ``unlink`` of a deleted id is a no-op.
+* ``read`` silently skips ids that do not exist; ``write`` and ``unlink`` raise
+  ``MissingError``, as does a many2one set to a record that does not exist.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from odoosync.simulator.errors import (
     AccessError,
     InvalidValue,
     MissingError,
+    PythonError,
     UnknownModel,
     ValidationError,
 )
@@ -201,7 +202,12 @@ class Model:
         limit: int | None = None,
         order: str | None = None,
         load: str | None = "_classic_read",
+        **read_kwargs: Any,
     ) -> list[dict[str, Any]]:
+        if read_kwargs:  # Odoo passes them on to the reading method, which refuses them
+            unknown = next(iter(read_kwargs))
+            raise PythonError(f"BaseModel._read_format() got an unexpected keyword argument '{unknown}'",
+                              "builtins.TypeError")
         names = self._field_names(fields)
         rows = self._page(domain or [], offset, limit, order)
         return [self._format(row, names, load) for row in rows]
@@ -276,7 +282,10 @@ class Model:
         return True
 
     def unlink(self, ids: Sequence[int] | int) -> bool:
-        ids = [i for i in ids_of(ids) if i in self.table.rows]
+        ids = ids_of(ids)
+        missing = [i for i in ids if i not in self.table.rows]
+        if missing:  # seen on 16.0-19.0: deleting a deleted record is a MissingError
+            raise self._missing_error("unlink", missing)
         self._check_rules(ids, "unlink")
         for record_id in ids:
             self._before_unlink(record_id)
@@ -287,11 +296,12 @@ class Model:
     def exists(self, ids: Sequence[int] | int) -> list[int]:
         return [i for i in ids_of(ids) if i in self.table.rows]
 
-    def action_archive(self, ids: Sequence[int] | int) -> bool:
-        return self._set_active(ids, False)
+    def action_archive(self, ids: Sequence[int] | int) -> None:
+        """Returns nothing, as Odoo's (its JSON-RPC answer then has no ``result``; seen on 16.0-19.0)."""
+        self._set_active(ids, False)
 
-    def action_unarchive(self, ids: Sequence[int] | int) -> bool:
-        return self._set_active(ids, True)
+    def action_unarchive(self, ids: Sequence[int] | int) -> None:
+        self._set_active(ids, True)
 
     def name_get(self, ids: Sequence[int] | int) -> list[list[Any]]:
         rows = [row for row in self._existing(ids) if row is not None]
@@ -663,11 +673,10 @@ class Model:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise InvalidValue(f"Wrong value for {label}: {value!r}")
             target = self.env.database.tables[field.relation]
-            if value not in target.rows:
-                raise ValidationError(
-                    "The operation cannot be completed: another model requires the record being deleted. "
-                    f"If possible, archive it instead.\n\nModel: {self.spec.description} ({self.name})\n"
-                    f"Constraint: {self.name.replace('.', '_')}_{field.name}_fkey\n"
+            if value not in target.rows:  # seen on 16.0-19.0: the related record is read first
+                raise MissingError(
+                    "Record does not exist or has been deleted.\n"
+                    f"(Record: {field.relation}({value},), User: {self.env.uid})"
                 )
             return value
         if value is False or value is None:

@@ -387,7 +387,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "message": "Odoo Server Error",
                 "data": _serialize(error),
             }
-        else:
+        elif result is not None:  # Odoo leaves "result" out for a method that returns nothing
             response["result"] = result
         return _Reply(200, json.dumps(response).encode(), "application/json", error=error and error.odoo_name)
 

@@ -271,7 +271,10 @@ ERROR_CASES = [
     ("private method", lambda c: c.call("crm.lead", "_private_thing", [1]), AccessDenied, "_private_thing"),
     ("missing record", lambda c: c.write("crm.lead", [9_999_999], {"name": "x"}), MissingRecord, "write"),
     ("validation", lambda c: c.create("crm.lead", {"name": None}), OdooValidationError, "create"),
-    ("foreign key", lambda c: c.write("crm.lead", c.search("crm.lead", [], limit=1), {"stage_id": 9_999_999}), OdooValidationError, "write"),
+    # A many2one set to a record that does not exist: MissingError on real 16.0-19.0.
+    ("missing many2one", lambda c: c.write("crm.lead", c.search("crm.lead", [], limit=1), {"stage_id": 9_999_999}), MissingRecord, "write"),
+    ("unlink of a deleted id", lambda c: c.unlink("crm.lead", [9_999_999]), MissingRecord, "unlink"),
+    ("unknown search_read argument", lambda c: c.call("crm.lead", "search_read", [], bogus=1), InvalidRequest, "search_read"),
 ]
 
 

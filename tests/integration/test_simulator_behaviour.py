@@ -245,7 +245,8 @@ def test_fields_get_reports_types_and_relations(simulator: Simulator) -> None:
 def test_set_lost_and_won(simulator: Simulator) -> None:
     leads = _result(simulator, "crm.lead", "search", [[("probability", "<", 100)]], {"limit": 2})
     reason = _result(simulator, "crm.lost.reason", "search", [[]], {"limit": 1})[0]
-    assert _result(simulator, "crm.lead", "action_set_lost", [[leads[0]]], {"lost_reason_id": reason}) is True
+    status, body = _call(simulator, "crm.lead", "action_set_lost", [[leads[0]]], {"lost_reason_id": reason})
+    assert status == 200 and "error" not in body and "result" not in body  # returns nothing (seen on 16.0-19.0)
     [lost] = _result(simulator, "crm.lead", "read", [[leads[0]], ["active", "probability", "lost_reason_id"]])
     assert lost["active"] is False and lost["probability"] == 0 and lost["lost_reason_id"][0] == reason
     _result(simulator, "crm.lead", "action_set_won", [[leads[1]]])

@@ -153,7 +153,8 @@ def test_create_returns_id_for_dict_and_ids_for_list_and_read_skips_deleted(simu
     read = _execute(simulator, "crm.lead", "read", [[one, many[0], many[1]]], {"fields": ["name", "email_from", "tag_ids"]})["result"]
     assert [r["id"] for r in read] == [one, many[1]]  # Odoo 17 silently skips deleted ids
     assert read[0] == {"id": one, "name": "Single", "email_from": False, "tag_ids": []}
-    assert _execute(simulator, "crm.lead", "unlink", [[many[0]]])["result"] is True  # already gone: no error
+    gone = _execute(simulator, "crm.lead", "unlink", [[many[0]]])  # already gone: MissingError (16.0-19.0)
+    assert gone["error"]["data"]["name"] == "odoo.exceptions.MissingError"
 
 
 def test_json2_with_api_key(make_simulator: Any) -> None:
