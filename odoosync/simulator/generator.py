@@ -107,9 +107,10 @@ class _Writer:
 
     def add(self, model: str, values: dict[str, Any], at: datetime, uid: int = ADMIN_UID) -> int:
         stamp = _stamp(at)
-        row = {key: value for key, value in values.items() if value is not None and value != []}
-        row.update(create_date=stamp, write_date=stamp, create_uid=uid, write_uid=uid)
         table: Table = self.database.tables[model]
+        fields = table.spec.fields  # the played version's: e.g. no keep_done on 16 or 19
+        row = {key: value for key, value in values.items() if value is not None and value != [] and key in fields}
+        row.update(create_date=stamp, write_date=stamp, create_uid=uid, write_uid=uid)
         return table.insert(row)
 
     def xmlid(self, module: str, name: str, model: str, res_id: int, at: datetime) -> None:

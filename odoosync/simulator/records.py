@@ -42,7 +42,7 @@ from odoosync.simulator.errors import (
     UnknownModel,
     ValidationError,
 )
-from odoosync.simulator.schema import MODELS, Field
+from odoosync.simulator.schema import MODELS, Field, spec_for
 from odoosync.simulator.tables import Journal, Table
 from odoosync.simulator.values import (
     apply_commands,
@@ -71,7 +71,7 @@ class Database:
         self.clock = clock or Clock()
         self.major = major
         self.lock = threading.RLock()
-        self.tables = {name: Table(spec) for name, spec in MODELS.items()}
+        self.tables = {name: Table(spec_for(spec, major)) for name, spec in MODELS.items()}
         self.before_commit: Callable[[Env], None] | None = None  # simulator/webhooks.py (Odoo's webhook timing)
 
     @contextmanager

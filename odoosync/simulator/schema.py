@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Field", "ModelSpec", "MODELS", "PRIORITIES", "MESSAGE_TYPES"]
+__all__ = ["Field", "ModelSpec", "MODELS", "PRIORITIES", "MESSAGE_TYPES", "REMOVED_FIELDS", "spec_for"]
 
 PRIORITIES = (("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High"))
 MESSAGE_TYPES = (
@@ -325,3 +325,25 @@ MODELS: dict[str, ModelSpec] = {
     ]
 }
 
+
+
+REMOVED_FIELDS: dict[int, dict[str, tuple[str, ...]]] = {
+    # Odoo 16 (seen on 16.0): activities are never archived; done ones are deleted.
+    16: {"mail.activity": ("active", "date_done"), "mail.activity.type": ("keep_done",)},
+    # Odoo 19 (seen on 19.0): every done activity is archived; phones lost their mobile.
+    19: {"res.partner": ("mobile",), "crm.lead": ("mobile",), "mail.activity.type": ("keep_done",)},
+}
+"""Per version, the fields of 17's models that Odoo does not have: 16's apply to 16 and
+earlier, 19's to 19 and later."""
+
+
+def spec_for(spec: ModelSpec, major: int) -> ModelSpec:
+    """``spec`` as Odoo ``major`` has it (17's fields less :data:`REMOVED_FIELDS`)."""
+    removed = {
+        name for version, models in REMOVED_FIELDS.items()
+        if (major <= version if version < 17 else major >= version) for name in models.get(spec.name, ())
+    }
+    if not removed:
+        return spec
+    return ModelSpec(spec.name, spec.description, {k: f for k, f in spec.fields.items() if k not in removed},
+                     spec.order, spec.rec_name, spec.company_rule)

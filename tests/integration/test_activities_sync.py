@@ -177,3 +177,33 @@ def test_a_run_killed_midway_resumes_to_the_state_of_a_clean_run(store):
             conn.execute(sa.delete(scheduled_activities))
         sync(engine, SyncMode.FULL, page_size=10)
         assert snapshot(store) == resumed
+
+
+@pytest.mark.parametrize("version", ["16.0", "19.0"])
+def test_activities_land_on_odoo_16_without_active_and_on_19_where_done_ones_are_archived(make_simulator, store, version):
+    """Odoo 16's mail.activity has no ``active`` (every done activity is deleted); 19
+    archives every done one. The stream reads ``active`` only where the server has it."""
+    from odoosync.pull import PullEngine, PullOptions
+    from odoosync.models import SyncMode
+    from odoosync.streams.activities import activities_stream
+    from tests.fixtures.pull import core_streams, open_client
+
+    sim = make_simulator(scale=0.02, seed=2, version=version)
+    with open_client(sim) as client:
+        engine = PullEngine(client, store)
+        engine.run_many(core_streams(), PullOptions(mode=SyncMode.FULL))
+        with sim.as_sync_user() as env:
+            assert ("active" in env["mail.activity"].fields_get()) == (version != "16.0")
+            planned = env["mail.activity"].search([("res_model", "=", "crm.lead")], limit=2)
+        first = engine.run(activities_stream(), PullOptions())
+        assert first.status == "ok" and first.counters.inserted > 0
+        with sim.env() as env:
+            env["mail.activity"].action_feedback([planned[0]], feedback="done")
+        with sim.as_sync_user() as env:  # archived included
+            archived = env["mail.activity"].search([("id", "=", planned[0])])
+        assert bool(archived) == (version == "19.0")
+        engine.run(activities_stream(), PullOptions(mode=SyncMode.FULL))
+        with store.connect() as conn:
+            status = conn.execute(sa.text("SELECT status FROM scheduled_activities WHERE odoo_activity_id = :i"),
+                                  {"i": planned[0]}).scalar_one()
+        assert status == "done"
