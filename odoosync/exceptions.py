@@ -22,7 +22,7 @@ The branches say what the caller should do::
     ├── StoreError                  the application database
     │   ├── NotMigrated             the schema is missing or old: run ``odoosync db upgrade``
     │   ├── StoreUnavailable        cannot connect, locked, deadlock: retry later
-    │   ├── StoreIntegrityError     a constraint refused the data (unique, foreign key, check)
+    │   ├── StoreIntegrityError     the data was refused (a constraint, or a value out of a column's range)
     │   └── LockHeld                another run holds the lock; ``holder`` names it
     └── SheetError                  a Google Sheet / CSV source could not be used
         ├── SheetFetchError         the URL could not be fetched (after retries)
@@ -174,7 +174,8 @@ class StoreUnavailable(StoreError):
 
 
 class StoreIntegrityError(StoreError):
-    """A constraint refused the data (unique, foreign key, not null, check)."""
+    """The database refused the data: a constraint (unique, foreign key, not null, check) or a
+    value out of a column's range."""
 
 
 class LockHeld(StoreError):

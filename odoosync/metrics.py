@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 
 from odoosync.models import PARTIAL_MODES, VERIFY_JOB
 from odoosync.odoo.stats import StatsSnapshot
+from odoosync.pull import rejects
 from odoosync.pull.verify import latest_drift
 from odoosync.store import Store
 from odoosync.store.schema import lead_events, leads, odoo_outbox, odoo_sync_checkpoints, odoo_sync_runs
@@ -99,6 +100,7 @@ def read_metrics(
         "checkpoint_age_seconds": {k: age(t) for k, t in sorted(checkpoints)},
         "sla_events": {kind: n for kind, n in breaches},
         "sla_open_breaches": int(open_breaches),
+        "quarantined": rejects.counts(store),
         "verify_drift": {
             d["stream"]: {kind: int(d.get(kind) or 0) for kind in ("missing", "extra", "stale")}
             for d in latest_drift(store) if d.get("drift") is not None
@@ -180,6 +182,13 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily(
             "odoosync_sla_open_breaches", "Leads currently escalated for a breached SLA", value=snap["sla_open_breaches"]
         )
+        quarantined = GaugeMetricFamily(
+            "odoosync_quarantined_records", "Odoo records the database refused, quarantined and retried each run",
+            labels=["stream"],
+        )
+        for stream, count in snap["quarantined"].items():
+            quarantined.add_metric([stream], count)
+        yield quarantined
         drift = GaugeMetricFamily(
             "odoosync_verify_drift", "Records the last verify found missing, extra or stale, by stream",
             labels=["stream", "kind"],

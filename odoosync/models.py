@@ -63,6 +63,7 @@ class RunCounters:
     failed: int = 0
     rpc_calls: int = 0
     retries: int = 0
+    rejected: int = 0  # records the database refused, quarantined in ops.odoo_sync_rejects
 
     def __add__(self, other: RunCounters) -> RunCounters:
         return RunCounters(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})

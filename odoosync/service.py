@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.client import OdooClient
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult, checkpoint_key
+from odoosync.pull import rejects
 from odoosync.pull.verify import StreamDrift, Verifier
 from odoosync.settings import Settings
 from odoosync.store import Store
@@ -245,6 +246,7 @@ def sync(
 def stream_status(store: Store, backend: str = "default") -> list[dict[str, Any]]:
     """Per stream: rows held, last run, last successful run, and the stored cursor."""
     recent = run_store.list_runs(store, limit=500, job="pull")
+    quarantined = rejects.counts(store, backend=backend)
     stored = {c.key: c for c in checkpoint_store.list_checkpoints(store, f"pull:{backend}:")}
     status = []
     with store.connect() as conn:
@@ -267,5 +269,6 @@ def stream_status(store: Store, backend: str = "default") -> list[dict[str, Any]
                 "last_run": last.as_dict() if last else None,
                 "last_success_at": success.finished_at.isoformat() if success and success.finished_at else None,
                 "cursor": checkpoint.cursor if checkpoint else None,
+                "quarantined": quarantined.get(stream.name, 0),
             })
     return status

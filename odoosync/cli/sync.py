@@ -219,14 +219,16 @@ def status(json: JsonOutput = False) -> None:
         })
         return
     table = Table(title="streams")
-    for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success"):
+    for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success", "quarantined"):
         table.add_column(column)
     for row in rows:
         last = row["last_run"] or {}
         table.add_row(row["stream"], row["model"], str(row["rows"]), badge(fresh[row["stream"]]),
                       str(last.get("started_at") or "never"), str(last.get("status") or "-"),
-                      str(row["last_success_at"] or "never"))
+                      str(row["last_success_at"] or "never"), str(row["quarantined"] or ""))
     _print_table(table)
+    if any(row["quarantined"] for row in rows):
+        typer.echo("quarantined: Odoo records the database refused; retried every run (GET /api/rejects lists them)")
     for job, since in paused.items():
         typer.echo(f"job {job} is paused since {since or '?'}: POST /api/schedule/{job}/resume to resume it")
 

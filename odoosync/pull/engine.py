@@ -68,9 +68,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from odoosync.cursor import DEFAULT_OVERLAP, Cursor, FullWalk, Increment, Partition, StreamState
-from odoosync.exceptions import ConfigError, LockHeld, MassDeleteRefused
+from odoosync.exceptions import ConfigError, LockHeld, MassDeleteRefused, StoreIntegrityError
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull.budget import Budget
+from odoosync.pull import rejects
 from odoosync.pull.plan import plan_walk
 from odoosync.store import checkpoints, runs, schema
 from odoosync.streams.base import PageContext, ResIds, Stream, WriteCounts
@@ -177,13 +178,14 @@ class StreamResult:
 @dataclass
 class _Tally:
     fetched: int = 0
+    rejected: int = 0
     writes: WriteCounts = field(default_factory=WriteCounts)
 
     def counters(self, requests: int, retries: int) -> RunCounters:
         w = self.writes
         return RunCounters(
             fetched=self.fetched, inserted=w.inserted, updated=w.updated, deleted=w.deleted,
-            skipped=w.skipped, failed=w.failed, rpc_calls=requests, retries=retries,
+            skipped=w.skipped, failed=w.failed, rpc_calls=requests, retries=retries, rejected=self.rejected,
         )
 
 
@@ -363,6 +365,8 @@ class _StreamRun:
             force=options.mode == SyncMode.FULL,
         )
         self.fields: list[str] = []
+        self.quarantined: set[int] = set()  # Odoo ids of this stream in ops.odoo_sync_rejects
+        self.refused: set[int] = set()  # ... of which the database refused again in this run
         self.state = StreamState()
         self.stored_state: dict[str, Any] | None = None
         self.last_progress = 0.0
@@ -419,9 +423,12 @@ class _StreamRun:
             self.stored_state = checkpoints.get(conn, self.key)
         self.state = StreamState.from_json(self.stored_state)
         self.stream.target.begin_run(self.ctx)
+        self.quarantined = rejects.ids_of(self.store, backend=self.engine.backend, stream=self.stream.name)
 
     def _work(self) -> None:
         mode = self.options.mode
+        if mode != SyncMode.RECORD:
+            self._retry_quarantined()
         if self.repair is not None:
             self._repair(self.repair)
             return
@@ -652,7 +659,7 @@ class _StreamRun:
             present_total += len(present)
             in_odoo = {int(i) for i in ids}
             candidates.extend(sorted(present - in_odoo))
-            lacking = sorted(in_odoo - present)
+            lacking = sorted(in_odoo - present - self.quarantined)  # quarantined ones were just tried
             if fetch_missing and lacking:
                 chunks = [lacking[i : i + self.page_size] for i in range(0, len(lacking), self.page_size)]
                 for start in range(0, len(chunks), self._concurrency()):
@@ -776,16 +783,80 @@ class _StreamRun:
                 changed = target.select_changed(self.ctx, conn, records)
         else:
             changed = list(records)
+        if self.refused:  # refused earlier in this run: quarantined once per run
+            changed = [r for r in changed if int(r["id"]) not in self.refused]
         self.tally.writes.skipped += len(records) - len(changed)
         new_state = self.state.to_json() if checkpoint else self.stored_state
         if changed or new_state != self.stored_state:
-            with self.store.transaction(origin="pull") as conn:
-                counts = target.write_page(self.ctx, conn, changed)
-                if checkpoint:
-                    checkpoints.put(conn, self.key, new_state)
+            try:
+                with self.store.transaction(origin="pull") as conn:
+                    counts = target.write_page(self.ctx, conn, changed)
+                    if checkpoint:
+                        checkpoints.put(conn, self.key, new_state)
+                    self._release(conn, changed)
+            except StoreIntegrityError:
+                if not changed:
+                    raise
+                counts = self._write_row_by_row(changed, new_state if checkpoint else None)
             self.tally.writes.add(counts)
             self.stored_state = new_state
         self._emit("page")
+
+    # ------------------------------------------------------------------ quarantine
+
+    def _write_row_by_row(self, records: Sequence[Mapping[str, Any]], state: dict[str, Any] | None) -> WriteCounts:
+        """A page the database refused: each record in its own transaction; those still
+        refused go to the quarantine (``pull/rejects.py``), the rest are written, then
+        the checkpoint moves past the page."""
+        target, counts = self.stream.target, WriteCounts()
+        written = []
+        for record in records:
+            odoo_id = int(record["id"])
+            try:
+                with self.store.transaction(origin="pull") as conn:
+                    counts.add(target.write_page(self.ctx, conn, [record]))
+                written.append(record)
+            except StoreIntegrityError as exc:
+                log.warning("%s: Odoo record %s refused by the database, quarantined: %s", self.stream.name, odoo_id, exc)
+                with self.store.transaction(origin="pull") as conn:
+                    rejects.record(conn, backend=self.engine.backend, stream=self.stream.name, odoo_id=odoo_id,
+                                   error=str(exc))
+                self.refused.add(odoo_id)
+                self.tally.rejected = len(self.refused)
+                self.quarantined.add(odoo_id)
+                self.ctx.cache.clear()  # lookups made in the rolled-back transaction are gone
+                target.begin_run(self.ctx)
+        with self.store.transaction(origin="pull") as conn:
+            if state is not None:
+                checkpoints.put(conn, self.key, state)
+            self._release(conn, written)
+        return counts
+
+    def _release(self, conn: sa.Connection, written: Sequence[Mapping[str, Any]]) -> None:
+        """Written records leave the quarantine (one statement, only while it holds some)."""
+        if self.quarantined and written:
+            done = self.quarantined & {int(r["id"]) for r in written}
+            if done:
+                rejects.clear(conn, backend=self.engine.backend, stream=self.stream.name, odoo_ids=done)
+                self.quarantined -= done
+
+    def _retry_quarantined(self) -> None:
+        """Read the stream's quarantined records again and write them: those that pass
+        (or that Odoo no longer has) leave the quarantine, the others count one more
+        attempt. Runs first in every run of the stream."""
+        if not self.quarantined:
+            return
+        ids = sorted(self.quarantined)
+        found: set[int] = set()
+        for start in range(0, len(ids), self.page_size):
+            records = self._read([("id", "in", ids[start : start + self.page_size])], order="id")
+            found.update(int(r["id"]) for r in records)
+            self._commit_page(records, checkpoint=False)
+        gone = self._confirmed_gone(sorted(set(ids) - found))
+        if gone:
+            with self.store.transaction(origin="pull") as conn:
+                rejects.clear(conn, backend=self.engine.backend, stream=self.stream.name, odoo_ids=gone)
+            self.quarantined -= set(gone)
 
     def _may_continue(self) -> bool:
         """False (and ``remaining``) when the budget or a stop request ends the run here."""

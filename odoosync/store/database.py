@@ -128,13 +128,24 @@ def translate_error(exc: sa.exc.SQLAlchemyError, *, url: sa.URL | None = None) -
     if _is_missing_table(orig, message):
         where = f"database at {redact_url(url)}" if url is not None else "the database"
         return NotMigrated(f"{where} is not migrated: run `odoosync db upgrade` ({message})")
-    if isinstance(exc, sa.exc.IntegrityError):
+    if _refused_value(exc):
+        kind = type(orig).__qualname__
+        return StoreIntegrityError(f"a value its column cannot hold ({type(orig).__module__}.{kind})")
+    if isinstance(exc, sa.exc.IntegrityError | sa.exc.DataError):
         return StoreIntegrityError(message)
     if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
         return StoreUnavailable(message)
     if isinstance(exc, sa.exc.DBAPIError) and _is_transient(orig):
         return StoreUnavailable(message)
     return StoreError(message)
+
+
+def _refused_value(exc: sa.exc.SQLAlchemyError) -> bool:
+    """A value a column's type could not take before it reached the driver (e.g. a number
+    beyond ``Money``'s precision): the data is refused, the database is fine."""
+    return isinstance(exc, sa.exc.StatementError) and not isinstance(exc, sa.exc.DBAPIError) and isinstance(
+        getattr(exc, "orig", None), ValueError | ArithmeticError
+    )
 
 
 def _is_missing_table(orig: Any, message: str) -> bool:

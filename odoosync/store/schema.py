@@ -57,6 +57,7 @@ __all__ = [
     "odoo_outbox",
     "odoo_sync_config",
     "odoo_sync_checkpoints",
+    "odoo_sync_rejects",
     "odoo_sync_locks",
     "odoo_sync_echo_guard",
     "odoo_sync_conflicts",
@@ -107,19 +108,21 @@ class UtcDateTime(sa.types.TypeDecorator):
 
 
 class Money(sa.types.TypeDecorator):
-    """NUMERIC(16, 2), returned as ``Decimal`` on both dialects.
+    """NUMERIC with two places, returned as ``Decimal`` on both dialects. Unbounded on
+    PostgreSQL, as Odoo's own monetary columns (``expected_revenue = 1e17`` is legal there;
+    NUMERIC(16, 2) refused it and stopped the stream).
 
     SQLite has no decimal type (SQLAlchemy warns when asked for one), so there the value
     travels as a float and is turned back into a two-place ``Decimal``.
     """
 
-    impl = sa.Numeric(16, 2)
+    impl = sa.Numeric()
     cache_ok = True
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(sa.Numeric(16, 2, asdecimal=False))
-        return dialect.type_descriptor(sa.Numeric(16, 2))
+            return dialect.type_descriptor(sa.Numeric(asdecimal=False))
+        return dialect.type_descriptor(sa.Numeric())
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
@@ -378,6 +381,7 @@ odoo_sync_runs = sa.Table(
     sa.Column("failed", sa.Integer(), nullable=False, server_default=sa.text("0")),
     sa.Column("rpc_calls", sa.Integer(), nullable=False, server_default=sa.text("0")),
     sa.Column("retries", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("rejected", sa.Integer(), nullable=False, server_default=sa.text("0")),
     sa.Column("duration_ms", sa.BigInteger()),
     sa.Column("error", sa.Text()),
     sa.Column("remaining", sa.Boolean(), nullable=False, server_default=sa.false()),
@@ -421,6 +425,23 @@ odoo_sync_config = sa.Table(
     sa.Column("value", Json, nullable=False),
     schema=OPS_SCHEMA,
 )
+
+odoo_sync_rejects = sa.Table(
+    "odoo_sync_rejects",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("backend", sa.Text(), nullable=False, server_default=sa.text("'default'")),
+    sa.Column("stream", sa.Text(), nullable=False),
+    sa.Column("odoo_id", sa.BigInteger(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=False),
+    sa.Column("first_seen", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.Column("last_seen", UtcDateTime(), nullable=False, server_default=NOW),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("1")),
+    sa.UniqueConstraint("backend", "stream", "odoo_id"),
+    schema=OPS_SCHEMA,
+)
+"""Records Odoo holds that the database refused (a value out of a column's range...):
+quarantined so the rest of the stream goes on, retried every run, removed once written."""
 
 odoo_sync_checkpoints = sa.Table(
     "odoo_sync_checkpoints",

@@ -29,6 +29,7 @@ from odoosync.freshness import overall_colour, read_status
 from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus
 from odoosync.models import RunStatus, SyncMode
 from odoosync.outbox import STATUSES as OUTBOX_STATUSES
+from odoosync.pull import rejects
 from odoosync.pull.verify import latest_drift
 from odoosync.outbox import list_items, retry_failed, status_counts
 from odoosync.schedule_state import set_job_paused
@@ -103,9 +104,11 @@ def get_status(request: Request, _: Read) -> dict[str, Any]:
             next_runs = context.jobs.next_runs_by_stream(context.scheduler)
     statuses = read_status(context.store, streams=streams, next_runs=next_runs)
     rows = _row_counts(request)
+    quarantined = rejects.counts(context.store)
     return {
         "freshness": overall_colour(statuses),
-        "streams": [{**s.as_dict(), "rows": rows.get(s.stream)} for s in statuses],
+        "streams": [{**s.as_dict(), "rows": rows.get(s.stream), "quarantined": quarantined.get(s.stream, 0)}
+                    for s in statuses],
         "outbox": status_counts(context.store),
         "scheduler": "running" if context.scheduler is not None and context.scheduler.running else "stopped",
         "now": dt.datetime.now(dt.UTC).isoformat(),
@@ -324,6 +327,15 @@ def change_schedule(
 @router.post("/sla/check", tags=["sla"], summary="Run the SLA breach check now")
 def sla_check(request: Request, _: Admin) -> dict[str, Any]:
     return _jobs(request).check_sla(trigger="api").as_dict()
+
+
+# ---------------------------------------------------------------------------- quarantine
+
+
+@router.get("/rejects", tags=["status"], summary="Records Odoo holds that the database refused (quarantined, retried every run)")
+def list_quarantined(request: Request, _: Read, stream: str | None = Query(None), limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    store = _context(request).store
+    return {"counts": rejects.counts(store), "rejects": rejects.list_rejects(store, stream=stream, limit=limit)}
 
 
 # ---------------------------------------------------------------------------- verify

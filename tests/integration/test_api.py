@@ -36,6 +36,7 @@ ENDPOINTS = [
     ("POST", "/api/schedule/increments/resume", None, True),
     ("POST", "/api/sla/check", None, True),
     ("GET", "/api/verify", None, False),
+    ("GET", "/api/rejects", None, False),
     ("POST", "/api/verify", None, True),
     ("GET", "/api/metrics", None, False),
     ("GET", "/metrics", None, False),

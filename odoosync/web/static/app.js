@@ -177,7 +177,11 @@
       const rows = run.id ? `${run.fetched} read · ${run.inserted} new · ${run.updated} changed · ${run.deleted} deleted` : "";
       const lastRun = run.id ? el("span", `${run.status} · `) : "never";
       if (run.id) lastRun.append(when(run.started_at));
-      return row([s.stream, dot, ago(s.age_seconds), lastRun, rows, run.error || (run.failed ? `${run.failed} failed` : ""), when(s.next_run_at)]);
+      const problems = [run.error || (run.failed ? `${run.failed} failed` : ""),
+        s.quarantined ? `${s.quarantined} quarantined (GET /api/rejects)` : ""].filter(Boolean).join(" · ");
+      const tr = row([s.stream, dot, ago(s.age_seconds), lastRun, rows, problems, when(s.next_run_at)]);
+      tr.dataset.quarantined = s.quarantined || 0;
+      return tr;
     }));
     const counts = status.outbox || {};
     $("outbox-counts").replaceChildren(
