@@ -30,7 +30,8 @@ from odoosync.cursor import parse_odoo_datetime
 from odoosync.models import VERIFY_JOB, RunCounters, RunStatus, Trigger
 from odoosync.pull.engine import ID_CHUNK, PullEngine, PullOptions, Repair, StreamResult
 from odoosync.store import runs
-from odoosync.streams.base import PageContext, Stream
+from odoosync.streams.base import PageContext, ResIds, Stream
+from odoosync.streams.leads import LeadsTarget
 
 __all__ = ["JOB", "VERIFY_PAGE", "StreamDrift", "Verifier", "latest_drift"]
 
@@ -116,11 +117,14 @@ class Verifier:
         with self.store.connect() as conn:
             stored = stream.target.snapshot(conn, ctx)
         stamped = bool(getattr(stream.target, "keeps_stamps", False))
-        odoo = self._odoo_stamps(stream, with_stamps=stamped)
+        odoo, parents = self._odoo_stamps(stream, with_stamps=stamped)
         missing = sorted(set(odoo) - set(stored))
         if missing:
             with self.store.connect() as conn:
                 missing = sorted(set(missing) - stream.target.app_deleted(conn, ctx, missing))
+                if parents:  # the history of a lead the app deleted has no row to go to
+                    gone = LeadsTarget().app_deleted(conn, ctx, sorted({parents[i] for i in missing if i in parents}))
+                    missing = [i for i in missing if parents.get(i) not in gone]
         candidates = sorted(i for i, row in stored.items() if row.live and i not in odoo)
         extra = self._confirmed_absent(stream, candidates)
         stale = sorted(
@@ -130,20 +134,25 @@ class Verifier:
         return StreamDrift(stream.name, stream.model, len(odoo), live, tuple(missing), tuple(extra), tuple(stale),
                            stamps_checked=stamped)
 
-    def _odoo_stamps(self, stream: Stream, *, with_stamps: bool) -> dict[int, dt.datetime | None]:
-        """Every id Odoo returns for the stream (archived included), with its stamp."""
-        found: dict[int, dt.datetime | None] = {}
+    def _odoo_stamps(self, stream: Stream, *, with_stamps: bool) -> tuple[dict[int, Any], dict[int, int]]:
+        """Every id Odoo returns for the stream (archived included) with its stamp, and
+        for a stream hanging off leads (chatter, activities) each record's lead."""
+        found: dict[int, Any] = {}
+        parents: dict[int, int] = {}
+        parent_field = stream.batching.res_id_field if isinstance(stream.batching, ResIds) else None
+        fields = (["write_date"] if with_stamps else []) + ([parent_field] if parent_field else [])
         after = 0
-        fields = ["write_date"] if with_stamps else []
         while True:
             page = self.client.search_read(
                 stream.model, [*stream.domain, ("id", ">", after)], fields, limit=VERIFY_PAGE, order="id",
                 active_test=False,
             )
             if not page:  # never a short page: Odoo drops some rows after SQL's LIMIT
-                return found
+                return found, parents
             for record in page:
                 found[int(record["id"])] = record.get("write_date") if with_stamps else None
+                if parent_field and record.get(parent_field):
+                    parents[int(record["id"])] = int(record[parent_field])
             after = int(page[-1]["id"])
 
     def _confirmed_absent(self, stream: Stream, candidates: Sequence[int]) -> list[int]:
