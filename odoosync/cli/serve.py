@@ -35,7 +35,7 @@ from odoosync.service import open_client, open_store
 from odoosync.settings import load_settings
 from odoosync.store import runs as run_store
 from odoosync.store import triggers
-from odoosync.store.schema import OPS_SCHEMA, metadata
+from odoosync.store.schema import OPS_SCHEMA, metadata, row_level_security_statements
 from odoosync.store.sync_config import config_get
 
 __all__ = ["register", "serve", "sla_check", "schema"]
@@ -222,12 +222,13 @@ def schema(
 
 
 def _schema_sql() -> str:
-    """The tables (from ``store/schema.py``) and the outbox triggers, as PostgreSQL DDL."""
+    """The tables (from ``store/schema.py``, row-level security on) and the outbox triggers, as PostgreSQL DDL."""
     dialect = postgresql.dialect()
     statements = [str(CreateSchema(OPS_SCHEMA, if_not_exists=True).compile(dialect=dialect))]
     for table in metadata.sorted_tables:
         statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
         statements += [str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes]
+    statements += row_level_security_statements()
     statements += triggers.create_statements("postgresql")
     return ";\n\n".join(statements) + ";"
 

@@ -61,6 +61,7 @@ __all__ = [
     "odoo_sync_echo_guard",
     "odoo_sync_conflicts",
     "REFERENCE_TABLES",
+    "row_level_security_statements",
 ]
 
 OPS_SCHEMA = "ops"
@@ -494,3 +495,18 @@ def metadata_for(dialect_name: str) -> sa.MetaData:
     for table in metadata.sorted_tables:
         table.to_metadata(flat, schema=None)
     return flat
+
+
+def row_level_security_statements() -> list[str]:
+    """PostgreSQL DDL enabling row-level security on every table odoosync creates.
+
+    Supabase exposes ``public`` to its anon key: without RLS, anyone holding that public
+    key could read leads, e-mails and phones, and write rows the triggers queue to Odoo.
+    With RLS on and no policy, only the tables' owner (the role that ran ``odoosync db
+    upgrade``, which the sync uses) and superusers see rows; an app grants its own roles
+    what they need with policies (``docs/operations.md``, "Security on Supabase"). Not
+    ``FORCE``: the owner keeps bypassing it.
+    """
+    return [
+        f"ALTER TABLE {table.fullname} ENABLE ROW LEVEL SECURITY" for table in metadata.sorted_tables
+    ]
