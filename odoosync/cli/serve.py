@@ -29,6 +29,7 @@ from odoosync.events import EventBus
 from odoosync.exceptions import ConfigError
 from odoosync.jobs import STARTUP_JOBS, Jobs, run_sla_check
 from odoosync.pg_cron import pg_cron_sql
+from odoosync.redact import RedactingFilter
 from odoosync.schedule_state import ScheduleSource
 from odoosync.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, OutboxWaker, Scheduler, resolve_schedule
 from odoosync.service import open_client, open_store
@@ -71,6 +72,8 @@ def serve(
     from odoosync.web.sheets_api import install as install_sheets_api
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # errors quote URLs: no credentials in the log
+        handler.addFilter(RedactingFilter())
     for chatty in ("httpx", "apscheduler", "alembic"):  # one line per request / fire otherwise
         logging.getLogger(chatty).setLevel(logging.WARNING)
     with fail_cleanly():

@@ -41,6 +41,7 @@ from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import event
 
 from odoosync.exceptions import NotMigrated, StoreError, StoreIntegrityError, StoreUnavailable
+from odoosync.redact import redact_text
 from odoosync.store import locks, migrate
 from odoosync.store.schema import OPS_SCHEMA, odoo_sync_echo_guard
 from odoosync.store.upsert import UpsertCounts, upsert_rows
@@ -86,11 +87,7 @@ def redact_url(url: str | sa.URL) -> str:
     """The URL as text with any password replaced by ``***``."""
     if isinstance(url, sa.URL):
         return url.render_as_string(hide_password=True)
-    return _redact_text(url)
-
-
-def _redact_text(text: str) -> str:
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return redact_text(url)
 
 
 @dataclass
@@ -117,14 +114,13 @@ class StoreStats:
 def translate_error(exc: sa.exc.SQLAlchemyError, *, url: sa.URL | None = None) -> StoreError:
     """A driver / SQLAlchemy error as the ``StoreError`` subclass that says what to do.
 
-    The message is the driver's first line, with ``url``'s password (if any) masked.
+    The message is the driver's first line, with any URL's password masked by parsing
+    (``odoosync.redact``), never by replacing the password's text wherever it occurs.
     """
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
     message = text.splitlines()[0] if text else type(exc).__name__
-    if url is not None and url.password:
-        message = message.replace(str(url.password), "***")
-    message = _redact_text(message)
+    message = redact_text(message)
     if _is_missing_table(orig, message):
         where = f"database at {redact_url(url)}" if url is not None else "the database"
         return NotMigrated(f"{where} is not migrated: run `odoosync db upgrade` ({message})")

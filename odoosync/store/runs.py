@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from odoosync.models import RunCounters, RunStatus, SyncRun
+from odoosync.redact import redact_text
 from odoosync.store.database import Store
 from odoosync.store.schema import odoo_sync_runs
 
@@ -177,7 +178,7 @@ def close_stale_runs(store: Store, older_than: dt.timedelta, *, reason: str | No
                     status=RunStatus.PARTIAL.value,
                     finished_at=now,
                     duration_ms=max(0, int((now - started_at).total_seconds() * 1000)),
-                    error=message,
+                    error=_truncate(message),
                     remaining=True,
                 )
             )
@@ -210,7 +211,11 @@ def _to_run(row: Mapping[str, Any]) -> SyncRun:
 
 
 def _truncate(text: str | None) -> str | None:
-    if text is None or len(text) <= MAX_ERROR_CHARS:
+    """Error text as stored: credentials in URLs redacted (any sink may show it), then cut."""
+    if text is None:
+        return None
+    text = redact_text(text)
+    if len(text) <= MAX_ERROR_CHARS:
         return text
     return text[: MAX_ERROR_CHARS - 1] + "…"
 

@@ -25,6 +25,7 @@ from odoosync.events import EventBus
 from odoosync.exceptions import ConfigError, LockHeld, NotMigrated, OdooSyncError, StoreError
 from odoosync.metrics import make_registry
 from odoosync.odoo.stats import StatsSnapshot
+from odoosync.redact import redact_text
 from odoosync.store import Store
 from odoosync.web.auth import Tokens
 
@@ -91,23 +92,24 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LockHeld)
     async def _lock_held(request: Request, exc: LockHeld) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "holder": exc.holder}, status_code=409)
+        return JSONResponse({"detail": redact_text(str(exc)), "holder": exc.holder}, status_code=409)
 
     @app.exception_handler(ConfigError)
     async def _config(request: Request, exc: ConfigError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "problems": exc.problems}, status_code=422)
+        problems = [redact_text(str(p)) for p in exc.problems]
+        return JSONResponse({"detail": redact_text(str(exc)), "problems": problems}, status_code=422)
 
     @app.exception_handler(NotMigrated)
     async def _not_migrated(request: Request, exc: NotMigrated) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return JSONResponse({"detail": redact_text(str(exc))}, status_code=503)
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": f"database error: {exc}"}, status_code=503)
+        return JSONResponse({"detail": redact_text(f"database error: {exc}")}, status_code=503)
 
     @app.exception_handler(OdooSyncError)
     async def _ours(request: Request, exc: OdooSyncError) -> JSONResponse:
-        return JSONResponse({"detail": f"{type(exc).__name__}: {exc}"}, status_code=502)
+        return JSONResponse({"detail": redact_text(f"{type(exc).__name__}: {exc}")}, status_code=502)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
