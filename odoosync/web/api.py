@@ -358,18 +358,23 @@ def events(
     max_seconds: Annotated[float, Query(gt=0, le=86400, description="close the stream after this long")] = 3600,
     heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15,
 ) -> StreamingResponse:
+    slots, client = request.app.state.stream_slots, request.client.host if request.client else "-"
+    slots.acquire(client)  # 429 over the cap: each open stream holds one of the API's threads
     subscription = _context(request).events.subscribe()
 
     def stream() -> Iterator[str]:
-        with subscription:
-            yield ": connected\n\n"
-            deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=max_seconds)
-            while not subscription.ended and (left := (deadline - dt.datetime.now(dt.UTC)).total_seconds()) > 0:
-                event = subscription.get(timeout=min(heartbeat, left))
-                if event is not None:
-                    yield event.as_sse()
-                elif not subscription.ended:
-                    yield ": keep-alive\n\n"
+        try:
+            with subscription:
+                yield ": connected\n\n"
+                deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=max_seconds)
+                while not subscription.ended and (left := (deadline - dt.datetime.now(dt.UTC)).total_seconds()) > 0:
+                    event = subscription.get(timeout=min(heartbeat, left))
+                    if event is not None:
+                        yield event.as_sse()
+                    elif not subscription.ended:
+                        yield ": keep-alive\n\n"
+        finally:
+            slots.release(client)
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -28,6 +28,9 @@ from odoosync.odoo.stats import StatsSnapshot
 from odoosync.redact import redact_text
 from odoosync.store import Store
 from odoosync.web.auth import Tokens
+from odoosync.web.limits import BodyLimit, StreamSlots
+from odoosync.web.origin import HostOriginGuard
+from odoosync.web.webhooks import MAX_BODY_BYTES as WEBHOOK_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from odoosync.jobs import Jobs
@@ -65,10 +68,15 @@ def create_app(context: WebContext) -> FastAPI:
     app.state.context = context
     app.state.tokens = context.tokens
     app.state.registry = make_registry(context.store, context.client_stats)
+    app.state.stream_slots = StreamSlots()
     app.include_router(api.router)
     app.include_router(api.metrics_router)
     _mount_optional_routers(app)
     _install_error_handlers(app)
+    # Outermost first: a refused Host or Origin costs nothing, an oversized body is never
+    # read; both before any route, so before authentication.
+    app.add_middleware(BodyLimit, limits={"/api/webhooks/": WEBHOOK_MAX_BODY_BYTES})
+    app.add_middleware(HostOriginGuard, loopback_only=not context.tokens.configured)
     return app
 
 
