@@ -35,6 +35,7 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
 
     [sheets]
     allow_private_networks = false
+    allow_local_files = false  # sheet "URLs" that are paths on this machine
 
     [sla]
     webhook_url = "https://hooks.slack.com/services/..."   # a secret: never logged or shown
@@ -73,6 +74,7 @@ class Settings:
     read_token: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     sheets_allow_private: bool = False
+    sheets_allow_files: bool = False
     sla_webhook_url: str | None = field(default=None, repr=False)
     schedule: Mapping[str, str] = field(default_factory=dict)
 
@@ -130,6 +132,8 @@ def load_settings(
         sheets_allow_private=str(
             pick("ODOOSYNC_SHEETS_ALLOW_PRIVATE", sheets_t, "allow_private_networks", False)
         ).lower()
+        in _TRUE,
+        sheets_allow_files=str(pick("ODOOSYNC_SHEETS_ALLOW_FILES", sheets_t, "allow_local_files", False)).lower()
         in _TRUE,
         sla_webhook_url=_webhook_url(pick("ODOOSYNC_SLA_WEBHOOK_URL", sla_t, "webhook_url"), problems),
         schedule={str(k): str(v) for k, v in data.get("schedule", {}).items()},

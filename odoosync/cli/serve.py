@@ -100,7 +100,7 @@ def serve(
                 functions = {"outbox": functions["outbox"]}
                 schedule = {"outbox": schedule["outbox"]}
             else:
-                sheets = SheetSync(store, SheetFetcher(allow_private=settings.sheets_allow_private), cache=leads_cache)
+                sheets = SheetSync(store, SheetFetcher(allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files), cache=leads_cache)
             # persisted pauses and one job per sheet, applied now (before the catch-up) and every minute
             scheduler = Scheduler(functions, schedule, on_skip=jobs.record_skip, source=ScheduleSource(store, sheets))
             scheduler.refresh()
@@ -110,7 +110,10 @@ def serve(
                 client_stats=client.stats.snapshot, webhook_secret=settings.webhook_secret,
             )
             app = create_app(context)
-            install_sheets_api(app, store, allow_private=settings.sheets_allow_private, cache=leads_cache)
+            install_sheets_api(
+                app, store, allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files,
+                cache=leads_cache,
+            )
             _run_until_signal(app, host, port, jobs, scheduler, waker, events)
 
 
