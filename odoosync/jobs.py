@@ -42,7 +42,7 @@ from odoosync.exceptions import ConfigError, LockHeld
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult
 from odoosync.pull.budget import Budget
-from odoosync.push import PushEngine, PushResult
+from odoosync.push import DEFAULT_LEASE, PushEngine, PushResult
 from odoosync.service import pull_streams
 from odoosync.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
 from odoosync.store import Store
@@ -95,6 +95,7 @@ class Jobs:
         overlap: dt.timedelta | None = None,
         page_size: int | None = None,
         sla_webhook_url: str | None = None,
+        push_lease: dt.timedelta | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -103,6 +104,7 @@ class Jobs:
         self._overlap = overlap
         self._page_size = page_size
         self._sla_webhook_url = sla_webhook_url
+        self._push_lease = push_lease or DEFAULT_LEASE
         self.stopping = threading.Event()
         self._threads: set[threading.Thread] = set()
         self._threads_lock = threading.Lock()
@@ -274,7 +276,7 @@ class Jobs:
     def push_outbox(self, trigger: str) -> PushResult:
         """Push every ready outbox item. An idle pass (nothing ready) is not logged as a
         run, so the frequent outbox wake-ups do not flood the runs log."""
-        engine = PushEngine(self.store, self.client, backend=self.backend)
+        engine = PushEngine(self.store, self.client, backend=self.backend, lease=self._push_lease)
         first = engine.push_batch()
         if not first.claimed:
             return first

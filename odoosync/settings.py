@@ -25,6 +25,9 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
     overlap_seconds = 300
     page_size = 500
 
+    [push]
+    lease_seconds = 300        # how long a claimed outbox batch is held without a heartbeat
+
     [service]
     api_token = "..."          # admin
     read_token = "..."
@@ -70,6 +73,7 @@ class Settings:
     lock_id: str = "odoosync"
     overlap_seconds: int = 300
     page_size: int = DEFAULT_PAGE_SIZE
+    push_lease_seconds: int = 300
     api_token: str | None = field(default=None, repr=False)
     read_token: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
@@ -101,6 +105,7 @@ def load_settings(
     svc_t = data.get("service", {})
     sheets_t = data.get("sheets", {})
     sla_t = data.get("sla", {})
+    push_t = data.get("push", {})
 
     def pick(name: str, table: Mapping[str, Any], key: str, default: Any = None) -> Any:
         value = env.get(name)
@@ -126,6 +131,9 @@ def load_settings(
         lock_id=str(pick("LOCK_ID", sync_t, "lock_id", "odoosync")),
         overlap_seconds=_int("sync.overlap_seconds", sync_t.get("overlap_seconds", 300), problems, minimum=0),
         page_size=_int("sync.page_size", sync_t.get("page_size", DEFAULT_PAGE_SIZE), problems, minimum=1),
+        push_lease_seconds=_int(
+            "push.lease_seconds", pick("ODOOSYNC_PUSH_LEASE_SECONDS", push_t, "lease_seconds", 300), problems, minimum=5
+        ),
         api_token=pick("ODOOSYNC_API_TOKEN", svc_t, "api_token"),
         read_token=pick("ODOOSYNC_READ_TOKEN", svc_t, "read_token"),
         webhook_secret=pick("ODOOSYNC_WEBHOOK_SECRET", svc_t, "webhook_secret"),

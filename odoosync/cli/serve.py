@@ -88,7 +88,7 @@ def serve(
             jobs = Jobs(
                 store, client, events=events, backend=client.config.name,
                 overlap=dt.timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
-                sla_webhook_url=settings.sla_webhook_url,
+                sla_webhook_url=settings.sla_webhook_url, push_lease=dt.timedelta(seconds=settings.push_lease_seconds),
             )
             functions = jobs.functions()
             schedule = resolve_schedule(
