@@ -166,6 +166,14 @@ class PullQueue:
         with self._wake:
             return len(self._pending) + (1 if self._in_flight is not None else 0)
 
+    def problem(self) -> str | None:
+        """For ``/api/health``: None unless targets wait for a worker that is gone."""
+        with self._wake:
+            alive = self._thread is not None and self._thread.is_alive()
+            if self._pending and not alive and not self.stopping.is_set():
+                return f"worker not running, {len(self._pending)} pull(s) waiting"
+        return None
+
     def wait_idle(self, timeout: float) -> bool:
         """Block until nothing is pending (tests, the benchmark); False on timeout."""
         deadline = time.monotonic() + timeout

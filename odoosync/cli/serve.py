@@ -26,6 +26,7 @@ from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
 
 from odoosync.cli.common import err_console, fail_cleanly, print_json, styled
 from odoosync.events import EventBus
+from odoosync.health import CachedProbe
 from odoosync.exceptions import ConfigError
 from odoosync.jobs import STARTUP_JOBS, Jobs, run_sla_check
 from odoosync.pg_cron import pg_cron_sql
@@ -109,6 +110,10 @@ def serve(
                 store=store, tokens=tokens, events=events, jobs=jobs, scheduler=scheduler,
                 client_stats=client.stats.snapshot, webhook_secret=settings.webhook_secret,
             )
+            context.components.update({
+                "odoo": CachedProbe(client.version, seconds=30),
+                "listener": waker.problem,
+            })
             app = create_app(context)
             install_sheets_api(
                 app, store, allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files,
@@ -134,6 +139,9 @@ def _run_until_signal(
     waker.start()
     catch_up = threading.Thread(target=_catch_up_then_schedule, args=(jobs, scheduler), name="catch-up", daemon=True)
     catch_up.start()
+    app.state.context.components["scheduler"] = lambda: (
+        None if scheduler.running or (catch_up.is_alive() and not stop.is_set()) else "not running"
+    )
     log.info("serving on http://%s:%d (jobs: %s)", host, port, ", ".join(scheduler.job_names()))
     try:
         while not stop.wait(0.5):

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from odoosync import __version__
 from odoosync.exceptions import SheetNotConfigured
 from odoosync.freshness import overall_colour, read_status
+from odoosync.health import check_all
 from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus
 from odoosync.models import RunStatus, SyncMode
 from odoosync.outbox import STATUSES as OUTBOX_STATUSES
@@ -74,21 +75,36 @@ def _scheduler(request: Request) -> Any:
 # ---------------------------------------------------------------------------- health, status
 
 
-@router.get("/health", tags=["status"], summary="Liveness and database reachability (no token needed)")
-def health(request: Request) -> dict[str, Any]:
+@router.get(
+    "/health",
+    tags=["status"],
+    summary="Each component of the service: database, Odoo, scheduler, listener, webhook queue (no token needed)",
+    responses={503: {"description": "a component is down (named in components)"}},
+)
+def health(request: Request, response: Response) -> dict[str, Any]:
     context = _context(request)
-    try:
+
+    def database() -> str | None:
         context.store.check_migrated()
-        database = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised: health must answer
-        database = type(exc).__name__
+        return None
+
+    components = check_all({"database": database, **context.components, **_webhook_check(request)})
     scheduler = context.scheduler
+    ok = all(c["ok"] for c in components.values())
+    if not ok:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return {
-        "ok": database == "ok",
+        "ok": ok,
         "version": __version__,
-        "database": database,
+        "database": "ok" if components["database"]["ok"] else components["database"]["detail"],
         "scheduler": "running" if scheduler is not None and scheduler.running else "stopped",
+        "components": components,
     }
+
+
+def _webhook_check(request: Request) -> dict[str, Any]:
+    queue = getattr(request.app.state, "webhook_queue", None)  # built on the first webhook
+    return {} if queue is None else {"webhook_queue": queue.problem}
 
 
 @router.get("/status", tags=["status"], summary="Per stream: freshness (green/amber/red), rows, last success, last and next run; outbox")

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from odoosync import __version__
 from odoosync.events import EventBus
 from odoosync.exceptions import ConfigError, LockHeld, NotMigrated, OdooSyncError, StoreError
+from odoosync.health import Check
 from odoosync.metrics import make_registry
 from odoosync.odoo.stats import StatsSnapshot
 from odoosync.redact import redact_text
@@ -51,6 +52,8 @@ class WebContext:
     scheduler: Scheduler | None = None
     client_stats: Callable[[], StatsSnapshot] | None = None
     webhook_secret: str | None = field(default=None, repr=False)  # ODOOSYNC_WEBHOOK_SECRET (web/webhooks.py)
+    # name → check for /api/health (odoosync.health): Odoo, scheduler, outbox listener
+    components: dict[str, Check] = field(default_factory=dict)
 
 
 def create_app(context: WebContext) -> FastAPI:
