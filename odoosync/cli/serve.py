@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import signal
 import threading
+import time
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -46,6 +47,7 @@ log = logging.getLogger("odoosync.serve")
 
 _SHUTDOWN_GRACE_SECONDS = 20.0
 _STALE_RUN_AFTER = dt.timedelta(minutes=5)  # a live run beats its heartbeat every page
+_SWEEP_SECONDS = 60.0  # how often runs whose holder is gone are closed
 
 sla_app = typer.Typer(help="SLA breach checks (C7).", no_args_is_help=True)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
@@ -82,9 +84,7 @@ def serve(
         tokens = Tokens(admin=settings.api_token, read=settings.read_token)
         check_bind_address(host, tokens)
         with open_store(settings) as store, open_client(settings) as client:
-            closed = run_store.close_stale_runs(store, _STALE_RUN_AFTER)
-            if closed:
-                log.info("closed %d run(s) left running by a stopped process: %s", len(closed), closed)
+            _close_interrupted_runs(store)
             events = EventBus()
             jobs = Jobs(
                 store, client, events=events, backend=client.config.name,
@@ -143,10 +143,14 @@ def _run_until_signal(
         None if scheduler.running or (catch_up.is_alive() and not stop.is_set()) else "not running"
     )
     log.info("serving on http://%s:%d (jobs: %s)", host, port, ", ".join(scheduler.job_names()))
+    swept = time.monotonic()
     try:
         while not stop.wait(0.5):
             if not api_thread.is_alive():
                 raise ConfigError(f"the API could not listen on {host}:{port} (is the port in use?)")
+            if time.monotonic() - swept >= _SWEEP_SECONDS:
+                swept = time.monotonic()
+                _close_interrupted_runs(jobs.store)
     finally:
         log.info("stopping: current pages finish, runs close as partial, locks are released")
         jobs.stop()
@@ -160,6 +164,18 @@ def _run_until_signal(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("stopped")
+
+
+def _close_interrupted_runs(store) -> None:
+    """Runs whose holder is gone (killed, or cut off from the database) end ``interrupted``;
+    a database still away is tried again at the next sweep."""
+    try:
+        closed = run_store.close_interrupted_runs(store, _STALE_RUN_AFTER)
+    except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+        log.warning("could not close interrupted runs: %s", type(exc).__name__)
+        return
+    for run_id, why in closed.items():
+        log.info("run %d closed: %s", run_id, why)
 
 
 def _catch_up_then_schedule(jobs: Jobs, scheduler: Scheduler) -> None:

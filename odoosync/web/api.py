@@ -153,6 +153,7 @@ class RunStatusFilter(StrEnum):
     partial = "partial"
     failed = "failed"
     skipped = "skipped"
+    interrupted = "interrupted"
 
 
 @router.get("/runs", tags=["runs"], summary="Recent runs, newest first")
