@@ -43,7 +43,7 @@ from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult
 from odoosync.pull.budget import Budget
 from odoosync.push import DEFAULT_LEASE, PushEngine, PushResult
-from odoosync.service import pull_streams
+from odoosync.service import pull_catalog, pull_streams
 from odoosync.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
 from odoosync.store import Store
 from odoosync.store import runs as run_store
@@ -112,8 +112,9 @@ class Jobs:
     # ------------------------------------------------------------------ catalogue
 
     def catalog(self) -> list[Stream]:
-        """Every stream, with the pull configuration of ``ops.odoo_sync_config`` applied."""
-        return pull_streams(self.store)
+        """Every stream, with the pull configuration of ``ops.odoo_sync_config`` applied
+        (a bad row disables its own stream only, checked against Odoo too)."""
+        return pull_streams(self.store, self.client)
 
     def stream_names(self) -> list[str]:
         return [stream.name for stream in self.catalog()]
@@ -183,7 +184,8 @@ class Jobs:
     ) -> int | None:
         """Start ``stream`` (or ``all``) in a background thread; return the (first) run's id
         once it holds its lock, or raise ``LockHeld`` naming the holder (nothing started)."""
-        streams = select_streams(stream, self.catalog())
+        catalog = pull_catalog(self.store, self.client)
+        streams = select_streams(stream, catalog.streams, catalog.disabled)
         if odoo_id is not None and stream == ALL:
             raise ConfigError("a single record (odoo_id) needs one stream, not 'all'")
         options = self._options(mode, trigger=trigger, odoo_id=odoo_id, budget=budget)
