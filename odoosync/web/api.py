@@ -27,7 +27,7 @@ from odoosync import __version__
 from odoosync.exceptions import SheetNotConfigured
 from odoosync.freshness import overall_colour, read_status
 from odoosync.health import check_all
-from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus
+from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus, webhook_queue_metrics
 from odoosync.models import RunStatus, SyncMode
 from odoosync.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.outbox import list_items, retry_failed, status_counts
@@ -348,7 +348,8 @@ def sla_check(request: Request, _: Admin) -> dict[str, Any]:
 @router.get("/metrics", tags=["metrics"], summary="Every metric as JSON (the same numbers as /metrics)")
 def metrics_json(request: Request, _: Read) -> dict[str, Any]:
     context = _context(request)
-    return read_metrics(context.store, client_stats=context.client_stats)
+    queue = getattr(request.app.state, "webhook_queue", None)
+    return {**read_metrics(context.store, client_stats=context.client_stats), "webhook_queue": webhook_queue_metrics(queue)}
 
 
 @metrics_router.get(

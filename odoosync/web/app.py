@@ -70,7 +70,9 @@ def create_app(context: WebContext) -> FastAPI:
     )
     app.state.context = context
     app.state.tokens = context.tokens
-    app.state.registry = make_registry(context.store, context.client_stats)
+    app.state.registry = make_registry(
+        context.store, context.client_stats, webhook_queue=lambda: getattr(app.state, "webhook_queue", None)
+    )
     app.state.stream_slots = StreamSlots()
     app.include_router(api.router)
     app.include_router(api.metrics_router)

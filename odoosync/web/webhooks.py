@@ -63,7 +63,7 @@ def webhook_queue(request: Request) -> PullQueue:
         if queue is None:
             puller = RecordPuller(jobs.store, jobs.client, jobs.catalog, backend=jobs.backend, events=jobs.events,
                                   stopping=jobs.stopping)
-            queue = PullQueue(puller, stopping=jobs.stopping)
+            queue = PullQueue(puller, probe=puller.probe_many, stopping=jobs.stopping)
             app.state.webhook_queue = queue
     return queue
 
