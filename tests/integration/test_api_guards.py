@@ -125,44 +125,43 @@ def _open_stream(url: str, status: dict[int, int], lock: threading.Lock, ready: 
                 next(response.iter_lines())  # ": connected"; then hold the stream until the test ends
 
 
-def test_event_streams_are_capped_and_health_keeps_answering(open_api) -> None:
-    # 3 clients (addresses) x 10 streams each = 30 attempts: 4 per client, 16 in total at most
+def _streams_from(api, addresses: list[str], per_address: int) -> tuple[dict[int, int], list[threading.Thread]]:
+    """Open ``per_address`` event streams from each loopback address; the answers by
+    status once every stream got one (the accepted ones stay open) and the threads."""
     status: dict[int, int] = {}
     lock = threading.Lock()
-    ready = threading.Barrier(31)
+    ready = threading.Barrier(len(addresses) * per_address + 1)
     threads = [
-        threading.Thread(target=_open_stream, args=(open_api.url, status, lock, ready, f"127.0.0.{n}"), daemon=True)
-        for n in (1, 2, 3) for _ in range(10)
-    ]
-    for thread in threads:
-        thread.start()
-    ready.wait()  # every stream got its answer and the accepted ones are still open
-    with lock:
-        assert status == {200: 12, 429: 18}
-    health = httpx.get(f"{open_api.url}/api/health", timeout=30)
-    assert health.status_code == 200
-    open_api.context.events.close()  # the open streams end
-    for thread in threads:
-        thread.join(30)
-    assert open_api.client(None).get("/api/events?max_seconds=0.1").status_code == 200  # slots released
-
-
-def test_the_total_cap_holds_across_clients(open_api) -> None:
-    status: dict[int, int] = {}
-    lock = threading.Lock()
-    ready = threading.Barrier(26)
-    threads = [
-        threading.Thread(target=_open_stream, args=(open_api.url, status, lock, ready, f"127.0.0.{n}"), daemon=True)
-        for n in range(1, 6) for _ in range(5)
+        threading.Thread(target=_open_stream, args=(api.url, status, lock, ready, address), daemon=True)
+        for address in addresses for _ in range(per_address)
     ]
     for thread in threads:
         thread.start()
     ready.wait()
     with lock:
-        assert status == {200: 16, 429: 9}
-    open_api.context.events.close()
+        return dict(status), threads
+
+
+def _close_streams(api, threads: list[threading.Thread]) -> None:
+    api.context.events.close()  # the open streams end
     for thread in threads:
         thread.join(30)
+
+
+def test_event_streams_are_capped_and_health_keeps_answering(open_api) -> None:
+    # 3 clients (addresses) x 10 streams each = 30 attempts: 4 per client, 16 in total at most
+    status, threads = _streams_from(open_api, ["127.0.0.1", "127.0.0.2", "127.0.0.3"], 10)
+    assert status == {200: 12, 429: 18}
+    health = httpx.get(f"{open_api.url}/api/health", timeout=30)
+    assert health.status_code == 200
+    _close_streams(open_api, threads)
+    assert open_api.client(None).get("/api/events?max_seconds=0.1").status_code == 200  # slots released
+
+
+def test_the_total_cap_holds_across_clients(open_api) -> None:
+    status, threads = _streams_from(open_api, [f"127.0.0.{n}" for n in range(1, 6)], 5)
+    assert status == {200: 16, 429: 9}
+    _close_streams(open_api, threads)
 
 
 # ---------------------------------------------------------------------------- 14: webhook ids

@@ -66,16 +66,8 @@ def push_sim() -> Iterator[Simulator]:
     simulator.stop()
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("outage") / "template.db"
-    with Store(f"sqlite:///{path}") as store:
-        store.upgrade()
-    return path
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def databases(request: pytest.FixtureRequest, template: Path) -> Iterator[Any]:
+def databases(request: pytest.FixtureRequest, _sqlite_template: Path) -> Iterator[Any]:
     """A factory of fresh migrated databases of one kind; all dropped at the end."""
     made: list[str] = []
     if request.param == "sqlite":
@@ -83,7 +75,7 @@ def databases(request: pytest.FixtureRequest, template: Path) -> Iterator[Any]:
 
         def fresh() -> str:
             path = directory / f"{uuid.uuid4().hex}.db"
-            shutil.copyfile(template, path)
+            shutil.copyfile(_sqlite_template, path)
             return f"sqlite:///{path}"
 
         yield fresh
