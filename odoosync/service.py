@@ -95,7 +95,7 @@ class SyncReport:
 @contextmanager
 def open_store(settings: Settings, *, require_migrated: bool = True) -> Iterator[Store]:
     """The application database; refuses an unmigrated one before any change."""
-    with Store(settings.database_url, lock_id=settings.lock_id) as store:
+    with Store(settings.database_url, lock_id=settings.lock_id, app_schema=settings.store_schema) as store:
         if require_migrated:
             store.check_migrated()
         yield store

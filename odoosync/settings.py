@@ -20,6 +20,9 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
     [database]
     url = "postgresql://postgres@127.0.0.1:5432/app"
 
+    [store]
+    schema = "public"          # PostgreSQL: where the app tables live (not exposed by Supabase: e.g. "crm_sync")
+
     [sync]
     lock_id = "odoosync"
     overlap_seconds = 300
@@ -70,6 +73,7 @@ class Settings:
 
     odoo: OdooConfig | None
     database_url: str = DEFAULT_DATABASE_URL
+    store_schema: str = "public"  # PostgreSQL: the schema of the app tables ([store] schema)
     lock_id: str = "odoosync"
     overlap_seconds: int = 300
     page_size: int = DEFAULT_PAGE_SIZE
@@ -106,6 +110,7 @@ def load_settings(
     sheets_t = data.get("sheets", {})
     sla_t = data.get("sla", {})
     push_t = data.get("push", {})
+    store_t = data.get("store", {})
 
     def pick(name: str, table: Mapping[str, Any], key: str, default: Any = None) -> Any:
         value = env.get(name)
@@ -128,6 +133,7 @@ def load_settings(
     settings = Settings(
         odoo=odoo,
         database_url=str(pick("DATABASE_URL", db_t, "url", DEFAULT_DATABASE_URL)),
+        store_schema=str(pick("ODOOSYNC_STORE_SCHEMA", store_t, "schema", "public")),
         lock_id=str(pick("LOCK_ID", sync_t, "lock_id", "odoosync")),
         overlap_seconds=_int("sync.overlap_seconds", sync_t.get("overlap_seconds", 300), problems, minimum=0),
         page_size=_int("sync.page_size", sync_t.get("page_size", DEFAULT_PAGE_SIZE), problems, minimum=1),

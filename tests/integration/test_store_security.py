@@ -86,3 +86,45 @@ def test_an_existing_app_table_with_our_name_is_refused_clearly(kind: str, reque
         assert store.current_revision() is None
         tables = set(sa.inspect(store.engine).get_table_names())
     assert tables == {"leads"}
+
+
+def test_the_app_tables_can_live_in_a_schema_of_their_own(empty_pg_url: str, simulator) -> None:
+    """``[store] schema``: an app that has its own ``public.leads`` keeps it; odoosync's
+    tables, triggers and pulls live in the chosen schema, with row-level security."""
+    import datetime as dt
+
+    from odoosync.models import SyncMode
+    from odoosync.pull import PullOptions
+    from odoosync.service import run_sync
+    from tests.fixtures.pull import open_client
+
+    with psycopg.connect(_libpq(empty_pg_url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.leads (id integer PRIMARY KEY, name text)")
+        conn.execute("INSERT INTO public.leads VALUES (1, 'the app''s own')")
+    with Store(empty_pg_url, app_schema="crm_sync") as store:
+        store.upgrade()
+        store.check_migrated()
+        with store.transaction() as conn:
+            conn.execute(sa.text("INSERT INTO leads (title) VALUES ('made in the app')"))
+        with open_client(simulator) as client:
+            run_sync(client, store, "leads", PullOptions(mode=SyncMode.FULL, overlap=dt.timedelta(minutes=5)))
+    with psycopg.connect(_libpq(empty_pg_url)) as conn:
+        assert conn.execute("SELECT id, name FROM public.leads").fetchall() == [(1, "the app's own")]
+        ours = conn.execute("SELECT count(*), count(odoo_id) FROM crm_sync.leads").fetchone()
+        assert ours[0] > 1 and ours[1] == ours[0] - 1  # the pulled leads and the app's new one
+        assert conn.execute("SELECT payload->'values'->>'title' FROM ops.odoo_outbox").fetchall() == [("made in the app",)]
+        secured = conn.execute(
+            "SELECT bool_and(c.relrowsecurity), count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'crm_sync' AND c.relkind = 'r'"
+        ).fetchone()
+    assert secured == (True, len([t for t in metadata.sorted_tables if t.schema is None]))
+
+
+def test_a_bad_store_schema_is_refused_clearly(sqlite_url: str, pg_server: str) -> None:
+    from odoosync.exceptions import StoreError
+
+    for name in ("Crm", "ops", "pg_temp", "a-b", ""):
+        with pytest.raises(StoreError, match=r"\[store\] schema .* is not usable"):
+            Store(pg_server, app_schema=name)
+    with pytest.raises(StoreError, match="PostgreSQL only"):
+        Store(sqlite_url, app_schema="crm_sync")
