@@ -43,8 +43,8 @@ from odoosync.exceptions import ConfigError, LockHeld
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult
 from odoosync.pull.budget import Budget
-from odoosync.push import PushEngine, PushResult
-from odoosync.service import VerifyReport, pull_streams, run_verify
+from odoosync.push import DEFAULT_LEASE, PushEngine, PushResult
+from odoosync.service import VerifyReport, pull_catalog, pull_streams, run_verify
 from odoosync.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
 from odoosync.store import Store
 from odoosync.store import runs as run_store
@@ -96,6 +96,7 @@ class Jobs:
         overlap: dt.timedelta | None = None,
         page_size: int | None = None,
         sla_webhook_url: str | None = None,
+        push_lease: dt.timedelta | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -104,6 +105,7 @@ class Jobs:
         self._overlap = overlap
         self._page_size = page_size
         self._sla_webhook_url = sla_webhook_url
+        self._push_lease = push_lease or DEFAULT_LEASE
         self.stopping = threading.Event()
         self._threads: set[threading.Thread] = set()
         self._threads_lock = threading.Lock()
@@ -111,8 +113,9 @@ class Jobs:
     # ------------------------------------------------------------------ catalogue
 
     def catalog(self) -> list[Stream]:
-        """Every stream, with the pull configuration of ``ops.odoo_sync_config`` applied."""
-        return pull_streams(self.store)
+        """Every stream, with the pull configuration of ``ops.odoo_sync_config`` applied
+        (a bad row disables its own stream only, checked against Odoo too)."""
+        return pull_streams(self.store, self.client)
 
     def stream_names(self) -> list[str]:
         return [stream.name for stream in self.catalog()]
@@ -183,7 +186,8 @@ class Jobs:
     ) -> int | None:
         """Start ``stream`` (or ``all``) in a background thread; return the (first) run's id
         once it holds its lock, or raise ``LockHeld`` naming the holder (nothing started)."""
-        streams = select_streams(stream, self.catalog())
+        catalog = pull_catalog(self.store, self.client)
+        streams = select_streams(stream, catalog.streams, catalog.disabled)
         if odoo_id is not None and stream == ALL:
             raise ConfigError("a single record (odoo_id) needs one stream, not 'all'")
         options = self._options(mode, trigger=trigger, odoo_id=odoo_id, budget=budget)
@@ -298,7 +302,7 @@ class Jobs:
     def push_outbox(self, trigger: str) -> PushResult:
         """Push every ready outbox item. An idle pass (nothing ready) is not logged as a
         run, so the frequent outbox wake-ups do not flood the runs log."""
-        engine = PushEngine(self.store, self.client, backend=self.backend)
+        engine = PushEngine(self.store, self.client, backend=self.backend, lease=self._push_lease)
         first = engine.push_batch()
         if not first.claimed:
             return first

@@ -31,7 +31,8 @@ from odoosync.pull.verify import latest_drift
 from odoosync.store import Store
 from odoosync.store.schema import lead_events, leads, odoo_outbox, odoo_sync_checkpoints, odoo_sync_runs
 
-__all__ = ["read_metrics", "StoreCollector", "make_registry", "render_prometheus", "CONTENT_TYPE"]
+__all__ = ["read_metrics", "StoreCollector", "WebhookQueueCollector", "webhook_queue_metrics", "make_registry",
+           "render_prometheus", "CONTENT_TYPE"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _ROW_OPERATIONS = ("fetched", "inserted", "updated", "deleted", "skipped", "failed")
@@ -217,10 +218,39 @@ class StoreCollector(Collector):
             )
 
 
-def make_registry(store: Store, client_stats: Callable[[], StatsSnapshot] | None = None) -> CollectorRegistry:
+def webhook_queue_metrics(queue: Any | None) -> dict[str, int] | None:
+    """This process's webhook queue (``webhook_queue.PullQueue``): depth and counters."""
+    if queue is None:
+        return None
+    return {"depth": queue.pending(), **queue.stats.as_dict()}
+
+
+class WebhookQueueCollector(Collector):
+    """The webhook queue's depth and drops (``queue_of`` returns it once built, else None)."""
+
+    def __init__(self, queue_of: Callable[[], Any | None]) -> None:
+        self._queue_of = queue_of
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        snap = webhook_queue_metrics(self._queue_of()) or {"depth": 0, "dropped": 0, "received": 0, "probes": 0}
+        yield GaugeMetricFamily("odoosync_webhook_queue_depth", "Webhook pulls waiting or running", value=snap["depth"])
+        yield CounterMetricFamily("odoosync_webhook_dropped", "Webhooks dropped: the queue was full", value=snap["dropped"])
+        yield CounterMetricFamily("odoosync_webhook_received", "Webhooks received", value=snap["received"])
+        yield CounterMetricFamily("odoosync_webhook_probes", "Batched Odoo reads checking webhook targets",
+                                  value=snap["probes"])
+
+
+def make_registry(
+    store: Store, client_stats: Callable[[], StatsSnapshot] | None = None, webhook_queue: Callable[[], Any | None] | None = None
+) -> CollectorRegistry:
     """A registry of its own (not the global one): one app, one set of metrics."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(store, client_stats))
+    if webhook_queue is not None:
+        registry.register(WebhookQueueCollector(webhook_queue))
     return registry
 
 

@@ -31,6 +31,7 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"  # stopped early (budget, SIGTERM, crash): a re-run continues
     FAILED = "failed"
     SKIPPED = "skipped"  # not started: another run held the lock
+    INTERRUPTED = "interrupted"  # its process died or lost the database: closed by a sweep
 
 
 class Trigger(StrEnum):

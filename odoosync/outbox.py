@@ -14,7 +14,8 @@ its lease has expired.
 
 Outcomes (:func:`complete`, :func:`reschedule`, :func:`fail`) apply only while the
 caller still holds the lease, so a worker that lost its lease cannot overwrite the work
-of the one that reclaimed it. :class:`ChangeListener` lets an idle worker wait for the
+of the one that reclaimed it. :func:`renew` extends a lease while a batch runs and says
+which items the caller still holds (the push calls Odoo only for those). :class:`ChangeListener` lets an idle worker wait for the
 triggers' ``NOTIFY`` on PostgreSQL.
 """
 
@@ -41,6 +42,7 @@ __all__ = [
     "OutboxRow",
     "enqueue",
     "claim",
+    "renew",
     "complete",
     "reschedule",
     "fail",
@@ -175,6 +177,18 @@ def claim(
 def _owned(ids: Iterable[int], worker: str) -> sa.ColumnElement[bool]:
     o = odoo_outbox
     return sa.and_(o.c.id.in_(list(ids)), o.c.status == "processing", o.c.locked_by == worker)
+
+
+def renew(store: Store, ids: Iterable[int], *, worker: str, now: dt.datetime, lease: dt.timedelta) -> set[int]:
+    """Extend ``worker``'s lease on ``ids`` to ``now + lease``; the ids it still holds."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    o = odoo_outbox
+    with store.transaction() as conn:
+        return set(conn.execute(
+            sa.update(o).where(_owned(wanted, worker)).values(locked_until=now + lease).returning(o.c.id)
+        ).scalars())
 
 
 def complete(conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.datetime, odoo_id: int | None = None) -> int:

@@ -18,10 +18,14 @@ a whole batch, each step small and in order:
    second one), one ``write`` for all ids sharing the same values, one ``unlink`` /
    archive per model, one ``action_feedback`` for all activities marked done; notes go
    one ``message_post`` each (Odoo posts on one record at a time) with a Message-Id
-   marker that a retry looks up first;
+   marker that every attempt, the first included, looks up first (another worker may
+   have posted it under a lease it then lost);
 7. **bind** and settle, in one echo-guarded transaction: the new Odoo id onto the local
    row (and ``source_email_id``), ``odoo_write_date`` when the record is known to hold
    only our change (so the next pull skips it), the outbox items ``done``.
+
+The batch's lease is renewed while it runs (``push_lease.LeaseKeeper``), and checked
+before every Odoo call: an item another worker reclaimed is not pushed a second time.
 
 A batched call that fails permanently is split and retried item by item in the same
 pass, so one poison item fails alone. Transient failures are rescheduled with backoff
@@ -47,6 +51,7 @@ from odoosync.conflicts import FieldConflict, resolve
 from odoosync.exceptions import MissingRecord, OdooError, OdooPermanentError, OdooServerError, OdooValidationError
 from odoosync.odoo.client import OdooClient
 from odoosync.push_mappers import map_values
+from odoosync.push_lease import LeaseKeeper
 from odoosync.push_policy import CONFIG_PREFIX, GiveUp, PushPolicy, parse_policy
 from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_stages, odoo_sync_config, odoo_sync_conflicts, scheduled_activities
@@ -54,7 +59,7 @@ from odoosync.store.triggers import WATCHED
 from odoosync.streams import activities as activity_stream
 from odoosync.streams import chatter
 
-__all__ = ["PushEngine", "PushResult", "Clock", "load_policies", "demo_edits", "demo_push", "MODEL_ORDER"]
+__all__ = ["PushEngine", "PushResult", "Clock", "load_policies", "demo_edits", "demo_push", "MODEL_ORDER", "DEFAULT_LEASE"]
 
 log = logging.getLogger("odoosync.push")
 
@@ -83,12 +88,13 @@ class PushResult:
     written: int = 0
     deleted: int = 0
     conflicts: int = 0
+    lost: int = 0  # changes not pushed: their lease went to another worker
     rpc_calls: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: PushResult) -> None:
         for name in ("claimed", "done", "retried", "failed", "skipped", "created", "written", "deleted",
-                     "conflicts", "rpc_calls"):
+                     "conflicts", "lost", "rpc_calls"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
 
@@ -149,6 +155,7 @@ class PushEngine:
         self.models = tuple(models) if models else None  # push only these models' items
         self._binder = Binder(store, client, backend=backend)
         self._subtypes: dict[int, chatter.Subtype] = {}
+        self._lease: LeaseKeeper | None = None  # the running batch's
 
     def policy(self, model: str) -> PushPolicy:
         return self.policies.get(model, PushPolicy())
@@ -173,8 +180,14 @@ class PushEngine:
         by_model: dict[str, list[Change]] = {}
         for change in changes:
             by_model.setdefault(change.model, []).append(change)
-        for model in sorted(by_model, key=lambda m: MODEL_ORDER.index(m) if m in MODEL_ORDER else len(MODEL_ORDER)):
-            self._push_model(model, by_model[model], binder, result)
+        keeper = LeaseKeeper(self.store, [row.id for row in rows], worker=self.worker, lease=self.lease, clock=self.clock)
+        with keeper:
+            self._lease = keeper
+            try:
+                for model in sorted(by_model, key=lambda m: MODEL_ORDER.index(m) if m in MODEL_ORDER else len(MODEL_ORDER)):
+                    self._push_model(model, by_model[model], binder, result)
+            finally:
+                self._lease = None
         result.rpc_calls = self.client.stats.snapshot().requests - before
         return result
 
@@ -372,6 +385,9 @@ class PushEngine:
         counter = {"create": "created", "post": "created", "unlink": "deleted", "archive": "deleted"}.get(kind, "written")
         succeeded: list[_Task] = []
         for group in self._groups(kind, tasks):
+            group = self._still_held(group, result)
+            if not group:
+                continue
             try:
                 self._call(kind, group)
             except OdooPermanentError as exc:
@@ -391,6 +407,16 @@ class PushEngine:
             succeeded += group
         if succeeded:
             self._settle_done(succeeded, result, counter=counter)
+
+    def _still_held(self, group: list[_Task], result: PushResult) -> list[_Task]:
+        """The tasks whose items this worker still holds (lease renewed): a reclaimed item
+        is another worker's now, and calling Odoo for it again could duplicate it."""
+        if self._lease is None:
+            return group
+        held = self._lease.still_held(i for t in group for i in t.change.item_ids)
+        kept = [t for t in group if set(t.change.item_ids) <= held]
+        result.lost += len(group) - len(kept)
+        return kept
 
     def _groups(self, kind: str, tasks: list[_Task]) -> Iterable[list[_Task]]:
         if kind in ("post", "call"):
@@ -447,11 +473,10 @@ class PushEngine:
     def _post(self, task: _Task) -> int:
         """``message_post`` as an internal note, unless a previous attempt already posted it."""
         marker = f"<{self._xid(task)}@odoosync>"
-        if task.change.attempts > 1:
-            found = self.client.search("mail.message", [("message_id", "=", marker)], limit=1)
-            if found:
-                task.odoo_id = int(found[0])
-                return task.odoo_id
+        found = self.client.search("mail.message", [("message_id", "=", marker)], limit=1)
+        if found:
+            task.odoo_id = int(found[0])
+            return task.odoo_id
         lead = self._binder.odoo_id("leads", int(task.change.values["lead_id"]))
         new_id = self.client.call(
             "crm.lead", "message_post", [lead], body=task.values.get("body") or "",

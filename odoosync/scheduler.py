@@ -42,7 +42,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from odoosync.exceptions import ConfigError, LockHeld, OdooSyncError
+from odoosync.exceptions import ConfigError, LockHeld
+from odoosync.redact import redact_text
 from odoosync.store import Store
 from odoosync.store.schema import odoo_outbox
 from odoosync.store.triggers import NOTIFY_CHANNEL
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30.0  # the outbox waker's longest wait between reconnects
 
 DEFAULT_SCHEDULE: Mapping[str, str] = {
     "increments": "* * * * *",  # partners, leads, chatter, activities
@@ -425,10 +428,12 @@ class OutboxWaker:
     """Calls ``wake()`` soon after an outbox item becomes ready (a thread; ``start``/``stop``).
 
     PostgreSQL: ``LISTEN odoosync_outbox`` on a connection of its own; every trigger
-    ``NOTIFY`` wakes it at once (reconnecting after a lost connection). SQLite: every
-    ``poll_seconds`` one indexed ``SELECT`` asks whether an item is ready. Either way,
-    a failure to wake is logged and retried; the minute sweep of the ``outbox`` job
-    remains as a safety net.
+    ``NOTIFY`` wakes it at once. SQLite: every ``poll_seconds`` one indexed ``SELECT``
+    asks whether an item is ready. Either way, *any* error (a database restart raises the
+    driver's own errors from the listening connection) is logged and the waker reconnects
+    with exponential backoff (``poll_seconds`` doubling up to :data:`MAX_BACKOFF_SECONDS`);
+    :meth:`problem` says what is wrong meanwhile (``/api/health``). The minute sweep of the
+    ``outbox`` job remains as a safety net.
     """
 
     def __init__(self, store: Store, wake: Callable[[], None], *, poll_seconds: float = 2.0) -> None:
@@ -437,6 +442,7 @@ class OutboxWaker:
         self._poll_seconds = poll_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="outbox-waker", daemon=True)
+        self._problem: str | None = "starting"
 
     def start(self) -> OutboxWaker:
         self._thread.start()
@@ -447,16 +453,28 @@ class OutboxWaker:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    def problem(self) -> str | None:
+        """None while the waker listens (or polls) successfully; else what is wrong."""
+        if not self._thread.is_alive() and not self._stop.is_set():
+            return "not running"
+        return self._problem
+
     def _loop(self) -> None:
+        backoff = self._poll_seconds
         while not self._stop.is_set():
             try:
                 if self._store.dialect == "postgresql":
                     self._listen()
                 else:
                     self._poll()
-            except (OdooSyncError, OSError, sa.exc.SQLAlchemyError) as exc:
-                log.warning("outbox waker: %s: %s; retrying", type(exc).__name__, exc)
-                self._stop.wait(self._poll_seconds)
+            except Exception as exc:  # noqa: BLE001 - any failure: reconnect, never die silently
+                self._problem = f"reconnecting after {type(exc).__name__}"
+                log.warning("outbox waker: %s: %s; reconnecting in %.1f s", type(exc).__name__,
+                            redact_text(str(exc)).splitlines()[0] if str(exc) else "", backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            else:
+                backoff = self._poll_seconds
 
     def _ready(self) -> bool:
         now = dt.datetime.now(dt.UTC)
@@ -470,6 +488,7 @@ class OutboxWaker:
         while not self._stop.is_set():
             if self._ready():
                 self._wake()
+            self._problem = None
             self._stop.wait(self._poll_seconds)
 
     def _listen(self) -> None:
@@ -480,8 +499,12 @@ class OutboxWaker:
             driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
             if self._ready():  # queued while nobody listened
                 self._wake()
+            self._problem = None
             while not self._stop.is_set():
                 if any(True for _ in driver.notifies(timeout=self._poll_seconds, stop_after=1)):
                     self._wake()
         finally:
-            raw.invalidate()  # a LISTENing connection does not go back to the pool
+            try:
+                raw.invalidate()  # a LISTENing connection does not go back to the pool
+            except Exception:  # noqa: BLE001 - already broken: nothing to give back
+                pass

@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from odoosync.exceptions import OdooSyncError
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.client import OdooClient
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult, checkpoint_key
@@ -41,7 +45,13 @@ from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
 from odoosync.store.sync_config import config_list
 from odoosync.streams.base import Stream
-from odoosync.streams.registry import CONFIG_PREFIX, parse_pull_config, select_streams, stream_catalog
+from odoosync.streams.registry import (
+    CONFIG_PREFIX,
+    check_against_odoo,
+    parse_pull_config_rows,
+    select_streams,
+    stream_catalog,
+)
 
 __all__ = [
     "SyncReport",
@@ -52,11 +62,15 @@ __all__ = [
     "open_client",
     "allowed_companies",
     "pull_streams",
+    "pull_catalog",
+    "PullCatalog",
     "pull_options",
     "run_sync",
     "sync",
     "stream_status",
 ]
+
+log = logging.getLogger("odoosync.sync")
 
 
 @dataclass(frozen=True)
@@ -152,7 +166,7 @@ def verify(
 @contextmanager
 def open_store(settings: Settings, *, require_migrated: bool = True) -> Iterator[Store]:
     """The application database; refuses an unmigrated one before any change."""
-    with Store(settings.database_url, lock_id=settings.lock_id) as store:
+    with Store(settings.database_url, lock_id=settings.lock_id, app_schema=settings.store_schema) as store:
         if require_migrated:
             store.check_migrated()
         yield store
@@ -173,9 +187,56 @@ def allowed_companies(client: OdooClient) -> tuple[int, ...]:
     return tuple(sorted(int(c) for c in user.get("company_ids") or ()))
 
 
-def pull_streams(store: Store) -> list[Stream]:
-    """The stream catalogue with the pull settings of ``ops.odoo_sync_config`` applied."""
-    return stream_catalog(parse_pull_config(config_list(store, CONFIG_PREFIX)))
+@dataclass(frozen=True)
+class PullCatalog:
+    """The streams to run and the config rows that disabled theirs (``{key: problems}``)."""
+
+    streams: list[Stream]
+    disabled: dict[str, list[str]]
+
+
+_checked_in_odoo: dict[str, dict[str, list[str]]] = {}  # config snapshot → Odoo's verdict
+_checked_lock = threading.Lock()
+
+
+def pull_catalog(store: Store, client: OdooClient | None = None) -> PullCatalog:
+    """The stream catalogue with the pull settings of ``ops.odoo_sync_config`` applied.
+
+    A bad row disables only its own stream, loudly (an error in the log every time), and
+    never the others. With ``client``, field names are also checked against Odoo's
+    ``fields_get`` (once per configuration; skipped while Odoo is unreachable).
+    """
+    rows = config_list(store, CONFIG_PREFIX)
+    configs, disabled = parse_pull_config_rows(rows)
+    if client is not None and configs:
+        disabled |= _odoo_verdict(client, configs, rows)
+    for key, problems in disabled.items():
+        log.error("stream of %s disabled: %s", key, "; ".join(problems))
+    good = {model: c for model, c in configs.items() if f"{CONFIG_PREFIX}{model}" not in disabled}
+    models = [key[len(CONFIG_PREFIX):] for key in disabled]
+    return PullCatalog(stream_catalog(good, disabled=models), disabled)
+
+
+def _odoo_verdict(client: OdooClient, configs: Mapping[str, Any], rows: Mapping[str, Any]) -> dict[str, list[str]]:
+    snapshot = json.dumps(rows, sort_keys=True, default=str)
+    with _checked_lock:
+        known = _checked_in_odoo.get(snapshot)
+    if known is not None:
+        return known
+    try:
+        verdict = check_against_odoo(configs, lambda model: client.fields_get(model, ["type"]))
+    except OdooSyncError as exc:  # Odoo away: check next time, disable nothing now
+        log.warning("could not check the sync config against Odoo: %s", type(exc).__name__)
+        return {}
+    with _checked_lock:
+        _checked_in_odoo.clear()  # one configuration at a time is enough
+        _checked_in_odoo[snapshot] = verdict
+    return verdict
+
+
+def pull_streams(store: Store, client: OdooClient | None = None) -> list[Stream]:
+    """The catalogue's streams (see :func:`pull_catalog`)."""
+    return pull_catalog(store, client).streams
 
 
 def pull_options(
@@ -211,7 +272,8 @@ def run_sync(
     streams: Sequence[Stream] | None = None,
 ) -> SyncReport:
     """Pull ``target`` (a stream name, a model name, or ``all``) with open ports."""
-    chosen = select_streams(target, streams if streams is not None else pull_streams(store))
+    catalog = pull_catalog(store, client)
+    chosen = select_streams(target, streams if streams is not None else catalog.streams, catalog.disabled)
     engine = PullEngine(client, store, backend=backend, on_progress=on_progress)
     return SyncReport(tuple(engine.run_many(chosen, options)))
 
@@ -236,11 +298,10 @@ def sync(
         settings, mode=mode, odoo_id=odoo_id, budget=budget, trigger=trigger, allow_mass_delete=allow_mass_delete
     )
     with open_store(settings) as store:
-        streams = select_streams(target, pull_streams(store))
+        catalog = pull_catalog(store)
+        select_streams(target, catalog.streams, catalog.disabled)  # before contacting Odoo
         with open_client(settings) as client:
-            return run_sync(
-                client, store, target, options, backend=client.config.name, on_progress=on_progress, streams=streams
-            )
+            return run_sync(client, store, target, options, backend=client.config.name, on_progress=on_progress)
 
 
 def stream_status(store: Store, backend: str = "default") -> list[dict[str, Any]]:

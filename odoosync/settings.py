@@ -20,11 +20,17 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
     [database]
     url = "postgresql://postgres@127.0.0.1:5432/app"
 
+    [store]
+    schema = "public"          # PostgreSQL: where the app tables live (not exposed by Supabase: e.g. "crm_sync")
+
     [sync]
     lock_id = "odoosync"
     overlap_seconds = 300
     page_size = 500
     max_delete_share = 0.1     # a reconcile deleting more of a stream refuses (--allow-mass-delete)
+
+    [push]
+    lease_seconds = 300        # how long a claimed outbox batch is held without a heartbeat
 
     [service]
     api_token = "..."          # admin
@@ -36,6 +42,7 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
 
     [sheets]
     allow_private_networks = false
+    allow_local_files = false  # sheet "URLs" that are paths on this machine
 
     [sla]
     webhook_url = "https://hooks.slack.com/services/..."   # a secret: never logged or shown
@@ -67,14 +74,17 @@ class Settings:
 
     odoo: OdooConfig | None
     database_url: str = DEFAULT_DATABASE_URL
+    store_schema: str = "public"  # PostgreSQL: the schema of the app tables ([store] schema)
     lock_id: str = "odoosync"
     overlap_seconds: int = 300
     page_size: int = DEFAULT_PAGE_SIZE
     max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
+    push_lease_seconds: int = 300
     api_token: str | None = field(default=None, repr=False)
     read_token: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     sheets_allow_private: bool = False
+    sheets_allow_files: bool = False
     sla_webhook_url: str | None = field(default=None, repr=False)
     schedule: Mapping[str, str] = field(default_factory=dict)
 
@@ -101,6 +111,8 @@ def load_settings(
     svc_t = data.get("service", {})
     sheets_t = data.get("sheets", {})
     sla_t = data.get("sla", {})
+    push_t = data.get("push", {})
+    store_t = data.get("store", {})
 
     def pick(name: str, table: Mapping[str, Any], key: str, default: Any = None) -> Any:
         value = env.get(name)
@@ -123,16 +135,22 @@ def load_settings(
     settings = Settings(
         odoo=odoo,
         database_url=str(pick("DATABASE_URL", db_t, "url", DEFAULT_DATABASE_URL)),
+        store_schema=str(pick("ODOOSYNC_STORE_SCHEMA", store_t, "schema", "public")),
         lock_id=str(pick("LOCK_ID", sync_t, "lock_id", "odoosync")),
         overlap_seconds=_int("sync.overlap_seconds", sync_t.get("overlap_seconds", 300), problems, minimum=0),
         page_size=_int("sync.page_size", sync_t.get("page_size", DEFAULT_PAGE_SIZE), problems, minimum=1),
         max_delete_share=_share("sync.max_delete_share", sync_t.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE), problems),
+        push_lease_seconds=_int(
+            "push.lease_seconds", pick("ODOOSYNC_PUSH_LEASE_SECONDS", push_t, "lease_seconds", 300), problems, minimum=5
+        ),
         api_token=pick("ODOOSYNC_API_TOKEN", svc_t, "api_token"),
         read_token=pick("ODOOSYNC_READ_TOKEN", svc_t, "read_token"),
         webhook_secret=pick("ODOOSYNC_WEBHOOK_SECRET", svc_t, "webhook_secret"),
         sheets_allow_private=str(
             pick("ODOOSYNC_SHEETS_ALLOW_PRIVATE", sheets_t, "allow_private_networks", False)
         ).lower()
+        in _TRUE,
+        sheets_allow_files=str(pick("ODOOSYNC_SHEETS_ALLOW_FILES", sheets_t, "allow_local_files", False)).lower()
         in _TRUE,
         sla_webhook_url=_webhook_url(pick("ODOOSYNC_SLA_WEBHOOK_URL", sla_t, "webhook_url"), problems),
         schedule={str(k): str(v) for k, v in data.get("schedule", {}).items()},

@@ -21,7 +21,18 @@ pull happens a moment later, in this queue's worker thread:
    held (a scheduled run is going) is tried again shortly.
 
 A webhook that is lost, or a pull that gives up, costs freshness only: the regular
-schedule reads the same records by ``write_date`` a minute later at most.
+schedule reads the same records by ``write_date`` a minute later at most. That is what
+makes the queue safe to bound against floods (10,000 webhooks for ids Odoo does not
+have used to cost some 50,000 requests, and a real webhook waited behind them):
+
+* **Bounded.** At most ``max_pending`` targets wait; a new one evicts a target already
+  being retried (a retry is the likeliest junk), else it is dropped (``stats.dropped``).
+* **Batched probes.** Due targets are probed together (the worker lingers a moment after
+  the first is due), one ``search_read`` per model for up to ``probe_batch`` ids, so a
+  flood costs a request per batch, not one per id.
+* **Fresh first.** Targets never tried go before retries, so a real webhook is not
+  starved by retries of unknown ids.
+* Depth and drops are exported (``/metrics``, ``/api/metrics``).
 """
 
 from __future__ import annotations
@@ -102,6 +113,8 @@ class QueueStats:
     retries: int = 0
     given_up: int = 0
     failed: int = 0
+    dropped: int = 0  # refused or evicted: the queue was full
+    probes: int = 0  # batched reads that checked due targets
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -123,6 +136,9 @@ class PullQueue:
     ``pull(target, pending)`` returns an :class:`Outcome`. ``settle`` is the delay after
     the last webhook for a target; ``retry_delays`` are the waits after ``NOT_YET``,
     ``BUSY`` or an error, after which the target is given up (the schedule catches it).
+    ``probe(model, [(id, not_before)])`` (optional) reads many targets at once and
+    returns the records Odoo shows committed, by id; the others are ``NOT_YET`` without
+    a pull, and ``pull`` gets the record as ``pending["record"]``.
     """
 
     pull: Callable[[Target, Mapping[str, Any]], str]
@@ -130,10 +146,14 @@ class PullQueue:
     retry_delays: Sequence[float] = (1.0, 2.0, 4.0, 8.0)
     stopping: threading.Event = field(default_factory=threading.Event)
     stats: QueueStats = field(default_factory=QueueStats)
+    probe: Callable[[str, Sequence[tuple[int, dt.datetime | None]]], Mapping[int, Mapping[str, Any]]] | None = None
+    max_pending: int = 2000
+    probe_batch: int = 200
+    linger: float = 0.25  # once one target is due, wait this long for others to join its batch
 
     def __post_init__(self) -> None:
         self._pending: dict[Target, _Pending] = {}
-        self._in_flight: Target | None = None
+        self._in_flight: set[Target] = set()
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
@@ -150,6 +170,9 @@ class PullQueue:
             due = time.monotonic() + self.settle
             pending = self._pending.get(target)
             if pending is None:
+                if len(self._pending) >= self.max_pending and not self._evict_a_retry():
+                    self.stats.dropped += 1
+                    return
                 pending = self._pending[target] = _Pending(due)
             else:
                 self.stats.coalesced += 1
@@ -161,16 +184,34 @@ class PullQueue:
             self._ensure_worker()
             self._wake.notify()
 
+    def _evict_a_retry(self) -> bool:
+        """Called with the lock held: make room by dropping the most-retried target."""
+        retried = [(p.attempts, t) for t, p in self._pending.items() if p.attempts > 0]
+        if not retried:
+            return False
+        _, target = max(retried, key=lambda item: item[0])
+        del self._pending[target]
+        self.stats.dropped += 1
+        return True
+
     def pending(self) -> int:
-        """Targets waiting or being pulled."""
+        """Targets waiting or being pulled (the queue's depth)."""
         with self._wake:
-            return len(self._pending) + (1 if self._in_flight is not None else 0)
+            return len(self._pending) + len(self._in_flight)
+
+    def problem(self) -> str | None:
+        """For ``/api/health``: None unless targets wait for a worker that is gone."""
+        with self._wake:
+            alive = self._thread is not None and self._thread.is_alive()
+            if self._pending and not alive and not self.stopping.is_set():
+                return f"worker not running, {len(self._pending)} pull(s) waiting"
+        return None
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until nothing is pending (tests, the benchmark); False on timeout."""
         deadline = time.monotonic() + timeout
         with self._wake:
-            while self._pending or self._in_flight is not None:
+            while self._pending or self._in_flight:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -191,38 +232,69 @@ class PullQueue:
             self._thread = threading.Thread(target=self._work, name="webhook-pulls", daemon=True)
             self._thread.start()
 
-    def _next_due(self) -> tuple[Target, _Pending] | None:
-        """Take the earliest due target, waiting for it; None when stopping."""
+    def _next_due(self) -> list[tuple[Target, _Pending]] | None:
+        """Take the due targets (fresh ones first, at most ``probe_batch``), waiting for
+        the first; None when stopping."""
         with self._wake:
             while not self.stopping.is_set():
                 if self._pending:
-                    target, pending = min(self._pending.items(), key=lambda item: item[1].due)
-                    wait = pending.due - time.monotonic()
+                    now = time.monotonic()
+                    first = min(p.due for p in self._pending.values())
+                    full = sum(1 for p in self._pending.values() if p.due <= now) >= self.probe_batch
+                    wait = first + (0 if full else self.linger) - now
                     if wait <= 0:
-                        del self._pending[target]
-                        self._in_flight = target
-                        return target, pending
+                        due = sorted(((t, p) for t, p in self._pending.items() if p.due <= now),
+                                     key=lambda item: (item[1].attempts > 0, item[1].due))[: self.probe_batch]
+                        for target, _ in due:
+                            del self._pending[target]
+                            self._in_flight.add(target)
+                        return due
                     self._wake.wait(wait)
                 else:
                     self._wake.wait(1.0)
             return None
 
     def _work(self) -> None:
-        while (taken := self._next_due()) is not None:
-            target, pending = taken
-            try:
-                outcome = self._attempt(target, pending)
-            finally:
-                with self._wake:
-                    self._in_flight = None
-                    if outcome != Outcome.DONE:
-                        self._retry(target, pending)
-                    self._wake.notify_all()
+        while (batch := self._next_due()) is not None:
+            shown = self._probe(batch)
+            for target, pending in batch:
+                outcome = "error"
+                try:
+                    if shown is not None and _probe_key(target, pending) not in shown:
+                        outcome = Outcome.NOT_YET  # not in Odoo (yet): no pull, no request
+                    else:
+                        record = shown.get(_probe_key(target, pending)) if shown is not None else None
+                        outcome = self._attempt(target, pending, record)
+                finally:
+                    with self._wake:
+                        self._in_flight.discard(target)
+                        if outcome != Outcome.DONE:
+                            self._retry(target, pending)
+                        self._wake.notify_all()
 
-    def _attempt(self, target: Target, pending: _Pending) -> str:
+    def _probe(self, batch: list[tuple[Target, _Pending]]) -> dict[tuple[str, int], Mapping[str, Any]] | None:
+        """One read per model for the whole batch; None without a probe or when it failed
+        (each target is then pulled, or fails, on its own)."""
+        if self.probe is None:
+            return None
+        by_model: dict[str, list[tuple[int, dt.datetime | None]]] = {}
+        for target, pending in batch:
+            model, odoo_id = _probe_key(target, pending)
+            by_model.setdefault(model, []).append((odoo_id, pending.not_before_write))
+        shown: dict[tuple[str, int], Mapping[str, Any]] = {}
+        try:
+            for model, items in by_model.items():
+                self.stats.probes += 1
+                shown.update({(model, odoo_id): record for odoo_id, record in self.probe(model, items).items()})
+        except Exception as exc:  # noqa: BLE001 - retried, then left to the schedule
+            log.warning("webhook probe failed: %s: %s", type(exc).__name__, exc)
+            return None
+        return shown
+
+    def _attempt(self, target: Target, pending: _Pending, record: Mapping[str, Any] | None = None) -> str:
         self.stats.pulls += 1
         try:
-            return self.pull(target, dataclasses.asdict(pending))
+            return self.pull(target, {**dataclasses.asdict(pending), "record": record})
         except Exception as exc:  # noqa: BLE001 - retried, then left to the schedule
             self.stats.failed += 1
             log.warning("webhook pull of %s %s failed: %s: %s", target.model, target.odoo_id, type(exc).__name__, exc)
@@ -239,6 +311,11 @@ class PullQueue:
         self.stats.retries += 1
         delay = self.retry_delays[pending.attempts]
         self._pending[target] = dataclasses.replace(pending, due=time.monotonic() + delay, attempts=pending.attempts + 1)
+
+
+def _probe_key(target: Target, pending: _Pending) -> tuple[str, int]:
+    """What the probe reads for a target: the record the webhook named, else the target."""
+    return (pending.probe_model or target.model, pending.probe_id or target.odoo_id)
 
 
 class RecordPuller:
@@ -268,9 +345,11 @@ class RecordPuller:
     def __call__(self, target: Target, pending: Mapping[str, Any]) -> str:
         if self.stopping.is_set():
             return Outcome.DONE  # the service is stopping: the next start's catch-up brings it
-        probe_model = pending.get("probe_model") or target.model
-        probe_id = pending.get("probe_id") or target.odoo_id
-        found = self._probe(probe_model, probe_id, pending.get("not_before_write"))
+        found = pending.get("record")
+        if found is None:
+            probe_model = pending.get("probe_model") or target.model
+            probe_id = pending.get("probe_id") or target.odoo_id
+            found = self.probe_many(probe_model, [(probe_id, pending.get("not_before_write"))]).get(probe_id)
         if found is None:
             return Outcome.NOT_YET
         lead_id = self._lead_of(target, found) if target.model in _PARENT_FIELDS else None
@@ -298,20 +377,22 @@ class RecordPuller:
             self.events.publish("record.pulled", model=plan[0][0], odoo_id=plan[0][1], **counters)
         return Outcome.DONE
 
-    def _probe(self, model: str, odoo_id: int, not_before: Any) -> dict[str, Any] | None:
-        """The record as Odoo shows it now, or None if it does not show the change yet."""
+    def probe_many(self, model: str, items: Sequence[tuple[int, dt.datetime | None]]) -> dict[int, dict[str, Any]]:
+        """The records Odoo shows committed (at least as new as their webhook said), by id;
+        one request for all of them."""
         fields = ["write_date", *([_PARENT_FIELDS[model], "res_id"] if model in _PARENT_FIELDS else [])]
+        not_before = dict(items)
         records = self.client.search_read(
-            model, [("id", "=", odoo_id)], fields, active_test=False, normalize=False
+            model, [("id", "in", sorted(not_before))], fields, active_test=False, normalize=False
         )
-        if not records:
-            return None
-        record = records[0]
-        if not_before is not None:
+        shown: dict[int, dict[str, Any]] = {}
+        for record in records:
+            wanted = not_before.get(int(record["id"]))
             seen = record.get("write_date")
-            if not seen or parse_datetime(str(seen)) < _whole_second(not_before):
-                return None
-        return record
+            if wanted is not None and (not seen or parse_datetime(str(seen)) < _whole_second(wanted)):
+                continue  # Odoo does not show the change yet
+            shown[int(record["id"])] = record
+        return shown
 
     def _lead_of(self, target: Target, record: Mapping[str, Any]) -> int | None:
         parent = record.get(_PARENT_FIELDS[target.model])

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from odoosync.exceptions import ConfigError, OdooSyncError
+from odoosync.redact import redact_text
 
 __all__ = ["console", "err_console", "wide_console", "fail_cleanly", "print_json", "is_terminal", "styled"]
 
@@ -52,8 +53,8 @@ def fail_cleanly() -> Iterator[None]:
         yield
     except ConfigError as exc:
         for problem in exc.problems:
-            err_console.print(styled("error:", "red", str(problem)))
+            err_console.print(styled("error:", "red", redact_text(str(problem))))
         raise typer.Exit(2) from None
     except OdooSyncError as exc:
-        err_console.print(styled("error:", "red", f"{type(exc).__name__}: {exc}"))
+        err_console.print(styled("error:", "red", redact_text(f"{type(exc).__name__}: {exc}")))
         raise typer.Exit(1) from None

@@ -28,8 +28,8 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 
 
 def _store(database_url: str | None) -> Store:
-    url = database_url or load_settings().database_url
-    return Store(url)
+    settings = load_settings()
+    return Store(database_url or settings.database_url, app_schema=settings.store_schema)
 
 
 @db_app.command()

@@ -41,7 +41,8 @@ def push(
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store, open_client(settings) as client:
-            engine = PushEngine(store, client, backend=settings.odoo.name if settings.odoo else "default")
+            engine = PushEngine(store, client, backend=settings.odoo.name if settings.odoo else "default",
+                                lease=dt.timedelta(seconds=settings.push_lease_seconds))
             if loop:
                 stop = threading.Event()
                 signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import signal
 import threading
+import time
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -26,16 +27,18 @@ from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
 
 from odoosync.cli.common import err_console, fail_cleanly, print_json, styled
 from odoosync.events import EventBus
+from odoosync.health import CachedProbe
 from odoosync.exceptions import ConfigError
 from odoosync.jobs import STARTUP_JOBS, Jobs, run_sla_check
 from odoosync.pg_cron import pg_cron_sql
+from odoosync.redact import RedactingFilter
 from odoosync.schedule_state import ScheduleSource
 from odoosync.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, OutboxWaker, Scheduler, resolve_schedule
 from odoosync.service import open_client, open_store
 from odoosync.settings import load_settings
 from odoosync.store import runs as run_store
 from odoosync.store import triggers
-from odoosync.store.schema import OPS_SCHEMA, metadata
+from odoosync.store.schema import OPS_SCHEMA, metadata, row_level_security_statements
 from odoosync.store.sync_config import config_get
 
 __all__ = ["register", "serve", "sla_check", "schema"]
@@ -44,6 +47,7 @@ log = logging.getLogger("odoosync.serve")
 
 _SHUTDOWN_GRACE_SECONDS = 20.0
 _STALE_RUN_AFTER = dt.timedelta(minutes=5)  # a live run beats its heartbeat every page
+_SWEEP_SECONDS = 60.0  # how often runs whose holder is gone are closed
 
 sla_app = typer.Typer(help="SLA breach checks (C7).", no_args_is_help=True)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
@@ -71,6 +75,8 @@ def serve(
     from odoosync.web.sheets_api import install as install_sheets_api
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # errors quote URLs: no credentials in the log
+        handler.addFilter(RedactingFilter())
     for chatty in ("httpx", "apscheduler", "alembic"):  # one line per request / fire otherwise
         logging.getLogger(chatty).setLevel(logging.WARNING)
     with fail_cleanly():
@@ -78,14 +84,12 @@ def serve(
         tokens = Tokens(admin=settings.api_token, read=settings.read_token)
         check_bind_address(host, tokens)
         with open_store(settings) as store, open_client(settings) as client:
-            closed = run_store.close_stale_runs(store, _STALE_RUN_AFTER)
-            if closed:
-                log.info("closed %d run(s) left running by a stopped process: %s", len(closed), closed)
+            _close_interrupted_runs(store)
             events = EventBus()
             jobs = Jobs(
                 store, client, events=events, backend=client.config.name,
                 overlap=dt.timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
-                sla_webhook_url=settings.sla_webhook_url,
+                sla_webhook_url=settings.sla_webhook_url, push_lease=dt.timedelta(seconds=settings.push_lease_seconds),
             )
             functions = jobs.functions()
             schedule = resolve_schedule(
@@ -97,7 +101,7 @@ def serve(
                 functions = {"outbox": functions["outbox"]}
                 schedule = {"outbox": schedule["outbox"]}
             else:
-                sheets = SheetSync(store, SheetFetcher(allow_private=settings.sheets_allow_private), cache=leads_cache)
+                sheets = SheetSync(store, SheetFetcher(allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files), cache=leads_cache)
             # persisted pauses and one job per sheet, applied now (before the catch-up) and every minute
             scheduler = Scheduler(functions, schedule, on_skip=jobs.record_skip, source=ScheduleSource(store, sheets))
             scheduler.refresh()
@@ -106,8 +110,15 @@ def serve(
                 store=store, tokens=tokens, events=events, jobs=jobs, scheduler=scheduler,
                 client_stats=client.stats.snapshot, webhook_secret=settings.webhook_secret,
             )
+            context.components.update({
+                "odoo": CachedProbe(client.version, seconds=30),
+                "listener": waker.problem,
+            })
             app = create_app(context)
-            install_sheets_api(app, store, allow_private=settings.sheets_allow_private, cache=leads_cache)
+            install_sheets_api(
+                app, store, allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files,
+                cache=leads_cache,
+            )
             _run_until_signal(app, host, port, jobs, scheduler, waker, events)
 
 
@@ -128,11 +139,18 @@ def _run_until_signal(
     waker.start()
     catch_up = threading.Thread(target=_catch_up_then_schedule, args=(jobs, scheduler), name="catch-up", daemon=True)
     catch_up.start()
+    app.state.context.components["scheduler"] = lambda: (
+        None if scheduler.running or (catch_up.is_alive() and not stop.is_set()) else "not running"
+    )
     log.info("serving on http://%s:%d (jobs: %s)", host, port, ", ".join(scheduler.job_names()))
+    swept = time.monotonic()
     try:
         while not stop.wait(0.5):
             if not api_thread.is_alive():
                 raise ConfigError(f"the API could not listen on {host}:{port} (is the port in use?)")
+            if time.monotonic() - swept >= _SWEEP_SECONDS:
+                swept = time.monotonic()
+                _close_interrupted_runs(jobs.store)
     finally:
         log.info("stopping: current pages finish, runs close as partial, locks are released")
         jobs.stop()
@@ -146,6 +164,18 @@ def _run_until_signal(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("stopped")
+
+
+def _close_interrupted_runs(store) -> None:
+    """Runs whose holder is gone (killed, or cut off from the database) end ``interrupted``;
+    a database still away is tried again at the next sweep."""
+    try:
+        closed = run_store.close_interrupted_runs(store, _STALE_RUN_AFTER)
+    except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+        log.warning("could not close interrupted runs: %s", type(exc).__name__)
+        return
+    for run_id, why in closed.items():
+        log.info("run %d closed: %s", run_id, why)
 
 
 def _catch_up_then_schedule(jobs: Jobs, scheduler: Scheduler) -> None:
@@ -222,12 +252,13 @@ def schema(
 
 
 def _schema_sql() -> str:
-    """The tables (from ``store/schema.py``) and the outbox triggers, as PostgreSQL DDL."""
+    """The tables (from ``store/schema.py``, row-level security on) and the outbox triggers, as PostgreSQL DDL."""
     dialect = postgresql.dialect()
     statements = [str(CreateSchema(OPS_SCHEMA, if_not_exists=True).compile(dialect=dialect))]
     for table in metadata.sorted_tables:
         statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
         statements += [str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes]
+    statements += row_level_security_statements()
     statements += triggers.create_statements("postgresql")
     return ";\n\n".join(statements) + ";"
 

@@ -36,7 +36,7 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 @contextmanager
 def _sheet_sync() -> Iterator[SheetSync]:
     settings = load_settings()
-    with open_store(settings) as store, SheetFetcher(allow_private=settings.sheets_allow_private) as fetcher:
+    with open_store(settings) as store, SheetFetcher(allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files) as fetcher:
         yield SheetSync(store, fetcher)
 
 

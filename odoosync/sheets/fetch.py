@@ -28,12 +28,14 @@ import httpcore
 import httpx
 
 from odoosync.exceptions import SheetFetchError, SheetRefused
-from odoosync.sheets.guard import ALLOW_PRIVATE_HINT, AddressGuard, GuardedNetworkBackend
+from odoosync.sheets.guard import AddressGuard, GuardedNetworkBackend
 from odoosync.sheets.urls import SheetSource
 
 __all__ = ["FetchLimits", "FetchedSheet", "SheetFetcher", "retry_delay"]
 
 _SPOOL_IN_MEMORY_BYTES = 4 * 1024 * 1024
+# Not implied by allow_private_networks: a file path reads the service's own disk.
+ALLOW_FILES_HINT = "set sheets.allow_local_files (ODOOSYNC_SHEETS_ALLOW_FILES=1) to allow local files"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SIGN_IN_MARKERS = ("/servicelogin", "/signin")  # Google: /ServiceLogin, /v3/signin/identifier
 _NOT_PUBLIC = (
@@ -108,12 +110,14 @@ class SheetFetcher:
         self,
         *,
         allow_private: bool = False,
+        allow_files: bool = False,
         trusted_hosts: frozenset[tuple[str, int]] = frozenset(),
         limits: FetchLimits = FetchLimits(),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.guard = AddressGuard(allow_private=allow_private, trusted=trusted_hosts)
+        self.allow_files = allow_files
         self.limits = limits
         self._sleep = sleep
         self._clock = clock
@@ -252,8 +256,8 @@ class SheetFetcher:
         )
 
     def _fetch_file(self, source: SheetSource, etag: str | None) -> FetchedSheet:
-        if not self.guard.allow_private:
-            raise SheetRefused(f"refusing to read the local file {source.location}; {ALLOW_PRIVATE_HINT}")
+        if not self.allow_files:
+            raise SheetRefused(f"refusing to read the local file {source.location}; {ALLOW_FILES_HINT}")
         try:
             stat = os.stat(source.location)
             if stat.st_size > self.limits.max_bytes:

@@ -9,7 +9,9 @@ mixing a public and a private address is a rebinding trick, not a sheet).
 
 ``allow_private`` (setting ``sheets.allow_private_networks``, env
 ``ODOOSYNC_SHEETS_ALLOW_PRIVATE=1``) lifts the rule for sheets served on the operator's
-own network, local files included.
+own network. It never opens link-local addresses or the clouds' metadata services
+(:data:`ALWAYS_REFUSED`): those hand out the machine's credentials, and no sheet lives
+there. Local files are a separate setting (``sheets.allow_local_files``, ``fetch.py``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,29 @@ import httpcore
 
 from odoosync.exceptions import SheetRefused
 
-__all__ = ["AddressGuard", "GuardedNetworkBackend", "address_problem", "ALLOW_PRIVATE_HINT"]
+__all__ = ["AddressGuard", "GuardedNetworkBackend", "address_problem", "always_refused", "ALLOW_PRIVATE_HINT", "ALWAYS_REFUSED"]
 
 ALLOW_PRIVATE_HINT = "set sheets.allow_private_networks (ODOOSYNC_SHEETS_ALLOW_PRIVATE=1) to allow it"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ALWAYS_REFUSED = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "169.254.0.0/16",  # link-local: AWS/GCP/Azure/OpenStack metadata at 169.254.169.254, ECS at .170.2
+        "fe80::/10",  # IPv6 link-local
+        "fd00:ec2::254/128",  # AWS metadata over IPv6
+        "100.100.100.200/32",  # Alibaba Cloud metadata
+    )
+)
+"""Refused whatever the settings: metadata services and link-local addresses."""
+
+
+def always_refused(ip: IPAddress) -> bool:
+    """True for a metadata or link-local address (IPv4-mapped IPv6 included)."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in ALWAYS_REFUSED)
 
 
 def address_problem(ip: IPAddress) -> str | None:
@@ -59,13 +79,11 @@ class AddressGuard:
 
     def check_literal_host(self, host: str, port: int) -> None:
         """Refuse a URL whose host is an IP literal in a forbidden range, before any I/O."""
-        if (host, port) in self.trusted:
-            return
         try:
             ip = ipaddress.ip_address(host.strip("[]"))
         except ValueError:
             return
-        self._check(host, ip)
+        self._check(host, ip, trusted=(host, port) in self.trusted)
 
     def resolve(self, host: str, port: int) -> list[str]:
         """The addresses to connect to for ``host``; ``SheetRefused`` if any is forbidden."""
@@ -74,14 +92,18 @@ class AddressGuard:
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc.strerror}") from exc
         addresses = list(dict.fromkeys(info[4][0] for info in infos))
-        if (host, port) in self.trusted:
-            return addresses
+        trusted = (host, port) in self.trusted
         for address in addresses:
-            self._check(host, ipaddress.ip_address(address.split("%", 1)[0]))
+            self._check(host, ipaddress.ip_address(address.split("%", 1)[0]), trusted=trusted)
         return addresses
 
-    def _check(self, host: str, ip: IPAddress) -> None:
-        if self.allow_private:
+    def _check(self, host: str, ip: IPAddress, *, trusted: bool) -> None:
+        if always_refused(ip):
+            shown = host if host == str(ip) else f"{host} ({ip})"
+            raise SheetRefused(
+                f"refusing to fetch from {shown}: it is a link-local or cloud metadata address, never allowed"
+            )
+        if self.allow_private or trusted:
             return
         problem = address_problem(ip)
         if problem is not None:

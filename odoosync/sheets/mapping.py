@@ -3,7 +3,7 @@
 Header matching: each lead field has a name and common synonyms ("E-mail address",
 "Expected revenue", "Company"...); headers and synonyms are compared with case, spaces
 and punctuation ignored. An explicit ``--map field=Header`` wins over synonyms. ``title``
-is required: a sheet without a title column is refused with the header that was found.
+is required: a sheet without a title column is refused, naming the missing field (never quoting the header: errors echo no content).
 
 Values are normalised so that cosmetic edits do not count as changes: text trimmed and
 inner whitespace collapsed, e-mails lower-cased and checked, amounts parsed
@@ -71,8 +71,19 @@ class _BadValue(ValueError):
 # ------------------------------------------------------------------ value normalisers
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@")  # what spreadsheets evaluate at the start of a cell
+_FORMULA_GUARD = "\t"
+
+
 def _text(raw: str, **_: Any) -> str | None:
+    """Whitespace collapsed; a formula a sheet neutralised with a leading tab keeps its tab.
+
+    ``"\t=HYPERLINK(...)"`` is text to a spreadsheet; trimmed, it would become a live
+    formula again wherever the lead is exported to one.
+    """
     collapsed = " ".join(raw.split())
+    if collapsed.startswith(_FORMULA_STARTS) and raw[:1] == _FORMULA_GUARD:
+        return _FORMULA_GUARD + collapsed
     return collapsed or None
 
 
@@ -261,7 +272,9 @@ def plan_columns(
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         positions.setdefault(normalize_header(name), index)
-    shown = ", ".join(repr(name) for name in header if name) or "(no names)"
+    # The header is not quoted back: a "sheet" may be a file or an internal page, and its
+    # first line would then leak through the error. Its size says enough to compare.
+    shown = f"{sum(1 for name in header if name)} named column(s)"
     problems: list[str] = []
     fields: dict[str, int] = {}
     for field_name, column in (column_map or {}).items():

@@ -41,6 +41,7 @@ from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import event
 
 from odoosync.exceptions import NotMigrated, StoreError, StoreIntegrityError, StoreUnavailable
+from odoosync.redact import redact_text
 from odoosync.store import locks, migrate
 from odoosync.store.schema import OPS_SCHEMA, odoo_sync_echo_guard
 from odoosync.store.upsert import UpsertCounts, upsert_rows
@@ -52,6 +53,8 @@ Origin = str
 (the pull engine), or another writer such as sheet leads that stay local."""
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
+DEFAULT_APP_SCHEMA = "public"
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DEFAULT_LOCK_ID = "odoosync"
 _READ_ONLY = "odoosync_read_only"  # execution option: connect() reads, no write lock on SQLite
 SQLITE_MIN_VERSION = (3, 35, 0)  # RETURNING and UPSERT ... RETURNING
@@ -86,11 +89,7 @@ def redact_url(url: str | sa.URL) -> str:
     """The URL as text with any password replaced by ``***``."""
     if isinstance(url, sa.URL):
         return url.render_as_string(hide_password=True)
-    return _redact_text(url)
-
-
-def _redact_text(text: str) -> str:
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return redact_text(url)
 
 
 @dataclass
@@ -117,14 +116,13 @@ class StoreStats:
 def translate_error(exc: sa.exc.SQLAlchemyError, *, url: sa.URL | None = None) -> StoreError:
     """A driver / SQLAlchemy error as the ``StoreError`` subclass that says what to do.
 
-    The message is the driver's first line, with ``url``'s password (if any) masked.
+    The message is the driver's first line, with any URL's password masked by parsing
+    (``odoosync.redact``), never by replacing the password's text wherever it occurs.
     """
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
     message = text.splitlines()[0] if text else type(exc).__name__
-    if url is not None and url.password:
-        message = message.replace(str(url.password), "***")
-    message = _redact_text(message)
+    message = redact_text(message)
     if _is_missing_table(orig, message):
         where = f"database at {redact_url(url)}" if url is not None else "the database"
         return NotMigrated(f"{where} is not migrated: run `odoosync db upgrade` ({message})")
@@ -167,8 +165,10 @@ class Store:
         *,
         lock_id: str = DEFAULT_LOCK_ID,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+        app_schema: str = DEFAULT_APP_SCHEMA,
     ):
         self._url = normalise_url(url)
+        self.app_schema = _check_app_schema(app_schema, self._url.get_backend_name())
         self.lock_id = lock_id  # namespaces locks of deployments sharing one database (LOCK_ID)
         self._busy_timeout = busy_timeout
         self._engine: sa.Engine | None = None
@@ -242,7 +242,7 @@ class Store:
         if self.dialect == "sqlite":
             _configure_sqlite(engine, self._busy_timeout)
         else:
-            _configure_postgresql(engine)
+            _configure_postgresql(engine, self.app_schema)
         event.listen(engine, "before_cursor_execute", self._count_statement)
         return engine
 
@@ -264,8 +264,13 @@ class Store:
             return migrate.current_revision(conn)
 
     def upgrade(self) -> None:
-        """Create or upgrade odoosync's schema to the newest revision. Idempotent."""
+        """Create or upgrade odoosync's schema to the newest revision. Idempotent.
+
+        PostgreSQL: the app tables go to ``app_schema`` (created first when missing)."""
         try:
+            if self.dialect == "postgresql" and self.app_schema != DEFAULT_APP_SCHEMA:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.app_schema}"')
             migrate.upgrade(self.engine)
         except sa.exc.SQLAlchemyError as exc:
             raise self._translate(exc) from exc
@@ -396,14 +401,34 @@ def _dump_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def _configure_postgresql(engine: sa.Engine) -> None:
+def _check_app_schema(name: str, backend: str) -> str:
+    """The schema of the app tables (``[store] schema``): a plain lower-case name, not
+    ``ops``; SQLite has no schemas, so only the default applies there."""
+    if not _SCHEMA_NAME.match(name) or name == OPS_SCHEMA or name.startswith("pg_"):
+        raise StoreError(
+            f"[store] schema {name!r} is not usable: use a lower-case name (letters, digits, _), not 'ops' or 'pg_*'"
+        )
+    if backend == "sqlite" and name != DEFAULT_APP_SCHEMA:
+        raise StoreError("[store] schema applies to PostgreSQL only: SQLite keeps every table in its one file")
+    return name
+
+
+def _configure_postgresql(engine: sa.Engine, app_schema: str) -> None:
     """Lists travel in binary. The upsert sends a page as one array per column; in
     text format psycopg quotes every element with a regular expression (every ``"`` of
-    every JSON document), which cost more CPU than the rest of a page's write."""
+    every JSON document), which cost more CPU than the rest of a page's write.
+
+    Every connection resolves unqualified names in ``app_schema`` (the app tables, and
+    the outbox triggers that capture it with ``SET search_path FROM CURRENT``); the
+    operations tables are always named ``ops.*``."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute(f'SET search_path TO "{app_schema}"')
+        dbapi_connection.autocommit = autocommit
 
 
 def _configure_sqlite(engine: sa.Engine, busy_timeout: float) -> None:

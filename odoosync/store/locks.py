@@ -38,7 +38,7 @@ from odoosync.store.schema import odoo_sync_locks
 if TYPE_CHECKING:
     from odoosync.store.database import Store
 
-__all__ = ["LockHandle", "hold", "describe_holder", "DEFAULT_TTL_SECONDS"]
+__all__ = ["LockHandle", "hold", "describe_holder", "this_process", "died_here", "DEFAULT_TTL_SECONDS"]
 
 DEFAULT_TTL_SECONDS = 60.0
 HOLDER_ROW_POLLS = 40
@@ -83,7 +83,7 @@ def hold(
         # The lock row must commit at once, not with the caller's transaction.
         raise StoreError(f"take the lock {key!r} before opening a transaction, not inside one")
     # This process's identity comes last: a dead holder is recognised by it (SQLite).
-    holder = {**dict(holder_info or {}), **_this_process(), "token": uuid.uuid4().hex}
+    holder = {**dict(holder_info or {}), **this_process(), "token": uuid.uuid4().hex}
     handle = LockHandle(key=key, holder=holder)
     row_key = f"{store.lock_id}:{key}"
     if store.dialect == "postgresql":
@@ -123,7 +123,7 @@ def _lock_row(store: Store, row_key: str, handle: LockHandle, ttl: float) -> Ite
         ).one_or_none()
         if row is not None and row.expires_at > _now():
             described = describe_holder(row.holder, row.acquired_at)
-            if not _died_here(row.holder):
+            if not died_here(row.holder):
                 raise LockHeld(f"{handle.key} is locked by {described}", holder=described)
             log.warning("lock %s: its holder (%s) no longer runs; taking it over", handle.key, described)
         _write_row(tx, row_key, handle, ttl)
@@ -158,7 +158,8 @@ def _heartbeat(store: Store, row_key: str, handle: LockHandle, ttl: float, stop:
             return
 
 
-def _this_process() -> dict[str, Any]:
+def this_process() -> dict[str, Any]:
+    """Who we are, as recorded by lock rows and runs: host, pid, PID namespace."""
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_ns": _pid_namespace()}
 
 
@@ -171,7 +172,7 @@ def _pid_namespace() -> str | None:
         return None
 
 
-def _died_here(holder: Mapping[str, Any]) -> bool:
+def died_here(holder: Mapping[str, Any]) -> bool:
     """True only when the holder is certainly dead: it recorded this host and PID
     namespace and its pid names no process. Anything unsure (another host, an older row
     without ``pid_ns``, a pid alive under another user) counts as alive; the expiry

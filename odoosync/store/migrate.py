@@ -17,7 +17,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from odoosync.store.schema import OPS_SCHEMA
+from odoosync.exceptions import ConfigError
+from odoosync.store.schema import OPS_SCHEMA, metadata_for
 
 __all__ = ["VERSION_TABLE", "alembic_config", "upgrade", "current_revision", "head_revision", "version_table_schema"]
 
@@ -46,7 +47,31 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     turns; between processes the database serialises them (see ``migrations/env.py``).
     """
     with _ONE_AT_A_TIME, engine.begin() as connection:
+        if current_revision(connection) is None:
+            refuse_foreign_tables(connection)
         command.upgrade(alembic_config(connection), revision)
+
+
+def refuse_foreign_tables(connection: sa.Connection) -> None:
+    """Before the first migration: refuse when the app already has tables with our names.
+
+    An app database often has its own ``leads`` (or ``customers``) table; creating ours
+    over it would fail half-way with a bare SQL error, or worse, sync into a table of
+    another shape. Nothing is changed; the message names the tables.
+    """
+    dialect = connection.dialect.name
+    inspector = sa.inspect(connection)
+    ours = metadata_for(dialect).tables.values()
+    found = sorted(
+        table.fullname for table in ours if inspector.has_table(table.name, schema=table.schema)
+    )
+    if found:
+        raise ConfigError(
+            f"the database already has table(s) {', '.join(found)} that odoosync did not create "
+            "(no odoosync migration was ever run here): odoosync would create its own tables with "
+            "these names. Rename or move the app's tables, or use a separate database for odoosync",
+            [f"table {name} exists" for name in found],
+        )
 
 
 def current_revision(connection: sa.Connection) -> str | None:

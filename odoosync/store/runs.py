@@ -2,21 +2,34 @@
 
 Each call is its own short transaction, apart from the run's data: the log shows a run
 as ``running`` while it works, with its counters and a heartbeat, even if its page
-transactions roll back. A process that dies leaves a ``running`` row behind;
-``close_stale_runs`` closes such rows as ``partial`` once their heartbeat is older than
-a threshold (a re-run continues from the checkpoint).
+transactions roll back.
+
+A run whose holder is gone would stay ``running`` for ever (and the long-run alert with
+it). Each run records its process (``holder``: host, pid, PID namespace, and a token
+drawn once per process, so a pid reused after a restart is not mistaken for it), and
+:func:`close_interrupted_runs`, called by ``serve`` at start and every minute, closes as
+``interrupted``: runs of this process that could not be finished because the database
+went away (remembered here until the database is back), runs of a process of this host
+that no longer exists (or restarted), and runs elsewhere without a heartbeat for
+``stale_after``. A re-run continues from the checkpoint.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
+from odoosync.exceptions import StoreError
 from odoosync.models import RunCounters, RunStatus, SyncRun
+from odoosync.redact import redact_text
 from odoosync.store.database import Store
+from odoosync.store.locks import died_here, this_process
 from odoosync.store.schema import odoo_sync_runs
 
 __all__ = [
@@ -26,13 +39,23 @@ __all__ = [
     "record_skipped",
     "get_run",
     "list_runs",
-    "close_stale_runs",
+    "close_interrupted_runs",
 ]
 
 _runs = odoo_sync_runs
 _COUNTER_COLUMNS = tuple(RunCounters().as_dict())
-_FINAL = (RunStatus.OK, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.SKIPPED)
+_FINAL = (RunStatus.OK, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.INTERRUPTED)
 MAX_ERROR_CHARS = 4000
+
+_boot = {"pid": os.getpid(), "token": uuid.uuid4().hex}  # drawn again after a fork
+_unfinished: dict[int, str] = {}  # run id → why finishing it failed (this process)
+_unfinished_lock = threading.Lock()
+
+
+def _holder() -> dict[str, Any]:
+    if _boot["pid"] != os.getpid():
+        _boot.update(pid=os.getpid(), token=uuid.uuid4().hex)
+    return {**this_process(), "boot": _boot["token"]}
 
 
 def start_run(
@@ -50,6 +73,7 @@ def start_run(
     return _insert_run(
         store, job=job, stream=stream, mode=str(mode), trigger=str(trigger), backend=backend,
         status=RunStatus.RUNNING.value, started_at=now, heartbeat_at=now, details=dict(details or {}),
+        holder=_holder(),
     )
 
 
@@ -87,6 +111,16 @@ def finish_run(
     status = RunStatus(status)
     if status not in _FINAL:
         raise ValueError(f"a run finishes as one of {[s.value for s in _FINAL]}, not {status.value!r}")
+    try:
+        return _finish(store, run_id, status, counters, error=error, remaining=remaining, details=details)
+    except StoreError as exc:  # the database went away: the next sweep closes it as interrupted
+        with _unfinished_lock:
+            _unfinished[run_id] = f"{type(exc).__name__}: {exc}"
+        raise
+
+
+def _finish(store: Store, run_id: int, status: RunStatus, counters: RunCounters, *, error: str | None,
+            remaining: bool, details: Mapping[str, Any] | None) -> SyncRun:
     with store.transaction() as conn:
         started_at = conn.execute(sa.select(_runs.c.started_at).where(_runs.c.id == run_id)).scalar_one_or_none()
         if started_at is None:
@@ -154,34 +188,52 @@ def list_runs(
         return [_to_run(row) for row in conn.execute(query).mappings()]
 
 
-def close_stale_runs(store: Store, older_than: dt.timedelta, *, reason: str | None = None) -> list[int]:
-    """Close ``running`` rows whose heartbeat is older than ``older_than`` as ``partial``.
-
-    For runs whose process died (killed, crashed, machine restarted). Returns their ids.
-    """
+def close_interrupted_runs(store: Store, stale_after: dt.timedelta) -> dict[int, str]:
+    """Close as ``interrupted`` every ``running`` run whose holder is gone; ``{id: why}``."""
     now = _now()
-    cutoff = now - older_than
-    message = reason or f"the process stopped reporting (no heartbeat since before {cutoff.isoformat()})"
-    heartbeat = sa.func.coalesce(_runs.c.heartbeat_at, _runs.c.started_at)
+    cutoff = now - stale_after
+    with _unfinished_lock:
+        unfinished = dict(_unfinished)
+    closed: dict[int, str] = {}
     with store.transaction() as conn:
-        stale = conn.execute(
-            sa.select(_runs.c.id, _runs.c.started_at).where(
-                _runs.c.status == RunStatus.RUNNING.value, heartbeat < cutoff
-            )
+        rows = conn.execute(
+            sa.select(_runs.c.id, _runs.c.started_at, _runs.c.heartbeat_at, _runs.c.holder)
+            .where(_runs.c.status == RunStatus.RUNNING.value)
         ).all()
-        for run_id, started_at in stale:
+        for run_id, started_at, heartbeat_at, holder in rows:
+            why = _gone(run_id, heartbeat_at or started_at, holder, cutoff, unfinished)
+            if why is None:
+                continue
             conn.execute(
                 sa.update(_runs)
                 .where(_runs.c.id == run_id, _runs.c.status == RunStatus.RUNNING.value)
-                .values(
-                    status=RunStatus.PARTIAL.value,
-                    finished_at=now,
-                    duration_ms=max(0, int((now - started_at).total_seconds() * 1000)),
-                    error=message,
-                    remaining=True,
-                )
+                .values(status=RunStatus.INTERRUPTED.value, finished_at=now, remaining=True, error=_truncate(why),
+                        duration_ms=max(0, int((now - started_at).total_seconds() * 1000)))
             )
-    return [run_id for run_id, _ in stale]
+            closed[run_id] = why
+    with _unfinished_lock:
+        for run_id in unfinished:
+            _unfinished.pop(run_id, None)
+    return closed
+
+
+def _gone(run_id: int, heartbeat: dt.datetime, holder: Mapping[str, Any] | None, cutoff: dt.datetime,
+          unfinished: Mapping[int, str]) -> str | None:
+    """Why the run's holder is gone, or None while it may still be working."""
+    if run_id in unfinished:
+        return f"interrupted: the run could not be finished ({unfinished[run_id]})"
+    if holder:
+        me = _holder()
+        same_process = all(holder.get(k) == me.get(k) for k in ("host", "pid", "pid_ns"))
+        if same_process and holder.get("boot") != me["boot"]:
+            return f"interrupted: its process (pid {holder.get('pid')}) restarted"
+        if same_process:
+            return None  # ours and not abandoned: still working
+        if died_here(holder):
+            return f"interrupted: its process (pid {holder.get('pid')}) is gone"
+    if heartbeat < cutoff:
+        return f"interrupted: no heartbeat since {heartbeat.isoformat(timespec='seconds')}"
+    return None
 
 
 def _update_run(conn: sa.Connection, run_id: int, values: dict[str, Any]) -> None:
@@ -210,7 +262,11 @@ def _to_run(row: Mapping[str, Any]) -> SyncRun:
 
 
 def _truncate(text: str | None) -> str | None:
-    if text is None or len(text) <= MAX_ERROR_CHARS:
+    """Error text as stored: credentials in URLs redacted (any sink may show it), then cut."""
+    if text is None:
+        return None
+    text = redact_text(text)
+    if len(text) <= MAX_ERROR_CHARS:
         return text
     return text[: MAX_ERROR_CHARS - 1] + "…"
 

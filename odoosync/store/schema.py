@@ -62,6 +62,7 @@ __all__ = [
     "odoo_sync_echo_guard",
     "odoo_sync_conflicts",
     "REFERENCE_TABLES",
+    "row_level_security_statements",
 ]
 
 OPS_SCHEMA = "ops"
@@ -386,7 +387,8 @@ odoo_sync_runs = sa.Table(
     sa.Column("error", sa.Text()),
     sa.Column("remaining", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("details", Json, nullable=False, server_default=EMPTY_OBJECT),
-    sa.CheckConstraint("status IN ('running', 'ok', 'partial', 'failed', 'skipped')", name="status"),
+    sa.Column("holder", Json),  # the process running it (host, pid, PID namespace, boot token)
+    sa.CheckConstraint("status IN ('running', 'ok', 'partial', 'failed', 'skipped', 'interrupted')", name="status"),
     sa.Index(None, "stream", "started_at"),
     sa.Index(None, "status"),
     schema=OPS_SCHEMA,
@@ -515,3 +517,18 @@ def metadata_for(dialect_name: str) -> sa.MetaData:
     for table in metadata.sorted_tables:
         table.to_metadata(flat, schema=None)
     return flat
+
+
+def row_level_security_statements() -> list[str]:
+    """PostgreSQL DDL enabling row-level security on every table odoosync creates.
+
+    Supabase exposes ``public`` to its anon key: without RLS, anyone holding that public
+    key could read leads, e-mails and phones, and write rows the triggers queue to Odoo.
+    With RLS on and no policy, only the tables' owner (the role that ran ``odoosync db
+    upgrade``, which the sync uses) and superusers see rows; an app grants its own roles
+    what they need with policies (``docs/operations.md``, "Security on Supabase"). Not
+    ``FORCE``: the owner keeps bypassing it.
+    """
+    return [
+        f"ALTER TABLE {table.fullname} ENABLE ROW LEVEL SECURITY" for table in metadata.sorted_tables
+    ]

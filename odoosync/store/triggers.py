@@ -124,7 +124,7 @@ def _postgresql(w: Watched) -> list[str]:
     )
     insert = f"""INSERT INTO ops.odoo_outbox (model, operation, local_table, local_id, odoo_id, payload)"""
     function = f"""CREATE OR REPLACE FUNCTION odoosync_enqueue_{w.table}() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
 DECLARE
   new_values jsonb := '{{}}'::jsonb;
   old_values jsonb := '{{}}'::jsonb;

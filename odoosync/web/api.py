@@ -26,7 +26,8 @@ from pydantic import BaseModel, Field
 from odoosync import __version__
 from odoosync.exceptions import SheetNotConfigured
 from odoosync.freshness import overall_colour, read_status
-from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus
+from odoosync.health import check_all
+from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus, webhook_queue_metrics
 from odoosync.models import RunStatus, SyncMode
 from odoosync.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.pull import rejects
@@ -76,21 +77,36 @@ def _scheduler(request: Request) -> Any:
 # ---------------------------------------------------------------------------- health, status
 
 
-@router.get("/health", tags=["status"], summary="Liveness and database reachability (no token needed)")
-def health(request: Request) -> dict[str, Any]:
+@router.get(
+    "/health",
+    tags=["status"],
+    summary="Each component of the service: database, Odoo, scheduler, listener, webhook queue (no token needed)",
+    responses={503: {"description": "a component is down (named in components)"}},
+)
+def health(request: Request, response: Response) -> dict[str, Any]:
     context = _context(request)
-    try:
+
+    def database() -> str | None:
         context.store.check_migrated()
-        database = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised: health must answer
-        database = type(exc).__name__
+        return None
+
+    components = check_all({"database": database, **context.components, **_webhook_check(request)})
     scheduler = context.scheduler
+    ok = all(c["ok"] for c in components.values())
+    if not ok:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return {
-        "ok": database == "ok",
+        "ok": ok,
         "version": __version__,
-        "database": database,
+        "database": "ok" if components["database"]["ok"] else components["database"]["detail"],
         "scheduler": "running" if scheduler is not None and scheduler.running else "stopped",
+        "components": components,
     }
+
+
+def _webhook_check(request: Request) -> dict[str, Any]:
+    queue = getattr(request.app.state, "webhook_queue", None)  # built on the first webhook
+    return {} if queue is None else {"webhook_queue": queue.problem}
 
 
 @router.get("/status", tags=["status"], summary="Per stream: freshness (green/amber/red), rows, last success, last and next run; outbox")
@@ -141,6 +157,7 @@ class RunStatusFilter(StrEnum):
     partial = "partial"
     failed = "failed"
     skipped = "skipped"
+    interrupted = "interrupted"
 
 
 @router.get("/runs", tags=["runs"], summary="Recent runs, newest first")
@@ -365,7 +382,8 @@ def verify_now(request: Request, _: Admin, repair: bool = Query(False)) -> dict[
 @router.get("/metrics", tags=["metrics"], summary="Every metric as JSON (the same numbers as /metrics)")
 def metrics_json(request: Request, _: Read) -> dict[str, Any]:
     context = _context(request)
-    return read_metrics(context.store, client_stats=context.client_stats)
+    queue = getattr(request.app.state, "webhook_queue", None)
+    return {**read_metrics(context.store, client_stats=context.client_stats), "webhook_queue": webhook_queue_metrics(queue)}
 
 
 @metrics_router.get(
@@ -392,18 +410,23 @@ def events(
     max_seconds: Annotated[float, Query(gt=0, le=86400, description="close the stream after this long")] = 3600,
     heartbeat: Annotated[float, Query(ge=0.05, le=60)] = 15,
 ) -> StreamingResponse:
+    slots, client = request.app.state.stream_slots, request.client.host if request.client else "-"
+    slots.acquire(client)  # 429 over the cap: each open stream holds one of the API's threads
     subscription = _context(request).events.subscribe()
 
     def stream() -> Iterator[str]:
-        with subscription:
-            yield ": connected\n\n"
-            deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=max_seconds)
-            while not subscription.ended and (left := (deadline - dt.datetime.now(dt.UTC)).total_seconds()) > 0:
-                event = subscription.get(timeout=min(heartbeat, left))
-                if event is not None:
-                    yield event.as_sse()
-                elif not subscription.ended:
-                    yield ": keep-alive\n\n"
+        try:
+            with subscription:
+                yield ": connected\n\n"
+                deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=max_seconds)
+                while not subscription.ended and (left := (deadline - dt.datetime.now(dt.UTC)).total_seconds()) > 0:
+                    event = subscription.get(timeout=min(heartbeat, left))
+                    if event is not None:
+                        yield event.as_sse()
+                    elif not subscription.ended:
+                        yield ": keep-alive\n\n"
+        finally:
+            slots.release(client)
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -23,10 +23,15 @@ from fastapi.responses import JSONResponse
 from odoosync import __version__
 from odoosync.events import EventBus
 from odoosync.exceptions import ConfigError, LockHeld, NotMigrated, OdooSyncError, StoreError
+from odoosync.health import Check
 from odoosync.metrics import make_registry
 from odoosync.odoo.stats import StatsSnapshot
+from odoosync.redact import redact_text
 from odoosync.store import Store
 from odoosync.web.auth import Tokens
+from odoosync.web.limits import BodyLimit, StreamSlots
+from odoosync.web.origin import HostOriginGuard
+from odoosync.web.webhooks import MAX_BODY_BYTES as WEBHOOK_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from odoosync.jobs import Jobs
@@ -47,6 +52,8 @@ class WebContext:
     scheduler: Scheduler | None = None
     client_stats: Callable[[], StatsSnapshot] | None = None
     webhook_secret: str | None = field(default=None, repr=False)  # ODOOSYNC_WEBHOOK_SECRET (web/webhooks.py)
+    # name → check for /api/health (odoosync.health): Odoo, scheduler, outbox listener
+    components: dict[str, Check] = field(default_factory=dict)
 
 
 def create_app(context: WebContext) -> FastAPI:
@@ -63,11 +70,18 @@ def create_app(context: WebContext) -> FastAPI:
     )
     app.state.context = context
     app.state.tokens = context.tokens
-    app.state.registry = make_registry(context.store, context.client_stats)
+    app.state.registry = make_registry(
+        context.store, context.client_stats, webhook_queue=lambda: getattr(app.state, "webhook_queue", None)
+    )
+    app.state.stream_slots = StreamSlots()
     app.include_router(api.router)
     app.include_router(api.metrics_router)
     _mount_optional_routers(app)
     _install_error_handlers(app)
+    # Outermost first: a refused Host or Origin costs nothing, an oversized body is never
+    # read; both before any route, so before authentication.
+    app.add_middleware(BodyLimit, limits={"/api/webhooks/": WEBHOOK_MAX_BODY_BYTES})
+    app.add_middleware(HostOriginGuard, loopback_only=not context.tokens.configured)
     return app
 
 
@@ -91,23 +105,24 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LockHeld)
     async def _lock_held(request: Request, exc: LockHeld) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "holder": exc.holder}, status_code=409)
+        return JSONResponse({"detail": redact_text(str(exc)), "holder": exc.holder}, status_code=409)
 
     @app.exception_handler(ConfigError)
     async def _config(request: Request, exc: ConfigError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "problems": exc.problems}, status_code=422)
+        problems = [redact_text(str(p)) for p in exc.problems]
+        return JSONResponse({"detail": redact_text(str(exc)), "problems": problems}, status_code=422)
 
     @app.exception_handler(NotMigrated)
     async def _not_migrated(request: Request, exc: NotMigrated) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return JSONResponse({"detail": redact_text(str(exc))}, status_code=503)
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": f"database error: {exc}"}, status_code=503)
+        return JSONResponse({"detail": redact_text(f"database error: {exc}")}, status_code=503)
 
     @app.exception_handler(OdooSyncError)
     async def _ours(request: Request, exc: OdooSyncError) -> JSONResponse:
-        return JSONResponse({"detail": f"{type(exc).__name__}: {exc}"}, status_code=502)
+        return JSONResponse({"detail": redact_text(f"{type(exc).__name__}: {exc}")}, status_code=502)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

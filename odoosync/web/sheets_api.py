@@ -82,11 +82,13 @@ class SheetsWeb:
         self.engine.fetcher.close()
 
 
-def install(app: FastAPI, store: Store, *, allow_private: bool = False, cache: LeadsCache | None = None) -> SheetsWeb:
+def install(
+    app: FastAPI, store: Store, *, allow_private: bool = False, allow_files: bool = False, cache: LeadsCache | None = None
+) -> SheetsWeb:
     """Give the app its sheet engine (the service calls this with the settings' address policy)."""
     cache = cache or LeadsCache(store)
     sheets = SheetsWeb(
-        engine=SheetSync(store, SheetFetcher(allow_private=allow_private), cache=cache),
+        engine=SheetSync(store, SheetFetcher(allow_private=allow_private, allow_files=allow_files), cache=cache),
         cache=cache,
         pool=ThreadPoolExecutor(max_workers=2, thread_name_prefix="sheet-sync"),
     )

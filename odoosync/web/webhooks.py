@@ -63,7 +63,7 @@ def webhook_queue(request: Request) -> PullQueue:
         if queue is None:
             puller = RecordPuller(jobs.store, jobs.client, jobs.catalog, backend=jobs.backend, events=jobs.events,
                                   stopping=jobs.stopping)
-            queue = PullQueue(puller, stopping=jobs.stopping)
+            queue = PullQueue(puller, probe=puller.probe_many, stopping=jobs.stopping)
             app.state.webhook_queue = queue
     return queue
 
@@ -82,7 +82,7 @@ async def odoo_webhook(request: Request) -> dict[str, Any]:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=_UNAUTHORIZED)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail="payload too large")
+        raise HTTPException(413, detail="payload too large")
     payload = _parse(body)
     target = target_of(payload)
     write_date = _write_date(payload)
@@ -93,8 +93,8 @@ async def odoo_webhook(request: Request) -> dict[str, Any]:
 def _parse(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise HTTPException(422, detail="the body must be Odoo's webhook JSON object") from None
+    except ValueError:  # not JSON, not UTF-8, or an integer past Python's 4,300-digit limit
+        raise HTTPException(422, detail="the body must be Odoo's webhook JSON object (ids as integers up to 2^62)") from None
     if not isinstance(payload, dict):
         raise HTTPException(422, detail="the body must be Odoo's webhook JSON object")
     model, odoo_id = payload.get("_model"), payload.get("_id")

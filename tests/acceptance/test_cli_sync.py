@@ -139,7 +139,7 @@ def test_a_concurrent_run_is_refused_naming_the_holder(
         ("bad credentials", "AuthenticationError", 1),
         ("unreachable", "OdooTransportError", 1),
         ("unknown stream", "unknown stream 'lead'", 2),
-        ("unknown model", "InvalidRequest", 1),
+        ("unknown model", "Odoo does not serve 'x_no.such.model'", 2),
         ("unknown field", "has no field(s) no_such_field", 2),
         ("malformed domain", "['stage_id', '=='] is not a (field, operator, value) triple", 2),
         ("bad budget", "--budget must be", 2),

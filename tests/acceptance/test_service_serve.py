@@ -176,6 +176,9 @@ def test_a_paused_job_stays_paused_across_a_restart_and_sheets_join_the_running_
     try:
         # the scheduler starts once the start-up catch-up is over
         assert _wait(lambda: _answers(base) and admin.get("/api/health").json()["scheduler"] == "running", 120)
+        health = admin.get("/api/health")
+        assert health.status_code == 200 and set(health.json()["components"]) >= {"database", "odoo", "scheduler", "listener"}
+        assert all(c["ok"] for c in health.json()["components"].values()), health.json()
         pulled = {r.stream for r in run_store.list_runs(store, 200)}
         assert "stages" in pulled, "the catch-up ran the reference job"
         assert not pulled & {"partners", "leads", "chatter", "activities"}, "and left the paused increments out"

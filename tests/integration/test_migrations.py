@@ -11,7 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from odoosync.exceptions import NotMigrated
 from odoosync.store import Store
 from odoosync.store.migrate import VERSION_TABLE, alembic_config, head_revision, version_table_schema
-from odoosync.store.schema import OPS_SCHEMA, metadata_for, odoo_outbox
+from odoosync.store import runs as run_store
+from odoosync.store.schema import OPS_SCHEMA, metadata_for, odoo_outbox, odoo_sync_runs
 from odoosync.streams.base import PageContext
 from odoosync.streams.leads import LeadsTarget
 
@@ -69,6 +70,26 @@ def test_0003_downgrades_and_upgrades_again(empty_url: str) -> None:
         store.upgrade()
         assert store.current_revision() == head_revision()
         assert _diffs(store) == []
+
+
+def test_0004_downgrades_and_upgrades_again(empty_url: str) -> None:
+    with Store(empty_url) as store:
+        store.upgrade()
+        run_id = run_store.start_run(store, job="pull", stream="leads", mode="full", trigger="manual")
+        with store.transaction() as conn:
+            conn.execute(sa.update(odoo_sync_runs).where(odoo_sync_runs.c.id == run_id).values(status="interrupted"))
+        with store.engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0003")
+        assert store.current_revision() == "0003"
+        with store.connect() as conn:  # an interrupted run reads as partial in the older schema
+            assert conn.execute(sa.text(f"SELECT status FROM {_runs_table(store)}")).scalar_one() == "partial"
+        store.upgrade()
+        assert store.current_revision() == head_revision()
+        assert _diffs(store) == []
+
+
+def _runs_table(store: Store) -> str:
+    return "odoo_sync_runs" if store.dialect == "sqlite" else "ops.odoo_sync_runs"
 
 
 def test_the_pulls_deleted_lead_check_uses_the_outbox_index(store: Store) -> None:

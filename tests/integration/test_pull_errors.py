@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from odoosync.exceptions import AuthenticationError, ConfigError, InvalidRequest, NotMigrated, OdooTransportError
+from odoosync.exceptions import AuthenticationError, ConfigError, NotMigrated, OdooTransportError
 from odoosync.service import sync
 from odoosync.settings import Settings
 from odoosync.simulator import Simulator
@@ -32,7 +32,7 @@ def data_rows(store: Store) -> dict[str, int]:
         ("bad credentials", AuthenticationError, ""),
         ("unreachable", OdooTransportError, ""),
         ("unknown stream", ConfigError, "unknown stream 'lead'"),
-        ("unknown model", InvalidRequest, "x_no.such.model"),
+        ("unknown model", ConfigError, "is disabled by a bad config row: sync config 'odoo_to_sb:x_no.such.model': Odoo does not serve"),
         ("unknown field", ConfigError, "no field(s) no_such_field"),
         ("malformed domain", ConfigError, "malformed domain"),
     ],
@@ -54,8 +54,9 @@ def test_bad_input_changes_nothing(
     elif case == "unknown field":
         config_set(store, "odoo_to_sb:crm.lead", {"fields": ["no_such_field"]})
         target = "leads"
-    elif case == "malformed domain":
+    elif case == "malformed domain":  # disables the leads stream only: asking for it is refused
         config_set(store, "odoo_to_sb:crm.lead", {"domain": ["|", ["stage_id", "=", 1]]})
+        target = "leads"
     settings = Settings(odoo=odoo_config_for(simulator, **odoo), database_url=database_url)
     before = data_rows(store)
     with pytest.raises(error) as raised:

@@ -90,8 +90,9 @@ def test_scheduled_jobs_fire_by_themselves_and_status_turns_green(service):
 
 def test_a_failing_job_does_not_stop_the_others(service):
     store = service.context.store
-    # a configured model the simulator does not know: the reference job fails every time
-    config_set(store, "odoo_to_sb:x.unknown.model", {"fields": ["name"]})
+    # a configured model the simulator does not know, naming no fields (so no field check
+    # disables it up front): the reference job fails every time it reads it
+    config_set(store, "odoo_to_sb:x.unknown.model", {})
     scheduler = start_scheduler(service, {"reference": EVERY_SECOND, "increments": EVERY_SECOND})
 
     def both():

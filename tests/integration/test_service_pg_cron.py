@@ -164,14 +164,64 @@ def test_token_from_supabase_vault_and_a_clear_error_without_one(cron_db):
         conn.execute("CREATE SCHEMA vault")
         conn.execute("CREATE TABLE vault.decrypted_secrets (name text, decrypted_secret text)")
         with pytest.raises(psycopg.errors.RaiseException, match="no API token in vault odoosync_api_token"):
-            conn.execute("SELECT public.odoosync_call('/api/jobs/increments')")
+            conn.execute("SELECT odoosync_private.call_job('increments')")
         conn.execute("INSERT INTO vault.decrypted_secrets VALUES ('odoosync_api_token', %s)", (TOKEN,))
     calls = _run_every_job(cron_db)
     assert calls and {auth for _, auth, _ in calls} == {f"Bearer {TOKEN}"}
     assert f"{BASE}/api/jobs/increments" in {url for url, _, _ in calls}  # no double slash
 
 
+SUPABASE_ROLES = """
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF;
+END $$;
+GRANT USAGE ON SCHEMA public TO anon, authenticated;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated;
+"""
+
+
+@pytest.mark.parametrize("role", ["anon", "authenticated"])
+def test_the_supabase_api_roles_cannot_call_the_token_function(cron_db, role):
+    """Supabase grants every new ``public`` function to its Data API roles; the caller lives
+    elsewhere and is revoked from them, so the public anon key cannot run admin jobs."""
+    with psycopg.connect(cron_db, autocommit=True) as conn:
+        conn.execute(SUPABASE_ROLES)
+        conn.execute("ALTER DATABASE postgres SET app.odoosync_api_token = 'x-token'")
+    _apply(cron_db, _schema_pg_cron("--url", BASE, "--token-source", "setting:app.odoosync_api_token"))
+    with psycopg.connect(cron_db, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regprocedure('public.odoosync_call(text)')").fetchone()[0] is None
+        conn.execute(f"SET ROLE {role}")
+        callable_ = [
+            name for (name,) in conn.execute(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.proname LIKE '%odoosync%' "
+                "AND has_function_privilege(p.oid, 'EXECUTE')"
+            )
+        ]
+        assert callable_ == []
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT odoosync_private.call_job('increments')")
+        conn.execute("RESET ROLE")
+        assert conn.execute("SELECT count(*) FROM net.calls").fetchone()[0] == 0
+
+
+def test_the_function_takes_a_job_name_from_a_fixed_list_never_a_path(cron_db):
+    _apply(cron_db, _schema_pg_cron("--url", BASE, "--token-source", "setting:app.odoosync_api_token"))
+    with psycopg.connect(cron_db, autocommit=True) as conn:
+        conn.execute("SET app.odoosync_api_token = 'x-token'")
+        for job in ("@evil.example/x", "/api/jobs/increments", "increments/../../x", "nope"):
+            with pytest.raises(psycopg.errors.RaiseException, match="unknown job"):
+                conn.execute("SELECT odoosync_private.call_job(%s)", (job,))
+        assert conn.execute("SELECT count(*) FROM net.calls").fetchone()[0] == 0
+        conn.execute("SELECT odoosync_private.call_job('sla')")
+        assert conn.execute("SELECT url FROM net.calls").fetchone()[0] == f"{BASE}/api/sla/check"
+
+
 def test_bad_arguments_are_refused_with_the_reason():
+    with pytest.raises(ConfigError, match="credentials"):
+        pg_cron_sql("https://user:pw@sync.example.com", DEFAULT_SCHEDULE)
+    with pytest.raises(ConfigError, match="job name"):
+        pg_cron_sql(BASE, {"x'); DROP TABLE y; --": "* * * * *"})
     with pytest.raises(ConfigError, match="http"):
         pg_cron_sql("ftp://x", DEFAULT_SCHEDULE)
     with pytest.raises(ConfigError, match="token source"):

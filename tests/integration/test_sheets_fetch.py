@@ -163,12 +163,15 @@ def test_time_cap_stops_a_dripping_body(sheet_server, waits):
             fetch(f, url)
 
 
-def test_local_files_need_the_private_setting(tmp_path, waits):
+def test_local_files_need_their_own_setting(tmp_path, waits):
     path = tmp_path / "leads.csv"
     path.write_bytes(BODY)
-    with SheetFetcher(sleep=waits) as f, pytest.raises(SheetRefused, match="local file"):
-        fetch(f, str(path))
-    with SheetFetcher(allow_private=True, sleep=waits) as f:
+    for fetcher in (SheetFetcher(sleep=waits), SheetFetcher(allow_private=True, sleep=waits)):
+        with fetcher as f, pytest.raises(SheetRefused, match="local file.*allow_local_files"):
+            fetch(f, str(path))
+        with fetcher as f, pytest.raises(SheetRefused, match="local file"):
+            fetch(f, path.as_uri())
+    with SheetFetcher(allow_files=True, sleep=waits) as f:
         got = fetch(f, path.as_uri())
         assert got.body.read() == BODY
         got.close()
@@ -215,3 +218,27 @@ def test_a_redirect_to_a_non_http_scheme_is_refused(sheet_server, fetcher):
     url = sheet_server.redirect("/leads.csv", "file:///etc/passwd")
     with pytest.raises(SheetRefused, match="scheme 'file'"):
         fetch(fetcher, url)
+
+
+def test_private_networks_allowed_still_never_reach_the_metadata_service(sheet_server, waits):
+    """A sheet on the operator's network that redirects to the cloud metadata address."""
+    url = sheet_server.redirect("/sheet.csv", "http://169.254.169.254/latest/meta-data/iam/security-credentials/")
+    with SheetFetcher(allow_private=True, sleep=waits) as f, pytest.raises(SheetRefused, match="never allowed"):
+        fetch(f, url)
+    assert waits == []  # refused, not retried
+
+
+def test_a_fetched_non_sheet_is_never_quoted_in_the_error(sheet_server, tmp_path, store):
+    """An internal page or a local file read as a sheet: its first line stays out of the error."""
+    from odoosync.sheets.engine import SheetSync
+
+    secret_line = b"AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    url = sheet_server.serve("/internal", secret_line)
+    path = tmp_path / "passwd"
+    path.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    with SheetFetcher(allow_private=True, allow_files=True, sleep=lambda s: None) as f:
+        engine = SheetSync(store, f)
+        for source, secret in ((url, "AKIAIOSFODNN7EXAMPLE"), (str(path), "root:x:0")):
+            with pytest.raises(Exception) as caught:
+                engine.add("c1", source)
+            assert "title" in str(caught.value) and secret not in str(caught.value)

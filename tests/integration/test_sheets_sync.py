@@ -158,8 +158,9 @@ def test_bom_and_header_synonyms(store, engine, sheet_server):
 
 def test_add_refuses_a_sheet_without_a_title_column_and_saves_nothing(store, engine, sheet_server):
     url = sheet_server.serve_rows("/bad.csv", ["Name", "Email"], [["Ann", "a@b.com"]])
-    with pytest.raises(Exception, match="required field 'title'.*'Name', 'Email'"):
+    with pytest.raises(Exception, match=r"required field 'title'.*2 named column\(s\)") as caught:
         engine.add("nobody", url)
+    assert "'Name'" not in str(caught.value)  # errors never quote what was fetched
     with store.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one() == 0
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
 
-from odoosync.exceptions import ConfigError
+from odoosync.exceptions import ConfigError, StoreError
 from odoosync.models import RunCounters, RunStatus, Trigger
 from odoosync.store import Store, checkpoints, runs
 from odoosync.store.schema import odoo_partners, odoo_sync_runs
@@ -105,22 +108,72 @@ def test_finish_rejects_running_and_unknown(store: Store) -> None:
         runs.finish_run(store, run_id, "bogus", RunCounters())
 
 
-def test_stale_running_rows_are_closed_as_partial(store: Store) -> None:
+def test_a_run_elsewhere_without_heartbeat_is_closed_as_interrupted(store: Store) -> None:
     stale = runs.start_run(store, job="pull", stream="crm.lead", mode="full", trigger="schedule")
     fresh = runs.start_run(store, job="pull", stream="res.partner", mode="full", trigger="schedule")
+    old_mine = runs.start_run(store, job="pull", stream="crm.stage", mode="full", trigger="schedule")
     an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    elsewhere = {"host": "another-machine", "pid": 7, "pid_ns": None, "boot": "x"}
     with store.transaction() as conn:
-        conn.execute(
-            sa.update(odoo_sync_runs)
-            .where(odoo_sync_runs.c.id == stale)
-            .values(started_at=an_hour_ago, heartbeat_at=an_hour_ago)
-        )
-    assert runs.close_stale_runs(store, dt.timedelta(minutes=10)) == [stale]
+        for run_id, holder in ((stale, elsewhere), (fresh, elsewhere), (old_mine, None)):
+            values = {"holder": holder} if holder else {}
+            if run_id != fresh:
+                values |= {"started_at": an_hour_ago, "heartbeat_at": an_hour_ago}
+            conn.execute(sa.update(odoo_sync_runs).where(odoo_sync_runs.c.id == run_id).values(**values))
+        # old_mine keeps this process as its holder: alive, however slow its page
+        conn.execute(sa.update(odoo_sync_runs).where(odoo_sync_runs.c.id == old_mine)
+                     .values(started_at=an_hour_ago, heartbeat_at=an_hour_ago))
+    assert set(runs.close_interrupted_runs(store, dt.timedelta(minutes=10))) == {stale}
     closed = runs.get_run(store, stale)
-    assert closed.status is RunStatus.PARTIAL and closed.remaining and "heartbeat" in closed.error
+    assert closed.status is RunStatus.INTERRUPTED and closed.remaining and "heartbeat" in closed.error
     assert closed.duration_ms >= 3_600_000
     assert runs.get_run(store, fresh).status is RunStatus.RUNNING
-    assert runs.close_stale_runs(store, dt.timedelta(minutes=10)) == []
+    assert runs.get_run(store, old_mine).status is RunStatus.RUNNING
+    assert runs.close_interrupted_runs(store, dt.timedelta(minutes=10)) == {}
+
+
+def test_a_run_of_a_killed_process_is_closed_at_once(store: Store, database_url: str) -> None:
+    """kill -9 mid-run: the run's process is gone, so no stale window is needed."""
+    script = (
+        "import sys, time\n"
+        "from odoosync.store import Store\n"
+        "from odoosync.store import runs\n"
+        "with Store(sys.argv[1]) as store:\n"
+        "    print(runs.start_run(store, job='pull', stream='crm.lead', mode='full', trigger='schedule'), flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, database_url], stdout=subprocess.PIPE, text=True)
+    try:
+        run_id = int(process.stdout.readline())
+    finally:
+        process.kill()  # SIGKILL
+        process.wait(30)
+        process.stdout.close()
+    assert runs.get_run(store, run_id).status is RunStatus.RUNNING
+    closed = runs.close_interrupted_runs(store, dt.timedelta(hours=1))
+    assert list(closed) == [run_id] and "is gone" in closed[run_id]
+    assert runs.get_run(store, run_id).status is RunStatus.INTERRUPTED
+
+
+def test_a_run_whose_database_went_away_is_closed_once_it_is_back(migrated_sqlite_url: str) -> None:
+    """Finishing fails (the database is unavailable): the row cannot say so then, the sweep does later."""
+    with Store(migrated_sqlite_url, busy_timeout=0.2) as store:
+        run_id = runs.start_run(store, job="pull", stream="crm.lead", mode="incremental", trigger="schedule")
+        blocker = sqlite3.connect(migrated_sqlite_url.removeprefix("sqlite:///"))
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(StoreError):
+                runs.finish_run(store, run_id, RunStatus.FAILED, RunCounters(), error="connection lost")
+            with pytest.raises(StoreError):
+                runs.close_interrupted_runs(store, dt.timedelta(hours=1))  # still away: tried again later
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert runs.get_run(store, run_id).status is RunStatus.RUNNING
+        closed = runs.close_interrupted_runs(store, dt.timedelta(hours=1))
+        assert list(closed) == [run_id] and "could not be finished" in closed[run_id]
+        assert runs.get_run(store, run_id).status is RunStatus.INTERRUPTED
+        assert runs.close_interrupted_runs(store, dt.timedelta(hours=1)) == {}
 
 
 def test_skipped_run_is_recorded(store: Store) -> None:

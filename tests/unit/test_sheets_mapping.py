@@ -44,9 +44,10 @@ def test_an_explicit_map_wins_over_synonyms():
     assert plan.describe() == {"title": "Name", "contact_name": "Business", "email": "Mail"}
 
 
-def test_missing_required_column_names_the_header_found():
-    with pytest.raises(SheetFormatError, match=r"required field 'title'.*'Name', 'Email'.*--map title="):
-        plan_columns(["Name", "Email"])
+def test_missing_required_column_names_the_field_but_never_quotes_the_header():
+    with pytest.raises(SheetFormatError, match=r"required field 'title'.*2 named column\(s\).*--map title=") as caught:
+        plan_columns(["root:x:0:0:root:/root:/bin/bash", "Email"])
+    assert "root:x" not in str(caught.value) and "Email" not in str(caught.value)
 
 
 def test_every_mapping_problem_is_reported_at_once():
@@ -102,6 +103,22 @@ def test_text_is_trimmed_emails_lowered_tags_split():
     assert got.values["email"] == "ann@example.com"
     assert got.values["tags"] == ["hot", "web", "b2b"]
     assert got.values["probability"] == 40.0
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("\t=HYPERLINK(\"http://evil.example\",\"Click\")", "\t=HYPERLINK(\"http://evil.example\",\"Click\")"),
+        ("\t+cmd|' /C calc'!A0", "\t+cmd|' /C calc'!A0"),
+        ("\t-2+3", "\t-2+3"),
+        ("\t@SUM(A1)", "\t@SUM(A1)"),
+        ("\t  Roof  repair ", "Roof repair"),  # a tab before plain text is whitespace as before
+        ("  =1+1", "=1+1"),  # not neutralised by the sheet: kept as typed (the app escapes on export)
+    ],
+)
+def test_a_tab_that_neutralises_a_formula_is_kept(cell, expected):
+    got = lead(["Title", "Contact"], ["Roof", cell])
+    assert got.values["contact_name"] == expected
 
 
 @pytest.mark.parametrize(

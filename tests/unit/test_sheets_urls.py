@@ -82,7 +82,20 @@ def test_non_public_addresses_are_named(address, kind):
     assert kind in address_problem(ipaddress.ip_address(address))
     with pytest.raises(SheetRefused, match=kind):
         AddressGuard().check_literal_host(address, 80)
-    AddressGuard(allow_private=True).check_literal_host(address, 80)
+    if kind == "link-local":  # metadata services live there: never allowed
+        with pytest.raises(SheetRefused, match="never allowed"):
+            AddressGuard(allow_private=True, trusted=frozenset({(address, 80)})).check_literal_host(address, 80)
+    else:
+        AddressGuard(allow_private=True).check_literal_host(address, 80)
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200",
+                                     "::ffff:169.254.169.254", "fe80::a9fe:a9fe"])
+def test_metadata_and_link_local_addresses_stay_refused_whatever_the_settings(address):
+    for guard in (AddressGuard(), AddressGuard(allow_private=True),
+                  AddressGuard(allow_private=True, trusted=frozenset({(address, 80)}))):
+        with pytest.raises(SheetRefused, match="link-local or cloud metadata address, never allowed"):
+            guard.check_literal_host(address, 80)
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "142.250.180.14", "2a00:1450:4001:82b::200e"])

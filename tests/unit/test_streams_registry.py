@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from odoosync.exceptions import ConfigError
+from odoosync.exceptions import ConfigError, OdooTransportError, OdooValidationError
 from odoosync.streams.base import Stream
-from odoosync.streams.registry import parse_pull_config, select_streams, stream_catalog, validate_domain
+from odoosync.streams.registry import (
+    check_against_odoo,
+    parse_pull_config,
+    parse_pull_config_rows,
+    select_streams,
+    stream_catalog,
+    validate_domain,
+)
 
 BUILTIN_ORDER = ["stages", "users", "teams", "tags", "lost_reasons", "activity_types", "partners", "leads",
                  "chatter", "activities"]
@@ -103,3 +110,50 @@ def test_each_stream_comes_after_what_its_mapping_looks_up() -> None:
     assert set(by_name["leads"].after) == {"stages", "tags", "partners"}
     for stream in catalog:
         assert all(position[d] < position[stream.name] for d in stream.after), stream.name
+
+
+def test_a_bad_row_disables_only_its_own_stream() -> None:
+    configs, disabled = parse_pull_config_rows({
+        "odoo_to_sb:bad name": {},
+        "odoo_to_sb:res.users": {"domain": [["share", "~~", 1]]},
+        "odoo_to_sb:crm.lead": {"page_size": 50},
+        "odoo_to_sb:x_studio_thing": {"fields": ["x_name"]},
+    })
+    assert set(configs) == {"crm.lead", "x_studio_thing"}
+    assert set(disabled) == {"odoo_to_sb:bad name", "odoo_to_sb:res.users"}
+    assert "not a model name" in disabled["odoo_to_sb:bad name"][0]
+    catalog = stream_catalog(configs, disabled=["res.users"])
+    names = [s.name for s in catalog]
+    assert "users" not in names and {"leads", "stages", "x_studio_thing"} <= set(names)
+    assert select_streams("leads", catalog, disabled)[0].page_size == 50
+    with pytest.raises(ConfigError, match="stream 'users' is disabled.*unknown operator"):
+        select_streams("users", catalog, disabled)
+    with pytest.raises(ConfigError, match="disabled"):
+        select_streams("res.users", catalog, disabled)
+
+
+def test_field_names_odoo_does_not_know_are_named_and_an_outage_disables_nothing() -> None:
+
+    configs = parse_pull_config({
+        "odoo_to_sb:res.users": {"domain": [["no_such_field", "=", 1]]},
+        "odoo_to_sb:crm.lead": {"domain": [["stage_id.name", "=", "New"]], "fields": ["name"]},
+        "odoo_to_sb:x_gone": {"fields": ["x_a"]},
+    })
+    known = {"res.users": {"name": {}}, "crm.lead": {"name": {}, "stage_id": {}}}
+
+    def fields_of(model: str) -> dict:
+        if model not in known:
+            raise OdooValidationError(f"Object {model} doesn't exist")
+        return known[model]
+
+    bad = check_against_odoo(configs, fields_of)
+    assert bad == {
+        "odoo_to_sb:res.users": ["sync config 'odoo_to_sb:res.users': res.users has no field(s) no_such_field"],
+        "odoo_to_sb:x_gone": ["sync config 'odoo_to_sb:x_gone': Odoo does not serve 'x_gone' (OdooValidationError)"],
+    }
+
+    def down(model: str) -> dict:
+        raise OdooTransportError("connection refused")
+
+    with pytest.raises(OdooTransportError):
+        check_against_odoo(configs, down)

@@ -6,7 +6,7 @@ Frozen like every revision: names are spelled out, nothing is imported from
 ``odoosync.store.schema``.
 
 Revision ID: 0006_rejects
-Revises: 0003
+Revises: 0004_reliability
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_rejects"
-down_revision = "0003"
+down_revision = "0004_reliability"
 branch_labels = None
 depends_on = None
 
@@ -48,6 +48,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("rejected", sa.Integer(), nullable=False, server_default=sa.text("0")))
     if op.get_bind().dialect.name != "sqlite":
         op.alter_column("leads", "value", type_=sa.Numeric(), existing_type=sa.Numeric(16, 2))
+        # as every table odoosync creates (0004_reliability): Supabase exposes tables to its anon key
+        op.get_bind().exec_driver_sql("ALTER TABLE ops.odoo_sync_rejects ENABLE ROW LEVEL SECURITY")
 
 
 def downgrade() -> None:
