@@ -47,7 +47,10 @@ def print_json(data: Any) -> None:
 
 @contextmanager
 def fail_cleanly() -> Iterator[None]:
-    """Turn our own errors into ``error: ...`` on stderr and exit code 1 (2 for config)."""
+    """Turn our own errors into ``error: ...`` on stderr and exit code 1 (2 for config).
+
+    The message alone: it says what is wrong and what to do; the exception's class name
+    is ours, not the user's."""
     try:
         yield
     except ConfigError as exc:
@@ -55,5 +58,5 @@ def fail_cleanly() -> Iterator[None]:
             err_console.print(styled("error:", "red", str(problem)))
         raise typer.Exit(2) from None
     except OdooSyncError as exc:
-        err_console.print(styled("error:", "red", f"{type(exc).__name__}: {exc}"))
+        err_console.print(styled("error:", "red", str(exc) or type(exc).__name__))
         raise typer.Exit(1) from None

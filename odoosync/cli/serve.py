@@ -64,7 +64,7 @@ def serve(
     # The web stack is imported here, not at module level, so that every other command
     # starts without paying for FastAPI/uvicorn.
     from odoosync.sheets.cache import LeadsCache
-    from odoosync.sheets.engine import SheetSync
+    from odoosync.sheets.engine import SheetSync, SyncSettings
     from odoosync.sheets.fetch import SheetFetcher
     from odoosync.web.app import WebContext, create_app
     from odoosync.web.auth import Tokens, check_bind_address
@@ -92,12 +92,15 @@ def serve(
                 tuple(functions), toml=settings.schedule, database=_mapping(config_get(store, SCHEDULE_CONFIG_KEY))
             )
             leads_cache = LeadsCache(store)
+            sheet_settings = SyncSettings(max_delete_share=settings.sheets_max_delete_share)
             sheets = None
             if no_schedule:
                 functions = {"outbox": functions["outbox"]}
                 schedule = {"outbox": schedule["outbox"]}
             else:
-                sheets = SheetSync(store, SheetFetcher(allow_private=settings.sheets_allow_private), cache=leads_cache)
+                sheets = SheetSync(
+                    store, SheetFetcher(allow_private=settings.sheets_allow_private), cache=leads_cache, settings=sheet_settings
+                )
             # persisted pauses and one job per sheet, applied now (before the catch-up) and every minute
             scheduler = Scheduler(functions, schedule, on_skip=jobs.record_skip, source=ScheduleSource(store, sheets))
             scheduler.refresh()
@@ -107,7 +110,9 @@ def serve(
                 client_stats=client.stats.snapshot, webhook_secret=settings.webhook_secret,
             )
             app = create_app(context)
-            install_sheets_api(app, store, allow_private=settings.sheets_allow_private, cache=leads_cache)
+            install_sheets_api(
+                app, store, allow_private=settings.sheets_allow_private, cache=leads_cache, settings=sheet_settings
+            )
             _run_until_signal(app, host, port, jobs, scheduler, waker, events)
 
 

@@ -31,7 +31,7 @@ from odoosync.sheets.mapping import LEAD_FIELDS, source_email_id
 from odoosync.sheets.stage import Stage
 from odoosync.store.schema import leads
 
-__all__ = ["DiffCounts", "apply_diff", "sheet_leads_filter", "DEFAULT_BATCH_ROWS"]
+__all__ = ["DiffCounts", "load_existing", "apply_diff", "sheet_leads_filter", "DEFAULT_BATCH_ROWS"]
 
 DEFAULT_BATCH_ROWS = 500
 _READ_CHUNK = 2000
@@ -56,16 +56,8 @@ def sheet_leads_filter(customer_id: int) -> sa.ColumnElement[bool]:
     return leads.c.source_email_id.like(prefix + "%", escape="\\")
 
 
-def apply_diff(
-    conn: sa.Connection,
-    stage: Stage,
-    customer_id: int,
-    *,
-    now: dt.datetime,
-    batch_rows: int = DEFAULT_BATCH_ROWS,
-    between_batches: Callable[[str, int], None] = lambda phase, done: None,
-) -> DiffCounts:
-    """Make the customer's sheet leads equal the staged sheet; returns what changed."""
+def load_existing(conn: sa.Connection, stage: Stage, customer_id: int) -> None:
+    """Stream the customer's sheet leads (deleted ones included) into the stage."""
     prefix = source_email_id(customer_id, "")
     existing = conn.execute(
         sa.select(leads.c.source_email_id, leads.c.id, leads.c.metadata, leads.c.deleted_at)
@@ -78,6 +70,17 @@ def apply_diff(
             for sid, lead_id, meta, deleted in chunk
         )
 
+
+def apply_diff(
+    conn: sa.Connection,
+    stage: Stage,
+    customer_id: int,
+    *,
+    now: dt.datetime,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    between_batches: Callable[[str, int], None] = lambda phase, done: None,
+) -> DiffCounts:
+    """Make the customer's sheet leads equal the staged sheet (after ``load_existing``)."""
     inserted = updated = deleted = 0
     for batch in stage.new_rows(batch_rows):
         # executemany of one cached statement: the driver sends it as multi-row batches

@@ -261,7 +261,7 @@ def plan_columns(
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         positions.setdefault(normalize_header(name), index)
-    shown = ", ".join(repr(name) for name in header if name) or "(no names)"
+    shown = _shown_header(header)
     problems: list[str] = []
     fields: dict[str, int] = {}
     for field_name, column in (column_map or {}).items():
@@ -298,16 +298,29 @@ def plan_columns(
     return ColumnPlan(tuple(header), dict(sorted(fields.items(), key=lambda item: item[1])), key_index, extra, dayfirst)
 
 
+def _shown_header(header: Sequence[str], *, names: int = 15, chars: int = 40) -> str:
+    """The header for a message: a few names, each cut short (a stray body is not echoed whole)."""
+    present = [name for name in header if name]
+    shown = [repr(name if len(name) <= chars else name[: chars - 3] + "...") for name in present[:names]]
+    more = f" and {len(present) - names} more" if len(present) > names else ""
+    return (", ".join(shown) + more) or "(no names)"
+
+
 # ------------------------------------------------------------------ row → lead
 
 
 @dataclass(frozen=True)
 class RowError:
-    """A row that was skipped: its spreadsheet row number, a kind from ROW_ERROR_KINDS, why."""
+    """A row that was skipped: its spreadsheet row number, a kind from ROW_ERROR_KINDS, why.
+
+    ``key`` is the row's key when it can still be told (the key cell, or the identifying
+    cells unchanged): the row is present, so its lead is kept as it was, not deleted.
+    """
 
     row: int
     kind: str
     message: str
+    key: str | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "kind": self.kind, "message": self.message}
@@ -325,17 +338,22 @@ class SheetLead:
 
 
 def map_record(plan: ColumnPlan, row: int, cells: Sequence[str]) -> SheetLead | RowError:
-    """The lead of one record, or why the record cannot be one."""
+    """The lead of one record, or why the record cannot be one (with its key when known)."""
     if len(cells) != len(plan.header):
-        return RowError(row, "column_count", f"row {row}: {len(cells)} columns, the header has {len(plan.header)}")
+        return RowError(
+            row, "column_count", f"row {row}: {len(cells)} cells, the header has {len(plan.header)}",
+            _key_of_invalid(plan, cells),
+        )
     values: dict[str, Any] = {}
     for name, index in plan.fields.items():
         try:
             values[name] = LEAD_FIELDS[name].parse(cells[index], dayfirst=plan.dayfirst)
         except _BadValue as bad:
-            return RowError(row, bad.kind, f"row {row}: {bad} in column {plan.header[index]!r}")
+            message = f"row {row}: {bad} in column {plan.header[index]!r}"
+            return RowError(row, bad.kind, message, _key_of_invalid(plan, cells))
     if not values.get("title"):
-        return RowError(row, "missing_title", f"row {row}: no title (column {plan.header[plan.fields['title']]!r} is empty)")
+        message = f"row {row}: no title (column {plan.header[plan.fields['title']]!r} is empty)"
+        return RowError(row, "missing_title", message, _key_of_invalid(plan, cells))
     values.setdefault("tags", [])
     if plan.key_index is not None:
         key = " ".join(cells[plan.key_index].split())
@@ -344,13 +362,44 @@ def map_record(plan: ColumnPlan, row: int, cells: Sequence[str]) -> SheetLead | 
         if len(key) > _MAX_KEY_CHARS:
             return RowError(row, "missing_key", f"row {row}: the key is longer than {_MAX_KEY_CHARS} characters")
     else:
-        identity = [str(values.get(name) or "").casefold() for name in IDENTIFYING_FIELDS]
-        key = hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:20]
+        key = _identity_key(values)
     extra = {name: text for name, index in plan.extra.items() if (text := " ".join(cells[index].split()))}
     # The digest covers everything the lead gets from the row (str() of Decimal/date/list is exact).
     canonical = "\x1f".join([key, *(f"{name}={values[name]}" for name in sorted(values)), *(f"+{k}={v}" for k, v in sorted(extra.items()))])
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     return SheetLead(row, key, values, extra, digest)
+
+
+def _identity_key(values: Mapping[str, Any]) -> str:
+    identity = [str(values.get(name) or "").casefold() for name in IDENTIFYING_FIELDS]
+    return hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:20]
+
+
+def _key_of_invalid(plan: ColumnPlan, cells: Sequence[str]) -> str | None:
+    """The key of a row that cannot become a lead, when it can still be told; else None.
+
+    With a key column: its cell. Without one: the hash of the identifying cells, each
+    normalised where it can be and taken as plain text where it cannot, so a row whose
+    identifying cells are unchanged still finds its lead (a row whose e-mail was changed to
+    something invalid has a new identity: there is nothing to match it to).
+    """
+    if plan.key_index is not None:
+        if plan.key_index >= len(cells):
+            return None
+        key = " ".join(cells[plan.key_index].split())
+        return key if key and len(key) <= _MAX_KEY_CHARS else None
+    values: dict[str, Any] = {}
+    for name in IDENTIFYING_FIELDS:
+        index = plan.fields.get(name)
+        if index is None:
+            continue
+        if index >= len(cells):
+            return None
+        try:
+            values[name] = LEAD_FIELDS[name].parse(cells[index], dayfirst=plan.dayfirst)
+        except _BadValue:
+            values[name] = " ".join(cells[index].split()).lower()
+    return _identity_key(values) if values.get("title") else None
 
 
 def source_email_id(customer_id: int, key: str) -> str:

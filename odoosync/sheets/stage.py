@@ -55,6 +55,7 @@ class Stage:
             PRAGMA temp_store = FILE;
             CREATE TABLE sheet (row INTEGER PRIMARY KEY, key TEXT NOT NULL, digest TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE existing (key TEXT PRIMARY KEY, lead_id INTEGER NOT NULL, digest TEXT, deleted INTEGER NOT NULL);
+            CREATE TABLE present (key TEXT PRIMARY KEY) WITHOUT ROWID;
             """
         )
         self._indexed = False
@@ -91,6 +92,12 @@ class Stage:
         self._db.execute("COMMIT")
         self.rows += len(batch)
 
+    def keep_present(self, keys: Iterable[str]) -> None:
+        """Keys of rows that are in the sheet but invalid: their leads stay as they are."""
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR IGNORE INTO present (key) VALUES (?)", [(key,) for key in keys])
+        self._db.execute("COMMIT")
+
     def drop_duplicates(self) -> Iterator[RowError]:
         """Every row whose key an earlier row already has: reported, then removed (the first row wins)."""
         self._index()
@@ -112,11 +119,15 @@ class Stage:
             self.rows -= len(duplicates)
 
     def checksum(self, salt: str) -> str:
-        """SHA-256 of the normalised rows sorted by key (so re-ordering the sheet changes nothing)."""
+        """SHA-256 of the normalised rows sorted by key (so re-ordering the sheet changes nothing),
+        plus the keys of the invalid rows that are present."""
         self._index()
         digest = hashlib.sha256(salt.encode())
         for key, row_digest in self._db.execute("SELECT key, digest FROM sheet ORDER BY key"):
             digest.update(f"{key}\x1f{row_digest}\x1e".encode())
+        # Invalid rows count too: one that leaves the sheet lets its lead go.
+        for (key,) in self._db.execute("SELECT key FROM present ORDER BY key"):
+            digest.update(f"!{key}\x1e".encode())
         return digest.hexdigest()
 
     # -- the plan ----------------------------------------------------------------------
@@ -155,12 +166,24 @@ class Stage:
             "SELECT COUNT(*) FROM sheet s JOIN existing e ON e.key = s.key WHERE e.deleted = 1"
         ).fetchone()[0]
 
+    _VANISHED = (
+        "FROM existing e WHERE e.deleted = 0 AND NOT EXISTS (SELECT 1 FROM sheet s WHERE s.key = e.key) "
+        "AND NOT EXISTS (SELECT 1 FROM present p WHERE p.key = e.key)"
+    )
+
+    def vanished_count(self) -> int:
+        """How many live leads the diff would soft-delete (their row left the sheet)."""
+        self._index()
+        return self._db.execute(f"SELECT COUNT(*) {self._VANISHED}").fetchone()[0]
+
+    def live_count(self) -> int:
+        """How many live sheet leads the customer has now."""
+        return self._db.execute("SELECT COUNT(*) FROM existing WHERE deleted = 0").fetchone()[0]
+
     def vanished_leads(self, batch: int) -> Iterator[list[int]]:
-        """Ids of live leads whose row left the sheet, in batches."""
-        cursor = self._db.execute(
-            "SELECT e.lead_id FROM existing e WHERE e.deleted = 0 "
-            "AND NOT EXISTS (SELECT 1 FROM sheet s WHERE s.key = e.key) ORDER BY e.lead_id"
-        )
+        """Ids of live leads whose row left the sheet (not merely invalid), in batches."""
+        self._index()
+        cursor = self._db.execute(f"SELECT e.lead_id {self._VANISHED} ORDER BY e.lead_id")
         while chunk := cursor.fetchmany(batch):
             yield [lead_id for (lead_id,) in chunk]
 

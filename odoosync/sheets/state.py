@@ -78,6 +78,7 @@ class SheetState:
     progress_percent: int
     progress_message: str | None
     last_error: str | None
+    refused_deletes: int | None  # the mass-delete guard's last refusal (None: not refused)
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

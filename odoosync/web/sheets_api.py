@@ -26,7 +26,7 @@ from fastapi.encoders import jsonable_encoder
 
 from odoosync.exceptions import SheetNotConfigured
 from odoosync.sheets.cache import LeadsCache
-from odoosync.sheets.engine import SheetSync, SheetSyncResult
+from odoosync.sheets.engine import SheetSync, SheetSyncResult, SyncSettings
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.sheets.metrics import sheet_metrics
 from odoosync.sheets.state import SheetState, get_state, list_states, resolve_customer, set_paused
@@ -40,6 +40,13 @@ router = APIRouter(prefix="/api/leads", tags=["leads sheets"])
 Read = Annotated[str, Depends(require_read)]
 Admin = Annotated[str, Depends(require_admin)]
 CustomerId = Annotated[str, Query(alias="customerId", min_length=1, max_length=200, description="customer id or name")]
+AllowMassDelete = Annotated[
+    bool,
+    Query(
+        alias="allowMassDelete",
+        description="accept a sync that deletes more than the allowed share of a customer's leads (or all of them)",
+    ),
+]
 OptionalCustomerId = Annotated[
     str | None, Query(alias="customerId", min_length=1, max_length=200, description="customer id or name; all if absent")
 ]
@@ -66,6 +73,7 @@ _STATE_FIELDS = {  # lead_sync_states column → the seed's field name
     "progress_percent": "progressPercent",
     "progress_message": "progressMessage",
     "last_error": "lastError",
+    "refused_deletes": "refusedDeletes",
 }
 
 
@@ -82,11 +90,18 @@ class SheetsWeb:
         self.engine.fetcher.close()
 
 
-def install(app: FastAPI, store: Store, *, allow_private: bool = False, cache: LeadsCache | None = None) -> SheetsWeb:
+def install(
+    app: FastAPI,
+    store: Store,
+    *,
+    allow_private: bool = False,
+    cache: LeadsCache | None = None,
+    settings: SyncSettings = SyncSettings(),
+) -> SheetsWeb:
     """Give the app its sheet engine (the service calls this with the settings' address policy)."""
     cache = cache or LeadsCache(store)
     sheets = SheetsWeb(
-        engine=SheetSync(store, SheetFetcher(allow_private=allow_private), cache=cache),
+        engine=SheetSync(store, SheetFetcher(allow_private=allow_private), cache=cache, settings=settings),
         cache=cache,
         pool=ThreadPoolExecutor(max_workers=2, thread_name_prefix="sheet-sync"),
     )
@@ -155,7 +170,9 @@ def sync_status_all(request: Request, _: Read) -> list[dict[str, Any]]:
     summary="Sync one customer's sheet now, in the background: 202 with the run id",
     responses={409: {"description": "the sheet is paused, or a sync of it is running"}},
 )
-def sync_trigger(request: Request, _: Admin, customer_id: CustomerId) -> dict[str, Any]:
+def sync_trigger(
+    request: Request, _: Admin, customer_id: CustomerId, allow_mass_delete: AllowMassDelete = False
+) -> dict[str, Any]:
     sheets = _sheets(request)
     state = _state(sheets.engine.store, customer_id)
     if state.is_paused:
@@ -167,7 +184,9 @@ def sync_trigger(request: Request, _: Admin, customer_id: CustomerId) -> dict[st
         run["id"] = run_id
         started.set()
 
-    future = sheets.pool.submit(sheets.engine.sync, state.customer_id, trigger="api", on_started=on_started)
+    future = sheets.pool.submit(
+        sheets.engine.sync, state.customer_id, trigger="api", on_started=on_started, allow_mass_delete=allow_mass_delete
+    )
     future.add_done_callback(lambda _: started.set())
     started.wait(_TRIGGER_WAIT_SECONDS)
     if future.done() and future.exception() is None:

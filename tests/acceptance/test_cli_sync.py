@@ -129,7 +129,7 @@ def test_a_concurrent_run_is_refused_naming_the_holder(
     with store.lock("pull:default:leads", {"run_id": 77}):
         result = odoosync_here("sync", "leads", env=cli_env(simulator, database_url, tmp_path))
     assert result.returncode == 1
-    assert "LockHeld" in result.stderr and "run_id=77" in result.stderr and "pid=" in result.stderr
+    assert "is locked by" in result.stderr and "run_id=77" in result.stderr and "pid=" in result.stderr
     assert lead_count(store) == 0
 
 

@@ -1,0 +1,46 @@
+"""Sheets safety and cost (issue 17): ``lead_sync_states.refused_deletes`` and ``lead_sync_rows``.
+
+* ``refused_deletes``: how many leads the last sync would have deleted when the
+  mass-delete guard refused it (NULL otherwise), for the status API and the dashboard.
+* ``lead_sync_rows``: one row per sheet row of the last sync (its key, the digest of its
+  cells by header name, the digest of the lead it made), so a sync maps and writes only
+  the rows that changed.
+
+Frozen like every revision: names are spelled out, nothing is imported from
+``odoosync.store.schema``.
+
+Revision ID: 0004_sheets
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_sheets"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("lead_sync_states") as batch:
+        batch.add_column(sa.Column("refused_deletes", sa.Integer(), nullable=True))
+    op.create_table(
+        "lead_sync_rows",
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("row_key", sa.Text(), nullable=False),
+        sa.Column("row_digest", sa.Text(), nullable=False),
+        sa.Column("lead_digest", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_lead_sync_rows_customer_id_customers"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("customer_id", "row_key", name=op.f("pk_lead_sync_rows")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("lead_sync_rows")
+    with op.batch_alter_table("lead_sync_states") as batch:
+        batch.drop_column("refused_deletes")
