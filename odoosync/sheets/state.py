@@ -97,25 +97,38 @@ def _to_state(row: Mapping[str, Any]) -> SheetState:
 
 
 def resolve_customer(store: Store, ref: str | int, *, create: bool = False) -> int:
-    """``customers.id`` for an id or a name; ``create`` adds a customer named ``ref`` if none exists."""
+    """``customers.id`` for an id or a name; ``create`` adds a customer named ``ref`` if none exists.
+
+    Looking up is a read (``Store.connect``): on SQLite a write transaction would queue
+    behind a running sync's diff, and every per-customer endpoint resolves its customer.
+    Only ``create`` opens a write transaction, and only when the customer is missing.
+    """
     text = str(ref).strip()
     if not text:
         raise SheetNotConfigured("a customer id or name is required")
+    with store.connect() as conn:
+        found = _find_customer(conn, text, create=create)
+    if found is not None:
+        return found
+    if not create:
+        raise SheetNotConfigured(f"no customer named {text!r}")
     with store.transaction() as conn:
-        if _NUMERIC_ID.fullmatch(text):
-            found = conn.execute(sa.select(customers.c.id).where(customers.c.id == int(text))).scalar_one_or_none()
-            if found is not None or not create:
-                if found is None:
-                    raise SheetNotConfigured(f"no customer with id {text}")
-                return found
-        found = conn.execute(
-            sa.select(customers.c.id).where(customers.c.name == text).order_by(customers.c.id).limit(1)
-        ).scalar_one_or_none()
+        found = _find_customer(conn, text, create=True)  # again: another writer may have created it
+        if found is not None:
+            return found
+        return conn.execute(sa.insert(customers).values(name=text).returning(customers.c.id)).scalar_one()
+
+
+def _find_customer(conn: sa.Connection, text: str, *, create: bool) -> int | None:
+    if _NUMERIC_ID.fullmatch(text):
+        found = conn.execute(sa.select(customers.c.id).where(customers.c.id == int(text))).scalar_one_or_none()
         if found is not None:
             return found
         if not create:
-            raise SheetNotConfigured(f"no customer named {text!r}")
-        return conn.execute(sa.insert(customers).values(name=text).returning(customers.c.id)).scalar_one()
+            raise SheetNotConfigured(f"no customer with id {text}")
+    return conn.execute(
+        sa.select(customers.c.id).where(customers.c.name == text).order_by(customers.c.id).limit(1)
+    ).scalar_one_or_none()
 
 
 def get_state(store: Store, customer_id: int) -> SheetState:
