@@ -1,8 +1,9 @@
 """The leads-sheet API of C8, with the seed's paths and camelCase fields.
 
 Six endpoints from the seed (``/api/leads/sync/status``, ``/status/all``, ``/trigger``,
-``/pause``, ``/resume``, ``/metrics``) plus ``GET /api/leads`` and
-``GET /api/leads/count`` served from the 5-minute cache. ``customerId`` is a customer's
+``/pause``, ``/resume``, ``/metrics``), ``/trigger/all`` (every customer, as the CLI's
+``sheets sync --all``), plus ``GET /api/leads`` and ``GET /api/leads/count`` served
+from the 5-minute cache. ``customerId`` is a customer's
 id or name. ``GET`` needs the read token, ``POST`` the admin token (``web/auth.py``).
 
 The router's working parts (the sync engine with its address policy, the cache, a small
@@ -21,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 
 from odoosync.exceptions import SheetNotConfigured
@@ -199,6 +200,49 @@ def sync_trigger(
         return {"accepted": True, "customerId": state.customer_id, "runId": result.run_id, "status": result.status,
                 "result": _result_payload(result)}
     return {"accepted": True, "customerId": state.customer_id, "runId": run.get("id"), "status": "running"}
+
+
+@router.post(
+    "/sync/trigger/all",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Sync every customer's sheet: 202 with each customer queued or paused; wait=true: 200 with each result",
+)
+def sync_trigger_all(
+    request: Request,
+    response: Response,
+    _: Admin,
+    allow_mass_delete: AllowMassDelete = False,
+    wait: Annotated[bool, Query(description="answer when every sync is done, with each result")] = False,
+) -> dict[str, Any]:
+    """The CLI's ``sheets sync --all`` over HTTP: paused sheets are left alone (and listed as such)."""
+    sheets = _sheets(request)
+    states = list_states(sheets.engine.store)
+    active = [state.customer_id for state in states if not state.is_paused]
+
+    def sync_all() -> dict[int, SheetSyncResult]:
+        return {
+            customer_id: sheets.engine.sync(customer_id, trigger="api", allow_mass_delete=allow_mass_delete)
+            for customer_id in active
+        }
+
+    future = sheets.pool.submit(sync_all)
+    if not wait:
+        queued = [
+            {"customerId": state.customer_id, "customerName": state.customer_name,
+             "status": "paused" if state.is_paused else "queued"}
+            for state in states
+        ]
+        return {"accepted": True, "customers": queued}
+    results = future.result()
+    response.status_code = status.HTTP_200_OK
+    customers = [
+        _result_payload(results[state.customer_id]) | {"customerName": state.customer_name}
+        if state.customer_id in results
+        else {"customerId": state.customer_id, "customerName": state.customer_name, "status": "paused",
+              "message": "the sheet is paused: resume it first"}
+        for state in states
+    ]
+    return {"accepted": True, "customers": customers}
 
 
 @router.post("/sync/pause", summary="Pause a sheet: a running sync stops at its next chunk and rolls back")

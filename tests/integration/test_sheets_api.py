@@ -154,3 +154,34 @@ def test_reads_answer_while_a_sync_holds_its_write_transaction(sheets_api, sheet
         release.set()
         sync.join(60)
     assert outcome[0].status == "ok" and outcome[0].inserted == 300
+
+
+def test_trigger_all_syncs_every_customer_with_per_customer_results(sheets_api, sheet_server):
+    """Issue 17 item 5: the CLI's ``sheets sync --all`` over HTTP."""
+    api = sheets_api
+    other = sheet_server.serve_rows("/globex.csv", HEADER, rows(3))
+    api.sheets.engine.add("globex", other, key_column="Ref")
+    sleepy = sheet_server.serve_rows("/initech.csv", HEADER, rows(2))
+    api.sheets.engine.add("initech", sleepy, key_column="Ref")
+    api.admin.post("/api/leads/sync/pause", params={"customerId": "initech"})
+    assert api.reader.post("/api/leads/sync/trigger/all").status_code == 403  # admin only
+
+    waited = api.admin.post("/api/leads/sync/trigger/all", params={"wait": "true"})
+    assert waited.status_code == 200
+    outcome = {c["customerName"]: (c["status"], c.get("inserted")) for c in waited.json()["customers"]}
+    assert outcome == {"acme": ("ok", 5), "globex": ("ok", 3), "initech": ("paused", None)}
+    assert all(c.get("runId") for c in waited.json()["customers"] if c["status"] == "ok")
+
+    sheet_server.serve_rows("/globex.csv", HEADER, [])  # header only: refused, per customer
+    queued = api.admin.post("/api/leads/sync/trigger/all", params={"allowMassDelete": "false"})
+    assert queued.status_code == 202
+    assert {c["customerName"]: c["status"] for c in queued.json()["customers"]} == {
+        "acme": "queued", "globex": "queued", "initech": "paused",
+    }
+    for _ in range(2400):
+        globex = api.reader.get("/api/leads/sync/status", params={"customerId": "globex"}).json()
+        if globex["refusedDeletes"] is not None and not globex["isRunning"]:
+            break
+        time.sleep(0.025)
+    assert globex["refusedDeletes"] == 3 and globex["lastError"].startswith("refused")
+    assert api.reader.get("/api/leads/count", params={"customerId": "globex"}).json()["count"] == 3
