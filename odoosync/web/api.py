@@ -83,12 +83,15 @@ def health(request: Request) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - reported, not raised: health must answer
         database = type(exc).__name__
     scheduler = context.scheduler
-    return {
+    health = {
         "ok": database == "ok",
         "version": __version__,
         "database": database,
         "scheduler": "running" if scheduler is not None and scheduler.running else "stopped",
     }
+    if context.odoo_status is not None:  # the service runs without Odoo too: ok stays the database's
+        health["odoo"] = context.odoo_status()
+    return health
 
 
 @router.get("/status", tags=["status"], summary="Per stream: freshness (green/amber/red), rows, last success, last and next run; outbox")

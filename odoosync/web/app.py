@@ -47,6 +47,7 @@ class WebContext:
     scheduler: Scheduler | None = None
     client_stats: Callable[[], StatsSnapshot] | None = None
     webhook_secret: str | None = field(default=None, repr=False)  # ODOOSYNC_WEBHOOK_SECRET (web/webhooks.py)
+    odoo_status: Callable[[], str] | None = None  # /api/health's "odoo" (odoo_link.py); None: not reported
 
 
 def create_app(context: WebContext) -> FastAPI:
