@@ -89,6 +89,7 @@ class SheetsWeb:
     def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.engine.fetcher.close()
+        self.cache.close()
 
 
 def install(

@@ -5,6 +5,9 @@
 * ``lead_sync_rows``: one row per sheet row of the last sync (its key, the digest of its
   cells by header name, the digest of the lead it made), so a sync maps and writes only
   the rows that changed.
+* PostgreSQL: a statement-level trigger on ``leads`` that sends ``NOTIFY
+  odoosync_leads_changed`` at commit, so the leads cache of any process hears of any
+  writer (``odoosync/store/data_version.py``). SQLite needs none (``PRAGMA data_version``).
 
 Frozen like every revision: names are spelled out, nothing is imported from
 ``odoosync.store.schema``.
@@ -24,7 +27,23 @@ branch_labels = None
 depends_on = None
 
 
+_NOTIFY_FUNCTION = """
+CREATE OR REPLACE FUNCTION ops.odoosync_leads_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('odoosync_leads_changed', '');
+  RETURN NULL;
+END $$
+"""
+_NOTIFY_TRIGGER = """
+CREATE TRIGGER odoosync_leads_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON leads
+FOR EACH STATEMENT EXECUTE FUNCTION ops.odoosync_leads_changed()
+"""
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_NOTIFY_FUNCTION)
+        op.execute(_NOTIFY_TRIGGER)
     with op.batch_alter_table("lead_sync_states") as batch:
         batch.add_column(sa.Column("refused_deletes", sa.Integer(), nullable=True))
     op.create_table(
@@ -41,6 +60,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS odoosync_leads_changed ON leads")
+        op.execute("DROP FUNCTION IF EXISTS ops.odoosync_leads_changed()")
     op.drop_table("lead_sync_rows")
     with op.batch_alter_table("lead_sync_states") as batch:
         batch.drop_column("refused_deletes")
