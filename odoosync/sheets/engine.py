@@ -8,13 +8,16 @@ A run, in order:
    ``sheet:<customer id>``);
 2. fetch (conditional, retried: ``fetch.py``); a 304, or a body byte-for-byte the one
    last synced, ends the run: nothing changed;
-3. parse and map in chunks into the private stage (``stage.py``), bad rows reported with
-   their row numbers, progress written and the pause flag read between chunks;
+3. parse in chunks into the private stage (``stage.py``): a row whose cells are those of
+   a row of the last sync (``previous.py``, by digest) is taken as it was, the others are
+   mapped, bad rows reported with their row numbers; progress written and the pause flag
+   read between chunks;
 4. duplicates dropped, checksum of the sorted rows: equal to the stored one → nothing
    to write (zero lead writes);
-5. the diff (``diff.py``) and the state row's outcome in ONE transaction: a failure or a
-   pause anywhere rolls back every lead change, and only the state's error fields and
-   the run row record what happened.
+5. the diff (``diff.py``: only changed rows and vanished keys touch ``leads``), the
+   mass-delete guard (``deletes.py``), the last-sync rows and the state row's outcome in
+   ONE transaction: a failure, a pause or a refusal anywhere rolls back every lead
+   change, and only the state's error fields and the run row record what happened.
 
 Sheet leads reach Odoo only when the customer's ``push_to_odoo`` is set: otherwise the
 diff's transaction is opened with ``origin="sheet"``, which the outbox triggers skip (the
@@ -45,6 +48,7 @@ from odoosync.sheets.diff import DEFAULT_BATCH_ROWS, DiffCounts, apply_diff, loa
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.sheets.mapping import ColumnPlan, RowError, SheetLead, map_record, plan_columns
 from odoosync.sheets.parse import DEFAULT_CHUNK_ROWS, CsvRecords
+from odoosync.sheets.previous import load_previous, remember
 from odoosync.sheets.stage import Stage
 from odoosync.sheets.state import (
     CONTENT_HASH_PREFIX,
@@ -338,6 +342,8 @@ class SheetSync:
                 records = CsvRecords(fetched.body, size=fetched.size)
                 plan = plan_columns(records.header, state.column_map, state.key_column)
                 with Stage() as stage:
+                    with self.store.connect() as conn:
+                        load_previous(conn, stage, customer_id)
                     for chunk in records.chunks(self.settings.chunk_rows):
                         self._stop_if_paused(customer_id)
                         self._stage_chunk(stage, plan, chunk, errors)
@@ -397,7 +403,7 @@ class SheetSync:
                     self._stop_if_paused(customer_id, conn)
                     progress.report(60 + int(39 * min(1.0, done / total)), f"{phase}: {done:,} rows")
 
-                load_existing(conn, stage, customer_id)
+                load_existing(conn, stage, customer_id, batch_rows=self.settings.batch_rows)
                 verdict = check_deletes(
                     stage.vanished_count(), stage.live_count(), stage.rows, max_share=self.settings.max_delete_share
                 )
@@ -407,6 +413,7 @@ class SheetSync:
                     conn, stage, customer_id,
                     now=self._now(), batch_rows=self.settings.batch_rows, between_batches=between_batches,
                 )
+                remember(conn, stage, customer_id, batch_rows=self.settings.batch_rows)
                 self._stop_if_paused(customer_id, conn)
                 result.inserted, result.updated, result.deleted = counts.inserted, counts.updated, counts.deleted
                 conn.execute(
@@ -561,10 +568,19 @@ class SheetSync:
 
     @staticmethod
     def _stage_chunk(stage: Stage, plan: ColumnPlan, chunk: list, errors: _ErrorLog) -> None:
-        """Map one chunk: valid rows into the stage; invalid ones reported, their keys kept present."""
+        """Stage one chunk: rows with a previous row's cells as they were (not mapped again), the
+        others mapped; invalid ones reported, their keys kept present."""
+        digests = {record.row: plan.row_digest(record.cells) for record in chunk}
+        known = stage.match_previous([d for d in digests.values() if d is not None]) if stage.previous else {}
+        unchanged: list[tuple[int, str, str, str]] = []
         valid: list[SheetLead] = []
         present: list[str] = []
         for record in chunk:
+            digest = digests[record.row]
+            if digest in known:
+                key, lead_digest = known[digest]
+                unchanged.append((record.row, key, lead_digest, digest))
+                continue
             mapped = map_record(plan, record.row, record.cells)
             if isinstance(mapped, SheetLead):
                 valid.append(mapped)
@@ -572,7 +588,9 @@ class SheetSync:
                 errors.add(mapped)
                 if mapped.key is not None:
                     present.append(mapped.key)
-        stage.add(valid)
+        stage.add(valid, digests)
+        if unchanged:
+            stage.add_unchanged(unchanged)
         if present:
             stage.keep_present(present)
 

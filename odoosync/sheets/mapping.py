@@ -26,6 +26,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -243,11 +244,37 @@ class ColumnPlan:
         """Lead field → the header it comes from (for ``sheets add`` and the API)."""
         return {name: self.header[index] for name, index in self.fields.items()}
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """Changes whenever the same sheet would map to different leads (part of the checksum)."""
-        shape = [sorted(self.fields.items()), self.key_index, sorted(self.extra.items()), self.dayfirst]
+        """Changes whenever the same sheet would map to different leads (part of the checksum and
+        of every row digest). By header name, not position: moving a column changes nothing."""
+        name = self._name
+        shape = [
+            sorted((field, name(index)) for field, index in self.fields.items()),
+            name(self.key_index) if self.key_index is not None else None,
+            sorted(normalize_header(header) for header in self.extra),
+            self.dayfirst,
+        ]
         return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+    @cached_property
+    def _by_name(self) -> tuple[int, ...]:
+        """Column indices in the order of their header names (then position, for repeated names)."""
+        return tuple(sorted(range(len(self.header)), key=lambda index: (self._name(index), index)))
+
+    def _name(self, index: int) -> str:
+        return normalize_header(self.header[index])
+
+    def row_digest(self, cells: Sequence[str]) -> str | None:
+        """A digest of a row's cells by header name (None for a row of the wrong width).
+
+        Equal digests mean the row maps to the same lead, so a sync need not map it again;
+        cheaper than mapping (no parsing), and blind to the order of the columns.
+        """
+        if len(cells) != len(self.header):
+            return None
+        text = "\x1f".join([self.fingerprint, *(cells[index] for index in self._by_name)])
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def plan_columns(

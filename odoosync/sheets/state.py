@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from odoosync.exceptions import SheetNotConfigured
+from odoosync.sheets.previous import forget
 from odoosync.store import Store
 from odoosync.store.database import translate_error
 from odoosync.store.schema import customers, lead_sync_states
@@ -158,8 +159,8 @@ def save_config(
 ) -> SheetState:
     """Create or replace the customer's sheet configuration.
 
-    The checksum and validator are cleared so the next sync diffs the sheet in full under
-    the new configuration; counters and pause state are kept.
+    The checksum, validator and last-sync rows are cleared so the next sync diffs the sheet
+    in full under the new configuration; counters and pause state are kept.
     """
     values = {
         "sheet_url": sheet_url,
@@ -174,6 +175,7 @@ def save_config(
         updated = conn.execute(sa.update(_states).where(_states.c.customer_id == customer_id).values(**values))
         if updated.rowcount == 0:
             conn.execute(sa.insert(_states).values(customer_id=customer_id, **values))
+        forget(conn, customer_id)
     return get_state(store, customer_id)
 
 
@@ -195,6 +197,7 @@ def remove_state(store: Store, customer_id: int) -> None:
     """Forget the customer's sheet. Its leads stay (they are app data); they are no longer synced."""
     with store.transaction() as conn:
         result = conn.execute(sa.delete(_states).where(_states.c.customer_id == customer_id))
+        forget(conn, customer_id)
     if result.rowcount == 0:
         raise SheetNotConfigured(f"no sheet is configured for customer {customer_id}")
 

@@ -79,6 +79,7 @@ def test_first_sync_edit_delete_then_nothing(store, engine, sheet_server):
     """The issue's "done when": insert all, then one update + one soft-delete, then zero writes."""
     customer = add_sheet(engine, sheet_server, [row(i) for i in range(1, 6)], etag=False)
     first = engine.sync(customer)
+    assert first.status == "ok", first.message
     assert (first.status, first.inserted, first.updated, first.deleted) == ("ok", 5, 0, 0)
     stored = live_leads(store, customer)
     assert set(stored) == {f"sheet_{customer}_R{i}" for i in range(1, 6)}
