@@ -495,13 +495,8 @@ class SheetSync:
     ) -> SheetSyncResult:
         """The guard refused: nothing changed; the state and the run say why and how to accept."""
         message = verdict.message(result.customer_id)
-        result.status = "refused"
-        result.message = message
+        self._nothing_changed(result, errors, started, "refused", message)
         result.refused = verdict
-        result.inserted = result.updated = result.deleted = result.restored = 0
-        result.duration_ms = max(0, int((self._clock() - started) * 1000))
-        result.error_count = errors.count
-        result.errors = sorted(errors.kept, key=lambda e: e.row)
         set_running(
             self.store, result.customer_id, False,
             last_error=message, refused_deletes=verdict.would_delete, retry_count=result.retries,
@@ -512,12 +507,7 @@ class SheetSync:
 
     def _finish_failed(self, result: SheetSyncResult, errors: _ErrorLog, started: float, exc: Exception) -> SheetSyncResult:
         message = (str(exc) or type(exc).__name__) if isinstance(exc, OdooSyncError) else f"{type(exc).__name__}: {exc}"
-        result.status = "failed"
-        result.message = message
-        result.inserted = result.updated = result.deleted = result.restored = 0
-        result.duration_ms = max(0, int((self._clock() - started) * 1000))
-        result.error_count = errors.count
-        result.errors = sorted(errors.kept, key=lambda e: e.row)
+        self._nothing_changed(result, errors, started, "failed", message)
         set_running(
             self.store, result.customer_id, False,
             last_error=message[:4000], retry_count=result.retries, progress_message="failed: nothing was changed",
@@ -526,6 +516,17 @@ class SheetSync:
         if not isinstance(exc, OdooSyncError):
             raise exc
         return result
+
+    def _nothing_changed(
+        self, result: SheetSyncResult, errors: _ErrorLog, started: float, status: str, message: str
+    ) -> None:
+        """The result of a run that rolled back: its outcome, no changes, its row errors."""
+        result.status = status
+        result.message = message
+        result.inserted = result.updated = result.deleted = result.restored = 0
+        result.duration_ms = max(0, int((self._clock() - started) * 1000))
+        result.error_count = errors.count
+        result.errors = sorted(errors.kept, key=lambda e: e.row)
 
     def _close_run(
         self,

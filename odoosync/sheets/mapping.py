@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -258,9 +259,11 @@ class ColumnPlan:
         return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
     @cached_property
-    def _by_name(self) -> tuple[int, ...]:
-        """Column indices in the order of their header names (then position, for repeated names)."""
-        return tuple(sorted(range(len(self.header)), key=lambda index: (self._name(index), index)))
+    def _by_name(self) -> Callable[[Sequence[str]], tuple[str, ...]]:
+        """The cells in the order of their header names (then position, for repeated names)."""
+        order = sorted(range(len(self.header)), key=lambda index: (self._name(index), index))
+        pick = operator.itemgetter(*order)
+        return (lambda cells: (pick(cells),)) if len(order) == 1 else pick
 
     def _name(self, index: int) -> str:
         return normalize_header(self.header[index])
@@ -273,7 +276,7 @@ class ColumnPlan:
         """
         if len(cells) != len(self.header):
             return None
-        text = "\x1f".join([self.fingerprint, *(cells[index] for index in self._by_name)])
+        text = self.fingerprint + "\x1f" + "\x1f".join(self._by_name(cells))
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -103,7 +103,7 @@ class CsvRecords:
                 raise SheetFormatError(self._csv_problem(exc)) from None
             # A spreadsheet counts records, not physical lines (a cell may hold a line break).
             self._records_read += 1
-            if not cells or all(not cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue
             yield Record(self._records_read, cells)
 

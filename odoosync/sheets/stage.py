@@ -63,7 +63,7 @@ class Stage:
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
             PRAGMA temp_store = FILE;
-            CREATE TABLE previous (key TEXT PRIMARY KEY, row_digest TEXT NOT NULL, digest TEXT NOT NULL);
+            CREATE TABLE previous (key TEXT NOT NULL, row_digest TEXT NOT NULL, digest TEXT NOT NULL);
             CREATE TABLE sheet (row INTEGER PRIMARY KEY, key TEXT NOT NULL, digest TEXT NOT NULL, row_digest TEXT, data TEXT);
             CREATE TABLE existing (key TEXT PRIMARY KEY, lead_id INTEGER NOT NULL, digest TEXT, deleted INTEGER NOT NULL);
             CREATE TABLE present (key TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -95,17 +95,19 @@ class Stage:
 
     def add_previous(self, rows: Sequence[tuple[str, str, str]]) -> None:
         """One chunk of the last sync's rows: (key, row digest, lead digest)."""
-        self._insert("INSERT OR REPLACE INTO previous (key, row_digest, digest) VALUES (?, ?, ?)", rows)
+        self._insert("INSERT INTO previous (key, row_digest, digest) VALUES (?, ?, ?)", rows)
         self.previous += len(rows)
 
     def index_previous(self) -> None:
-        self._db.execute("CREATE INDEX IF NOT EXISTS previous_row_digest ON previous (row_digest)")
+        """Once loaded (building an index at once is cheaper than keeping it while inserting)."""
+        self._db.execute("CREATE INDEX previous_row_digest ON previous (row_digest)")
+        self._db.execute("CREATE UNIQUE INDEX previous_key ON previous (key)")
 
     def match_previous(self, row_digests: Sequence[str]) -> dict[str, tuple[str, str]]:
         """Row digest → (key, lead digest) of the previous rows with exactly these cells."""
         found: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(row_digests), 500):
-            part = row_digests[start : start + 500]
+        for start in range(0, len(row_digests), 5000):  # well under SQLite's 32,766 parameters
+            part = row_digests[start : start + 5000]
             marks = ",".join("?" * len(part))
             for row_digest, key, digest in self._db.execute(
                 f"SELECT row_digest, key, digest FROM previous WHERE row_digest IN ({marks})", part
