@@ -572,15 +572,11 @@ class SheetSync:
         """Stage one chunk: rows with a previous row's cells as they were (not mapped again), the
         others mapped; invalid ones reported, their keys kept present."""
         digests = {record.row: plan.row_digest(record.cells) for record in chunk}
-        known = stage.match_previous([d for d in digests.values() if d is not None]) if stage.previous else {}
-        unchanged: list[tuple[int, str, str, str]] = []
+        to_map = stage.add_unchanged(list(digests.items())) if stage.previous else digests.keys()
         valid: list[SheetLead] = []
         present: list[str] = []
         for record in chunk:
-            digest = digests[record.row]
-            if digest in known:
-                key, lead_digest = known[digest]
-                unchanged.append((record.row, key, lead_digest, digest))
+            if record.row not in to_map:
                 continue
             mapped = map_record(plan, record.row, record.cells)
             if isinstance(mapped, SheetLead):
@@ -590,8 +586,6 @@ class SheetSync:
                 if mapped.key is not None:
                     present.append(mapped.key)
         stage.add(valid, digests)
-        if unchanged:
-            stage.add_unchanged(unchanged)
         if present:
             stage.keep_present(present)
 

@@ -67,6 +67,7 @@ class Stage:
             CREATE TABLE sheet (row INTEGER PRIMARY KEY, key TEXT NOT NULL, digest TEXT NOT NULL, row_digest TEXT, data TEXT);
             CREATE TABLE existing (key TEXT PRIMARY KEY, lead_id INTEGER NOT NULL, digest TEXT, deleted INTEGER NOT NULL);
             CREATE TABLE present (key TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE chunk (row INTEGER PRIMARY KEY, row_digest TEXT);
             """
         )
         self._indexed = False
@@ -103,17 +104,22 @@ class Stage:
         self._db.execute("CREATE INDEX previous_row_digest ON previous (row_digest)")
         self._db.execute("CREATE UNIQUE INDEX previous_key ON previous (key)")
 
-    def match_previous(self, row_digests: Sequence[str]) -> dict[str, tuple[str, str]]:
-        """Row digest → (key, lead digest) of the previous rows with exactly these cells."""
-        found: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(row_digests), 5000):  # well under SQLite's 32,766 parameters
-            part = row_digests[start : start + 5000]
-            marks = ",".join("?" * len(part))
-            for row_digest, key, digest in self._db.execute(
-                f"SELECT row_digest, key, digest FROM previous WHERE row_digest IN ({marks})", part
-            ):
-                found[row_digest] = (key, digest)
-        return found
+    def add_unchanged(self, digests: Sequence[tuple[int, str | None]]) -> set[int]:
+        """Stage the rows of a chunk whose cells digest is a previous row's, as that row (not
+        mapped again); returns the row numbers of the others, which must be mapped."""
+        self._db.execute("BEGIN")
+        self._db.execute("DELETE FROM chunk")
+        self._db.executemany("INSERT INTO chunk (row, row_digest) VALUES (?, ?)", digests)
+        added = self._db.execute(
+            "INSERT INTO sheet (row, key, digest, row_digest, data) "
+            "SELECT c.row, p.key, p.digest, c.row_digest, NULL FROM chunk c JOIN previous p ON p.row_digest = c.row_digest"
+        ).rowcount
+        others = self._db.execute(
+            "SELECT c.row FROM chunk c WHERE NOT EXISTS (SELECT 1 FROM sheet s WHERE s.row = c.row)"
+        ).fetchall()
+        self._db.execute("COMMIT")
+        self.rows += added
+        return {row for (row,) in others}
 
     # -- the sheet side ----------------------------------------------------------------
 
@@ -132,11 +138,6 @@ class Stage:
         ]
         self._insert("INSERT INTO sheet (row, key, digest, row_digest, data) VALUES (?, ?, ?, ?, ?)", batch)
         self.rows += len(batch)
-
-    def add_unchanged(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
-        """Stage rows whose cells are a previous row's: (row, key, lead digest, row digest); not mapped."""
-        self._insert("INSERT INTO sheet (row, key, digest, row_digest, data) VALUES (?, ?, ?, ?, NULL)", rows)
-        self.rows += len(rows)
 
     def keep_present(self, keys: Iterable[str]) -> None:
         """Keys of rows that are in the sheet but invalid: their leads stay as they are."""
