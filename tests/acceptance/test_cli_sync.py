@@ -136,10 +136,10 @@ def test_a_concurrent_run_is_refused_naming_the_holder(
 @pytest.mark.parametrize(
     ("case", "expected", "code"),
     [
-        ("bad credentials", "AuthenticationError", 1),
-        ("unreachable", "OdooTransportError", 1),
+        ("bad credentials", "Odoo rejected login 'admin'", 1),
+        ("unreachable", "could not connect (refused or unreachable)", 1),
         ("unknown stream", "unknown stream 'lead'", 2),
-        ("unknown model", "InvalidRequest", 1),
+        ("unknown model", "Object x_no.such.model doesn't exist", 1),
         ("unknown field", "has no field(s) no_such_field", 2),
         ("malformed domain", "['stage_id', '=='] is not a (field, operator, value) triple", 2),
         ("bad budget", "--budget must be", 2),
