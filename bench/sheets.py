@@ -9,8 +9,9 @@ peak RSS), against a fresh database:
   ``SELECT`` by ``source_email_id`` and one ``INSERT`` or ``UPDATE`` (one transaction, to
   be generous), no checksum.
 
-Phases: the first sync, an unchanged re-sync, and a re-sync with 1% of the rows
-changed. The local server sends no ``ETag`` (the worst case for odoosync: the unchanged
+Phases: the first sync, an unchanged re-sync, one cell changed, a column moved (the
+"Notes" column to the front, no value changed), and 1% of the rows changed. The local
+server sends no ``ETag`` (the worst case for odoosync: the unchanged
 re-sync downloads the body and compares its hash). Printed: wall seconds, CPU seconds of
 the syncing process (the fairer number on a busy machine: the database work of SQLite
 runs in-process, PostgreSQL's does not), statements sent to the database, lead writes,
@@ -19,7 +20,8 @@ peak RSS, and the naive/odoosync wall-time ratio.
     .venv/bin/python bench/sheets.py                      # SQLite, all sizes
     .venv/bin/python bench/sheets.py --sizes 500,10000 --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
-Goals (issue 9): 10,000 rows first sync ≤ 3 s, unchanged ≤ 100 ms, memory flat 10k → 100k.
+Goals (issues 9 and 17): 10,000 rows first sync ≤ 3 s, unchanged ≤ 100 ms; 100,000 rows
+one cell changed ≤ 2 s, column moved ≤ 2 s; memory flat 10k → 100k. Checked at the end.
 """
 
 from __future__ import annotations
@@ -41,27 +43,47 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 HEADER = ["Ref", "Company", "Contact", "Email", "Phone", "Amount", "Deadline", "Stage", "Tags", "Notes"]
-PHASES = ("first sync", "unchanged", "1% changed")
+PHASES = ("first sync", "unchanged", "1 cell changed", "column moved", "1% changed")
+MOVED = [HEADER[-1], *HEADER[:-1]]  # "Notes" first
+GOALS = (  # (rows, phase, seconds at most)
+    (10_000, "first sync", 3.0),
+    (10_000, "unchanged", 0.1),
+    (100_000, "1 cell changed", 2.0),
+    (100_000, "column moved", 2.0),
+)
 
 
-def sheet_bytes(size: int, changed_every: int | None = None) -> bytes:
+def sheet_bytes(size: int, changed_every: int | None = None, *, one_cell: bool = False, moved: bool = False) -> bytes:
+    """The bench sheet; ``one_cell`` changes the amount of the middle row, ``moved`` puts Notes first."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADER)
+    writer.writerow(MOVED if moved else HEADER)
     for i in range(size):
-        bump = 1 if changed_every and i % changed_every == 0 else 0
-        writer.writerow([
+        bump = 1 if (changed_every and i % changed_every == 0) or (one_cell and i == size // 2) else 0
+        cells = [
             f"R{i}", f"Company {i}", f"Person {i}", f"person{i}@example.com", f"+44 20 7946 {i % 10000:04d}",
             str(i * 10 + bump), "2026-03-01", "New", "web, inbound", f"called on day {i % 28 + 1}",
-        ])
+        ]
+        writer.writerow([cells[-1], *cells[:-1]] if moved else cells)
     return out.getvalue().encode()
+
+
+def phase_body(size: int, phase: str) -> bytes:
+    """What the server serves for ``phase`` (each phase starts from the previous one's sheet)."""
+    if phase in ("first sync", "unchanged"):
+        return sheet_bytes(size)
+    if phase == "1 cell changed":
+        return sheet_bytes(size, one_cell=True)
+    if phase == "column moved":
+        return sheet_bytes(size, one_cell=True, moved=True)
+    return sheet_bytes(size, changed_every=100, one_cell=True, moved=True)
 
 
 # ---------------------------------------------------------------------------- child
 
 
 def child(impl: str, url: str, database_url: str) -> None:
-    """Run the three phases; print one JSON line per phase; wait for 'go' before the last."""
+    """Run the phases; print one JSON line per phase; 'NEXT <phase>' and wait for 'go' before each change."""
     import sqlalchemy as sa
 
     from odoosync.store import Store
@@ -71,8 +93,8 @@ def child(impl: str, url: str, database_url: str) -> None:
         writes = _lead_write_counter(store)
         run = _engine_runner(store, url) if impl == "odoosync" else _naive_runner(store, url)
         for phase in PHASES:
-            if phase == "1% changed":
-                print("NEXT", flush=True)
+            if phase not in ("first sync", "unchanged"):
+                print(f"NEXT {phase}", flush=True)
                 sys.stdin.readline()
             store.stats.reset()
             writes[0] = 0
@@ -186,7 +208,7 @@ class _Databases:
 
 def measure(server, databases: _Databases, impl: str, size: int) -> tuple[list[dict], dict]:
     path = f"/bench-{impl}-{size}.csv"
-    url = server.serve(path, sheet_bytes(size), etag=False, last_modified=None)
+    url = server.serve(path, phase_body(size, "first sync"), etag=False, last_modified=None)
     database_url = databases.create()
     process = subprocess.Popen(
         [sys.executable, __file__, "--child", impl, url, database_url],
@@ -197,8 +219,8 @@ def measure(server, databases: _Databases, impl: str, size: int) -> tuple[list[d
     try:
         assert process.stdout is not None and process.stdin is not None
         for line in process.stdout:
-            if line.strip() == "NEXT":
-                server.serve(path, sheet_bytes(size, changed_every=100), etag=False, last_modified=None)
+            if line.startswith("NEXT "):
+                server.serve(path, phase_body(size, line.strip()[5:]), etag=False, last_modified=None)
                 process.stdin.write("go\n")
                 process.stdin.flush()
                 continue
@@ -229,7 +251,8 @@ def main() -> None:
     server = SheetServer()
     database = "PostgreSQL" if args.postgres else "SQLite"
     print(f"sheets benchmark on {database}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
-    print(f"{'rows':>8} {'impl':<9} {'phase':<11} {'seconds':>8} {'cpu s':>7} {'stmts':>7} {'lead writes':>11} {'peak MB':>8} {'naive/ours':>10}  outcome")
+    goals: list[str] = []
+    print(f"{'rows':>8} {'impl':<9} {'phase':<14} {'seconds':>8} {'cpu s':>7} {'stmts':>7} {'lead writes':>11} {'peak MB':>8} {'naive/ours':>10}  outcome")
     try:
         for size in (int(s) for s in args.sizes.split(",")):
             ours, ours_final = measure(server, databases, "odoosync", size)
@@ -240,14 +263,21 @@ def main() -> None:
                     if impl == "naive" and ours:
                         ratio = f"{phase['seconds'] / max(ours[index]['seconds'], 1e-6):.1f}x"
                     print(
-                        f"{size:>8,} {impl:<9} {phase['phase']:<11} {phase['seconds']:>8.3f} {phase['cpu']:>7.3f} "
+                        f"{size:>8,} {impl:<9} {phase['phase']:<14} {phase['seconds']:>8.3f} {phase['cpu']:>7.3f} "
                         f"{phase['statements']:>7,} "
                         f"{phase['lead_writes']:>11,} {final.get('peak_rss_mb', 0):>8.0f} {ratio:>10}  {phase['outcome']}"
                     )
             if not naive:
                 print(f"{size:>8,} naive     (skipped: above --naive-max)")
+            seconds = {phase["phase"]: phase["seconds"] for phase in ours}
+            for goal_size, phase, bound in GOALS:
+                if goal_size == size:
+                    verdict = "met" if seconds[phase] <= bound else "MISSED"
+                    goals.append(f"{size:,} rows, {phase}: {seconds[phase]:.3f} s (goal ≤ {bound:g} s) {verdict}")
     finally:
         server.close()
+    if goals:
+        print("\ngoals:\n  " + "\n  ".join(goals))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
     [sheets]
     allow_private_networks = false
     allow_local_files = false  # sheet "URLs" that are paths on this machine
+    max_delete_share = 0.2     # a sync deleting more of a customer's leads is refused
 
     [sla]
     webhook_url = "https://hooks.slack.com/services/..."   # a secret: never logged or shown
@@ -68,6 +69,19 @@ _PROTOCOLS = ("auto", "jsonrpc", "xmlrpc", "json2")
 _TRUE = ("1", "true", "yes", "on")
 
 
+def _share(name: str, value: Any, problems: list[str]) -> float:
+    """A fraction between 0 and 1 (``0.2``, or ``20%``)."""
+    text = str(value).strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        problems.append(f"{name} must be a share between 0 and 1 (e.g. 0.2 or 20%), not {text!r}")
+        return 0.2
+    return share
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, validated. ``odoo`` is None when no Odoo is configured."""
@@ -85,6 +99,7 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     sheets_allow_private: bool = False
     sheets_allow_files: bool = False
+    sheets_max_delete_share: float = 0.2
     sla_webhook_url: str | None = field(default=None, repr=False)
     schedule: Mapping[str, str] = field(default_factory=dict)
 
@@ -152,6 +167,9 @@ def load_settings(
         in _TRUE,
         sheets_allow_files=str(pick("ODOOSYNC_SHEETS_ALLOW_FILES", sheets_t, "allow_local_files", False)).lower()
         in _TRUE,
+        sheets_max_delete_share=_share(
+            "sheets.max_delete_share", pick("ODOOSYNC_SHEETS_MAX_DELETE_SHARE", sheets_t, "max_delete_share", 0.2), problems
+        ),
         sla_webhook_url=_webhook_url(pick("ODOOSYNC_SLA_WEBHOOK_URL", sla_t, "webhook_url"), problems),
         schedule={str(k): str(v) for k, v in data.get("schedule", {}).items()},
     )
@@ -236,14 +254,6 @@ def _int(name: str, value: Any, problems: list[str], minimum: int | None = None)
         return 0
     if minimum is not None and number < minimum:
         problems.append(f"{name} must be at least {minimum} (got {number})")
-    return number
-
-
-def _share(name: str, value: Any, problems: list[str]) -> float:
-    """A fraction between 0 and 1 (e.g. ``0.1`` for 10%)."""
-    number = _float(name, value, problems)
-    if not 0 <= number <= 1:
-        problems.append(f"{name} must be a fraction between 0 and 1, e.g. 0.1 for 10% (got {value!r})")
     return number
 
 

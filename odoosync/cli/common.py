@@ -48,7 +48,10 @@ def print_json(data: Any) -> None:
 
 @contextmanager
 def fail_cleanly() -> Iterator[None]:
-    """Turn our own errors into ``error: ...`` on stderr and exit code 1 (2 for config)."""
+    """Turn our own errors into ``error: ...`` on stderr and exit code 1 (2 for config).
+
+    The message alone: it says what is wrong and what to do; the exception's class name
+    is ours, not the user's."""
     try:
         yield
     except ConfigError as exc:
@@ -56,5 +59,5 @@ def fail_cleanly() -> Iterator[None]:
             err_console.print(styled("error:", "red", redact_text(str(problem))))
         raise typer.Exit(2) from None
     except OdooSyncError as exc:
-        err_console.print(styled("error:", "red", redact_text(f"{type(exc).__name__}: {exc}")))
+        err_console.print(styled("error:", "red", redact_text(str(exc) or type(exc).__name__)))
         raise typer.Exit(1) from None

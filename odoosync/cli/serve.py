@@ -18,8 +18,9 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Mapping
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.dialects import postgresql
@@ -34,7 +35,9 @@ from odoosync.pg_cron import pg_cron_sql
 from odoosync.redact import RedactingFilter
 from odoosync.schedule_state import ScheduleSource
 from odoosync.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, OutboxWaker, Scheduler, resolve_schedule
-from odoosync.service import open_client, open_store
+from odoosync.odoo.client import OdooClient
+from odoosync.odoo_link import OdooLink
+from odoosync.service import open_store
 from odoosync.settings import load_settings
 from odoosync.store import runs as run_store
 from odoosync.store import triggers
@@ -48,6 +51,7 @@ log = logging.getLogger("odoosync.serve")
 _SHUTDOWN_GRACE_SECONDS = 20.0
 _STALE_RUN_AFTER = dt.timedelta(minutes=5)  # a live run beats its heartbeat every page
 _SWEEP_SECONDS = 60.0  # how often runs whose holder is gone are closed
+_JOBS_WITHOUT_ODOO = frozenset({"sla"})  # the SLA check reads and writes the app database only
 
 sla_app = typer.Typer(help="SLA breach checks (C7).", no_args_is_help=True)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
@@ -68,7 +72,7 @@ def serve(
     # The web stack is imported here, not at module level, so that every other command
     # starts without paying for FastAPI/uvicorn.
     from odoosync.sheets.cache import LeadsCache
-    from odoosync.sheets.engine import SheetSync
+    from odoosync.sheets.engine import SheetSync, SyncSettings
     from odoosync.sheets.fetch import SheetFetcher
     from odoosync.web.app import WebContext, create_app
     from odoosync.web.auth import Tokens, check_bind_address
@@ -83,47 +87,86 @@ def serve(
         settings = load_settings()
         tokens = Tokens(admin=settings.api_token, read=settings.read_token)
         check_bind_address(host, tokens)
-        with open_store(settings) as store, open_client(settings) as client:
+        with open_store(settings) as store, _odoo_client(settings) as client:
             _close_interrupted_runs(store)
             events = EventBus()
             jobs = Jobs(
-                store, client, events=events, backend=client.config.name,
+                store, client, events=events, backend=client.config.name if client else "default",
                 overlap=dt.timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
                 sla_webhook_url=settings.sla_webhook_url, push_lease=dt.timedelta(seconds=settings.push_lease_seconds),
             )
-            functions = jobs.functions()
+            # Without Odoo (none configured, or down) the API, sheets and SLA checks still run;
+            # the catch-up thread reaches for Odoo, so the API is up at once either way.
+            link = OdooLink(client)
+            functions = _odoo_guarded(jobs.functions(), link)
             schedule = resolve_schedule(
                 tuple(functions), toml=settings.schedule, database=_mapping(config_get(store, SCHEDULE_CONFIG_KEY))
             )
             leads_cache = LeadsCache(store)
+            sheet_settings = SyncSettings(max_delete_share=settings.sheets_max_delete_share)
             sheets = None
             if no_schedule:
-                functions = {"outbox": functions["outbox"]}
-                schedule = {"outbox": schedule["outbox"]}
+                functions = {name: f for name, f in functions.items() if name == "outbox"}
+                schedule = {name: cron for name, cron in schedule.items() if name == "outbox"}
             else:
-                sheets = SheetSync(store, SheetFetcher(allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files), cache=leads_cache)
+                sheets = SheetSync(
+                    store,
+                    SheetFetcher(allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files),
+                    cache=leads_cache, settings=sheet_settings,
+                )
             # persisted pauses and one job per sheet, applied now (before the catch-up) and every minute
             scheduler = Scheduler(functions, schedule, on_skip=jobs.record_skip, source=ScheduleSource(store, sheets))
             scheduler.refresh()
             waker = OutboxWaker(store, lambda: jobs.wake_outbox(scheduler), poll_seconds=poll)
             context = WebContext(
-                store=store, tokens=tokens, events=events, jobs=jobs, scheduler=scheduler,
-                client_stats=client.stats.snapshot, webhook_secret=settings.webhook_secret,
+                store=store, tokens=tokens, events=events, jobs=None, scheduler=scheduler,
+                client_stats=client.stats.snapshot if client else None, webhook_secret=settings.webhook_secret,
+                odoo_status=link.status,
             )
-            context.components.update({
-                "odoo": CachedProbe(client.version, seconds=30),
-                "listener": waker.problem,
-            })
+            context.components.update({"odoo": _odoo_check(link), "listener": waker.problem})
+            link.on_ready = lambda: setattr(context, "jobs", jobs)  # Odoo reached: its endpoints open
             app = create_app(context)
             install_sheets_api(
                 app, store, allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files,
-                cache=leads_cache,
+                cache=leads_cache, settings=sheet_settings,
             )
-            _run_until_signal(app, host, port, jobs, scheduler, waker, events)
+            _run_until_signal(app, host, port, jobs, scheduler, waker, events, functions, link)
+
+
+def _odoo_client(settings) -> AbstractContextManager[OdooClient | None]:
+    """The Odoo client (opening it is cheap: no request), or None when no Odoo is configured."""
+    return OdooClient(settings.odoo) if settings.odoo is not None else nullcontext()
+
+
+def _odoo_check(link: OdooLink) -> Callable[[], str | None]:
+    """``/api/health``'s Odoo component: fine when none is configured (sheets only); down
+    while it has not been reached; once reached, a cached probe of its version."""
+    probe = CachedProbe(link.client.version, seconds=30) if link.client is not None else None
+
+    def check() -> str | None:
+        if probe is None:
+            return None
+        if not link.ready:
+            return link.status()
+        return probe()
+
+    return check
+
+
+def _odoo_guarded(functions: dict[str, Callable[[str], Any]], link: OdooLink) -> dict[str, Callable[[str], Any]]:
+    """Jobs that need Odoo go through the link (each fire retries it); without Odoo they are left out."""
+    guarded = {}
+    for name, function in functions.items():
+        if name in _JOBS_WITHOUT_ODOO:
+            guarded[name] = function
+        elif link.configured:
+            guarded[name] = link.guard(function)
+    return guarded
 
 
 def _run_until_signal(
-    app, host: str, port: int, jobs: Jobs, scheduler: Scheduler, waker: OutboxWaker, events: EventBus
+    app, host: str, port: int, jobs: Jobs, scheduler: Scheduler, waker: OutboxWaker, events: EventBus,
+    functions: dict[str, Callable[[str], Any]], link: OdooLink,
 ) -> None:
     """Serve until SIGTERM/SIGINT, then stop in order: jobs, scheduler, worker, event streams, API."""
     import uvicorn
@@ -137,7 +180,9 @@ def _run_until_signal(
     api_thread = threading.Thread(target=server.run, name="api", daemon=True)
     api_thread.start()
     waker.start()
-    catch_up = threading.Thread(target=_catch_up_then_schedule, args=(jobs, scheduler), name="catch-up", daemon=True)
+    catch_up = threading.Thread(
+        target=_catch_up_then_schedule, args=(jobs, scheduler, functions, link), name="catch-up", daemon=True
+    )
     catch_up.start()
     app.state.context.components["scheduler"] = lambda: (
         None if scheduler.running or (catch_up.is_alive() and not stop.is_set()) else "not running"
@@ -178,15 +223,19 @@ def _close_interrupted_runs(store) -> None:
         log.info("run %d closed: %s", run_id, why)
 
 
-def _catch_up_then_schedule(jobs: Jobs, scheduler: Scheduler) -> None:
+def _catch_up_then_schedule(
+    jobs: Jobs, scheduler: Scheduler, functions: dict[str, Callable[[str], Any]], link: OdooLink
+) -> None:
     """Bring the database up to date in dependency order, then start the schedule.
 
     Reference data first, then partners, leads, chatter and activities, so that a fresh
     database never maps messages onto leads it does not have yet. A job the operator
     paused (the scheduler was refreshed from the database before this) is left out.
+    Without Odoo there is nothing to catch up: the schedule starts at once (sheets, SLA),
+    and the link is retried in the background and by the Odoo jobs.
     """
-    functions = jobs.functions()
-    for job in STARTUP_JOBS:
+    linked = link.configured and link.try_now()
+    for job in STARTUP_JOBS if linked else ():
         if jobs.stopping.is_set():
             return
         if job in scheduler.job_names() and not scheduler.info(job).paused:
@@ -196,6 +245,7 @@ def _catch_up_then_schedule(jobs: Jobs, scheduler: Scheduler) -> None:
                 log.error("start-up %s failed: %s: %s", job, type(exc).__name__, exc)
     if not jobs.stopping.is_set():
         scheduler.start()
+    link.retry_in_background(jobs.stopping)
 
 
 def _mapping(value: object) -> Mapping[str, str]:

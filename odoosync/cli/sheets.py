@@ -21,7 +21,7 @@ from odoosync.exceptions import ConfigError
 from odoosync.models import Trigger
 from odoosync.service import open_store
 from odoosync.settings import load_settings
-from odoosync.sheets.engine import SheetSync, SheetSyncResult
+from odoosync.sheets.engine import SheetSync, SheetSyncResult, SyncSettings
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.sheets.state import SheetState, list_states, remove_state, resolve_customer, set_paused
 
@@ -36,8 +36,10 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 @contextmanager
 def _sheet_sync() -> Iterator[SheetSync]:
     settings = load_settings()
-    with open_store(settings) as store, SheetFetcher(allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files) as fetcher:
-        yield SheetSync(store, fetcher)
+    with open_store(settings) as store, SheetFetcher(
+        allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files
+    ) as fetcher:
+        yield SheetSync(store, fetcher, settings=SyncSettings(max_delete_share=settings.sheets_max_delete_share))
 
 
 def _parse_map(pairs: list[str]) -> dict[str, str]:
@@ -111,9 +113,19 @@ def add(
 def sync(
     customer: Annotated[str | None, typer.Option("--customer", help="Customer id or name.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every sheet that is not paused.")] = False,
+    allow_mass_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-delete",
+            help="Accept a sync that deletes more than the allowed share of a customer's leads (or all of them).",
+        ),
+    ] = False,
     json: JsonOutput = False,
 ) -> None:
     """Sync one customer's sheet (or all) into leads now.
+
+    A sync that would delete more than 20% of a customer's sheet leads (sheets.max_delete_share),
+    or all of them, is refused and changes nothing; --allow-mass-delete accepts it.
 
     Example: odoosync sheets sync --customer acme
     """
@@ -123,10 +135,17 @@ def sync(
     with fail_cleanly(), _sheet_sync() as engine:
         with _progress(enabled=not json) as on_progress:
             if all_:
-                results = engine.sync_all(trigger=Trigger.MANUAL.value, on_progress=on_progress)
+                results = engine.sync_all(
+                    trigger=Trigger.MANUAL.value, on_progress=on_progress, allow_mass_delete=allow_mass_delete
+                )
             else:
                 customer_id = resolve_customer(engine.store, customer)
-                results = [engine.sync(customer_id, trigger=Trigger.MANUAL.value, on_progress=on_progress)]
+                results = [
+                    engine.sync(
+                        customer_id, trigger=Trigger.MANUAL.value, on_progress=on_progress,
+                        allow_mass_delete=allow_mass_delete,
+                    )
+                ]
     if json:
         print_json([result.as_dict() for result in results])
     else:
@@ -233,6 +252,8 @@ def _describe(result: SheetSyncResult) -> str:
         )
     if result.status == "unchanged":
         return f"{head} ({result.message}), {result.error_count:,} row errors, {result.duration_ms} ms"
+    if result.status == "refused":  # the message starts with "refused:"
+        return f"customer {result.customer_id}: {result.message}"
     return f"{head}: {result.message}"
 
 

@@ -8,6 +8,8 @@ Modules, each one concept:
 * ``parse``: the CSV body as streamed chunks of records with spreadsheet row numbers;
 * ``mapping``: header matching, value normalisation, row keys, row errors (pure);
 * ``stage``: a private SQLite scratch file: duplicates, sorted checksum, the diff plan;
+* ``previous``: ``lead_sync_rows``, the last sync's rows (only changed rows cost);
+* ``deletes``: the mass-delete guard (a sync deleting too much is refused);
 * ``diff``: the plan applied to the customer's sheet leads in batches, in one transaction;
 * ``state``: ``lead_sync_states`` (configuration, outcome, progress, pause);
 * ``engine``: one observable run per customer (lock, run log, phases, outcomes);

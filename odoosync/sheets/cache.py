@@ -1,10 +1,13 @@
 """A 5-minute cache for the lead counts and recent leads the dashboard polls.
 
 Dashboards ask for "how many leads does this customer have" and "the newest leads" far
-more often than the answers change; a sheet sync that changed something invalidates the
-customer's entries at once (the sheet engine calls ``invalidate``), and everything else
-expires after the TTL. Keys are per customer (``None``: all customers); the clock is
-injectable so tests can move time. Thread-safe: the service answers from several threads.
+more often than the answers change. Before each read the cache asks the database whether
+anything wrote the leads since (``store/data_version.py``: one cheap statement, whatever
+the writer: another process's sheet sync, the pull engine, the app) and forgets
+everything if so; a sheet sync in this process also invalidates the customer's entries
+at once (``invalidate``). Entries expire after the TTL in any case. Keys are per customer
+(``None``: all customers); the clock is injectable so tests can move time. Thread-safe:
+the service answers from several threads.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sqlalchemy as sa
 from cachetools import TTLCache
 
 from odoosync.store import Store
+from odoosync.store.data_version import DataVersion
 from odoosync.store.schema import leads
 
 __all__ = ["LeadsCache", "DEFAULT_TTL_SECONDS", "LEAD_SUMMARY_COLUMNS"]
@@ -39,8 +43,10 @@ class LeadsCache:
         ttl: float = DEFAULT_TTL_SECONDS,
         maxsize: int = 1024,
         clock: Callable[[], float] = time.monotonic,
+        watch_writes: bool = True,
     ):
         self._store = store
+        self._writes = DataVersion(store) if watch_writes else None
         self._cache: TTLCache[tuple[Any, ...], Any] = TTLCache(maxsize=maxsize, ttl=ttl, timer=clock)
         self._lock = threading.Lock()
         self.hits = 0
@@ -64,7 +70,14 @@ class LeadsCache:
         with self._lock:
             self._cache.clear()
 
+    def close(self) -> None:
+        """Release the connection that watches for writes."""
+        if self._writes is not None:
+            self._writes.close()
+
     def _cached(self, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+        if self._writes is not None and self._writes.changed():
+            self.clear()
         with self._lock:
             if key in self._cache:
                 self.hits += 1

@@ -3,9 +3,10 @@
 Runs inside the caller's transaction (one transaction for the whole sync, so a failed or
 paused sync changes no lead):
 
-1. the customer's sheet leads (``source_email_id`` ``sheet_<customer>_...``, deleted ones
-   included) are read once, streamed, into the stage: key, lead id, the digest the last
-   sync stored in ``metadata.sheet.digest``, deleted or not;
+1. the leads it needs are staged (``load_existing``): those of changed rows and vanished
+   keys when the last sync's rows are known (``previous.py``), else every sheet lead of
+   the customer (``source_email_id`` ``sheet_<customer>_...``, deleted ones included),
+   streamed: key, lead id, the digest stored in ``metadata.sheet.digest``, deleted or not;
 2. rows with no lead are inserted, rows whose digest differs (or whose lead was
    soft-deleted: a restore) are updated by lead id; each batch is one ``executemany``
    of one statement compiled once (SQLAlchemy's "insertmanyvalues" / the driver turn
@@ -21,7 +22,8 @@ pause) and may raise to abort; the caller's transaction then rolls everything ba
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +33,7 @@ from odoosync.sheets.mapping import LEAD_FIELDS, source_email_id
 from odoosync.sheets.stage import Stage
 from odoosync.store.schema import leads
 
-__all__ = ["DiffCounts", "apply_diff", "sheet_leads_filter", "DEFAULT_BATCH_ROWS"]
+__all__ = ["DiffCounts", "load_existing", "apply_diff", "sheet_leads_filter", "DEFAULT_BATCH_ROWS"]
 
 DEFAULT_BATCH_ROWS = 500
 _READ_CHUNK = 2000
@@ -56,6 +58,40 @@ def sheet_leads_filter(customer_id: int) -> sa.ColumnElement[bool]:
     return leads.c.source_email_id.like(prefix + "%", escape="\\")
 
 
+def load_existing(conn: sa.Connection, stage: Stage, customer_id: int, *, batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
+    """Stage the leads the diff needs: (key, lead id, digest, deleted).
+
+    With a previous sync to go by (``previous.py``), only the leads of changed rows and of
+    keys that left the sheet, looked up by ``source_email_id`` (unique, indexed); a
+    one-cell change in a 100k-row sheet reads one lead. Without one (first sync, replaced
+    configuration), every sheet lead of the customer, streamed.
+    """
+    prefix = source_email_id(customer_id, "")
+    if stage.previous:
+        for keys in itertools.chain(stage.changed_keys(batch_rows), stage.gone_keys(batch_rows)):
+            found = conn.execute(
+                sa.select(leads.c.source_email_id, leads.c.id, leads.c.metadata, leads.c.deleted_at).where(
+                    leads.c.source_email_id.in_([source_email_id(customer_id, key) for key in keys])
+                )
+            )
+            stage.add_existing(_existing(prefix, found.all()))
+        return
+    existing = conn.execute(
+        sa.select(leads.c.source_email_id, leads.c.id, leads.c.metadata, leads.c.deleted_at)
+        .where(sheet_leads_filter(customer_id))
+        .execution_options(yield_per=_READ_CHUNK)  # streamed: memory bounded by the chunk
+    )
+    for chunk in existing.partitions():
+        stage.add_existing(_existing(prefix, chunk))
+
+
+def _existing(prefix: str, rows: Iterable[Any]) -> list[tuple[str, int, str | None, bool]]:
+    return [
+        (sid[len(prefix) :], lead_id, ((meta or {}).get("sheet") or {}).get("digest"), deleted is not None)
+        for sid, lead_id, meta, deleted in rows
+    ]
+
+
 def apply_diff(
     conn: sa.Connection,
     stage: Stage,
@@ -65,19 +101,7 @@ def apply_diff(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     between_batches: Callable[[str, int], None] = lambda phase, done: None,
 ) -> DiffCounts:
-    """Make the customer's sheet leads equal the staged sheet; returns what changed."""
-    prefix = source_email_id(customer_id, "")
-    existing = conn.execute(
-        sa.select(leads.c.source_email_id, leads.c.id, leads.c.metadata, leads.c.deleted_at)
-        .where(sheet_leads_filter(customer_id))
-        .execution_options(yield_per=_READ_CHUNK)  # streamed: memory bounded by the chunk
-    )
-    for chunk in existing.partitions():
-        stage.add_existing(
-            (sid[len(prefix) :], lead_id, ((meta or {}).get("sheet") or {}).get("digest"), deleted is not None)
-            for sid, lead_id, meta, deleted in chunk
-        )
-
+    """Make the customer's sheet leads equal the staged sheet (after ``load_existing``)."""
     inserted = updated = deleted = 0
     for batch in stage.new_rows(batch_rows):
         # executemany of one cached statement: the driver sends it as multi-row batches

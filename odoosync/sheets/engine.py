@@ -8,13 +8,16 @@ A run, in order:
    ``sheet:<customer id>``);
 2. fetch (conditional, retried: ``fetch.py``); a 304, or a body byte-for-byte the one
    last synced, ends the run: nothing changed;
-3. parse and map in chunks into the private stage (``stage.py``), bad rows reported with
-   their row numbers, progress written and the pause flag read between chunks;
+3. parse in chunks into the private stage (``stage.py``): a row whose cells are those of
+   a row of the last sync (``previous.py``, by digest) is taken as it was, the others are
+   mapped, bad rows reported with their row numbers; progress written and the pause flag
+   read between chunks;
 4. duplicates dropped, checksum of the sorted rows: equal to the stored one → nothing
    to write (zero lead writes);
-5. the diff (``diff.py``) and the state row's outcome in ONE transaction: a failure or a
-   pause anywhere rolls back every lead change, and only the state's error fields and
-   the run row record what happened.
+5. the diff (``diff.py``: only changed rows and vanished keys touch ``leads``), the
+   mass-delete guard (``deletes.py``), the last-sync rows and the state row's outcome in
+   ONE transaction: a failure, a pause or a refusal anywhere rolls back every lead
+   change, and only the state's error fields and the run row record what happened.
 
 Sheet leads reach Odoo only when the customer's ``push_to_odoo`` is set: otherwise the
 diff's transaction is opened with ``origin="sheet"``, which the outbox triggers skip (the
@@ -37,13 +40,15 @@ import sqlalchemy as sa
 
 from apscheduler.triggers.cron import CronTrigger
 
-from odoosync.exceptions import ConfigError, LockHeld, OdooSyncError
+from odoosync.exceptions import ConfigError, LockHeld, OdooSyncError, SheetFormatError
 from odoosync.models import RunCounters, RunStatus
 from odoosync.sheets.cache import LeadsCache
-from odoosync.sheets.diff import DEFAULT_BATCH_ROWS, DiffCounts, apply_diff
+from odoosync.sheets.deletes import DEFAULT_MAX_DELETE_SHARE, MassDelete, check_deletes
+from odoosync.sheets.diff import DEFAULT_BATCH_ROWS, DiffCounts, apply_diff, load_existing
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.sheets.mapping import ColumnPlan, RowError, SheetLead, map_record, plan_columns
 from odoosync.sheets.parse import DEFAULT_CHUNK_ROWS, CsvRecords
+from odoosync.sheets.previous import load_previous, remember
 from odoosync.sheets.stage import Stage
 from odoosync.sheets.state import (
     CONTENT_HASH_PREFIX,
@@ -83,11 +88,16 @@ class SyncSettings:
     batch_rows: int = DEFAULT_BATCH_ROWS  # rows per multi-row statement
     progress_interval: float = 0.5  # seconds between progress writes
     reported_errors: int = 100  # row errors kept in the result and the run's details
+    # More rows than this (count AND share) with the wrong number of cells: not a clean export.
+    max_ragged_rows: int = 10
+    max_ragged_share: float = 0.1
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE  # more deletes than this share: refused (deletes.py)
 
 
 @dataclass
 class SheetSyncResult:
-    """What one sync did. ``status``: ok, unchanged, paused, skipped (lock held) or failed."""
+    """What one sync did. ``status``: ok, unchanged, paused, skipped (lock held), refused
+    (too many deletes: ``refused`` has the numbers) or failed."""
 
     customer_id: int
     status: str
@@ -103,14 +113,16 @@ class SheetSyncResult:
     duration_ms: int = 0
     message: str | None = None
     holder: str | None = None
+    refused: MassDelete | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.inserted or self.updated or self.deleted)
 
     def as_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "errors"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("errors", "refused")}
         data["errors"] = [error.as_dict() for error in self.errors]
+        data["refused"] = self.refused.as_dict() if self.refused else None
         return data
 
 
@@ -132,16 +144,38 @@ class _Paused(Exception):
     """The sheet was paused while its sync ran."""
 
 
+class _Refused(Exception):
+    """The mass-delete guard refused the diff (raised inside its transaction: nothing written)."""
+
+    def __init__(self, verdict: MassDelete):
+        self.verdict = verdict
+        super().__init__()
+
+
 class _ErrorLog:
     def __init__(self, keep: int):
         self.keep = keep
         self.kept: list[RowError] = []
         self.count = 0
+        self.first_row: dict[str, int] = {}  # kind → first row with it
+        self.by_kind: dict[str, int] = {}
 
     def add(self, error: RowError) -> None:
         self.count += 1
+        self.by_kind[error.kind] = self.by_kind.get(error.kind, 0) + 1
+        self.first_row[error.kind] = min(error.row, self.first_row.get(error.kind, error.row))
         if len(self.kept) < self.keep:
             self.kept.append(error)
+
+    def check_ragged(self, rows: int, header_cells: int, settings: SyncSettings) -> None:
+        """Too many rows with the wrong number of cells: the file is not the shape of its header."""
+        ragged = self.by_kind.get("column_count", 0)
+        if ragged > settings.max_ragged_rows and ragged > settings.max_ragged_share * rows:
+            raise SheetFormatError(
+                f"{ragged:,} of {rows:,} rows do not have the header's {header_cells} cells (the first is row "
+                f"{self.first_row['column_count']}): the file is not a clean CSV export of the sheet, so nothing "
+                "was changed. Re-export it from Google Sheets, or fix the rows and sync again"
+            )
 
     def summary(self) -> str | None:
         if not self.count:
@@ -184,7 +218,8 @@ class SheetSync:
             with Stage() as stage:
                 for chunk in records.chunks(self.settings.chunk_rows):
                     rows += len(chunk)
-                    stage.add(self._map_chunk(plan, chunk, errors))
+                    self._stage_chunk(stage, plan, chunk, errors)
+                errors.check_ragged(rows, len(records.header), self.settings)
                 for error in stage.drop_duplicates():
                     errors.add(error)
         return SheetPreview(
@@ -225,10 +260,16 @@ class SheetSync:
 
     # -- sync ------------------------------------------------------------------------------
 
-    def sync_all(self, *, trigger: str = "manual", on_progress: Callable[[int, str], None] | None = None) -> list[SheetSyncResult]:
+    def sync_all(
+        self,
+        *,
+        trigger: str = "manual",
+        on_progress: Callable[[int, str], None] | None = None,
+        allow_mass_delete: bool = False,
+    ) -> list[SheetSyncResult]:
         """Sync every sheet that is not paused, one after the other."""
         return [
-            self.sync(state.customer_id, trigger=trigger, on_progress=on_progress)
+            self.sync(state.customer_id, trigger=trigger, on_progress=on_progress, allow_mass_delete=allow_mass_delete)
             for state in list_states(self.store)
             if not state.is_paused
         ]
@@ -240,11 +281,13 @@ class SheetSync:
         trigger: str = "manual",
         on_progress: Callable[[int, str], None] | None = None,
         on_started: Callable[[int], None] | None = None,
+        allow_mass_delete: bool = False,
     ) -> SheetSyncResult:
         """Sync one customer's sheet; see the module docstring for the steps.
 
         ``on_started(run_id)`` is called once the lock is held and the run recorded (the
         API answers ``202`` with the run id then, while the sync goes on).
+        ``allow_mass_delete`` accepts, for this sync, deletes the guard would refuse.
         """
         state = get_state(self.store, customer_id)
         stream = stream_name(customer_id)
@@ -259,13 +302,19 @@ class SheetSync:
                 set_running(self.store, customer_id, True, progress_percent=0, progress_message="fetching the sheet")
                 if on_started is not None:
                     on_started(run_id)
-                return self._run(get_state(self.store, customer_id), run_id, on_progress)
+                return self._run(get_state(self.store, customer_id), run_id, on_progress, allow_mass_delete)
         except LockHeld as held:
             reason = f"another sync of this sheet is running ({held.holder or 'unknown holder'})"
             run_id = runs.record_skipped(self.store, job=JOB, stream=stream, mode=MODE, trigger=trigger, reason=reason)
             return SheetSyncResult(customer_id, "skipped", run_id, message=reason, holder=held.holder)
 
-    def _run(self, state: SheetState, run_id: int, on_progress: Callable[[int, str], None] | None) -> SheetSyncResult:
+    def _run(
+        self,
+        state: SheetState,
+        run_id: int,
+        on_progress: Callable[[int, str], None] | None,
+        allow_mass_delete: bool,
+    ) -> SheetSyncResult:
         customer_id = state.customer_id
         started = self._clock()
         result = SheetSyncResult(customer_id, "running", run_id)
@@ -293,21 +342,28 @@ class SheetSync:
                 records = CsvRecords(fetched.body, size=fetched.size)
                 plan = plan_columns(records.header, state.column_map, state.key_column)
                 with Stage() as stage:
+                    with self.store.connect() as conn:
+                        load_previous(conn, stage, customer_id)
                     for chunk in records.chunks(self.settings.chunk_rows):
                         self._stop_if_paused(customer_id)
-                        stage.add(self._map_chunk(plan, chunk, errors))
+                        self._stage_chunk(stage, plan, chunk, errors)
                         result.rows += len(chunk)
                         progress.report(5 + int(records.progress * 55), f"read {result.rows:,} rows")
                     self._stop_if_paused(customer_id)
+                    errors.check_ragged(result.rows, len(records.header), self.settings)
                     for error in stage.drop_duplicates():
                         errors.add(error)
                     checksum = stage.checksum(plan.fingerprint)
                     if checksum == state.checksum:
                         return self._finish_unchanged(state, result, errors, started, validator, "same checksum")
                     progress.report(60, f"applying {stage.rows:,} rows", force=True)
-                    counts = self._apply(state, stage, progress, result, errors, checksum, validator, started)
+                    counts = self._apply(
+                        state, stage, progress, result, errors, checksum, validator, started, allow_mass_delete
+                    )
         except _Paused:
             return self._finish_paused(result, started)
+        except _Refused as refused:
+            return self._finish_refused(result, errors, started, refused.verdict)
         except Exception as exc:
             return self._finish_failed(result, errors, started, exc)
         result.inserted, result.updated, result.deleted, result.restored = (
@@ -333,6 +389,7 @@ class SheetSync:
         checksum: str,
         validator: str | None,
         started: float,
+        allow_mass_delete: bool,
     ) -> DiffCounts:
         customer_id = state.customer_id
         total = max(1, stage.rows)
@@ -346,10 +403,17 @@ class SheetSync:
                     self._stop_if_paused(customer_id, conn)
                     progress.report(60 + int(39 * min(1.0, done / total)), f"{phase}: {done:,} rows")
 
+                load_existing(conn, stage, customer_id, batch_rows=self.settings.batch_rows)
+                verdict = check_deletes(
+                    stage.vanished_count(), stage.live_count(), stage.rows, max_share=self.settings.max_delete_share
+                )
+                if verdict is not None and not allow_mass_delete:
+                    raise _Refused(verdict)
                 counts = apply_diff(
                     conn, stage, customer_id,
                     now=self._now(), batch_rows=self.settings.batch_rows, between_batches=between_batches,
                 )
+                remember(conn, stage, customer_id, batch_rows=self.settings.batch_rows)
                 self._stop_if_paused(customer_id, conn)
                 result.inserted, result.updated, result.deleted = counts.inserted, counts.updated, counts.deleted
                 conn.execute(
@@ -361,6 +425,7 @@ class SheetSync:
                         **self._outcome(result, errors, started),
                         progress_percent=100,
                         progress_message=self._done_message(result),
+                        refused_deletes=None,
                     )
                 )
         finally:
@@ -393,7 +458,7 @@ class SheetSync:
         set_running(
             self.store, state.customer_id, False,
             etag=validator, **self._outcome(result, errors, started),
-            progress_percent=100, progress_message=f"unchanged: {why}",
+            progress_percent=100, progress_message=f"unchanged: {why}", refused_deletes=None,
         )
         self._close_run(result, errors, RunStatus.OK, None)
         return result
@@ -409,6 +474,7 @@ class SheetSync:
             last_sync_at=self._now(), sync_duration_ms=result.duration_ms, retry_count=result.retries,
             rows_inserted=0, rows_updated=0, rows_deleted=0,
             progress_percent=100, progress_message=f"unchanged: {result.message}",
+            **({"refused_deletes": None, "last_error": None} if state.refused_deletes is not None else {}),
         )
         runs.finish_run(self.store, result.run_id, RunStatus.OK, self._counters(result, 0), details={
             "customer_id": result.customer_id, "outcome": result.status, "not_modified": True,
@@ -424,14 +490,24 @@ class SheetSync:
         runs.finish_run(self.store, result.run_id, RunStatus.SKIPPED, self._counters(result, 0), error=result.message)
         return result
 
+    def _finish_refused(
+        self, result: SheetSyncResult, errors: _ErrorLog, started: float, verdict: MassDelete
+    ) -> SheetSyncResult:
+        """The guard refused: nothing changed; the state and the run say why and how to accept."""
+        message = verdict.message(result.customer_id)
+        self._nothing_changed(result, errors, started, "refused", message)
+        result.refused = verdict
+        set_running(
+            self.store, result.customer_id, False,
+            last_error=message, refused_deletes=verdict.would_delete, retry_count=result.retries,
+            progress_message=f"refused: would delete {verdict.would_delete:,} of {verdict.live:,} leads",
+        )
+        self._close_run(result, errors, RunStatus.FAILED, message, verdict.as_dict())
+        return result
+
     def _finish_failed(self, result: SheetSyncResult, errors: _ErrorLog, started: float, exc: Exception) -> SheetSyncResult:
         message = (str(exc) or type(exc).__name__) if isinstance(exc, OdooSyncError) else f"{type(exc).__name__}: {exc}"
-        result.status = "failed"
-        result.message = message
-        result.inserted = result.updated = result.deleted = result.restored = 0
-        result.duration_ms = max(0, int((self._clock() - started) * 1000))
-        result.error_count = errors.count
-        result.errors = sorted(errors.kept, key=lambda e: e.row)
+        self._nothing_changed(result, errors, started, "failed", message)
         set_running(
             self.store, result.customer_id, False,
             last_error=message[:4000], retry_count=result.retries, progress_message="failed: nothing was changed",
@@ -441,8 +517,27 @@ class SheetSync:
             raise exc
         return result
 
-    def _close_run(self, result: SheetSyncResult, errors: _ErrorLog, status: RunStatus, error: str | None) -> None:
+    def _nothing_changed(
+        self, result: SheetSyncResult, errors: _ErrorLog, started: float, status: str, message: str
+    ) -> None:
+        """The result of a run that rolled back: its outcome, no changes, its row errors."""
+        result.status = status
+        result.message = message
+        result.inserted = result.updated = result.deleted = result.restored = 0
+        result.duration_ms = max(0, int((self._clock() - started) * 1000))
+        result.error_count = errors.count
+        result.errors = sorted(errors.kept, key=lambda e: e.row)
+
+    def _close_run(
+        self,
+        result: SheetSyncResult,
+        errors: _ErrorLog,
+        status: RunStatus,
+        error: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         details = {
+            **(extra or {}),
             "customer_id": result.customer_id,
             "outcome": result.status,
             "restored": result.restored,
@@ -473,15 +568,26 @@ class SheetSync:
     # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _map_chunk(plan: ColumnPlan, chunk: list, errors: _ErrorLog) -> list[SheetLead]:
+    def _stage_chunk(stage: Stage, plan: ColumnPlan, chunk: list, errors: _ErrorLog) -> None:
+        """Stage one chunk: rows with a previous row's cells as they were (not mapped again), the
+        others mapped; invalid ones reported, their keys kept present."""
+        digests = {record.row: plan.row_digest(record.cells) for record in chunk}
+        to_map = stage.add_unchanged(list(digests.items())) if stage.previous else digests.keys()
         valid: list[SheetLead] = []
+        present: list[str] = []
         for record in chunk:
+            if record.row not in to_map:
+                continue
             mapped = map_record(plan, record.row, record.cells)
             if isinstance(mapped, SheetLead):
                 valid.append(mapped)
             else:
                 errors.add(mapped)
-        return valid
+                if mapped.key is not None:
+                    present.append(mapped.key)
+        stage.add(valid, digests)
+        if present:
+            stage.keep_present(present)
 
     def _stop_if_paused(self, customer_id: int, conn: sa.Connection | None = None) -> None:
         query = sa.select(lead_sync_states.c.is_paused).where(lead_sync_states.c.customer_id == customer_id)

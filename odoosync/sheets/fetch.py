@@ -188,9 +188,9 @@ class SheetFetcher:
                         continue
                     return self._read(source, url, response, deadline)
             except httpx.TimeoutException as exc:
-                raise _Transient(f"timed out ({type(exc).__name__})") from exc
+                raise _Transient(_timeout_words(exc)) from exc
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                raise _Transient(f"connection failed ({type(exc).__name__}: {exc})") from exc
+                raise _Transient(f"the connection failed ({exc or 'closed by the server'})") from exc
         raise SheetFetchError(f"{source.location} redirected more than {self.limits.max_redirects} times")
 
     def _check_url(self, url: str) -> None:
@@ -287,6 +287,15 @@ class SheetFetcher:
                 headers={"User-Agent": "odoosync-sheets"},
             )
         return self._client
+
+
+def _timeout_words(exc: httpx.TimeoutException) -> str:
+    """A timeout in the user's words (httpx's class names are ours, not theirs)."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "the server did not accept the connection in time"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "no connection was free in time"
+    return "the server took too long to send the sheet" if isinstance(exc, httpx.ReadTimeout) else "timed out"
 
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:

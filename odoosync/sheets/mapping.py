@@ -23,9 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -254,11 +256,39 @@ class ColumnPlan:
         """Lead field → the header it comes from (for ``sheets add`` and the API)."""
         return {name: self.header[index] for name, index in self.fields.items()}
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """Changes whenever the same sheet would map to different leads (part of the checksum)."""
-        shape = [sorted(self.fields.items()), self.key_index, sorted(self.extra.items()), self.dayfirst]
+        """Changes whenever the same sheet would map to different leads (part of the checksum and
+        of every row digest). By header name, not position: moving a column changes nothing."""
+        name = self._name
+        shape = [
+            sorted((field, name(index)) for field, index in self.fields.items()),
+            name(self.key_index) if self.key_index is not None else None,
+            sorted(normalize_header(header) for header in self.extra),
+            self.dayfirst,
+        ]
         return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+    @cached_property
+    def _by_name(self) -> Callable[[Sequence[str]], tuple[str, ...]]:
+        """The cells in the order of their header names (then position, for repeated names)."""
+        order = sorted(range(len(self.header)), key=lambda index: (self._name(index), index))
+        pick = operator.itemgetter(*order)
+        return (lambda cells: (pick(cells),)) if len(order) == 1 else pick
+
+    def _name(self, index: int) -> str:
+        return normalize_header(self.header[index])
+
+    def row_digest(self, cells: Sequence[str]) -> str | None:
+        """A digest of a row's cells by header name (None for a row of the wrong width).
+
+        Equal digests mean the row maps to the same lead, so a sync need not map it again;
+        cheaper than mapping (no parsing), and blind to the order of the columns.
+        """
+        if len(cells) != len(self.header):
+            return None
+        text = self.fingerprint + "\x1f" + "\x1f".join(self._by_name(cells))
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def plan_columns(
@@ -316,11 +346,16 @@ def plan_columns(
 
 @dataclass(frozen=True)
 class RowError:
-    """A row that was skipped: its spreadsheet row number, a kind from ROW_ERROR_KINDS, why."""
+    """A row that was skipped: its spreadsheet row number, a kind from ROW_ERROR_KINDS, why.
+
+    ``key`` is the row's key when it can still be told (the key cell, or the identifying
+    cells unchanged): the row is present, so its lead is kept as it was, not deleted.
+    """
 
     row: int
     kind: str
     message: str
+    key: str | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "kind": self.kind, "message": self.message}
@@ -338,17 +373,22 @@ class SheetLead:
 
 
 def map_record(plan: ColumnPlan, row: int, cells: Sequence[str]) -> SheetLead | RowError:
-    """The lead of one record, or why the record cannot be one."""
+    """The lead of one record, or why the record cannot be one (with its key when known)."""
     if len(cells) != len(plan.header):
-        return RowError(row, "column_count", f"row {row}: {len(cells)} columns, the header has {len(plan.header)}")
+        return RowError(
+            row, "column_count", f"row {row}: {len(cells)} cells, the header has {len(plan.header)}",
+            _key_of_invalid(plan, cells),
+        )
     values: dict[str, Any] = {}
     for name, index in plan.fields.items():
         try:
             values[name] = LEAD_FIELDS[name].parse(cells[index], dayfirst=plan.dayfirst)
         except _BadValue as bad:
-            return RowError(row, bad.kind, f"row {row}: {bad} in column {plan.header[index]!r}")
+            message = f"row {row}: {bad} in column {plan.header[index]!r}"
+            return RowError(row, bad.kind, message, _key_of_invalid(plan, cells))
     if not values.get("title"):
-        return RowError(row, "missing_title", f"row {row}: no title (column {plan.header[plan.fields['title']]!r} is empty)")
+        message = f"row {row}: no title (column {plan.header[plan.fields['title']]!r} is empty)"
+        return RowError(row, "missing_title", message, _key_of_invalid(plan, cells))
     values.setdefault("tags", [])
     if plan.key_index is not None:
         key = " ".join(cells[plan.key_index].split())
@@ -357,13 +397,44 @@ def map_record(plan: ColumnPlan, row: int, cells: Sequence[str]) -> SheetLead | 
         if len(key) > _MAX_KEY_CHARS:
             return RowError(row, "missing_key", f"row {row}: the key is longer than {_MAX_KEY_CHARS} characters")
     else:
-        identity = [str(values.get(name) or "").casefold() for name in IDENTIFYING_FIELDS]
-        key = hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:20]
+        key = _identity_key(values)
     extra = {name: text for name, index in plan.extra.items() if (text := " ".join(cells[index].split()))}
     # The digest covers everything the lead gets from the row (str() of Decimal/date/list is exact).
     canonical = "\x1f".join([key, *(f"{name}={values[name]}" for name in sorted(values)), *(f"+{k}={v}" for k, v in sorted(extra.items()))])
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     return SheetLead(row, key, values, extra, digest)
+
+
+def _identity_key(values: Mapping[str, Any]) -> str:
+    identity = [str(values.get(name) or "").casefold() for name in IDENTIFYING_FIELDS]
+    return hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:20]
+
+
+def _key_of_invalid(plan: ColumnPlan, cells: Sequence[str]) -> str | None:
+    """The key of a row that cannot become a lead, when it can still be told; else None.
+
+    With a key column: its cell. Without one: the hash of the identifying cells, each
+    normalised where it can be and taken as plain text where it cannot, so a row whose
+    identifying cells are unchanged still finds its lead (a row whose e-mail was changed to
+    something invalid has a new identity: there is nothing to match it to).
+    """
+    if plan.key_index is not None:
+        if plan.key_index >= len(cells):
+            return None
+        key = " ".join(cells[plan.key_index].split())
+        return key if key and len(key) <= _MAX_KEY_CHARS else None
+    values: dict[str, Any] = {}
+    for name in IDENTIFYING_FIELDS:
+        index = plan.fields.get(name)
+        if index is None:
+            continue
+        if index >= len(cells):
+            return None
+        try:
+            values[name] = LEAD_FIELDS[name].parse(cells[index], dayfirst=plan.dayfirst)
+        except _BadValue:
+            values[name] = " ".join(cells[index].split()).lower()
+    return _identity_key(values) if values.get("title") else None
 
 
 def source_email_id(customer_id: int, key: str) -> str:

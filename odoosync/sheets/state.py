@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from odoosync.exceptions import SheetNotConfigured
+from odoosync.sheets.previous import forget
 from odoosync.store import Store
 from odoosync.store.database import translate_error
 from odoosync.store.schema import customers, lead_sync_states
@@ -78,6 +79,7 @@ class SheetState:
     progress_percent: int
     progress_message: str | None
     last_error: str | None
+    refused_deletes: int | None  # the mass-delete guard's last refusal (None: not refused)
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -96,25 +98,38 @@ def _to_state(row: Mapping[str, Any]) -> SheetState:
 
 
 def resolve_customer(store: Store, ref: str | int, *, create: bool = False) -> int:
-    """``customers.id`` for an id or a name; ``create`` adds a customer named ``ref`` if none exists."""
+    """``customers.id`` for an id or a name; ``create`` adds a customer named ``ref`` if none exists.
+
+    Looking up is a read (``Store.connect``): on SQLite a write transaction would queue
+    behind a running sync's diff, and every per-customer endpoint resolves its customer.
+    Only ``create`` opens a write transaction, and only when the customer is missing.
+    """
     text = str(ref).strip()
     if not text:
         raise SheetNotConfigured("a customer id or name is required")
+    with store.connect() as conn:
+        found = _find_customer(conn, text, create=create)
+    if found is not None:
+        return found
+    if not create:
+        raise SheetNotConfigured(f"no customer named {text!r}")
     with store.transaction() as conn:
-        if _NUMERIC_ID.fullmatch(text):
-            found = conn.execute(sa.select(customers.c.id).where(customers.c.id == int(text))).scalar_one_or_none()
-            if found is not None or not create:
-                if found is None:
-                    raise SheetNotConfigured(f"no customer with id {text}")
-                return found
-        found = conn.execute(
-            sa.select(customers.c.id).where(customers.c.name == text).order_by(customers.c.id).limit(1)
-        ).scalar_one_or_none()
+        found = _find_customer(conn, text, create=True)  # again: another writer may have created it
+        if found is not None:
+            return found
+        return conn.execute(sa.insert(customers).values(name=text).returning(customers.c.id)).scalar_one()
+
+
+def _find_customer(conn: sa.Connection, text: str, *, create: bool) -> int | None:
+    if _NUMERIC_ID.fullmatch(text):
+        found = conn.execute(sa.select(customers.c.id).where(customers.c.id == int(text))).scalar_one_or_none()
         if found is not None:
             return found
         if not create:
-            raise SheetNotConfigured(f"no customer named {text!r}")
-        return conn.execute(sa.insert(customers).values(name=text).returning(customers.c.id)).scalar_one()
+            raise SheetNotConfigured(f"no customer with id {text}")
+    return conn.execute(
+        sa.select(customers.c.id).where(customers.c.name == text).order_by(customers.c.id).limit(1)
+    ).scalar_one_or_none()
 
 
 def get_state(store: Store, customer_id: int) -> SheetState:
@@ -144,8 +159,8 @@ def save_config(
 ) -> SheetState:
     """Create or replace the customer's sheet configuration.
 
-    The checksum and validator are cleared so the next sync diffs the sheet in full under
-    the new configuration; counters and pause state are kept.
+    The checksum, validator and last-sync rows are cleared so the next sync diffs the sheet
+    in full under the new configuration; counters and pause state are kept.
     """
     values = {
         "sheet_url": sheet_url,
@@ -160,6 +175,7 @@ def save_config(
         updated = conn.execute(sa.update(_states).where(_states.c.customer_id == customer_id).values(**values))
         if updated.rowcount == 0:
             conn.execute(sa.insert(_states).values(customer_id=customer_id, **values))
+        forget(conn, customer_id)
     return get_state(store, customer_id)
 
 
@@ -181,6 +197,7 @@ def remove_state(store: Store, customer_id: int) -> None:
     """Forget the customer's sheet. Its leads stay (they are app data); they are no longer synced."""
     with store.transaction() as conn:
         result = conn.execute(sa.delete(_states).where(_states.c.customer_id == customer_id))
+        forget(conn, customer_id)
     if result.rowcount == 0:
         raise SheetNotConfigured(f"no sheet is configured for customer {customer_id}")
 

@@ -45,6 +45,7 @@ __all__ = [
     "scheduled_activities",
     "lead_events",
     "lead_sync_states",
+    "lead_sync_rows",
     "odoo_partners",
     "odoo_stages",
     "odoo_users",
@@ -281,6 +282,17 @@ lead_sync_states = sa.Table(
     sa.Column("progress_percent", sa.Integer(), nullable=False, server_default=sa.text("0")),
     sa.Column("progress_message", sa.Text()),
     sa.Column("last_error", sa.Text()),
+    sa.Column("refused_deletes", sa.Integer()),  # the mass-delete guard's last refusal (docs/sheets.md)
+)
+
+lead_sync_rows = sa.Table(
+    "lead_sync_rows",
+    metadata,
+    # One row per sheet row of the customer's last sync, so the next one touches only what changed.
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column("row_key", sa.Text(), primary_key=True),
+    sa.Column("row_digest", sa.Text(), nullable=False),  # the row's cells by header name
+    sa.Column("lead_digest", sa.Text(), nullable=False),  # the lead values it made
 )
 
 

@@ -95,13 +95,16 @@ def health(request: Request, response: Response) -> dict[str, Any]:
     ok = all(c["ok"] for c in components.values())
     if not ok:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return {
+    body = {
         "ok": ok,
         "version": __version__,
         "database": "ok" if components["database"]["ok"] else components["database"]["detail"],
         "scheduler": "running" if scheduler is not None and scheduler.running else "stopped",
         "components": components,
     }
+    if context.odoo_status is not None:  # ok, not configured (sheets only), connecting, unreachable since ...
+        body["odoo"] = context.odoo_status()
+    return body
 
 
 def _webhook_check(request: Request) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class WebContext:
     webhook_secret: str | None = field(default=None, repr=False)  # ODOOSYNC_WEBHOOK_SECRET (web/webhooks.py)
     # name → check for /api/health (odoosync.health): Odoo, scheduler, outbox listener
     components: dict[str, Check] = field(default_factory=dict)
+    odoo_status: Callable[[], str] | None = None  # /api/health's "odoo" (odoo_link.py); None: not reported
 
 
 def create_app(context: WebContext) -> FastAPI:

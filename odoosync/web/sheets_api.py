@@ -1,8 +1,9 @@
 """The leads-sheet API of C8, with the seed's paths and camelCase fields.
 
 Six endpoints from the seed (``/api/leads/sync/status``, ``/status/all``, ``/trigger``,
-``/pause``, ``/resume``, ``/metrics``) plus ``GET /api/leads`` and
-``GET /api/leads/count`` served from the 5-minute cache. ``customerId`` is a customer's
+``/pause``, ``/resume``, ``/metrics``), ``/trigger/all`` (every customer, as the CLI's
+``sheets sync --all``), plus ``GET /api/leads`` and ``GET /api/leads/count`` served
+from the 5-minute cache. ``customerId`` is a customer's
 id or name. ``GET`` needs the read token, ``POST`` the admin token (``web/auth.py``).
 
 The router's working parts (the sync engine with its address policy, the cache, a small
@@ -21,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 
 from odoosync.exceptions import SheetNotConfigured
 from odoosync.sheets.cache import LeadsCache
-from odoosync.sheets.engine import SheetSync, SheetSyncResult
+from odoosync.sheets.engine import SheetSync, SheetSyncResult, SyncSettings
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.sheets.metrics import sheet_metrics
 from odoosync.sheets.state import SheetState, get_state, list_states, resolve_customer, set_paused
@@ -40,6 +41,13 @@ router = APIRouter(prefix="/api/leads", tags=["leads sheets"])
 Read = Annotated[str, Depends(require_read)]
 Admin = Annotated[str, Depends(require_admin)]
 CustomerId = Annotated[str, Query(alias="customerId", min_length=1, max_length=200, description="customer id or name")]
+AllowMassDelete = Annotated[
+    bool,
+    Query(
+        alias="allowMassDelete",
+        description="accept a sync that deletes more than the allowed share of a customer's leads (or all of them)",
+    ),
+]
 OptionalCustomerId = Annotated[
     str | None, Query(alias="customerId", min_length=1, max_length=200, description="customer id or name; all if absent")
 ]
@@ -66,6 +74,7 @@ _STATE_FIELDS = {  # lead_sync_states column → the seed's field name
     "progress_percent": "progressPercent",
     "progress_message": "progressMessage",
     "last_error": "lastError",
+    "refused_deletes": "refusedDeletes",
 }
 
 
@@ -80,15 +89,24 @@ class SheetsWeb:
     def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.engine.fetcher.close()
+        self.cache.close()
 
 
 def install(
-    app: FastAPI, store: Store, *, allow_private: bool = False, allow_files: bool = False, cache: LeadsCache | None = None
+    app: FastAPI,
+    store: Store,
+    *,
+    allow_private: bool = False,
+    allow_files: bool = False,
+    cache: LeadsCache | None = None,
+    settings: SyncSettings = SyncSettings(),
 ) -> SheetsWeb:
     """Give the app its sheet engine (the service calls this with the settings' address policy)."""
     cache = cache or LeadsCache(store)
     sheets = SheetsWeb(
-        engine=SheetSync(store, SheetFetcher(allow_private=allow_private, allow_files=allow_files), cache=cache),
+        engine=SheetSync(
+            store, SheetFetcher(allow_private=allow_private, allow_files=allow_files), cache=cache, settings=settings
+        ),
         cache=cache,
         pool=ThreadPoolExecutor(max_workers=2, thread_name_prefix="sheet-sync"),
     )
@@ -157,7 +175,9 @@ def sync_status_all(request: Request, _: Read) -> list[dict[str, Any]]:
     summary="Sync one customer's sheet now, in the background: 202 with the run id",
     responses={409: {"description": "the sheet is paused, or a sync of it is running"}},
 )
-def sync_trigger(request: Request, _: Admin, customer_id: CustomerId) -> dict[str, Any]:
+def sync_trigger(
+    request: Request, _: Admin, customer_id: CustomerId, allow_mass_delete: AllowMassDelete = False
+) -> dict[str, Any]:
     sheets = _sheets(request)
     state = _state(sheets.engine.store, customer_id)
     if state.is_paused:
@@ -169,7 +189,9 @@ def sync_trigger(request: Request, _: Admin, customer_id: CustomerId) -> dict[st
         run["id"] = run_id
         started.set()
 
-    future = sheets.pool.submit(sheets.engine.sync, state.customer_id, trigger="api", on_started=on_started)
+    future = sheets.pool.submit(
+        sheets.engine.sync, state.customer_id, trigger="api", on_started=on_started, allow_mass_delete=allow_mass_delete
+    )
     future.add_done_callback(lambda _: started.set())
     started.wait(_TRIGGER_WAIT_SECONDS)
     if future.done() and future.exception() is None:
@@ -182,6 +204,49 @@ def sync_trigger(request: Request, _: Admin, customer_id: CustomerId) -> dict[st
         return {"accepted": True, "customerId": state.customer_id, "runId": result.run_id, "status": result.status,
                 "result": _result_payload(result)}
     return {"accepted": True, "customerId": state.customer_id, "runId": run.get("id"), "status": "running"}
+
+
+@router.post(
+    "/sync/trigger/all",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Sync every customer's sheet: 202 with each customer queued or paused; wait=true: 200 with each result",
+)
+def sync_trigger_all(
+    request: Request,
+    response: Response,
+    _: Admin,
+    allow_mass_delete: AllowMassDelete = False,
+    wait: Annotated[bool, Query(description="answer when every sync is done, with each result")] = False,
+) -> dict[str, Any]:
+    """The CLI's ``sheets sync --all`` over HTTP: paused sheets are left alone (and listed as such)."""
+    sheets = _sheets(request)
+    states = list_states(sheets.engine.store)
+    active = [state.customer_id for state in states if not state.is_paused]
+
+    def sync_all() -> dict[int, SheetSyncResult]:
+        return {
+            customer_id: sheets.engine.sync(customer_id, trigger="api", allow_mass_delete=allow_mass_delete)
+            for customer_id in active
+        }
+
+    future = sheets.pool.submit(sync_all)
+    if not wait:
+        queued = [
+            {"customerId": state.customer_id, "customerName": state.customer_name,
+             "status": "paused" if state.is_paused else "queued"}
+            for state in states
+        ]
+        return {"accepted": True, "customers": queued}
+    results = future.result()
+    response.status_code = status.HTTP_200_OK
+    customers = [
+        _result_payload(results[state.customer_id]) | {"customerName": state.customer_name}
+        if state.customer_id in results
+        else {"customerId": state.customer_id, "customerName": state.customer_name, "status": "paused",
+              "message": "the sheet is paused: resume it first"}
+        for state in states
+    ]
+    return {"accepted": True, "customers": customers}
 
 
 @router.post("/sync/pause", summary="Pause a sheet: a running sync stops at its next chunk and rolls back")

@@ -129,15 +129,15 @@ def test_a_concurrent_run_is_refused_naming_the_holder(
     with store.lock("pull:default:leads", {"run_id": 77}):
         result = odoosync_here("sync", "leads", env=cli_env(simulator, database_url, tmp_path))
     assert result.returncode == 1
-    assert "LockHeld" in result.stderr and "run_id=77" in result.stderr and "pid=" in result.stderr
+    assert "is locked by" in result.stderr and "run_id=77" in result.stderr and "pid=" in result.stderr
     assert lead_count(store) == 0
 
 
 @pytest.mark.parametrize(
     ("case", "expected", "code"),
     [
-        ("bad credentials", "AuthenticationError", 1),
-        ("unreachable", "OdooTransportError", 1),
+        ("bad credentials", "Odoo rejected login 'admin'", 1),
+        ("unreachable", "could not connect (refused or unreachable)", 1),
         ("unknown stream", "unknown stream 'lead'", 2),
         ("unknown model", "Odoo does not serve 'x_no.such.model'", 2),
         ("unknown field", "has no field(s) no_such_field", 2),

@@ -253,3 +253,73 @@ def test_sla_check_and_schema_commands(migrated_sqlite_url, tmp_path):
     both = subprocess.run([sys.executable, "-m", "odoosync", "schema"], env=env, text=True,
                           capture_output=True, timeout=120, cwd=str(tmp_path))
     assert both.returncode == 2 and "--pg-cron" in both.stderr
+
+
+def test_serve_starts_without_odoo_syncs_sheets_and_links_when_odoo_comes(
+    store: Store, database_url: str, tmp_path: Path, sheet_server
+):
+    """Issue 17 item 7: a sheets-only deployment runs; an Odoo that comes up later is linked."""
+    from odoosync.sheets.state import resolve_customer, save_config
+    from odoosync.simulator import Simulator
+    from odoosync.simulator.simulator import DEFAULT_DB, DEFAULT_LOGIN, DEFAULT_PASSWORD
+
+    url = sheet_server.serve_rows("/acme.csv", ["Ref", "Company"], [["R1", "Acme"], ["R2", "Acme 2"]])
+    customer = resolve_customer(store, "acme", create=True)
+    save_config(store, customer, sheet_url=url, column_map={}, key_column="Ref", schedule=None, push_to_odoo=False)
+    odoo_port = _port()
+    sim = None  # nothing listens on odoo_port until the simulator is made
+    env = _env(None, database_url, tmp_path, ODOOSYNC_API_TOKEN=ADMIN, ODOOSYNC_READ_TOKEN=READ,
+               ODOOSYNC_SHEETS_ALLOW_PRIVATE="1", ODOO_URL=f"http://127.0.0.1:{odoo_port}", ODOO_DB=DEFAULT_DB,
+               ODOO_USERNAME=DEFAULT_LOGIN, ODOO_PASSWORD=DEFAULT_PASSWORD, ODOO_PROTOCOL="jsonrpc")
+    port = _port()
+    process = _serve(env, "--no-schedule", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
+    try:
+        assert _wait(lambda: _answers(base), 90), "the API did not come up without Odoo"
+        assert _wait(lambda: admin.get("/api/health").json()["odoo"].startswith("unreachable since"), 60)
+        down = admin.get("/api/health")  # a configured Odoo that is down is a component down: 503
+        assert down.status_code == 503 and down.json()["components"]["odoo"]["ok"] is False
+        assert down.json()["components"]["database"]["ok"] is True
+        assert admin.post("/api/jobs/increments").status_code == 503  # needs Odoo: not yet
+
+        assert admin.post("/api/leads/sync/trigger", params={"customerId": "acme"}).status_code == 202
+        done = _wait(lambda: (s := admin.get("/api/leads/sync/status", params={"customerId": "acme"}).json())
+                     ["rowsInserted"] == 2 and not s["isRunning"], 60)
+        assert done, "the sheet did not sync without Odoo"
+
+        sim = Simulator(0.02, port=odoo_port).start()
+        assert _wait(lambda: admin.get("/api/health").json()["odoo"] == "ok", 120), admin.get("/api/health").json()
+        assert _wait(lambda: admin.get("/api/health").json()["components"]["odoo"]["ok"] is True, 60)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        admin.close()
+        if sim is not None:
+            sim.stop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output, output
+
+
+def test_serve_runs_with_no_odoo_configured(migrated_sqlite_url: str, tmp_path: Path):
+    env = _env(None, migrated_sqlite_url, tmp_path, ODOOSYNC_API_TOKEN=ADMIN, ODOOSYNC_READ_TOKEN=READ)
+    port = _port()
+    process = _serve(env, "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert _wait(lambda: _answers(base), 90), "the API did not come up without Odoo"
+        assert _wait(lambda: httpx.get(f"{base}/api/health", timeout=5).json()["scheduler"] == "running", 60)
+        health = httpx.get(f"{base}/api/health", timeout=5).json()
+        assert (health["ok"], health["odoo"]) == (True, "not configured")
+        schedule = httpx.get(f"{base}/api/schedule", headers={"Authorization": f"Bearer {READ}"}, timeout=5).json()
+        assert [job["job"] for job in schedule["jobs"]] == ["sla"]  # no Odoo job fires in vain
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output

@@ -86,3 +86,36 @@ def test_an_unmigrated_database_is_named(sqlite_url, sheet_server: SheetServer, 
     env = cli_env(sqlite_url, tmp_path, ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
     result = run("status", env=env)
     assert result.returncode == 1 and "odoosync db upgrade" in result.stderr
+
+
+def test_a_header_only_sheet_is_refused_until_the_operator_accepts(migrated_sqlite_url, sheet_server: SheetServer, tmp_path):
+    env = cli_env(migrated_sqlite_url, tmp_path, ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
+    url = sheet_server.serve_rows("/leads.csv", HEADER, ROWS)
+    assert run("add", "--customer", "acme", "--url", url, env=env).returncode == 0
+    assert run("sync", "--customer", "acme", env=env).returncode == 0
+    sheet_server.serve_rows("/leads.csv", HEADER, [])
+
+    refused = run("sync", "--customer", "acme", env=env)
+    assert refused.returncode == 1
+    assert "refused: this sync would delete 5 of the customer's 5 sheet leads" in refused.stdout
+    assert "--allow-mass-delete" in refused.stdout
+    with Store(migrated_sqlite_url) as store, store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM leads WHERE deleted_at IS NULL")).scalar_one() == 5
+    status = json.loads(run("status", "--json", env=env).stdout)[0]
+    assert status["refused_deletes"] == 5 and status["last_error"].startswith("refused")
+
+    accepted = run("sync", "--customer", "acme", "--allow-mass-delete", "--json", env=env)
+    assert accepted.returncode == 0 and json.loads(accepted.stdout)[0]["deleted"] == 5
+    assert json.loads(run("status", "--json", env=env).stdout)[0]["refused_deletes"] is None
+
+
+def test_errors_speak_the_users_words_not_class_names(migrated_sqlite_url, sheet_server: SheetServer, tmp_path):
+    env = cli_env(migrated_sqlite_url, tmp_path, ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
+    unknown = run("sync", "--customer", "nobody", env=env)
+    assert unknown.returncode == 1 and unknown.stderr.startswith("error: no customer named 'nobody'")
+    page = sheet_server.serve("/page.csv", b"<html><body>" + b"y" * 3000 + b"</body></html>", content_type="text/csv")
+    html = run("add", "--customer", "acme", "--url", page, env=env)
+    assert html.returncode == 1 and html.stderr.startswith("error: the address returned a web page (HTML), not CSV")
+    assert "yyyy" not in html.stderr
+    for result in (unknown, html):
+        assert "Error:" not in result.stderr and "Sheet" not in result.stderr.split(":")[1]

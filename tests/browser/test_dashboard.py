@@ -285,3 +285,17 @@ def test_verify_drift_shows_per_stream_and_clears_after_repair(dashboard, page, 
     page.reload()
     expect(page.locator("#verify-drift")).to_have_text("no drift")
     expect(page.locator("#verify tbody tr.drift")).to_have_count(0)
+
+
+def test_a_refused_sheet_sync_is_shown_with_an_explicit_accept(dashboard, page, store) -> None:
+    from odoosync.sheets.state import resolve_customer, save_config, set_running
+
+    customer = resolve_customer(store, "Globex", create=True)
+    save_config(store, customer, sheet_url="https://docs.google.com/spreadsheets/d/x/export?format=csv",
+                column_map={"title": "Title"}, key_column=None, schedule=None, push_to_odoo=False)
+    set_running(store, customer, False, refused_deletes=200, progress_message="refused: would delete 200 of 200 leads",
+                last_error="refused: this sync would delete 200 of the customer's 200 sheet leads")
+    open_dashboard(page, dashboard)
+    row = page.locator("#sheets tbody tr", has_text="Globex")
+    expect(row).to_contain_text("would delete 200 of the customer's 200 sheet leads")
+    expect(row.get_by_role("button", name="Sync, deleting 200")).to_be_visible()

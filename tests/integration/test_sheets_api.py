@@ -119,3 +119,69 @@ def test_a_trigger_while_a_sync_runs_is_409_naming_the_holder(sheets_api):
         answer = api.admin.post("/api/leads/sync/trigger", params={"customerId": "acme"})
     assert answer.status_code == 409
     assert "another sync" in answer.json()["detail"]["message"] and "4242" in answer.json()["detail"]["holder"]
+
+
+def test_reads_answer_while_a_sync_holds_its_write_transaction(sheets_api, sheet_server):
+    """Issue 17 item 4: the sync is parked inside its diff's transaction (SQLite: the one
+    writer) until every read has answered; a read that took a write lock would wait for it."""
+    import threading
+
+    api = sheets_api
+    sheet_server.serve_rows("/leads.csv", HEADER, rows(300))
+    customer = api.reader.get("/api/leads/sync/status", params={"customerId": "acme"}).json()["customerId"]
+    in_diff, release = threading.Event(), threading.Event()
+
+    def park(percent: int, message: str) -> None:
+        if message.startswith("insert") and not in_diff.is_set():
+            in_diff.set()
+            release.wait(60)
+
+    outcome: list = []
+    sync = threading.Thread(target=lambda: outcome.append(api.sheets.engine.sync(customer, on_progress=park)))
+    sync.start()
+    try:
+        assert in_diff.wait(30), "the sync never reached its diff"
+        reader = httpx.Client(base_url=str(api.reader.base_url), headers=api.reader.headers, timeout=10)
+        with reader:
+            for ref in ("acme", str(customer)):
+                status = reader.get("/api/leads/sync/status", params={"customerId": ref})
+                assert status.status_code == 200 and status.json()["isRunning"] is True
+            assert reader.get("/api/leads/sync/status/all").status_code == 200
+            assert reader.get("/api/leads/sync/metrics", params={"customerId": "acme"}).status_code == 200
+            assert reader.get("/api/leads/count", params={"customerId": "acme"}).json()["count"] == 0
+        assert sync.is_alive() and not outcome  # provably still inside the sync
+    finally:
+        release.set()
+        sync.join(60)
+    assert outcome[0].status == "ok" and outcome[0].inserted == 300
+
+
+def test_trigger_all_syncs_every_customer_with_per_customer_results(sheets_api, sheet_server):
+    """Issue 17 item 5: the CLI's ``sheets sync --all`` over HTTP."""
+    api = sheets_api
+    other = sheet_server.serve_rows("/globex.csv", HEADER, rows(3))
+    api.sheets.engine.add("globex", other, key_column="Ref")
+    sleepy = sheet_server.serve_rows("/initech.csv", HEADER, rows(2))
+    api.sheets.engine.add("initech", sleepy, key_column="Ref")
+    api.admin.post("/api/leads/sync/pause", params={"customerId": "initech"})
+    assert api.reader.post("/api/leads/sync/trigger/all").status_code == 403  # admin only
+
+    waited = api.admin.post("/api/leads/sync/trigger/all", params={"wait": "true"})
+    assert waited.status_code == 200
+    outcome = {c["customerName"]: (c["status"], c.get("inserted")) for c in waited.json()["customers"]}
+    assert outcome == {"acme": ("ok", 5), "globex": ("ok", 3), "initech": ("paused", None)}
+    assert all(c.get("runId") for c in waited.json()["customers"] if c["status"] == "ok")
+
+    sheet_server.serve_rows("/globex.csv", HEADER, [])  # header only: refused, per customer
+    queued = api.admin.post("/api/leads/sync/trigger/all", params={"allowMassDelete": "false"})
+    assert queued.status_code == 202
+    assert {c["customerName"]: c["status"] for c in queued.json()["customers"]} == {
+        "acme": "queued", "globex": "queued", "initech": "paused",
+    }
+    for _ in range(2400):
+        globex = api.reader.get("/api/leads/sync/status", params={"customerId": "globex"}).json()
+        if globex["refusedDeletes"] is not None and not globex["isRunning"]:
+            break
+        time.sleep(0.025)
+    assert globex["refusedDeletes"] == 3 and globex["lastError"].startswith("refused")
+    assert api.reader.get("/api/leads/count", params={"customerId": "globex"}).json()["count"] == 3

@@ -79,6 +79,7 @@ def test_first_sync_edit_delete_then_nothing(store, engine, sheet_server):
     """The issue's "done when": insert all, then one update + one soft-delete, then zero writes."""
     customer = add_sheet(engine, sheet_server, [row(i) for i in range(1, 6)], etag=False)
     first = engine.sync(customer)
+    assert first.status == "ok", first.message
     assert (first.status, first.inserted, first.updated, first.deleted) == ("ok", 5, 0, 0)
     stored = live_leads(store, customer)
     assert set(stored) == {f"sheet_{customer}_R{i}" for i in range(1, 6)}
@@ -129,7 +130,7 @@ def test_vanished_rows_come_back_as_the_same_lead(store, engine, sheet_server):
     engine.sync(customer)
     ids = {k: v["id"] for k, v in live_leads(store, customer).items()}
     sheet_server.serve_rows("/leads.csv", HEADER, [row(1)])
-    assert engine.sync(customer).deleted == 1
+    assert engine.sync(customer, allow_mass_delete=True).deleted == 1  # half the leads: accepted
     sheet_server.serve_rows("/leads.csv", HEADER, [row(1), row(2)])
     back = engine.sync(customer)
     assert (back.inserted, back.updated, back.restored) == (0, 1, 1)
@@ -295,23 +296,27 @@ def test_ssrf_and_not_shared_sheets_fail_clearly(store, sheet_server):
     assert "not shared publicly" in get_state(store, state.customer_id).last_error
 
 
-def test_cache_serves_counts_until_a_sync_changes_something(store, sheet_server):
+def test_cache_serves_counts_until_anything_writes_the_leads(store, sheet_server):
+    """Issue 17 item 6: a write by another connection (another process, the pull, the app)
+    invalidates the cache at once, not after five minutes; without writes it serves hits."""
     now = [0.0]
     with SheetFetcher(allow_private=True) as fetcher:
         cache = LeadsCache(store, clock=lambda: now[0])
         engine = SheetSync(store, fetcher, cache=cache)
-        customer = add_sheet(engine, sheet_server, [row(1), row(2)])
+        customer = add_sheet(engine, sheet_server, [row(i) for i in range(1, 21)])
         assert cache.count(customer) == 0
-        engine.sync(customer)
-        assert cache.count(customer) == 2 and cache.count() == 2
-        with store.transaction() as conn:  # a change the cache cannot know about
-            conn.execute(sa.update(leads).values(deleted_at=sa.func.current_timestamp()).where(leads.c.id == 1))
-        assert cache.count(customer) == 2
+        SheetSync(store, fetcher).sync(customer)  # a sync that does not know this cache: another process
+        assert cache.count(customer) == 20 and cache.count() == 20
+        hits = cache.hits
+        assert cache.count(customer) == 20 and cache.hits == hits + 1  # nothing written: served from the cache
+        with store.transaction() as conn:  # another writer soft-deletes five
+            conn.execute(sa.update(leads).values(deleted_at=sa.func.current_timestamp()).where(leads.c.id <= 5))
+        assert cache.count(customer) == 15 and cache.count() == 15
+        assert [lead["title"] for lead in cache.recent(customer, 1)] == ["Company 20"]
         assert engine.sync(customer).status == "unchanged"
-        assert cache.count(customer) == 2  # nothing changed: not invalidated
         now[0] += 301
-        assert cache.count(customer) == 1  # expired after five minutes
-        assert [lead["title"] for lead in cache.recent(customer)] == ["Company 2"]
+        assert cache.count(customer) == 15  # expiry still applies
+        cache.close()
 
 
 def test_each_sheet_has_a_scheduled_job(store, engine, sheet_server):

@@ -282,8 +282,19 @@
         : button("Pause", async () => { await api(`/api/leads/sync/pause?customerId=${id}`, { method: "POST" }); await loadSheets(); });
       const percent = Math.max(0, Math.min(100, Number(s.progressPercent) || 0));
       const bar = progressBar(percent, s.isPaused ? "paused" : (s.progressMessage || (s.isRunning ? "running" : "idle")));
+      const actions = el("div", null, "actions");
+      actions.appendChild(action);
+      if (s.refusedDeletes !== null && s.refusedDeletes !== undefined) {
+        // The mass-delete guard refused the last sync: accepting it is an explicit, confirmed step.
+        actions.appendChild(button(`Sync, deleting ${s.refusedDeletes}`, async () => {
+          if (!window.confirm(`Delete ${s.refusedDeletes} lead(s) of ${s.customerName || s.customerId} that left the sheet?`)) return;
+          await api(`/api/leads/sync/trigger?customerId=${id}&allowMassDelete=true`, { method: "POST" });
+          await loadSheets();
+        }, "danger"));
+      }
       return row([s.customerName || s.customerId, bar, when(s.lastSyncAt),
-        `${s.rowsProcessed || 0} read · ${s.rowsInserted || 0} new · ${s.rowsUpdated || 0} changed`, s.lastError || "", action]);
+        `${s.rowsProcessed || 0} read · ${s.rowsInserted || 0} new · ${s.rowsUpdated || 0} changed · ${s.rowsDeleted || 0} deleted`,
+        s.lastError || "", actions]);
     }));
   }
 

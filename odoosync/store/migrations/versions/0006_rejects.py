@@ -6,7 +6,7 @@ Frozen like every revision: names are spelled out, nothing is imported from
 ``odoosync.store.schema``.
 
 Revision ID: 0006_rejects
-Revises: 0004_reliability
+Revises: 0005_sheets
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_rejects"
-down_revision = "0004_reliability"
+down_revision = "0005_sheets"
 branch_labels = None
 depends_on = None
 
