@@ -24,6 +24,7 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"  # stopped early (budget, SIGTERM, crash): a re-run continues
     FAILED = "failed"
     SKIPPED = "skipped"  # not started: another run held the lock
+    REFUSED = "refused"  # a sheet sync the mass-delete guard refused: nothing changed (sheets/deletes.py)
 
 
 class Trigger(StrEnum):

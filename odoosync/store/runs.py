@@ -31,7 +31,7 @@ __all__ = [
 
 _runs = odoo_sync_runs
 _COUNTER_COLUMNS = tuple(RunCounters().as_dict())
-_FINAL = (RunStatus.OK, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.SKIPPED)
+_FINAL = (RunStatus.OK, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.REFUSED)
 MAX_ERROR_CHARS = 4000
 
 

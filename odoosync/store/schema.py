@@ -394,7 +394,7 @@ odoo_sync_runs = sa.Table(
     sa.Column("error", sa.Text()),
     sa.Column("remaining", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("details", Json, nullable=False, server_default=EMPTY_OBJECT),
-    sa.CheckConstraint("status IN ('running', 'ok', 'partial', 'failed', 'skipped')", name="status"),
+    sa.CheckConstraint("status IN ('running', 'ok', 'partial', 'failed', 'skipped', 'refused')", name="status"),
     sa.Index(None, "stream", "started_at"),
     sa.Index(None, "status"),
     schema=OPS_SCHEMA,

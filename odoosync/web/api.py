@@ -140,6 +140,7 @@ class RunStatusFilter(StrEnum):
     partial = "partial"
     failed = "failed"
     skipped = "skipped"
+    refused = "refused"
 
 
 @router.get("/runs", tags=["runs"], summary="Recent runs, newest first")
