@@ -32,6 +32,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # not started: another run held the lock
     INTERRUPTED = "interrupted"  # its process died or lost the database: closed by a sweep
+    REFUSED = "refused"  # a sheet sync the mass-delete guard refused: nothing changed (sheets/deletes.py)
 
 
 class Trigger(StrEnum):

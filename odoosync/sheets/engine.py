@@ -502,7 +502,7 @@ class SheetSync:
             last_error=message, refused_deletes=verdict.would_delete, retry_count=result.retries,
             progress_message=f"refused: would delete {verdict.would_delete:,} of {verdict.live:,} leads",
         )
-        self._close_run(result, errors, RunStatus.FAILED, message, verdict.as_dict())
+        self._close_run(result, errors, RunStatus.REFUSED, message, verdict.as_dict())
         return result
 
     def _finish_failed(self, result: SheetSyncResult, errors: _ErrorLog, started: float, exc: Exception) -> SheetSyncResult:

@@ -2,8 +2,9 @@
 
 The last run's duration and row counts come from ``lead_sync_states``; the rates come
 from the run log (``ops.odoo_sync_runs``, job ``sheets``, stream ``sheet:<customer>``):
-success rate and error rate over the finished runs in the window (skipped runs — paused,
-or the lock held — count for neither), the average duration, retries, and the share of
+success rate and error rate over the finished runs in the window (a run the mass-delete
+guard refused counts as finished and not successful; skipped runs — paused, or the lock
+held — count for neither), the average duration, retries, and the share of
 rows that were rejected.
 """
 
@@ -25,7 +26,9 @@ def sheet_metrics(store: Store, customer_id: int, *, window: int = DEFAULT_WINDO
     """Metrics of one customer's sheet (snake_case; the API renders camelCase)."""
     state = get_state(store, customer_id)
     recent = runs.list_runs(store, window, job=JOB, stream=stream_name(customer_id))
-    finished = [run for run in recent if run.status in (RunStatus.OK, RunStatus.FAILED, RunStatus.PARTIAL)]
+    finished = [
+        run for run in recent if run.status in (RunStatus.OK, RunStatus.FAILED, RunStatus.PARTIAL, RunStatus.REFUSED)
+    ]
     succeeded = sum(1 for run in finished if run.status is RunStatus.OK)
     failed = sum(1 for run in finished if run.status is not RunStatus.OK)
     rows = sum(run.counters.fetched for run in finished)
@@ -46,6 +49,7 @@ def sheet_metrics(store: Store, customer_id: int, *, window: int = DEFAULT_WINDO
         "successful_runs": succeeded,
         "failed_runs": failed,
         "skipped_runs": sum(1 for run in recent if run.status is RunStatus.SKIPPED),
+        "refused_runs": sum(1 for run in recent if run.status is RunStatus.REFUSED),
         "success_rate": round(succeeded / len(finished), 4) if finished else None,
         "error_rate": round(failed / len(finished), 4) if finished else None,
         "row_error_rate": round(rejected / rows, 4) if rows else None,

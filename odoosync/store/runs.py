@@ -44,7 +44,7 @@ __all__ = [
 
 _runs = odoo_sync_runs
 _COUNTER_COLUMNS = tuple(RunCounters().as_dict())
-_FINAL = (RunStatus.OK, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.INTERRUPTED)
+_FINAL = (RunStatus.OK, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.INTERRUPTED, RunStatus.REFUSED)
 MAX_ERROR_CHARS = 4000
 
 _boot = {"pid": os.getpid(), "token": uuid.uuid4().hex}  # drawn again after a fork

@@ -400,7 +400,9 @@ odoo_sync_runs = sa.Table(
     sa.Column("remaining", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("details", Json, nullable=False, server_default=EMPTY_OBJECT),
     sa.Column("holder", Json),  # the process running it (host, pid, PID namespace, boot token)
-    sa.CheckConstraint("status IN ('running', 'ok', 'partial', 'failed', 'skipped', 'interrupted')", name="status"),
+    sa.CheckConstraint(
+        "status IN ('running', 'ok', 'partial', 'failed', 'skipped', 'interrupted', 'refused')", name="status"
+    ),
     sa.Index(None, "stream", "started_at"),
     sa.Index(None, "status"),
     schema=OPS_SCHEMA,

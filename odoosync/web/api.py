@@ -161,6 +161,7 @@ class RunStatusFilter(StrEnum):
     failed = "failed"
     skipped = "skipped"
     interrupted = "interrupted"
+    refused = "refused"
 
 
 @router.get("/runs", tags=["runs"], summary="Recent runs, newest first")

@@ -69,7 +69,8 @@ def test_a_header_only_sheet_is_refused_and_changes_nothing(store, engine, sheet
     state = get_state(store, customer)
     assert state.refused_deletes == 200 and "refused" in state.last_error and not state.is_running
     run = runs.list_runs(store, stream=stream_name(customer))[0]
-    assert run.details["outcome"] == "refused" and run.details["would_delete"] == 200 and run.error
+    assert run.status == "refused" and run.details["would_delete"] == 200 and run.details["live_leads"] == 200
+    assert run.error.startswith("refused: this sync would delete 200")
 
 
 def test_deleting_more_than_the_share_is_refused_until_accepted(store, engine, sheet_server):

@@ -5,6 +5,8 @@
 * ``lead_sync_rows``: one row per sheet row of the last sync (its key, the digest of its
   cells by header name, the digest of the lead it made), so a sync maps and writes only
   the rows that changed.
+* ``ops.odoo_sync_runs.status`` may be ``refused`` (a sheet sync the mass-delete guard
+  refused: nothing was changed, the operator must accept it).
 * PostgreSQL: a statement-level trigger on ``leads`` that sends ``NOTIFY
   odoosync_leads_changed`` at commit, so the leads cache of any process hears of any
   writer (``odoosync/store/data_version.py``). SQLite needs none (``PRAGMA data_version``).
@@ -40,10 +42,24 @@ FOR EACH STATEMENT EXECUTE FUNCTION ops.odoosync_leads_changed()
 """
 
 
+_RUN_STATUSES = "status IN ('running', 'ok', 'partial', 'failed', 'skipped', 'interrupted'{})"  # 0004_reliability's
+
+
+def _ops_schema() -> str | None:
+    return None if op.get_bind().dialect.name == "sqlite" else "ops"
+
+
+def _run_statuses(refused: bool) -> None:
+    with op.batch_alter_table("odoo_sync_runs", schema=_ops_schema()) as batch:
+        batch.drop_constraint(op.f("ck_odoo_sync_runs_status"), type_="check")
+        batch.create_check_constraint(op.f("ck_odoo_sync_runs_status"), _RUN_STATUSES.format(", 'refused'" if refused else ""))
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_NOTIFY_FUNCTION)
         op.execute(_NOTIFY_TRIGGER)
+    _run_statuses(refused=True)
     with op.batch_alter_table("lead_sync_states") as batch:
         batch.add_column(sa.Column("refused_deletes", sa.Integer(), nullable=True))
     op.create_table(
@@ -62,6 +78,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(sa.text(f"UPDATE {'ops.' if _ops_schema() else ''}odoo_sync_runs SET status = 'failed' WHERE status = 'refused'"))
+    _run_statuses(refused=False)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS odoosync_leads_changed ON leads")
         op.execute("DROP FUNCTION IF EXISTS ops.odoosync_leads_changed()")
