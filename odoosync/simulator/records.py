@@ -266,7 +266,7 @@ class Model:
             else:
                 record_id = self.create(values)
             ids.append(record_id)
-        return {"ids": ids, "messages": []}
+        return {"ids": ids, "messages": [], "nextrow": 0}  # 0: every row was imported (16.0-19.0)
 
     def write(self, ids: Sequence[int] | int, vals: Mapping[str, Any]) -> bool:
         ids = ids_of(ids)
