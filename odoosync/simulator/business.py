@@ -343,9 +343,9 @@ class Activity(Model):
         self.unlink(drop)
         return messages[0] if messages else False
 
-    def action_done(self, ids: Sequence[int] | int) -> bool:
-        self.action_feedback(ids)
-        return True
+    def action_done(self, ids: Sequence[int] | int) -> int | bool:
+        """As ``action_feedback`` without feedback; answers the done message's id (16.0-19.0)."""
+        return self.action_feedback(ids)
 
     def _post_done(self, row: Mapping[str, Any], type_row: Mapping[str, Any], feedback: Any) -> int:
         parts = [f'<div><p><span class="fa {type_row.get("icon") or "fa-tasks"} fa-fw"></span>'

@@ -52,6 +52,7 @@ from odoosync.simulator.errors import (
     PythonError,
     Unauthorized,
     UnprocessableEntity,
+    UserError,
 )
 from odoosync.simulator.faults import Fault, Faults, RequestInfo, RequestLog
 from odoosync.simulator.records import ADMIN_UID, Database, Model
@@ -126,6 +127,7 @@ _NO_DATABASE = _Reply(404, (
 ), "text/html; charset=utf-8", error="no database")
 
 
+_INSTALLED_LANGS = ("en_US",)  # the simulator's database has English only
 _REMOVED_IN = {"name_get": 18}  # public methods later Odoo versions no longer have
 # Methods that return a record: up to Odoo 18 ``@api.returns`` made that an id over RPC;
 # Odoo 19 dropped the decorator and its ``call_kw`` answers a recordset's ``ids``.
@@ -146,6 +148,8 @@ class _RemoteCall:
         context = kwargs.pop("context", None) or {}
         if not isinstance(context, Mapping):
             raise InvalidValue(f"context must be a dict, got {context!r}")
+        if self.major >= 19 and context.get("lang") not in (None, False, *_INSTALLED_LANGS):
+            raise UserError(f"Invalid language code: {context['lang']}")  # 17 ignores it; seen on 19.0
         with self.database.transaction(context=context) as env:
             records = env[model]
             function = self._public_method(records, method)

@@ -268,3 +268,21 @@ def test_json2_with_an_unknown_database_is_odoos_404_page_and_the_client_names_o
     with OdooClient(config) as client, pytest.raises(InvalidRequest) as raised:
         client.search_count("crm.lead")
     assert "ODOO_DB" in str(raised.value) and "nosuchdb" in str(raised.value)
+
+
+@pytest.mark.parametrize("version, refused", [("17.0", False), ("19.0", True)])
+def test_a_language_not_installed_is_refused_from_19_and_action_done_answers_the_message(make_simulator, version, refused) -> None:
+    """Seen on real servers: a context ``lang`` the database has not installed is a
+    ``UserError`` "Invalid language code" on 19.0 (ignored on 17.0); ``action_done``
+    answers the done message's id (17.0, 19.0)."""
+    sim = make_simulator(scale=0.02, version=version)
+    answer = _execute(sim, "crm.lead", "search_count", [[]], {"context": {"lang": "fr_FR"}})
+    if refused:
+        assert answer["error"]["data"]["name"] == "odoo.exceptions.UserError"
+        assert "Invalid language code: fr_FR" in answer["error"]["data"]["message"]
+    else:
+        assert answer["result"] > 0
+    activity = _execute(sim, "mail.activity", "search", [[]], {"limit": 1})["result"]
+    done = _execute(sim, "mail.activity", "action_done", [activity])["result"]
+    with sim.env() as env:
+        assert env["mail.message"].read([done], ["subtype_id"])[0]["subtype_id"][1] == "Activities"
