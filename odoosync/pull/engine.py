@@ -5,19 +5,22 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
 1. **Resume or start.** The stream's :class:`~odoosync.cursor.StreamState` is read from
    its checkpoint. An unfinished full walk is always resumed first.
 2. **Read pages.**
-   * ``full`` (or the first run of a stream, or a walk to resume): the first page, the
-     highest id and the newest stamp are read in one concurrent round; a table that fits
-     in one page is done, otherwise the rest of the id range is cut into partitions
-     (``pull.plan``) walked by id keyset, one page per partition per round, the round's
-     pages fetched concurrently (``client.map_concurrent``, bounded). Reads run one
-     round ahead of writes: the next round is in flight while this one is written.
-   * ``incremental``: records past ``min(cursor, read_at - overlap)`` in ``(write_date,
-     id)`` order, where ``read_at`` is a lower bound of Odoo's clock (its ``Date``
-     header) when the previous run's first page (or the full walk's probe round) was
-     read: a row that read missed committed later, stamped at most ``overlap`` before.
-     While Odoo is busy that re-reads ``cursor - overlap``; once it has been idle for
-     longer than the overlap an increment is one request. No ``Date`` header: ``cursor -
-     overlap``.
+   * ``full`` (or the first run of a stream, or a walk to resume): the first page and
+     the highest id are read in one concurrent round; a first page that reaches that id
+     holds the whole table, otherwise the rest of the range up to it is cut into
+     partitions (``pull.plan``) walked by id keyset, one page per partition per round,
+     the round's pages fetched concurrently (``client.map_concurrent``, bounded). Reads
+     run one round ahead of writes: the next round is in flight while this one is
+     written. No page length ends a partition: Odoo drops rows the user may not read
+     *after* SQL's LIMIT (497 of 500), so only an empty page or the bound does.
+   * ``incremental``: the rows whose ``(second of write_date, id)`` is past
+     ``min(cursor, read_at - overlap)``, walked by id keyset until an empty page
+     (``cursor.Increment``, resumable), where ``read_at`` is a lower bound of Odoo's clock
+     (its ``Date`` header) when the previous increment's first page (or the full walk's
+     probe round) was read: a row that read missed committed later, stamped at most
+     ``overlap`` before. While Odoo is busy that re-reads ``cursor - overlap``; once it
+     has been idle for longer than the overlap an increment is one request. No ``Date``
+     header: ``cursor - overlap``.
    * ``missing``: only the records whose ids the database lacks (see step 3).
    * ``record`` (``--odoo-id N``): that one record; for a stream batched by parent
      (:class:`~odoosync.streams.base.ResIds`, e.g. chatter) every record of parent N.
@@ -29,10 +32,12 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
    children of parents that have none in the database ("leads with zero activities").
    Every read passes ``active_test: False`` (archived records, lost leads, count).
 3. **Reconcile** (``full``/``incremental``/``missing``): Odoo's ids (``search``, ids only,
-   in keyset chunks; the first one sent while a walk writes its last pages, none when
-   the walk's one page held the whole table) against the database's, range by range:
-   rows whose record vanished get ``deleted_at``; records the database lacks are read
-   and written.
+   in keyset chunks until an empty one; the first sent while a walk writes its last
+   pages) against the database's, range by range: records the database lacks are read
+   and written; rows Odoo did not list are read again directly once the whole range has
+   been listed, and only those still absent get ``deleted_at``, within the stream's
+   mass-delete limit (``MassDeleteRefused`` otherwise, nothing deleted).
+   Records the database refuses go to the quarantine (``pull/rejects.py``).
 4. **Write each page in one transaction** with its checkpoint (``origin="pull"`` so the
    outbox triggers ignore it): unchanged records are skipped before any write, the rest
    mapped and upserted with one multi-row statement per table. A page with nothing to
