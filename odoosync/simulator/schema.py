@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Field", "ModelSpec", "MODELS", "PRIORITIES", "MESSAGE_TYPES", "REMOVED_FIELDS", "spec_for"]
+__all__ = ["Field", "ModelSpec", "MODELS", "PRIORITIES", "MESSAGE_TYPES", "REMOVED_FIELDS", "ADDED_FIELDS", "spec_for"]
 
 PRIORITIES = (("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High"))
 MESSAGE_TYPES = (
@@ -331,10 +331,17 @@ REMOVED_FIELDS: dict[int, dict[str, tuple[str, ...]]] = {
     # Odoo 16 (seen on 16.0): activities are never archived; done ones are deleted.
     16: {"mail.activity": ("active", "date_done"), "mail.activity.type": ("keep_done",)},
     # Odoo 19 (seen on 19.0): every done activity is archived; phones lost their mobile.
-    19: {"res.partner": ("mobile",), "crm.lead": ("mobile",), "mail.activity.type": ("keep_done",)},
+    19: {"res.partner": ("mobile",), "crm.lead": ("mobile",), "mail.activity.type": ("keep_done",),
+         "crm.stage": ("team_id",)},
 }
 """Per version, the fields of 17's models that Odoo does not have: 16's apply to 16 and
 earlier, 19's to 19 and later."""
+
+ADDED_FIELDS: dict[int, dict[str, tuple[Field, ...]]] = {
+    # Odoo 19: a stage belongs to any number of teams (team_ids) instead of one (team_id).
+    19: {"crm.stage": (_m2m("team_ids", "crm.team", "Sales Teams"),)},
+}
+"""Per version (from that version on), fields Odoo has that 17's models do not."""
 
 
 def spec_for(spec: ModelSpec, major: int) -> ModelSpec:
@@ -343,7 +350,8 @@ def spec_for(spec: ModelSpec, major: int) -> ModelSpec:
         name for version, models in REMOVED_FIELDS.items()
         if (major <= version if version < 17 else major >= version) for name in models.get(spec.name, ())
     }
-    if not removed:
+    added = [f for version, models in ADDED_FIELDS.items() if major >= version for f in models.get(spec.name, ())]
+    if not removed and not added:
         return spec
-    return ModelSpec(spec.name, spec.description, {k: f for k, f in spec.fields.items() if k not in removed},
-                     spec.order, spec.rec_name, spec.company_rule)
+    fields = {k: f for k, f in spec.fields.items() if k not in removed} | {f.name: f for f in added}
+    return ModelSpec(spec.name, spec.description, fields, spec.order, spec.rec_name, spec.company_rule)

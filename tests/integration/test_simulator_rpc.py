@@ -286,3 +286,19 @@ def test_a_language_not_installed_is_refused_from_19_and_action_done_answers_the
     done = _execute(sim, "mail.activity", "action_done", [activity])["result"]
     with sim.env() as env:
         assert env["mail.message"].read([done], ["subtype_id"])[0]["subtype_id"][1] == "Activities"
+
+
+@pytest.mark.parametrize("version", ["16.0", "17.0", "19.0"])
+def test_each_version_serves_its_own_fields(make_simulator, version) -> None:
+    """Seen on real servers: 16 has no activity active/date_done/keep_done; 19 has no
+    mobile on leads and partners, no keep_done, and stages belong to teams (team_ids)."""
+    sim = make_simulator(scale=None, version=version)
+
+    def fields(model: str) -> set[str]:
+        return set(_execute(sim, model, "fields_get", [], {"attributes": ["type"]})["result"])
+
+    assert ("active" in fields("mail.activity")) == (version != "16.0")
+    assert ("keep_done" in fields("mail.activity.type")) == (version == "17.0")
+    assert ("mobile" in fields("crm.lead")) == ("mobile" in fields("res.partner")) == (version != "19.0")
+    assert ("team_id" in fields("crm.stage"), "team_ids" in fields("crm.stage")) == (
+        (False, True) if version == "19.0" else (True, False))
