@@ -93,6 +93,7 @@ __all__ = [
     "PullEngine",
     "Repair",
     "checkpoint_key",
+    "confirmed_gone",
 ]
 
 log = logging.getLogger("odoosync.pull")
@@ -297,6 +298,18 @@ class Repair:
     read: tuple[int, ...] = ()
     gone: tuple[int, ...] = ()
     present: int = 0
+
+
+def confirmed_gone(client: Any, stream: Stream, candidates: Sequence[int]) -> list[int]:
+    """The candidates Odoo still does not return when asked for them by id (the stream's
+    domain, archived included, no limit so nothing is dropped after one): the proof a
+    row may be marked deleted."""
+    still: set[int] = set()
+    for start in range(0, len(candidates), ID_CHUNK):
+        chunk = list(candidates[start : start + ID_CHUNK])
+        found = client.search(stream.model, [*stream.domain, ("id", "in", chunk)], order="id", active_test=False)
+        still.update(int(i) for i in found)
+    return [i for i in candidates if i not in still]
 
 
 def _prerequisites_first(streams: Sequence[Stream]) -> list[Stream]:
@@ -683,18 +696,8 @@ class _StreamRun:
             self._mark_deleted(gone)
 
     def _confirmed_gone(self, candidates: list[int]) -> list[int]:
-        """The candidates Odoo still does not return when asked for them by id (the
-        stream's domain, archived included): the proof a row may be marked deleted."""
-        if not candidates:
-            return []
-        still: set[int] = set()
-        for start in range(0, len(candidates), ID_CHUNK):
-            chunk = candidates[start : start + ID_CHUNK]
-            found = self.client.search(
-                self.stream.model, [*self.stream.domain, ("id", "in", chunk)], order="id", active_test=False
-            )
-            still.update(int(i) for i in found)
-        return [i for i in candidates if i not in still]
+        """The candidates Odoo no longer has (:func:`confirmed_gone`)."""
+        return confirmed_gone(self.client, self.stream, candidates)
 
     def _check_delete_share(self, deleting: int, present: int) -> None:
         """Refuse (``MassDeleteRefused``, nothing deleted) a reconcile that would delete

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from odoosync.cursor import parse_odoo_datetime
 from odoosync.models import VERIFY_JOB, RunCounters, RunStatus, Trigger
-from odoosync.pull.engine import ID_CHUNK, PullEngine, PullOptions, Repair, StreamResult
+from odoosync.pull.engine import PullEngine, PullOptions, Repair, StreamResult, confirmed_gone
 from odoosync.store import runs
 from odoosync.streams.base import PageContext, ResIds, Stream
 from odoosync.streams.leads import LeadsTarget
@@ -126,7 +125,7 @@ class Verifier:
                     gone = LeadsTarget().app_deleted(conn, ctx, sorted({parents[i] for i in missing if i in parents}))
                     missing = [i for i in missing if parents.get(i) not in gone]
         candidates = sorted(i for i, row in stored.items() if row.live and i not in odoo)
-        extra = self._confirmed_absent(stream, candidates)
+        extra = confirmed_gone(self.client, stream, candidates)
         stale = sorted(
             i for i, stamp in odoo.items() if stamped and (row := stored.get(i)) is not None and _newer(stamp, row.write_date)
         )
@@ -155,13 +154,6 @@ class Verifier:
                     parents[int(record["id"])] = int(record[parent_field])
             after = int(page[-1]["id"])
 
-    def _confirmed_absent(self, stream: Stream, candidates: Sequence[int]) -> list[int]:
-        still: set[int] = set()
-        for start in range(0, len(candidates), ID_CHUNK):
-            chunk = list(candidates[start : start + ID_CHUNK])
-            still.update(int(i) for i in self.client.search(
-                stream.model, [*stream.domain, ("id", "in", chunk)], order="id", active_test=False))
-        return [i for i in candidates if i not in still]
 
 
 def _newer(odoo_stamp: Any, stored: Any) -> bool:
