@@ -38,11 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 import uvicorn  # noqa: E402
 
-from odoosync.events import EventBus  # noqa: E402
-from odoosync.jobs import Jobs  # noqa: E402
+from odoosync.service.events import EventBus  # noqa: E402
+from odoosync.service.jobs import Jobs  # noqa: E402
 from odoosync.odoo.client import OdooClient  # noqa: E402
 from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.scheduler import DEFAULT_SCHEDULE, Scheduler  # noqa: E402
+from odoosync.service.scheduler import DEFAULT_SCHEDULE, Scheduler  # noqa: E402
 from odoosync.simulator import Simulator  # noqa: E402
 from odoosync.simulator.webhooks import attach  # noqa: E402
 from odoosync.store import Store  # noqa: E402

@@ -66,7 +66,7 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 def engine_child(odoo_url: str, database_url: str, streams: str, out: str) -> None:
     """Run the engine once and write its numbers to ``out`` (JSON)."""
     from odoosync.odoo.config import OdooConfig
-    from odoosync.service import open_client, open_store, pull_options, run_sync
+    from odoosync.service.operations import open_client, open_store, pull_options, run_sync
     from odoosync.settings import Settings
     from odoosync.store.schema import leads
     from odoosync.streams.registry import stream_catalog

@@ -40,13 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 
-from odoosync import outbox  # noqa: E402
+from odoosync.push import outbox  # noqa: E402
 from odoosync.odoo.client import OdooClient  # noqa: E402
 from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.push import PushEngine  # noqa: E402
-from odoosync.binder import Binder  # noqa: E402
-from odoosync.push_mappers import map_values  # noqa: E402
-from odoosync.service import allowed_companies  # noqa: E402
+from odoosync.push.engine import PushEngine  # noqa: E402
+from odoosync.push.binder import Binder  # noqa: E402
+from odoosync.push.mappers import map_values  # noqa: E402
+from odoosync.service.operations import allowed_companies  # noqa: E402
 from odoosync.simulator import Simulator  # noqa: E402
 from odoosync.store import Store  # noqa: E402
 from odoosync.store.schema import leads  # noqa: E402

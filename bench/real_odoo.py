@@ -39,7 +39,7 @@ FLOOR_PAGE = 2000
 
 def _client() -> Any:
     from odoosync.odoo.client import OdooClient
-    from odoosync.service import allowed_companies
+    from odoosync.service.operations import allowed_companies
     from tests.real_odoo.conftest import real_config
 
     client = OdooClient(real_config()).open()
@@ -71,7 +71,7 @@ def _floor(_: str) -> dict[str, Any]:
 def _odoosync(database_url: str) -> dict[str, Any]:
     from odoosync.models import SyncMode
     from odoosync.pull import PullOptions
-    from odoosync.service import run_sync
+    from odoosync.service.operations import run_sync
     from odoosync.store import Store
 
     client = _client()

@@ -37,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from odoosync.jobs import STARTUP_JOBS, Jobs  # noqa: E402
+from odoosync.service.jobs import STARTUP_JOBS, Jobs  # noqa: E402
 from odoosync.odoo.client import OdooClient  # noqa: E402
 from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.scheduler import DEFAULT_SCHEDULE, parse_cron  # noqa: E402
-from odoosync.service import allowed_companies  # noqa: E402
+from odoosync.service.scheduler import DEFAULT_SCHEDULE, parse_cron  # noqa: E402
+from odoosync.service.operations import allowed_companies  # noqa: E402
 from odoosync.simulator import Simulator  # noqa: E402
 from odoosync.store import Store  # noqa: E402
 

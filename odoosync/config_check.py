@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from odoosync.exceptions import ConfigError
-from odoosync.push_policy import CONFIG_PREFIX as PUSH_PREFIX
-from odoosync.push_policy import parse_policy
-from odoosync.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, resolve_schedule
+from odoosync.push.policy import CONFIG_PREFIX as PUSH_PREFIX
+from odoosync.push.policy import parse_policy
+from odoosync.service.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, resolve_schedule
 from odoosync.store import Store
 from odoosync.store.sync_config import config_set
 from odoosync.streams.registry import CONFIG_PREFIX as PULL_PREFIX

@@ -1,7 +1,7 @@
 """The ``odoosync`` command: a thin Typer shell over the library.
 
 Each command group lives in its own module and registers itself here; commands open what
-they need through ``odoosync.service``, call one library function, and turn
+they need through ``odoosync.service.operations``, call one library function, and turn
 ``OdooSyncError`` into a clean exit with a message (see ``cli/common.py``).
 """
 

@@ -14,7 +14,7 @@ import typer
 from odoosync.cli.common import fail_cleanly, print_json
 from odoosync.config_check import write_config
 from odoosync.exceptions import ConfigError
-from odoosync.service import open_store
+from odoosync.service.operations import open_store
 from odoosync.settings import load_settings
 from odoosync.store.sync_config import config_delete, config_list
 

@@ -1,6 +1,6 @@
 """CLI commands: ``odoosync push [--once|--loop]`` and ``odoosync outbox list|retry``.
 
-Thin shells: settings → store and Odoo client (``odoosync.service``) → the worker or the
+Thin shells: settings → store and Odoo client (``odoosync.service.operations``) → the worker or the
 outbox module → printed outcome (``--json`` for machines).
 """
 
@@ -13,12 +13,12 @@ from typing import Annotated
 
 import typer
 
-from odoosync import outbox
+from odoosync.push import outbox
 from odoosync.cli.common import fail_cleanly, print_json
-from odoosync.push import PushEngine
-from odoosync.service import open_client, open_store
+from odoosync.push.engine import PushEngine
+from odoosync.service.operations import open_client, open_store
 from odoosync.settings import load_settings
-from odoosync.worker import run_forever, run_once
+from odoosync.push.worker import run_forever, run_once
 
 __all__ = ["register"]
 

@@ -1,9 +1,9 @@
 """CLI commands: ``odoosync serve``, ``odoosync sla check``, ``odoosync schema --sql|--pg-cron``.
 
-``serve`` is the one long-running process of C6: the scheduler (``odoosync.scheduler``),
+``serve`` is the one long-running process of C6: the scheduler (``odoosync.service.scheduler``),
 the outbox worker (woken by ``LISTEN/NOTIFY`` on PostgreSQL, polling on SQLite) and the
-HTTP API (``odoosync.web``), all calling the job functions of ``odoosync.jobs``. The
-scheduler follows the database (``odoosync.schedule_state``): jobs an operator paused stay
+HTTP API (``odoosync.web``), all calling the job functions of ``odoosync.service.jobs``. The
+scheduler follows the database (``odoosync.service.schedule_state``): jobs an operator paused stay
 paused across restarts, and sheets added or changed by other processes are scheduled
 within a minute.
 
@@ -27,17 +27,17 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
 
 from odoosync.cli.common import err_console, fail_cleanly, print_json, styled
-from odoosync.events import EventBus
-from odoosync.health import CachedProbe
+from odoosync.service.events import EventBus
+from odoosync.service.health import CachedProbe
 from odoosync.exceptions import ConfigError
-from odoosync.jobs import STARTUP_JOBS, Jobs, run_sla_check
-from odoosync.pg_cron import pg_cron_sql
+from odoosync.service.jobs import STARTUP_JOBS, Jobs, run_sla_check
+from odoosync.service.pg_cron import pg_cron_sql
 from odoosync.redact import RedactingFilter
-from odoosync.schedule_state import ScheduleSource
-from odoosync.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, OutboxWaker, Scheduler, resolve_schedule
+from odoosync.service.schedule_state import ScheduleSource
+from odoosync.service.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, OutboxWaker, Scheduler, resolve_schedule
 from odoosync.odoo.client import OdooClient
-from odoosync.odoo_link import OdooLink
-from odoosync.service import open_store
+from odoosync.service.odoo_link import OdooLink
+from odoosync.service.operations import open_store
 from odoosync.settings import load_settings
 from odoosync.store import runs as run_store
 from odoosync.store import triggers

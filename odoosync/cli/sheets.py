@@ -19,7 +19,7 @@ from rich.table import Table
 from odoosync.cli.common import console, fail_cleanly, is_terminal, print_json
 from odoosync.exceptions import ConfigError
 from odoosync.models import Trigger
-from odoosync.service import open_store
+from odoosync.service.operations import open_store
 from odoosync.settings import load_settings
 from odoosync.sheets.engine import SheetSync, SheetSyncResult, SyncSettings
 from odoosync.sheets.fetch import SheetFetcher

@@ -1,6 +1,6 @@
 """CLI commands of the pull side: ``sync``, ``verify``, ``status``, ``runs``, ``checkpoints``, ``demo``.
 
-Each command is a thin shell over ``odoosync.service`` (or ``odoosync.demo``): parse the
+Each command is a thin shell over ``odoosync.service.operations`` (or ``odoosync.demo.run``): parse the
 arguments, call one function, print the result as a table (or ``--json``). Long work
 shows Rich progress bars on a terminal and plain log lines otherwise.
 """
@@ -20,12 +20,12 @@ from rich.table import Table
 
 from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json, wide_console
 from odoosync.exceptions import ConfigError
-from odoosync.freshness import badge, read_status
+from odoosync.service.freshness import badge, read_status
 from odoosync.models import SyncMode
 from odoosync.pull import Progress, checkpoint_key
-from odoosync.schedule_state import paused_jobs
-from odoosync.service import SyncReport, open_store, stream_status, sync as run_sync_from_settings
-from odoosync.service import verify as run_verify_from_settings
+from odoosync.service.schedule_state import paused_jobs
+from odoosync.service.operations import SyncReport, open_store, stream_status, sync as run_sync_from_settings
+from odoosync.service.operations import verify as run_verify_from_settings
 from odoosync.settings import load_settings
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
@@ -209,7 +209,7 @@ def status(json: JsonOutput = False) -> None:
         settings = load_settings()
         with open_store(settings) as store:
             rows = stream_status(store)
-            # the same freshness as GET /api/status (odoosync.freshness)
+            # the same freshness as GET /api/status (odoosync.service.freshness)
             fresh = {s.stream: s for s in read_status(store, streams=[row["stream"] for row in rows])}
             paused = paused_jobs(store)
     if json:
@@ -328,11 +328,11 @@ def demo(
 
     Example: odoosync demo --scale 0.1 --serve
     """
-    from odoosync.demo import DEFAULT_STEPS, run_demo
+    from odoosync.demo.run import DEFAULT_STEPS, run_demo
 
     steps = None
     if serve:
-        from odoosync.demo_serve import serving_step
+        from odoosync.demo.serve import serving_step
 
         steps = [*DEFAULT_STEPS, serving_step(lambda info: console.print(info.describe(), markup=False, highlight=False), port=port)]
     with fail_cleanly():

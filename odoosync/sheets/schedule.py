@@ -3,7 +3,7 @@
 The scheduler only decides when; the job it runs is ``SheetSync.sync(customer_id,
 trigger="schedule")``. Each configured sheet is one job, ``sheet:<customer id>``, which
 the running service adds, re-schedules, pauses and removes as ``lead_sync_states``
-changes (``odoosync.schedule_state``): a paused sheet's job does not fire (and should a
+changes (``odoosync.service.schedule_state``): a paused sheet's job does not fire (and should a
 fire race a pause, the sync itself refuses a paused sheet and logs the run as skipped).
 The default follows the seed's 15-minute lead sync: an unchanged sheet costs one
 conditional request and no database write, but Google throttles export downloads, so

@@ -494,7 +494,7 @@ odoo_sync_echo_guard = sa.Table(
 
 
 # Conflicts met by the push engine (both sides changed a field since the last sync),
-# one row per field, with the policy's decision. Written by odoosync/push.py.
+# one row per field, with the policy's decision. Written by odoosync/push/engine.py.
 odoo_sync_conflicts = sa.Table(
     "odoo_sync_conflicts",
     metadata,

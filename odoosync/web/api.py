@@ -25,16 +25,16 @@ from pydantic import BaseModel, Field
 
 from odoosync import __version__
 from odoosync.exceptions import SheetNotConfigured
-from odoosync.freshness import overall_colour, read_status
-from odoosync.health import check_all
-from odoosync.metrics import CONTENT_TYPE, read_metrics, render_prometheus, webhook_queue_metrics
+from odoosync.service.freshness import overall_colour, read_status
+from odoosync.service.health import check_all
+from odoosync.service.metrics import CONTENT_TYPE, read_metrics, render_prometheus, webhook_queue_metrics
 from odoosync.models import RunStatus, SyncMode
-from odoosync.outbox import STATUSES as OUTBOX_STATUSES
+from odoosync.push.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.pull import rejects
 from odoosync.pull.verify import latest_drift
-from odoosync.outbox import list_items, retry_failed, status_counts
-from odoosync.schedule_state import set_job_paused
-from odoosync.service import stream_status
+from odoosync.push.outbox import list_items, retry_failed, status_counts
+from odoosync.service.schedule_state import set_job_paused
+from odoosync.service.operations import stream_status
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
 from odoosync.web.app import WebContext

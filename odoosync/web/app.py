@@ -21,10 +21,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from odoosync import __version__
-from odoosync.events import EventBus
+from odoosync.service.events import EventBus
 from odoosync.exceptions import ConfigError, LockHeld, NotMigrated, OdooSyncError, StoreError
-from odoosync.health import Check
-from odoosync.metrics import make_registry
+from odoosync.service.health import Check
+from odoosync.service.metrics import make_registry
 from odoosync.odoo.stats import StatsSnapshot
 from odoosync.redact import redact_text
 from odoosync.store import Store
@@ -34,8 +34,8 @@ from odoosync.web.origin import HostOriginGuard
 from odoosync.web.webhooks import MAX_BODY_BYTES as WEBHOOK_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
-    from odoosync.jobs import Jobs
-    from odoosync.scheduler import Scheduler
+    from odoosync.service.jobs import Jobs
+    from odoosync.service.scheduler import Scheduler
 
 __all__ = ["WebContext", "create_app"]
 
@@ -52,7 +52,7 @@ class WebContext:
     scheduler: Scheduler | None = None
     client_stats: Callable[[], StatsSnapshot] | None = None
     webhook_secret: str | None = field(default=None, repr=False)  # ODOOSYNC_WEBHOOK_SECRET (web/webhooks.py)
-    # name → check for /api/health (odoosync.health): Odoo, scheduler, outbox listener
+    # name → check for /api/health (odoosync.service.health): Odoo, scheduler, outbox listener
     components: dict[str, Check] = field(default_factory=dict)
     odoo_status: Callable[[], str] | None = None  # /api/health's "odoo" (odoo_link.py); None: not reported
 

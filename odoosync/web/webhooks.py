@@ -10,7 +10,7 @@ headers. So (C6):
   secret is configured. The token never reaches a log: :func:`redact_access_log`
   removes it from uvicorn's access lines, and no answer echoes input;
 * the answer is immediate (``202``): the record is queued on the coalescing
-  :class:`~odoosync.webhook_queue.PullQueue`, which pulls it once Odoo has committed;
+  :class:`~odoosync.service.webhook_queue.PullQueue`, which pulls it once Odoo has committed;
 * an unsupported ``_model`` is ``422``; a payload that is not a JSON object with an
   integer ``_id`` is ``422`` naming only what is wrong.
 
@@ -30,7 +30,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 
 from odoosync.odoo.values import parse_datetime
-from odoosync.webhook_queue import WEBHOOK_MODELS, PullQueue, RecordPuller, target_of
+from odoosync.service.webhook_queue import WEBHOOK_MODELS, PullQueue, RecordPuller, target_of
 
 __all__ = ["router", "webhook_queue", "redact_access_log", "MAX_BODY_BYTES", "check_secret"]
 

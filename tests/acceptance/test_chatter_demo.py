@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from odoosync.demo import DemoContext, run_demo, sync_everything
+from odoosync.demo.run import DemoContext, run_demo, sync_everything
 from odoosync.store.schema import lead_activities, leads, scheduled_activities
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from odoosync import outbox
+from odoosync.push import outbox
 from odoosync.simulator import Simulator
 from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_outbox

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from odoosync.schedule_state import paused_jobs, set_job_paused
+from odoosync.service.schedule_state import paused_jobs, set_job_paused
 from odoosync.store import Store
 from odoosync.store import runs as run_store
 from odoosync.store.schema import lead_activities, odoo_sync_locks

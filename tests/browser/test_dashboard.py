@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from odoosync.events import EventBus
-from odoosync.jobs import Jobs
+from odoosync.service.events import EventBus
+from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.store.schema import odoo_outbox, odoo_sync_runs
 from odoosync.web.app import WebContext

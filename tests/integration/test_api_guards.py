@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from odoosync.events import EventBus
+from odoosync.service.events import EventBus
 from odoosync.web.app import WebContext, create_app
 from odoosync.web.auth import Tokens
 from tests.fixtures.service import ADMIN_TOKEN, READ_TOKEN, running_api

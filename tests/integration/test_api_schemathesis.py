@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from odoosync.events import EventBus
+from odoosync.service.events import EventBus
 from odoosync.store import Store
 from odoosync.web.app import WebContext, create_app
 from odoosync.web.auth import Tokens

@@ -65,7 +65,7 @@ def test_alert_rules_use_only_metrics_we_export(migrated_sqlite_url):
     import yaml
     from prometheus_client import generate_latest
 
-    from odoosync.metrics import make_registry
+    from odoosync.service.metrics import make_registry
     from odoosync.odoo.stats import ClientStats
     from odoosync.store import Store
 

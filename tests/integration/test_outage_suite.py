@@ -32,7 +32,7 @@ from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
 from odoosync.pull import PullOptions
-from odoosync.service import run_sync
+from odoosync.service.operations import run_sync
 from odoosync.simulator import Simulator
 from odoosync.simulator.faults import Faults
 from odoosync.store import Store

@@ -8,7 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from odoosync import outbox
+from odoosync.push import outbox
 from odoosync.exceptions import StoreError
 from odoosync.store import Store
 from odoosync.store.schema import leads

@@ -15,14 +15,14 @@ import sqlalchemy as sa
 
 from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
-from odoosync.push import PushEngine
-from odoosync.service import SyncReport
+from odoosync.push.engine import PushEngine
+from odoosync.service.operations import SyncReport
 from odoosync.sheets.engine import SheetSync
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.simulator import Simulator
 from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_outbox
-from odoosync.worker import run_once
+from odoosync.push.worker import run_once
 from tests.fixtures.pull import odoo_leads, pull
 
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from odoosync.exceptions import AuthenticationError, ConfigError, NotMigrated, OdooTransportError
-from odoosync.service import sync
+from odoosync.service.operations import sync
 from odoosync.settings import Settings
 from odoosync.simulator import Simulator
 from odoosync.store import Store

@@ -66,7 +66,7 @@ def test_quarantined_records_show_in_the_api_status_and_metrics(service, store, 
     from prometheus_client.parser import text_string_to_metric_families
 
     from odoosync.pull import PullOptions
-    from odoosync.service import run_sync
+    from odoosync.service.operations import run_sync
     from tests.fixtures.service import READ_TOKEN
 
     with simulator.env() as env:  # the service's client reads the user's main company

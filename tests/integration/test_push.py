@@ -10,21 +10,21 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from odoosync import outbox
-from odoosync.conflicts import ConflictPolicy
+from odoosync.push import outbox
+from odoosync.push.conflicts import ConflictPolicy
 from odoosync.exceptions import ConfigError
 from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
 from odoosync.pull import PullOptions
-from odoosync.push import PushEngine, demo_edits
-from odoosync.push_policy import PushPolicy
-from odoosync.service import run_sync
+from odoosync.push.engine import PushEngine, demo_edits
+from odoosync.push.policy import PushPolicy
+from odoosync.service.operations import run_sync
 from odoosync.simulator import Simulator
 from odoosync.store import Store
 from odoosync.store.schema import lead_activities, leads, odoo_sync_conflicts
 from odoosync.store.sync_config import config_set
-from odoosync.worker import run_once
+from odoosync.push.worker import run_once
 
 
 class Clock:

@@ -15,7 +15,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from odoosync import outbox
+from odoosync.push import outbox
 from odoosync.simulator import Simulator
 from odoosync.store import Store
 from odoosync.store.schema import lead_activities, leads

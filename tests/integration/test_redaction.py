@@ -13,9 +13,9 @@ import socket
 import pytest
 import sqlalchemy as sa
 
-from odoosync.events import EventBus
+from odoosync.service.events import EventBus
 from odoosync.exceptions import OdooSyncError, StoreError
-from odoosync.jobs import Jobs
+from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
 from odoosync.store import Store

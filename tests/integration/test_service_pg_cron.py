@@ -25,8 +25,8 @@ import psycopg
 import pytest
 
 from odoosync.exceptions import ConfigError
-from odoosync.pg_cron import pg_cron_sql
-from odoosync.scheduler import DEFAULT_SCHEDULE
+from odoosync.service.pg_cron import pg_cron_sql
+from odoosync.service.scheduler import DEFAULT_SCHEDULE
 
 pytestmark = pytest.mark.xdist_group("pg_cron_cluster")  # one worker starts the module's cluster once
 

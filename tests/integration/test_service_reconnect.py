@@ -16,8 +16,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from odoosync.events import EventBus
-from odoosync.scheduler import OutboxWaker
+from odoosync.service.events import EventBus
+from odoosync.service.scheduler import OutboxWaker
 from odoosync.store import Store
 from odoosync.store.schema import leads
 from odoosync.web.app import WebContext

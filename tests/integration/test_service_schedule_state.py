@@ -20,8 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from odoosync.cli import app as cli_app
-from odoosync.schedule_state import ScheduleSource, paused_jobs, set_job_paused
-from odoosync.scheduler import Scheduler
+from odoosync.service.schedule_state import ScheduleSource, paused_jobs, set_job_paused
+from odoosync.service.scheduler import Scheduler
 from odoosync.sheets.engine import SheetSync
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.sheets.schedule import DEFAULT_SHEET_SCHEDULE

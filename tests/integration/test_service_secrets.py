@@ -21,11 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import sqlalchemy as sa
 
-from odoosync.events import EventBus
-from odoosync.jobs import Jobs
+from odoosync.service.events import EventBus
+from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
-from odoosync.scheduler import Scheduler
+from odoosync.service.scheduler import Scheduler
 from odoosync.settings import load_settings
 from odoosync.store.schema import leads, odoo_outbox, odoo_sync_config, odoo_sync_locks, odoo_sync_runs
 from odoosync.store.sync_config import config_set

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from odoosync.events import EventBus
+from odoosync.service.events import EventBus
 from odoosync.sheets.engine import lock_key
 from odoosync.web.app import WebContext, create_app
 from odoosync.web.auth import Tokens

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from odoosync.push import PushEngine
+from odoosync.push.engine import PushEngine
 from odoosync.sheets.engine import SheetSync
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.store.schema import leads, odoo_outbox
-from odoosync.worker import run_once
+from odoosync.push.worker import run_once
 from tests.fixtures.pull import odoo_leads, pull
 
 HEADER = ["Ref", "Company", "Email", "Amount"]

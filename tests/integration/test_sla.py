@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 
-from odoosync.sla import SlaPolicy, breach_cutoff, check_sla
+from odoosync.service.sla import SlaPolicy, breach_cutoff, check_sla
 from odoosync.store import Store
 from odoosync.store.schema import lead_events, leads, odoo_outbox, scheduled_activities
 

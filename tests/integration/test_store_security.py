@@ -95,7 +95,7 @@ def test_the_app_tables_can_live_in_a_schema_of_their_own(empty_pg_url: str, sim
 
     from odoosync.models import SyncMode
     from odoosync.pull import PullOptions
-    from odoosync.service import run_sync
+    from odoosync.service.operations import run_sync
     from tests.fixtures.pull import open_client
 
     with psycopg.connect(_libpq(empty_pg_url), autocommit=True) as conn:

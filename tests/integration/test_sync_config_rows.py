@@ -17,7 +17,7 @@ from odoosync.config_check import write_config
 from odoosync.exceptions import ConfigError
 from odoosync.models import SyncMode
 from odoosync.pull import PullOptions
-from odoosync.service import run_sync
+from odoosync.service.operations import run_sync
 from odoosync.simulator import Simulator
 from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_users

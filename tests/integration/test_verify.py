@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from odoosync.models import SyncMode
 from odoosync.pull.verify import latest_drift
-from odoosync.service import run_sync, run_verify
+from odoosync.service.operations import run_sync, run_verify
 from odoosync.pull import PullOptions
 from odoosync.store.schema import lead_activities, leads, odoo_partners, scheduled_activities
 from tests.acceptance.test_cli_sync import cli_env, odoosync_here

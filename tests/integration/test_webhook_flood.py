@@ -12,12 +12,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from odoosync.events import EventBus
-from odoosync.jobs import Jobs
+from odoosync.service.events import EventBus
+from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.web.app import WebContext, create_app
 from odoosync.web.auth import Tokens
-from odoosync.webhook_queue import PullQueue, RecordPuller
+from odoosync.service.webhook_queue import PullQueue, RecordPuller
 from tests.fixtures.service import ADMIN_TOKEN, READ_TOKEN, serve_app, simulator_config
 from tests.integration.test_webhooks import SECRET, odoo_payload, title_of, wait_for
 
@@ -92,7 +92,7 @@ def test_a_flood_of_unknown_ids_is_bounded_batched_and_does_not_starve_a_real_on
 
 
 def test_fresh_targets_go_before_retries_and_a_full_queue_evicts_a_retry() -> None:
-    from odoosync.webhook_queue import Outcome, Target
+    from odoosync.service.webhook_queue import Outcome, Target
 
     queue = PullQueue(lambda target, _: Outcome.DONE, max_pending=2, settle=60)
     try:

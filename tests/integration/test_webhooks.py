@@ -17,9 +17,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from odoosync.events import EventBus
-from odoosync.freshness import read_status
-from odoosync.jobs import Jobs
+from odoosync.service.events import EventBus
+from odoosync.service.freshness import read_status
+from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.store.schema import lead_activities, leads, odoo_sync_runs
 from odoosync.web.app import WebContext

@@ -20,7 +20,7 @@ import pytest
 
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
-from odoosync.service import allowed_companies
+from odoosync.service.operations import allowed_companies
 from odoosync.store import Store
 from tests.real_odoo.loader import CrmData, top_up
 

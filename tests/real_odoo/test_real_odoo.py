@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from odoosync.models import RunStatus, SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.pull import PullOptions
-from odoosync.push import PushEngine
-from odoosync.service import pull_streams, run_sync, run_verify
+from odoosync.push.engine import PushEngine
+from odoosync.service.operations import pull_streams, run_sync, run_verify
 from odoosync.store import Store
 from odoosync.store.schema import lead_activities, leads, odoo_outbox, scheduled_activities
 from odoosync.streams.base import PageContext
-from odoosync.worker import run_once
+from odoosync.push.worker import run_once
 from tests.real_odoo.loader import MARK, CrmData
 
 pytestmark = [pytest.mark.real_odoo, pytest.mark.xdist_group("real_odoo")]

@@ -11,11 +11,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from odoosync.events import EventBus
-from odoosync.jobs import Jobs
+from odoosync.service.events import EventBus
+from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.pull import PullOptions
-from odoosync.service import run_sync
+from odoosync.service.operations import run_sync
 from odoosync.store import Store
 from odoosync.store.schema import leads
 from odoosync.web.app import WebContext

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from odoosync.events import EventBus
+from odoosync.service.events import EventBus
 
 
 def test_every_subscriber_gets_each_event_and_a_full_queue_drops_the_oldest() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odoosync.freshness import Thresholds, badge, describe_age, freshness, overall_colour, stream_statuses
+from odoosync.service.freshness import Thresholds, badge, describe_age, freshness, overall_colour, stream_statuses
 
 NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 RANK = {"green": 0, "amber": 1, "red": 2}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from odoosync.health import CachedProbe, check_all
+from odoosync.service.health import CachedProbe, check_all
 
 
 def test_every_component_is_reported_and_one_failure_hides_nothing() -> None:

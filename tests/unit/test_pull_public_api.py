@@ -10,7 +10,7 @@ MODULES = [
     "odoosync.cursor", "odoosync.pull", "odoosync.pull.engine", "odoosync.pull.plan", "odoosync.pull.budget",
     "odoosync.streams.base", "odoosync.streams.mirror", "odoosync.streams.customers", "odoosync.streams.leads",
     "odoosync.streams.partners", "odoosync.streams.reference", "odoosync.streams.generic",
-    "odoosync.streams.registry", "odoosync.service", "odoosync.demo",
+    "odoosync.streams.registry", "odoosync.service.operations", "odoosync.demo.run",
 ]
 
 

@@ -9,14 +9,14 @@ import inspect
 import pytest
 
 MODULES = [
-    "odoosync.outbox",
-    "odoosync.push",
-    "odoosync.binder",
-    "odoosync.coalesce",
-    "odoosync.conflicts",
-    "odoosync.push_policy",
-    "odoosync.push_mappers",
-    "odoosync.worker",
+    "odoosync.push.outbox",
+    "odoosync.push.engine",
+    "odoosync.push.binder",
+    "odoosync.push.coalesce",
+    "odoosync.push.conflicts",
+    "odoosync.push.policy",
+    "odoosync.push.mappers",
+    "odoosync.push.worker",
     "odoosync.store.triggers",
     "odoosync.cli.push",  # its API is register(app); its commands are public through the CLI
 ]

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odoosync.coalesce import QueuedItem, coalesce
-from odoosync.conflicts import ConflictPolicy, resolve, same_value
+from odoosync.push.coalesce import QueuedItem, coalesce
+from odoosync.push.conflicts import ConflictPolicy, resolve, same_value
 from odoosync.exceptions import ConfigError, OdooServerError, OdooValidationError, RateLimited
-from odoosync.push_mappers import map_values
-from odoosync.push_policy import GiveUp, PushPolicy, Retry, parse_policy
+from odoosync.push.mappers import map_values
+from odoosync.push.policy import GiveUp, PushPolicy, Retry, parse_policy
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -162,7 +162,7 @@ def test_activity_and_note_mappers() -> None:
 def test_message_post_result_is_an_id_on_every_odoo_version():
     """Odoo ≤ 18 returns the new message's id, Odoo 19 ``[id]``; anything else is an error."""
     from odoosync.exceptions import OdooServerError
-    from odoosync.push import _record_id
+    from odoosync.push.engine import _record_id
 
     assert _record_id(42) == 42
     assert _record_id([42]) == 42

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from odoosync.exceptions import ConfigError, LockHeld
-from odoosync.scheduler import (
+from odoosync.service.scheduler import (
     DEFAULT_SCHEDULE,
     DesiredSchedule,
     DynamicJob,

@@ -8,14 +8,14 @@ import importlib
 import pytest
 
 MODULES = [
-    "odoosync.jobs",
-    "odoosync.scheduler",
-    "odoosync.schedule_state",
-    "odoosync.pg_cron",
-    "odoosync.sla",
-    "odoosync.freshness",
-    "odoosync.metrics",
-    "odoosync.events",
+    "odoosync.service.jobs",
+    "odoosync.service.scheduler",
+    "odoosync.service.schedule_state",
+    "odoosync.service.pg_cron",
+    "odoosync.service.sla",
+    "odoosync.service.freshness",
+    "odoosync.service.metrics",
+    "odoosync.service.events",
     "odoosync.web.app",
     "odoosync.web.api",
     "odoosync.web.auth",

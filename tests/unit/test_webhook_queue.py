@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from odoosync.web.webhooks import check_secret
-from odoosync.webhook_queue import Outcome, PullQueue, Target, target_of
+from odoosync.service.webhook_queue import Outcome, PullQueue, Target, target_of
 
 
 def test_a_message_or_activity_naming_its_lead_targets_the_lead() -> None:

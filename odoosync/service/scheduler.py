@@ -18,12 +18,12 @@ loop) with the project's rules:
   :class:`DesiredSchedule`: the jobs that come and go, such as one per sheet, and the jobs
   that must not fire), :meth:`Scheduler.refresh` adds, removes, re-schedules, pauses and
   resumes jobs to match it, every ``refresh_seconds`` and whenever the caller asks. The
-  source reads the database (``odoosync.schedule_state``), the Scheduler does not;
+  source reads the database (``odoosync.service.schedule_state``), the Scheduler does not;
 * :class:`OutboxWaker` fires the ``outbox`` job as soon as a change is queued: on
   PostgreSQL it listens (``LISTEN``) on the channel the outbox triggers ``NOTIFY``; on SQLite
   (no notifications) it polls for a ready item every few seconds.
 
-What a job does lives in :mod:`odoosync.jobs`; this module only receives callables.
+What a job does lives in :mod:`odoosync.service.jobs`; this module only receives callables.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
-from odoosync import outbox
+from odoosync.push import outbox
 from odoosync.exceptions import StoreError
 from odoosync.store import Store
 

@@ -2,7 +2,7 @@
 
 A job is a function of the trigger (``schedule``, ``api``, ``manual``) that calls the
 engines: the pull engine for stream increments and delete reconciliation, the SLA
-checker, the outbox push. Jobs know nothing of schedules; :mod:`odoosync.scheduler`
+checker, the outbox push. Jobs know nothing of schedules; :mod:`odoosync.service.scheduler`
 decides when they run, and the same functions serve ``POST /api/sync/{stream}``,
 ``POST /api/sla/check`` and the seed-003 compatible ``/api/odoo-sync``.
 
@@ -38,20 +38,20 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from odoosync.events import EventBus
+from odoosync.service.events import EventBus
 from odoosync.exceptions import ConfigError, LockHeld
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult
 from odoosync.pull.budget import Budget
-from odoosync.push import DEFAULT_LEASE, PushEngine, PushResult
-from odoosync.service import VerifyReport, pull_catalog, pull_streams, run_verify
-from odoosync.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
+from odoosync.push.engine import DEFAULT_LEASE, PushEngine, PushResult
+from odoosync.service.operations import VerifyReport, pull_catalog, pull_streams, run_verify
+from odoosync.service.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
 from odoosync.store import Store
 from odoosync.store import runs as run_store
 from odoosync.store.sync_config import config_get
 from odoosync.streams.base import Stream
 from odoosync.streams.registry import ALL, select_streams
-from odoosync.worker import run_once
+from odoosync.push.worker import run_once
 
 __all__ = ["Jobs", "JOB_MODELS", "STARTUP_JOBS", "StoppableBudget", "run_sla_check"]
 

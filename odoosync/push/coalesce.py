@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from odoosync.conflicts import same_value
+from odoosync.push.conflicts import same_value
 
 __all__ = ["QueuedItem", "Change", "coalesce"]
 

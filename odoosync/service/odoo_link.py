@@ -23,7 +23,7 @@ from typing import Any
 
 from odoosync.exceptions import OdooError
 from odoosync.odoo.client import OdooClient
-from odoosync.service import allowed_companies
+from odoosync.service.operations import allowed_companies
 
 __all__ = ["OdooLink"]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 
 from odoosync.models import RunCounters, RunStatus
-from odoosync.outbox import ChangeListener
-from odoosync.push import PushEngine, PushResult
+from odoosync.push.outbox import ChangeListener
+from odoosync.push.engine import PushEngine, PushResult
 from odoosync.store import runs
 
 __all__ = ["run_once", "run_forever"]

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from odoosync.demo import DemoContext, Step, SummaryRow
-from odoosync.events import EventBus
+from odoosync.demo.run import DemoContext, Step, SummaryRow
+from odoosync.service.events import EventBus
 from odoosync.exceptions import ConfigError
-from odoosync.jobs import Jobs
-from odoosync.scheduler import OutboxWaker, Scheduler, resolve_schedule
+from odoosync.service.jobs import Jobs
+from odoosync.service.scheduler import OutboxWaker, Scheduler, resolve_schedule
 from odoosync.simulator.webhooks import attach
 from odoosync.web.app import WebContext, create_app
 from odoosync.web.auth import Tokens, is_loopback

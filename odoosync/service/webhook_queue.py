@@ -46,7 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from odoosync.events import EventBus
+from odoosync.service.events import EventBus
 from odoosync.exceptions import LockHeld
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.values import parse_datetime

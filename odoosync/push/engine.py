@@ -44,15 +44,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from odoosync import outbox
-from odoosync.binder import BINDING_COLUMNS, XID_MODULE, Binder, xid_name
-from odoosync.coalesce import Change, coalesce
-from odoosync.conflicts import FieldConflict, resolve
+from odoosync.push import outbox
+from odoosync.push.binder import BINDING_COLUMNS, XID_MODULE, Binder, xid_name
+from odoosync.push.coalesce import Change, coalesce
+from odoosync.push.conflicts import FieldConflict, resolve
 from odoosync.exceptions import MissingRecord, OdooError, OdooPermanentError, OdooServerError, OdooValidationError
 from odoosync.odoo.client import OdooClient
-from odoosync.push_mappers import map_values
-from odoosync.push_lease import LeaseKeeper
-from odoosync.push_policy import CONFIG_PREFIX, GiveUp, PushPolicy, parse_policy
+from odoosync.push.mappers import map_values
+from odoosync.push.lease import LeaseKeeper
+from odoosync.push.policy import CONFIG_PREFIX, GiveUp, PushPolicy, parse_policy
 from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_stages, odoo_sync_config, odoo_sync_conflicts, scheduled_activities
 from odoosync.store.triggers import WATCHED

@@ -29,7 +29,7 @@ from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
 from odoosync.pull import Progress
-from odoosync.service import open_client, open_store, pull_options, run_sync
+from odoosync.service.operations import open_client, open_store, pull_options, run_sync
 from odoosync.settings import Settings
 from odoosync.simulator import Simulator
 from odoosync.store import Store
@@ -120,7 +120,7 @@ def sync_everything(ctx: DemoContext) -> list[SummaryRow]:
 def push_app_edits(ctx: DemoContext) -> list[SummaryRow]:
     """A new lead, a stage move and a note made with plain SQL, pushed to Odoo, then one
     more incremental sync (the pushed changes come back as no-ops)."""
-    from odoosync.push import demo_push
+    from odoosync.push.engine import demo_push
 
     started = time.monotonic()
     result = demo_push(ctx.store, ctx.client)

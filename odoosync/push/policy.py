@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from odoosync.conflicts import ConflictPolicy
+from odoosync.push.conflicts import ConflictPolicy
 from odoosync.exceptions import ConfigError, OdooError, OdooTransientError, RateLimited
 
 __all__ = ["PushPolicy", "Retry", "GiveUp", "CONFIG_PREFIX", "parse_policy"]

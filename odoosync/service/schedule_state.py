@@ -12,8 +12,8 @@ OOM), and must follow sheets that another process adds, re-schedules, pauses or 
   API or ``POST /api/schedule/sheet:<id>/pause``;
 * every configured sheet is a job ``sheet:<customer id>`` on its own cron.
 
-:class:`ScheduleSource` reads all of it as a :class:`~odoosync.scheduler.DesiredSchedule`
-for :meth:`Scheduler.refresh <odoosync.scheduler.Scheduler.refresh>`, which the service
+:class:`ScheduleSource` reads all of it as a :class:`~odoosync.service.scheduler.DesiredSchedule`
+for :meth:`Scheduler.refresh <odoosync.service.scheduler.Scheduler.refresh>`, which the service
 runs at start (before the catch-up, so a paused job does not run then either), every
 minute, and right after a change made through its own API. A refresh makes two small
 ``SELECT`` statements and no Odoo request.
@@ -25,7 +25,7 @@ import datetime as dt
 import functools
 from typing import TYPE_CHECKING, Any
 
-from odoosync.scheduler import DesiredSchedule, DynamicJob
+from odoosync.service.scheduler import DesiredSchedule, DynamicJob
 from odoosync.sheets.schedule import customer_of_job, sheet_jobs
 from odoosync.sheets.state import set_paused
 from odoosync.store import Store

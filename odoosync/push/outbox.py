@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from odoosync.coalesce import QueuedItem
+from odoosync.push.coalesce import QueuedItem
 from odoosync.exceptions import StoreError
 from odoosync.store import Store
 from odoosync.store.schema import odoo_outbox

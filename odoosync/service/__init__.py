@@ -1,0 +1,1 @@
+"""The long-running service: operations the edges call, scheduled jobs, the scheduler, health and metrics."""
