@@ -68,10 +68,10 @@ import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
 
 from odoosync.exceptions import LockHeld
 from odoosync.models import RunCounters, RunStatus
+from odoosync.odoo.reader import MeteredReader
 from odoosync.pull.budget import Budget
 from odoosync.pull.options import (
     DEFAULT_MAX_DELETE_SHARE,
@@ -86,6 +86,7 @@ from odoosync.pull.options import (
 )
 from odoosync.pull.run import StreamRun
 from odoosync.store import runs
+from odoosync.store.port import PullStore
 from odoosync.streams.base import Stream
 
 __all__ = [
@@ -107,8 +108,8 @@ class PullEngine:
 
     def __init__(
         self,
-        client: Any,
-        store: Any,
+        client: MeteredReader,
+        store: PullStore,
         *,
         backend: str = "default",
         on_progress: Callable[[Progress], None] | None = None,

@@ -19,40 +19,26 @@ from odoosync.exceptions import StoreIntegrityError
 from odoosync.models import RunCounters
 from odoosync.pull import rejects
 from odoosync.store import checkpoints
-from odoosync.streams.base import PageContext, Stream, WriteCounts
+from odoosync.store.port import PullStore
+from odoosync.streams.base import PageContext, Stream
 
-__all__ = ["PageWriter", "Tally"]
+__all__ = ["PageWriter"]
 
 log = logging.getLogger("odoosync.pull")
 
 Records = Sequence[Mapping[str, Any]]
 
 
-class Tally:
-    """What a run's pages did so far (fetched, written, rejected)."""
-
-    def __init__(self) -> None:
-        self.fetched = 0
-        self.rejected = 0
-        self.writes = WriteCounts()
-
-    def counters(self, requests: int, retries: int) -> RunCounters:
-        w = self.writes
-        return RunCounters(
-            fetched=self.fetched, inserted=w.inserted, updated=w.updated, deleted=w.deleted,
-            skipped=w.skipped, failed=w.failed, rpc_calls=requests, retries=retries, rejected=self.rejected,
-        )
-
-
 class PageWriter:
     """Writes the pages of one run of one stream (see the module docstring).
 
-    ``stored_state`` is the checkpoint as committed; ``quarantined`` the stream's Odoo ids
+    ``counts`` is what the pages did so far (fetched, written, skipped, deleted,
+    rejected); ``stored_state`` is the checkpoint as committed; ``quarantined`` the stream's Odoo ids
     in the quarantine, ``refused`` those the database refused again in this run (written
     once per run, not once per page that carries them)."""
 
     def __init__(
-        self, store: Any, stream: Stream, ctx: PageContext, *, key: str, backend: str,
+        self, store: PullStore, stream: Stream, ctx: PageContext, *, key: str, backend: str,
         on_page: Callable[[], None],
     ):
         self.store = store
@@ -61,7 +47,7 @@ class PageWriter:
         self.key = key
         self.backend = backend
         self.on_page = on_page
-        self.tally = Tally()
+        self.counts = RunCounters()
         self.stored_state: dict[str, Any] | None = None
         self.quarantined: set[int] = set()
         self.refused: set[int] = set()
@@ -69,7 +55,6 @@ class PageWriter:
     def commit(self, records: Records, state: dict[str, Any] | None) -> None:
         """Write the page's changed records and ``state`` (None: leave the checkpoint
         alone) in one transaction."""
-        self.tally.fetched += len(records)
         target = self.stream.target
         if records and not self.ctx.force:
             with self.store.connect() as conn:
@@ -78,20 +63,20 @@ class PageWriter:
             changed = list(records)
         if self.refused:  # refused earlier in this run: quarantined once per run
             changed = [r for r in changed if int(r["id"]) not in self.refused]
-        self.tally.writes.skipped += len(records) - len(changed)
+        self.counts += RunCounters(fetched=len(records), skipped=len(records) - len(changed))
         new_state = self.stored_state if state is None else state
         if changed or new_state != self.stored_state:
             try:
                 with self.store.transaction(origin="pull") as conn:
                     counts = target.write_page(self.ctx, conn, changed)
                     if state is not None:
-                        checkpoints.put(conn, self.key, new_state)
+                        checkpoints.put(conn, self.key, state)
                     self._release(conn, changed)
             except StoreIntegrityError:
                 if not changed:
                     raise
                 counts = self._write_row_by_row(changed, state)
-            self.tally.writes.add(counts)
+            self.counts += counts
             self.stored_state = new_state
         self.on_page()
 
@@ -99,7 +84,7 @@ class PageWriter:
         """Mark rows deleted (the caller holds the proof)."""
         with self.store.transaction(origin="pull") as conn:
             count = self.stream.target.mark_deleted(conn, self.ctx, odoo_ids)
-        self.tally.writes.deleted += count
+        self.counts += RunCounters(deleted=count)
 
     def retry_quarantined(
         self, read: Callable[[list[int]], list[dict[str, Any]]], confirmed_gone: Callable[[list[int]], list[int]],
@@ -122,24 +107,24 @@ class PageWriter:
                 rejects.clear(conn, backend=self.backend, stream=self.stream.name, odoo_ids=gone)
             self.quarantined -= set(gone)
 
-    def _write_row_by_row(self, records: Records, state: dict[str, Any] | None) -> WriteCounts:
+    def _write_row_by_row(self, records: Records, state: dict[str, Any] | None) -> RunCounters:
         """A page the database refused: each record in its own transaction; those still
         refused go to the quarantine, the rest are written, then the checkpoint moves
         past the page."""
-        target, counts = self.stream.target, WriteCounts()
+        target, counts = self.stream.target, RunCounters()
         written = []
         for record in records:
             odoo_id = int(record["id"])
             try:
                 with self.store.transaction(origin="pull") as conn:
-                    counts.add(target.write_page(self.ctx, conn, [record]))
+                    counts += target.write_page(self.ctx, conn, [record])
                 written.append(record)
             except StoreIntegrityError as exc:
                 log.warning("%s: Odoo record %s refused by the database, quarantined: %s", self.stream.name, odoo_id, exc)
                 with self.store.transaction(origin="pull") as conn:
                     rejects.record(conn, backend=self.backend, stream=self.stream.name, odoo_id=odoo_id, error=str(exc))
                 self.refused.add(odoo_id)
-                self.tally.rejected = len(self.refused)
+                counts += RunCounters(rejected=1)
                 self.quarantined.add(odoo_id)
                 self.ctx.cache.clear()  # lookups made in the rolled-back transaction are gone
                 target.begin_run(self.ctx)

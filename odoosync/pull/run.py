@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import datetime as dt
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 from odoosync.cursor import Cursor, FullWalk, Increment, Partition, StreamState
 from odoosync.exceptions import ConfigError
 from odoosync.models import RunCounters, RunStatus, SyncMode
+from odoosync.odoo.reader import CountedReader
 from odoosync.pull import rejects
 from odoosync.pull.budget import Budget
 from odoosync.pull.options import JOB, PROBE_ROWS, Progress, PullOptions, Repair, StreamResult
@@ -42,42 +42,6 @@ _PROGRESS_EVERY_SECONDS = 2.0
 _EPOCH = Cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
 
 
-class _CountedClient:
-    """The Odoo client as one run sees it, counting that run's requests and retries.
-
-    Streams run side by side on one client, so the client's own counters mix them; each
-    call made through this view is counted for its run (a call's retries are read from
-    the client's counters around the call, exact unless two runs retry at once).
-    """
-
-    _CALLS = frozenset({"search", "search_read", "read", "search_count", "fields_get", "call", "execute",
-                        "create", "write", "unlink", "field_types"})
-
-    def __init__(self, client: Any):
-        self._client = client
-        self._lock = threading.Lock()
-        self.requests = 0
-        self.retries = 0
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if name not in self._CALLS:
-            return attr
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            before = self._client.stats.snapshot()
-            try:
-                return attr(*args, **kwargs)
-            finally:
-                spent = self._client.stats.snapshot() - before
-                with self._lock:
-                    # field_types answers from the client's cache after the first time.
-                    self.requests += min(spent.requests, 1) if name == "field_types" else 1 + spent.retries
-                    self.retries += spent.retries
-
-        return counted
-
-
 class StreamRun:
     """One run of one stream: its state, walks and budget (the engine's worker)."""
 
@@ -87,7 +51,7 @@ class StreamRun:
     ):
         self.engine = engine
         self.repair = repair
-        self.client = _CountedClient(engine.client)
+        self.client = CountedReader(engine.client)
         self.store = engine.store
         self.stream = stream
         self.options = options
@@ -275,7 +239,7 @@ class StreamRun:
         answers = self.client.map_concurrent(probe, ["high", "first"])
         high, first_page = (found for found, _ in answers)
         clocks = [clock for _, clock in answers]
-        read_at = None if None in clocks else min(clocks)
+        read_at = None if any(c is None for c in clocks) else min(c for c in clocks if c is not None)
         self.budget.record(time.monotonic() - round_started)
         start = Cursor.newest(first_page)
         if not first_page or (high is not None and int(first_page[-1]["id"]) >= high):
@@ -332,7 +296,7 @@ class StreamRun:
         self.ctx.force = True
         batching = self.stream.batching
         if isinstance(batching, ResIds):
-            parent = [(batching.res_id_field, "=", odoo_id)]
+            parent: list[tuple[str, str, Any]] = [(batching.res_id_field, "=", odoo_id)]
             if batching.model_field:
                 parent.append((batching.model_field, "=", batching.parent_model))
             after = 0
@@ -446,10 +410,10 @@ class StreamRun:
     # ------------------------------------------------------------------ reporting
 
     def _concurrency(self) -> int:
-        return max(1, int(getattr(self.client.config, "max_concurrency", 1)))
+        return max(1, self.client.max_concurrency)
 
     def _counters(self) -> RunCounters:
-        return self.pages.tally.counters(self.client.requests, self.client.retries)
+        return self.pages.counts + RunCounters(rpc_calls=self.client.requests, retries=self.client.retries)
 
     def emit(self, phase: str) -> None:
         now = time.monotonic()
@@ -461,5 +425,5 @@ class StreamRun:
                 runs.update_progress(self.store, self.run_id, counters)
         if self.engine.on_progress is not None:
             self.engine.on_progress(
-                Progress(self.stream.name, phase, counters or self._counters(), done=self.pages.tally.fetched)
+                Progress(self.stream.name, phase, counters or self._counters(), done=self.pages.counts.fetched)
             )

@@ -33,8 +33,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from odoosync.models import RunCounters
+
 if TYPE_CHECKING:
     import sqlalchemy as sa
+
+    from odoosync.odoo.reader import OdooReader
+    from odoosync.store.port import PullStore
 
 __all__ = [
     "KEYSET",
@@ -44,7 +49,6 @@ __all__ = [
     "Target",
     "PageContext",
     "StoredRow",
-    "WriteCounts",
     "json_safe",
     "many2one_id",
     "many2one_name",
@@ -85,25 +89,6 @@ class StoredRow:
 
 
 @dataclass
-class WriteCounts:
-    """What writing one page did."""
-
-    inserted: int = 0
-    updated: int = 0
-    skipped: int = 0
-    deleted: int = 0
-    failed: int = 0
-
-    def add(self, other: WriteCounts) -> WriteCounts:
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.skipped += other.skipped
-        self.deleted += other.deleted
-        self.failed += other.failed
-        return self
-
-
-@dataclass
 class PageContext:
     """What a target may use while writing a page: the ports and run-wide settings.
 
@@ -112,8 +97,8 @@ class PageContext:
     (full mode, so a renamed stage reaches every lead), ``cache`` keeps per-run lookups.
     """
 
-    client: Any
-    store: Any
+    client: OdooReader
+    store: PullStore
     backend: str = "default"
     company_id: int | None = None
     force: bool = False
@@ -142,8 +127,9 @@ class Target(ABC):
         return list(records)
 
     @abstractmethod
-    def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> WriteCounts:
-        """Map and write the changed records of one page in ``conn``'s transaction."""
+    def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> RunCounters:
+        """Map and write the changed records of one page in ``conn``'s transaction;
+        counts ``inserted``, ``updated`` and ``skipped`` (unchanged) rows."""
 
     @abstractmethod
     def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:
