@@ -372,12 +372,15 @@ class StreamRun:
     # ------------------------------------------------------------------ pages
 
     def _read(self, extra_domain: list[Any], *, order: str) -> list[dict[str, Any]]:
-        """One page: the stream's domain plus ``extra_domain``, archived records included.
-        Records deleted between two calls simply do not come back."""
-        return self.client.search_read(
+        """One page: the stream's domain plus ``extra_domain``, archived records included,
+        with what its target prefetches. Records deleted between two calls simply do not
+        come back."""
+        records = self.client.search_read(
             self.stream.model, [*self.stream.domain, *extra_domain], self.fields,
             limit=self.page_size, order=order, active_test=False,
         )
+        self.stream.target.prefetch(self.ctx, records)
+        return records
 
     def _commit(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Write a page of a walk with the checkpoint it reached."""

@@ -119,6 +119,11 @@ class Target(ABC):
     def begin_run(self, ctx: PageContext) -> None:
         """Load run-wide lookups once (e.g. the customers map). Default: nothing."""
 
+    def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:
+        """Odoo reads a page needs besides its own, made as soon as the page arrives (on
+        the read-ahead's thread, off the writer's path), kept on the records. Default:
+        none."""
+
     def select_changed(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
     ) -> list[Mapping[str, Any]]:
