@@ -39,7 +39,9 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
    mass-delete limit (``MassDeleteRefused`` otherwise, nothing deleted).
    Records the database refuses go to the quarantine (``pull/rejects.py``).
 4. **Write each page in one transaction** with its checkpoint (``origin="pull"`` so the
-   outbox triggers ignore it): unchanged records are skipped before any write, the rest
+   outbox triggers ignore it; a full walk's round of partition pages is one page here,
+   one transaction and one checkpoint past all of them): unchanged records are skipped
+   before any write, the rest
    mapped and upserted with one multi-row statement per table. A page with nothing to
    write and no checkpoint move opens no write transaction at all.
 

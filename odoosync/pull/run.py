@@ -159,8 +159,9 @@ class StreamRun:
 
         Reads run one round ahead of writes: as soon as a round's pages arrive (which
         fixes where each partition's keyset goes next) the next round is requested, and
-        the pages just read are written while it is in flight. A checkpoint still names
-        only committed pages, so a kill loses at most the rounds in flight.
+        the pages just read are written while it is in flight, all of a round's pages in
+        one transaction with the checkpoint past them (exact: it names only committed
+        pages), so a kill loses at most the rounds in flight.
         """
         walk = self.state.walk
         first_page: list[dict[str, Any]] | None = None
@@ -183,10 +184,10 @@ class StreamRun:
                     # Every page of the walk has been read, so Odoo's ids as of now cover
                     # everything the walk will write: the reconcile's search can go now.
                     self.first_ids = reader.submit(id_chunk, self.client, self.stream, 0)
-                for (index, partition), records in zip(active, pages, strict=True):
+                for (index, _), records in zip(active, pages, strict=True):
                     walk = walk.with_partition(index, advanced.partitions[index]).reached(records)
-                    self._set_walk(walk)
-                    self._commit(records)
+                self._set_walk(walk)
+                self._commit([record for records in pages for record in records])  # one transaction a round
                 self.budget.record(time.monotonic() - round_started)
         return walk.finished
 
