@@ -117,6 +117,11 @@ class OdooClient:
         """The server's version as Odoo reports it (``server_version``, ``server_version_info``)."""
         return self._run(None, "version", lambda session: session.transport.version(), idempotent=True, login=False)
 
+    @property
+    def max_concurrency(self) -> int:
+        """Requests this client lets be in flight at once (``config.max_concurrency``)."""
+        return self.config.max_concurrency
+
     def odoo_clock_at_last_call(self) -> dt.datetime | None:
         """A lower bound of Odoo's clock when the last call made by this thread began (and
         so of when it was answered, and of the database snapshot it read): the answer's

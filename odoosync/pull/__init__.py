@@ -1,7 +1,11 @@
 """The pull engine (Odoo → database); see ``pull/engine.py`` for how a run goes.
 
-``plan.py`` cuts an id range into partitions, ``budget.py`` decides when to stop before
-a deadline, ``engine.py`` runs streams (``odoosync.streams``) page by page.
+``engine.py`` runs streams (``odoosync.streams``): ``run_many`` orders them and
+``PullEngine.run`` takes a stream's lock; ``options.py`` is what a run is asked and
+answers; ``run.py`` is one stream's run and its walks; ``pages.py`` writes each page with
+its checkpoint (and the quarantine, ``rejects.py``); ``reconcile.py`` lists Odoo's ids and
+deletes only on proof; ``plan.py`` cuts an id range into partitions; ``budget.py``
+decides when to stop before a deadline.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ from typing import Any
 
 from odoosync.odoo.values import parse_datetime
 from odoosync.models import VERIFY_JOB, RunCounters, RunStatus, Trigger
-from odoosync.pull.engine import PullEngine, PullOptions, Repair, StreamResult, confirmed_gone
+from odoosync.pull.engine import PullEngine, PullOptions, Repair, StreamResult
+from odoosync.pull.reconcile import confirmed_gone
 from odoosync.store import runs
 from odoosync.streams.base import PageContext, ResIds, Stream
 from odoosync.streams.leads import LeadsTarget

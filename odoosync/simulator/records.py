@@ -358,13 +358,21 @@ class Model:
         ``_search`` overrides) drop the rows the user may not read *after* the slice,
         so a page of 500 can hold 497 rows while more follow."""
         after_limit = self.name in _DOCUMENT_MODEL_FIELD and not self.env.su
-        rows = self._sorted(self._search_rows(domain, ruled=not after_limit), order)
         offset = int(offset or 0)
+        keys = self._parse_order(order or self.spec.order)
+        if limit and keys[0][0] == "id":  # id order: the scan stops once the page is full
+            rows = self._search_rows(domain, ruled=not after_limit, first=offset + int(limit), descending=keys[0][1])
+        else:
+            rows = self._sorted(self._search_rows(domain, ruled=not after_limit), order)
         rows = rows[offset:] if not limit else rows[offset : offset + int(limit)]
         visible = self._rule() if after_limit else None
         return rows if visible is None else [row for row in rows if visible(row)]
 
-    def _search_rows(self, domain: Sequence[Any], *, ruled: bool = True) -> list[dict[str, Any]]:
+    def _search_rows(
+        self, domain: Sequence[Any], *, ruled: bool = True, first: int | None = None, descending: bool = False
+    ) -> list[dict[str, Any]]:
+        """The matching rows in id order (``descending``: highest first); with ``first``,
+        only the first ``first`` of them (the scan stops there, like an index scan)."""
         if domain is None:
             domain = []
         if not isinstance(domain, (list, tuple)):
@@ -384,7 +392,10 @@ class Model:
         rows = self.table.rows
         found = []
         try:
-            for record_id in self.table.candidates(domain):
+            candidates = self.table.candidates(domain)
+            for record_id in reversed(candidates) if descending else candidates:
+                if first is not None and len(found) >= first:
+                    break
                 row = rows[record_id]
                 if hide_archived and row.get("active") is not True:
                     continue

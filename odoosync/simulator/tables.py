@@ -78,7 +78,7 @@ class Table:
             self._indexes[name] = built
         return self._indexes[name]
 
-    def candidates(self, domain: Sequence[Any]) -> Iterable[int]:
+    def candidates(self, domain: Sequence[Any]) -> Sequence[int]:
         """Ids that may match ``domain``, in ascending order (narrowed by id/index leaves)."""
         low, high, wanted = domains.id_bounds(domain)
         for name, values in _indexed_leaves(domain, self.spec):

@@ -29,6 +29,7 @@ from odoosync.exceptions import StoreError
 from odoosync.models import RunCounters, RunStatus, SyncRun
 from odoosync.redact import redact_text
 from odoosync.store.database import Store
+from odoosync.store.port import PullStore
 from odoosync.store.locks import died_here, this_process
 from odoosync.store.schema import odoo_sync_runs
 
@@ -59,7 +60,7 @@ def _holder() -> dict[str, Any]:
 
 
 def start_run(
-    store: Store,
+    store: PullStore,
     *,
     job: str,
     stream: str,
@@ -78,7 +79,7 @@ def start_run(
 
 
 def update_progress(
-    store: Store, run_id: int, counters: RunCounters, details: Mapping[str, Any] | None = None
+    store: PullStore, run_id: int, counters: RunCounters, details: Mapping[str, Any] | None = None
 ) -> None:
     """Store the counters so far (absolute, not increments) and beat the heartbeat."""
     # A heartbeat proves the run alive: a run closed as stale by mistake is running again.
@@ -98,7 +99,7 @@ def update_progress(
 
 
 def finish_run(
-    store: Store,
+    store: PullStore,
     run_id: int,
     status: RunStatus | str,
     counters: RunCounters,
@@ -119,7 +120,7 @@ def finish_run(
         raise
 
 
-def _finish(store: Store, run_id: int, status: RunStatus, counters: RunCounters, *, error: str | None,
+def _finish(store: PullStore, run_id: int, status: RunStatus, counters: RunCounters, *, error: str | None,
             remaining: bool, details: Mapping[str, Any] | None) -> SyncRun:
     with store.transaction() as conn:
         started_at = conn.execute(sa.select(_runs.c.started_at).where(_runs.c.id == run_id)).scalar_one_or_none()
@@ -144,7 +145,7 @@ def _finish(store: Store, run_id: int, status: RunStatus, counters: RunCounters,
 
 
 def record_skipped(
-    store: Store, *, job: str, stream: str, mode: str, trigger: str, backend: str = "default", reason: str
+    store: PullStore, *, job: str, stream: str, mode: str, trigger: str, backend: str = "default", reason: str
 ) -> int:
     """Log a run that did not start (e.g. the lock was held): status ``skipped``, ``reason`` as error."""
     now = _now()
@@ -155,7 +156,7 @@ def record_skipped(
     )
 
 
-def _insert_run(store: Store, **values: Any) -> int:
+def _insert_run(store: PullStore, **values: Any) -> int:
     """Insert one runs-log row in its own short transaction and return its id."""
     with store.transaction() as conn:
         return conn.execute(sa.insert(_runs).values(**values).returning(_runs.c.id)).scalar_one()

@@ -33,10 +33,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from odoosync.models import RunCounters
 from odoosync.odoo.values import odoo_datetime
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+
+    from odoosync.odoo.reader import OdooReader
+    from odoosync.store.port import PullStore
 
 __all__ = [
     "KEYSET",
@@ -46,7 +50,6 @@ __all__ = [
     "Target",
     "PageContext",
     "StoredRow",
-    "WriteCounts",
     "json_safe",
     "many2one_id",
     "many2one_name",
@@ -87,25 +90,6 @@ class StoredRow:
 
 
 @dataclass
-class WriteCounts:
-    """What writing one page did."""
-
-    inserted: int = 0
-    updated: int = 0
-    skipped: int = 0
-    deleted: int = 0
-    failed: int = 0
-
-    def add(self, other: WriteCounts) -> WriteCounts:
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.skipped += other.skipped
-        self.deleted += other.deleted
-        self.failed += other.failed
-        return self
-
-
-@dataclass
 class PageContext:
     """What a target may use while writing a page: the ports and run-wide settings.
 
@@ -114,8 +98,8 @@ class PageContext:
     (full mode, so a renamed stage reaches every lead), ``cache`` keeps per-run lookups.
     """
 
-    client: Any
-    store: Any
+    client: OdooReader
+    store: PullStore
     backend: str = "default"
     company_id: int | None = None
     force: bool = False
@@ -136,6 +120,11 @@ class Target(ABC):
     def begin_run(self, ctx: PageContext) -> None:
         """Load run-wide lookups once (e.g. the customers map). Default: nothing."""
 
+    def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:
+        """Odoo reads a page needs besides its own, made as soon as the page arrives (on
+        the read-ahead's thread, off the writer's path), kept on the records. Default:
+        none."""
+
     def select_changed(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
     ) -> list[Mapping[str, Any]]:
@@ -144,8 +133,9 @@ class Target(ABC):
         return list(records)
 
     @abstractmethod
-    def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> WriteCounts:
-        """Map and write the changed records of one page in ``conn``'s transaction."""
+    def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> RunCounters:
+        """Map and write the changed records of one page in ``conn``'s transaction;
+        counts ``inserted``, ``updated`` and ``skipped`` (unchanged) rows."""
 
     @abstractmethod
     def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:

@@ -120,6 +120,7 @@ _SUBTYPES = "chatter.subtypes"  # PageContext.cache keys
 _FIELDS = "chatter.tracked_fields"
 _TRACKING_DENIED = "chatter.tracking_denied"
 _FIELDS_DENIED = "chatter.fields_denied"
+_TRACKING = "_odoosync_tracking"  # a message's tracking values, read with its page (prefetch)
 
 NONE_TEXT = "None"  # what Odoo's chatter shows for an empty side (formatTrackingOrNone)
 ARROW = " → "
@@ -353,7 +354,7 @@ class LeadMessagesTarget(MirrorTarget):
 
     Lookups: subtypes once per run (lazily); per page, ``leads.id`` for the page's leads (one
     ``SELECT``), the tracking values of the messages that have some (one
-    ``mail.tracking.value`` read) and the labels/types of fields not seen yet in this
+    ``mail.tracking.value`` read, made with the page by :meth:`prefetch`) and the labels/types of fields not seen yet in this
     run (one ``ir.model.fields`` read). When the user may not read tracking values
     (they are admin-only), messages are imported with their bodies alone.
 
@@ -381,10 +382,20 @@ class LeadMessagesTarget(MirrorTarget):
         known = set(conn.execute(sa.select(column).where(column.in_(tracked))).scalars())
         return [r for r in records if int(r["id"]) not in known]
 
+    def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:
+        """The page's tracking values, read as soon as the page arrives (on the
+        read-ahead's thread), so the writer never waits for Odoo."""
+        wanted = [r for r in records if r.get("tracking_value_ids")]
+        if wanted:
+            tracking = self._tracking(ctx, wanted)
+            for record in wanted:
+                record[_TRACKING] = tracking.get(int(record["id"]), [])
+
     def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> ChatterLookups:
         lead_ids = lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records})
         wanted = [r for r in records if r.get("tracking_value_ids") and int(r.get("res_id") or 0) in lead_ids]
-        tracking = self._tracking(ctx, wanted)
+        tracking = self._tracking(ctx, [r for r in wanted if _TRACKING not in r])
+        tracking.update((int(r["id"]), r[_TRACKING]) for r in wanted if _TRACKING in r)
         return ChatterLookups(
             lead_ids=lead_ids,
             subtypes=self._subtypes(ctx),

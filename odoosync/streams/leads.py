@@ -61,9 +61,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from odoosync.models import RunCounters
 from odoosync.push import outbox
 from odoosync.store.schema import leads, odoo_partners, odoo_stages, odoo_tags
-from odoosync.streams.base import PageContext, Stream, WriteCounts, json_safe, many2one_id, many2one_name
+from odoosync.streams.base import PageContext, Stream, json_safe, many2one_id, many2one_name
 from odoosync.streams.customers import CustomerKey, CustomersMap, CustomerWant
 from odoosync.streams.mirror import MirrorTarget
 from odoosync.streams.partners import PARTNER_FIELDS, PartnerInfo
@@ -216,7 +217,7 @@ class LeadsTarget(MirrorTarget):
         kept = self._app_deletions(ctx, conn, records, stored)
         return [r for r in records if int(r["id"]) not in kept]
 
-    def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> WriteCounts:
+    def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> RunCounters:
         """Forced runs (full mode, ``--odoo-id``) skip ``select_changed``, so the app's
         deletions are checked here for them."""
         if not ctx.force:
@@ -224,8 +225,7 @@ class LeadsTarget(MirrorTarget):
         ids = [int(r["id"]) for r in records]
         kept = self._app_deletions(ctx, conn, records, self._stored_stamps(ctx, conn, ids) if ids else {})
         counts = super().write_page(ctx, conn, [r for r in records if int(r["id"]) not in kept])
-        counts.skipped += len(kept)
-        return counts
+        return counts + RunCounters(skipped=len(kept))
 
     def _app_deletions(
         self,
@@ -318,7 +318,7 @@ class LeadsTarget(MirrorTarget):
     @staticmethod
     def _stages(ctx: PageContext, records: Sequence[Mapping[str, Any]]) -> dict[int, bool]:
         known: dict[int, bool] = ctx.cache["won_stages"]
-        missing = {many2one_id(r.get("stage_id")) for r in records} - set(known) - {None}
+        missing = {i for r in records if (i := many2one_id(r.get("stage_id"))) is not None} - set(known)
         if missing:
             for s in ctx.client.read("crm.stage", sorted(missing), ["is_won"]):
                 known[int(s["id"])] = bool(s.get("is_won"))

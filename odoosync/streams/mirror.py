@@ -23,7 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from odoosync.streams.base import PageContext, StoredRow, Target, WriteCounts
+from odoosync.models import RunCounters
+from odoosync.streams.base import PageContext, StoredRow, Target
 
 __all__ = ["Mapper", "MirrorTarget"]
 
@@ -86,19 +87,19 @@ class MirrorTarget(Target):
 
     def write_page(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
-    ) -> WriteCounts:
+    ) -> RunCounters:
         if not records:
-            return WriteCounts()
+            return RunCounters()
         lookups = self.resolve(ctx, conn, records)
         scope = self.scope(ctx)
         rows = [{**scope, **row} for row in self.mapper(records, lookups)]
         if not rows:
-            return WriteCounts()
+            return RunCounters()
         rows = self.merge_stored(ctx, conn, rows)
         update = [c for c in rows[0] if c not in self.key and c not in self.insert_only and c not in scope]
         counts = ctx.store.upsert_rows(conn, self._table, rows, key=self.key, update=update)
         self.after_write(ctx, conn, records, rows)
-        return WriteCounts(inserted=counts.inserted, updated=counts.updated, skipped=counts.unchanged)
+        return RunCounters(inserted=counts.inserted, updated=counts.updated, skipped=counts.unchanged)
 
     def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:
         id_col = self._table.c[self.id_column]
