@@ -17,7 +17,8 @@ from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
 from odoosync.pull import PullOptions
-from odoosync.push.engine import PushEngine, demo_edits
+from odoosync.demo.edits import demo_edits
+from odoosync.push.engine import PushEngine
 from odoosync.push.policy import PushPolicy
 from odoosync.service.operations import run_sync
 from odoosync.simulator import Simulator
