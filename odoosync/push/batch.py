@@ -5,8 +5,10 @@ created in the same batch finds the lead's new id):
 
 1. **skip** no-ops and **plan** each change (``plan.Planner``: dependencies, mapping);
 2. **conflicts**: one ``read`` of the records about to be written (``ConflictCheck``);
-3. **call** Odoo, batched where it allows (``calls.OdooCalls``), each call only for items
-   whose lease the worker still holds (renewed and checked right before it);
+3. **call** Odoo, batched where it allows (``calls.OdooCalls``); the calls of a step are
+   independent (different records or notes), so they are in flight together, bounded by
+   the client's concurrency limit; each only for items whose lease the worker still holds
+   (renewed and checked right before it);
 4. **settle** (``settle.Settler``): bind, read back, mark done, or reschedule / fail.
 
 A batched call that fails permanently is split and retried item by item in the same pass,
@@ -31,6 +33,7 @@ __all__ = ["BatchPush", "MODEL_ORDER"]
 
 MODEL_ORDER = ("res.partner", "crm.lead", "mail.activity", "mail.message")
 _COUNTERS = {"create": "created", "post": "created", "unlink": "deleted", "archive": "deleted"}
+_SENT, _LOST, _GONE = object(), object(), object()  # a group's outcome, or the OdooError it met
 
 
 class BatchPush:
@@ -94,40 +97,57 @@ class BatchPush:
         return [t for t in tasks if t.kind != "noop"]
 
     def _run_batched(self, kind: str, tasks: list[Task], result: PushResult) -> None:
-        """One call per group; a permanent failure of a group splits it. The successful
-        groups are settled together (one read-back per model)."""
-        succeeded: list[Task] = []
-        for group in self.calls.groups(kind, tasks):
-            group = self._still_held(group, result)
-            if not group:
-                continue
+        """The groups' calls in flight together (bounded by the client's concurrency
+        limit), then every outcome settled here: the successful groups together (one
+        read-back per model). A permanent failure of a group splits it."""
+        if kind == "post":
             try:
-                self.calls.send(kind, group)
-            except OdooPermanentError as exc:
-                if len(group) > 1:
-                    for task in group:
-                        self._run_batched(kind, [task], result)
-                    continue
-                if kind in ("unlink", "archive", "feedback") and isinstance(exc, MissingRecord):
-                    self.settler.done(group, result, counter="deleted" if kind != "feedback" else "written")
-                    continue
-                self.settler.error([t.change for t in group], exc, result)
-                continue
+                self.calls.find_posted(tasks)
             except OdooError as exc:
-                self.settler.error([t.change for t in group], exc, result)
-                continue
-            if self.after_call is not None:
-                self.after_call(kind)
-            succeeded += group
+                self.settler.error([t.change for t in tasks], exc, result)
+                return
+        outcomes = [o for group_outcomes in self.calls.client.map_concurrent(
+            lambda group: self._send(kind, group), self.calls.groups(kind, tasks)) for o in group_outcomes]
+        succeeded: list[Task] = []
+        for group, outcome in outcomes:
+            if outcome is _SENT:
+                succeeded += group
+            elif outcome is _LOST:
+                result.lost += len(group)
+            elif outcome is _GONE:
+                self.settler.done(group, result, counter="deleted" if kind != "feedback" else "written")
+            else:
+                self.settler.error([t.change for t in group], outcome, result)
         if succeeded:
             self.settler.done(succeeded, result, counter=_COUNTERS.get(kind, "written"))
 
-    def _still_held(self, group: list[Task], result: PushResult) -> list[Task]:
+    def _send(self, kind: str, group: list[Task]) -> list[tuple[list[Task], object]]:
+        """One group's call (in a worker thread: no settling here); its outcomes."""
+        held = self._still_held(group)
+        outcomes: list[tuple[list[Task], object]] = []
+        if len(held) < len(group):
+            kept = {id(t) for t in held}
+            outcomes.append(([t for t in group if id(t) not in kept], _LOST))
+        if not held:
+            return outcomes
+        try:
+            self.calls.send(kind, held)
+        except OdooPermanentError as exc:
+            if len(held) > 1:
+                return outcomes + [o for task in held for o in self._send(kind, [task])]
+            if kind in ("unlink", "archive", "feedback") and isinstance(exc, MissingRecord):
+                return [*outcomes, (held, _GONE)]
+            return [*outcomes, (held, exc)]
+        except OdooError as exc:
+            return [*outcomes, (held, exc)]
+        if self.after_call is not None:
+            self.after_call(kind)
+        return [*outcomes, (held, _SENT)]
+
+    def _still_held(self, group: list[Task]) -> list[Task]:
         """The tasks whose items this worker still holds (lease renewed): a reclaimed item
         is another worker's now, and calling Odoo for it again could duplicate it."""
         if self.lease is None:
             return group
         held = self.lease.still_held(i for t in group for i in t.change.item_ids)
-        kept = [t for t in group if set(t.change.item_ids) <= held]
-        result.lost += len(group) - len(kept)
-        return kept
+        return [t for t in group if set(t.change.item_ids) <= held]

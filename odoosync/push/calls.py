@@ -7,8 +7,8 @@
 * ``unlink``: one per model (records already gone are skipped);
 * ``feedback``: one ``action_feedback`` for all activities marked done;
 * ``post``: one ``message_post`` per note (Odoo posts on one record at a time), under a
-  Message-Id marker that is looked up first (another worker may have posted it under a
-  lease it then lost);
+  Message-Id marker; the markers of a batch's notes are looked up first, in one call
+  (another worker may have posted one under a lease it then lost);
 * ``call``: a method queued by code, as queued.
 """
 
@@ -65,7 +65,7 @@ class OdooCalls:
         if kind == "feedback":
             return self.client.call(model, "action_feedback", ids, idempotent=False)
         if kind == "post":
-            return self._post(group[0])
+            return group[0].odoo_id if group[0].odoo_id is not None else self._post(group[0])
         task = group[0]
         call = task.change.call or {}
         args = list(call.get("args") or [])
@@ -89,13 +89,22 @@ class OdooCalls:
     def _xid(self, task: Task) -> str:
         return xid_name(self.backend, task.change.local_table or "", task.change.xid or f"i{task.change.items[0].id}")
 
+    def find_posted(self, tasks: list[Task]) -> None:
+        """Set the id of every note an earlier attempt already posted (one search of their
+        markers); ``send`` then posts only the others."""
+        markers = {self._marker(t): t for t in tasks}
+        found = self.client.search_read("mail.message", [("message_id", "in", sorted(markers))], ["message_id"])
+        for record in sorted(found, key=lambda r: r["id"]):
+            task = markers.get(record.get("message_id"))
+            if task is not None and task.odoo_id is None:
+                task.odoo_id = int(record["id"])
+
+    def _marker(self, task: Task) -> str:
+        return f"<{self._xid(task)}@odoosync>"
+
     def _post(self, task: Task) -> int:
-        """``message_post`` as an internal note, unless a previous attempt already posted it."""
-        marker = f"<{self._xid(task)}@odoosync>"
-        found = self.client.search("mail.message", [("message_id", "=", marker)], limit=1)
-        if found:
-            task.odoo_id = int(found[0])
-            return task.odoo_id
+        """``message_post`` as an internal note under the task's marker."""
+        marker = self._marker(task)
         lead = self.binder.odoo_id("leads", int(task.change.values["lead_id"]))
         new_id = self.client.call(
             "crm.lead", "message_post", [lead], body=task.values.get("body") or "",

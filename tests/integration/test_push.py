@@ -42,9 +42,9 @@ class Clock:
         self.offset += dt.timedelta(seconds=seconds)
 
 
-def _client(sim: Simulator) -> OdooClient:
+def _client(sim: Simulator, **options) -> OdooClient:
     config = OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password,
-                        protocol="jsonrpc", max_attempts=1, timeout=5)
+                        protocol="jsonrpc", max_attempts=1, timeout=5, **options)
     return OdooClient(config).open()
 
 
