@@ -125,8 +125,8 @@ class Binder:
             names = self._references[model] = self._mirror_names(model)
         key = name.casefold()
         if key not in names and (model, key) not in self._asked:
-            self._asked.add((model, key))
             found = self.client.search(model, [("name", "=ilike", name)], limit=1, active_test=False)
+            self._asked.add((model, key))  # only once answered: a failed search is asked again
             if found:
                 names[key] = int(found[0])
         return names.get(key)
