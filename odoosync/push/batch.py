@@ -33,7 +33,8 @@ __all__ = ["BatchPush", "MODEL_ORDER"]
 
 MODEL_ORDER = ("res.partner", "crm.lead", "mail.activity", "mail.message")
 _COUNTERS = {"create": "created", "post": "created", "unlink": "deleted", "archive": "deleted"}
-_SENT, _LOST, _GONE = object(), object(), object()  # a group's outcome, or the OdooError it met
+_SENT, _LOST, _GONE = "sent", "lost", "gone"  # a group's outcome, or the OdooError it met
+_Outcome = tuple[list[Task], str | OdooError]
 
 
 class BatchPush:
@@ -110,21 +111,21 @@ class BatchPush:
             lambda group: self._send(kind, group), self.calls.groups(kind, tasks)) for o in group_outcomes]
         succeeded: list[Task] = []
         for group, outcome in outcomes:
-            if outcome is _SENT:
-                succeeded += group
-            elif outcome is _LOST:
-                result.lost += len(group)
-            elif outcome is _GONE:
-                self.settler.done(group, result, counter="deleted" if kind != "feedback" else "written")
-            else:
+            if isinstance(outcome, OdooError):
                 self.settler.error([t.change for t in group], outcome, result)
+            elif outcome == _SENT:
+                succeeded += group
+            elif outcome == _LOST:
+                result.lost += len(group)
+            else:  # gone already: what was asked is true
+                self.settler.done(group, result, counter="deleted" if kind != "feedback" else "written")
         if succeeded:
             self.settler.done(succeeded, result, counter=_COUNTERS.get(kind, "written"))
 
-    def _send(self, kind: str, group: list[Task]) -> list[tuple[list[Task], object]]:
+    def _send(self, kind: str, group: list[Task]) -> list[_Outcome]:
         """One group's call (in a worker thread: no settling here); its outcomes."""
         held = self._still_held(group)
-        outcomes: list[tuple[list[Task], object]] = []
+        outcomes: list[_Outcome] = []
         if len(held) < len(group):
             kept = {id(t) for t in held}
             outcomes.append(([t for t in group if id(t) not in kept], _LOST))
@@ -145,8 +146,9 @@ class BatchPush:
         return [*outcomes, (held, _SENT)]
 
     def _still_held(self, group: list[Task]) -> list[Task]:
-        """The tasks whose items this worker still holds (lease renewed): a reclaimed item
-        is another worker's now, and calling Odoo for it again could duplicate it."""
+        """The tasks whose items this worker still holds (checked, renewed where little of
+        the lease is left): a reclaimed item is another worker's now, and calling Odoo for
+        it again could duplicate it."""
         if self.lease is None:
             return group
         held = self.lease.still_held(i for t in group for i in t.change.item_ids)
