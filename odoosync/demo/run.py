@@ -120,7 +120,7 @@ def sync_everything(ctx: DemoContext) -> list[SummaryRow]:
 def push_app_edits(ctx: DemoContext) -> list[SummaryRow]:
     """A new lead, a stage move and a note made with plain SQL, pushed to Odoo, then one
     more incremental sync (the pushed changes come back as no-ops)."""
-    from odoosync.push.engine import demo_push
+    from odoosync.demo.edits import demo_push
 
     started = time.monotonic()
     result = demo_push(ctx.store, ctx.client)

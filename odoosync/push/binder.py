@@ -15,6 +15,7 @@ The one place the push engine asks "which Odoo record is this?":
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -66,15 +67,21 @@ class Binder:
         self._bindings: dict[tuple[str, int], int | None] = {}
         self._references: dict[str, dict[str, int]] = {}
         self._asked: set[tuple[str, str]] = set()
-        self._won_stage: int | None | bool = False
+        self._won_stage: dict[str, int | None] = {}
         self._model_ids: dict[str, int | None] = {}
         self._activity_types: dict[str, int | None] = {}
+        self._names_lock = threading.Lock()
+
+    def for_batch(self) -> Binder:
+        """A binder for one more batch running beside this one: bindings of its own (read
+        afresh), the caches of names → ids shared (each name is asked of Odoo once)."""
+        other = Binder(self.store, self.client, backend=self.backend)
+        other._references, other._asked = self._references, self._asked
+        other._won_stage, other._model_ids, other._names_lock = self._won_stage, self._model_ids, self._names_lock
+        other._activity_types = self._activity_types
+        return other
 
     # ------------------------------------------------------------ local bindings
-
-    def reset_bindings(self) -> None:
-        """Forget cached bindings (each push pass reads them afresh); names stay cached."""
-        self._bindings.clear()
 
     def preload(self, wanted: Iterable[tuple[str, int]]) -> None:
         """Load the bindings of many rows in one query per table."""
@@ -115,13 +122,17 @@ class Binder:
     # ------------------------------------------------------------ names → ids
 
     def reference_id(self, model: str, name: str) -> int | None:
+        with self._names_lock:
+            return self._reference_id(model, name)
+
+    def _reference_id(self, model: str, name: str) -> int | None:
         names = self._references.get(model)
         if names is None:
             names = self._references[model] = self._mirror_names(model)
         key = name.casefold()
         if key not in names and (model, key) not in self._asked:
-            self._asked.add((model, key))
             found = self.client.search(model, [("name", "=ilike", name)], limit=1, active_test=False)
+            self._asked.add((model, key))  # only once answered: a failed search is asked again
             if found:
                 names[key] = int(found[0])
         return names.get(key)
@@ -141,17 +152,21 @@ class Binder:
         return names
 
     def won_stage_id(self) -> int | None:
-        if self._won_stage is False:
-            with self.store.connect() as conn:
-                found = conn.execute(
-                    sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won, odoo_stages.c.deleted_at.is_(None))
-                    .order_by(odoo_stages.c.sequence, odoo_stages.c.odoo_id).limit(1)
-                ).scalar()
-            if found is None:
-                ids = self.client.search("crm.stage", [("is_won", "=", True)], limit=1, order="sequence, id")
-                found = ids[0] if ids else None
-            self._won_stage = int(found) if found is not None else None
-        return self._won_stage  # type: ignore[return-value]
+        with self._names_lock:
+            if "won" not in self._won_stage:
+                self._won_stage["won"] = self._find_won_stage()
+            return self._won_stage["won"]
+
+    def _find_won_stage(self) -> int | None:
+        with self.store.connect() as conn:
+            found = conn.execute(
+                sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won, odoo_stages.c.deleted_at.is_(None))
+                .order_by(odoo_stages.c.sequence, odoo_stages.c.odoo_id).limit(1)
+            ).scalar()
+        if found is None:
+            ids = self.client.search("crm.stage", [("is_won", "=", True)], limit=1, order="sequence, id")
+            found = ids[0] if ids else None
+        return int(found) if found is not None else None
 
     def activity_type_id(self, kind: str) -> int | None:
         """The Odoo activity type for an app kind, by the same map the pull uses (defaults +
@@ -178,10 +193,11 @@ class Binder:
         return self._activity_types[kind]
 
     def model_id(self, model: str) -> int | None:
-        if model not in self._model_ids:
-            ids = self.client.search("ir.model", [("model", "=", model)], limit=1)
-            self._model_ids[model] = int(ids[0]) if ids else None
-        return self._model_ids[model]
+        with self._names_lock:
+            if model not in self._model_ids:
+                ids = self.client.search("ir.model", [("model", "=", model)], limit=1)
+                self._model_ids[model] = int(ids[0]) if ids else None
+            return self._model_ids[model]
 
     # ------------------------------------------------------------ external ids
 

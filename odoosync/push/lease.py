@@ -3,8 +3,8 @@
 A claim leases its items for ``lease``; a batch that outlives it (a slow Odoo, a long
 batch) would let another worker reclaim the items and push them a second time. While a
 batch runs, :class:`LeaseKeeper` renews the lease every third of its length in a
-background thread, and :meth:`LeaseKeeper.still_held` renews *and* checks right before
-each Odoo call, so a worker that lost an item (its heartbeat starved, the database
+background thread, and :meth:`LeaseKeeper.still_held` checks right before each Odoo call
+(renewing where less than half a lease is left), so a worker that lost an item (its heartbeat starved, the database
 unreachable for longer than the lease) stops calling Odoo for it.
 """
 
@@ -46,11 +46,15 @@ class LeaseKeeper:
         self._stop.set()
         self._thread.join()
 
-    def still_held(self, ids: Iterable[int]) -> set[int]:
-        """Renew the lease on ``ids`` now; those the worker still holds (a lost one is
-        forgotten: it belongs to whoever reclaimed it)."""
+    def still_held(self, ids: Iterable[int], *, renew: bool = False) -> set[int]:
+        """Those of ``ids`` the worker still holds, each with at least half a lease to run
+        (a read; renewed first where less is left, or for all with ``renew``). A lost one
+        is forgotten: it belongs to whoever reclaimed it."""
         wanted = set(ids)
-        held = outbox.renew(self.store, wanted, worker=self.worker, now=self.clock(), lease=self.lease)
+        now = self.clock()
+        held = set() if renew else outbox.held(self.store, wanted, worker=self.worker, until=now + self.lease / 2)
+        if held != wanted:
+            held |= outbox.renew(self.store, wanted - held, worker=self.worker, now=now, lease=self.lease)
         lost = wanted - held
         if lost:
             log.warning("outbox items %s: lease lost to another worker; not calling Odoo for them", sorted(lost))
@@ -64,6 +68,6 @@ class LeaseKeeper:
             with self._lock:
                 ids = set(self._ids)
             try:
-                self.still_held(ids)
+                self.still_held(ids, renew=True)
             except StoreError as exc:  # the next beat, or the check before a call, tries again
                 log.warning("could not renew the outbox lease: %s", exc)

@@ -15,7 +15,8 @@ its lease has expired.
 Outcomes (:func:`complete`, :func:`reschedule`, :func:`fail`) apply only while the
 caller still holds the lease, so a worker that lost its lease cannot overwrite the work
 of the one that reclaimed it. :func:`renew` extends a lease while a batch runs and says
-which items the caller still holds (the push calls Odoo only for those). :class:`ChangeListener` lets an idle worker wait for the
+which items the caller still holds, :func:`held` only says it (the push calls Odoo only
+for those). :class:`ChangeListener` lets an idle worker wait for the
 triggers' ``NOTIFY`` on PostgreSQL.
 """
 
@@ -45,6 +46,7 @@ __all__ = [
     "enqueue",
     "claim",
     "renew",
+    "held",
     "complete",
     "reschedule",
     "fail",
@@ -198,6 +200,17 @@ def renew(store: Store, ids: Iterable[int], *, worker: str, now: dt.datetime, le
         return set(conn.execute(
             sa.update(o).where(_owned(wanted, worker)).values(locked_until=now + lease).returning(o.c.id)
         ).scalars())
+
+
+def held(store: Store, ids: Iterable[int], *, worker: str, until: dt.datetime) -> set[int]:
+    """The ids ``worker`` holds with a lease that runs at least until ``until`` (a read:
+    no write lock, so checks before calls do not queue behind other writers)."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    o = odoo_outbox
+    with store.connect() as conn:
+        return set(conn.execute(sa.select(o.c.id).where(_owned(wanted, worker), o.c.locked_until >= until)).scalars())
 
 
 def complete(conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.datetime, odoo_id: int | None = None) -> int:

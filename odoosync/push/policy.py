@@ -1,6 +1,6 @@
 """How pushes of one Odoo model behave: batch size, retries, backoff, conflicts, deletes.
 
-Read from ``ops.odoo_sync_config`` under ``sb_to_odoo:<model>`` (seed 003's key), e.g.
+Read from ``ops.odoo_sync_config`` under ``sb_to_odoo:<model>``, e.g.
 ``{"max_batch": 50, "max_attempts": 5, "base_backoff_seconds": 10,
 "conflict_policy": "odoo_wins", "on_delete": "archive"}``; every key is optional.
 Validation reports every problem at once.
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from odoosync.backoff import exponential_delay
 from odoosync.push.conflicts import ConflictPolicy
 from odoosync.exceptions import ConfigError, OdooError, OdooTransientError, RateLimited
 
@@ -53,7 +54,7 @@ class PushPolicy:
 
     def backoff(self, attempts: int) -> dt.timedelta:
         """The wait after the ``attempts``-th failed attempt (1-based)."""
-        return dt.timedelta(seconds=self.base_backoff_seconds * 2 ** max(attempts - 1, 0))
+        return dt.timedelta(seconds=exponential_delay(self.base_backoff_seconds, attempts))
 
     def decide(self, error: BaseException, attempts: int, now: dt.datetime) -> Retry | GiveUp:
         """Retry a transient error with backoff until ``max_attempts``; give up otherwise."""

@@ -17,7 +17,8 @@ from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
 from odoosync.pull import PullOptions
-from odoosync.push.engine import PushEngine, demo_edits
+from odoosync.demo.edits import demo_edits
+from odoosync.push.engine import PushEngine
 from odoosync.push.policy import PushPolicy
 from odoosync.service.operations import run_sync
 from odoosync.simulator import Simulator
@@ -41,9 +42,9 @@ class Clock:
         self.offset += dt.timedelta(seconds=seconds)
 
 
-def _client(sim: Simulator) -> OdooClient:
+def _client(sim: Simulator, **options) -> OdooClient:
     config = OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password,
-                        protocol="jsonrpc", max_attempts=1, timeout=5)
+                        protocol="jsonrpc", max_attempts=1, timeout=5, **options)
     return OdooClient(config).open()
 
 

@@ -1,7 +1,7 @@
 """A batch that outlives its lease never posts a note twice, on SQLite and PostgreSQL.
 
-Two workers, the simulator over HTTP. Deterministic first: worker A's lease expires
-after its first note (the test's clock jumps) and worker B reclaims the batch and posts
+Two workers, the simulator over HTTP. Deterministic first, one call at a time: worker A's
+lease expires after its first note (the test's clock jumps) and worker B reclaims the batch and posts
 the rest; A must then stop calling Odoo for the items it lost. Then concurrently, with
 a short real lease and a slow Odoo: the heartbeat keeps A's lease, whatever B tries.
 """
@@ -41,7 +41,7 @@ def _posted(simulator: Simulator, prefix: str) -> list[str]:
 
 def test_a_worker_that_lost_its_lease_stops_posting(store: Store, simulator: Simulator) -> None:
     clock = Clock()
-    with _client(simulator) as client:
+    with _client(simulator, max_concurrency=1) as client:  # one call at a time: the lease ends between two posts
         _notes(store, client, clock, "lease-note", 6)
         other: dict[str, object] = {}
 

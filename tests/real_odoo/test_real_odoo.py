@@ -20,6 +20,7 @@ from odoosync.models import RunStatus, SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.pull import PullOptions
 from odoosync.push.engine import PushEngine
+from odoosync.push.policy import PushPolicy
 from odoosync.service.operations import pull_streams, run_sync, run_verify
 from odoosync.store import Store
 from odoosync.store.schema import lead_activities, leads, odoo_outbox, scheduled_activities
@@ -198,6 +199,47 @@ def test_won_leads_lost_or_moved_in_the_app_round_trip(odoo: OdooClient, crm: Cr
     _sync(odoo, real_store, "leads", reconcile=False)
     assert _scalar(real_store, "SELECT status FROM leads WHERE id = :i", i=lost_id) == "lost"
     assert _scalar(real_store, "SELECT status FROM leads WHERE id = :i", i=moved_id) == "open"
+
+
+def test_many_queued_changes_pushed_concurrently_land_once(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
+    """40 new leads, 30 stage moves, 10 phone edits, 30 notes (half on the new leads) and 10
+    activities, pushed in small batches with calls in flight together: each lands in
+    Odoo exactly once, the moves and edits hold, every item is done."""
+    run = uuid.uuid4().hex[:8]
+    with real_store.connect() as conn:
+        bound = conn.execute(sa.text(
+            "SELECT id, odoo_id, stage FROM leads WHERE status = 'open' AND deleted_at IS NULL AND odoo_id IS NOT NULL "
+            "AND title LIKE 'ORT lead %' ORDER BY id LIMIT 40")).all()
+    open_stages = [name for sid, name in crm.stages.items() if sid not in crm.won_stages]
+    moved = {odoo_id: next(n for n in open_stages if n != stage) for _, odoo_id, stage in bound[:30]}
+    with real_store.transaction() as conn:
+        new = [conn.execute(sa.text("INSERT INTO leads (title) VALUES (:t) RETURNING id"),
+                            {"t": f"ORT concurrent {run} {i}"}).scalar_one() for i in range(40)]
+        for (lead, odoo_id, _), stage in zip(bound, moved.values(), strict=False):
+            conn.execute(sa.text("UPDATE leads SET stage = :s WHERE id = :i"), {"s": stage, "i": lead})
+        for i, (lead, _, _) in enumerate(bound[30:40]):
+            conn.execute(sa.text("UPDATE leads SET phone = :p WHERE id = :i"), {"p": f"+1 555 {run[:4]} {i}", "i": lead})
+        for i in range(30):
+            lead = new[i] if i % 2 else bound[i][0]
+            conn.execute(sa.text("INSERT INTO lead_activities (lead_id, activity_type, title, description) "
+                                 "VALUES (:i, 'note', 'Note', :d)"), {"i": lead, "d": f"ORT note {run} #{i}."})
+        for i in range(10):
+            conn.execute(sa.text("INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
+                                 "VALUES (:i, 'call', :s, '2031-01-02')"), {"i": new[i], "s": f"ORT call {run} {i}"})
+    policies = {m: PushPolicy(max_batch=15) for m in ("crm.lead", "mail.message", "mail.activity")}
+    result = run_once(PushEngine(real_store, odoo, policies=policies))
+    assert result.failed == 0 and result.claimed == result.done == 120, result
+    assert len(odoo.search("crm.lead", [("name", "=like", f"ORT concurrent {run} %")], active_test=False)) == 40
+    notes = odoo.search_read("mail.message", [("model", "=", "crm.lead"), ("body", "like", f"ORT note {run} ")],
+                             ["body"])
+    assert len(notes) == 30 and all(sum(f"#{i}." in n["body"] for n in notes) == 1 for i in range(30))
+    assert len(odoo.search("mail.activity", [("summary", "=like", f"ORT call {run} %")])) == 10
+    stages = {r["id"]: r["stage_id"][1] for r in odoo.read("crm.lead", sorted(moved), ["stage_id"])}
+    assert stages == moved
+    phones = {r["phone"] for r in odoo.read("crm.lead", [odoo_id for _, odoo_id, _ in bound[30:40]], ["phone"])}
+    assert phones == {f"+1 555 {run[:4]} {i}" for i in range(10)}
+    assert _scalar(real_store, "SELECT count(*) FROM leads WHERE odoo_id IS NULL AND title LIKE :t",
+                   t=f"ORT concurrent {run} %") == 0
 
 
 def test_mode_full_rereads_everything_and_deletes_nothing(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:

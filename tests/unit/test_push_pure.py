@@ -165,7 +165,7 @@ def test_activity_and_note_mappers() -> None:
 def test_message_post_result_is_an_id_on_every_odoo_version():
     """Odoo ≤ 18 returns the new message's id, Odoo 19 ``[id]``; anything else is an error."""
     from odoosync.exceptions import OdooServerError
-    from odoosync.push.engine import _record_id
+    from odoosync.push.calls import record_id as _record_id
 
     assert _record_id(42) == 42
     assert _record_id([42]) == 42
