@@ -24,6 +24,7 @@ from odoosync.odoo.client import OdooClient
 from odoosync.store import Store
 from odoosync.store.schema import (
     REFERENCE_TABLES,
+    backend_column,
     customers,
     lead_activities,
     leads,
@@ -101,7 +102,10 @@ class Binder:
         """Write ``odoo_id`` (and ``extra`` columns) onto the local row."""
         table, key, column = BINDING_COLUMNS[local_table]
         values = {column: odoo_id, **(extra or {})}
-        conn.execute(sa.update(table).where(table.c[key] == local_id).values(**values))
+        where = [table.c[key] == local_id]
+        if key == column:  # a mirror keyed by Odoo id: unique per backend only
+            where.append(backend_column(table) == self.backend)
+        conn.execute(sa.update(table).where(*where).values(**values))
         if key == column:  # the key is the Odoo id itself (odoo_partners): re-key the binding
             self.forget(local_table, local_id)
             local_id = odoo_id
@@ -127,7 +131,9 @@ class Binder:
             return {}
         with self.store.connect() as conn:
             rows = conn.execute(
-                sa.select(table.c.name, table.c.odoo_id).where(table.c.deleted_at.is_(None)).order_by(table.c.odoo_id)
+                sa.select(table.c.name, table.c.odoo_id)
+                .where(table.c.deleted_at.is_(None), table.c.backend == self.backend)
+                .order_by(table.c.odoo_id)
             ).all()
         names: dict[str, int] = {}
         for name, odoo_id in rows:
@@ -139,7 +145,8 @@ class Binder:
         if self._won_stage is False:
             with self.store.connect() as conn:
                 found = conn.execute(
-                    sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won, odoo_stages.c.deleted_at.is_(None))
+                    sa.select(odoo_stages.c.odoo_id)
+                    .where(odoo_stages.c.is_won, odoo_stages.c.deleted_at.is_(None), odoo_stages.c.backend == self.backend)
                     .order_by(odoo_stages.c.sequence, odoo_stages.c.odoo_id).limit(1)
                 ).scalar()
             if found is None:

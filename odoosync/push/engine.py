@@ -58,6 +58,7 @@ from odoosync.store.schema import leads, odoo_stages, odoo_sync_config, odoo_syn
 from odoosync.store.triggers import WATCHED
 from odoosync.streams import activities as activity_stream
 from odoosync.streams import chatter
+from odoosync.streams.leads import lead_source_id
 
 __all__ = ["PushEngine", "PushResult", "Clock", "load_policies", "demo_edits", "demo_push", "MODEL_ORDER", "DEFAULT_LEASE"]
 
@@ -300,12 +301,14 @@ class PushEngine:
         with self.store.connect() as conn:
             won = conn.execute(
                 sa.select(odoo_stages.c.is_won).join(leads, leads.c.stage == odoo_stages.c.name)
-                .where(leads.c.id == lead_id, odoo_stages.c.deleted_at.is_(None)).limit(1)
+                .where(leads.c.id == lead_id, odoo_stages.c.deleted_at.is_(None), odoo_stages.c.backend == self.backend)
+                .limit(1)
             ).scalar()
             if not won:
                 return {}
             stage = conn.execute(
-                sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won.is_(False), odoo_stages.c.deleted_at.is_(None))
+                sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won.is_(False), odoo_stages.c.deleted_at.is_(None),
+                                                   odoo_stages.c.backend == self.backend)
                 .order_by(odoo_stages.c.sequence.desc(), odoo_stages.c.odoo_id).limit(1)
             ).scalar()
         return {} if stage is None else {"stage_id": int(stage)}
@@ -504,7 +507,9 @@ class PushEngine:
                 if task.kind in ("create", "post") and task.odoo_id is not None and change.local_id is not None:
                     extra = dict(refreshed.get(task.odoo_id, {}))
                     if change.local_table == "leads":
-                        extra.setdefault("source_email_id", sa.func.coalesce(leads.c.source_email_id, f"odoo_crm_{task.odoo_id}"))
+                        extra.setdefault("source_email_id", sa.func.coalesce(
+                            leads.c.source_email_id, lead_source_id(self.backend, task.odoo_id)
+                        ))
                     binder.bind(conn, change.local_table or "", change.local_id, task.odoo_id, extra)
                 elif task.kind == "write" and task.own_write_date and task.odoo_id in refreshed:
                     conn.execute(sa.update(leads).where(leads.c.id == change.local_id)
