@@ -332,6 +332,7 @@ def demo(
     latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Simulated Odoo latency per request.")] = 0.0,
     serve: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard, the simulator's webhooks wired, until Ctrl-C.")] = False,
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="With --serve: the dashboard's port.")] = 8000,
+    backends: Annotated[int, typer.Option("--backends", min=1, max=8, help="How many simulated Odoo databases land in the one app database.")] = 1,
     json: JsonOutput = False,
 ) -> None:
     """Start the bundled Odoo simulator, sync it into a fresh SQLite file, print a summary.
@@ -340,6 +341,11 @@ def demo(
     """
     from odoosync.demo.run import DEFAULT_STEPS, run_demo
 
+    if backends > 1:
+        if serve:
+            raise typer.BadParameter("--serve runs with one backend: leave out --backends")
+        _demo_backends(file, backends, scale=scale, seed=seed, latency_ms=latency_ms, json=json)
+        return
     steps = None
     if serve:
         from odoosync.demo.serve import serving_step
@@ -368,6 +374,29 @@ def demo(
             f"{h['messages_in_database']} of {h['messages_in_odoo']} chatter messages and "
             f"{h['activities_in_database']} of {h['activities_in_odoo']} scheduled activities of Odoo leads are there too"
         )
+
+
+def _demo_backends(file: str, count: int, *, scale: float, seed: int, latency_ms: float, json: bool) -> None:
+    """``demo --backends N``: one summary row per simulated Odoo database."""
+    from odoosync.demo.backends import run_backends_demo
+
+    with fail_cleanly():
+        with _progress_display(not json) as on_progress:
+            report = run_backends_demo(file, count, scale=scale, seed=seed, latency_ms=latency_ms, on_progress=on_progress)
+    if json:
+        print_json(report.as_dict())
+        return
+    table = Table(title=f"demo: {count} Odoo databases → {report.database}")
+    for column in ("backend", "odoo", "app company", "status", "leads odoo/db", "messages odoo/db",
+                   "activities odoo/db", "requests", "seconds"):
+        table.add_column(column)
+    for b in report.backends:
+        table.add_row(b.backend, f"{b.odoo_url} db={b.odoo_db}", str(b.app_company_id), b.status,
+                      f"{b.leads_in_odoo}/{b.leads_in_database}", f"{b.messages_in_odoo}/{b.messages_in_database}",
+                      f"{b.activities_in_odoo}/{b.activities_in_database}", str(b.requests), f"{b.seconds:.2f}")
+    _print_table(table)
+    console.print(f"{count} backends, one database: rows carry their backend (leads.odoo_backend); "
+                  f"try: odoosync status --backend {report.backends[0].backend}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
