@@ -1,0 +1,98 @@
+"""``odoosync demo --backends 3`` and ``odoosync backends ...`` / ``--backend`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from odoosync.demo.backends import DEMO_BACKEND_NAMES
+from odoosync.simulator import Simulator
+from odoosync.store import Store
+from odoosync.store.schema import lead_activities, leads
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL"))}
+    return {**env, **extra}
+
+
+def _odoosync(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "odoosync", *args], env=env, capture_output=True, text=True,
+                          timeout=240, cwd=cwd)
+
+
+def test_demo_lands_three_odoo_databases_in_one_app_database_without_mixing_them(tmp_path: Path) -> None:
+    file = tmp_path / "demo.db"
+    result = _odoosync("demo", "--backends", "3", "--scale", "0.02", "--file", str(file), "--json",
+                       env=_env(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    names = list(DEMO_BACKEND_NAMES[:3])
+    assert [b["backend"] for b in report["backends"]] == names
+    assert len({b["odoo_url"] for b in report["backends"]}) == 3
+    for b in report["backends"]:
+        assert b["status"] == "ok"
+        assert b["leads_in_odoo"] == b["leads_in_database"] > 0
+        assert b["messages_in_odoo"] == b["messages_in_database"] > 0
+        assert b["activities_in_odoo"] == b["activities_in_database"] > 0
+    expected = {}
+    for index, name in enumerate(names):  # the demo's data again: backend i is seed i
+        with Simulator(0.02, index) as sim, sim.env({"active_test": False}) as odoo:
+            expected[name] = {r["id"]: r["name"] for r in odoo["crm.lead"].search_read([], ["name"])}
+    with Store(f"sqlite:///{file}") as store, store.connect() as conn:
+        stored = {
+            (backend, odoo_id): (title, company)
+            for backend, odoo_id, title, company in conn.execute(
+                sa.select(leads.c.odoo_backend, leads.c.odoo_id, leads.c.title, leads.c.company_id)
+            )
+        }
+        crossed = conn.execute(
+            sa.select(sa.func.count()).select_from(lead_activities.join(leads, leads.c.id == lead_activities.c.lead_id))
+            .where(lead_activities.c.odoo_backend != leads.c.odoo_backend)
+        ).scalar_one()
+    assert stored == {
+        (name, odoo_id): (title, company)
+        for company, name in enumerate(names, start=1)
+        for odoo_id, title in expected[name].items()
+    }
+    assert set(expected[names[0]]) & set(expected[names[1]]), "the databases share ids, as real ones do"
+    assert crossed == 0
+
+
+def test_backends_commands_and_the_backend_option(tmp_path: Path, simulator: Simulator) -> None:
+    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}", ACME_ODOO_KEY=simulator.password)
+    assert _odoosync("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    refused = _odoosync("backends", "add", "Acme!", "--url", "ftp://x", "--db", "d", "--login", "l",
+                        env=env, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "backend name 'Acme!'" in refused.stderr and "by reference" in refused.stderr
+    added = _odoosync("backends", "add", "acme", "--url", simulator.url, "--db", simulator.db, "--login",
+                      simulator.login, "--secret-env", "ACME_ODOO_KEY", "--app-company-id", "5", env=env, cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(_odoosync("backends", "list", "--json", env=env, cwd=tmp_path).stdout)
+    assert listed == {"backends": [{
+        "name": "acme", "url": simulator.url, "db": simulator.db, "login": simulator.login, "protocol": "auto",
+        "company_ids": [], "app_company_id": 5, "secret": "env:ACME_ODOO_KEY",
+    }]}
+    tested = _odoosync("backends", "test", "acme", "--json", env=env, cwd=tmp_path)
+    assert tested.returncode == 0, tested.stderr
+    assert json.loads(tested.stdout)["uid"] == simulator.uid
+    assert simulator.password not in tested.stdout + tested.stderr
+    synced = _odoosync("sync", "leads", "--backend", "acme", "--json", env=env, cwd=tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    assert json.loads(synced.stdout)["totals"]["inserted"] > 0
+    runs = json.loads(_odoosync("runs", "--backend", "acme", "--json", env=env, cwd=tmp_path).stdout)["runs"]
+    assert runs and {r["backend"] for r in runs} == {"acme"}
+    assert json.loads(_odoosync("runs", "--backend", "default", "--json", env=env, cwd=tmp_path).stdout)["runs"] == []
+    with Store(env["DATABASE_URL"]) as store, store.connect() as conn:
+        companies = set(conn.execute(sa.select(leads.c.company_id).where(leads.c.odoo_backend == "acme")).scalars())
+    assert companies == {5}
+    unknown = _odoosync("sync", "leads", "--backend", "nope", env=env, cwd=tmp_path)
+    assert unknown.returncode == 2 and "no backend named 'nope' (known: default, acme)" in unknown.stderr
+    assert _odoosync("backends", "remove", "acme", env=env, cwd=tmp_path).returncode == 0
+    assert json.loads(_odoosync("backends", "list", "--json", env=env, cwd=tmp_path).stdout) == {"backends": []}
