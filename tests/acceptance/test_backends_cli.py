@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from odoosync.demo.backends import DEMO_BACKEND_NAMES
 from odoosync.simulator import Simulator
 from odoosync.store import Store
-from odoosync.store.schema import lead_activities, leads
+from odoosync.store.schema import leads
+from tests.fixtures.backends import leads_by_backend, messages_on_another_backends_lead
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -45,16 +46,8 @@ def test_demo_lands_three_odoo_databases_in_one_app_database_without_mixing_them
         with Simulator(0.02, index) as sim, sim.env({"active_test": False}) as odoo:
             expected[name] = {r["id"]: r["name"] for r in odoo["crm.lead"].search_read([], ["name"])}
     with Store(f"sqlite:///{file}") as store, store.connect() as conn:
-        stored = {
-            (backend, odoo_id): (title, company)
-            for backend, odoo_id, title, company in conn.execute(
-                sa.select(leads.c.odoo_backend, leads.c.odoo_id, leads.c.title, leads.c.company_id)
-            )
-        }
-        crossed = conn.execute(
-            sa.select(sa.func.count()).select_from(lead_activities.join(leads, leads.c.id == lead_activities.c.lead_id))
-            .where(lead_activities.c.odoo_backend != leads.c.odoo_backend)
-        ).scalar_one()
+        stored = leads_by_backend(conn)
+        crossed = messages_on_another_backends_lead(conn)
     assert stored == {
         (name, odoo_id): (title, company)
         for company, name in enumerate(names, start=1)

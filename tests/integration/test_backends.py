@@ -21,7 +21,8 @@ from odoosync.service.operations import run_sync, run_verify
 from odoosync.settings import Settings
 from odoosync.simulator import Simulator
 from odoosync.store import Store
-from odoosync.store.schema import customers, lead_activities, leads, odoo_backends, odoo_outbox, odoo_stages
+from odoosync.store.schema import customers, leads, odoo_backends, odoo_outbox, odoo_stages
+from tests.fixtures.backends import leads_by_backend, messages_on_another_backends_lead
 from tests.fixtures.pull import odoo_config_for
 
 SECRET = "s3cr3t-api-key-never-stored"
@@ -123,17 +124,9 @@ def test_two_backends_with_the_same_odoo_ids_never_mix(store: Store, two_backend
         shared = set(expected["alpha"]) & set(expected["beta"])
         assert shared and any(expected["alpha"][i] != expected["beta"][i] for i in shared)
         with store.connect() as conn:
-            held = {
-                (b, i): (title, company)
-                for b, i, title, company in conn.execute(
-                    sa.select(leads.c.odoo_backend, leads.c.odoo_id, leads.c.title, leads.c.company_id)
-                )
-            }
+            held = leads_by_backend(conn)
             # every message hangs off a lead of its own backend; customers of a lead are its company's
-            crossed = conn.execute(
-                sa.select(sa.func.count()).select_from(lead_activities.join(leads, leads.c.id == lead_activities.c.lead_id))
-                .where(lead_activities.c.odoo_backend != leads.c.odoo_backend)
-            ).scalar_one()
+            crossed = messages_on_another_backends_lead(conn)
             foreign_customers = conn.execute(
                 sa.select(sa.func.count()).select_from(leads.join(customers, customers.c.id == leads.c.customer_id))
                 .where(customers.c.company_id != leads.c.company_id)
