@@ -99,9 +99,10 @@ class Binder:
 
     def bind(self, conn: sa.Connection, local_table: str, local_id: int, odoo_id: int,
              extra: Mapping[str, Any] | None = None) -> None:
-        """Write ``odoo_id`` (and ``extra`` columns) onto the local row."""
+        """Write ``odoo_id`` (and ``extra`` columns) onto the local row, under this backend
+        (Odoo ids are unique per backend)."""
         table, key, column = BINDING_COLUMNS[local_table]
-        values = {column: odoo_id, **(extra or {})}
+        values = {column: odoo_id, backend_column(table).name: self.backend, **(extra or {})}
         where = [table.c[key] == local_id]
         if key == column:  # a mirror keyed by Odoo id: unique per backend only
             where.append(backend_column(table) == self.backend)

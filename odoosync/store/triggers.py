@@ -24,6 +24,7 @@ the push engine's own write-backs use it. On PostgreSQL each queued item also se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["Watched", "WATCHED", "NOTIFY_CHANNEL", "create_statements", "drop_statements"]
@@ -43,6 +44,14 @@ class Watched:
     json_columns: tuple[str, ...] = ()
     parent: tuple[str, str] | None = None  # (table, foreign key column): deletes cascade from it
     backend_column: str = "odoo_backend"  # the Odoo backend the row belongs to (migration 0007)
+
+    def backend_of(self, row: str) -> str:
+        """SQL: the backend an item of this row goes to: its parent's (a note the app adds
+        to a lead goes to the lead's Odoo), else the row's own."""
+        if self.parent is None:
+            return f"{row}.{self.backend_column}"
+        table, column = self.parent
+        return f"coalesce((SELECT odoo_backend FROM {table} WHERE id = {row}.{column}), {row}.{self.backend_column})"
 
     def parent_exists(self, row: str) -> str:
         """SQL: the row's parent still exists (false while a cascade deletes the row)."""
@@ -117,14 +126,14 @@ def drop_statements(dialect: str) -> list[str]:
 # ---------------------------------------------------------------------------- PostgreSQL
 
 
-def _outbox_insert(w: Watched, table: str, with_backend: bool) -> tuple[str, str]:
-    """The outbox ``INSERT`` column list, and a function of the row giving the backend's
-    value to put first in ``VALUES`` (empty without a backend column)."""
+def _outbox_insert(w: Watched, table: str, with_backend: bool) -> tuple[str, Callable[[str], str]]:
+    """The outbox ``INSERT`` column list, and a function of the row (``NEW``/``OLD``)
+    giving the backend's value to put first in ``VALUES`` (nothing without a backend column)."""
     if not with_backend:
-        return f"INSERT INTO {table} (model, operation, local_table, local_id, odoo_id, payload)", ""
+        return f"INSERT INTO {table} (model, operation, local_table, local_id, odoo_id, payload)", lambda row: ""
     return (
         f"INSERT INTO {table} (backend, model, operation, local_table, local_id, odoo_id, payload)",
-        "{row}." + w.backend_column + ", ",
+        lambda row: f"{w.backend_of(row)}, ",
     )
 
 
@@ -153,7 +162,7 @@ BEGIN
       RETURN NULL;
     END IF;
     {insert}
-    VALUES ({backend.format(row="NEW")}'{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
+    VALUES ({backend("NEW")}'{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
             jsonb_build_object('values', jsonb_build_object({row_object}),
                                'xid', md5(random()::text || clock_timestamp()::text)));
   ELSIF TG_OP = 'UPDATE' THEN
@@ -162,14 +171,14 @@ BEGIN
       RETURN NULL;
     END IF;
     {insert}
-    VALUES ({backend.format(row="NEW")}'{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
+    VALUES ({backend("NEW")}'{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
             jsonb_build_object('values', new_values, 'old', old_values));
   ELSE
     IF NOT {w.parent_exists("OLD")} THEN
       RETURN NULL;
     END IF;
     {insert}
-    VALUES ({backend.format(row="OLD")}'{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
+    VALUES ({backend("OLD")}'{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
             jsonb_build_object('old', jsonb_build_object({old_object})));
   END IF;
   PERFORM pg_notify('{NOTIFY_CHANNEL}', '{w.table}');
@@ -213,21 +222,21 @@ def _sqlite(w: Watched, with_backend: bool = True) -> list[str]:
 WHEN {_SQLITE_NOT_GUARDED} AND {w.is_new_in_app("NEW")}
 BEGIN
   {insert}
-  VALUES ({backend.format(row="NEW")}'{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
+  VALUES ({backend("NEW")}'{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
           json_object('values', json_object({row_object}), 'xid', lower(hex(randomblob(16)))));
 END"""
     on_update = f"""CREATE TRIGGER {w.trigger_name}_update AFTER UPDATE ON {w.table}
 WHEN {_SQLITE_NOT_GUARDED} AND ({changed_any})
 BEGIN
   {insert}
-  VALUES ({backend.format(row="NEW")}'{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
+  VALUES ({backend("NEW")}'{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
           json_object('values', json({only_changed("NEW")}), 'old', json({only_changed("OLD")})));
 END"""
     on_delete = f"""CREATE TRIGGER {w.trigger_name}_delete AFTER DELETE ON {w.table}
 WHEN {_SQLITE_NOT_GUARDED} AND {w.parent_exists("OLD")}
 BEGIN
   {insert}
-  VALUES ({backend.format(row="OLD")}'{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
+  VALUES ({backend("OLD")}'{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
           json_object('old', json_object({old_object})));
 END"""
     statements = []

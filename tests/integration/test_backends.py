@@ -21,7 +21,7 @@ from odoosync.service.operations import run_sync, run_verify
 from odoosync.settings import Settings
 from odoosync.simulator import Simulator
 from odoosync.store import Store
-from odoosync.store.schema import customers, leads, odoo_backends, odoo_outbox, odoo_stages
+from odoosync.store.schema import customers, lead_activities, leads, odoo_backends, odoo_outbox, odoo_stages
 from tests.fixtures.backends import leads_by_backend, messages_on_another_backends_lead
 from tests.fixtures.pull import odoo_config_for
 
@@ -150,17 +150,34 @@ def test_two_backends_with_the_same_odoo_ids_never_mix(store: Store, two_backend
             titles = dict(conn.execute(sa.select(leads.c.odoo_backend, leads.c.title).where(leads.c.odoo_id == shared_id)).all())
         assert titles == {"alpha": expected["alpha"][shared_id], "beta": "Renamed in beta"}
 
-        # an app edit of alpha's lead is queued under alpha and pushed to alpha's Odoo only
+        # an app edit of alpha's lead, and a note on it, are queued under alpha and pushed to alpha's Odoo only
         with store.transaction() as conn:
-            conn.execute(sa.update(leads).where(leads.c.odoo_backend == "alpha", leads.c.odoo_id == shared_id)
-                         .values(title="Edited in the app"))
-            queued = conn.execute(sa.select(odoo_outbox.c.backend).where(odoo_outbox.c.odoo_id == shared_id)).scalars().all()
-        assert queued == ["alpha"]
+            alpha_lead = conn.execute(
+                sa.update(leads).where(leads.c.odoo_backend == "alpha", leads.c.odoo_id == shared_id)
+                .values(title="Edited in the app").returning(leads.c.id)
+            ).scalar_one()
+            note = conn.execute(
+                sa.insert(lead_activities).values(lead_id=alpha_lead, activity_type="note", description="Called them")
+                .returning(lead_activities.c.id)
+            ).scalar_one()
+            queued = conn.execute(sa.select(odoo_outbox.c.backend, odoo_outbox.c.model)).all()
+        assert sorted(queued) == [("alpha", "crm.lead"), ("alpha", "mail.message")]
         assert PushEngine(store, clients["beta"], backend="beta").push_all().claimed == 0
-        assert PushEngine(store, clients["alpha"], backend="alpha").push_all().written == 1
+        pushed = PushEngine(store, clients["alpha"], backend="alpha").push_all()
+        assert (pushed.written, pushed.created, pushed.failed) == (1, 1, 0)
         for sim, title in ((alpha, "Edited in the app"), (beta, "Renamed in beta")):
             with sim.env({"active_test": False}) as env:
                 assert env["crm.lead"].read([shared_id], ["name"])[0]["name"] == title
+        with store.connect() as conn:
+            bound = conn.execute(
+                sa.select(lead_activities.c.odoo_backend, lead_activities.c.odoo_message_id).where(lead_activities.c.id == note)
+            ).one()
+        with alpha.env() as env:
+            assert bound[0] == "alpha" and env["mail.message"].read([bound[1]], ["res_id"])[0]["res_id"] == shared_id
+        run_sync(clients["alpha"], store, "chatter", PullOptions(company_id=1), backend="alpha")
+        with store.connect() as conn:  # the pushed note comes back as itself, not as a second row
+            notes = conn.execute(sa.select(sa.func.count()).where(lead_activities.c.description == "Called them")).scalar_one()
+            assert notes == 1 and messages_on_another_backends_lead(conn) == 0
     finally:
         for client in opened:
             client.close()
