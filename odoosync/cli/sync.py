@@ -215,7 +215,7 @@ def status(backend: BackendOption = "default", json: JsonOutput = False) -> None
         with open_store(settings) as store:
             rows = stream_status(store, backend)
             # the same freshness as GET /api/status (odoosync.service.freshness)
-            fresh = {s.stream: s for s in read_status(store, streams=[row["stream"] for row in rows])}
+            fresh = {s.stream: s for s in read_status(store, streams=[row["stream"] for row in rows], backend=backend)}
             paused = paused_jobs(store)
     if json:
         print_json({

@@ -45,6 +45,7 @@ from odoosync.settings import Settings
 from odoosync.store import Store
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
+from odoosync.store.schema import backend_column
 from odoosync.store.sync_config import config_list
 from odoosync.streams.base import Stream
 from odoosync.streams.registry import (
@@ -320,7 +321,7 @@ def stream_status(store: Store, backend: str = "default") -> list[dict[str, Any]
     with store.connect() as conn:
         for stream in pull_streams(store):
             table = stream.target.table
-            count_query = sa.select(sa.func.count()).select_from(table)
+            count_query = sa.select(sa.func.count()).select_from(table).where(backend_column(table) == backend)
             if "deleted_at" in table.c:
                 count_query = count_query.where(table.c.deleted_at.is_(None))
             if "model" in table.c and table.name == "odoo_records":

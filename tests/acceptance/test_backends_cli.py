@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+from odoosync.cli import app
 from odoosync.demo.backends import DEMO_BACKEND_NAMES
 from odoosync.simulator import Simulator
 from odoosync.store import Store
@@ -25,6 +27,14 @@ def _env(**extra: str) -> dict[str, str]:
 def _odoosync(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "odoosync", *args], env=env, capture_output=True, text=True,
                           timeout=240, cwd=cwd)
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The command run in this process (many commands, one interpreter start)."""
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200", **env})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def test_demo_lands_three_odoo_databases_in_one_app_database_without_mixing_them(tmp_path: Path) -> None:
@@ -58,34 +68,42 @@ def test_demo_lands_three_odoo_databases_in_one_app_database_without_mixing_them
 
 
 def test_backends_commands_and_the_backend_option(tmp_path: Path, simulator: Simulator) -> None:
-    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}", ACME_ODOO_KEY=simulator.password)
-    assert _odoosync("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
-    refused = _odoosync("backends", "add", "Acme!", "--url", "ftp://x", "--db", "d", "--login", "l",
-                        env=env, cwd=tmp_path)
+    env = dict(DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}", ACME_ODOO_KEY=simulator.password)
+    assert _cli("db", "upgrade", env=env).returncode == 0
+    refused = _cli("backends", "add", "Acme!", "--url", "ftp://x", "--db", "d", "--login", "l",
+                        env=env)
     assert refused.returncode == 2
     assert "backend name 'Acme!'" in refused.stderr and "by reference" in refused.stderr
-    added = _odoosync("backends", "add", "acme", "--url", simulator.url, "--db", simulator.db, "--login",
-                      simulator.login, "--secret-env", "ACME_ODOO_KEY", "--app-company-id", "5", env=env, cwd=tmp_path)
+    added = _cli("backends", "add", "acme", "--url", simulator.url, "--db", simulator.db, "--login",
+                      simulator.login, "--secret-env", "ACME_ODOO_KEY", "--app-company-id", "5", env=env)
     assert added.returncode == 0, added.stderr
-    listed = json.loads(_odoosync("backends", "list", "--json", env=env, cwd=tmp_path).stdout)
+    listed = json.loads(_cli("backends", "list", "--json", env=env).stdout)
     assert listed == {"backends": [{
         "name": "acme", "url": simulator.url, "db": simulator.db, "login": simulator.login, "protocol": "auto",
         "company_ids": [], "app_company_id": 5, "secret": "env:ACME_ODOO_KEY",
     }]}
-    tested = _odoosync("backends", "test", "acme", "--json", env=env, cwd=tmp_path)
+    tested = _cli("backends", "test", "acme", "--json", env=env)
     assert tested.returncode == 0, tested.stderr
     assert json.loads(tested.stdout)["uid"] == simulator.uid
     assert simulator.password not in tested.stdout + tested.stderr
-    synced = _odoosync("sync", "leads", "--backend", "acme", "--json", env=env, cwd=tmp_path)
+    synced = _cli("sync", "leads", "--backend", "acme", "--json", env=env)
     assert synced.returncode == 0, synced.stderr
     assert json.loads(synced.stdout)["totals"]["inserted"] > 0
-    runs = json.loads(_odoosync("runs", "--backend", "acme", "--json", env=env, cwd=tmp_path).stdout)["runs"]
+    runs = json.loads(_cli("runs", "--backend", "acme", "--json", env=env).stdout)["runs"]
     assert runs and {r["backend"] for r in runs} == {"acme"}
-    assert json.loads(_odoosync("runs", "--backend", "default", "--json", env=env, cwd=tmp_path).stdout)["runs"] == []
+    assert json.loads(_cli("runs", "--backend", "default", "--json", env=env).stdout)["runs"] == []
+    status = {s["stream"]: s for s in json.loads(
+        _cli("status", "--backend", "acme", "--json", env=env).stdout)["streams"]}
+    assert status["leads"]["rows"] > 0 and status["leads"]["last_run"]["backend"] == "acme"
+    assert status["leads"]["cursor"] is not None and status["leads"]["freshness"] == "green"
+    default_status = {s["stream"]: s for s in json.loads(
+        _cli("status", "--json", env=env).stdout)["streams"]}
+    assert (default_status["leads"]["rows"], default_status["leads"]["last_run"], default_status["leads"]["cursor"]) == (
+        0, None, None)
     with Store(env["DATABASE_URL"]) as store, store.connect() as conn:
         companies = set(conn.execute(sa.select(leads.c.company_id).where(leads.c.odoo_backend == "acme")).scalars())
     assert companies == {5}
-    unknown = _odoosync("sync", "leads", "--backend", "nope", env=env, cwd=tmp_path)
+    unknown = _cli("sync", "leads", "--backend", "nope", env=env)
     assert unknown.returncode == 2 and "no backend named 'nope' (known: default, acme)" in unknown.stderr
-    assert _odoosync("backends", "remove", "acme", env=env, cwd=tmp_path).returncode == 0
-    assert json.loads(_odoosync("backends", "list", "--json", env=env, cwd=tmp_path).stdout) == {"backends": []}
+    assert _cli("backends", "remove", "acme", env=env).returncode == 0
+    assert json.loads(_cli("backends", "list", "--json", env=env).stdout) == {"backends": []}
