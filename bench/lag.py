@@ -27,7 +27,6 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import xmlrpc.client
 from dataclasses import dataclass
@@ -36,19 +35,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
-import uvicorn  # noqa: E402
 
-from odoosync.service.events import EventBus  # noqa: E402
-from odoosync.service.jobs import Jobs  # noqa: E402
 from odoosync.odoo.client import OdooClient  # noqa: E402
 from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.service.scheduler import DEFAULT_SCHEDULE, Scheduler  # noqa: E402
+from odoosync.service.app import App, settings_for  # noqa: E402
+from odoosync.service.jobs import Jobs  # noqa: E402
 from odoosync.simulator import Simulator  # noqa: E402
 from odoosync.simulator.webhooks import attach  # noqa: E402
 from odoosync.store import Store  # noqa: E402
 from odoosync.store.schema import leads  # noqa: E402
-from odoosync.web.app import WebContext, create_app  # noqa: E402
-from odoosync.web.auth import Tokens  # noqa: E402
 
 SECRET = "bench-webhook-secret"
 
@@ -69,14 +64,6 @@ class ModeResult:
                 f"| {self.requests} | {per_edit:.1f} | {self.unseen} |")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _title(store: Store, odoo_id: int) -> str | None:
     with store.connect() as conn:
         return conn.execute(sa.select(leads.c.title).where(leads.c.odoo_id == odoo_id)).scalar_one_or_none()
@@ -90,29 +77,18 @@ def run_mode(mode: str, *, edits: int, spread: float, scale: float, latency_ms: 
             store.upgrade()
         config = OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password, protocol="jsonrpc")
         with Store(url) as store, OdooClient(config) as client:
-            events = EventBus()
-            jobs = Jobs(store, client, events=events)
+            jobs = Jobs(store, client)
             jobs.run_job("reference", "manual")
             jobs.run_job("increments", "manual")
             with xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/2/object") as rpc:  # leads the user may edit
                 lead_ids = rpc.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "search", [[]],
                                           {"limit": edits, "order": "id"})
-            server = scheduler = sender = app = None
-            if mode == "webhook":
-                port = _free_port()
-                context = WebContext(store=store, tokens=Tokens(admin="bench"), events=events, jobs=jobs,
-                                     webhook_secret=SECRET)
-                app = create_app(context)
-                server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                                       lifespan="off", log_level="warning"))
-                threading.Thread(target=server.run, daemon=True).start()
-                while not server.started:
-                    time.sleep(0.02)
-                sender = attach(sim, f"http://127.0.0.1:{port}/api/webhooks/odoo?token={SECRET}")
-            else:
-                functions = {"increments": jobs.functions()["increments"]}
-                scheduler = Scheduler(functions, {"increments": DEFAULT_SCHEDULE["increments"]}, on_skip=jobs.record_skip)
-                scheduler.start()
+            # the service as `odoosync serve` assembles it: webhooks with the outbox job only,
+            # polling with the default schedule (increments every minute)
+            settings = settings_for(odoo=config, database_url=url, api_token="bench", webhook_secret=SECRET)
+            service = App(settings, store=store, client=client, scheduled=mode != "webhook", catch_up=False).open()
+            base_url = service.start("127.0.0.1", 0)
+            sender = attach(sim, f"{base_url}/api/webhooks/odoo?token={SECRET}") if mode == "webhook" else None
             before = client.stats.snapshot()
             offsets = sorted(rng.uniform(0, spread) for _ in lead_ids)
             pending: dict[int, tuple[str, float]] = {}
@@ -138,14 +114,9 @@ def run_mode(mode: str, *, edits: int, spread: float, scale: float, latency_ms: 
             if sender is not None:
                 sim.database.before_commit = None
                 sender.close()
+            service.close()
             jobs.stop()
-            if app is not None and getattr(app.state, "webhook_queue", None) is not None:
-                app.state.webhook_queue.stop()  # the pull in flight ends before the store closes
-            if scheduler is not None:
-                scheduler.shutdown(wait=True)
             jobs.join(10)
-            if server is not None:
-                server.should_exit = True
     return ModeResult(mode, lags, requests, len(pending))
 
 

@@ -91,17 +91,14 @@ def idle_cost(database_url: str, sim: Simulator) -> list[dict[str, Any]]:
 
 
 def _serve_api(database_url: str, sim_url: str, db: str, login: str, password: str, port: int) -> None:
-    import uvicorn
+    """The API as ``odoosync serve --no-schedule`` assembles it, until SIGTERM."""
+    from odoosync.service.app import App, settings_for, until_signal
 
-    from odoosync.web.app import WebContext, create_app
-    from odoosync.web.auth import Tokens
-
-    with Store(database_url) as store, OdooClient(
-        OdooConfig(url=sim_url, db=db, username=login, password=password, protocol="jsonrpc")
-    ) as client:
-        app = create_app(WebContext(store=store, tokens=Tokens(admin="bench-admin", read=READ_TOKEN),
-                                    jobs=Jobs(store, client), client_stats=client.stats.snapshot))
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    config = OdooConfig(url=sim_url, db=db, username=login, password=password, protocol="jsonrpc")
+    settings = settings_for(odoo=config, database_url=database_url, api_token="bench-admin", read_token=READ_TOKEN)
+    with App(settings, scheduled=False, catch_up=False) as service, until_signal() as stop:
+        service.start("127.0.0.1", port)
+        service.wait(stop)
 
 
 def _free_port() -> int:

@@ -43,6 +43,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from odoosync.odoo.values import odoo_datetime, parse_datetime
+
 __all__ = [
     "DEFAULT_OVERLAP",
     "Cursor",
@@ -51,33 +53,10 @@ __all__ = [
     "Increment",
     "StreamState",
     "incremental_start",
-    "odoo_datetime",
-    "parse_odoo_datetime",
 ]
 
 DEFAULT_OVERLAP = dt.timedelta(minutes=5)
 """How far behind the stored cursor an incremental run starts reading again."""
-
-_ODOO_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def odoo_datetime(value: dt.datetime) -> str:
-    """A datetime as Odoo compares it in domains: UTC, ``YYYY-MM-DD HH:MM:SS``."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime(_ODOO_FORMAT)
-
-
-def parse_odoo_datetime(value: str) -> dt.datetime:
-    """The inverse of :func:`odoo_datetime` (also accepts ISO 8601 with an offset)."""
-    try:
-        parsed = dt.datetime.strptime(value, _ODOO_FORMAT)
-    except ValueError:
-        parsed = dt.datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
-
 
 @dataclass(frozen=True, order=True)
 class Cursor:
@@ -97,7 +76,7 @@ class Cursor:
         if stamp is None:
             return None
         if isinstance(stamp, str):
-            stamp = parse_odoo_datetime(stamp)
+            stamp = parse_datetime(stamp)
         return cls(stamp, int(record["id"]))
 
     @classmethod
@@ -133,7 +112,7 @@ class Cursor:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Cursor:
-        return cls(parse_odoo_datetime(str(data["write_date"])), int(data.get("id", 0)))
+        return cls(parse_datetime(str(data["write_date"])), int(data.get("id", 0)))
 
 
 def incremental_start(cursor: Cursor, read_at: dt.datetime | None, overlap: dt.timedelta) -> Cursor:
@@ -156,7 +135,7 @@ def _whole_second(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _datetime_from_json(value: Any) -> dt.datetime | None:
-    return None if value is None else parse_odoo_datetime(str(value))
+    return None if value is None else parse_datetime(str(value))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
-__all__ = ["normalize_record", "normalize_value", "to_odoo", "to_wire", "parse_datetime", "parse_date"]
+__all__ = ["normalize_record", "normalize_value", "to_odoo", "to_wire", "odoo_datetime", "parse_datetime", "parse_date"]
 
 FieldTypes = Mapping[str, str]
 
@@ -26,8 +26,16 @@ _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _DATE_FORMAT = "%Y-%m-%d"
 
 
+def odoo_datetime(value: datetime) -> str:
+    """A datetime as Odoo writes and compares it: UTC, ``YYYY-MM-DD HH:MM:SS`` (naive
+    values are taken as UTC already). The one formatter: domains, ``write``, JSON, text."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    return value.strftime(_DATETIME_FORMAT)
+
+
 def parse_datetime(text: str) -> datetime:
-    """Odoo's UTC ``YYYY-MM-DD HH:MM:SS`` (fractions tolerated) → aware UTC datetime."""
+    """Odoo's UTC ``YYYY-MM-DD HH:MM:SS`` (fractions and ISO 8601 offsets tolerated) → aware UTC datetime."""
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
@@ -70,9 +78,7 @@ def _to_odoo_value(value: Any) -> Any:
     if value is None:
         return False
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
-        return value.strftime(_DATETIME_FORMAT)
+        return odoo_datetime(value)
     if isinstance(value, date):
         return value.strftime(_DATE_FORMAT)
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str):

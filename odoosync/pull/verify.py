@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from odoosync.cursor import parse_odoo_datetime
+from odoosync.odoo.values import parse_datetime
 from odoosync.models import VERIFY_JOB, RunCounters, RunStatus, Trigger
 from odoosync.pull.engine import PullEngine, PullOptions, Repair, StreamResult, confirmed_gone
 from odoosync.store import runs
@@ -162,9 +162,9 @@ def _newer(odoo_stamp: Any, stored: Any) -> bool:
     if stored is None:
         return True
     if isinstance(odoo_stamp, str):
-        odoo_stamp = parse_odoo_datetime(odoo_stamp)
+        odoo_stamp = parse_datetime(odoo_stamp)
     if isinstance(stored, str):
-        stored = parse_odoo_datetime(stored)
+        stored = parse_datetime(stored)
     if stored.tzinfo is None:
         stored = stored.replace(tzinfo=dt.UTC)
     return odoo_stamp.replace(microsecond=0) > stored.replace(microsecond=0)

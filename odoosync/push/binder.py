@@ -22,12 +22,16 @@ import sqlalchemy as sa
 
 from odoosync.odoo.client import OdooClient
 from odoosync.store import Store
+from odoosync.store.sync_config import config_list
+from odoosync.streams.activities import ActivityType
+from odoosync.streams.registry import CONFIG_PREFIX, activity_type_map, parse_pull_config_rows
 from odoosync.store.schema import (
     REFERENCE_TABLES,
     backend_column,
     customers,
     lead_activities,
     leads,
+    odoo_activity_types,
     odoo_partners,
     odoo_stages,
     scheduled_activities,
@@ -65,6 +69,7 @@ class Binder:
         self._asked: set[tuple[str, str]] = set()
         self._won_stage: int | None | bool = False
         self._model_ids: dict[str, int | None] = {}
+        self._activity_types: dict[str, int | None] = {}
 
     # ------------------------------------------------------------ local bindings
 
@@ -155,6 +160,30 @@ class Binder:
                 found = ids[0] if ids else None
             self._won_stage = int(found) if found is not None else None
         return self._won_stage  # type: ignore[return-value]
+
+    def activity_type_id(self, kind: str) -> int | None:
+        """The Odoo activity type for an app kind, by the same map the pull uses (defaults +
+        the configured ``activity_types``), among the mirrored active types; without a mirrored
+        one, a type named as the map names that kind, asked of Odoo."""
+        if kind not in self._activity_types:
+            type_map = activity_type_map(parse_pull_config_rows(config_list(self.store, CONFIG_PREFIX))[0])
+            table = odoo_activity_types
+            with self.store.connect() as conn:
+                rows = conn.execute(
+                    sa.select(table.c.odoo_id, table.c.name, table.c.xml_id, table.c.category, table.c.raw)
+                    .where(table.c.deleted_at.is_(None), table.c.backend == self.backend)
+                ).all()
+            known = [
+                ActivityType(int(r.odoo_id), r.name or "", r.xml_id, r.category)
+                for r in rows if (r.raw or {}).get("active", True) is not False
+            ]
+            found = type_map.type_for(kind, known)
+            for name in type_map.names_of(kind) if found is None else ():
+                found = self.reference_id("mail.activity.type", name)
+                if found is not None:
+                    break
+            self._activity_types[kind] = found
+        return self._activity_types[kind]
 
     def model_id(self, model: str) -> int | None:
         if model not in self._model_ids:

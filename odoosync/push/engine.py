@@ -500,7 +500,7 @@ class PushEngine:
         refreshed = self._refresh(tasks) if counter in ("created", "written") else {}
         if counter == "created":
             refreshed.update(self._refresh_chatter(tasks))
-        with self.store.transaction(origin="pull") as conn:
+        with self.store.transaction(origin="push") as conn:
             binder = self._binder
             for task in tasks:
                 change = task.change

@@ -44,17 +44,11 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from odoosync.exceptions import OdooValidationError
+from odoosync.streams.activities import ACTIVITY_KINDS, FALLBACK_KIND
 
-__all__ = ["Lookups", "map_values", "ACTIVITY_TYPE_NAMES", "PRIORITY_LABELS"]
+__all__ = ["Lookups", "map_values", "PRIORITY_LABELS"]
 
 PRIORITY_LABELS = {"low": "0", "medium": "1", "high": "2", "very high": "3"}
-ACTIVITY_TYPE_NAMES = {
-    "call": "Call",
-    "email": "Email",
-    "meeting": "Meeting",
-    "todo": "To-Do",
-    "follow_up": "Follow-up",
-}
 
 
 class Lookups(Protocol):
@@ -65,6 +59,9 @@ class Lookups(Protocol):
 
     def won_stage_id(self) -> int | None:
         """The first won ``crm.stage``."""
+
+    def activity_type_id(self, kind: str) -> int | None:
+        """The ``mail.activity.type`` for an app kind (the pull's map, inverted)."""
 
     def odoo_id(self, local_table: str, local_id: int) -> int | None:
         """The Odoo id bound to a local row (``leads``, ``customers``)."""
@@ -187,13 +184,18 @@ def _activity(values: Mapping[str, Any], lookups: Lookups) -> dict[str, Any]:
         out["res_model_id"] = lookups.model_id("crm.lead")
         out["res_id"] = lead
     if "activity_type" in values:
-        kind = values["activity_type"] or "todo"
-        name = ACTIVITY_TYPE_NAMES.get(kind)
-        if name is None:
+        kind = values["activity_type"] or FALLBACK_KIND
+        if kind not in ACTIVITY_KINDS:
             raise OdooValidationError(
-                f"activity_type {kind!r} is not one of {', '.join(ACTIVITY_TYPE_NAMES)}", model="mail.activity"
+                f"activity_type {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}", model="mail.activity"
             )
-        out["activity_type_id"] = _reference(lookups, "mail.activity.type", "activity_type", name)
+        type_id = lookups.activity_type_id(kind)
+        if type_id is None:
+            raise OdooValidationError(
+                f"activity_type {kind!r}: Odoo has no activity type of that kind (configure one in "
+                "odoo_to_sb:mail.activity's activity_types)", model="mail.activity"
+            )
+        out["activity_type_id"] = type_id
     if "summary" in values:
         out["summary"] = _text(values["summary"])
     if "note" in values:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ import sqlalchemy as sa
 
 from odoosync.push.coalesce import QueuedItem
 from odoosync.exceptions import StoreError
+from odoosync.redact import redact_text
 from odoosync.store import Store
 from odoosync.store.schema import odoo_outbox
 from odoosync.store.triggers import NOTIFY_CHANNEL
@@ -49,8 +51,15 @@ __all__ = [
     "list_items",
     "retry_failed",
     "status_counts",
-    "ChangeListener",
+    "any_ready",
+    "backlog",
+    "lead_items",
+    "OutboxWaker",
 ]
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30.0  # the outbox waker's longest wait between reconnects
 
 OPERATIONS = ("create", "write", "unlink", "call")
 STATUSES = ("queued", "processing", "done", "failed")
@@ -248,40 +257,114 @@ def status_counts(store: Store) -> dict[str, int]:
     return {status: found.get(status, 0) for status in STATUSES}
 
 
-class ChangeListener:
-    """Wakes an idle worker when a change is queued.
+def any_ready(store: Store, now: dt.datetime) -> bool:
+    """Is an item ready to push now? (one indexed ``EXISTS``: the waker's poll on SQLite)"""
+    with store.connect() as conn:
+        return bool(conn.execute(sa.select(sa.exists().where(_ready(now)))).scalar())
 
-    PostgreSQL: the triggers ``NOTIFY odoosync_outbox``; :meth:`wait` returns as soon as
-    one arrives (``True``) or after ``timeout`` (``False``). SQLite has no notifications:
-    :meth:`wait` simply waits ``timeout`` (or until ``stop`` is set) and the caller polls.
+
+def backlog(conn: sa.Connection) -> tuple[dict[str, int], dt.datetime | None]:
+    """Items per status, and when the oldest still waiting (queued or processing) was queued."""
+    counts = {status: int(n) for status, n in conn.execute(
+        sa.select(odoo_outbox.c.status, sa.func.count()).group_by(odoo_outbox.c.status))}
+    oldest = conn.execute(
+        sa.select(sa.func.min(odoo_outbox.c.created_at)).where(odoo_outbox.c.status.in_(("queued", "processing")))
+    ).scalar()
+    return counts, oldest
+
+
+def lead_items(conn: sa.Connection, backend: str, odoo_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    """``(odoo_id, operation, status)`` of every item about these Odoo leads, oldest first:
+    the pull asks whether the app deleted a lead or still has changes to it waiting."""
+    query = (
+        sa.select(odoo_outbox.c.odoo_id, odoo_outbox.c.operation, odoo_outbox.c.status)
+        .where(
+            odoo_outbox.c.local_table == "leads",
+            odoo_outbox.c.model == "crm.lead",
+            odoo_outbox.c.backend == backend,
+            odoo_outbox.c.odoo_id.in_(list(odoo_ids)),
+        )
+        .order_by(odoo_outbox.c.id)
+    )
+    return [(int(i), str(op), str(st)) for i, op, st in conn.execute(query)]
+
+
+class OutboxWaker:
+    """Calls ``wake()`` soon after an outbox item becomes ready (a thread; ``start``/``stop``).
+
+    PostgreSQL: ``LISTEN odoosync_outbox`` on a connection of its own; every trigger
+    ``NOTIFY`` wakes it at once. SQLite: every ``poll_seconds`` one indexed ``SELECT``
+    asks whether an item is ready. Either way, *any* error (a database restart raises the
+    driver's own errors from the listening connection) is logged and the waker reconnects
+    with exponential backoff (``poll_seconds`` doubling up to :data:`MAX_BACKOFF_SECONDS`);
+    :meth:`problem` says what is wrong meanwhile (``/api/health``). The minute sweep of the
+    ``outbox`` job remains as a safety net.
     """
 
-    def __init__(self, store: Store):
-        self._raw: Any = None
-        if store.dialect == "postgresql":
-            self._raw = store.engine.raw_connection()
-            driver = self._raw.driver_connection
-            driver.autocommit = True
-            driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    def __init__(self, store: Store, wake: Callable[[], None], *, poll_seconds: float = 2.0) -> None:
+        self._store = store
+        self._wake = wake
+        self._poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="outbox-waker", daemon=True)
+        self._problem: str | None = "starting"
 
-    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
-        """Block until a change is queued (True) or ``timeout`` seconds pass (False)."""
-        if self._raw is None:
-            if stop is not None:
-                stop.wait(timeout)
-            return False
-        for _ in self._raw.driver_connection.notifies(timeout=timeout, stop_after=1):
-            return True
-        return False
-
-    def close(self) -> None:
-        if self._raw is not None:
-            self._raw.driver_connection.execute(f"UNLISTEN {NOTIFY_CHANNEL}")
-            self._raw.close()
-            self._raw = None
-
-    def __enter__(self) -> ChangeListener:
+    def start(self) -> OutboxWaker:
+        self._thread.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def problem(self) -> str | None:
+        """None while the waker listens (or polls) successfully; else what is wrong."""
+        if not self._thread.is_alive() and not self._stop.is_set():
+            return "not running"
+        return self._problem
+
+    def _loop(self) -> None:
+        backoff = self._poll_seconds
+        while not self._stop.is_set():
+            try:
+                if self._store.dialect == "postgresql":
+                    self._listen()
+                else:
+                    self._poll()
+            except Exception as exc:  # noqa: BLE001 - any failure: reconnect, never die silently
+                self._problem = f"reconnecting after {type(exc).__name__}"
+                log.warning("outbox waker: %s: %s; reconnecting in %.1f s", type(exc).__name__,
+                            redact_text(str(exc)).splitlines()[0] if str(exc) else "", backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            else:
+                backoff = self._poll_seconds
+
+    def _ready(self) -> bool:
+        return any_ready(self._store, dt.datetime.now(dt.UTC))
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            if self._ready():
+                self._wake()
+            self._problem = None
+            self._stop.wait(self._poll_seconds)
+
+    def _listen(self) -> None:
+        raw = self._store.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            driver.autocommit = True
+            driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            if self._ready():  # queued while nobody listened
+                self._wake()
+            self._problem = None
+            while not self._stop.is_set():
+                if any(True for _ in driver.notifies(timeout=self._poll_seconds, stop_after=1)):
+                    self._wake()
+        finally:
+            try:
+                raw.invalidate()  # a LISTENing connection does not go back to the pool
+            except Exception:  # noqa: BLE001 - already broken: nothing to give back
+                pass

@@ -4,8 +4,9 @@
 (job ``push``: fetched = items claimed, inserted = creates, updated = writes and calls,
 deleted = unlinks and archives, skipped = no-ops, failed, rpc_calls, retries =
 items rescheduled with backoff; conflicts in ``details``). ``run_forever`` repeats it
-until ``stop`` is set (SIGTERM in the CLI); idle, it waits for the triggers' PostgreSQL
-notification, or polls every ``poll_seconds`` on SQLite.
+until ``stop`` is set (SIGTERM in the CLI); idle, the outbox's one listener
+(:class:`~odoosync.push.outbox.OutboxWaker`) wakes it: the triggers' PostgreSQL notification,
+or a poll every ``poll_seconds`` on SQLite.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import threading
 
 from odoosync.models import RunCounters, RunStatus
-from odoosync.push.outbox import ChangeListener
+from odoosync.push.outbox import OutboxWaker
 from odoosync.push.engine import PushEngine, PushResult
 from odoosync.store import runs
 
@@ -41,13 +42,18 @@ def run_once(engine: PushEngine, *, trigger: str = "manual", already: PushResult
 def run_forever(engine: PushEngine, *, stop: threading.Event, poll_seconds: float = 2.0) -> None:
     """Push in a loop until ``stop`` is set; idle passes are not recorded as runs. Idle,
     it waits for the triggers' notification (PostgreSQL) or ``poll_seconds`` (SQLite)."""
-    with ChangeListener(engine.store) as listener:
+    woken = threading.Event()
+    waker = OutboxWaker(engine.store, woken.set, poll_seconds=poll_seconds).start()
+    try:
         while not stop.is_set():
+            woken.clear()  # a change queued from here on wakes the wait below
             first = engine.push_batch()
             if first.claimed:
                 run_once(engine, trigger="schedule", already=first)
                 continue
-            listener.wait(poll_seconds, stop)
+            woken.wait(poll_seconds)
+    finally:
+        waker.stop()
 
 
 def _counters(result: PushResult) -> RunCounters:

@@ -27,9 +27,10 @@ from prometheus_client.registry import Collector
 from odoosync.models import PARTIAL_MODES, VERIFY_JOB
 from odoosync.odoo.stats import StatsSnapshot
 from odoosync.pull import rejects
+from odoosync.push import outbox
 from odoosync.pull.verify import latest_drift
 from odoosync.store import Store
-from odoosync.store.schema import lead_events, leads, odoo_outbox, odoo_sync_checkpoints, odoo_sync_runs
+from odoosync.store.schema import lead_events, leads, odoo_sync_checkpoints, odoo_sync_runs
 
 __all__ = ["read_metrics", "StoreCollector", "WebhookQueueCollector", "webhook_queue_metrics", "make_registry",
            "render_prometheus", "CONTENT_TYPE"]
@@ -67,10 +68,7 @@ def read_metrics(
         running = conn.execute(
             sa.select(runs.c.stream, sa.func.min(runs.c.started_at)).where(runs.c.status == "running").group_by(runs.c.stream)
         ).all()
-        outbox = conn.execute(sa.select(odoo_outbox.c.status, sa.func.count()).group_by(odoo_outbox.c.status)).all()
-        oldest_queued = conn.execute(
-            sa.select(sa.func.min(odoo_outbox.c.created_at)).where(odoo_outbox.c.status.in_(("queued", "processing")))
-        ).scalar()
+        outbox_counts, oldest_queued = outbox.backlog(conn)
         checkpoints = conn.execute(sa.select(odoo_sync_checkpoints.c.key, odoo_sync_checkpoints.c.updated_at)).all()
         breaches = conn.execute(
             sa.select(lead_events.c.event_type, sa.func.count())
@@ -96,7 +94,7 @@ def read_metrics(
         "odoo_retries_logged": {row.stream: int(row.retries) for row in sums},
         "seconds_since_last_success": {s: age(t) for s, t in sorted(last_ok)},
         "oldest_running_seconds": {s: age(t) for s, t in sorted(running)},
-        "outbox": {status: n for status, n in sorted(outbox)},
+        "outbox": dict(sorted(outbox_counts.items())),
         "outbox_oldest_queued_seconds": age(oldest_queued) or 0.0,
         "checkpoint_age_seconds": {k: age(t) for k, t in sorted(checkpoints)},
         "sla_events": {kind: n for kind, n in breaches},

@@ -1,10 +1,10 @@
 """The scheduler: decides *when* each job runs, nothing else.
 
-Seed 002's root cause was that nothing ran on its own. :class:`Scheduler` wraps an
+:class:`Scheduler` wraps an
 APScheduler 3 ``BackgroundScheduler`` (a well-kept scheduler rather than a hand-written
 loop) with the project's rules:
 
-* every job has a cron expression: the defaults of C6 (:data:`DEFAULT_SCHEDULE`),
+* every job has a cron expression: the defaults (:data:`DEFAULT_SCHEDULE`),
   overridden by ``[schedule]`` in ``odoosync.toml`` and then by the ``schedule`` key of
   ``ops.odoo_sync_config`` (``{"leads": "*/2 * * * *"}``). Five fields are standard cron;
   six fields put seconds first (used by tests and for sub-minute polling);
@@ -19,9 +19,8 @@ loop) with the project's rules:
   that must not fire), :meth:`Scheduler.refresh` adds, removes, re-schedules, pauses and
   resumes jobs to match it, every ``refresh_seconds`` and whenever the caller asks. The
   source reads the database (``odoosync.service.schedule_state``), the Scheduler does not;
-* :class:`OutboxWaker` fires the ``outbox`` job as soon as a change is queued: on
-  PostgreSQL it listens (``LISTEN``) on the channel the outbox triggers ``NOTIFY``; on SQLite
-  (no notifications) it polls for a ready item every few seconds.
+* the ``outbox`` job is also fired as soon as a change is queued, by the outbox's one
+  listener (:class:`odoosync.push.outbox.OutboxWaker`).
 
 What a job does lives in :mod:`odoosync.service.jobs`; this module only receives callables.
 """
@@ -35,18 +34,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from odoosync.cron import parse_cron
 from odoosync.exceptions import ConfigError, LockHeld
-from odoosync.redact import redact_text
-from odoosync.store import Store
-from odoosync.store.schema import odoo_outbox
-from odoosync.store.triggers import NOTIFY_CHANNEL
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -56,14 +51,11 @@ __all__ = [
     "DesiredSchedule",
     "ScheduleChanges",
     "Scheduler",
-    "OutboxWaker",
-    "parse_cron",
     "resolve_schedule",
 ]
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 30.0  # the outbox waker's longest wait between reconnects
 
 DEFAULT_SCHEDULE: Mapping[str, str] = {
     "increments": "* * * * *",  # partners, leads, chatter, activities
@@ -81,25 +73,6 @@ check every 5 minutes, ``verify`` hourly (at minute 37)."""
 SCHEDULE_CONFIG_KEY = "schedule"
 _UTC = dt.UTC
 
-
-def parse_cron(expression: str, *, job: str = "?") -> CronTrigger:
-    """A cron expression (5 fields, or 6 with seconds first) as an APScheduler trigger."""
-    fields = expression.split()
-    try:
-        if len(fields) == 5:
-            return CronTrigger.from_crontab(expression, timezone=_UTC)
-        if len(fields) == 6:
-            second, minute, hour, day, month, day_of_week = fields
-            return CronTrigger(
-                second=second, minute=minute, hour=hour, day=day, month=month,
-                day_of_week=day_of_week, timezone=_UTC,
-            )
-    except ValueError as exc:
-        raise ConfigError(f"schedule for job {job!r}: {expression!r} is not a valid cron expression ({exc})") from exc
-    raise ConfigError(
-        f"schedule for job {job!r}: {expression!r} needs 5 fields (minute hour day month weekday) "
-        "or 6 (second first)"
-    )
 
 
 def resolve_schedule(
@@ -422,89 +395,3 @@ class Scheduler:
             callback(*args)
         except Exception as exc:  # noqa: BLE001 - reporting must not kill the scheduler thread
             log.error("could not record job outcome for %s: %s: %s", args[0], type(exc).__name__, exc)
-
-
-class OutboxWaker:
-    """Calls ``wake()`` soon after an outbox item becomes ready (a thread; ``start``/``stop``).
-
-    PostgreSQL: ``LISTEN odoosync_outbox`` on a connection of its own; every trigger
-    ``NOTIFY`` wakes it at once. SQLite: every ``poll_seconds`` one indexed ``SELECT``
-    asks whether an item is ready. Either way, *any* error (a database restart raises the
-    driver's own errors from the listening connection) is logged and the waker reconnects
-    with exponential backoff (``poll_seconds`` doubling up to :data:`MAX_BACKOFF_SECONDS`);
-    :meth:`problem` says what is wrong meanwhile (``/api/health``). The minute sweep of the
-    ``outbox`` job remains as a safety net.
-    """
-
-    def __init__(self, store: Store, wake: Callable[[], None], *, poll_seconds: float = 2.0) -> None:
-        self._store = store
-        self._wake = wake
-        self._poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="outbox-waker", daemon=True)
-        self._problem: str | None = "starting"
-
-    def start(self) -> OutboxWaker:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def problem(self) -> str | None:
-        """None while the waker listens (or polls) successfully; else what is wrong."""
-        if not self._thread.is_alive() and not self._stop.is_set():
-            return "not running"
-        return self._problem
-
-    def _loop(self) -> None:
-        backoff = self._poll_seconds
-        while not self._stop.is_set():
-            try:
-                if self._store.dialect == "postgresql":
-                    self._listen()
-                else:
-                    self._poll()
-            except Exception as exc:  # noqa: BLE001 - any failure: reconnect, never die silently
-                self._problem = f"reconnecting after {type(exc).__name__}"
-                log.warning("outbox waker: %s: %s; reconnecting in %.1f s", type(exc).__name__,
-                            redact_text(str(exc)).splitlines()[0] if str(exc) else "", backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-            else:
-                backoff = self._poll_seconds
-
-    def _ready(self) -> bool:
-        now = dt.datetime.now(dt.UTC)
-        query = sa.select(
-            sa.exists().where(odoo_outbox.c.status == "queued", odoo_outbox.c.next_run_at <= now)
-        )
-        with self._store.connect() as conn:
-            return bool(conn.execute(query).scalar())
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            if self._ready():
-                self._wake()
-            self._problem = None
-            self._stop.wait(self._poll_seconds)
-
-    def _listen(self) -> None:
-        raw = self._store.engine.raw_connection()
-        try:
-            driver = raw.driver_connection
-            driver.autocommit = True
-            driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
-            if self._ready():  # queued while nobody listened
-                self._wake()
-            self._problem = None
-            while not self._stop.is_set():
-                if any(True for _ in driver.notifies(timeout=self._poll_seconds, stop_after=1)):
-                    self._wake()
-        finally:
-            try:
-                raw.invalidate()  # a LISTENing connection does not go back to the pool
-            except Exception:  # noqa: BLE001 - already broken: nothing to give back
-                pass

@@ -38,9 +38,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from apscheduler.triggers.cron import CronTrigger
 
-from odoosync.exceptions import ConfigError, LockHeld, OdooSyncError, SheetFormatError
+from odoosync.cron import parse_cron
+from odoosync.exceptions import LockHeld, OdooSyncError, SheetFormatError
 from odoosync.models import RunCounters, RunStatus
 from odoosync.sheets.cache import LeadsCache
 from odoosync.sheets.deletes import DEFAULT_MAX_DELETE_SHARE, MassDelete, check_deletes
@@ -248,7 +248,7 @@ class SheetSync:
         The customer is an id or a name; a new name creates the customer.
         """
         if schedule is not None:
-            _check_cron(schedule)
+            parse_cron(schedule, job=f"sheet of {customer}")
         preview = self.preview(sheet_url, column_map, key_column)
         customer_id = resolve_customer(self.store, customer, create=True)
         state = save_config(
@@ -598,10 +598,3 @@ class SheetSync:
                 paused = own.execute(query).scalar_one_or_none()
         if paused:
             raise _Paused()
-
-
-def _check_cron(expression: str) -> None:
-    try:
-        CronTrigger.from_crontab(expression, timezone="UTC")
-    except ValueError as exc:
-        raise ConfigError(f"schedule {expression!r} is not a cron expression (minute hour day month weekday): {exc}") from None

@@ -302,7 +302,8 @@ class Store:
 
         Called inside another ``transaction()`` of the same thread it becomes a
         savepoint on the same connection: an exception rolls back only the inner block.
-        ``origin="pull"`` marks the writes as the pull engine's (see the module doc).
+        ``origin`` names who writes when it is not the app (``"pull"``, ``"push"``'s settle,
+        ``"sheet"``): the outbox triggers queue nothing for such writes (see the module doc).
         """
         if origin is not None and not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", origin):
             raise ValueError(f"a transaction origin is a short lower-case name, not {origin!r}")

@@ -113,6 +113,29 @@ class ActivityTypeMap:
             return self.by_name[name]
         return _CATEGORY_KINDS.get(activity_type.category or "", FALLBACK_KIND)
 
+    def type_for(self, kind: str, types: Iterable[ActivityType]) -> int | None:
+        """The Odoo id of the activity type to use for an app ``kind`` (the push's
+        direction): one this map gives that kind by XML id, else by name, else by category;
+        the lowest id within a rank. None when no known type has that kind."""
+        best: tuple[int, int] | None = None
+        for activity_type in types:
+            odoo_id = activity_type.id
+            if self.kind_of(activity_type) != kind:
+                continue
+            if activity_type.xml_id and activity_type.xml_id in self.by_xml_id:
+                rank = 0
+            elif activity_type.name.strip().casefold() in self.by_name:
+                rank = 1
+            else:
+                rank = 2
+            if best is None or (rank, odoo_id) < best:
+                best = (rank, odoo_id)
+        return None if best is None else best[1]
+
+    def names_of(self, kind: str) -> list[str]:
+        """The type names this map gives ``kind`` (for a search by name when no type is mirrored)."""
+        return [name for name, mapped in self.by_name.items() if mapped == kind]
+
     def extended(self, overrides: Mapping[str, str]) -> ActivityTypeMap:
         """This map with ``overrides`` on top: keys with a dot (``module.name``) are XML
         ids, others type names. Every bad entry is reported at once; nothing changes."""

@@ -33,6 +33,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from odoosync.odoo.values import odoo_datetime
+
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
@@ -222,9 +224,7 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [json_safe(v) for v in value]
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return odoo_datetime(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):

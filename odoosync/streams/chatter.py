@@ -43,6 +43,7 @@ import sqlalchemy as sa
 
 from odoosync.exceptions import AccessDenied, InvalidRequest, OdooPermanentError
 from odoosync.html_text import html_to_text
+from odoosync.odoo.values import odoo_datetime
 from odoosync.store.schema import lead_activities
 from odoosync.streams.activities import DEFAULT_CHUNK, lead_ids_by_odoo_id
 from odoosync.streams.base import PageContext, ResIds, Stream, many2one_id, many2one_name
@@ -340,9 +341,7 @@ def _moment(value: Any, *, date_only: bool) -> str:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
-        return value.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S")
+        return odoo_datetime(value)[:10] if date_only else odoo_datetime(value)
     return str(value)
 
 

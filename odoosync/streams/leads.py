@@ -61,7 +61,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from odoosync.store.schema import leads, odoo_outbox, odoo_partners, odoo_stages, odoo_tags
+from odoosync.push import outbox
+from odoosync.store.schema import leads, odoo_partners, odoo_stages, odoo_tags
 from odoosync.streams.base import PageContext, Stream, WriteCounts, json_safe, many2one_id, many2one_name
 from odoosync.streams.customers import CustomerKey, CustomersMap, CustomerWant
 from odoosync.streams.mirror import MirrorTarget
@@ -257,19 +258,9 @@ class LeadsTarget(MirrorTarget):
     def _outbox_deletions(ctx: PageContext, conn: sa.Connection, odoo_ids: list[int]) -> tuple[set[int], dict[int, str]]:
         """Odoo ids with lead items still waiting, and the status of each id's latest
         ``unlink`` item (one query)."""
-        query = (
-            sa.select(odoo_outbox.c.odoo_id, odoo_outbox.c.operation, odoo_outbox.c.status)
-            .where(
-                odoo_outbox.c.local_table == "leads",
-                odoo_outbox.c.model == "crm.lead",
-                odoo_outbox.c.backend == ctx.backend,
-                odoo_outbox.c.odoo_id.in_(odoo_ids),
-            )
-            .order_by(odoo_outbox.c.id)
-        )
         waiting: set[int] = set()
         unlinks: dict[int, str] = {}
-        for odoo_id, operation, status in conn.execute(query):
+        for odoo_id, operation, status in outbox.lead_items(conn, ctx.backend, odoo_ids):
             if status in _WAITING:
                 waiting.add(int(odoo_id))
             if operation == "unlink":

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from odoosync.exceptions import ConfigError, OdooPermanentError
-from odoosync.streams.activities import DEFAULT_ACTIVITY_TYPE_MAP, activities_stream
+from odoosync.streams.activities import DEFAULT_ACTIVITY_TYPE_MAP, ActivityTypeMap, activities_stream
 from odoosync.streams.base import Stream
 from odoosync.streams.chatter import chatter_stream
 from odoosync.streams.generic import generic_stream
@@ -205,6 +205,15 @@ def _as_term(term: Any) -> Any:
     return tuple(term) if isinstance(term, list) else term
 
 
+def activity_type_map(configs: Mapping[str, PullConfig]) -> ActivityTypeMap:
+    """The one activity type ↔ kind map: the defaults with ``odoo_to_sb:mail.activity``'s
+    ``activity_types`` on top. The pull maps types to kinds with it, the push kinds to types."""
+    config = configs.get("mail.activity")
+    if config is None or not config.activity_types:
+        return DEFAULT_ACTIVITY_TYPE_MAP
+    return DEFAULT_ACTIVITY_TYPE_MAP.extended(dict(config.activity_types))
+
+
 def stream_catalog(configs: Mapping[str, PullConfig] | None = None, *, disabled: Sequence[str] = ()) -> list[Stream]:
     """Every stream, configured, in ``sync all`` order: built-ins, then generic ones;
     the built-in streams of the ``disabled`` models (a bad config row) are left out."""
@@ -216,7 +225,7 @@ def stream_catalog(configs: Mapping[str, PullConfig] | None = None, *, disabled:
         config = configs.pop(stream.model, None)
         if config is not None:
             if config.activity_types and stream.name == "activities":
-                configured = activities_stream(DEFAULT_ACTIVITY_TYPE_MAP.extended(dict(config.activity_types)))
+                configured = activities_stream(activity_type_map(configs | {stream.model: config}))
                 stream = dataclasses.replace(stream, target=configured.target)
             stream = dataclasses.replace(
                 stream,

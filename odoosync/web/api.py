@@ -260,7 +260,7 @@ def get_outbox(
 ) -> dict[str, Any]:
     store = _context(request).store
     items = list_items(store, status=status_.value if status_ else None, model=model, limit=limit)
-    return {"counts": status_counts(store), "items": [_jsonable(item.as_dict()) for item in items]}
+    return {"counts": status_counts(store), "items": [item.as_dict() for item in items]}
 
 
 class RetryRequest(BaseModel):
@@ -485,13 +485,3 @@ def compat_post(
 ) -> dict[str, Any]:
     body = body or CompatBody()
     return _compat(request, mode or body.mode or CompatMode.odoo_to_sb, model or body.model or "res.partner")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value

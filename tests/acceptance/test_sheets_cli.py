@@ -73,7 +73,7 @@ def test_clear_errors_and_nothing_saved(migrated_sqlite_url, sheet_server: Sheet
     no_title = run("add", "--customer", "acme", "--url", url, env=allowed)
     assert no_title.returncode == 1 and "required field 'title'" in no_title.stderr
     bad_cron = run("add", "--customer", "acme", "--url", url, "--map", "title=Name", "--schedule", "often", env=allowed)
-    assert bad_cron.returncode == 2 and "not a cron expression" in bad_cron.stderr
+    assert bad_cron.returncode == 2 and "'often' needs 5 fields" in bad_cron.stderr
     with Store(migrated_sqlite_url) as store, store.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM lead_sync_states")).scalar_one() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one() == 0

@@ -176,7 +176,8 @@ def test_seed_003_endpoint_answers_in_its_shape(service):
 def test_outbox_is_pushed_as_soon_as_a_change_is_queued(service):
     """The outbox job's cron never fires here: only the waker (LISTEN/NOTIFY on
     PostgreSQL, polling on SQLite) can push the new lead."""
-    from odoosync.service.scheduler import OutboxWaker, Scheduler
+    from odoosync.push.outbox import OutboxWaker
+    from odoosync.service.scheduler import Scheduler
     from odoosync.store.schema import odoo_outbox
 
     store, jobs = service.context.store, service.context.jobs

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from odoosync.service.events import EventBus
-from odoosync.service.scheduler import OutboxWaker
+from odoosync.push.outbox import OutboxWaker
 from odoosync.store import Store
 from odoosync.store.schema import leads
 from odoosync.web.app import WebContext

@@ -17,36 +17,19 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from odoosync.service.events import EventBus
 from odoosync.service.freshness import read_status
-from odoosync.service.jobs import Jobs
-from odoosync.odoo.client import OdooClient
 from odoosync.store.schema import lead_activities, leads, odoo_sync_runs
-from odoosync.web.app import WebContext
-from odoosync.web.auth import Tokens
-from tests.fixtures.service import ADMIN_TOKEN, READ_TOKEN, ApiServer, running_api, simulator_config
+from tests.fixtures.service import ApiServer, serve_service
 
 SECRET = "whk-secret-91c2e0f7"
 
 
 @pytest.fixture
 def hooked(store, simulator) -> Iterator[ApiServer]:
-    events = EventBus()
-    with OdooClient(simulator_config(simulator)) as client:
-        jobs = Jobs(store, client, events=events)
-        context = WebContext(
-            store=store, tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN), events=events, jobs=jobs,
-            webhook_secret=SECRET,
-        )
-        with running_api(context) as server:
-            jobs.run_job("reference", "manual")
-            jobs.run_job("increments", "manual")
-            server.simulator = simulator
-            try:
-                yield server
-            finally:
-                jobs.stop()
-                jobs.join(10)
+    with serve_service(store, simulator, webhook_secret=SECRET) as server:
+        server.context.jobs.run_job("reference", "manual")
+        server.context.jobs.run_job("increments", "manual")
+        yield server
 
 
 def post(server: ApiServer, payload, token: str | None = SECRET) -> httpx.Response:

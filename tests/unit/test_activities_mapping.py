@@ -198,3 +198,36 @@ def test_each_vanished_activity_gets_one_outcome_and_each_done_message_serves_on
     for m in done:
         available[(m.lead_odoo_id, m.kind, m.date)] += 1
     assert all(count <= available.get(slot, 0) for slot, count in used.items())
+
+
+KINDS = ("call", "email", "meeting", "todo", "follow_up")
+_TYPE = st.builds(
+    ActivityType,
+    st.integers(1, 50),
+    st.sampled_from(["Call", "Appel", "Email", "Meeting", "To-Do", "Follow-Up", "Visit", "Strange", ""]),
+    st.sampled_from([None, "mail.mail_activity_data_call", "mail.mail_activity_data_email", "crm.mail_activity_demo_followup_quote"]),
+    st.sampled_from([None, "default", "phonecall", "meeting"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(types=st.lists(_TYPE, max_size=8, unique_by=lambda t: t.id), kind=st.sampled_from(KINDS))
+def test_the_push_direction_inverts_the_pull_map(types, kind):
+    """A kind is pushed as a type the pull maps back to that kind; None only when no type has it."""
+    chosen = DEFAULT_ACTIVITY_TYPE_MAP.type_for(kind, types)
+    by_id = {t.id: t for t in types}
+    if chosen is None:
+        assert all(DEFAULT_ACTIVITY_TYPE_MAP.kind_of(t) != kind for t in types)
+    else:
+        assert DEFAULT_ACTIVITY_TYPE_MAP.kind_of(by_id[chosen]) == kind
+
+
+def test_the_push_prefers_a_type_matched_by_xml_id_then_by_name_then_by_category():
+    types = list(TYPES.values())
+    assert DEFAULT_ACTIVITY_TYPE_MAP.type_for("call", types) == 2  # by XML id, whatever its translated name
+    assert DEFAULT_ACTIVITY_TYPE_MAP.type_for("meeting", types) == 3  # XML id beats "Customer visit"'s category
+    assert DEFAULT_ACTIVITY_TYPE_MAP.type_for("follow_up", types) == 5
+    configured = DEFAULT_ACTIVITY_TYPE_MAP.extended({"Strange": "call"})
+    without_call = [t for t in types if t.id != 2]
+    assert DEFAULT_ACTIVITY_TYPE_MAP.type_for("call", without_call) is None
+    assert configured.type_for("call", without_call) == 8  # the configured map serves the push too

@@ -16,9 +16,8 @@ from odoosync.cursor import (
     Partition,
     StreamState,
     incremental_start,
-    odoo_datetime,
-    parse_odoo_datetime,
 )
+from odoosync.odoo.values import odoo_datetime, parse_datetime
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -80,7 +79,7 @@ def test_after_domain_selects_exactly_the_rows_after_the_cursor_on_every_version
 def test_odoo_datetimes_are_utc_without_offset() -> None:
     paris = dt.timezone(dt.timedelta(hours=1))
     assert odoo_datetime(dt.datetime(2026, 3, 1, 13, 0, tzinfo=paris)) == "2026-03-01 12:00:00"
-    assert parse_odoo_datetime("2026-03-01 12:00:00") == T0
+    assert parse_datetime("2026-03-01 12:00:00") == T0
 
 
 def test_naive_write_dates_are_taken_as_utc() -> None:

@@ -123,10 +123,13 @@ class Names:
 
     def reference_id(self, model: str, name: str) -> int | None:
         return {("crm.stage", "Won"): 4, ("crm.stage", "New"): 1, ("crm.tag", "vip"): 7,
-                ("res.users", "Ann"): 2, ("mail.activity.type", "Call"): 9}.get((model, name))
+                ("res.users", "Ann"): 2}.get((model, name))
 
     def won_stage_id(self) -> int | None:
         return 4
+
+    def activity_type_id(self, kind: str) -> int | None:
+        return {"call": 9}.get(kind)
 
     def odoo_id(self, local_table: str, local_id: int) -> int | None:
         return {("leads", 1): 50, ("customers", 3): 80}.get((local_table, local_id))

@@ -17,9 +17,9 @@ from odoosync.service.scheduler import (
     DynamicJob,
     ScheduleChanges,
     Scheduler,
-    parse_cron,
     resolve_schedule,
 )
+from odoosync.cron import parse_cron
 
 EVERY_SECOND = "* * * * * *"
 
