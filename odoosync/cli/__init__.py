@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from odoosync.cli import config, db, push, serve, sheets, simulator, sync
+from odoosync.cli import backends, config, db, push, serve, sheets, simulator, sync
 
 __all__ = ["app"]
 
@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _group in (simulator, db, sync, push, sheets, serve, config):
+for _group in (simulator, db, sync, push, sheets, serve, config, backends):
     _group.register(app)
 
 

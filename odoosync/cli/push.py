@@ -16,6 +16,8 @@ import typer
 from odoosync.push import outbox
 from odoosync.cli.common import fail_cleanly, print_json
 from odoosync.push.engine import PushEngine
+from odoosync.backends import odoo_config
+from odoosync.cli.backends import BackendOption
 from odoosync.service.operations import open_client, open_store
 from odoosync.settings import load_settings
 from odoosync.push.worker import run_forever, run_once
@@ -30,6 +32,7 @@ def push(
     once: Annotated[bool, typer.Option("--once", help="Push everything ready now, then exit (the default).")] = False,
     loop: Annotated[bool, typer.Option("--loop", help="Keep pushing as changes are queued, until SIGTERM/Ctrl-C.")] = False,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between idle checks with --loop.")] = 2.0,
+    backend: BackendOption = "default",
     json: JsonOutput = False,
 ) -> None:
     """Push the app's queued changes (ops.odoo_outbox) to Odoo.
@@ -40,8 +43,8 @@ def push(
         raise typer.BadParameter("choose --once or --loop, not both")
     with fail_cleanly():
         settings = load_settings()
-        with open_store(settings) as store, open_client(settings) as client:
-            engine = PushEngine(store, client, backend=settings.odoo.name if settings.odoo else "default",
+        with open_store(settings) as store, open_client(settings, odoo_config(settings, store, backend)) as client:
+            engine = PushEngine(store, client, backend=backend,
                                 lease=dt.timedelta(seconds=settings.push_lease_seconds))
             if loop:
                 stop = threading.Event()

@@ -18,6 +18,7 @@ import typer
 from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from odoosync.cli.backends import BackendOption
 from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json, wide_console
 from odoosync.exceptions import ConfigError
 from odoosync.service.freshness import badge, read_status
@@ -141,6 +142,7 @@ def sync(
     odoo_id: Annotated[int | None, typer.Option("--odoo-id", help="Pull only this Odoo record (for chatter: this lead's).")] = None,
     budget: Annotated[str | None, typer.Option("--budget", help="Stop cleanly before this much time (e.g. 50s) and report remaining: true.")] = None,
     allow_mass_delete: Annotated[bool, typer.Option("--allow-mass-delete", help="Let the delete reconcile mark more than [sync] max_delete_share (default 10%) of a stream deleted; without it such a run deletes nothing and fails.")] = False,
+    backend: BackendOption = "default",
     json: JsonOutput = False,
 ) -> None:
     """Pull Odoo into the database: one stream or all of them, resumably.
@@ -152,7 +154,8 @@ def sync(
         settings = load_settings()
         with _progress_display(not json) as on_progress:
             report = run_sync_from_settings(settings, stream, mode=mode, odoo_id=odoo_id, budget=seconds,
-                                            on_progress=on_progress, allow_mass_delete=allow_mass_delete)
+                                            on_progress=on_progress, allow_mass_delete=allow_mass_delete,
+                                            backend=backend)
     if json:
         print_json(report.as_dict())
         return
@@ -165,6 +168,7 @@ def verify(
     stream: Annotated[str, typer.Argument(help="A stream, a configured model name, or 'all'.")] = "all",
     repair: Annotated[bool, typer.Option("--repair", help="Sync exactly the missing, stale and extra records found, then check again.")] = False,
     allow_mass_delete: Annotated[bool, typer.Option("--allow-mass-delete", help="With --repair: let it mark more than [sync] max_delete_share of a stream deleted.")] = False,
+    backend: BackendOption = "default",
     json: JsonOutput = False,
 ) -> None:
     """Prove nothing is lost: compare Odoo's complete id sets (archived included) and
@@ -174,7 +178,8 @@ def verify(
     """
     with fail_cleanly(), _stop_on_sigterm():
         settings = load_settings()
-        report = run_verify_from_settings(settings, stream, repair=repair, allow_mass_delete=allow_mass_delete)
+        report = run_verify_from_settings(settings, stream, repair=repair, allow_mass_delete=allow_mass_delete,
+                                          backend=backend)
     if json:
         print_json(report.as_dict())
     else:
@@ -200,7 +205,7 @@ def verify(
         raise typer.Exit(1)
 
 
-def status(json: JsonOutput = False) -> None:
+def status(backend: BackendOption = "default", json: JsonOutput = False) -> None:
     """Show every stream: rows held, last run, last success, stored cursor; paused jobs.
 
     Example: odoosync status
@@ -208,9 +213,9 @@ def status(json: JsonOutput = False) -> None:
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
-            rows = stream_status(store)
+            rows = stream_status(store, backend)
             # the same freshness as GET /api/status (odoosync.service.freshness)
-            fresh = {s.stream: s for s in read_status(store, streams=[row["stream"] for row in rows])}
+            fresh = {s.stream: s for s in read_status(store, streams=[row["stream"] for row in rows], backend=backend)}
             paused = paused_jobs(store)
     if json:
         print_json({
@@ -236,6 +241,7 @@ def status(json: JsonOutput = False) -> None:
 def runs(
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs, newest first.")] = 20,
     stream: Annotated[str | None, typer.Option("--stream", help="Only this stream's runs.")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="Only this backend's runs.")] = None,
     json: JsonOutput = False,
 ) -> None:
     """List recent runs with their counters and errors (ops.odoo_sync_runs).
@@ -245,7 +251,7 @@ def runs(
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
-            found = run_store.list_runs(store, limit, stream=stream)
+            found = run_store.list_runs(store, limit, stream=stream, backend=backend)
     if json:
         print_json({"runs": [r.as_dict() for r in found]})
         return
@@ -265,7 +271,10 @@ checkpoints_app = typer.Typer(help="Show or reset where each stream resumes (ops
 
 
 @checkpoints_app.command("list")
-def checkpoints_list(json: JsonOutput = False) -> None:
+def checkpoints_list(
+    backend: Annotated[str | None, typer.Option("--backend", help="Only this backend's checkpoints.")] = None,
+    json: JsonOutput = False,
+) -> None:
     """List stored checkpoints.
 
     Example: odoosync checkpoints list
@@ -273,7 +282,7 @@ def checkpoints_list(json: JsonOutput = False) -> None:
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
-            found = checkpoint_store.list_checkpoints(store)
+            found = checkpoint_store.list_checkpoints(store, f"pull:{backend}:" if backend else "")
     if json:
         print_json({"checkpoints": [c.as_dict() for c in found]})
         return
@@ -298,6 +307,7 @@ def _describe_cursor(cursor: dict[str, Any]) -> str:
 @checkpoints_app.command("reset")
 def checkpoints_reset(
     key: Annotated[str, typer.Argument(help="A stream name (e.g. leads) or a full checkpoint key.")],
+    backend: BackendOption = "default",
     json: JsonOutput = False,
 ) -> None:
     """Forget a stream's checkpoint: its next run reads everything again.
@@ -306,7 +316,7 @@ def checkpoints_reset(
     """
     with fail_cleanly():
         settings = load_settings()
-        full_key = key if ":" in key else checkpoint_key("default", key)
+        full_key = key if ":" in key else checkpoint_key(backend, key)
         with open_store(settings) as store:
             existed = checkpoint_store.reset(store, full_key)
     if json:
@@ -322,6 +332,7 @@ def demo(
     latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Simulated Odoo latency per request.")] = 0.0,
     serve: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard, the simulator's webhooks wired, until Ctrl-C.")] = False,
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="With --serve: the dashboard's port.")] = 8000,
+    backends: Annotated[int, typer.Option("--backends", min=1, max=8, help="How many simulated Odoo databases land in the one app database.")] = 1,
     json: JsonOutput = False,
 ) -> None:
     """Start the bundled Odoo simulator, sync it into a fresh SQLite file, print a summary.
@@ -330,6 +341,11 @@ def demo(
     """
     from odoosync.demo.run import DEFAULT_STEPS, run_demo
 
+    if backends > 1:
+        if serve:
+            raise typer.BadParameter("--serve runs with one backend: leave out --backends")
+        _demo_backends(file, backends, scale=scale, seed=seed, latency_ms=latency_ms, json=json)
+        return
     steps = None
     if serve:
         from odoosync.demo.serve import serving_step
@@ -358,6 +374,29 @@ def demo(
             f"{h['messages_in_database']} of {h['messages_in_odoo']} chatter messages and "
             f"{h['activities_in_database']} of {h['activities_in_odoo']} scheduled activities of Odoo leads are there too"
         )
+
+
+def _demo_backends(file: str, count: int, *, scale: float, seed: int, latency_ms: float, json: bool) -> None:
+    """``demo --backends N``: one summary row per simulated Odoo database."""
+    from odoosync.demo.backends import run_backends_demo
+
+    with fail_cleanly():
+        with _progress_display(not json) as on_progress:
+            report = run_backends_demo(file, count, scale=scale, seed=seed, latency_ms=latency_ms, on_progress=on_progress)
+    if json:
+        print_json(report.as_dict())
+        return
+    table = Table(title=f"demo: {count} Odoo databases → {report.database}")
+    for column in ("backend", "odoo", "app company", "status", "leads odoo/db", "messages odoo/db",
+                   "activities odoo/db", "requests", "seconds"):
+        table.add_column(column)
+    for b in report.backends:
+        table.add_row(b.backend, f"{b.odoo_url} db={b.odoo_db}", str(b.app_company_id), b.status,
+                      f"{b.leads_in_odoo}/{b.leads_in_database}", f"{b.messages_in_odoo}/{b.messages_in_database}",
+                      f"{b.activities_in_odoo}/{b.activities_in_database}", str(b.requests), f"{b.seconds:.2f}")
+    _print_table(table)
+    console.print(f"{count} backends, one database: rows carry their backend (leads.odoo_backend); "
+                  f"try: odoosync status --backend {report.backends[0].backend}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -342,6 +342,7 @@ class StreamRun:
         query = sa.select(parent_id).where(
             parent_id.is_not(None),
             ~sa.exists().where(link.parent == link.column),
+            schema.backend_column(parent_table) == self.engine.backend,
             *([parent_table.c.deleted_at.is_(None)] if "deleted_at" in parent_table.c else []),
         ).order_by(parent_id)
         per_round = batching.chunk * self._concurrency()

@@ -28,10 +28,11 @@ from odoosync.streams.activities import ActivityType
 from odoosync.streams.registry import CONFIG_PREFIX, activity_type_map, parse_pull_config_rows
 from odoosync.store.schema import (
     REFERENCE_TABLES,
-    odoo_activity_types,
+    backend_column,
     customers,
     lead_activities,
     leads,
+    odoo_activity_types,
     odoo_partners,
     odoo_stages,
     scheduled_activities,
@@ -110,10 +111,14 @@ class Binder:
 
     def bind(self, conn: sa.Connection, local_table: str, local_id: int, odoo_id: int,
              extra: Mapping[str, Any] | None = None) -> None:
-        """Write ``odoo_id`` (and ``extra`` columns) onto the local row."""
+        """Write ``odoo_id`` (and ``extra`` columns) onto the local row, under this backend
+        (Odoo ids are unique per backend)."""
         table, key, column = BINDING_COLUMNS[local_table]
-        values = {column: odoo_id, **(extra or {})}
-        conn.execute(sa.update(table).where(table.c[key] == local_id).values(**values))
+        values = {column: odoo_id, backend_column(table).name: self.backend, **(extra or {})}
+        where = [table.c[key] == local_id]
+        if key == column:  # a mirror keyed by Odoo id: unique per backend only
+            where.append(backend_column(table) == self.backend)
+        conn.execute(sa.update(table).where(*where).values(**values))
         if key == column:  # the key is the Odoo id itself (odoo_partners): re-key the binding
             self.forget(local_table, local_id)
             local_id = odoo_id
@@ -143,7 +148,9 @@ class Binder:
             return {}
         with self.store.connect() as conn:
             rows = conn.execute(
-                sa.select(table.c.name, table.c.odoo_id).where(table.c.deleted_at.is_(None)).order_by(table.c.odoo_id)
+                sa.select(table.c.name, table.c.odoo_id)
+                .where(table.c.deleted_at.is_(None), table.c.backend == self.backend)
+                .order_by(table.c.odoo_id)
             ).all()
         names: dict[str, int] = {}
         for name, odoo_id in rows:
@@ -160,7 +167,8 @@ class Binder:
     def _find_won_stage(self) -> int | None:
         with self.store.connect() as conn:
             found = conn.execute(
-                sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won, odoo_stages.c.deleted_at.is_(None))
+                sa.select(odoo_stages.c.odoo_id)
+                .where(odoo_stages.c.is_won, odoo_stages.c.deleted_at.is_(None), odoo_stages.c.backend == self.backend)
                 .order_by(odoo_stages.c.sequence, odoo_stages.c.odoo_id).limit(1)
             ).scalar()
         if found is None:
@@ -178,7 +186,7 @@ class Binder:
             with self.store.connect() as conn:
                 rows = conn.execute(
                     sa.select(table.c.odoo_id, table.c.name, table.c.xml_id, table.c.category, table.c.raw)
-                    .where(table.c.deleted_at.is_(None))
+                    .where(table.c.deleted_at.is_(None), table.c.backend == self.backend)
                 ).all()
             known = [
                 ActivityType(int(r.odoo_id), r.name or "", r.xml_id, r.category)

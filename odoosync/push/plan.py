@@ -134,12 +134,14 @@ class Planner:
         with self.store.connect() as conn:
             won = conn.execute(
                 sa.select(odoo_stages.c.is_won).join(leads, leads.c.stage == odoo_stages.c.name)
-                .where(leads.c.id == lead_id, odoo_stages.c.deleted_at.is_(None)).limit(1)
+                .where(leads.c.id == lead_id, odoo_stages.c.deleted_at.is_(None), odoo_stages.c.backend == self.backend)
+                .limit(1)
             ).scalar()
             if not won:
                 return {}
             stage = conn.execute(
-                sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won.is_(False), odoo_stages.c.deleted_at.is_(None))
+                sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won.is_(False), odoo_stages.c.deleted_at.is_(None),
+                                                   odoo_stages.c.backend == self.backend)
                 .order_by(odoo_stages.c.sequence.desc(), odoo_stages.c.odoo_id).limit(1)
             ).scalar()
         return {} if stage is None else {"stage_id": int(stage)}

@@ -26,6 +26,7 @@ from odoosync.push.coalesce import Change
 from odoosync.push.plan import Task
 from odoosync.push.policy import GiveUp, PushPolicy
 from odoosync.push.result import PushResult
+from odoosync.streams.leads import lead_source_id
 from odoosync.store import Store
 from odoosync.store.schema import leads, scheduled_activities
 from odoosync.streams import activities as activity_stream
@@ -64,7 +65,9 @@ class Settler:
                 if task.kind in ("create", "post") and task.odoo_id is not None and change.local_id is not None:
                     extra = dict(refreshed.get(task.odoo_id, {}))
                     if change.local_table == "leads":
-                        extra.setdefault("source_email_id", sa.func.coalesce(leads.c.source_email_id, f"odoo_crm_{task.odoo_id}"))
+                        extra.setdefault("source_email_id", sa.func.coalesce(
+                            leads.c.source_email_id, lead_source_id(self.binder.backend, task.odoo_id)
+                        ))
                     self.binder.bind(conn, change.local_table or "", change.local_id, task.odoo_id, extra)
                 elif task.kind == "write" and task.own_write_date and task.odoo_id in refreshed:
                     conn.execute(sa.update(leads).where(leads.c.id == change.local_id)

@@ -145,8 +145,10 @@ def read_status(
     streams: Iterable[str] = (),
     next_runs: Mapping[str, dt.datetime | None] | None = None,
     now: dt.datetime | None = None,
+    backend: str | None = None,
 ) -> list[StreamStatus]:
-    """:func:`stream_statuses` from the runs log, with the thresholds from the config table.
+    """:func:`stream_statuses` from the runs log, with the thresholds from the config table
+    (with ``backend``: that backend's runs only).
 
     Two grouped queries whatever the number of streams: the newest run of each stream,
     and when each stream's newest ``ok`` run finished. With ``streams`` given, only
@@ -154,6 +156,8 @@ def read_status(
     """
     runs = odoo_sync_runs
     syncs = runs.c.job != VERIFY_JOB  # a verify run checks a stream, it does not sync it
+    if backend is not None:
+        syncs = sa.and_(syncs, runs.c.backend == backend)
     newest = (
         sa.select(runs.c.stream, sa.func.max(runs.c.id).label("id"))
         .where(runs.c.status != "skipped", syncs).group_by(runs.c.stream).subquery()

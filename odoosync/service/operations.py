@@ -33,9 +33,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from odoosync.backends import DEFAULT_BACKEND, app_company_id, odoo_config
 from odoosync.exceptions import OdooSyncError
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.client import OdooClient
+from odoosync.odoo.config import OdooConfig
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult, checkpoint_key
 from odoosync.pull import rejects
 from odoosync.pull.verify import StreamDrift, Verifier
@@ -43,6 +45,7 @@ from odoosync.settings import Settings
 from odoosync.store import Store
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
+from odoosync.store.schema import backend_column
 from odoosync.store.sync_config import config_list
 from odoosync.streams.base import Stream
 from odoosync.streams.registry import (
@@ -153,12 +156,14 @@ def verify(
     repair: bool = False,
     allow_mass_delete: bool = False,
     trigger: Trigger | str = Trigger.MANUAL,
+    backend: str = DEFAULT_BACKEND,
 ) -> VerifyReport:
-    """Open the store and the client from ``settings`` and verify ``target``."""
+    """Open the store and backend ``backend``'s client from ``settings`` and verify ``target``."""
     options = pull_options(settings, mode=SyncMode.FULL, trigger=trigger, allow_mass_delete=allow_mass_delete)
     with open_store(settings) as store:
         streams = select_streams(target, pull_streams(store))
-        with open_client(settings) as client:
+        options = dataclasses.replace(options, company_id=app_company_id(store, backend))
+        with open_client(settings, odoo_config(settings, store, backend)) as client:
             return run_verify(client, store, target, repair=repair, options=options, backend=client.config.name,
                               trigger=trigger, streams=streams)
 
@@ -173,9 +178,10 @@ def open_store(settings: Settings, *, require_migrated: bool = True) -> Iterator
 
 
 @contextmanager
-def open_client(settings: Settings) -> Iterator[OdooClient]:
-    """The Odoo client for ``settings.odoo`` (``ConfigError`` when none is configured)."""
-    with OdooClient(settings.require_odoo()) as client:
+def open_client(settings: Settings, config: OdooConfig | None = None) -> Iterator[OdooClient]:
+    """The Odoo client for ``config`` (a backend's, see ``odoosync.backends``), by default
+    ``settings.odoo`` (``ConfigError`` when none is configured)."""
+    with OdooClient(config or settings.require_odoo()) as client:
         if not client.config.company_ids:
             client.config = dataclasses.replace(client.config, company_ids=allowed_companies(client))
         yield client
@@ -288,8 +294,9 @@ def sync(
     trigger: Trigger | str = Trigger.MANUAL,
     on_progress: Callable[[Progress], None] | None = None,
     allow_mass_delete: bool = False,
+    backend: str = DEFAULT_BACKEND,
 ) -> SyncReport:
-    """Open the store and the client from ``settings`` and pull ``target``.
+    """Open the store and backend ``backend``'s client from ``settings`` and pull ``target``.
 
     Configuration is checked first (stream name, ``ops.odoo_sync_config``, migration),
     so a mistake there changes nothing and contacts no Odoo.
@@ -300,20 +307,21 @@ def sync(
     with open_store(settings) as store:
         catalog = pull_catalog(store)
         select_streams(target, catalog.streams, catalog.disabled)  # before contacting Odoo
-        with open_client(settings) as client:
+        options = dataclasses.replace(options, company_id=app_company_id(store, backend))
+        with open_client(settings, odoo_config(settings, store, backend)) as client:
             return run_sync(client, store, target, options, backend=client.config.name, on_progress=on_progress)
 
 
 def stream_status(store: Store, backend: str = "default") -> list[dict[str, Any]]:
     """Per stream: rows held, last run, last successful run, and the stored cursor."""
-    recent = run_store.list_runs(store, limit=500, job="pull")
+    recent = run_store.list_runs(store, limit=500, job="pull", backend=backend)
     quarantined = rejects.counts(store, backend=backend)
     stored = {c.key: c for c in checkpoint_store.list_checkpoints(store, f"pull:{backend}:")}
     status = []
     with store.connect() as conn:
         for stream in pull_streams(store):
             table = stream.target.table
-            count_query = sa.select(sa.func.count()).select_from(table)
+            count_query = sa.select(sa.func.count()).select_from(table).where(backend_column(table) == backend)
             if "deleted_at" in table.c:
                 count_query = count_query.where(table.c.deleted_at.is_(None))
             if "model" in table.c and table.name == "odoo_records":

@@ -52,6 +52,7 @@ class Simulator:
         faults: Faults | str | None = None,
         clock: Clock | None = None,
         hidden_messages: float = HIDDEN_MESSAGES,
+        db: str = DEFAULT_DB,
     ):
         self.clock = clock or Clock()
         major = version_info(version)["server_version_info"][0]  # raises ValueError on a bad version
@@ -62,7 +63,7 @@ class Simulator:
         else:
             # raises ValueError unless scale > 0
             self.counts = generate(self.database, scale, seed, hidden_messages=hidden_messages)
-        self.db = DEFAULT_DB
+        self.db = db
         self.login = DEFAULT_LOGIN
         self.password = DEFAULT_PASSWORD
         self.uid = ADMIN_UID

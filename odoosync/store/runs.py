@@ -176,8 +176,9 @@ def list_runs(
     stream: str | None = None,
     status: RunStatus | str | None = None,
     job: str | None = None,
+    backend: str | None = None,
 ) -> list[SyncRun]:
-    """The newest runs first, optionally only one stream / status / job."""
+    """The newest runs first, optionally only one stream / status / job / backend."""
     query = sa.select(_runs).order_by(_runs.c.id.desc()).limit(max(0, limit))
     if stream is not None:
         query = query.where(_runs.c.stream == stream)
@@ -185,6 +186,8 @@ def list_runs(
         query = query.where(_runs.c.status == RunStatus(status).value)
     if job is not None:
         query = query.where(_runs.c.job == job)
+    if backend is not None:
+        query = query.where(_runs.c.backend == backend)
     with store.connect() as conn:
         return [_to_run(row) for row in conn.execute(query).mappings()]
 

@@ -62,7 +62,9 @@ __all__ = [
     "odoo_sync_locks",
     "odoo_sync_echo_guard",
     "odoo_sync_conflicts",
+    "odoo_backends",
     "REFERENCE_TABLES",
+    "backend_column",
     "row_level_security_statements",
 ]
 
@@ -143,6 +145,11 @@ EMPTY_OBJECT = sa.text("'{}'")
 EMPTY_LIST = sa.text("'[]'")
 
 
+def _odoo_backend() -> sa.Column[Any]:
+    """The Odoo backend a row's Odoo id belongs to: ids are unique per backend only."""
+    return sa.Column("odoo_backend", sa.Text(), nullable=False, server_default=sa.text("'default'"))
+
+
 def _created_updated() -> list[sa.Column[Any]]:
     return [
         sa.Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
@@ -161,6 +168,7 @@ customers = sa.Table(
     sa.Column("email", sa.Text()),
     sa.Column("phone", sa.Text()),
     sa.Column("odoo_partner_id", sa.BigInteger()),
+    _odoo_backend(),
     *_created_updated(),
     sa.Index(None, "company_id", "name"),
     sa.Index(None, "odoo_partner_id"),
@@ -175,6 +183,7 @@ contacts = sa.Table(
     sa.Column("email", sa.Text()),
     sa.Column("phone", sa.Text()),
     sa.Column("odoo_partner_id", sa.BigInteger()),
+    _odoo_backend(),
     *_created_updated(),
     sa.Index(None, "customer_id"),
     sa.Index(None, "odoo_partner_id"),
@@ -202,7 +211,8 @@ leads = sa.Table(
     sa.Column("deadline", sa.Date()),
     sa.Column("source", sa.Text(), nullable=False, server_default=sa.text("'app'")),
     sa.Column("source_email_id", sa.Text(), unique=True),
-    sa.Column("odoo_id", sa.BigInteger(), unique=True),
+    sa.Column("odoo_id", sa.BigInteger()),
+    _odoo_backend(),
     sa.Column("odoo_write_date", UtcDateTime()),
     sa.Column("metadata", Json, nullable=False, server_default=EMPTY_OBJECT),
     *_created_updated(),
@@ -210,6 +220,7 @@ leads = sa.Table(
     sa.Column("sla_escalated_at", UtcDateTime()),
     sa.CheckConstraint("status IN ('open', 'won', 'lost')", name="status"),
     sa.CheckConstraint("source IN ('odoo', 'sheet', 'app')", name="source"),
+    sa.UniqueConstraint("odoo_backend", "odoo_id"),
     sa.Index(None, "customer_id"),
     sa.Index(None, "company_id", "status"),
     sa.Index(None, "deadline"),
@@ -225,7 +236,9 @@ lead_activities = sa.Table(
     sa.Column("description", sa.Text()),
     sa.Column("created_by", sa.Text()),
     sa.Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
-    sa.Column("odoo_message_id", sa.BigInteger(), unique=True),
+    sa.Column("odoo_message_id", sa.BigInteger()),
+    _odoo_backend(),
+    sa.UniqueConstraint("odoo_backend", "odoo_message_id"),
     sa.Index(None, "lead_id", "created_at"),
 )
 
@@ -240,10 +253,12 @@ scheduled_activities = sa.Table(
     sa.Column("due_date", sa.Date()),
     sa.Column("assigned_name", sa.Text()),
     sa.Column("status", sa.Text(), nullable=False, server_default=sa.text("'planned'")),
-    sa.Column("odoo_activity_id", sa.BigInteger(), unique=True),
+    sa.Column("odoo_activity_id", sa.BigInteger()),
+    _odoo_backend(),
     sa.Column("completed_at", UtcDateTime()),
     *_created_updated(),
     sa.CheckConstraint("status IN ('planned', 'done', 'cancelled')", name="status"),
+    sa.UniqueConstraint("odoo_backend", "odoo_activity_id"),
     sa.Index(None, "lead_id"),
 )
 
@@ -297,10 +312,11 @@ lead_sync_rows = sa.Table(
 
 
 def _odoo_mirror(name: str, *typed: sa.Column[Any] | sa.Index) -> sa.Table:
-    """A table mirroring one Odoo model: ``odoo_id`` key, typed columns, the raw record."""
+    """A table mirroring one Odoo model: ``(backend, odoo_id)`` key, typed columns, the raw record."""
     return sa.Table(
         name,
         metadata,
+        sa.Column("backend", sa.Text(), primary_key=True, server_default=sa.text("'default'")),
         sa.Column("odoo_id", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("name", sa.Text()),
         *typed,
@@ -516,6 +532,32 @@ odoo_sync_conflicts = sa.Table(
     sa.Index(None, "model", "created_at"),
     schema=OPS_SCHEMA,
 )
+
+
+odoo_backends = sa.Table(
+    "odoo_backends",
+    metadata,
+    sa.Column("name", sa.Text(), primary_key=True),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("db", sa.Text(), nullable=False),
+    sa.Column("login", sa.Text(), nullable=False),
+    sa.Column("protocol", sa.Text(), nullable=False, server_default=sa.text("'auto'")),
+    sa.Column("company_ids", Json, nullable=False, server_default=EMPTY_LIST),  # Odoo companies read; [] = all allowed
+    sa.Column("app_company_id", sa.BigInteger()),  # the app's customers/leads company_id its rows get
+    sa.Column("secret_env", sa.Text()),  # the secret by reference only: an environment variable's name
+    sa.Column("secret_file", sa.Text()),  # ... or a file's path; never the secret itself
+    *_created_updated(),
+    sa.CheckConstraint("(secret_env IS NULL) <> (secret_file IS NULL)", name="one_secret_reference"),
+    schema=OPS_SCHEMA,
+)
+"""Odoo databases synced besides the ``default`` one of the settings (``odoosync backends``)."""
+
+
+def backend_column(table: sa.Table) -> sa.Column[Any]:
+    """The column naming the Odoo backend a row of ``table`` belongs to (its Odoo ids are
+    unique per backend only): ``backend`` on mirrors and ops tables, ``odoo_backend`` on
+    app tables."""
+    return table.c.backend if "backend" in table.c else table.c.odoo_backend
 
 
 def metadata_for(dialect_name: str) -> sa.MetaData:

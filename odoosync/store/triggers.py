@@ -24,6 +24,7 @@ the push engine's own write-backs use it. On PostgreSQL each queued item also se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["Watched", "WATCHED", "NOTIFY_CHANNEL", "create_statements", "drop_statements"]
@@ -42,6 +43,15 @@ class Watched:
     columns: tuple[str, ...]
     json_columns: tuple[str, ...] = ()
     parent: tuple[str, str] | None = None  # (table, foreign key column): deletes cascade from it
+    backend_column: str = "odoo_backend"  # the Odoo backend the row belongs to (migration 0007)
+
+    def backend_of(self, row: str) -> str:
+        """SQL: the backend an item of this row goes to: its parent's (a note the app adds
+        to a lead goes to the lead's Odoo), else the row's own."""
+        if self.parent is None:
+            return f"{row}.{self.backend_column}"
+        table, column = self.parent
+        return f"coalesce((SELECT odoo_backend FROM {table} WHERE id = {row}.{column}), {row}.{self.backend_column})"
 
     def parent_exists(self, row: str) -> str:
         """SQL: the row's parent still exists (false while a cascade deletes the row)."""
@@ -83,16 +93,20 @@ WATCHED: tuple[Watched, ...] = (
     Watched(
         "odoo_partners", "res.partner", "odoo_id", "odoo_id",
         ("name", "email", "phone", "is_company", "deleted_at"),
+        backend_column="backend",
     ),
 )
 
 
-def create_statements(dialect: str) -> list[str]:
-    """DDL creating every outbox trigger on ``dialect`` (``postgresql`` or ``sqlite``)."""
+def create_statements(dialect: str, *, with_backend: bool = True) -> list[str]:
+    """DDL creating every outbox trigger on ``dialect`` (``postgresql`` or ``sqlite``).
+
+    ``with_backend=False``: the triggers as migration 0002 made them, before the tables
+    had a backend column (every item then went to the ``default`` backend)."""
     if dialect == "postgresql":
-        return [sql for watched in WATCHED for sql in _postgresql(watched)]
+        return [sql for watched in WATCHED for sql in _postgresql(watched, with_backend)]
     if dialect == "sqlite":
-        return [sql for watched in WATCHED for sql in _sqlite(watched)]
+        return [sql for watched in WATCHED for sql in _sqlite(watched, with_backend)]
     raise ValueError(f"no outbox triggers for dialect {dialect!r}")
 
 
@@ -112,7 +126,18 @@ def drop_statements(dialect: str) -> list[str]:
 # ---------------------------------------------------------------------------- PostgreSQL
 
 
-def _postgresql(w: Watched) -> list[str]:
+def _outbox_insert(w: Watched, table: str, with_backend: bool) -> tuple[str, Callable[[str], str]]:
+    """The outbox ``INSERT`` column list, and a function of the row (``NEW``/``OLD``)
+    giving the backend's value to put first in ``VALUES`` (nothing without a backend column)."""
+    if not with_backend:
+        return f"INSERT INTO {table} (model, operation, local_table, local_id, odoo_id, payload)", lambda row: ""
+    return (
+        f"INSERT INTO {table} (backend, model, operation, local_table, local_id, odoo_id, payload)",
+        lambda row: f"{w.backend_of(row)}, ",
+    )
+
+
+def _postgresql(w: Watched, with_backend: bool = True) -> list[str]:
     row_object = ", ".join(f"'{c}', NEW.{c}" for c in w.columns)
     old_object = ", ".join(f"'{c}', OLD.{c}" for c in dict.fromkeys((w.key, w.odoo_id_column, *w.columns)))
     changed = "\n".join(
@@ -122,7 +147,7 @@ def _postgresql(w: Watched) -> list[str]:
     END IF;"""
         for c in w.columns
     )
-    insert = f"""INSERT INTO ops.odoo_outbox (model, operation, local_table, local_id, odoo_id, payload)"""
+    insert, backend = _outbox_insert(w, "ops.odoo_outbox", with_backend)
     function = f"""CREATE OR REPLACE FUNCTION odoosync_enqueue_{w.table}() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
 DECLARE
@@ -137,7 +162,7 @@ BEGIN
       RETURN NULL;
     END IF;
     {insert}
-    VALUES ('{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
+    VALUES ({backend("NEW")}'{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
             jsonb_build_object('values', jsonb_build_object({row_object}),
                                'xid', md5(random()::text || clock_timestamp()::text)));
   ELSIF TG_OP = 'UPDATE' THEN
@@ -146,14 +171,14 @@ BEGIN
       RETURN NULL;
     END IF;
     {insert}
-    VALUES ('{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
+    VALUES ({backend("NEW")}'{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
             jsonb_build_object('values', new_values, 'old', old_values));
   ELSE
     IF NOT {w.parent_exists("OLD")} THEN
       RETURN NULL;
     END IF;
     {insert}
-    VALUES ('{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
+    VALUES ({backend("OLD")}'{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
             jsonb_build_object('old', jsonb_build_object({old_object})));
   END IF;
   PERFORM pg_notify('{NOTIFY_CHANNEL}', '{w.table}');
@@ -177,8 +202,8 @@ def _sqlite_value(w: Watched, row: str, column: str) -> str:
     return f"json({row}.{column})" if column in w.json_columns else f"{row}.{column}"
 
 
-def _sqlite(w: Watched) -> list[str]:
-    insert = "INSERT INTO odoo_outbox (model, operation, local_table, local_id, odoo_id, payload)"
+def _sqlite(w: Watched, with_backend: bool = True) -> list[str]:
+    insert, backend = _outbox_insert(w, "odoo_outbox", with_backend)
     row_object = ", ".join(f"'{c}', {_sqlite_value(w, 'NEW', c)}" for c in w.columns)
     old_object = ", ".join(
         f"'{c}', {_sqlite_value(w, 'OLD', c)}" for c in dict.fromkeys((w.key, w.odoo_id_column, *w.columns))
@@ -197,21 +222,21 @@ def _sqlite(w: Watched) -> list[str]:
 WHEN {_SQLITE_NOT_GUARDED} AND {w.is_new_in_app("NEW")}
 BEGIN
   {insert}
-  VALUES ('{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
+  VALUES ({backend("NEW")}'{w.model}', 'create', '{w.table}', NEW.{w.key}, NULL,
           json_object('values', json_object({row_object}), 'xid', lower(hex(randomblob(16)))));
 END"""
     on_update = f"""CREATE TRIGGER {w.trigger_name}_update AFTER UPDATE ON {w.table}
 WHEN {_SQLITE_NOT_GUARDED} AND ({changed_any})
 BEGIN
   {insert}
-  VALUES ('{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
+  VALUES ({backend("NEW")}'{w.model}', 'write', '{w.table}', NEW.{w.key}, NEW.{w.odoo_id_column},
           json_object('values', json({only_changed("NEW")}), 'old', json({only_changed("OLD")})));
 END"""
     on_delete = f"""CREATE TRIGGER {w.trigger_name}_delete AFTER DELETE ON {w.table}
 WHEN {_SQLITE_NOT_GUARDED} AND {w.parent_exists("OLD")}
 BEGIN
   {insert}
-  VALUES ('{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
+  VALUES ({backend("OLD")}'{w.model}', 'unlink', '{w.table}', OLD.{w.key}, OLD.{w.odoo_id_column},
           json_object('old', json_object({old_object})));
 END"""
     statements = []

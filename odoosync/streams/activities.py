@@ -329,7 +329,7 @@ class ScheduledActivitiesTarget(MirrorTarget):
                         odoo_activity_types.c.name,
                         odoo_activity_types.c.xml_id,
                         odoo_activity_types.c.category,
-                    )
+                    ).where(odoo_activity_types.c.backend == ctx.backend)
                 )
             }
 
@@ -340,14 +340,14 @@ class ScheduledActivitiesTarget(MirrorTarget):
 
     def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> ActivityLookups:
         return ActivityLookups(
-            lead_ids=lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records}),
+            lead_ids=lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records}, ctx.backend),
             types=ctx.cache.get(_TYPES, {}),
             type_map=self.type_map,
         )
 
     def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:
         column = scheduled_activities.c.odoo_activity_id
-        query = sa.select(column).where(column > after, column.is_not(None))
+        query = sa.select(column).where(column > after, column.is_not(None), *self._scope_clauses(ctx))
         if upto is not None:
             query = query.where(column <= upto)
         return {int(v) for v in conn.execute(query).scalars()}
@@ -356,36 +356,40 @@ class ScheduledActivitiesTarget(MirrorTarget):
         """Every activity with an Odoo id; live while ``planned`` (a settled one may be gone
         from Odoo: deleted when marked done, or with its lead)."""
         column = scheduled_activities.c.odoo_activity_id
-        query = sa.select(column, scheduled_activities.c.status).where(column.is_not(None))
+        query = sa.select(column, scheduled_activities.c.status).where(column.is_not(None), *self._scope_clauses(ctx))
         return {int(i): StoredRow(None, status == "planned") for i, status in conn.execute(query)}
 
     def mark_deleted(self, conn: sa.Connection, ctx: PageContext, odoo_ids: Iterable[int]) -> int:
         """Settle planned activities Odoo no longer has: done or cancelled (never dropped)."""
-        vanished = self._vanished(conn, sorted(set(odoo_ids)))
+        vanished = self._vanished(conn, ctx.backend, sorted(set(odoo_ids)))
         if not vanished:
             return 0
         leads = sorted({v.lead_odoo_id for v in vanished})
         done_messages, chatter_known = self._done_messages(ctx, leads)
-        used = self._settled_dates(conn, leads)
+        used = self._settled_dates(conn, ctx.backend, leads)
         fresh = [m for m in done_messages if (m.lead_odoo_id, m.kind, m.date) not in used]
         outcomes = vanished_outcomes(vanished, fresh, chatter_known=chatter_known, now=ctx.now)
         table = scheduled_activities
         for activity_id, outcome in outcomes.items():
             conn.execute(
                 sa.update(table)
-                .where(table.c.odoo_activity_id == activity_id, table.c.status == "planned")
+                .where(table.c.odoo_activity_id == activity_id, table.c.status == "planned", *self._scope_clauses(ctx))
                 .values(status=outcome.status, completed_at=outcome.completed_at, updated_at=ctx.now)
             )
         return len(outcomes)
 
-    def _vanished(self, conn: sa.Connection, odoo_ids: list[int]) -> list[VanishedActivity]:
+    def _vanished(self, conn: sa.Connection, backend: str, odoo_ids: list[int]) -> list[VanishedActivity]:
         table = scheduled_activities
         found = []
         for start in range(0, len(odoo_ids), _IN_CHUNK):
             query = (
                 sa.select(table.c.odoo_activity_id, leads.c.odoo_id, table.c.activity_type, table.c.created_at)
                 .join(leads, leads.c.id == table.c.lead_id)
-                .where(table.c.odoo_activity_id.in_(odoo_ids[start : start + _IN_CHUNK]), table.c.status == "planned")
+                .where(
+                    table.c.odoo_activity_id.in_(odoo_ids[start : start + _IN_CHUNK]),
+                    table.c.status == "planned",
+                    table.c.odoo_backend == backend,
+                )
             )
             found += [VanishedActivity(int(a), int(lead or 0), kind, created) for a, lead, kind, created in conn.execute(query)]
         return found
@@ -419,7 +423,7 @@ class ScheduledActivitiesTarget(MirrorTarget):
         return messages, True
 
     @staticmethod
-    def _settled_dates(conn: sa.Connection, lead_odoo_ids: list[int]) -> set[tuple[int, str, dt.datetime]]:
+    def _settled_dates(conn: sa.Connection, backend: str, lead_odoo_ids: list[int]) -> set[tuple[int, str, dt.datetime]]:
         """``(lead, kind, completed_at)`` of activities already settled as done: the done
         messages that account for them are not used again."""
         table = scheduled_activities
@@ -430,6 +434,7 @@ class ScheduledActivitiesTarget(MirrorTarget):
                 .join(leads, leads.c.id == table.c.lead_id)
                 .where(
                     leads.c.odoo_id.in_(lead_odoo_ids[start : start + _IN_CHUNK]),
+                    leads.c.odoo_backend == backend,
                     table.c.status == "done",
                     table.c.completed_at.is_not(None),
                 )
@@ -438,12 +443,14 @@ class ScheduledActivitiesTarget(MirrorTarget):
         return used
 
 
-def lead_ids_by_odoo_id(conn: sa.Connection, odoo_ids: Iterable[int]) -> dict[int, int]:
-    """Odoo lead id → ``leads.id`` for the leads the database holds (one ``SELECT``)."""
+def lead_ids_by_odoo_id(conn: sa.Connection, odoo_ids: Iterable[int], backend: str) -> dict[int, int]:
+    """Odoo lead id → ``leads.id`` for the leads of ``backend`` the database holds (one ``SELECT``)."""
     wanted = sorted({i for i in odoo_ids if i})
     found: dict[int, int] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
-        query = sa.select(leads.c.odoo_id, leads.c.id).where(leads.c.odoo_id.in_(wanted[start : start + _IN_CHUNK]))
+        query = sa.select(leads.c.odoo_id, leads.c.id).where(
+            leads.c.odoo_id.in_(wanted[start : start + _IN_CHUNK]), leads.c.odoo_backend == backend
+        )
         found.update({int(odoo_id): int(lead_id) for odoo_id, lead_id in conn.execute(query)})
     return found
 

@@ -379,7 +379,7 @@ class LeadMessagesTarget(MirrorTarget):
         if not tracked:
             return list(records)
         column = lead_activities.c.odoo_message_id
-        known = set(conn.execute(sa.select(column).where(column.in_(tracked))).scalars())
+        known = set(conn.execute(sa.select(column).where(column.in_(tracked), *self._scope_clauses(ctx))).scalars())
         return [r for r in records if int(r["id"]) not in known]
 
     def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:
@@ -392,7 +392,7 @@ class LeadMessagesTarget(MirrorTarget):
                 record[_TRACKING] = tracking.get(int(record["id"]), [])
 
     def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> ChatterLookups:
-        lead_ids = lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records})
+        lead_ids = lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records}, ctx.backend)
         wanted = [r for r in records if r.get("tracking_value_ids") and int(r.get("res_id") or 0) in lead_ids]
         tracking = self._tracking(ctx, [r for r in wanted if _TRACKING not in r])
         tracking.update((int(r["id"]), r[_TRACKING]) for r in wanted if _TRACKING in r)
@@ -453,7 +453,7 @@ class LeadMessagesTarget(MirrorTarget):
 
     def present_ids(self, conn: sa.Connection, ctx: PageContext, after: int, upto: int | None) -> set[int]:
         column = lead_activities.c.odoo_message_id
-        query = sa.select(column).where(column > after, column.is_not(None))
+        query = sa.select(column).where(column > after, column.is_not(None), *self._scope_clauses(ctx))
         if upto is not None:
             query = query.where(column <= upto)
         return {int(v) for v in conn.execute(query).scalars()}
@@ -463,7 +463,9 @@ class LeadMessagesTarget(MirrorTarget):
         deleted = 0
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
-            result = conn.execute(sa.delete(lead_activities).where(lead_activities.c.odoo_message_id.in_(chunk)))
+            result = conn.execute(
+                sa.delete(lead_activities).where(lead_activities.c.odoo_message_id.in_(chunk), *self._scope_clauses(ctx))
+            )
             deleted += result.rowcount or 0
         return deleted
 

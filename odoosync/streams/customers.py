@@ -45,19 +45,23 @@ class CustomerWant:
 
 
 class CustomersMap:
-    """Customers of one app company (``company_id``), loaded once, grown as rows need."""
+    """Customers of one app company (``company_id``), loaded once, grown as rows need.
+    Bindings to Odoo companies are those of one Odoo backend."""
 
-    def __init__(self, company_id: int | None):
+    def __init__(self, company_id: int | None, backend: str = "default"):
         self.company_id = company_id
+        self.backend = backend
         self._ids: dict[CustomerKey, int] = {}
         self._unbound_by_name: dict[CustomerKey, int] = {}
 
     def load(self, conn: sa.Connection) -> CustomersMap:
         """Read every customer of the company (one query)."""
-        query = sa.select(customers.c.id, customers.c.name, customers.c.odoo_partner_id).where(
-            self._company_clause()
-        ).order_by(customers.c.id)
-        for cid, name, partner_id in conn.execute(query):
+        query = sa.select(
+            customers.c.id, customers.c.name, customers.c.odoo_partner_id, customers.c.odoo_backend
+        ).where(self._company_clause()).order_by(customers.c.id)
+        for cid, name, partner_id, backend in conn.execute(query):
+            if partner_id is not None and backend != self.backend:
+                continue  # another Odoo database's company
             if partner_id is not None:
                 self._ids.setdefault(("partner", int(partner_id)), int(cid))
             elif name:
@@ -92,7 +96,7 @@ class CustomersMap:
         if to_bind:
             conn.execute(
                 sa.update(customers).where(customers.c.id == sa.bindparam("cid")).values(
-                    odoo_partner_id=sa.bindparam("pid")
+                    odoo_partner_id=sa.bindparam("pid"), odoo_backend=self.backend
                 ),
                 [{"cid": cid, "pid": pid} for cid, pid in to_bind.items()],
             )
@@ -104,6 +108,7 @@ class CustomersMap:
                     "email": want.email,
                     "phone": want.phone,
                     "odoo_partner_id": want.odoo_partner_id,
+                    "odoo_backend": self.backend,
                 }
                 for want in to_create.values()
             ]

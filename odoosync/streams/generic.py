@@ -39,7 +39,7 @@ def generic_stream(
     """A stream for ``model`` into ``odoo_records``."""
 
     def scope(ctx: PageContext) -> dict[str, Any]:
-        return {"backend": ctx.backend, "model": model}
+        return {"model": model}
 
     target = MirrorTarget(odoo_records, map_generic, key=("backend", "model", "odoo_id"), scope=scope)
     return Stream(

@@ -107,6 +107,13 @@ class LeadLookups:
     partners: Mapping[int, PartnerInfo] = field(default_factory=dict)
     customers: Mapping[CustomerKey, int] = field(default_factory=dict)
     company_id: int | None = None
+    backend: str = "default"
+
+
+def lead_source_id(backend: str, odoo_id: int) -> str:
+    """``leads.source_email_id`` of an Odoo lead: ``odoo_crm_<id>`` for the ``default``
+    backend (as always), ``odoo_crm_<backend>_<id>`` for the others (unique across them)."""
+    return f"odoo_crm_{odoo_id}" if backend == "default" else f"odoo_crm_{backend}_{odoo_id}"
 
 
 def lead_status(record: Mapping[str, Any], won_stages: frozenset[int]) -> str:
@@ -155,7 +162,7 @@ def map_lead(record: Mapping[str, Any], lookups: LeadLookups) -> dict[str, Any]:
         "lost_reason": many2one_name(record.get("lost_reason_id")),
         "deadline": record.get("date_deadline"),
         "source": "odoo",
-        "source_email_id": f"odoo_crm_{odoo_id}",
+        "source_email_id": lead_source_id(lookups.backend, odoo_id),
         "odoo_id": odoo_id,
         "odoo_write_date": record.get("write_date"),
         "metadata": {k: json_safe(v) for k, v in sorted(record.items()) if k not in _COLUMN_FIELDS},
@@ -276,7 +283,7 @@ class LeadsTarget(MirrorTarget):
             int(odoo_id): (metadata, customer_id, source)
             for odoo_id, metadata, customer_id, source in conn.execute(
                 sa.select(leads.c.odoo_id, leads.c.metadata, leads.c.customer_id, leads.c.source)
-                .where(leads.c.odoo_id.in_(ids))
+                .where(leads.c.odoo_id.in_(ids), leads.c.odoo_backend == ctx.backend)
             )
         }
         for row in rows:
@@ -290,12 +297,18 @@ class LeadsTarget(MirrorTarget):
 
     def begin_run(self, ctx: PageContext) -> None:
         with ctx.store.connect() as conn:
-            ctx.cache["customers"] = CustomersMap(ctx.company_id).load(conn)
+            ctx.cache["customers"] = CustomersMap(ctx.company_id, ctx.backend).load(conn)
             ctx.cache["won_stages"] = {
-                int(i): bool(w) for i, w in conn.execute(sa.select(odoo_stages.c.odoo_id, odoo_stages.c.is_won))
+                int(i): bool(w)
+                for i, w in conn.execute(
+                    sa.select(odoo_stages.c.odoo_id, odoo_stages.c.is_won).where(odoo_stages.c.backend == ctx.backend)
+                )
             }
             ctx.cache["tag_names"] = {
-                int(i): n for i, n in conn.execute(sa.select(odoo_tags.c.odoo_id, odoo_tags.c.name))
+                int(i): n
+                for i, n in conn.execute(
+                    sa.select(odoo_tags.c.odoo_id, odoo_tags.c.name).where(odoo_tags.c.backend == ctx.backend)
+                )
             }
 
     def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> LeadLookups:
@@ -311,6 +324,7 @@ class LeadsTarget(MirrorTarget):
             partners=partners,
             customers=customer_ids,
             company_id=ctx.company_id,
+            backend=ctx.backend,
         )
 
     # Lookups: the local mirror first, Odoo only for ids the mirror lacks.
@@ -340,7 +354,9 @@ class LeadsTarget(MirrorTarget):
             return {}
         found = {
             int(raw["id"]): PartnerInfo.from_record(raw)
-            for (raw,) in conn.execute(sa.select(odoo_partners.c.raw).where(odoo_partners.c.odoo_id.in_(ids)))
+            for (raw,) in conn.execute(
+                sa.select(odoo_partners.c.raw).where(odoo_partners.c.odoo_id.in_(ids), odoo_partners.c.backend == ctx.backend)
+            )
             if raw and "id" in raw
         }
         missing = [i for i in ids if i not in found]

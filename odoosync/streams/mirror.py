@@ -14,6 +14,10 @@ Reference data (``odoo_stages`` ...), ``odoo_partners``, generic ``odoo_records`
    tables (partners → customers and contacts).
 
 Deletion never drops a row: ``mark_deleted`` sets ``deleted_at``.
+
+Odoo ids are unique per backend only: a table's backend column (``backend`` on the
+mirrors, ``odoo_backend`` on app tables) is part of every target's scope and key, so two
+Odoo databases with the same ids land in distinct rows.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from odoosync.models import RunCounters
+from odoosync.store.schema import backend_column
 from odoosync.streams.base import PageContext, StoredRow, Target
 
 __all__ = ["Mapper", "MirrorTarget"]
@@ -50,7 +55,8 @@ class MirrorTarget(Target):
     ):
         self._table = table
         self.mapper = mapper
-        self.key = list(key)
+        self._backend = backend_column(table).name
+        self.key = [self._backend, *(k for k in key if k != self._backend)]
         self.insert_only = tuple(insert_only)
         self._scope = scope
 
@@ -61,8 +67,9 @@ class MirrorTarget(Target):
     # ------------------------------------------------------------------ steps
 
     def scope(self, ctx: PageContext) -> dict[str, Any]:
-        """Fixed column values that every row of this target carries (e.g. ``model``)."""
-        return dict(self._scope(ctx)) if self._scope else {}
+        """Fixed column values that every row of this target carries: its backend (and
+        e.g. ``model``)."""
+        return {self._backend: ctx.backend, **(self._scope(ctx) if self._scope else {})}
 
     def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> Any:
         """Lookups for the mapper. Default: none."""

@@ -117,7 +117,7 @@ class PartnersTarget(MirrorTarget):
 
     def begin_run(self, ctx: PageContext) -> None:
         with ctx.store.connect() as conn:
-            ctx.cache["customers"] = CustomersMap(ctx.company_id).load(conn)
+            ctx.cache["customers"] = CustomersMap(ctx.company_id, ctx.backend).load(conn)
 
     def after_write(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]], rows: list[dict[str, Any]]
@@ -128,19 +128,19 @@ class PartnersTarget(MirrorTarget):
         customers_map: CustomersMap = ctx.cache["customers"]
         wanted = [i.customer_want() for i in [*companies, *people]]
         ids = customers_map.ensure(conn, [w for w in wanted if w is not None])
-        self._refresh_customers(conn, companies)
-        contact_rows = [contact_row(p, ids.get(("partner", p.company_id))) for p in people]
-        self._upsert_contacts(conn, contact_rows)
+        contact_rows = [{**contact_row(p, ids.get(("partner", p.company_id))), "odoo_backend": ctx.backend} for p in people]
+        self._refresh_customers(conn, ctx.backend, companies)
+        self._upsert_contacts(conn, ctx.backend, contact_rows)
 
     @staticmethod
-    def _refresh_customers(conn: sa.Connection, companies: list[PartnerInfo]) -> None:
+    def _refresh_customers(conn: sa.Connection, backend: str, companies: list[PartnerInfo]) -> None:
         """Name, email and phone of bound customers follow Odoo (changed rows only)."""
         if not companies:
             return
         by_partner = {c.id: c for c in companies}
         stored = conn.execute(
             sa.select(customers.c.id, customers.c.odoo_partner_id, customers.c.name, customers.c.email, customers.c.phone)
-            .where(customers.c.odoo_partner_id.in_(list(by_partner)))
+            .where(customers.c.odoo_partner_id.in_(list(by_partner)), customers.c.odoo_backend == backend)
         ).all()
         changes = []
         for cid, pid, name, email, phone in stored:
@@ -157,7 +157,7 @@ class PartnersTarget(MirrorTarget):
             )
 
     @staticmethod
-    def _upsert_contacts(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    def _upsert_contacts(conn: sa.Connection, backend: str, rows: list[dict[str, Any]]) -> None:
         """Contacts keyed by ``odoo_partner_id``: one insert for new, one update for changed."""
         if not rows:
             return
@@ -166,7 +166,9 @@ class PartnersTarget(MirrorTarget):
             for cid, pid, customer_id, name, email, phone in conn.execute(
                 sa.select(contacts.c.id, contacts.c.odoo_partner_id, contacts.c.customer_id,
                           contacts.c.name, contacts.c.email, contacts.c.phone)
-                .where(contacts.c.odoo_partner_id.in_([r["odoo_partner_id"] for r in rows]))
+                .where(
+                    contacts.c.odoo_partner_id.in_([r["odoo_partner_id"] for r in rows]), contacts.c.odoo_backend == backend
+                )
             )
         }
         new = [r for r in rows if r["odoo_partner_id"] not in stored]

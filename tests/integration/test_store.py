@@ -28,7 +28,7 @@ from odoosync.store.schema import (
 
 
 def _partner(odoo_id: int, name: str, **extra: object) -> dict:
-    return {"odoo_id": odoo_id, "name": name, "raw": {"id": odoo_id, "name": name}, **extra}
+    return {"backend": "default", "odoo_id": odoo_id, "name": name, "raw": {"id": odoo_id, "name": name}, **extra}
 
 
 def _partners(conn: sa.Connection) -> dict[int, sa.RowMapping]:
@@ -40,13 +40,13 @@ def _partners(conn: sa.Connection) -> dict[int, sa.RowMapping]:
 
 def test_upsert_counts_inserted_updated_unchanged(store: Store) -> None:
     with store.transaction() as conn:
-        first = store.upsert_rows(conn, odoo_partners, [_partner(i, f"p{i}") for i in range(1, 6)], key=["odoo_id"])
+        first = store.upsert_rows(conn, odoo_partners, [_partner(i, f"p{i}") for i in range(1, 6)], key=["backend", "odoo_id"])
     assert first == UpsertCounts(inserted=5, updated=0, unchanged=0)
 
     batch = [_partner(i, f"p{i}") for i in range(1, 6)] + [_partner(6, "new")]
     batch[1] = _partner(2, "renamed")
     with store.transaction() as conn:
-        second = store.upsert_rows(conn, odoo_partners, batch, key=["odoo_id"])
+        second = store.upsert_rows(conn, odoo_partners, batch, key=["backend", "odoo_id"])
         rows = _partners(conn)
     assert second == UpsertCounts(inserted=1, updated=1, unchanged=4)
     assert rows[2]["name"] == "renamed" and rows[2]["raw"] == {"id": 2, "name": "renamed"}
@@ -56,11 +56,11 @@ def test_upsert_counts_inserted_updated_unchanged(store: Store) -> None:
 def test_unchanged_rows_are_not_written(store: Store) -> None:
     rows = [_partner(i, f"p{i}") for i in range(1, 4)]
     with store.transaction() as conn:
-        store.upsert_rows(conn, odoo_partners, rows, key=["odoo_id"])
+        store.upsert_rows(conn, odoo_partners, rows, key=["backend", "odoo_id"])
         before = _partners(conn)
         xmin_before = _xmins(conn)
     with store.transaction() as conn:
-        counts = store.upsert_rows(conn, odoo_partners, rows, key=["odoo_id"])
+        counts = store.upsert_rows(conn, odoo_partners, rows, key=["backend", "odoo_id"])
         after = _partners(conn)
         xmin_after = _xmins(conn)
     assert counts == UpsertCounts(unchanged=3)
@@ -77,10 +77,10 @@ def _xmins(conn: sa.Connection) -> dict[int, str] | None:
 
 def test_changed_row_gets_a_new_touch_stamp(store: Store) -> None:
     with store.transaction() as conn:
-        store.upsert_rows(conn, odoo_partners, [_partner(1, "a")], key=["odoo_id"])
+        store.upsert_rows(conn, odoo_partners, [_partner(1, "a")], key=["backend", "odoo_id"])
         stamp = _partners(conn)[1]["synced_at"]
     with store.transaction() as conn:
-        store.upsert_rows(conn, odoo_partners, [_partner(1, "b")], key=["odoo_id"])
+        store.upsert_rows(conn, odoo_partners, [_partner(1, "b")], key=["backend", "odoo_id"])
         assert _partners(conn)[1]["synced_at"] > stamp
 
 
@@ -88,7 +88,7 @@ def test_upsert_is_one_statement_per_call(store: Store) -> None:
     rows = [_partner(i, f"p{i}") for i in range(1, 201)]
     with store.transaction() as conn:
         store.stats.reset()
-        store.upsert_rows(conn, odoo_partners, rows, key=["odoo_id"])
+        store.upsert_rows(conn, odoo_partners, rows, key=["backend", "odoo_id"])
         statements = store.stats.statements
     # PostgreSQL: the upsert itself; SQLite: plus one SELECT of the existing keys.
     assert statements == (1 if store.dialect == "postgresql" else 2)
@@ -101,12 +101,12 @@ def test_upsert_in_several_statements_counts_and_writes_exactly(store: Store, mo
     monkeypatch.setattr(upsert_module, "PG_BATCH_ROWS", 7)
     monkeypatch.setitem(upsert_module.MAX_PARAMETERS, "sqlite", 40)  # → a few rows per statement
     with store.transaction() as conn:
-        store.upsert_rows(conn, odoo_partners, [_partner(i, f"p{i}") for i in range(1, 21)], key=["odoo_id"])
+        store.upsert_rows(conn, odoo_partners, [_partner(i, f"p{i}") for i in range(1, 21)], key=["backend", "odoo_id"])
         xmin_before = _xmins(conn)
     rows = [_partner(i, f"p{i}" if i % 3 else f"renamed {i}") for i in range(1, 31)]
     with store.transaction() as conn:
         store.stats.reset()
-        counts = store.upsert_rows(conn, odoo_partners, rows, key=["odoo_id"])
+        counts = store.upsert_rows(conn, odoo_partners, rows, key=["backend", "odoo_id"])
         assert store.stats.writes > 1
         stored = _partners(conn)
         xmin_after = _xmins(conn)
@@ -136,16 +136,16 @@ def test_upsert_composite_key_and_update_only_some_columns(store: Store) -> None
 
 def test_upsert_insert_only(store: Store) -> None:
     with store.transaction() as conn:
-        store.upsert_rows(conn, odoo_partners, [_partner(1, "a")], key=["odoo_id"])
-        counts = store.upsert_rows(conn, odoo_partners, [_partner(1, "b"), _partner(2, "c")], key=["odoo_id"], update=[])
+        store.upsert_rows(conn, odoo_partners, [_partner(1, "a")], key=["backend", "odoo_id"])
+        counts = store.upsert_rows(conn, odoo_partners, [_partner(1, "b"), _partner(2, "c")], key=["backend", "odoo_id"], update=[])
         assert _partners(conn)[1]["name"] == "a"
     assert counts == UpsertCounts(inserted=1, unchanged=1)
 
 
 def test_upsert_json_key_order_is_not_a_change(store: Store) -> None:
     with store.transaction() as conn:
-        store.upsert_rows(conn, odoo_partners, [{"odoo_id": 1, "name": "a", "raw": {"a": 1, "b": 2}}], key=["odoo_id"])
-        counts = store.upsert_rows(conn, odoo_partners, [{"odoo_id": 1, "name": "a", "raw": {"b": 2, "a": 1}}], key=["odoo_id"])
+        store.upsert_rows(conn, odoo_partners, [{"backend": "default", "odoo_id": 1, "name": "a", "raw": {"a": 1, "b": 2}}], key=["backend", "odoo_id"])
+        counts = store.upsert_rows(conn, odoo_partners, [{"backend": "default", "odoo_id": 1, "name": "a", "raw": {"b": 2, "a": 1}}], key=["backend", "odoo_id"])
     assert counts == UpsertCounts(unchanged=1)
 
 
@@ -186,7 +186,7 @@ def test_upsert_timestamps_numbers_dates_booleans_and_nulls(store: Store) -> Non
     naive_utc = dt.datetime(2025, 3, 1, 9, 0)
 
     def lead(odoo_id: int, **values: object) -> dict:
-        base = {"odoo_id": odoo_id, "title": f"t{odoo_id}", "value": None, "probability": None, "deadline": None,
+        base = {"odoo_backend": "default", "odoo_id": odoo_id, "title": f"t{odoo_id}", "value": None, "probability": None, "deadline": None,
                 "odoo_write_date": None, "deleted_at": None, "tags": [], "metadata": {}}
         return {**base, **values}
 
@@ -199,8 +199,8 @@ def test_upsert_timestamps_numbers_dates_booleans_and_nulls(store: Store) -> Non
     ]
     partners = [_partner(1, "company", is_company=True), _partner(2, "person", is_company=False)]
     with store.transaction() as conn:
-        assert store.upsert_rows(conn, leads, rows, key=["odoo_id"]) == UpsertCounts(inserted=4)
-        assert store.upsert_rows(conn, odoo_partners, partners, key=["odoo_id"]) == UpsertCounts(inserted=2)
+        assert store.upsert_rows(conn, leads, rows, key=["odoo_backend", "odoo_id"]) == UpsertCounts(inserted=4)
+        assert store.upsert_rows(conn, odoo_partners, partners, key=["backend", "odoo_id"]) == UpsertCounts(inserted=2)
         stored = {r["odoo_id"]: r for r in conn.execute(sa.select(leads)).mappings()}
         companies = {r["odoo_id"]: r["is_company"] for r in _partners(conn).values()}
     assert stored[1]["odoo_write_date"] == aware and stored[1]["odoo_write_date"].utcoffset() == dt.timedelta(0)
@@ -213,10 +213,10 @@ def test_upsert_timestamps_numbers_dates_booleans_and_nulls(store: Store) -> Non
     assert stored[4]["title"] == "quotes ' \" \\ {braces}, NULL"
     assert companies == {1: True, 2: False}
     with store.transaction() as conn:
-        assert store.upsert_rows(conn, leads, rows, key=["odoo_id"]) == UpsertCounts(unchanged=4)
-        assert store.upsert_rows(conn, odoo_partners, partners, key=["odoo_id"]) == UpsertCounts(unchanged=2)
+        assert store.upsert_rows(conn, leads, rows, key=["odoo_backend", "odoo_id"]) == UpsertCounts(unchanged=4)
+        assert store.upsert_rows(conn, odoo_partners, partners, key=["backend", "odoo_id"]) == UpsertCounts(unchanged=2)
         flipped = [_partner(1, "company", is_company=False), _partner(2, "person", is_company=False)]
-        assert store.upsert_rows(conn, odoo_partners, flipped, key=["odoo_id"]) == UpsertCounts(updated=1, unchanged=1)
+        assert store.upsert_rows(conn, odoo_partners, flipped, key=["backend", "odoo_id"]) == UpsertCounts(updated=1, unchanged=1)
 
 
 @pytest.mark.postgres
@@ -229,10 +229,10 @@ def test_postgresql_statement_text_does_not_grow_with_the_rows(pg_url: str) -> N
         for count in (3, 300):
             with store.transaction() as conn:
                 rows = [_partner(i, f"p{i}") for i in range(1, count + 1)]
-                store.upsert_rows(conn, odoo_partners, rows, key=["odoo_id"])
+                store.upsert_rows(conn, odoo_partners, rows, key=["backend", "odoo_id"])
     upserts = [text for text in sent if text.lstrip().upper().startswith("INSERT")]
     assert len(upserts) == 2 and upserts[0] == upserts[1]
-    assert "unnest(" in upserts[0] and upserts[0].count("%(") == 4  # three arrays and the synced_at stamp
+    assert "unnest(" in upserts[0] and upserts[0].count("%(") == 5  # four arrays and the synced_at stamp
 
 
 @pytest.mark.postgres
@@ -295,9 +295,9 @@ def test_upsert_matches_a_dict_model(store: Store, batches: list[dict[int, str |
             updated=sum(1 for k, v in batch.items() if k in model and model[k] != v),
             unchanged=sum(1 for k, v in batch.items() if k in model and model[k] == v),
         )
-        rows = [{"odoo_id": k, "name": v} for k, v in batch.items()]
+        rows = [{"backend": "default", "odoo_id": k, "name": v} for k, v in batch.items()]
         with store.transaction() as conn:
-            assert store.upsert_rows(conn, odoo_partners, rows, key=["odoo_id"]) == expected
+            assert store.upsert_rows(conn, odoo_partners, rows, key=["backend", "odoo_id"]) == expected
         model.update(batch)
     with store.transaction() as conn:
         assert {k: r["name"] for k, r in _partners(conn).items()} == model

@@ -21,7 +21,7 @@ from odoosync.store.sync_config import config_delete, config_get, config_list, c
 
 def test_checkpoint_commits_together_with_the_page(store: Store) -> None:
     with store.transaction(origin="pull") as conn:
-        store.upsert_rows(conn, odoo_partners, [{"odoo_id": 1, "name": "a"}], key=["odoo_id"])
+        store.upsert_rows(conn, odoo_partners, [{"backend": "default", "odoo_id": 1, "name": "a"}], key=["backend", "odoo_id"])
         checkpoints.put(conn, "pull:res.partner", {"write_date": "2025-01-01 00:00:00", "id": 1})
     with store.connect() as conn:
         assert checkpoints.get(conn, "pull:res.partner") == {"write_date": "2025-01-01 00:00:00", "id": 1}
@@ -31,7 +31,7 @@ def test_checkpoint_rolls_back_with_the_page(store: Store) -> None:
     with store.transaction() as conn:
         checkpoints.put(conn, "pull:res.partner", {"id": 1})
     with pytest.raises(RuntimeError), store.transaction(origin="pull") as conn:
-        store.upsert_rows(conn, odoo_partners, [{"odoo_id": 2, "name": "b"}], key=["odoo_id"])
+        store.upsert_rows(conn, odoo_partners, [{"backend": "default", "odoo_id": 2, "name": "b"}], key=["backend", "odoo_id"])
         checkpoints.put(conn, "pull:res.partner", {"id": 2})
         raise RuntimeError("killed between the page and the commit")
     with store.connect() as conn:

@@ -56,7 +56,7 @@ def upgrade() -> None:
         schema=_ops_schema(),
     )
     bind = op.get_bind()
-    for statement in triggers.create_statements(bind.dialect.name):
+    for statement in triggers.create_statements(bind.dialect.name, with_backend=False):
         bind.exec_driver_sql(statement)
 
 

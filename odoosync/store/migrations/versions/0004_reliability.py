@@ -60,7 +60,7 @@ def upgrade() -> None:
         return
     for table in TABLES:
         bind.exec_driver_sql(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    for statement in triggers.create_statements("postgresql"):
+    for statement in triggers.create_statements("postgresql", with_backend=False):
         bind.exec_driver_sql(statement)
 
 
