@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -20,7 +20,10 @@ from rich.text import Text
 from odoosync.exceptions import ConfigError, OdooSyncError
 from odoosync.redact import redact_text
 
-__all__ = ["console", "err_console", "wide_console", "fail_cleanly", "print_json", "is_terminal", "styled"]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["new_table", "console", "err_console", "wide_console", "fail_cleanly", "print_json", "is_terminal", "styled"]
 
 console = Console(markup=False, highlight=False)
 err_console = Console(stderr=True, markup=False, highlight=False)
@@ -29,6 +32,13 @@ err_console = Console(stderr=True, markup=False, highlight=False)
 def wide_console(width: int) -> Console:
     """A console ``width`` columns wide, for tables written to a log or a pipe."""
     return Console(width=width, markup=False, highlight=False)
+
+
+def new_table(*columns: str, title: str | None = None) -> Table:
+    """A Rich table (imported on first use: ``--help`` never pays for it)."""
+    from rich.table import Table
+
+    return Table(*columns, title=title)
 
 
 def styled(label: str, style: str, rest: str) -> Text:

@@ -7,14 +7,14 @@ printed with its password hidden.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from odoosync.cli.common import fail_cleanly, print_json
-from odoosync.settings import load_settings
-from odoosync.store import Store
-from odoosync.store.migrate import head_revision
+
+if TYPE_CHECKING:
+    from odoosync.store import Store
 
 __all__ = ["register"]
 
@@ -28,6 +28,9 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 
 
 def _store(database_url: str | None) -> Store:
+    from odoosync.settings import load_settings
+    from odoosync.store import Store
+
     settings = load_settings()
     return Store(database_url or settings.database_url, app_schema=settings.store_schema)
 
@@ -62,6 +65,8 @@ def current(database_url: DatabaseUrl = None, json: JsonOutput = False) -> None:
         with _store(database_url) as store:
             revision = store.current_revision()
             url = store.url
+    from odoosync.store.migrate import head_revision
+
     head = head_revision()
     if json:
         print_json({"database": url, "current": revision, "head": head, "up_to_date": revision == head})

@@ -13,12 +13,7 @@ from typing import Annotated
 
 import typer
 
-from odoosync.push import outbox
 from odoosync.cli.common import fail_cleanly, print_json
-from odoosync.push.engine import PushEngine
-from odoosync.service.operations import open_client, open_store
-from odoosync.settings import load_settings
-from odoosync.push.worker import run_forever, run_once
 
 __all__ = ["register"]
 
@@ -38,6 +33,11 @@ def push(
     """
     if once and loop:
         raise typer.BadParameter("choose --once or --loop, not both")
+    from odoosync.push.engine import PushEngine
+    from odoosync.push.worker import run_forever, run_once
+    from odoosync.service.operations import open_client, open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store, open_client(settings) as client:
@@ -74,6 +74,10 @@ def list_command(
 
     Example: odoosync outbox list --status failed
     """
+    from odoosync.push import outbox
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         with open_store(load_settings()) as store:
             items = outbox.list_items(store, status=status, limit=limit)
@@ -98,6 +102,10 @@ def retry_command(
 
     Example: odoosync outbox retry 12 15
     """
+    from odoosync.push import outbox
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         with open_store(load_settings()) as store:
             count = outbox.retry_failed(store, now=dt.datetime.now(dt.UTC), ids=ids or None)

@@ -20,29 +20,20 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
 
 from odoosync.cli.common import err_console, fail_cleanly, print_json, styled
-from odoosync.service.events import EventBus
-from odoosync.service.health import CachedProbe
 from odoosync.exceptions import ConfigError
-from odoosync.service.jobs import STARTUP_JOBS, Jobs, run_sla_check
-from odoosync.service.pg_cron import pg_cron_sql
 from odoosync.redact import RedactingFilter
-from odoosync.service.schedule_state import ScheduleSource
-from odoosync.service.scheduler import DEFAULT_SCHEDULE, SCHEDULE_CONFIG_KEY, OutboxWaker, Scheduler, resolve_schedule
-from odoosync.odoo.client import OdooClient
-from odoosync.service.odoo_link import OdooLink
-from odoosync.service.operations import open_store
-from odoosync.settings import load_settings
-from odoosync.store import runs as run_store
-from odoosync.store import triggers
-from odoosync.store.schema import OPS_SCHEMA, metadata, row_level_security_statements
-from odoosync.store.sync_config import config_get
+
+if TYPE_CHECKING:  # the service's parts are imported when `serve` runs, so `--help` starts at once
+    from odoosync.odoo.client import OdooClient
+    from odoosync.service.events import EventBus
+    from odoosync.service.jobs import Jobs
+    from odoosync.service.odoo_link import OdooLink
+    from odoosync.service.scheduler import OutboxWaker, Scheduler
 
 __all__ = ["register", "serve", "sla_check", "schema"]
 
@@ -71,11 +62,19 @@ def serve(
     """
     # The web stack is imported here, not at module level, so that every other command
     # starts without paying for FastAPI/uvicorn.
+    from odoosync.service.events import EventBus
+    from odoosync.service.jobs import Jobs
+    from odoosync.service.odoo_link import OdooLink
+    from odoosync.service.operations import open_store
+    from odoosync.service.schedule_state import ScheduleSource
+    from odoosync.service.scheduler import SCHEDULE_CONFIG_KEY, OutboxWaker, Scheduler, resolve_schedule
+    from odoosync.settings import load_settings
     from odoosync.sheets.cache import LeadsCache
     from odoosync.sheets.engine import SheetSync, SyncSettings
     from odoosync.sheets.fetch import SheetFetcher
     from odoosync.web.app import WebContext, create_app
     from odoosync.web.auth import Tokens, check_bind_address
+    from odoosync.store.sync_config import config_get
     from odoosync.web.sheets_api import install as install_sheets_api
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -135,12 +134,16 @@ def serve(
 
 def _odoo_client(settings) -> AbstractContextManager[OdooClient | None]:
     """The Odoo client (opening it is cheap: no request), or None when no Odoo is configured."""
+    from odoosync.odoo.client import OdooClient
+
     return OdooClient(settings.odoo) if settings.odoo is not None else nullcontext()
 
 
 def _odoo_check(link: OdooLink) -> Callable[[], str | None]:
     """``/api/health``'s Odoo component: fine when none is configured (sheets only); down
     while it has not been reached; once reached, a cached probe of its version."""
+    from odoosync.service.health import CachedProbe
+
     probe = CachedProbe(link.client.version, seconds=30) if link.client is not None else None
 
     def check() -> str | None:
@@ -214,6 +217,8 @@ def _run_until_signal(
 def _close_interrupted_runs(store) -> None:
     """Runs whose holder is gone (killed, or cut off from the database) end ``interrupted``;
     a database still away is tried again at the next sweep."""
+    from odoosync.store import runs as run_store
+
     try:
         closed = run_store.close_interrupted_runs(store, _STALE_RUN_AFTER)
     except Exception as exc:  # noqa: BLE001 - the next sweep tries again
@@ -234,6 +239,8 @@ def _catch_up_then_schedule(
     Without Odoo there is nothing to catch up: the schedule starts at once (sheets, SLA),
     and the link is retried in the background and by the Odoo jobs.
     """
+    from odoosync.service.jobs import STARTUP_JOBS
+
     linked = link.configured and link.try_now()
     for job in STARTUP_JOBS if linked else ():
         if jobs.stopping.is_set():
@@ -249,6 +256,8 @@ def _catch_up_then_schedule(
 
 
 def _mapping(value: object) -> Mapping[str, str]:
+    from odoosync.service.scheduler import SCHEDULE_CONFIG_KEY
+
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -262,6 +271,10 @@ def sla_check(json: JsonOutput = False) -> None:
 
     Example: odoosync sla check --json
     """
+    from odoosync.service.jobs import run_sla_check
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -294,6 +307,10 @@ def schema(
         raise typer.BadParameter("choose exactly one of --sql or --pg-cron")
     with fail_cleanly():
         if pg_cron:
+            from odoosync.service.pg_cron import pg_cron_sql
+            from odoosync.service.scheduler import DEFAULT_SCHEDULE, resolve_schedule
+            from odoosync.settings import load_settings
+
             settings = load_settings()
             schedule = resolve_schedule(tuple(DEFAULT_SCHEDULE), toml=settings.schedule)
             typer.echo(pg_cron_sql(url, schedule, token_source), nl=False)
@@ -303,6 +320,12 @@ def schema(
 
 def _schema_sql() -> str:
     """The tables (from ``store/schema.py``, row-level security on) and the outbox triggers, as PostgreSQL DDL."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
+
+    from odoosync.store import triggers
+    from odoosync.store.schema import OPS_SCHEMA, metadata, row_level_security_statements
+
     dialect = postgresql.dialect()
     statements = [str(CreateSchema(OPS_SCHEMA, if_not_exists=True).compile(dialect=dialect))]
     for table in metadata.sorted_tables:

@@ -12,23 +12,17 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json, wide_console
+from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, new_table, print_json, wide_console
 from odoosync.exceptions import ConfigError
-from odoosync.service.freshness import badge, read_status
 from odoosync.models import SyncMode
-from odoosync.pull import Progress, checkpoint_key
-from odoosync.service.schedule_state import paused_jobs
-from odoosync.service.operations import SyncReport, open_store, stream_status, sync as run_sync_from_settings
-from odoosync.service.operations import verify as run_verify_from_settings
-from odoosync.settings import load_settings
-from odoosync.store import checkpoints as checkpoint_store
-from odoosync.store import runs as run_store
+
+if TYPE_CHECKING:  # the commands import the engines when they run, so `--help` starts at once
+    from odoosync.pull import Progress
+    from odoosync.service.operations import SyncReport
 
 __all__ = ["register", "parse_budget"]
 
@@ -57,6 +51,8 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | No
         yield None
         return
     if is_terminal():
+        from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         with RichProgress(
             SpinnerColumn(), TextColumn("{task.description:<16}", markup=False), BarColumn(),
             TextColumn("{task.fields[summary]}", markup=False), TimeElapsedColumn(), console=console, transient=False,
@@ -102,7 +98,7 @@ def _print_table(table: Table) -> None:
 
 
 def _report_table(report: SyncReport) -> Table:
-    table = Table(title="sync")
+    table = new_table(title="sync")
     for column in ("stream", "status", "fetched", "inserted", "updated", "deleted", "skipped", "requests", "seconds"):
         table.add_column(column, justify="left" if column in ("stream", "status") else "right")
     for r in report.results:
@@ -147,6 +143,9 @@ def sync(
 
     Example: odoosync sync all --budget 50s
     """
+    from odoosync.service.operations import sync as run_sync_from_settings
+    from odoosync.settings import load_settings
+
     with fail_cleanly(), _stop_on_sigterm():
         seconds = parse_budget(budget)
         settings = load_settings()
@@ -172,13 +171,16 @@ def verify(
 
     Example: odoosync verify all --repair
     """
+    from odoosync.service.operations import verify as run_verify_from_settings
+    from odoosync.settings import load_settings
+
     with fail_cleanly(), _stop_on_sigterm():
         settings = load_settings()
         report = run_verify_from_settings(settings, stream, repair=repair, allow_mass_delete=allow_mass_delete)
     if json:
         print_json(report.as_dict())
     else:
-        table = Table(title="verify")
+        table = new_table(title="verify")
         for column in ("stream", "in odoo", "in database", "missing", "extra", "stale", "requests"):
             table.add_column(column, justify="left" if column == "stream" else "right")
         for d in report.found:
@@ -205,6 +207,11 @@ def status(json: JsonOutput = False) -> None:
 
     Example: odoosync status
     """
+    from odoosync.service.freshness import badge, read_status
+    from odoosync.service.operations import open_store, stream_status
+    from odoosync.service.schedule_state import paused_jobs
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -218,7 +225,7 @@ def status(json: JsonOutput = False) -> None:
             "paused_jobs": paused,
         })
         return
-    table = Table(title="streams")
+    table = new_table(title="streams")
     for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success", "quarantined"):
         table.add_column(column)
     for row in rows:
@@ -242,6 +249,10 @@ def runs(
 
     Example: odoosync runs --stream leads --limit 5
     """
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.store import runs as run_store
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -249,7 +260,7 @@ def runs(
     if json:
         print_json({"runs": [r.as_dict() for r in found]})
         return
-    table = Table(title="runs")
+    table = new_table(title="runs")
     for column in ("id", "job", "stream", "mode", "status", "started", "fetched", "inserted", "updated",
                    "deleted", "requests", "ms", "error"):
         table.add_column(column)
@@ -270,6 +281,10 @@ def checkpoints_list(json: JsonOutput = False) -> None:
 
     Example: odoosync checkpoints list
     """
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.store import checkpoints as checkpoint_store
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -277,7 +292,7 @@ def checkpoints_list(json: JsonOutput = False) -> None:
     if json:
         print_json({"checkpoints": [c.as_dict() for c in found]})
         return
-    table = Table(title="checkpoints")
+    table = new_table(title="checkpoints")
     for column in ("key", "cursor", "updated"):
         table.add_column(column)
     for c in found:
@@ -304,6 +319,11 @@ def checkpoints_reset(
 
     Example: odoosync checkpoints reset leads
     """
+    from odoosync.pull import checkpoint_key
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.store import checkpoints as checkpoint_store
+
     with fail_cleanly():
         settings = load_settings()
         full_key = key if ":" in key else checkpoint_key("default", key)
@@ -341,7 +361,7 @@ def demo(
     if json:
         print_json(report.as_dict())
         return
-    table = Table(title=f"demo: simulator {report.odoo_url} → {report.database}")
+    table = new_table(title=f"demo: simulator {report.odoo_url} → {report.database}")
     for column in ("step", "stream", "status", "fetched", "inserted", "updated", "deleted", "requests", "seconds"):
         table.add_column(column, justify="left" if column in ("step", "stream", "status") else "right")
     for r in report.rows:
