@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["new_table", "console", "err_console", "wide_console", "fail_cleanly", "print_json", "is_terminal", "styled"]
 
-console = Console(markup=False, highlight=False)
-err_console = Console(stderr=True, markup=False, highlight=False)
+# soft_wrap: a long line stays one line (a terminal wraps it for the eye; a log keeps one record)
+console = Console(markup=False, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 
 def wide_console(width: int) -> Console:

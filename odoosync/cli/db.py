@@ -61,11 +61,18 @@ def current(database_url: DatabaseUrl = None, json: JsonOutput = False) -> None:
 
     Example: odoosync db current
     """
-    with fail_cleanly():
-        with _store(database_url) as store:
-            revision = store.current_revision()
-            url = store.url
+    from odoosync.service.operations import missing_sqlite_file
+    from odoosync.settings import load_settings
     from odoosync.store.migrate import head_revision
+
+    with fail_cleanly():
+        url = database_url or load_settings().database_url
+        if missing_sqlite_file(url) is not None:  # a read: never create the file
+            revision = None
+        else:
+            with _store(database_url) as store:
+                revision = store.current_revision()
+                url = store.url
 
     head = head_revision()
     if json:

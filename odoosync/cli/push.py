@@ -7,15 +7,22 @@ outbox module → printed outcome (``--json`` for machines).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from odoosync.cli.common import fail_cleanly, print_json
+from odoosync.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from odoosync.push.engine import PushResult
 
 __all__ = ["register"]
+
+log = logging.getLogger("odoosync.push")
 
 outbox_app = typer.Typer(help="Inspect and retry the queue of app changes bound for Odoo.", no_args_is_help=True)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
@@ -46,22 +53,32 @@ def push(
             if loop:
                 stop = threading.Event()
                 signal.signal(signal.SIGTERM, lambda *_: stop.set())
+                log.info("push loop started: pushing queued changes to %s as they come (idle check every %.1f s)",
+                         settings.require_odoo().url, poll)
                 try:
-                    run_forever(engine, stop=stop, poll_seconds=poll)
+                    run_forever(engine, stop=stop, poll_seconds=poll,
+                                on_result=lambda result: log.info("%s", _describe(result)))
                 except KeyboardInterrupt:
                     stop.set()
+                log.info("push loop stopped")
                 return
             result = run_once(engine)
     if json:
         print_json(result.as_dict())
-        return
-    typer.echo(
+    else:
+        typer.echo(_describe(result))
+        for error in result.errors[:10]:
+            typer.echo(f"  failed: {error}", err=True)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _describe(result: PushResult) -> str:
+    return (
         f"pushed: {result.done} done ({result.created} created, {result.written} written, {result.deleted} deleted, "
         f"{result.skipped} unchanged), {result.retried} to retry, {result.failed} failed, "
         f"{result.conflicts} conflicts, {result.rpc_calls} Odoo requests"
     )
-    for error in result.errors[:10]:
-        typer.echo(f"  failed: {error}", err=True)
 
 
 @outbox_app.command("list")
@@ -108,11 +125,22 @@ def retry_command(
 
     with fail_cleanly():
         with open_store(load_settings()) as store:
+            if ids:
+                _require_failed(outbox.statuses_of(store, ids), ids, "retried")
             count = outbox.retry_failed(store, now=dt.datetime.now(dt.UTC), ids=ids or None)
     if json:
         print_json({"requeued": count})
     else:
         typer.echo(f"re-queued {count} failed item(s)")
+
+
+def _require_failed(statuses: dict[int, str], ids: list[int], verb: str) -> None:
+    """Refuse, naming each, ids that are not outbox items or not failed (nothing changes)."""
+    problems = [f"outbox item {i} not found" for i in ids if i not in statuses]
+    problems += [f"outbox item {i} is {statuses[i]}, not failed: only failed items can be {verb}"
+                 for i in ids if i in statuses and statuses[i] != "failed"]
+    if problems:
+        raise ConfigError("; ".join(problems), problems)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,6 @@ import typer
 
 from odoosync.cli.common import err_console, fail_cleanly, print_json, styled
 from odoosync.exceptions import ConfigError
-from odoosync.redact import RedactingFilter
 
 if TYPE_CHECKING:  # the service's parts are imported when `serve` runs, so `--help` starts at once
     from odoosync.odoo.client import OdooClient
@@ -77,11 +76,6 @@ def serve(
     from odoosync.store.sync_config import config_get
     from odoosync.web.sheets_api import install as install_sheets_api
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:  # errors quote URLs: no credentials in the log
-        handler.addFilter(RedactingFilter())
-    for chatty in ("httpx", "apscheduler", "alembic"):  # one line per request / fire otherwise
-        logging.getLogger(chatty).setLevel(logging.WARNING)
     with fail_cleanly():
         settings = load_settings()
         tokens = Tokens(admin=settings.api_token, read=settings.read_token)

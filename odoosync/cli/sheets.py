@@ -32,16 +32,11 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 
 @contextmanager
 def _sheet_sync() -> Iterator[SheetSync]:
-    from odoosync.service.operations import open_store
+    from odoosync.library import open_sheet_sync
     from odoosync.settings import load_settings
-    from odoosync.sheets.engine import SheetSync, SyncSettings
-    from odoosync.sheets.fetch import SheetFetcher
 
-    settings = load_settings()
-    with open_store(settings) as store, SheetFetcher(
-        allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files
-    ) as fetcher:
-        yield SheetSync(store, fetcher, settings=SyncSettings(max_delete_share=settings.sheets_max_delete_share))
+    with open_sheet_sync(load_settings()) as engine:
+        yield engine
 
 
 def _parse_map(pairs: list[str]) -> dict[str, str]:

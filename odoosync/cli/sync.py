@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, new_table, print_json, wide_console
+from odoosync.cursor_text import describe_cursor
 from odoosync.exceptions import ConfigError
-from odoosync.models import SyncMode
+from odoosync.models import RunCounters, SyncMode
 
 if TYPE_CHECKING:  # the commands import the engines when they run, so `--help` starts at once
     from odoosync.pull import Progress
@@ -99,14 +100,27 @@ def _print_table(table: Table) -> None:
 
 def _report_table(report: SyncReport) -> Table:
     table = new_table(title="sync")
-    for column in ("stream", "status", "fetched", "inserted", "updated", "deleted", "skipped", "requests", "seconds"):
-        table.add_column(column, justify="left" if column in ("stream", "status") else "right")
+    for column in ("stream", "status", "fetched", "inserted", "updated", "deleted", "also", "requests", "seconds"):
+        table.add_column(column, justify="left" if column in ("stream", "status", "also") else "right")
     for r in report.results:
         c = r.counters
         table.add_row(r.stream, str(r.status) + (" (remaining)" if r.remaining else ""), str(c.fetched),
-                      str(c.inserted), str(c.updated), str(c.deleted), str(c.skipped), str(c.rpc_calls),
-                      f"{r.duration_ms / 1000:.2f}")
+                      str(c.inserted), str(c.updated), str(c.deleted), counters_text(c, _SHOWN_IN_COLUMNS),
+                      str(c.rpc_calls), f"{r.duration_ms / 1000:.2f}")
     return table
+
+
+_SHOWN_IN_COLUMNS = ("fetched", "inserted", "updated", "deleted", "rpc_calls")
+_COUNTER_WORDS = {"rpc_calls": "requests"}
+
+
+def counters_text(counters: RunCounters, leave_out: tuple[str, ...] = ()) -> str:
+    """Every counter that is not zero (``skipped 3, retries 23``): a run with retries
+    never looks like one without."""
+    return ", ".join(
+        f"{_COUNTER_WORDS.get(name, name)} {value}"
+        for name, value in counters.as_dict().items() if value and name not in leave_out
+    )
 
 
 @contextmanager
@@ -152,12 +166,19 @@ def sync(
         with _progress_display(not json) as on_progress:
             report = run_sync_from_settings(settings, stream, mode=mode, odoo_id=odoo_id, budget=seconds,
                                             on_progress=on_progress, allow_mass_delete=allow_mass_delete)
+    found_nothing = odoo_id is not None and not any(r.counters.fetched or r.counters.deleted for r in report.results)
     if json:
         print_json(report.as_dict())
-        return
-    _print_table(_report_table(report))
-    if report.remaining:
-        console.print("remaining: true: the budget ran out before the end; run the same command again to continue")
+    else:
+        _print_table(_report_table(report))
+        if report.remaining:
+            console.print("remaining: true: the budget ran out before the end; run the same command again to continue")
+    if found_nothing:
+        streams = ", ".join(r.stream for r in report.results)
+        err_console.print(f"error: Odoo has no record with id {odoo_id} for {streams} (and the database had none)")
+        raise typer.Exit(1)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def verify(
@@ -226,13 +247,14 @@ def status(json: JsonOutput = False) -> None:
         })
         return
     table = new_table(title="streams")
-    for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success", "quarantined"):
+    for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success", "cursor", "quarantined"):
         table.add_column(column)
     for row in rows:
         last = row["last_run"] or {}
         table.add_row(row["stream"], row["model"], str(row["rows"]), badge(fresh[row["stream"]]),
                       str(last.get("started_at") or "never"), str(last.get("status") or "-"),
-                      str(row["last_success_at"] or "never"), str(row["quarantined"] or ""))
+                      str(row["last_success_at"] or "never"), describe_cursor(row["cursor"]),
+                      str(row["quarantined"] or ""))
     _print_table(table)
     if any(row["quarantined"] for row in rows):
         typer.echo("quarantined: Odoo records the database refused; retried every run (GET /api/rejects lists them)")
@@ -261,14 +283,12 @@ def runs(
         print_json({"runs": [r.as_dict() for r in found]})
         return
     table = new_table(title="runs")
-    for column in ("id", "job", "stream", "mode", "status", "started", "fetched", "inserted", "updated",
-                   "deleted", "requests", "ms", "error"):
+    for column in ("id", "job", "stream", "mode", "status", "started", "counters", "ms", "error"):
         table.add_column(column)
     for r in found:
-        c = r.counters
         table.add_row(str(r.id), r.job, r.stream, r.mode, str(r.status) + (" (remaining)" if r.remaining else ""),
-                      r.started_at.isoformat(timespec="seconds"), str(c.fetched), str(c.inserted), str(c.updated),
-                      str(c.deleted), str(c.rpc_calls), str(r.duration_ms), r.error or "")
+                      r.started_at.isoformat(timespec="seconds"), counters_text(r.counters) or "-",
+                      str(r.duration_ms), r.error or "")
     _print_table(table)
 
 
@@ -296,18 +316,8 @@ def checkpoints_list(json: JsonOutput = False) -> None:
     for column in ("key", "cursor", "updated"):
         table.add_column(column)
     for c in found:
-        table.add_row(c.key, _describe_cursor(c.cursor), c.updated_at.isoformat(timespec="seconds"))
+        table.add_row(c.key, describe_cursor(c.cursor), c.updated_at.isoformat(timespec="seconds"))
     _print_table(table)
-
-
-def _describe_cursor(cursor: dict[str, Any]) -> str:
-    parts = []
-    if cursor.get("cursor"):
-        parts.append(f"cursor {cursor['cursor'].get('write_date')} #{cursor['cursor'].get('id')}")
-    if cursor.get("walk"):
-        done = sum(1 for p in cursor["walk"]["partitions"] if p[2])
-        parts.append(f"full read in progress ({done}/{len(cursor['walk']['partitions'])} partitions done)")
-    return "; ".join(parts) or str(cursor)
 
 
 @checkpoints_app.command("reset")
@@ -324,10 +334,18 @@ def checkpoints_reset(
     from odoosync.settings import load_settings
     from odoosync.store import checkpoints as checkpoint_store
 
+    from odoosync.service.operations import pull_streams
+
     with fail_cleanly():
         settings = load_settings()
-        full_key = key if ":" in key else checkpoint_key("default", key)
         with open_store(settings) as store:
+            if ":" in key:
+                full_key = key
+            else:
+                known = [stream.name for stream in pull_streams(store)]
+                if key not in known:
+                    raise ConfigError(f"unknown stream {key!r}: use one of {', '.join(known)} (or a full key from `odoosync checkpoints list`)")
+                full_key = checkpoint_key("default", key)
             existed = checkpoint_store.reset(store, full_key)
     if json:
         print_json({"key": full_key, "reset": existed})

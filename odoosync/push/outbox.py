@@ -48,6 +48,7 @@ __all__ = [
     "fail",
     "list_items",
     "retry_failed",
+    "statuses_of",
     "status_counts",
     "ChangeListener",
 ]
@@ -238,6 +239,13 @@ def retry_failed(store: Store, *, now: dt.datetime, ids: Sequence[int] | None = 
         return conn.execute(
             query.values(status="queued", attempts=0, next_run_at=now, updated_at=now)
         ).rowcount
+
+
+def statuses_of(store: Store, ids: Iterable[int]) -> dict[int, str]:
+    """``{id: status}`` of those of ``ids`` that exist."""
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(odoo_outbox.c.id, odoo_outbox.c.status).where(odoo_outbox.c.id.in_(list(ids))))
+        return {int(item_id): status for item_id, status in rows}
 
 
 def status_counts(store: Store) -> dict[str, int]:

@@ -11,6 +11,7 @@ notification, or polls every ``poll_seconds`` on SQLite.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from odoosync.models import RunCounters, RunStatus
 from odoosync.push.outbox import ChangeListener
@@ -38,14 +39,20 @@ def run_once(engine: PushEngine, *, trigger: str = "manual", already: PushResult
     return result
 
 
-def run_forever(engine: PushEngine, *, stop: threading.Event, poll_seconds: float = 2.0) -> None:
+def run_forever(
+    engine: PushEngine, *, stop: threading.Event, poll_seconds: float = 2.0,
+    on_result: Callable[[PushResult], None] | None = None,
+) -> None:
     """Push in a loop until ``stop`` is set; idle passes are not recorded as runs. Idle,
-    it waits for the triggers' notification (PostgreSQL) or ``poll_seconds`` (SQLite)."""
+    it waits for the triggers' notification (PostgreSQL) or ``poll_seconds`` (SQLite).
+    ``on_result`` hears of every pass that pushed something (the CLI logs it)."""
     with ChangeListener(engine.store) as listener:
         while not stop.is_set():
             first = engine.push_batch()
             if first.claimed:
-                run_once(engine, trigger="schedule", already=first)
+                result = run_once(engine, trigger="schedule", already=first)
+                if on_result is not None:
+                    on_result(result)
                 continue
             listener.wait(poll_seconds, stop)
 

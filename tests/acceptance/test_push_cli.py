@@ -38,7 +38,7 @@ def test_push_once_then_outbox_list_and_retry(simulator: Simulator, sqlite_store
         conn.execute(sa.text("INSERT INTO leads (title) VALUES ('From the CLI')"))
         conn.execute(sa.text("INSERT INTO leads (title, stage) VALUES ('Bad stage', 'Nowhere')"))
     pushed = odoosync("push", "--once", "--json", env=env)
-    assert pushed.returncode == 0, pushed.stderr
+    assert pushed.returncode == 1, pushed.stderr  # a push with a failed item fails
     report = json.loads(pushed.stdout)
     assert (report["done"], report["failed"], report["created"]) == (1, 1, 1)
     with simulator.env() as odoo:
@@ -48,6 +48,13 @@ def test_push_once_then_outbox_list_and_retry(simulator: Simulator, sqlite_store
     assert listed["counts"] == {"queued": 0, "processing": 0, "done": 1, "failed": 1}
     [failed] = listed["items"]
     assert "Nowhere" in failed["last_error"]
+
+    done_id = outbox.list_items(store, status="done")[0].id
+    for wrong, says in ((["999999"], "outbox item 999999 not found"),
+                        ([str(done_id)], f"outbox item {done_id} is done, not failed")):
+        refused = odoosync("outbox", "retry", *wrong, env=env)
+        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+    assert outbox.status_counts(store)["failed"] == 1  # nothing changed
 
     with store.transaction() as conn:  # the user fixes the data, then retries
         conn.execute(sa.text("UPDATE leads SET stage = 'Won' WHERE title = 'Bad stage'"))
