@@ -1,6 +1,6 @@
 """CLI commands: ``odoosync serve``, ``odoosync sla check``, ``odoosync schema --sql|--pg-cron``.
 
-``serve`` is the one long-running process of C6: the scheduler (``odoosync.service.scheduler``),
+``serve`` is the one long-running process: the scheduler (``odoosync.service.scheduler``),
 the outbox worker (woken by ``LISTEN/NOTIFY`` on PostgreSQL, polling on SQLite) and the
 HTTP API (``odoosync.web``), all calling the job functions of ``odoosync.service.jobs``. The
 scheduler follows the database (``odoosync.service.schedule_state``): jobs an operator paused stay
@@ -43,7 +43,7 @@ _STALE_RUN_AFTER = dt.timedelta(minutes=5)  # a live run beats its heartbeat eve
 _SWEEP_SECONDS = 60.0  # how often runs whose holder is gone are closed
 _JOBS_WITHOUT_ODOO = frozenset({"sla"})  # the SLA check reads and writes the app database only
 
-sla_app = typer.Typer(help="SLA breach checks (C7).", no_args_is_help=True)
+sla_app = typer.Typer(help="SLA breach checks.", no_args_is_help=True)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 
 
@@ -261,7 +261,7 @@ def _mapping(value: object) -> Mapping[str, str]:
 
 @sla_app.command("check")
 def sla_check(json: JsonOutput = False) -> None:
-    """Escalate leads past their deadline and resolve those no longer in breach (C7).
+    """Escalate leads past their deadline and resolve those no longer in breach.
 
     Example: odoosync sla check --json
     """

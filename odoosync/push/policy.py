@@ -1,6 +1,6 @@
 """How pushes of one Odoo model behave: batch size, retries, backoff, conflicts, deletes.
 
-Read from ``ops.odoo_sync_config`` under ``sb_to_odoo:<model>`` (seed 003's key), e.g.
+Read from ``ops.odoo_sync_config`` under ``sb_to_odoo:<model>`` (the key the older edge function used), e.g.
 ``{"max_batch": 50, "max_attempts": 5, "base_backoff_seconds": 10,
 "conflict_policy": "odoo_wins", "on_delete": "archive"}``; every key is optional.
 Validation reports every problem at once.

@@ -46,7 +46,7 @@ _ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Ages at which a stream turns amber and red (C6: 30 and 60 minutes)."""
+    """Ages at which a stream turns amber and red (30 and 60 minutes)."""
 
     amber_after: dt.timedelta = dt.timedelta(minutes=30)
     red_after: dt.timedelta = dt.timedelta(minutes=60)

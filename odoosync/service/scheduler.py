@@ -4,7 +4,7 @@ Seed 002's root cause was that nothing ran on its own. :class:`Scheduler` wraps 
 APScheduler 3 ``BackgroundScheduler`` (a well-kept scheduler rather than a hand-written
 loop) with the project's rules:
 
-* every job has a cron expression: the defaults of C6 (:data:`DEFAULT_SCHEDULE`),
+* every job has a cron expression: the defaults (:data:`DEFAULT_SCHEDULE`),
   overridden by ``[schedule]`` in ``odoosync.toml`` and then by the ``schedule`` key of
   ``ops.odoo_sync_config`` (``{"leads": "*/2 * * * *"}``). Five fields are standard cron;
   six fields put seconds first (used by tests and for sub-minute polling);
@@ -74,7 +74,7 @@ DEFAULT_SCHEDULE: Mapping[str, str] = {
     # A sweep for retries whose backoff expired; new changes wake the push at once.
     "outbox": "* * * * *",
 }
-"""C6's defaults: lead, partner, chatter and activity increments every minute, reference data every 15 minutes, delete
+"""The defaults: lead, partner, chatter and activity increments every minute, reference data every 15 minutes, delete
 reconciliation hourly (at minute 7, away from the quarter-hour reference runs), the SLA
 check every 5 minutes, ``verify`` hourly (at minute 37)."""
 

@@ -1,4 +1,4 @@
-"""The operator API of C6: status, runs, triggers, outbox, checkpoints, schedule, SLA, metrics, events.
+"""The operator API: status, runs, triggers, outbox, checkpoints, schedule, SLA, metrics, events.
 
 Every handler is a thin shell over a library function (the same ones the CLI calls).
 ``GET`` endpoints need the read token, everything else the admin token (``web/auth.py``);
@@ -437,7 +437,7 @@ def events(
     )
 
 
-# ---------------------------------------------------------------------------- seed 003 compatibility
+# ---------------------------------------------------------------------------- the older edge function's endpoint
 
 
 class CompatMode(StrEnum):

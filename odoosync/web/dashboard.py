@@ -1,4 +1,4 @@
-"""The operator's dashboard (C6): one static page at ``/`` and the two reads only it needs.
+"""The operator's dashboard: one static page at ``/`` and the two reads only it needs.
 
 The page (``web/static/``: ``index.html``, ``app.js``, ``style.css``) is plain HTML and
 JavaScript shipped inside the package: no build step, nothing loaded from the internet.
