@@ -1,4 +1,4 @@
-"""CLI commands: ``odoosync push [--once|--loop]`` and ``odoosync outbox list|retry``.
+"""CLI commands: ``odoosync push [--once|--loop]`` and ``odoosync outbox list|retry|discard``.
 
 Thin shells: settings → store and Odoo client (``odoosync.service.operations``) → the worker or the
 outbox module → printed outcome (``--json`` for machines).
@@ -24,7 +24,7 @@ __all__ = ["register"]
 
 log = logging.getLogger("odoosync.push")
 
-outbox_app = typer.Typer(help="Inspect and retry the queue of app changes bound for Odoo.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Inspect, retry or discard the queue of app changes bound for Odoo.", no_args_is_help=True)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 
 
@@ -83,7 +83,7 @@ def _describe(result: PushResult) -> str:
 
 @outbox_app.command("list")
 def list_command(
-    status: Annotated[str | None, typer.Option("--status", help="queued, processing, done or failed.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="queued, processing, done, failed or discarded.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many items (newest first).")] = 50,
     json: JsonOutput = False,
 ) -> None:
@@ -132,6 +132,32 @@ def retry_command(
         print_json({"requeued": count})
     else:
         typer.echo(f"re-queued {count} failed item(s)")
+
+
+@outbox_app.command("discard")
+def discard_command(
+    ids: Annotated[list[int], typer.Argument(help="Failed item ids to give up on.")],
+    json: JsonOutput = False,
+) -> None:
+    """Give up on failed items that can only fail again: they become discarded, are never
+    pushed, and their lead is stamped odoo_push_discarded_at for the app to see.
+
+    Example: odoosync outbox discard 12
+    """
+    from odoosync.push import outbox
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
+    with fail_cleanly():
+        with open_store(load_settings()) as store:
+            _require_failed(outbox.statuses_of(store, ids), ids, "discarded")
+            discarded = outbox.discard(store, ids, now=dt.datetime.now(dt.UTC))
+    if json:
+        print_json({"discarded": [item.id for item in discarded]})
+    else:
+        for item in discarded:
+            target = f" ({item.local_table} {item.local_id} marked)" if item.local_table == "leads" else ""
+            typer.echo(f"#{item.id} discarded: {item.model} {item.operation}{target}")
 
 
 def _require_failed(statuses: dict[int, str], ids: list[int], verb: str) -> None:
