@@ -349,7 +349,7 @@ class Jobs:
     # ------------------------------------------------------------------ the older edge function
 
     def compat_sync(self, mode: str, model: str, *, trigger: str) -> dict[str, Any]:
-        """Seed 003's edge function: one pull of ``model`` and/or one outbox push, its shape."""
+        """The older edge function's endpoint: one pull of ``model`` and/or one outbox push, its shape."""
         result: dict[str, Any] = {"mode": mode, "model": model}
         try:
             if mode in ("odoo_to_sb", "both"):

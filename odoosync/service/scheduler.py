@@ -1,6 +1,6 @@
 """The scheduler: decides *when* each job runs, nothing else.
 
-Seed 002's root cause was that nothing ran on its own. :class:`Scheduler` wraps an
+Without it nothing runs on its own. :class:`Scheduler` wraps an
 APScheduler 3 ``BackgroundScheduler`` (a well-kept scheduler rather than a hand-written
 loop) with the project's rules:
 
