@@ -7,6 +7,7 @@ shows Rich progress bars on a terminal and plain log lines otherwise.
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import time
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # the commands import the engines when they run, so `--help` 
 
 __all__ = ["register", "parse_budget"]
 
+progress_log = logging.getLogger("odoosync.progress")
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -47,16 +49,22 @@ def parse_budget(text: str | None) -> float | None:
 
 @contextmanager
 def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
-    """Rich bars on a terminal; plain lines (stderr) otherwise; nothing for ``--json``."""
+    """Rich bars on a terminal; log lines otherwise (one event per line, ``--log-format``
+    applies); nothing for ``--json``. Where the engine knows a stream's total (a full read's
+    id range, a missing read's list), the bar and the lines show it, a percentage and an ETA."""
     if not enabled:
         yield None
         return
     if is_terminal():
-        from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn, MofNCompleteColumn, Progress as RichProgress, SpinnerColumn, TaskProgressColumn, TextColumn,
+            TimeElapsedColumn, TimeRemainingColumn,
+        )
 
         with RichProgress(
-            SpinnerColumn(), TextColumn("{task.description:<16}", markup=False), BarColumn(),
-            TextColumn("{task.fields[summary]}", markup=False), TimeElapsedColumn(), console=console, transient=False,
+            SpinnerColumn(), TextColumn("{task.description:<16}", markup=False), BarColumn(), TaskProgressColumn(),
+            MofNCompleteColumn(), TextColumn("{task.fields[summary]}", markup=False), TimeElapsedColumn(),
+            TimeRemainingColumn(), console=console, transient=False,
         ) as bars:
             tasks: dict[str, Any] = {}
 
@@ -67,24 +75,34 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | No
                 c = event.counters
                 summary = f"{c.fetched} fetched, {c.inserted} new, {c.updated} changed, {c.deleted} deleted"
                 if event.phase == "done":
-                    bars.update(task, total=1, completed=1, summary=summary)
+                    total = event.total or event.done or 1
+                    bars.update(task, total=total, completed=total, summary=summary)
+                elif event.total:
+                    bars.update(task, total=event.total, completed=event.done, summary=summary)
                 else:
                     bars.update(task, summary=summary)
 
             yield show
         return
     last: dict[str, float] = {}
+    started: dict[str, float] = {}
 
     def log_line(event: Progress) -> None:
         now = time.monotonic()
+        started.setdefault(event.stream, now)
         if event.phase == "page" and now - last.get(event.stream, 0.0) < 2.0:
             return
         last[event.stream] = now
         c = event.counters
-        err_console.print(
-            f"{event.stream}: {event.phase} fetched={c.fetched} inserted={c.inserted} updated={c.updated} "
-            f"deleted={c.deleted} skipped={c.skipped} requests={c.rpc_calls}",
-            highlight=False, markup=False,
+        where = ""
+        if event.total and event.phase != "done":
+            where = f" {event.done}/{event.total} ({100 * event.done // event.total}%)"
+            elapsed = now - started[event.stream]
+            if event.done and elapsed > 0:
+                where += f", about {(event.total - event.done) * elapsed / event.done:.0f} s left"
+        progress_log.info(
+            "%s: %s%s fetched=%d inserted=%d updated=%d deleted=%d skipped=%d requests=%d", event.stream, event.phase,
+            where, c.fetched, c.inserted, c.updated, c.deleted, c.skipped, c.rpc_calls,
         )
 
     yield log_line

@@ -72,7 +72,11 @@ def test_sync_of_an_odoo_id_odoo_does_not_have_fails(simulator: Simulator, migra
     assert "Odoo has no record with id 999999 for leads" in missing.stderr
     with simulator.env() as odoo:
         [lead_id] = odoo["crm.lead"].search([], limit=1)
-    assert odoosync("sync", "leads", "--odoo-id", str(lead_id), env=env).returncode == 0
+    found = odoosync("--log-format", "json", "sync", "leads", "--odoo-id", str(lead_id), env=env)
+    assert found.returncode == 0, found.stderr
+    events = [json.loads(line) for line in found.stderr.splitlines()]  # every line one JSON event
+    progress = [e["message"] for e in events if e["logger"] == "odoosync.progress"]
+    assert progress[0].startswith("leads: start") and progress[-1].startswith("leads: done fetched=1")
 
 
 def test_an_odoo_that_refuses_connections_fails_at_once_naming_odoo_url(migrated_sqlite_url: str, tmp_path: Path) -> None:
