@@ -17,6 +17,13 @@ from odoosync.logs import LogFormat, configure as configure_logging
 
 __all__ = ["app"]
 
+_TERMINAL = sys.stdout.isatty() and sys.stderr.isatty()
+if not _TERMINAL:
+    # Plain Click help and one-line usage errors in a log or a pipe. Typer escapes option
+    # help for Rich whenever Rich is installed ("\\[env var: ...]" in plain help) and loads
+    # it to do so; its own flag turns that off.
+    typer.core.HAS_RICH = False
+
 app = typer.Typer(
     name="odoosync",
     help="Keep an app database in step with Odoo CRM, both ways, and take in leads from Google Sheets.",
@@ -24,9 +31,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     # Rich boxes on a terminal; plain one-line usage errors in a log or a pipe (Rich wraps at 80 columns)
-    rich_markup_mode="rich" if sys.stdout.isatty() and sys.stderr.isatty() else None,
+    rich_markup_mode="rich" if _TERMINAL else None,
 )
-
 
 
 @app.callback()

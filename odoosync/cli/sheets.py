@@ -286,7 +286,7 @@ def _progress(*, enabled: bool) -> Iterator:
         return
     from rich.progress import BarColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), console=console) as bar:
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), console=console.real) as bar:
         task = bar.add_task("sheet", total=100)
         yield lambda percent, message: bar.update(task, completed=percent, description=message[:60])
 

@@ -64,7 +64,7 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | No
         with RichProgress(
             SpinnerColumn(), TextColumn("{task.description:<16}", markup=False), BarColumn(), TaskProgressColumn(),
             MofNCompleteColumn(), TextColumn("{task.fields[summary]}", markup=False), TimeElapsedColumn(),
-            TimeRemainingColumn(), console=console, transient=False,
+            TimeRemainingColumn(), console=console.real, transient=False,
         ) as bars:
             tasks: dict[str, Any] = {}
 

@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 from odoosync.models import PARTIAL_MODES, VERIFY_JOB
 from odoosync.odoo.stats import StatsSnapshot
 from odoosync.pull import rejects
+from odoosync.push.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.pull.verify import latest_drift
 from odoosync.store import Store
 from odoosync.store.schema import lead_events, leads, odoo_outbox, odoo_sync_checkpoints, odoo_sync_runs
@@ -108,7 +109,7 @@ def read_metrics(
         },
         "odoo_client": None,
     }
-    for status in ("queued", "processing", "done", "failed"):
+    for status in OUTBOX_STATUSES:
         snapshot["outbox"].setdefault(status, 0)
     if client_stats is not None:
         stats = client_stats()

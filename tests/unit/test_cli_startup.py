@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-HEAVY = ("sqlalchemy", "alembic", "psycopg", "httpx", "fastapi", "uvicorn", "pydantic", "apscheduler")
+HEAVY = ("sqlalchemy", "alembic", "psycopg", "httpx", "fastapi", "uvicorn", "pydantic", "apscheduler", "rich")
 
 
 def loaded_after(statement: str) -> list[str]:
