@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
-from odoosync.exceptions import NotMigrated, OdooSyncError, OdooTransportError
+from odoosync.exceptions import NotMigrated, OdooSyncError, OdooTransientError, OdooTransportError
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.client import OdooClient
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult, checkpoint_key
@@ -199,18 +200,22 @@ def open_store(settings: Settings, *, require_migrated: bool = True) -> Iterator
 def open_client(settings: Settings) -> Iterator[OdooClient]:
     """The Odoo client for ``settings.odoo`` (``ConfigError`` when none is configured).
 
-    Odoo is reached once before anything else, without retries: a refused connection is a
-    wrong ``ODOO_URL`` or an Odoo that is down, and says so at once instead of after the
-    backoff of every retry."""
+    Odoo is reached once before anything else: a connection that cannot even be opened
+    (refused, no such host) is a wrong ``ODOO_URL`` or an Odoo that is down, and says so at
+    once instead of after the backoff of every retry. Other failures are retried as usual."""
     config = settings.require_odoo()
     with OdooClient(dataclasses.replace(config, max_attempts=1)) as client:
         try:
             client.uid  # noqa: B018 - logs in: the first request
         except OdooTransportError as exc:
-            raise OdooTransportError(
-                f"cannot reach Odoo at {config.url} ({exc}): check ODOO_URL (odoo.url) and that Odoo is running"
-            ) from exc
-        client.config = dataclasses.replace(client.config, max_attempts=config.max_attempts)
+            if isinstance(exc.__cause__, httpx.ConnectError):
+                raise OdooTransportError(
+                    f"cannot reach Odoo at {config.url} ({exc}): check ODOO_URL (odoo.url) and that Odoo is running"
+                ) from exc
+        except OdooTransientError:
+            pass  # a 429 or 5xx: the first call below logs in again, with the configured retries
+        finally:
+            client.config = dataclasses.replace(client.config, max_attempts=config.max_attempts)
         if not client.config.company_ids:
             client.config = dataclasses.replace(client.config, company_ids=allowed_companies(client))
         yield client
