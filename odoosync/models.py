@@ -45,7 +45,7 @@ class Trigger(StrEnum):
 
 
 class SyncMode(StrEnum):
-    """What a pull run reads (DESIGN C2)."""
+    """What a pull run reads."""
 
     FULL = "full"
     INCREMENTAL = "incremental"

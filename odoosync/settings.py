@@ -51,6 +51,7 @@ Precedence: environment variables over the TOML file over defaults. The TOML fil
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -62,9 +63,24 @@ from odoosync.exceptions import ConfigError
 from odoosync.odoo.config import OdooConfig
 from odoosync.pull import DEFAULT_MAX_DELETE_SHARE, DEFAULT_PAGE_SIZE
 
-__all__ = ["Settings", "load_settings", "DEFAULT_DATABASE_URL"]
+__all__ = ["Settings", "load_settings", "unknown_keys", "DEFAULT_DATABASE_URL"]
+
+log = logging.getLogger("odoosync.settings")
 
 DEFAULT_DATABASE_URL = "sqlite:///odoosync.db"
+# Every key the TOML file may hold; [schedule] takes any job name. Others are warned about:
+# a misspelt key silently ignored would leave its default in force.
+_TOML_KEYS: dict[str, frozenset[str] | None] = {
+    "odoo": frozenset({"url", "db", "username", "password", "api_key", "protocol", "company_ids", "timeout", "max_concurrency"}),
+    "database": frozenset({"url"}),
+    "store": frozenset({"schema"}),
+    "sync": frozenset({"lock_id", "overlap_seconds", "page_size", "max_delete_share"}),
+    "push": frozenset({"lease_seconds"}),
+    "service": frozenset({"api_token", "read_token", "webhook_secret"}),
+    "schedule": None,
+    "sheets": frozenset({"allow_private_networks", "allow_local_files", "max_delete_share"}),
+    "sla": frozenset({"webhook_url"}),
+}
 _PROTOCOLS = ("auto", "jsonrpc", "xmlrpc", "json2")
 _TRUE = ("1", "true", "yes", "on")
 
@@ -120,6 +136,8 @@ def load_settings(
     env = os.environ if env is None else env
     problems: list[str] = []
     data = _read_toml(config_path if config_path is not None else env.get("ODOOSYNC_CONFIG"), problems)
+    for key in unknown_keys(data):
+        log.warning("unknown setting %s in the config file: ignored (check its spelling)", key)
     odoo_t = dict(data.get("odoo", {}))
     db_t = data.get("database", {})
     sync_t = data.get("sync", {})
@@ -176,6 +194,19 @@ def load_settings(
     if problems:
         raise ConfigError("; ".join(problems), problems)
     return settings
+
+
+def unknown_keys(data: Mapping[str, Any]) -> list[str]:
+    """Dotted names (``sync.page_sise``) of the TOML keys odoosync does not read."""
+    unknown = []
+    for table, value in data.items():
+        if table not in _TOML_KEYS:
+            unknown.append(table)
+            continue
+        known = _TOML_KEYS[table]
+        if known is not None and isinstance(value, Mapping):
+            unknown += [f"{table}.{key}" for key in value if key not in known]
+    return unknown
 
 
 def _read_toml(path: str | Path | None, problems: list[str]) -> dict[str, Any]:

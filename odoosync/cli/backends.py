@@ -8,13 +8,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from odoosync import backends
-from odoosync.cli.common import console, fail_cleanly, print_json
+from odoosync.cli.common import console, fail_cleanly, new_table, print_json
 from odoosync.exceptions import ConfigError
-from odoosync.service.operations import allowed_companies, open_client, open_store
-from odoosync.settings import load_settings
 
 __all__ = ["register", "BackendOption"]
 
@@ -43,6 +39,10 @@ def add(
 
     Example: odoosync backends add acme --url https://acme.odoo.com --db acme --login sync@acme.com --secret-env ACME_ODOO_KEY
     """
+    from odoosync import backends
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         try:
             ids = tuple(int(i) for i in company_ids.split(",") if i.strip())
@@ -66,6 +66,10 @@ def list_(json: Annotated[bool, typer.Option("--json", help="Print a JSON docume
 
     Example: odoosync backends list
     """
+    from odoosync import backends
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -79,7 +83,7 @@ def list_(json: Annotated[bool, typer.Option("--json", help="Print a JSON docume
     if json:
         print_json({"backends": rows})
         return
-    table = Table(title="backends")
+    table = new_table(title="backends")
     for column in ("name", "url", "db", "login", "protocol", "companies", "app company", "secret"):
         table.add_column(column)
     for row in rows:
@@ -94,6 +98,10 @@ def remove(name: Annotated[str, typer.Argument(help="The backend to forget.")]) 
 
     Example: odoosync backends remove acme
     """
+    from odoosync import backends
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         if name == backends.DEFAULT_BACKEND:
             raise ConfigError("'default' is the Odoo of the settings: unset ODOO_URL ... to remove it")
@@ -104,13 +112,17 @@ def remove(name: Annotated[str, typer.Argument(help="The backend to forget.")]) 
 
 @backends_app.command("test")
 def test(
-    name: Annotated[str, typer.Argument(help="The backend to try.")] = backends.DEFAULT_BACKEND,
+    name: Annotated[str, typer.Argument(help="The backend to try.")] = "default",
     json: Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")] = False,
 ) -> None:
     """Log in to a backend's Odoo and show its version and the companies it reads.
 
     Example: odoosync backends test acme
     """
+    from odoosync import backends
+    from odoosync.service.operations import allowed_companies, open_client, open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:

@@ -11,28 +11,63 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from odoosync.exceptions import ConfigError, OdooSyncError
 from odoosync.redact import redact_text
 
-__all__ = ["console", "err_console", "wide_console", "fail_cleanly", "print_json", "is_terminal", "styled"]
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
-console = Console(markup=False, highlight=False)
-err_console = Console(stderr=True, markup=False, highlight=False)
+__all__ = ["new_table", "console", "err_console", "wide_console", "fail_cleanly", "print_json", "is_terminal", "styled"]
+
+class LazyConsole:
+    """A Rich console made on first use, so that ``--help`` and ``version`` never import Rich.
+    Attributes are the console's; ``real`` is the console itself (for Rich's progress bars)."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+# soft_wrap: a long line stays one line (a terminal wraps it for the eye; a log keeps one record)
+console = LazyConsole(markup=False, highlight=False, soft_wrap=True)
+err_console = LazyConsole(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 
 def wide_console(width: int) -> Console:
     """A console ``width`` columns wide, for tables written to a log or a pipe."""
+    from rich.console import Console
+
     return Console(width=width, markup=False, highlight=False)
+
+
+def new_table(*columns: str, title: str | None = None) -> Table:
+    """A Rich table (imported on first use: ``--help`` never pays for it)."""
+    from rich.table import Table
+
+    return Table(*columns, title=title)
 
 
 def styled(label: str, style: str, rest: str) -> Text:
     """``label`` in ``style``, then `` rest`` as plain text."""
+    from rich.text import Text
+
     return Text.assemble((label, style), " ", rest)
 
 

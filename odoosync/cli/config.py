@@ -12,11 +12,7 @@ from typing import Annotated
 import typer
 
 from odoosync.cli.common import fail_cleanly, print_json
-from odoosync.config_check import write_config
 from odoosync.exceptions import ConfigError
-from odoosync.service.operations import open_store
-from odoosync.settings import load_settings
-from odoosync.store.sync_config import config_delete, config_list
 
 __all__ = ["register"]
 
@@ -32,6 +28,10 @@ def set_(
 
     Example: odoosync config set odoo_to_sb:crm.lead '{"domain": [["type", "=", "opportunity"]]}'
     """
+    from odoosync.config_check import write_config
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         try:
             parsed = json.loads(value)
@@ -48,6 +48,10 @@ def list_(prefix: Annotated[str, typer.Option("--prefix", help="Only keys starti
 
     Example: odoosync config list --prefix odoo_to_sb:
     """
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.store.sync_config import config_list
+
     with fail_cleanly(), open_store(load_settings()) as store:
         print_json(config_list(store, prefix))
 
@@ -58,6 +62,10 @@ def delete(key: Annotated[str, typer.Argument(help="The key to remove.")]) -> No
 
     Example: odoosync config delete odoo_to_sb:res.users
     """
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.store.sync_config import config_delete
+
     with fail_cleanly(), open_store(load_settings()) as store:
         if not config_delete(store, key):
             raise typer.BadParameter(f"no setting {key!r}")

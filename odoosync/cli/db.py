@@ -7,14 +7,14 @@ printed with its password hidden.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from odoosync.cli.common import fail_cleanly, print_json
-from odoosync.settings import load_settings
-from odoosync.store import Store
-from odoosync.store.migrate import head_revision
+
+if TYPE_CHECKING:
+    from odoosync.store import Store
 
 __all__ = ["register"]
 
@@ -28,6 +28,9 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 
 
 def _store(database_url: str | None) -> Store:
+    from odoosync.settings import load_settings
+    from odoosync.store import Store
+
     settings = load_settings()
     return Store(database_url or settings.database_url, app_schema=settings.store_schema)
 
@@ -58,10 +61,19 @@ def current(database_url: DatabaseUrl = None, json: JsonOutput = False) -> None:
 
     Example: odoosync db current
     """
+    from odoosync.service.operations import missing_sqlite_file
+    from odoosync.settings import load_settings
+    from odoosync.store.migrate import head_revision
+
     with fail_cleanly():
-        with _store(database_url) as store:
-            revision = store.current_revision()
-            url = store.url
+        url = database_url or load_settings().database_url
+        if missing_sqlite_file(url) is not None:  # a read: never create the file
+            revision = None
+        else:
+            with _store(database_url) as store:
+                revision = store.current_revision()
+                url = store.url
+
     head = head_revision()
     if json:
         print_json({"database": url, "current": revision, "head": head, "up_to_date": revision == head})

@@ -1,4 +1,4 @@
-"""CLI commands: ``odoosync push [--once|--loop]`` and ``odoosync outbox list|retry``.
+"""CLI commands: ``odoosync push [--once|--loop]`` and ``odoosync outbox list|retry|discard``.
 
 Thin shells: settings → store and Odoo client (``odoosync.service.operations``) → the worker or the
 outbox module → printed outcome (``--json`` for machines).
@@ -7,24 +7,25 @@ outbox module → printed outcome (``--json`` for machines).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from odoosync.push import outbox
 from odoosync.cli.common import fail_cleanly, print_json
-from odoosync.push.engine import PushEngine
-from odoosync.backends import odoo_config
 from odoosync.cli.backends import BackendOption
-from odoosync.service.operations import open_client, open_store
-from odoosync.settings import load_settings
-from odoosync.push.worker import run_forever, run_once
+from odoosync.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from odoosync.push.engine import PushResult
 
 __all__ = ["register"]
 
-outbox_app = typer.Typer(help="Inspect and retry the queue of app changes bound for Odoo.", no_args_is_help=True)
+log = logging.getLogger("odoosync.push")
+
+outbox_app = typer.Typer(help="Inspect, retry or discard the queue of app changes bound for Odoo.", no_args_is_help=True)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 
 
@@ -41,6 +42,12 @@ def push(
     """
     if once and loop:
         raise typer.BadParameter("choose --once or --loop, not both")
+    from odoosync.backends import odoo_config
+    from odoosync.push.engine import PushEngine
+    from odoosync.push.worker import run_forever, run_once
+    from odoosync.service.operations import open_client, open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store, open_client(settings, odoo_config(settings, store, backend)) as client:
@@ -49,27 +56,37 @@ def push(
             if loop:
                 stop = threading.Event()
                 signal.signal(signal.SIGTERM, lambda *_: stop.set())
+                log.info("push loop started: pushing queued changes to %s as they come (idle check every %.1f s)",
+                         settings.require_odoo().url, poll)
                 try:
-                    run_forever(engine, stop=stop, poll_seconds=poll)
+                    run_forever(engine, stop=stop, poll_seconds=poll,
+                                on_result=lambda result: log.info("%s", _describe(result)))
                 except KeyboardInterrupt:
                     stop.set()
+                log.info("push loop stopped")
                 return
             result = run_once(engine)
     if json:
         print_json(result.as_dict())
-        return
-    typer.echo(
+    else:
+        typer.echo(_describe(result))
+        for error in result.errors[:10]:
+            typer.echo(f"  failed: {error}", err=True)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _describe(result: PushResult) -> str:
+    return (
         f"pushed: {result.done} done ({result.created} created, {result.written} written, {result.deleted} deleted, "
         f"{result.skipped} unchanged), {result.retried} to retry, {result.failed} failed, "
         f"{result.conflicts} conflicts, {result.rpc_calls} Odoo requests"
     )
-    for error in result.errors[:10]:
-        typer.echo(f"  failed: {error}", err=True)
 
 
 @outbox_app.command("list")
 def list_command(
-    status: Annotated[str | None, typer.Option("--status", help="queued, processing, done or failed.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="queued, processing, done, failed or discarded.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many items (newest first).")] = 50,
     json: JsonOutput = False,
 ) -> None:
@@ -77,6 +94,10 @@ def list_command(
 
     Example: odoosync outbox list --status failed
     """
+    from odoosync.push import outbox
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         with open_store(load_settings()) as store:
             items = outbox.list_items(store, status=status, limit=limit)
@@ -101,13 +122,54 @@ def retry_command(
 
     Example: odoosync outbox retry 12 15
     """
+    from odoosync.push import outbox
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         with open_store(load_settings()) as store:
+            if ids:
+                _require_failed(outbox.statuses_of(store, ids), ids, "retried")
             count = outbox.retry_failed(store, now=dt.datetime.now(dt.UTC), ids=ids or None)
     if json:
         print_json({"requeued": count})
     else:
         typer.echo(f"re-queued {count} failed item(s)")
+
+
+@outbox_app.command("discard")
+def discard_command(
+    ids: Annotated[list[int], typer.Argument(help="Failed item ids to give up on.")],
+    json: JsonOutput = False,
+) -> None:
+    """Give up on failed items that can only fail again: they become discarded, are never
+    pushed, and their lead is stamped odoo_push_discarded_at for the app to see.
+
+    Example: odoosync outbox discard 12
+    """
+    from odoosync.push import outbox
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
+    with fail_cleanly():
+        with open_store(load_settings()) as store:
+            _require_failed(outbox.statuses_of(store, ids), ids, "discarded")
+            discarded = outbox.discard(store, ids, now=dt.datetime.now(dt.UTC))
+    if json:
+        print_json({"discarded": [item.id for item in discarded]})
+    else:
+        for item in discarded:
+            target = f" ({item.local_table} {item.local_id} marked)" if item.local_table == "leads" else ""
+            typer.echo(f"#{item.id} discarded: {item.model} {item.operation}{target}")
+
+
+def _require_failed(statuses: dict[int, str], ids: list[int], verb: str) -> None:
+    """Refuse, naming each, ids that are not outbox items or not failed (nothing changes)."""
+    problems = [f"outbox item {i} not found" for i in ids if i not in statuses]
+    problems += [f"outbox item {i} is {statuses[i]}, not failed: only failed items can be {verb}"
+                 for i in ids if i in statuses and statuses[i] != "failed"]
+    if problems:
+        raise ConfigError("; ".join(problems), problems)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,9 +2,10 @@
 
 ``serve`` is the one long-running process: the scheduler, the outbox worker (woken by
 ``LISTEN/NOTIFY`` on PostgreSQL, polling on SQLite) and the HTTP API, all assembled by the
-composition root (``odoosync.service.app.App``). The scheduler follows the database: jobs an
-operator paused stay paused across restarts, and sheets added or changed by other processes
-are scheduled within a minute.
+composition root (``odoosync.service.app.App``, imported when ``serve`` runs, so that every
+other command starts at once). The scheduler follows the database: jobs an operator paused
+stay paused across restarts, and sheets added or changed by other processes are scheduled
+within a minute.
 
 Stopping (SIGTERM or Ctrl-C): running pulls finish their current page and close as
 ``partial``, their locks are released, the API stops, and the process exits.
@@ -12,26 +13,15 @@ Stopping (SIGTERM or Ctrl-C): running pulls finish their current page and close 
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
 
 from odoosync.cli.common import err_console, fail_cleanly, print_json, styled
-from odoosync.redact import RedactingFilter
-from odoosync.service.jobs import run_sla_check
-from odoosync.service.operations import open_store
-from odoosync.service.pg_cron import pg_cron_sql
-from odoosync.service.scheduler import DEFAULT_SCHEDULE, resolve_schedule
-from odoosync.settings import load_settings
-from odoosync.store import triggers
-from odoosync.store.schema import OPS_SCHEMA, metadata, row_level_security_statements
 
 __all__ = ["register", "serve", "sla_check", "schema"]
 
-sla_app = typer.Typer(help="SLA breach checks (C7).", no_args_is_help=True)
+sla_app = typer.Typer(help="SLA breach checks.", no_args_is_help=True)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 
 
@@ -48,13 +38,9 @@ def serve(
     Example: ODOOSYNC_API_TOKEN=... odoosync serve --host 0.0.0.0 --port 8000
     """
     from odoosync.service.app import App, until_signal
+    from odoosync.settings import load_settings
     from odoosync.web.auth import Tokens, check_bind_address
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:  # errors quote URLs: no credentials in the log
-        handler.addFilter(RedactingFilter())
-    for chatty in ("httpx", "apscheduler", "alembic"):  # one line per request / fire otherwise
-        logging.getLogger(chatty).setLevel(logging.WARNING)
     with fail_cleanly():
         settings = load_settings()
         check_bind_address(host, Tokens(admin=settings.api_token, read=settings.read_token))
@@ -65,10 +51,14 @@ def serve(
 
 @sla_app.command("check")
 def sla_check(json: JsonOutput = False) -> None:
-    """Escalate leads past their deadline and resolve those no longer in breach (C7).
+    """Escalate leads past their deadline and resolve those no longer in breach.
 
     Example: odoosync sla check --json
     """
+    from odoosync.service.jobs import run_sla_check
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -101,6 +91,10 @@ def schema(
         raise typer.BadParameter("choose exactly one of --sql or --pg-cron")
     with fail_cleanly():
         if pg_cron:
+            from odoosync.service.pg_cron import pg_cron_sql
+            from odoosync.service.scheduler import DEFAULT_SCHEDULE, resolve_schedule
+            from odoosync.settings import load_settings
+
             settings = load_settings()
             schedule = resolve_schedule(tuple(DEFAULT_SCHEDULE), toml=settings.schedule)
             typer.echo(pg_cron_sql(url, schedule, token_source), nl=False)
@@ -110,6 +104,12 @@ def schema(
 
 def _schema_sql() -> str:
     """The tables (from ``store/schema.py``, row-level security on) and the outbox triggers, as PostgreSQL DDL."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex, CreateSchema, CreateTable
+
+    from odoosync.store import triggers
+    from odoosync.store.schema import OPS_SCHEMA, metadata, row_level_security_statements
+
     dialect = postgresql.dialect()
     statements = [str(CreateSchema(OPS_SCHEMA, if_not_exists=True).compile(dialect=dialect))]
     for table in metadata.sorted_tables:

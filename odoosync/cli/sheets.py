@@ -10,20 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
-from odoosync.cli.common import console, fail_cleanly, is_terminal, print_json
+from odoosync.cli.common import console, fail_cleanly, is_terminal, new_table, print_json
 from odoosync.exceptions import ConfigError
 from odoosync.models import Trigger
-from odoosync.service.operations import open_store
-from odoosync.settings import load_settings
-from odoosync.sheets.engine import SheetSync, SheetSyncResult, SyncSettings
-from odoosync.sheets.fetch import SheetFetcher
-from odoosync.sheets.state import SheetState, list_states, remove_state, resolve_customer, set_paused
+
+if TYPE_CHECKING:  # imported by the commands when they run, so `--help` starts at once
+    from odoosync.sheets.engine import SheetSync, SheetSyncResult
+    from odoosync.sheets.state import SheetState
 
 __all__ = ["register"]
 
@@ -35,11 +32,11 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 
 @contextmanager
 def _sheet_sync() -> Iterator[SheetSync]:
-    settings = load_settings()
-    with open_store(settings) as store, SheetFetcher(
-        allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files
-    ) as fetcher:
-        yield SheetSync(store, fetcher, settings=SyncSettings(max_delete_share=settings.sheets_max_delete_share))
+    from odoosync.library import open_sheet_sync
+    from odoosync.settings import load_settings
+
+    with open_sheet_sync(load_settings()) as engine:
+        yield engine
 
 
 def _parse_map(pairs: list[str]) -> dict[str, str]:
@@ -96,7 +93,7 @@ def add(
         return
     typer.echo(f"customer {state.customer_id} ({state.customer_name}): {preview.url}")
     typer.echo(f"header: {', '.join(preview.header)}")
-    table = Table("lead field", "column", title="mapping")
+    table = new_table("lead field", "column", title="mapping")
     for field, column in preview.mapping.items():
         table.add_row(field, column)
     console.print(table)
@@ -132,6 +129,8 @@ def sync(
     if bool(customer) == all_:
         with fail_cleanly():
             raise ConfigError("give either --customer ID or --all")
+    from odoosync.sheets.state import resolve_customer
+
     with fail_cleanly(), _sheet_sync() as engine:
         with _progress(enabled=not json) as on_progress:
             if all_:
@@ -183,6 +182,10 @@ def remove(customer: Customer, json: JsonOutput = False) -> None:
 
     Example: odoosync sheets remove --customer acme
     """
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.sheets.state import remove_state, resolve_customer
+
     with fail_cleanly():
         with open_store(load_settings()) as store:
             customer_id = resolve_customer(store, customer)
@@ -199,6 +202,10 @@ def status(json: JsonOutput = False) -> None:
 
     Example: odoosync sheets status --json
     """
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.sheets.state import list_states
+
     with fail_cleanly():
         with open_store(load_settings()) as store:
             states = list_states(store)
@@ -208,7 +215,7 @@ def status(json: JsonOutput = False) -> None:
     if not states:
         typer.echo("no sheets configured: odoosync sheets add --customer ID --url URL")
         return
-    table = Table("customer", "state", "last sync", "rows", "+ins ~upd -del", "errors", "retries", "progress")
+    table = new_table("customer", "state", "last sync", "rows", "+ins ~upd -del", "errors", "retries", "progress")
     for state in states:
         table.add_row(
             f"{state.customer_id} {state.customer_name or ''}".strip(),
@@ -227,6 +234,10 @@ def status(json: JsonOutput = False) -> None:
 
 
 def _set_paused(customer: str, paused: bool, json: bool) -> None:
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.sheets.state import resolve_customer, set_paused
+
     with fail_cleanly():
         with open_store(load_settings()) as store:
             state = set_paused(store, resolve_customer(store, customer), paused)
@@ -273,7 +284,9 @@ def _progress(*, enabled: bool) -> Iterator:
 
         yield plain
         return
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), console=console) as bar:
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), console=console.real) as bar:
         task = bar.add_task("sheet", total=100)
         yield lambda percent, message: bar.update(task, completed=percent, description=message[:60])
 

@@ -7,32 +7,31 @@ shows Rich progress bars on a terminal and plain log lines otherwise.
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from odoosync.cli.backends import BackendOption
-from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, print_json, wide_console
+from odoosync.cli.common import console, err_console, fail_cleanly, is_terminal, new_table, print_json, wide_console
+from odoosync.cursor_text import describe_cursor
 from odoosync.exceptions import ConfigError
-from odoosync.service.freshness import badge, read_status
-from odoosync.models import SyncMode
-from odoosync.pull import Progress, checkpoint_key
-from odoosync.service.schedule_state import paused_jobs
-from odoosync.service.operations import SyncReport, open_store, stream_status, sync as run_sync_from_settings
-from odoosync.service.operations import verify as run_verify_from_settings
-from odoosync.settings import load_settings
-from odoosync.store import checkpoints as checkpoint_store
-from odoosync.store import runs as run_store
+from odoosync.models import RunCounters, SyncMode
+
+if TYPE_CHECKING:  # the commands import the engines when they run, so `--help` starts at once
+    from rich.table import Table
+
+    from odoosync.pull import Progress
+    from odoosync.service.operations import SyncReport
 
 __all__ = ["register", "parse_budget"]
 
+progress_log = logging.getLogger("odoosync.progress")
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -53,14 +52,22 @@ def parse_budget(text: str | None) -> float | None:
 
 @contextmanager
 def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
-    """Rich bars on a terminal; plain lines (stderr) otherwise; nothing for ``--json``."""
+    """Rich bars on a terminal; log lines otherwise (one event per line, ``--log-format``
+    applies); nothing for ``--json``. Where the engine knows a stream's total (a full read's
+    id range, a missing read's list), the bar and the lines show it, a percentage and an ETA."""
     if not enabled:
         yield None
         return
     if is_terminal():
+        from rich.progress import (
+            BarColumn, MofNCompleteColumn, Progress as RichProgress, SpinnerColumn, TaskProgressColumn, TextColumn,
+            TimeElapsedColumn, TimeRemainingColumn,
+        )
+
         with RichProgress(
-            SpinnerColumn(), TextColumn("{task.description:<16}", markup=False), BarColumn(),
-            TextColumn("{task.fields[summary]}", markup=False), TimeElapsedColumn(), console=console, transient=False,
+            SpinnerColumn(), TextColumn("{task.description:<16}", markup=False), BarColumn(), TaskProgressColumn(),
+            MofNCompleteColumn(), TextColumn("{task.fields[summary]}", markup=False), TimeElapsedColumn(),
+            TimeRemainingColumn(), console=console.real, transient=False,
         ) as bars:
             tasks: dict[str, Any] = {}
 
@@ -71,24 +78,34 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | No
                 c = event.counters
                 summary = f"{c.fetched} fetched, {c.inserted} new, {c.updated} changed, {c.deleted} deleted"
                 if event.phase == "done":
-                    bars.update(task, total=1, completed=1, summary=summary)
+                    total = event.total or event.done or 1
+                    bars.update(task, total=total, completed=total, summary=summary)
+                elif event.total:
+                    bars.update(task, total=event.total, completed=event.done, summary=summary)
                 else:
                     bars.update(task, summary=summary)
 
             yield show
         return
     last: dict[str, float] = {}
+    started: dict[str, float] = {}
 
     def log_line(event: Progress) -> None:
         now = time.monotonic()
+        started.setdefault(event.stream, now)
         if event.phase == "page" and now - last.get(event.stream, 0.0) < 2.0:
             return
         last[event.stream] = now
         c = event.counters
-        err_console.print(
-            f"{event.stream}: {event.phase} fetched={c.fetched} inserted={c.inserted} updated={c.updated} "
-            f"deleted={c.deleted} skipped={c.skipped} requests={c.rpc_calls}",
-            highlight=False, markup=False,
+        where = ""
+        if event.total and event.phase != "done":
+            where = f" {event.done}/{event.total} ({100 * event.done // event.total}%)"
+            elapsed = now - started[event.stream]
+            if event.done and elapsed > 0:
+                where += f", about {(event.total - event.done) * elapsed / event.done:.0f} s left"
+        progress_log.info(
+            "%s: %s%s fetched=%d inserted=%d updated=%d deleted=%d skipped=%d requests=%d", event.stream, event.phase,
+            where, c.fetched, c.inserted, c.updated, c.deleted, c.skipped, c.rpc_calls,
         )
 
     yield log_line
@@ -103,15 +120,28 @@ def _print_table(table: Table) -> None:
 
 
 def _report_table(report: SyncReport) -> Table:
-    table = Table(title="sync")
-    for column in ("stream", "status", "fetched", "inserted", "updated", "deleted", "skipped", "requests", "seconds"):
-        table.add_column(column, justify="left" if column in ("stream", "status") else "right")
+    table = new_table(title="sync")
+    for column in ("stream", "status", "fetched", "inserted", "updated", "deleted", "also", "requests", "seconds"):
+        table.add_column(column, justify="left" if column in ("stream", "status", "also") else "right")
     for r in report.results:
         c = r.counters
         table.add_row(r.stream, str(r.status) + (" (remaining)" if r.remaining else ""), str(c.fetched),
-                      str(c.inserted), str(c.updated), str(c.deleted), str(c.skipped), str(c.rpc_calls),
-                      f"{r.duration_ms / 1000:.2f}")
+                      str(c.inserted), str(c.updated), str(c.deleted), counters_text(c, _SHOWN_IN_COLUMNS),
+                      str(c.rpc_calls), f"{r.duration_ms / 1000:.2f}")
     return table
+
+
+_SHOWN_IN_COLUMNS = ("fetched", "inserted", "updated", "deleted", "rpc_calls")
+_COUNTER_WORDS = {"rpc_calls": "requests"}
+
+
+def counters_text(counters: RunCounters, leave_out: tuple[str, ...] = ()) -> str:
+    """Every counter that is not zero (``skipped 3, retries 23``): a run with retries
+    never looks like one without."""
+    return ", ".join(
+        f"{_COUNTER_WORDS.get(name, name)} {value}"
+        for name, value in counters.as_dict().items() if value and name not in leave_out
+    )
 
 
 @contextmanager
@@ -149,6 +179,9 @@ def sync(
 
     Example: odoosync sync all --budget 50s
     """
+    from odoosync.service.operations import sync as run_sync_from_settings
+    from odoosync.settings import load_settings
+
     with fail_cleanly(), _stop_on_sigterm():
         seconds = parse_budget(budget)
         settings = load_settings()
@@ -156,12 +189,19 @@ def sync(
             report = run_sync_from_settings(settings, stream, mode=mode, odoo_id=odoo_id, budget=seconds,
                                             on_progress=on_progress, allow_mass_delete=allow_mass_delete,
                                             backend=backend)
+    found_nothing = odoo_id is not None and not any(r.counters.fetched or r.counters.deleted for r in report.results)
     if json:
         print_json(report.as_dict())
-        return
-    _print_table(_report_table(report))
-    if report.remaining:
-        console.print("remaining: true: the budget ran out before the end; run the same command again to continue")
+    else:
+        _print_table(_report_table(report))
+        if report.remaining:
+            console.print("remaining: true: the budget ran out before the end; run the same command again to continue")
+    if found_nothing:
+        streams = ", ".join(r.stream for r in report.results)
+        err_console.print(f"error: Odoo has no record with id {odoo_id} for {streams} (and the database had none)")
+        raise typer.Exit(1)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def verify(
@@ -176,6 +216,9 @@ def verify(
 
     Example: odoosync verify all --repair
     """
+    from odoosync.service.operations import verify as run_verify_from_settings
+    from odoosync.settings import load_settings
+
     with fail_cleanly(), _stop_on_sigterm():
         settings = load_settings()
         report = run_verify_from_settings(settings, stream, repair=repair, allow_mass_delete=allow_mass_delete,
@@ -183,7 +226,7 @@ def verify(
     if json:
         print_json(report.as_dict())
     else:
-        table = Table(title="verify")
+        table = new_table(title="verify")
         for column in ("stream", "in odoo", "in database", "missing", "extra", "stale", "requests"):
             table.add_column(column, justify="left" if column == "stream" else "right")
         for d in report.found:
@@ -210,6 +253,11 @@ def status(backend: BackendOption = "default", json: JsonOutput = False) -> None
 
     Example: odoosync status
     """
+    from odoosync.service.freshness import badge, read_status
+    from odoosync.service.operations import open_store, stream_status
+    from odoosync.service.schedule_state import paused_jobs
+    from odoosync.settings import load_settings
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -223,14 +271,15 @@ def status(backend: BackendOption = "default", json: JsonOutput = False) -> None
             "paused_jobs": paused,
         })
         return
-    table = Table(title="streams")
-    for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success", "quarantined"):
+    table = new_table(title="streams")
+    for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success", "cursor", "quarantined"):
         table.add_column(column)
     for row in rows:
         last = row["last_run"] or {}
         table.add_row(row["stream"], row["model"], str(row["rows"]), badge(fresh[row["stream"]]),
                       str(last.get("started_at") or "never"), str(last.get("status") or "-"),
-                      str(row["last_success_at"] or "never"), str(row["quarantined"] or ""))
+                      str(row["last_success_at"] or "never"), describe_cursor(row["cursor"]),
+                      str(row["quarantined"] or ""))
     _print_table(table)
     if any(row["quarantined"] for row in rows):
         typer.echo("quarantined: Odoo records the database refused; retried every run (GET /api/rejects lists them)")
@@ -248,6 +297,10 @@ def runs(
 
     Example: odoosync runs --stream leads --limit 5
     """
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.store import runs as run_store
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -255,15 +308,13 @@ def runs(
     if json:
         print_json({"runs": [r.as_dict() for r in found]})
         return
-    table = Table(title="runs")
-    for column in ("id", "job", "stream", "mode", "status", "started", "fetched", "inserted", "updated",
-                   "deleted", "requests", "ms", "error"):
+    table = new_table(title="runs")
+    for column in ("id", "job", "stream", "mode", "status", "started", "counters", "ms", "error"):
         table.add_column(column)
     for r in found:
-        c = r.counters
         table.add_row(str(r.id), r.job, r.stream, r.mode, str(r.status) + (" (remaining)" if r.remaining else ""),
-                      r.started_at.isoformat(timespec="seconds"), str(c.fetched), str(c.inserted), str(c.updated),
-                      str(c.deleted), str(c.rpc_calls), str(r.duration_ms), r.error or "")
+                      r.started_at.isoformat(timespec="seconds"), counters_text(r.counters) or "-",
+                      str(r.duration_ms), r.error or "")
     _print_table(table)
 
 
@@ -279,6 +330,10 @@ def checkpoints_list(
 
     Example: odoosync checkpoints list
     """
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.store import checkpoints as checkpoint_store
+
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store:
@@ -286,22 +341,12 @@ def checkpoints_list(
     if json:
         print_json({"checkpoints": [c.as_dict() for c in found]})
         return
-    table = Table(title="checkpoints")
+    table = new_table(title="checkpoints")
     for column in ("key", "cursor", "updated"):
         table.add_column(column)
     for c in found:
-        table.add_row(c.key, _describe_cursor(c.cursor), c.updated_at.isoformat(timespec="seconds"))
+        table.add_row(c.key, describe_cursor(c.cursor), c.updated_at.isoformat(timespec="seconds"))
     _print_table(table)
-
-
-def _describe_cursor(cursor: dict[str, Any]) -> str:
-    parts = []
-    if cursor.get("cursor"):
-        parts.append(f"cursor {cursor['cursor'].get('write_date')} #{cursor['cursor'].get('id')}")
-    if cursor.get("walk"):
-        done = sum(1 for p in cursor["walk"]["partitions"] if p[2])
-        parts.append(f"full read in progress ({done}/{len(cursor['walk']['partitions'])} partitions done)")
-    return "; ".join(parts) or str(cursor)
 
 
 @checkpoints_app.command("reset")
@@ -314,10 +359,23 @@ def checkpoints_reset(
 
     Example: odoosync checkpoints reset leads
     """
+    from odoosync.pull import checkpoint_key
+    from odoosync.service.operations import open_store
+    from odoosync.settings import load_settings
+    from odoosync.store import checkpoints as checkpoint_store
+
+    from odoosync.service.operations import pull_streams
+
     with fail_cleanly():
         settings = load_settings()
-        full_key = key if ":" in key else checkpoint_key(backend, key)
         with open_store(settings) as store:
+            if ":" in key:
+                full_key = key
+            else:
+                known = [stream.name for stream in pull_streams(store)]
+                if key not in known:
+                    raise ConfigError(f"unknown stream {key!r}: use one of {', '.join(known)} (or a full key from `odoosync checkpoints list`)")
+                full_key = checkpoint_key(backend, key)
             existed = checkpoint_store.reset(store, full_key)
     if json:
         print_json({"key": full_key, "reset": existed})
@@ -357,7 +415,7 @@ def demo(
     if json:
         print_json(report.as_dict())
         return
-    table = Table(title=f"demo: simulator {report.odoo_url} → {report.database}")
+    table = new_table(title=f"demo: simulator {report.odoo_url} → {report.database}")
     for column in ("step", "stream", "status", "fetched", "inserted", "updated", "deleted", "requests", "seconds"):
         table.add_column(column, justify="left" if column in ("step", "stream", "status") else "right")
     for r in report.rows:
@@ -386,7 +444,7 @@ def _demo_backends(file: str, count: int, *, scale: float, seed: int, latency_ms
     if json:
         print_json(report.as_dict())
         return
-    table = Table(title=f"demo: {count} Odoo databases → {report.database}")
+    table = new_table(title=f"demo: {count} Odoo databases → {report.database}")
     for column in ("backend", "odoo", "app company", "status", "leads odoo/db", "messages odoo/db",
                    "activities odoo/db", "requests", "seconds"):
         table.add_column(column)

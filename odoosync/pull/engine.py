@@ -1,4 +1,4 @@
-"""The pull engine: run a stream from Odoo into the database (DESIGN C2).
+"""The pull engine: run a stream from Odoo into the database.
 
 One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``:
 

@@ -36,7 +36,7 @@ from odoosync.push.coalesce import QueuedItem
 from odoosync.exceptions import StoreError
 from odoosync.redact import redact_text
 from odoosync.store import Store
-from odoosync.store.schema import odoo_outbox
+from odoosync.store.schema import leads, odoo_outbox
 from odoosync.store.triggers import NOTIFY_CHANNEL
 
 __all__ = [
@@ -52,6 +52,8 @@ __all__ = [
     "fail",
     "list_items",
     "retry_failed",
+    "discard",
+    "statuses_of",
     "status_counts",
     "any_ready",
     "backlog",
@@ -64,7 +66,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30.0  # the outbox waker's longest wait between reconnects
 
 OPERATIONS = ("create", "write", "unlink", "call")
-STATUSES = ("queued", "processing", "done", "failed")
+STATUSES = ("queued", "processing", "done", "failed", "discarded")
 _PENDING = ("queued", "processing")
 
 
@@ -260,6 +262,28 @@ def retry_failed(store: Store, *, now: dt.datetime, ids: Sequence[int] | None = 
         return conn.execute(
             query.values(status="queued", attempts=0, next_run_at=now, updated_at=now)
         ).rowcount
+
+
+def discard(store: Store, ids: Sequence[int], *, now: dt.datetime) -> list[OutboxRow]:
+    """``failed → discarded`` for ``ids``: a change that can only fail again is given up.
+    Each discarded item's lead is stamped ``odoo_push_discarded_at``, so the app can see
+    which of its changes never reached Odoo. Returns the items discarded."""
+    with store.transaction(origin="push") as conn:  # the stamp is odoosync's own write: queue nothing
+        rows = [_row(r) for r in conn.execute(
+            sa.update(odoo_outbox).where(odoo_outbox.c.status == "failed", odoo_outbox.c.id.in_(list(ids)))
+            .values(status="discarded", locked_by=None, locked_until=None, updated_at=now).returning(*odoo_outbox.c)
+        )]
+        lead_ids = [r.local_id for r in rows if r.local_table == "leads" and r.local_id is not None]
+        if lead_ids:
+            conn.execute(sa.update(leads).where(leads.c.id.in_(lead_ids)).values(odoo_push_discarded_at=now))
+    return rows
+
+
+def statuses_of(store: Store, ids: Iterable[int]) -> dict[int, str]:
+    """``{id: status}`` of those of ``ids`` that exist."""
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(odoo_outbox.c.id, odoo_outbox.c.status).where(odoo_outbox.c.id.in_(list(ids))))
+        return {int(item_id): status for item_id, status in rows}
 
 
 def status_counts(store: Store) -> dict[str, int]:

@@ -12,6 +12,7 @@ or a poll every ``poll_seconds`` on SQLite.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from odoosync.models import RunCounters, RunStatus
 from odoosync.push.outbox import OutboxWaker
@@ -39,9 +40,13 @@ def run_once(engine: PushEngine, *, trigger: str = "manual", already: PushResult
     return result
 
 
-def run_forever(engine: PushEngine, *, stop: threading.Event, poll_seconds: float = 2.0) -> None:
+def run_forever(
+    engine: PushEngine, *, stop: threading.Event, poll_seconds: float = 2.0,
+    on_result: Callable[[PushResult], None] | None = None,
+) -> None:
     """Push in a loop until ``stop`` is set; idle passes are not recorded as runs. Idle,
-    it waits for the triggers' notification (PostgreSQL) or ``poll_seconds`` (SQLite)."""
+    it waits for the triggers' notification (PostgreSQL) or ``poll_seconds`` (SQLite).
+    ``on_result`` hears of every pass that pushed something (the CLI logs it)."""
     woken = threading.Event()
     waker = OutboxWaker(engine.store, woken.set, poll_seconds=poll_seconds).start()
     try:
@@ -49,7 +54,9 @@ def run_forever(engine: PushEngine, *, stop: threading.Event, poll_seconds: floa
             woken.clear()  # a change queued from here on wakes the wait below
             first = engine.push_batch()
             if first.claimed:
-                run_once(engine, trigger="schedule", already=first)
+                result = run_once(engine, trigger="schedule", already=first)
+                if on_result is not None:
+                    on_result(result)
                 continue
             woken.wait(poll_seconds)
     finally:

@@ -1,6 +1,6 @@
 """Freshness: how long ago each stream last synced successfully, as green / amber / red.
 
-Seed 002's operators could not tell when the last sync ran or whether it failed. The
+Operators need to tell at a glance when the last sync ran and whether it failed. The
 answer is one number per stream, the age of its last successful run, and a colour for
 it: green under 30 minutes, amber from 30 to 60, red beyond 60 or never (thresholds
 configurable in ``ops.odoo_sync_config`` under ``service:freshness`` as
@@ -46,7 +46,7 @@ _ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Ages at which a stream turns amber and red (C6: 30 and 60 minutes)."""
+    """Ages at which a stream turns amber and red (30 and 60 minutes)."""
 
     amber_after: dt.timedelta = dt.timedelta(minutes=30)
     red_after: dt.timedelta = dt.timedelta(minutes=60)

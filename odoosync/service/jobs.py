@@ -4,9 +4,9 @@ A job is a function of the trigger (``schedule``, ``api``, ``manual``) that call
 engines: the pull engine for stream increments and delete reconciliation, the SLA
 checker, the outbox push. Jobs know nothing of schedules; :mod:`odoosync.service.scheduler`
 decides when they run, and the same functions serve ``POST /api/sync/{stream}``,
-``POST /api/sla/check`` and the seed-003 compatible ``/api/odoo-sync``.
+``POST /api/sla/check`` and the older edge function's ``/api/odoo-sync``.
 
-Jobs (C6 defaults in ``scheduler.DEFAULT_SCHEDULE``):
+Jobs (defaults in ``scheduler.DEFAULT_SCHEDULE``):
 
 ========== ============================================================ ==============
 job        work                                                         default
@@ -296,7 +296,7 @@ class Jobs:
     # ------------------------------------------------------------------ SLA and outbox
 
     def check_sla(self, *, trigger: str) -> SlaResult:
-        """The SLA check (C7), logged as a run of job/stream ``sla``."""
+        """The SLA check, logged as a run of job/stream ``sla``."""
         return run_sla_check(self.store, trigger=trigger, webhook_url=self._sla_webhook_url, backend=self.backend)
 
     def push_outbox(self, trigger: str) -> PushResult:
@@ -346,10 +346,10 @@ class Jobs:
             self._threads.add(thread)
         thread.start()
 
-    # ------------------------------------------------------------------ seed 003
+    # ------------------------------------------------------------------ the older edge function
 
     def compat_sync(self, mode: str, model: str, *, trigger: str) -> dict[str, Any]:
-        """Seed 003's edge function: one pull of ``model`` and/or one outbox push, its shape."""
+        """The older edge function's endpoint: one pull of ``model`` and/or one outbox push, its shape."""
         result: dict[str, Any] = {"mode": mode, "model": model}
         try:
             if mode in ("odoo_to_sb", "both"):

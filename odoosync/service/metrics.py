@@ -28,6 +28,7 @@ from odoosync.models import PARTIAL_MODES, VERIFY_JOB
 from odoosync.odoo.stats import StatsSnapshot
 from odoosync.pull import rejects
 from odoosync.push import outbox
+from odoosync.push.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.pull.verify import latest_drift
 from odoosync.store import Store
 from odoosync.store.schema import lead_events, leads, odoo_sync_checkpoints, odoo_sync_runs
@@ -106,7 +107,7 @@ def read_metrics(
         },
         "odoo_client": None,
     }
-    for status in ("queued", "processing", "done", "failed"):
+    for status in OUTBOX_STATUSES:
         snapshot["outbox"].setdefault(status, 0)
     if client_stats is not None:
         stats = client_stats()

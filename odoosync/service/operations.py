@@ -29,12 +29,14 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from odoosync.backends import DEFAULT_BACKEND, app_company_id, odoo_config
-from odoosync.exceptions import OdooSyncError
+from odoosync.exceptions import NotMigrated, OdooSyncError, OdooTransientError, OdooTransportError
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
@@ -62,6 +64,7 @@ __all__ = [
     "run_verify",
     "verify",
     "open_store",
+    "missing_sqlite_file",
     "open_client",
     "allowed_companies",
     "pull_streams",
@@ -87,13 +90,18 @@ class SyncReport:
         """True when a budget stopped a stream early: run again to continue."""
         return any(r.remaining for r in self.results)
 
+    @property
+    def ok(self) -> bool:
+        """True when no stream failed (a budget's ``partial`` is fine: run again to continue)."""
+        return all(str(r.status) in ("ok", "partial") for r in self.results)
+
     def as_dict(self) -> dict[str, Any]:
         totals: dict[str, int] = {}
         for result in self.results:
             for name, value in result.counters.as_dict().items():
                 totals[name] = totals.get(name, 0) + value
         return {
-            "ok": all(str(r.status) in ("ok", "partial") for r in self.results),
+            "ok": self.ok,
             "remaining": self.remaining,
             "totals": totals,
             "streams": [r.as_dict() for r in self.results],
@@ -168,9 +176,25 @@ def verify(
                               trigger=trigger, streams=streams)
 
 
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist yet (opening it would create it)."""
+    url = sa.engine.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.database.startswith("file:"):
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
+
+
 @contextmanager
 def open_store(settings: Settings, *, require_migrated: bool = True) -> Iterator[Store]:
-    """The application database; refuses an unmigrated one before any change."""
+    """The application database; refuses an unmigrated one before any change (creating
+    an empty SQLite file is a change: a read such as ``status`` in an empty folder must not)."""
+    missing = missing_sqlite_file(settings.database_url) if require_migrated else None
+    if missing is not None:
+        raise NotMigrated(
+            f"database at {settings.database_url} is not migrated: run `odoosync db upgrade` "
+            f"(the file {missing} does not exist yet)"
+        )
     with Store(settings.database_url, lock_id=settings.lock_id, app_schema=settings.store_schema) as store:
         if require_migrated:
             store.check_migrated()
@@ -180,8 +204,24 @@ def open_store(settings: Settings, *, require_migrated: bool = True) -> Iterator
 @contextmanager
 def open_client(settings: Settings, config: OdooConfig | None = None) -> Iterator[OdooClient]:
     """The Odoo client for ``config`` (a backend's, see ``odoosync.backends``), by default
-    ``settings.odoo`` (``ConfigError`` when none is configured)."""
-    with OdooClient(config or settings.require_odoo()) as client:
+    ``settings.odoo`` (``ConfigError`` when none is configured).
+
+    Odoo is reached once before anything else: a connection that cannot even be opened
+    (refused, no such host) is a wrong ``ODOO_URL`` or an Odoo that is down, and says so at
+    once instead of after the backoff of every retry. Other failures are retried as usual."""
+    config = config or settings.require_odoo()
+    with OdooClient(dataclasses.replace(config, max_attempts=1)) as client:
+        try:
+            client.uid  # noqa: B018 - logs in: the first request
+        except OdooTransportError as exc:
+            if isinstance(exc.__cause__, httpx.ConnectError):
+                raise OdooTransportError(
+                    f"cannot reach Odoo at {config.url} ({exc}): check ODOO_URL (odoo.url) and that Odoo is running"
+                ) from exc
+        except OdooTransientError:
+            pass  # a 429 or 5xx: the first call below logs in again, with the configured retries
+        finally:
+            client.config = dataclasses.replace(client.config, max_attempts=config.max_attempts)
         if not client.config.company_ids:
             client.config = dataclasses.replace(client.config, company_ids=allowed_companies(client))
         yield client

@@ -66,7 +66,7 @@ DEFAULT_SCHEDULE: Mapping[str, str] = {
     # A sweep for retries whose backoff expired; new changes wake the push at once.
     "outbox": "* * * * *",
 }
-"""C6's defaults: lead, partner, chatter and activity increments every minute, reference data every 15 minutes, delete
+"""The defaults: lead, partner, chatter and activity increments every minute, reference data every 15 minutes, delete
 reconciliation hourly (at minute 7, away from the quarter-hour reference runs), the SLA
 check every 5 minutes, ``verify`` hourly (at minute 37)."""
 

@@ -1,6 +1,6 @@
-"""SLA breach checker (C7): escalate open leads whose deadline has passed, once.
+"""SLA breach checker: escalate open leads whose deadline has passed, once.
 
-Seed 002: "SLA deadlines set by Odoo will never auto-escalate". A lead is *in breach*
+SLA deadlines set in Odoo escalate on their own here. A lead is *in breach*
 when it is open (not won, not lost, not deleted), has a ``deadline``, and the end of that
 day (UTC) plus the grace period is in the past. Each check:
 

@@ -1,6 +1,6 @@
 """Pulls of single records on demand (Odoo webhooks), coalesced and retried until they see the edit.
 
-Odoo's "Send Webhook Notification" action (C6, ``web/webhooks.py``) posts ``_model`` and
+Odoo's "Send Webhook Notification" action (``web/webhooks.py``) posts ``_model`` and
 ``_id`` from inside the transaction that made the change, *before* Odoo commits it
 (Odoo 17 and 18, ``ir.actions.server._run_action_webhook``), and waits at most one
 second for the answer. So the receiver only queues the record here and answers; the

@@ -1,4 +1,4 @@
-"""Leads from Google Sheets (DESIGN C8): one sheet per customer into ``leads``.
+"""Leads from Google Sheets: one sheet per customer into ``leads``.
 
 Modules, each one concept:
 

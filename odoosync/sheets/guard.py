@@ -1,4 +1,4 @@
-"""Which network addresses a user-supplied sheet URL may reach (the SSRF rules of C8).
+"""Which network addresses a user-supplied sheet URL may reach (the SSRF rules).
 
 Sheet URLs come from users, so a URL must not become a way to read the service's own
 network: cloud metadata (169.254.169.254), the database on loopback, the office LAN.

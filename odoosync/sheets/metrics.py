@@ -1,4 +1,4 @@
-"""Sheet sync metrics (C8): the last run's numbers and rates over recent runs.
+"""Sheet sync metrics: the last run's numbers and rates over recent runs.
 
 The last run's duration and row counts come from ``lead_sync_states``; the rates come
 from the run log (``ops.odoo_sync_runs``, job ``sheets``, stream ``sheet:<customer>``):

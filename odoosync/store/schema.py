@@ -218,6 +218,8 @@ leads = sa.Table(
     *_created_updated(),
     sa.Column("deleted_at", UtcDateTime()),
     sa.Column("sla_escalated_at", UtcDateTime()),
+    # set when an operator discards this lead's change bound for Odoo (odoosync outbox discard)
+    sa.Column("odoo_push_discarded_at", UtcDateTime()),
     sa.CheckConstraint("status IN ('open', 'won', 'lost')", name="status"),
     sa.CheckConstraint("source IN ('odoo', 'sheet', 'app')", name="source"),
     sa.UniqueConstraint("odoo_backend", "odoo_id"),
@@ -443,7 +445,7 @@ odoo_outbox = sa.Table(
     sa.Column("locked_until", UtcDateTime()),
     *_created_updated(),
     sa.CheckConstraint("operation IN ('create', 'write', 'unlink', 'call')", name="operation"),
-    sa.CheckConstraint("status IN ('queued', 'processing', 'done', 'failed')", name="status"),
+    sa.CheckConstraint("status IN ('queued', 'processing', 'done', 'failed', 'discarded')", name="status"),
     sa.Index(None, "status", "next_run_at"),
     sa.Index(None, "local_table", "local_id"),
     sa.Index(None, "model", "odoo_id"),  # the pull's deleted-lead check (migration 0003)

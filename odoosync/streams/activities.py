@@ -1,6 +1,6 @@
 """Scheduled activities: Odoo's ``mail.activity`` on ``crm.lead`` → ``scheduled_activities``.
 
-One row per activity, keyed by ``odoo_activity_id`` (DESIGN C3):
+One row per activity, keyed by ``odoo_activity_id``:
 
 * ``activity_type_id`` → ``call | email | meeting | todo | follow_up`` through an
   :class:`ActivityTypeMap`: by XML id first (``mail.mail_activity_data_call``; stable

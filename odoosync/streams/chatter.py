@@ -1,4 +1,4 @@
-"""Chatter: Odoo's ``mail.message`` on ``crm.lead`` → ``lead_activities`` (DESIGN C3).
+"""Chatter: Odoo's ``mail.message`` on ``crm.lead`` → ``lead_activities``.
 
 Every message a lead's chatter shows becomes one row, keyed by ``odoo_message_id``:
 

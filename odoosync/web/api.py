@@ -1,4 +1,4 @@
-"""The operator API of C6: status, runs, triggers, outbox, checkpoints, schedule, SLA, metrics, events.
+"""The operator API: status, runs, triggers, outbox, checkpoints, schedule, SLA, metrics, events.
 
 Every handler is a thin shell over a library function (the same ones the CLI calls).
 ``GET`` endpoints need the read token, everything else the admin token (``web/auth.py``);
@@ -32,9 +32,10 @@ from odoosync.models import RunStatus, SyncMode
 from odoosync.push.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.pull import rejects
 from odoosync.pull.verify import latest_drift
-from odoosync.push.outbox import list_items, retry_failed, status_counts
+from odoosync.push.outbox import discard, list_items, retry_failed, status_counts, statuses_of
 from odoosync.service.schedule_state import set_job_paused
 from odoosync.service.operations import stream_status
+from odoosync.cursor_text import describe_cursor
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
 from odoosync.web.app import WebContext
@@ -245,6 +246,7 @@ class OutboxStatusFilter(StrEnum):
     processing = "processing"
     done = "done"
     failed = "failed"
+    discarded = "discarded"
 
 
 assert {s.value for s in OutboxStatusFilter} == set(OUTBOX_STATUSES)
@@ -281,6 +283,24 @@ def retry_outbox(request: Request, _: Admin, body: Annotated[RetryRequest | None
     return {"requeued": requeued}
 
 
+class DiscardRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        min_length=1, max_length=10000, description="failed items to give up on"
+    )
+
+
+@router.post("/outbox/discard", tags=["outbox"], summary="Give up on failed outbox items (their lead is marked)")
+def discard_outbox(request: Request, _: Admin, body: Annotated[DiscardRequest, Body()]) -> dict[str, Any]:
+    store = _context(request).store
+    statuses = statuses_of(store, body.ids)
+    wrong = [i for i in body.ids if statuses.get(i) != "failed"]
+    if wrong:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"not failed items (only those can be discarded): {wrong}")
+    return {"discarded": [item.id for item in discard(store, body.ids, now=dt.datetime.now(dt.UTC))]}
+
+
 # ---------------------------------------------------------------------------- checkpoints
 
 
@@ -289,7 +309,7 @@ def get_checkpoints(
     request: Request, _: Read, prefix: Annotated[str, Query(max_length=200)] = ""
 ) -> dict[str, Any]:
     found = checkpoint_store.list_checkpoints(_context(request).store, prefix)
-    return {"checkpoints": [c.as_dict() for c in found]}
+    return {"checkpoints": [{**c.as_dict(), "described": describe_cursor(c.cursor)} for c in found]}
 
 
 @router.delete("/checkpoints/{key}", tags=["checkpoints"], summary="Forget a checkpoint: the next run starts over")
@@ -437,7 +457,7 @@ def events(
     )
 
 
-# ---------------------------------------------------------------------------- seed 003 compatibility
+# ---------------------------------------------------------------------------- the older edge function's endpoint
 
 
 class CompatMode(StrEnum):
@@ -451,12 +471,12 @@ def _compat(request: Request, mode: CompatMode, model: str) -> dict[str, Any]:
 
 
 _COMPAT_DOC = (
-    "Seed 003's edge function, for cron jobs written for it: runs one page (pull) and/or one "
+    "The older edge function's endpoint, for cron jobs written for it: runs one page (pull) and/or one "
     'outbox batch (push) and answers `{"ok": true, "result": {...}}`. Admin token: it changes data.'
 )
 
 
-@router.get("/odoo-sync", tags=["compat"], summary="Seed-003 compatible sync (GET)", description=_COMPAT_DOC)
+@router.get("/odoo-sync", tags=["compat"], summary="Edge-function compatible sync (GET)", description=_COMPAT_DOC)
 def compat_get(
     request: Request,
     _: Admin,
@@ -467,7 +487,7 @@ def compat_get(
 
 
 class CompatBody(BaseModel):
-    """Seed 003's cron jobs send ``{"mode": ..., "model": ...}`` as the body; other keys are ignored."""
+    """The older cron jobs send ``{"mode": ..., "model": ...}`` as the body; other keys are ignored."""
 
     model_config = {"extra": "ignore"}
 
@@ -475,7 +495,7 @@ class CompatBody(BaseModel):
     model: Annotated[str, Field(pattern=_NAME)] | None = None
 
 
-@router.post("/odoo-sync", tags=["compat"], summary="Seed-003 compatible sync (POST)", description=_COMPAT_DOC)
+@router.post("/odoo-sync", tags=["compat"], summary="Edge-function compatible sync (POST)", description=_COMPAT_DOC)
 def compat_post(
     request: Request,
     _: Admin,

@@ -1,6 +1,6 @@
 """Bearer-token authentication for the HTTP API.
 
-Two tokens (C6): ``ODOOSYNC_READ_TOKEN`` may call ``GET`` endpoints, ``ODOOSYNC_API_TOKEN``
+Two tokens: ``ODOOSYNC_READ_TOKEN`` may call ``GET`` endpoints, ``ODOOSYNC_API_TOKEN``
 (admin) may call everything. No token → ``401``; the read token on an admin endpoint →
 ``403``. Tokens are compared in constant time (:func:`hmac.compare_digest`) and never
 echoed. With no token configured at all the API is open, which is why

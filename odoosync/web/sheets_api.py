@@ -1,4 +1,4 @@
-"""The leads-sheet API of C8, with the seed's paths and camelCase fields.
+"""The leads-sheet API, with the paths and camelCase fields its first clients used.
 
 Six endpoints from the seed (``/api/leads/sync/status``, ``/status/all``, ``/trigger``,
 ``/pause``, ``/resume``, ``/metrics``), ``/trigger/all`` (every customer, as the CLI's

@@ -3,7 +3,7 @@
 Odoo 17 and 18 post ``{"_model", "_id", "_action", <chosen fields>}`` (the fields read
 with ``load=None``, so a many2one is a bare id; datetimes as ``str()``) from inside the
 transaction that made the change, with a one-second timeout, and cannot sign or add
-headers. So (C6):
+headers. So:
 
 * the secret travels in the URL, ``?token=`` (``ODOOSYNC_WEBHOOK_SECRET``), compared in
   constant time; a wrong or missing one is ``401``, and so is every request while no

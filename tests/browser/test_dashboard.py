@@ -299,3 +299,71 @@ def test_a_refused_sheet_sync_is_shown_with_an_explicit_accept(dashboard, page, 
     row = page.locator("#sheets tbody tr", has_text="Globex")
     expect(row).to_contain_text("would delete 200 of the customer's 200 sheet leads")
     expect(row.get_by_role("button", name="Sync, deleting 200")).to_be_visible()
+
+
+def test_the_badge_says_sign_in_before_a_token_is_given(dashboard, page, shoot) -> None:
+    page.goto(dashboard.url + "/")
+    expect(page.locator("#freshness-badge")).to_have_text("Sign in to see freshness")
+    icon = httpx.get(dashboard.url + "/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert page.locator("link[rel=icon]").get_attribute("href") == "/static/favicon.svg"
+
+
+def test_charts_show_the_last_day_and_checkpoints_read_as_words(dashboard, page, shoot, store) -> None:
+    from odoosync.store.schema import leads
+
+    sync_everything(dashboard)
+    jobs = dashboard.context.jobs
+    with store.transaction() as conn:  # one app-side lead the push sends, one it cannot
+        conn.execute(sa.insert(leads).values(title="Charted push"))
+        conn.execute(sa.insert(leads).values(title="Charted failure", stage="Nowhere"))
+    jobs.push_outbox("manual")
+    jobs.verify(trigger="manual")
+    with dashboard.simulator.env() as env:  # an Odoo edit, pulled the way the schedule does
+        lead_id = env["crm.lead"].search([], limit=1, order="id desc")[0]
+        env["crm.lead"].write([lead_id], {"name": "Charted in Odoo"})
+    jobs.run_job("increments", "schedule")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_dashboard(page, dashboard)
+
+    streams = len(jobs.stream_names())
+    durations = page.locator("#chart-durations")
+    expect(durations.locator("circle.point").first).to_be_visible()
+    with store.connect() as conn:
+        pulls = conn.execute(sa.select(sa.func.count()).select_from(odoo_sync_runs)
+                             .where(odoo_sync_runs.c.job == "pull")).scalar_one()
+    assert int(durations.get_attribute("data-points")) == pulls > streams  # every run, each stream more than once
+    expect(durations.locator(".legend span", has_text="leads")).to_have_count(1)
+    rows = page.locator("#chart-rows rect.bar")
+    expect(rows.first).to_be_visible()
+    expect(page.locator("#chart-rows rect.bar title", has_text="leads:")).to_have_count(1)
+    lag = page.locator("#chart-lag")
+    expect(lag.locator("circle.point").first).to_be_visible()
+    expect(lag.locator(".legend span", has_text="polling")).to_have_count(1)
+    outbox = page.locator("#chart-outbox")
+    expect(outbox.locator("rect.bar title", has_text="1 pushed")).to_have_count(1)
+    expect(outbox.locator("rect.bar title", has_text="1 failed")).to_have_count(1)
+    drift = page.locator("#chart-drift")
+    expect(drift.locator("circle.point").first).to_be_visible()
+    assert int(drift.get_attribute("data-points")) == streams
+
+    cursor = page.locator("#checkpoints tbody tr[data-key='pull:default:leads'] .cursor")
+    expect(cursor).to_contain_text("changes up to ")
+    assert "{" not in cursor.inner_text()
+    page.locator("#charts-section").scroll_into_view_if_needed()
+    shoot(page, "charts", full_page=False)
+    shoot(page, "full")
+    assert page.console_errors == []
+
+
+def test_discard_gives_up_on_a_failed_item_after_confirmation(dashboard, page, shoot, store) -> None:
+    item_id = _failed_item(store, "ValidationError: no such stage")
+    open_dashboard(page, dashboard)
+    page.on("dialog", lambda dialog: dialog.accept())
+    row = page.locator(f"#outbox tbody tr[data-item-id='{item_id}']")
+    row.get_by_role("button", name="Discard").click()
+    expect(row).to_have_count(0)
+    expect(page.locator("#outbox-counts")).to_contain_text("discarded: 1")
+    shoot(page, "discarded")
+    with store.connect() as conn:
+        assert conn.execute(sa.select(odoo_outbox.c.status).where(odoo_outbox.c.id == item_id)).scalar_one() == "discarded"

@@ -100,7 +100,7 @@ def test_status_reports_freshness_per_stream(api):
     tags = next(s for s in body["streams"] if s["stream"] == "tags")
     assert tags["last_run"]["id"] == failed and tags["last_run"]["status"] == "failed"
     assert tags["last_success_at"] is not None
-    assert body["outbox"] == {"queued": 0, "processing": 0, "done": 0, "failed": 0}
+    assert body["outbox"] == {"queued": 0, "processing": 0, "done": 0, "failed": 0, "discarded": 0}
 
 
 def test_freshness_thresholds_are_configurable(api):
@@ -170,7 +170,7 @@ def test_outbox_list_and_retry(api):
     assert admin.post("/api/outbox/retry", json={"ids": [ids[0]]}).json() == {"requeued": 1}
     assert admin.post("/api/outbox/retry").json() == {"requeued": 1}
     counts = reader.get("/api/outbox").json()["counts"]
-    assert counts == {"queued": 2, "processing": 0, "done": 1, "failed": 0}
+    assert counts == {"queued": 2, "processing": 0, "done": 1, "failed": 0, "discarded": 0}
 
 
 def test_checkpoints_list_and_reset(api):

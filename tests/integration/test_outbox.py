@@ -53,7 +53,7 @@ def test_expired_lease_is_reclaimed_and_backoff_is_respected(store: Store) -> No
     [ready] = outbox.claim(store, worker="w", now=later + dt.timedelta(seconds=20), lease=LEASE, limit=5)
     with store.transaction() as conn:
         outbox.fail(conn, [ready.id], worker="w", now=later, error="gave up")
-    assert outbox.status_counts(store) == {"queued": 0, "processing": 0, "done": 0, "failed": 1}
+    assert outbox.status_counts(store) == {"queued": 0, "processing": 0, "done": 0, "failed": 1, "discarded": 0}
     assert outbox.retry_failed(store, now=later) == 1
     [requeued] = outbox.list_items(store)
     assert (requeued.status, requeued.attempts, requeued.last_error) == ("queued", 0, "gave up")

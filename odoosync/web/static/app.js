@@ -56,6 +56,9 @@
   }
 
   function askForToken(message) {
+    const badge = $("freshness-badge");
+    badge.className = "badge unknown";
+    badge.textContent = "Sign in to see freshness";
     $("token-form").hidden = false;
     $("main").hidden = true;
     const error = $("token-error");
@@ -185,7 +188,7 @@
     }));
     const counts = status.outbox || {};
     $("outbox-counts").replaceChildren(
-      ...["queued", "processing", "done", "failed"].map((name) => el("span", `${name}: ${counts[name] || 0}`, "pill " + name)),
+      ...["queued", "processing", "done", "failed", "discarded"].map((name) => el("span", `${name}: ${counts[name] || 0}`, "pill " + name)),
     );
   }
 
@@ -211,7 +214,15 @@
         notice(`Re-queued ${result.requeued} item(s).`, "info");
         await Promise.all([loadOutbox(), loadStatus()]);
       });
-      const tr = row([item.id, item.model, item.operation, item.odoo_id, item.attempts, item.last_error || "", retry]);
+      const discard = button("Discard", async () => {
+        if (!window.confirm(`Give up on outbox item ${item.id}? It will never be pushed; its lead is marked.`)) return;
+        await api("/api/outbox/discard", { method: "POST", body: { ids: [item.id] } });
+        notice(`Discarded item ${item.id}.`, "info");
+        await Promise.all([loadOutbox(), loadStatus()]);
+      }, "danger");
+      const actions = el("div", null, "actions");
+      actions.append(retry, discard);
+      const tr = row([item.id, item.model, item.operation, item.odoo_id, item.attempts, item.last_error || "", actions]);
       tr.dataset.itemId = item.id;
       return tr;
     }));
@@ -227,7 +238,8 @@
         notice(`Checkpoint ${c.key} reset.`, "info");
         await loadCheckpoints();
       }, "danger");
-      const cursor = el("code", JSON.stringify(c.cursor), "cursor");
+      const cursor = el("span", c.described, "cursor");
+      cursor.title = JSON.stringify(c.cursor);  // the stored document, for whoever needs it
       const tr = row([c.key, cursor, when(c.updated_at), reset]);
       tr.dataset.key = c.key;
       return tr;
@@ -309,7 +321,116 @@
     return wrap;
   }
 
-  const SECTIONS = [loadStatus, loadRuns, loadOutbox, loadCheckpoints, loadVerify, loadSla, loadLeads, loadSheets];
+  // ------------------------------------------------------------------ charts (inline SVG)
+
+  const SVG = "http://www.w3.org/2000/svg";
+  const W = 360, H = 150, PAD = { left: 38, right: 8, top: 8, bottom: 20 };
+  const COMPACT = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+  const PALETTE = ["#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#92400e", "#475569"];
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  function niceMax(value) {
+    if (!(value > 0)) return 1;
+    const step = 10 ** Math.floor(Math.log10(value));
+    return Math.ceil(value / step) * step;
+  }
+
+  // A frame with a y axis from 0 to yMax; returns [svg root, x→px, y→px].
+  function frame(holder, yMax, xFrom, xTo) {
+    const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", class: "chart-svg" });
+    const plotW = W - PAD.left - PAD.right, plotH = H - PAD.top - PAD.bottom;
+    const x = (v) => PAD.left + (xTo > xFrom ? ((v - xFrom) / (xTo - xFrom)) * plotW : plotW / 2);
+    const y = (v) => PAD.top + plotH - (v / yMax) * plotH;
+    for (const tick of [0, yMax / 2, yMax]) {
+      root.appendChild(svg("line", { x1: PAD.left, x2: W - PAD.right, y1: y(tick), y2: y(tick), class: "grid" }));
+      root.appendChild(svg("text", { x: PAD.left - 4, y: y(tick) + 3, class: "tick", "text-anchor": "end" }, COMPACT.format(tick)));
+    }
+    holder.replaceChildren(root);
+    return [root, x, y];
+  }
+
+  function legend(holder, names, colours = PALETTE) {
+    const list = el("div", null, "legend");
+    names.forEach((name, i) => {
+      const item = el("span", name);
+      item.style.setProperty("--swatch", colours[i % colours.length]);
+      list.appendChild(item);
+    });
+    holder.appendChild(list);
+  }
+
+  function empty(holder, text) {
+    holder.replaceChildren(el("p", text || "Nothing in the last 24 hours.", "muted"));
+    holder.dataset.points = "0";
+  }
+
+  // Points over time, one colour per series: [{series, at, value, label}].
+  function scatter(holder, points, since, now) {
+    if (!points.length) return empty(holder);
+    const names = [...new Set(points.map((p) => p.series))].sort();
+    const [root, x, y] = frame(holder, niceMax(Math.max(...points.map((p) => p.value))), since, now);
+    for (const p of points) {
+      const dot = svg("circle", { cx: x(Date.parse(p.at)), cy: y(p.value), r: 3, class: "point",
+        fill: PALETTE[names.indexOf(p.series) % PALETTE.length] });
+      dot.appendChild(svg("title", {}, p.label));
+      root.appendChild(dot);
+    }
+    root.appendChild(svg("text", { x: PAD.left, y: H - 4, class: "tick" }, "24 h ago"));
+    root.appendChild(svg("text", { x: W - PAD.right, y: H - 4, class: "tick", "text-anchor": "end" }, "now"));
+    holder.dataset.points = String(points.length);
+    legend(holder, names);
+  }
+
+  // Bars side by side: [{label, values: {series: number}}], series in a fixed order.
+  function bars(holder, groups, series, labelEvery, colours = PALETTE) {
+    const total = groups.reduce((sum, g) => sum + series.reduce((s, name) => s + (g.values[name] || 0), 0), 0);
+    if (!total) return empty(holder);
+    const [root, , y] = frame(holder, niceMax(Math.max(...groups.flatMap((g) => series.map((s) => g.values[s] || 0)))), 0, 1);
+    const slot = (W - PAD.left - PAD.right) / groups.length;
+    const width = Math.max(1, (slot * 0.8) / series.length);
+    let drawn = 0;
+    groups.forEach((g, i) => {
+      series.forEach((name, j) => {
+        const value = g.values[name] || 0;
+        if (!value) return;
+        const bar = svg("rect", { x: PAD.left + i * slot + slot * 0.1 + j * width, y: y(value), width,
+          height: Math.max(0.5, y(0) - y(value)), class: "bar", fill: colours[j % colours.length] });
+        bar.appendChild(svg("title", {}, `${g.label}: ${value} ${name}`));
+        root.appendChild(bar);
+        drawn += 1;
+      });
+      if (i % labelEvery === 0) {
+        root.appendChild(svg("text", { x: PAD.left + i * slot + slot / 2, y: H - 4, class: "tick", "text-anchor": "middle" }, g.label));
+      }
+    });
+    holder.dataset.points = String(drawn);
+    if (series.length > 1) legend(holder, series, colours);
+  }
+
+  async function loadCharts() {
+    const data = await api("/api/dashboard/charts?hours=24");
+    const since = Date.parse(data.since), now = Date.parse(data.now);
+    scatter($("chart-durations"), data.runs.map((r) => ({ series: r.stream, at: r.at, value: r.seconds,
+      label: `${r.stream}: ${r.seconds.toFixed(2)} s, ${r.rows} rows (${r.status})` })), since, now);
+    const rows = new Map();
+    for (const r of data.runs) rows.set(r.stream, (rows.get(r.stream) || 0) + r.rows);
+    bars($("chart-rows"), [...rows.entries()].map(([stream, n]) => ({ label: stream, values: { rows: n } })), ["rows"],
+      Math.ceil(rows.size / 5));
+    scatter($("chart-lag"), data.lag.map((l) => ({ series: l.via, at: l.at, value: l.seconds,
+      label: `${l.via}: ${l.seconds.toFixed(1)} s` })), since, now);
+    bars($("chart-outbox"), data.outbox.map((b) => ({ label: new Date(b.hour).getHours() + "h",
+      values: { pushed: b.pushed, failed: b.failed } })), ["pushed", "failed"], 6, ["#16a34a", "#dc2626"]);
+    scatter($("chart-drift"), data.drift.map((d) => ({ series: d.stream, at: d.at, value: d.drift,
+      label: `${d.stream}: ${d.drift} drifting` })), since, now);
+  }
+
+  const SECTIONS = [loadStatus, loadCharts, loadRuns, loadOutbox, loadCheckpoints, loadVerify, loadSla, loadLeads, loadSheets];
 
   async function refresh() {
     const results = await Promise.allSettled(SECTIONS.map((load) => load()));

@@ -1,4 +1,4 @@
-"""Sheets safety and cost (issue 17): ``lead_sync_states.refused_deletes`` and ``lead_sync_rows``.
+"""Sheets safety and cost: ``lead_sync_states.refused_deletes`` and ``lead_sync_rows``.
 
 * ``refused_deletes``: how many leads the last sync would have deleted when the
   mass-delete guard refused it (NULL otherwise), for the status API and the dashboard.
