@@ -35,20 +35,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
-import uvicorn  # noqa: E402
+import sqlalchemy as sa
+import uvicorn
 
-from odoosync.service.events import EventBus  # noqa: E402
-from odoosync.service.jobs import Jobs  # noqa: E402
-from odoosync.odoo.client import OdooClient  # noqa: E402
-from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.service.scheduler import DEFAULT_SCHEDULE, Scheduler  # noqa: E402
-from odoosync.simulator import Simulator  # noqa: E402
-from odoosync.simulator.webhooks import attach  # noqa: E402
-from odoosync.store import Store  # noqa: E402
-from odoosync.store.schema import leads  # noqa: E402
-from odoosync.web.app import WebContext, create_app  # noqa: E402
-from odoosync.web.auth import Tokens  # noqa: E402
+from odoosync.service.events import EventBus
+from odoosync.service.jobs import Jobs
+from odoosync.odoo.client import OdooClient
+from odoosync.odoo.config import OdooConfig
+from odoosync.service.scheduler import DEFAULT_SCHEDULE, Scheduler
+from odoosync.simulator import Simulator
+from odoosync.simulator.webhooks import attach
+from odoosync.store import Store
+from odoosync.store.schema import leads
+from odoosync.web.app import WebContext, create_app
+from odoosync.web.auth import Tokens
 
 SECRET = "bench-webhook-secret"
 
@@ -62,7 +62,7 @@ class ModeResult:
 
     def row(self) -> str:
         ordered = sorted(self.lags)
-        p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)] if ordered else float("nan")
+        p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
         median = statistics.median(ordered) if ordered else float("nan")
         per_edit = self.requests / max(1, len(self.lags) + self.unseen)
         return (f"| {self.mode} | {len(self.lags)} | {median:.2f} | {p95:.2f} | {max(ordered, default=float('nan')):.2f} "
@@ -119,7 +119,7 @@ def run_mode(mode: str, *, edits: int, spread: float, scale: float, latency_ms: 
             lags: list[float] = []
             started = time.monotonic()
             with xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/2/object") as rpc:
-                queue = list(zip(offsets, lead_ids))
+                queue = list(zip(offsets, lead_ids, strict=True))
                 deadline = started + spread + 75
                 while (queue or pending) and time.monotonic() < deadline:
                     now = time.monotonic()

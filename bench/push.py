@@ -38,18 +38,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from odoosync.push import outbox  # noqa: E402
-from odoosync.odoo.client import OdooClient  # noqa: E402
-from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.push.engine import PushEngine  # noqa: E402
-from odoosync.push.binder import Binder  # noqa: E402
-from odoosync.push.mappers import map_values  # noqa: E402
-from odoosync.service.operations import allowed_companies  # noqa: E402
-from odoosync.simulator import Simulator  # noqa: E402
-from odoosync.store import Store  # noqa: E402
-from odoosync.store.schema import leads  # noqa: E402
+from odoosync.push import outbox
+from odoosync.odoo.client import OdooClient
+from odoosync.odoo.config import OdooConfig
+from odoosync.push.engine import PushEngine
+from odoosync.push.binder import Binder
+from odoosync.push.mappers import map_values
+from odoosync.service.operations import allowed_companies
+from odoosync.simulator import Simulator
+from odoosync.store import Store
+from odoosync.store.schema import leads
 
 MIX = {"create": 0.3, "stage": 0.3, "phone": 0.1, "note": 0.2, "activity": 0.1}
 

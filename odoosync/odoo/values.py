@@ -15,7 +15,7 @@ here, using each field's type (from ``fields_get``):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from typing import Any
 
 __all__ = ["normalize_record", "normalize_value", "to_odoo", "to_wire", "parse_datetime", "parse_date"]
@@ -30,8 +30,8 @@ def parse_datetime(text: str) -> datetime:
     """Odoo's UTC ``YYYY-MM-DD HH:MM:SS`` (fractions tolerated) → aware UTC datetime."""
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def parse_date(text: str) -> date:
@@ -71,7 +71,7 @@ def _to_odoo_value(value: Any) -> Any:
         return False
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value.strftime(_DATETIME_FORMAT)
     if isinstance(value, date):
         return value.strftime(_DATE_FORMAT)

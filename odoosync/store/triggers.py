@@ -122,7 +122,7 @@ def _postgresql(w: Watched) -> list[str]:
     END IF;"""
         for c in w.columns
     )
-    insert = f"""INSERT INTO ops.odoo_outbox (model, operation, local_table, local_id, odoo_id, payload)"""
+    insert = """INSERT INTO ops.odoo_outbox (model, operation, local_table, local_id, odoo_id, payload)"""
     function = f"""CREATE OR REPLACE FUNCTION odoosync_enqueue_{w.table}() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
 DECLARE
