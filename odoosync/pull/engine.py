@@ -413,7 +413,7 @@ class _StreamRun:
             try:
                 runs.finish_run(self.store, self.run_id, status, self._counters(), error=error,
                                 remaining=status == RunStatus.PARTIAL)
-            except Exception:  # noqa: BLE001 - the database may be what failed; keep the first error
+            except Exception:  # the database may be what failed; keep the first error
                 log.warning("could not log the end of run %s of %s", self.run_id, self.stream.name, exc_info=True)
             raise
         status = RunStatus.PARTIAL if self.remaining else RunStatus.OK
@@ -458,9 +458,8 @@ class _StreamRun:
         ):
             if not self._walk():
                 return
-        elif mode == SyncMode.INCREMENTAL:
-            if not self._incremental():
-                return
+        elif mode == SyncMode.INCREMENTAL and not self._incremental():
+            return
         if mode == SyncMode.MISSING and isinstance(self.stream.batching, ResIds):
             self._missing_by_parent(self.stream.batching)
         elif self._reconcile_follows():
@@ -503,7 +502,7 @@ class _StreamRun:
                     # Every page of the walk has been read, so Odoo's ids as of now cover
                     # everything the walk will write: the reconcile's search can go now.
                     self.first_ids = reader.submit(self._id_chunk, 0)
-                for (index, partition), records in zip(active, pages, strict=True):
+                for (index, _partition), records in zip(active, pages, strict=True):
                     walk = walk.with_partition(index, advanced.partitions[index]).reached(records)
                     self._set_walk(walk)
                     self._commit_page(records)
@@ -616,7 +615,7 @@ class _StreamRun:
         self.ctx.force = True
         batching = self.stream.batching
         if isinstance(batching, ResIds):
-            parent = [(batching.res_id_field, "=", odoo_id)]
+            parent: list[tuple[str, str, Any]] = [(batching.res_id_field, "=", odoo_id)]
             if batching.model_field:
                 parent.append((batching.model_field, "=", batching.parent_model))
             after = 0
@@ -799,7 +798,7 @@ class _StreamRun:
             try:
                 with self.store.transaction(origin="pull") as conn:
                     counts = target.write_page(self.ctx, conn, changed)
-                    if checkpoint:
+                    if checkpoint and new_state is not None:
                         checkpoints.put(conn, self.key, new_state)
                     self._release(conn, changed)
             except StoreIntegrityError:

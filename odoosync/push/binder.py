@@ -62,7 +62,7 @@ class Binder:
         self._bindings: dict[tuple[str, int], int | None] = {}
         self._references: dict[str, dict[str, int]] = {}
         self._asked: set[tuple[str, str]] = set()
-        self._won_stage: int | None | bool = False
+        self._won_stage: int | bool | None = False
         self._model_ids: dict[str, int | None] = {}
 
     # ------------------------------------------------------------ local bindings
@@ -82,7 +82,8 @@ class Binder:
         with self.store.connect() as conn:
             for local_table, ids in by_table.items():
                 table, key, column = BINDING_COLUMNS[local_table]
-                found = dict(conn.execute(sa.select(table.c[key], table.c[column]).where(table.c[key].in_(sorted(ids)))).all())
+                rows = conn.execute(sa.select(table.c[key], table.c[column]).where(table.c[key].in_(sorted(ids))))
+                found = {local_id: odoo_id for local_id, odoo_id in rows}
                 for local_id in ids:
                     value = found.get(local_id)
                     self._bindings[(local_table, local_id)] = int(value) if value is not None and value > 0 else None
@@ -146,7 +147,7 @@ class Binder:
                 ids = self.client.search("crm.stage", [("is_won", "=", True)], limit=1, order="sequence, id")
                 found = ids[0] if ids else None
             self._won_stage = int(found) if found is not None else None
-        return self._won_stage  # type: ignore[return-value]
+        return self._won_stage
 
     def model_id(self, model: str) -> int | None:
         if model not in self._model_ids:

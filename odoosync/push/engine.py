@@ -289,9 +289,12 @@ class PushEngine:
 
     def _require_parent(self, change: Change, binder: Binder) -> None:
         lead_id = change.values.get("lead_id")
-        if change.local_table in ("lead_activities", "scheduled_activities") and lead_id is not None:
-            if binder.odoo_id("leads", int(lead_id)) is None:
-                raise _Wait(f"lead {lead_id} is not in Odoo yet")
+        if (
+            change.local_table in ("lead_activities", "scheduled_activities")
+            and lead_id is not None
+            and binder.odoo_id("leads", int(lead_id)) is None
+        ):
+            raise _Wait(f"lead {lead_id} is not in Odoo yet")
 
     def _out_of_won_stage(self, lead_id: int | None) -> dict[str, Any]:
         """A lead lost in the app while in a won stage first leaves it, as Odoo's own UI
@@ -330,7 +333,7 @@ class PushEngine:
         model = targets[0].model
         fields = sorted({f for t in targets for f in t.values} | {"write_date"})
         try:
-            current = {r["id"]: r for r in self.client.read(model, sorted({t.odoo_id for t in targets}), fields,
+            current = {r["id"]: r for r in self.client.read(model, sorted({t.odoo_id for t in targets if t.odoo_id is not None}), fields,
                                                             active_test=False)}
         except OdooError as exc:
             self._settle_error([t.change for t in targets], exc, result)
@@ -347,6 +350,7 @@ class PushEngine:
             records += [(task, c) for c in resolution.conflicts]
             lost = any(c.winner == "odoo" for c in resolution.conflicts)
             task.own_write_date = (task.model == "crm.lead" and not lost
+                                   and task.change.local_id is not None
                                    and stamps.get(task.change.local_id) == odoo.get("write_date"))
             if not task.values:
                 task.kind = "noop"
@@ -363,7 +367,8 @@ class PushEngine:
         if not ids:
             return {}
         with self.store.connect() as conn:
-            return dict(conn.execute(sa.select(leads.c.id, leads.c.odoo_write_date).where(leads.c.id.in_(ids))).all())
+            rows = conn.execute(sa.select(leads.c.id, leads.c.odoo_write_date).where(leads.c.id.in_(ids)))
+            return {row.id: row.odoo_write_date for row in rows}
 
     def _record_conflicts(self, records: list[tuple[_Task, FieldConflict]], policy: PushPolicy) -> None:
         now = self.clock()
@@ -711,4 +716,6 @@ def _record_id(result: object) -> int:
         if len(result) != 1:
             raise OdooServerError(f"expected one record id, got {result!r}")
         result = result[0]
-    return int(result)  # type: ignore[arg-type]
+    if not isinstance(result, int | str):
+        raise OdooServerError(f"expected a record id, got {result!r}")
+    return int(result)

@@ -91,7 +91,7 @@ class AddressGuard:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc.strerror}") from exc
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         trusted = (host, port) in self.trusted
         for address in addresses:
             self._check(host, ipaddress.ip_address(address.split("%", 1)[0]), trusted=trusted)

@@ -327,7 +327,7 @@ class LeadsTarget(MirrorTarget):
     @staticmethod
     def _stages(ctx: PageContext, records: Sequence[Mapping[str, Any]]) -> dict[int, bool]:
         known: dict[int, bool] = ctx.cache["won_stages"]
-        missing = {many2one_id(r.get("stage_id")) for r in records} - set(known) - {None}
+        missing = {i for r in records if (i := many2one_id(r.get("stage_id"))) is not None} - set(known)
         if missing:
             for s in ctx.client.read("crm.stage", sorted(missing), ["is_won"]):
                 known[int(s["id"])] = bool(s.get("is_won"))
