@@ -322,7 +322,7 @@ def plan_columns(
             position = positions.get(normalize_header(synonym))
             if position is not None and position not in taken:
                 fields[field_name] = position
-                taken.add(index)
+                taken.add(position)
                 break
     for required in REQUIRED_FIELDS:
         if required not in fields and not any(required in p for p in problems):
