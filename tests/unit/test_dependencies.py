@@ -55,7 +55,9 @@ def _third_party_imports(*folders: str) -> dict[str, set[Path]]:
             for module in _top_level_imports(ast.parse(path.read_text(), str(path))):
                 if module in sys.stdlib_module_names or module in FIRST_PARTY or module == "__future__":
                     continue
-                assert module in distributions, f"{path.relative_to(ROOT)} imports {module!r}, which no installed package provides"
+                assert module in distributions, (
+                    f"{path.relative_to(ROOT)} imports {module!r}, which no installed package provides"
+                )
                 for distribution in distributions[module]:
                     found.setdefault(_name(distribution), set()).add(path.relative_to(ROOT))
     return found
@@ -68,7 +70,9 @@ def _pins(lock: str) -> dict[str, str]:
 
 def test_every_package_odoosync_imports_is_a_runtime_dependency_or_the_postgres_extra() -> None:
     allowed = _declared(None) | _declared("postgres")
-    undeclared = {name: sorted(map(str, files)) for name, files in _third_party_imports("odoosync").items() if name not in allowed}
+    undeclared = {
+        name: sorted(map(str, files)) for name, files in _third_party_imports("odoosync").items() if name not in allowed
+    }
     assert not undeclared, f"imported by odoosync/ but not in [project] dependencies: {undeclared}"
 
 
@@ -81,7 +85,9 @@ def test_test_and_dev_packages_stay_out_of_the_runtime_dependencies() -> None:
 def test_every_package_the_tests_and_benches_import_is_declared() -> None:
     allowed = _declared(None) | _declared("postgres") | _declared("test")
     undeclared = {
-        name: sorted(map(str, files)) for name, files in _third_party_imports("tests", "bench").items() if name not in allowed
+        name: sorted(map(str, files))
+        for name, files in _third_party_imports("tests", "bench").items()
+        if name not in allowed
     }
     assert not undeclared, f"imported by tests/ or bench/ but not in the test extra: {undeclared}"
 
