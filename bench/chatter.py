@@ -35,22 +35,22 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from odoosync.models import SyncMode  # noqa: E402
-from odoosync.odoo.client import OdooClient  # noqa: E402
-from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.pull import PullEngine, PullOptions  # noqa: E402
-from odoosync.store.database import Store  # noqa: E402
-from odoosync.store.schema import lead_activities, leads, odoo_activity_types, scheduled_activities  # noqa: E402
-from odoosync.streams.activities import (  # noqa: E402
+from odoosync.models import SyncMode
+from odoosync.odoo.client import OdooClient
+from odoosync.odoo.config import OdooConfig
+from odoosync.pull import PullEngine, PullOptions
+from odoosync.store.database import Store
+from odoosync.store.schema import lead_activities, leads, odoo_activity_types, scheduled_activities
+from odoosync.streams.activities import (
     ACTIVITY_FIELDS,
     ActivityLookups,
     ActivityType,
     activities_stream,
     map_activities,
 )
-from odoosync.streams.chatter import (  # noqa: E402
+from odoosync.streams.chatter import (
     MESSAGE_FIELDS,
     SUBTYPE_FIELDS,
     TRACKED_FIELD_FIELDS,
@@ -61,7 +61,7 @@ from odoosync.streams.chatter import (  # noqa: E402
     chatter_stream,
     map_messages,
 )
-from odoosync.streams.registry import builtin_streams  # noqa: E402
+from odoosync.streams.registry import builtin_streams
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/odoosync_bench_chatter"
 

@@ -57,7 +57,7 @@ class ModeResult:
 
     def row(self) -> str:
         ordered = sorted(self.lags)
-        p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)] if ordered else float("nan")
+        p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
         median = statistics.median(ordered) if ordered else float("nan")
         per_edit = self.requests / max(1, len(self.lags) + self.unseen)
         return (f"| {self.mode} | {len(self.lags)} | {median:.2f} | {p95:.2f} | {max(ordered, default=float('nan')):.2f} "
@@ -95,7 +95,7 @@ def run_mode(mode: str, *, edits: int, spread: float, scale: float, latency_ms: 
             lags: list[float] = []
             started = time.monotonic()
             with xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/2/object") as rpc:
-                queue = list(zip(offsets, lead_ids))
+                queue = list(zip(offsets, lead_ids, strict=True))
                 deadline = started + spread + 75
                 while (queue or pending) and time.monotonic() < deadline:
                     now = time.monotonic()

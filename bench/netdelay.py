@@ -25,6 +25,7 @@ import socketserver
 import threading
 import time
 from typing import Any
+import contextlib
 
 CHUNK = 65536
 
@@ -120,7 +121,5 @@ def _deliver(chunks: queue.SimpleQueue[tuple[float, bytes]], source: socket.sock
 def _cut(*sockets: socket.socket) -> None:
     """Wake every thread blocked on these sockets; the handler closes them."""
     for sock in sockets:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

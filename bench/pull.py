@@ -137,10 +137,15 @@ def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> No
                     customer_id = row[0] if row else conn.execute(
                         sa.text("INSERT INTO customers (name) VALUES (:n) RETURNING id"), {"n": customer_name}
                     ).scalar_one()
-                if lead["email_from"] and customer_id:
-                    if not conn.execute(sa.text("SELECT id FROM contacts WHERE email = :e"), {"e": lead["email_from"]}).first():
-                        conn.execute(sa.text("INSERT INTO contacts (customer_id, name, email) VALUES (:c, :n, :e)"),
-                                     {"c": customer_id, "n": lead["contact_name"], "e": lead["email_from"]})
+                if (
+                    lead["email_from"]
+                    and customer_id
+                    and not conn.execute(
+                        sa.text("SELECT id FROM contacts WHERE email = :e"), {"e": lead["email_from"]}
+                    ).first()
+                ):
+                    conn.execute(sa.text("INSERT INTO contacts (customer_id, name, email) VALUES (:c, :n, :e)"),
+                                 {"c": customer_id, "n": lead["contact_name"], "e": lead["email_from"]})
                 lead_id = conn.execute(sa.text(
                     "INSERT INTO leads (customer_id, title, contact_name, email, phone, stage, status, value, probability,"
                     " owner_name, team_name, deadline, source, source_email_id, odoo_id)"
@@ -257,10 +262,10 @@ def print_table(rows: list[list[str]], title: str, header: list[str] = HEADER) -
     """A Markdown table under ``title``, columns padded to their widest cell."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print(f"\n{title}\n")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
 
 
 def by_statements(naive: dict[str, Any], complete: dict[str, Any]) -> dict[str, Any]:

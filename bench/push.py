@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
 from odoosync.push import outbox  # noqa: E402
 from odoosync.odoo.client import OdooClient  # noqa: E402

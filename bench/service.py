@@ -35,15 +35,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
+import httpx
 
-from odoosync.service.jobs import STARTUP_JOBS, Jobs  # noqa: E402
-from odoosync.odoo.client import OdooClient  # noqa: E402
-from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.service.scheduler import DEFAULT_SCHEDULE, parse_cron  # noqa: E402
-from odoosync.service.operations import allowed_companies  # noqa: E402
-from odoosync.simulator import Simulator  # noqa: E402
-from odoosync.store import Store  # noqa: E402
+from odoosync.service.jobs import STARTUP_JOBS, Jobs
+from odoosync.odoo.client import OdooClient
+from odoosync.odoo.config import OdooConfig
+from odoosync.service.scheduler import DEFAULT_SCHEDULE, parse_cron
+from odoosync.service.operations import allowed_companies
+from odoosync.simulator import Simulator
+from odoosync.store import Store
 
 READ_TOKEN = "bench-read-token"
 

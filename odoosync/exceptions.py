@@ -35,6 +35,8 @@ Messages never contain secrets (passwords, API keys, tokens).
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "OdooSyncError",
     "ConfigError",
@@ -117,7 +119,7 @@ class OdooTransientError(OdooError):
 class RateLimited(OdooTransientError):
     """HTTP 429. ``retry_after`` is the server's Retry-After in seconds, if sent."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         self.retry_after = retry_after
         super().__init__(message, **kw)
 

@@ -69,7 +69,7 @@ class _Reader(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.writer = _TextWriter()
         self.dropped: list[str] = []  # open tags whose content is not shown
-        self.links: list[tuple[str, int]] = []  # (href, where its text starts) per open <a>
+        self.links: list[tuple[str, tuple[int, int]]] = []  # (href, where its text starts) per open <a>
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body" and self.dropped == ["head"]:  # an unclosed <head> ends at <body>

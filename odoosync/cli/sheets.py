@@ -138,6 +138,7 @@ def sync(
                     trigger=Trigger.MANUAL.value, on_progress=on_progress, allow_mass_delete=allow_mass_delete
                 )
             else:
+                assert customer is not None  # one of the two, checked above
                 customer_id = resolve_customer(engine.store, customer)
                 results = [
                     engine.sync(

@@ -113,7 +113,7 @@ class OdooClient:
         """The logged-in user's id (logs in if needed)."""
         return self._run("res.users", "login", lambda session: session.uid, idempotent=True)
 
-    def version(self) -> dict:
+    def version(self) -> dict[str, Any]:
         """The server's version as Odoo reports it (``server_version``, ``server_version_info``)."""
         return self._run(None, "version", lambda session: session.transport.version(), idempotent=True, login=False)
 
@@ -199,7 +199,10 @@ class OdooClient:
     ) -> int | list[int]:
         """Create one record (a dict → its id) or several (a list of dicts → their ids)."""
         single = isinstance(values, Mapping)
-        vals_list = [to_odoo(values)] if single else [to_odoo(v) for v in values]
+        if isinstance(values, Mapping):
+            vals_list = [to_odoo(values)]
+        else:
+            vals_list = [to_odoo(v) for v in values]
         result = self._execute(model, "create", [vals_list], {}, context=context)
         ids = [result] if isinstance(result, int) else list(result)
         return ids[0] if single else ids
@@ -245,7 +248,7 @@ class OdooClient:
         if cached is not None:
             return cached
         fields = self.fields_get(model, ["type", "relation"])
-        types = {name: spec.get("type") for name, spec in fields.items()}
+        types = {name: str(spec.get("type") or "") for name, spec in fields.items()}
         with self._field_types_lock:
             self._field_types[model] = types
         return types
@@ -294,11 +297,11 @@ class OdooClient:
         self,
         model: str | None,
         method: str,
-        send: Callable[[_Session], Any],
+        send: Callable[[_Session], T],
         *,
         idempotent: bool,
         login: bool = True,
-    ) -> Any:
+    ) -> T:
         self._require_open()
         self._answers.last = None
         attempt = 0
@@ -339,7 +342,7 @@ class OdooClient:
         with self._session_lock:
             if self._session is not None:
                 return self._session
-            secret = self.config.secret if login else ""
+            secret = (self.config.secret or "") if login else ""
             if login and not secret:
                 raise ConfigError(f"no Odoo secret for backend {self.config.name!r}: set ODOO_PASSWORD or ODOO_API_KEY")
             if self._transport is None:

@@ -30,7 +30,8 @@ import re
 import xmlrpc.client
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
+from datetime import datetime, UTC
+from typing import Any
 
 import httpx
 
@@ -137,9 +138,11 @@ def error_from_odoo_name(
     return cls(f"{_where(model, method)}{text}", odoo_name=qualified or None, model=model, method=method)
 
 
-def error_from_jsonrpc(error: Mapping, *, model: str | None = None, method: str | None = None) -> OdooError:
+def error_from_jsonrpc(error: Mapping[str, Any], *, model: str | None = None, method: str | None = None) -> OdooError:
     """The ``error`` member of a JSON-RPC response."""
-    data = error.get("data") if isinstance(error.get("data"), Mapping) else {}
+    data = error.get("data")
+    if not isinstance(data, Mapping):
+        data = {}
     name = data.get("name")
     message = data.get("message") or error.get("message") or ""
     if not name and error.get("code") == 404:
@@ -151,7 +154,9 @@ def error_from_xmlrpc_fault(
     fault: xmlrpc.client.Fault, *, model: str | None = None, method: str | None = None
 ) -> OdooError:
     """An XML-RPC fault, with Odoo's integer codes (or the legacy string codes)."""
-    code, text = fault.faultCode, str(fault.faultString or "")
+    # typeshed says int; Odoo before 13 sent string codes ("AccessDenied")
+    code: object = fault.faultCode
+    text = str(fault.faultString or "")
     if code == _FAULT_ACCESS_DENIED or code == "AccessDenied":
         return error_from_odoo_name("odoo.exceptions.AccessDenied", text or "Access Denied", model=model, method=method)
     if code == _FAULT_ACCESS_ERROR:
@@ -185,8 +190,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def api_key_rejected(db: str, *, model: str | None = None, method: str | None = None) -> ApiKeyExpired:
@@ -248,7 +253,7 @@ def error_from_http_response(
     return InvalidRequest(f"{_where(model, method)}Odoo refused the request (HTTP {status})", model=model, method=method)
 
 
-def _json_or_none(body: bytes):
+def _json_or_none(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):

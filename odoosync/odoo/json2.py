@@ -71,7 +71,7 @@ def named_arguments(model: str, method: str, args: Sequence[Any], kwargs: Mappin
             model=model,
             method=method,
         )
-    for name, value in zip(names, rest):
+    for name, value in zip(names, rest, strict=False):  # trailing arguments may be left out
         if name in body:
             raise InvalidRequest(f"{model}.{method}: argument {name!r} given twice", model=model, method=method)
         body[name] = value
@@ -100,7 +100,7 @@ class Json2Transport(Transport):
     ) -> Any:
         return self._post(db, secret, model, method, named_arguments(model, method, args, kwargs))
 
-    def version(self) -> dict:
+    def version(self) -> dict[str, Any]:
         answer = self.channel.request("GET", "/web/version")
         if answer.status != 200:
             raise error_from_http_response(answer.status, answer.headers, answer.body, db=self.config.db, json2=True)

@@ -27,7 +27,7 @@ class JsonRpcTransport(ServiceTransport):
 
     _ids = itertools.count(1)
 
-    def version(self) -> dict:
+    def version(self) -> dict[str, Any]:
         return dict(self._call("common", "version", []))
 
     def _call(self, service: str, rpc_method: str, args: Sequence[Any], *, model: str | None = None, method: str | None = None) -> Any:

@@ -42,5 +42,5 @@ def decide(
         return None
     if isinstance(error, RateLimited) and error.retry_after is not None:
         return error.retry_after if error.retry_after <= config.backoff_cap else None
-    ceiling = min(config.backoff_cap, config.backoff_base * 2 ** (attempt - 1))
+    ceiling = min(config.backoff_cap, config.backoff_base * 2.0 ** (attempt - 1))
     return ceiling * rng()

@@ -12,14 +12,17 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any, TypeVar
 
 __all__ = ["ClientStats", "StatsSnapshot", "LATENCY_BUCKETS"]
 
 # Upper bounds (seconds) of the latency histogram; the last bucket is everything slower.
 LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf"))
 
+K = TypeVar("K")
 
-def _frozen(mapping: Mapping) -> Mapping:
+
+def _frozen(mapping: Mapping[K, int]) -> Mapping[K, int]:
     return MappingProxyType(dict(mapping))
 
 
@@ -62,7 +65,7 @@ class StatsSnapshot:
             in_flight_max=self.in_flight_max,
         )
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (for run rows, logs and the API)."""
         return {
             "requests": self.requests,
@@ -78,7 +81,7 @@ class StatsSnapshot:
         }
 
 
-def _diff(later: Mapping, earlier: Mapping) -> dict:
+def _diff(later: Mapping[K, int], earlier: Mapping[K, int]) -> dict[K, int]:
     keys = set(later) | set(earlier)
     return {k: later.get(k, 0) - earlier.get(k, 0) for k in keys if later.get(k, 0) != earlier.get(k, 0)}
 

@@ -58,7 +58,7 @@ class Transport(ABC):
         """Call ``model.method(*args, **kwargs)`` as Odoo's ``execute_kw`` would."""
 
     @abstractmethod
-    def version(self) -> dict:
+    def version(self) -> dict[str, Any]:
         """``{"server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""], ...}``."""
 
     def close(self) -> None:

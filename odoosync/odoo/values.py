@@ -15,7 +15,7 @@ here, using each field's type (from ``fields_get``):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from typing import Any
 
 __all__ = ["normalize_record", "normalize_value", "to_odoo", "to_wire", "odoo_datetime", "parse_datetime", "parse_date"]
@@ -30,7 +30,7 @@ def odoo_datetime(value: datetime) -> str:
     """A datetime as Odoo writes and compares it: UTC, ``YYYY-MM-DD HH:MM:SS`` (naive
     values are taken as UTC already). The one formatter: domains, ``write``, JSON, text."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.strftime(_DATETIME_FORMAT)
 
 
@@ -38,8 +38,8 @@ def parse_datetime(text: str) -> datetime:
     """Odoo's UTC ``YYYY-MM-DD HH:MM:SS`` (fractions and ISO 8601 offsets tolerated) → aware UTC datetime."""
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def parse_date(text: str) -> date:

@@ -25,7 +25,7 @@ _HEADERS = {"Content-Type": "text/xml"}
 class XmlRpcTransport(ServiceTransport):
     protocol = "xmlrpc"
 
-    def version(self) -> dict:
+    def version(self) -> dict[str, Any]:
         return dict(self._call("common", "version", ()))
 
     def _call(self, service: str, rpc_method: str, params: Sequence[Any], *, model: str | None = None, method: str | None = None) -> Any:

@@ -95,7 +95,8 @@ class Binder:
         with self.store.connect() as conn:
             for local_table, ids in by_table.items():
                 table, key, column = BINDING_COLUMNS[local_table]
-                found = dict(conn.execute(sa.select(table.c[key], table.c[column]).where(table.c[key].in_(sorted(ids)))).all())
+                rows = conn.execute(sa.select(table.c[key], table.c[column]).where(table.c[key].in_(sorted(ids))))
+                found = {local_id: odoo_id for local_id, odoo_id in rows}
                 for local_id in ids:
                     value = found.get(local_id)
                     self._bindings[(local_table, local_id)] = int(value) if value is not None and value > 0 else None

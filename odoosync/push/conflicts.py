@@ -107,9 +107,8 @@ def resolve(
 def _winner(policy: ConflictPolicy, app_at: dt.datetime | None, odoo_at: dt.datetime | None) -> str:
     if policy is ConflictPolicy.APP_WINS:
         return "app"
-    if policy is ConflictPolicy.NEWEST_WINS and app_at is not None:
-        if odoo_at is None or app_at > odoo_at:
-            return "app"
+    if policy is ConflictPolicy.NEWEST_WINS and app_at is not None and (odoo_at is None or app_at > odoo_at):
+        return "app"
     return "odoo"
 
 

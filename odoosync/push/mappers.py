@@ -146,7 +146,8 @@ def _lead(values: Mapping[str, Any], lookups: Lookups) -> dict[str, Any]:
         out["date_deadline"] = _date(values["deadline"])
     if "tags" in values:
         names = values["tags"] or []
-        out["tag_ids"] = [(6, 0, sorted(_reference(lookups, "crm.tag", "tags", n) for n in names))]
+        tag_ids = (_reference(lookups, "crm.tag", "tags", n) for n in names)
+        out["tag_ids"] = [(6, 0, sorted(i for i in tag_ids if i is not None))]
     if "customer_id" in values:
         customer = values["customer_id"]
         partner = lookups.odoo_id("customers", int(customer)) if customer is not None else None

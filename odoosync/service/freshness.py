@@ -108,7 +108,7 @@ _LAST_RUN_FIELDS = (
 
 def stream_statuses(
     last_runs: Mapping[str, Mapping[str, Any]],
-    last_successes: Mapping[str, dt.datetime],
+    last_successes: Mapping[str, dt.datetime | None],
     *,
     streams: Iterable[str] = (),
     next_runs: Mapping[str, dt.datetime | None] | None = None,

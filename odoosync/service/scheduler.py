@@ -285,8 +285,12 @@ class Scheduler:
     def _apply(self, desired: DesiredSchedule) -> ScheduleChanges:
         """Remove dynamic jobs the source no longer has, add new ones (paused if wanted so),
         re-schedule changed crons, then pause and resume every job as the source says."""
-        triggers = {name: self._dynamic_trigger(name, job) for name, job in desired.jobs.items()}
-        wanted = {name: job for name, job in desired.jobs.items() if triggers[name] is not None}
+        triggers = {
+            name: trigger
+            for name, job in desired.jobs.items()
+            if (trigger := self._dynamic_trigger(name, job)) is not None
+        }
+        wanted = {name: job for name, job in desired.jobs.items() if name in triggers}
         removed = [name for name in self._jobs if name not in self._static and name not in wanted]
         for name in removed:
             self._apscheduler.remove_job(name)
@@ -296,12 +300,12 @@ class Scheduler:
         for name, job in wanted.items():
             trigger = triggers[name]
             if name not in self._jobs:
-                paused = name in desired.paused
+                start_paused = name in desired.paused
                 self._apscheduler.add_job(
                     self._run, trigger, args=(name,), id=name, name=name, executor=_DYNAMIC_EXECUTOR,
-                    **({"next_run_time": None} if paused else {}),
+                    **({"next_run_time": None} if start_paused else {}),
                 )
-                if paused:
+                if start_paused:
                     self._paused.add(name)
                 added.append(name)
             elif self._schedule[name] != job.cron:

@@ -89,7 +89,7 @@ class LeadsCache:
         return value
 
     def _where(self, customer_id: int | None) -> list[sa.ColumnElement[bool]]:
-        conditions = [leads.c.deleted_at.is_(None)]
+        conditions: list[sa.ColumnElement[bool]] = [leads.c.deleted_at.is_(None)]
         if customer_id is not None:
             conditions.append(leads.c.customer_id == customer_id)
         return conditions

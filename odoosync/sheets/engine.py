@@ -211,7 +211,7 @@ class SheetSync:
         """Fetch the sheet once and map it without writing anything; raises on an unusable sheet."""
         source = normalize_sheet_url(sheet_url)
         with self.fetcher.fetch(source) as fetched:
-            records = CsvRecords(fetched.body, size=fetched.size)
+            records = CsvRecords(fetched.content(), size=fetched.size)
             plan = plan_columns(records.header, column_map, key_column)
             errors = _ErrorLog(10)
             rows = 0
@@ -339,7 +339,7 @@ class SheetSync:
                 if state.checksum and fetched.sha256 and state.etag == f"{CONTENT_HASH_PREFIX}{fetched.sha256}":
                     return self._finish_not_modified(state, result, started, "same content as the last sync")
                 progress.report(5, f"fetched {fetched.size:,} bytes", force=True)
-                records = CsvRecords(fetched.body, size=fetched.size)
+                records = CsvRecords(fetched.content(), size=fetched.size)
                 plan = plan_columns(records.header, state.column_map, state.key_column)
                 with Stage() as stage:
                     with self.store.connect() as conn:
@@ -364,7 +364,7 @@ class SheetSync:
             return self._finish_paused(result, started)
         except _Refused as refused:
             return self._finish_refused(result, errors, started, refused.verdict)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed sync is recorded and answered, not raised
             return self._finish_failed(result, errors, started, exc)
         result.inserted, result.updated, result.deleted, result.restored = (
             counts.inserted, counts.updated, counts.deleted, counts.restored,
@@ -397,7 +397,7 @@ class SheetSync:
         progress.suspended = self.store.dialect == "sqlite"
         origin = None if state.push_to_odoo else SHEET_ORIGIN
         try:
-            with self.store.transaction(origin=origin) as conn:  # type: ignore[arg-type]
+            with self.store.transaction(origin=origin) as conn:
 
                 def between_batches(phase: str, done: int) -> None:
                     self._stop_if_paused(customer_id, conn)
@@ -476,7 +476,7 @@ class SheetSync:
             progress_percent=100, progress_message=f"unchanged: {result.message}",
             **({"refused_deletes": None, "last_error": None} if state.refused_deletes is not None else {}),
         )
-        runs.finish_run(self.store, result.run_id, RunStatus.OK, self._counters(result, 0), details={
+        runs.finish_run(self.store, _run_id(result), RunStatus.OK, self._counters(result, 0), details={
             "customer_id": result.customer_id, "outcome": result.status, "not_modified": True,
         })
         return result
@@ -487,7 +487,7 @@ class SheetSync:
         result.inserted = result.updated = result.deleted = result.restored = 0
         result.duration_ms = max(0, int((self._clock() - started) * 1000))
         set_running(self.store, result.customer_id, False, progress_message=result.message)
-        runs.finish_run(self.store, result.run_id, RunStatus.SKIPPED, self._counters(result, 0), error=result.message)
+        runs.finish_run(self.store, _run_id(result), RunStatus.SKIPPED, self._counters(result, 0), error=result.message)
         return result
 
     def _finish_refused(
@@ -544,7 +544,7 @@ class SheetSync:
             "row_errors_total": errors.count,
             "row_errors": [e.as_dict() for e in sorted(errors.kept, key=lambda e: e.row)],
         }
-        runs.finish_run(self.store, result.run_id, status, self._counters(result, errors.count), error=error, details=details)
+        runs.finish_run(self.store, _run_id(result), status, self._counters(result, errors.count), error=error, details=details)
 
     @staticmethod
     def _counters(result: SheetSyncResult, failed: int) -> RunCounters:
@@ -598,3 +598,9 @@ class SheetSync:
                 paused = own.execute(query).scalar_one_or_none()
         if paused:
             raise _Paused()
+
+
+def _run_id(result: SheetSyncResult) -> int:
+    """The run a sync records into: set before any of its outcomes is finished."""
+    assert result.run_id is not None
+    return result.run_id

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -62,7 +62,7 @@ class FetchLimits:
 class FetchedSheet:
     """A fetched CSV body (a seekable binary file at offset 0), or ``not_modified``."""
 
-    body: BinaryIO | None
+    body: IO[bytes] | None
     url: str
     etag: str | None = None
     last_modified: str | None = None
@@ -70,6 +70,12 @@ class FetchedSheet:
     sha256: str | None = None  # of the body as received (HTTP only)
     retries: int = 0
     not_modified: bool = False
+
+    def content(self) -> IO[bytes]:
+        """The body to parse; a ``not_modified`` answer has none."""
+        if self.body is None:
+            raise SheetFetchError(f"{self.url} answered 304 Not Modified: there is no body to read")
+        return self.body
 
     def close(self) -> None:
         if self.body is not None:
@@ -230,7 +236,7 @@ class SheetFetcher:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.limits.max_bytes:
             raise SheetRefused(f"the sheet is {int(declared):,} bytes, over the {self.limits.max_bytes:,}-byte cap")
-        body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES)
+        body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115 - FetchedSheet closes it
         digest = hashlib.sha256()
         size = 0
         try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import httpcore
@@ -91,7 +92,7 @@ class AddressGuard:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc.strerror}") from exc
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         trusted = (host, port) in self.trusted
         for address in addresses:
             self._check(host, ipaddress.ip_address(address.split("%", 1)[0]), trusted=trusted)
@@ -117,7 +118,14 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
     def __init__(self, guard: AddressGuard):
         self._guard = guard
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
         last_error: Exception | None = None
         for address in self._guard.resolve(host, port):
             try:

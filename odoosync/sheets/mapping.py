@@ -120,7 +120,7 @@ def _amount(raw: str, **_: Any) -> Decimal | None:
         # The separator that comes last is the decimal one.
         text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
     elif "," in text:
-        head, _, tail = text.rpartition(",")
+        head, _comma, tail = text.rpartition(",")
         text = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else text.replace(",", "")
     try:
         value = Decimal(text) * multiplier
@@ -173,9 +173,9 @@ def _date(raw: str, *, dayfirst: bool = True, **_: Any) -> dt.date | None:
                 day, month = month, day
             return dt.date(year, month, day)
         if match := _WORDY_DATE.match(text):
-            day, month_name = (match[1], match[2]) if match[1] else (match[4], match[3])
+            day_text, month_name = (match[1], match[2]) if match[1] else (match[4], match[3])
             if month_name in _MONTHS:
-                return dt.date(int(match[5]), _MONTHS[month_name], int(day))
+                return dt.date(int(match[5]), _MONTHS[month_name], int(day_text))
     except ValueError:
         pass
     raise _BadValue("bad_date", f"bad date {raw.strip()!r}")
@@ -319,10 +319,10 @@ def plan_columns(
         if field_name in fields:
             continue
         for synonym in spec.synonyms:
-            index = positions.get(normalize_header(synonym))
-            if index is not None and index not in taken:
-                fields[field_name] = index
-                taken.add(index)
+            position = positions.get(normalize_header(synonym))
+            if position is not None and position not in taken:
+                fields[field_name] = position
+                taken.add(position)
                 break
     for required in REQUIRED_FIELDS:
         if required not in fields and not any(required in p for p in problems):

@@ -20,7 +20,7 @@ import codecs
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from odoosync.exceptions import SheetFormatError
 
@@ -53,7 +53,7 @@ class Record:
 class CsvRecords:
     """A CSV body as ``header`` plus ``chunks()`` of ``Record``; ``progress`` is 0.0–1.0 by bytes read."""
 
-    def __init__(self, body: BinaryIO, *, size: int | None = None):
+    def __init__(self, body: IO[bytes], *, size: int | None = None):
         csv.field_size_limit(max(csv.field_size_limit(), _MAX_CELL_CHARS))
         if looks_like_html(body.read(512)):
             raise SheetFormatError(

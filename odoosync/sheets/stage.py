@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from odoosync.sheets.mapping import RowError, SheetLead
+import contextlib
 
 __all__ = ["Stage", "StagedRow"]
 
@@ -76,10 +77,8 @@ class Stage:
 
     def close(self) -> None:
         self._db.close()
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path)
-        except FileNotFoundError:
-            pass
 
     def __enter__(self) -> Stage:
         return self

@@ -91,7 +91,7 @@ def _select() -> sa.Select:
     )
 
 
-def _to_state(row: Mapping[str, Any]) -> SheetState:
+def _to_state(row: sa.RowMapping) -> SheetState:
     values = {f.name: row[f.name] for f in fields(SheetState)}
     values["column_map"] = dict(values["column_map"] or {})
     return SheetState(**values)

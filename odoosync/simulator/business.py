@@ -27,7 +27,7 @@ far as odoosync can observe it:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from odoosync.simulator.errors import InvalidValue, UserError, ValidationError
@@ -58,12 +58,12 @@ def display_name(env: Env, model: str, row: Mapping[str, Any]) -> str:
     if model == "mail.activity":
         if row.get("summary"):
             return row["summary"]
-        type_row = tables["mail.activity.type"].rows.get(row.get("activity_type_id"))
+        type_row = tables["mail.activity.type"].get(row.get("activity_type_id"))
         return type_row.get("name", "") if type_row else ""
     if model == "mail.message":
         return row.get("record_name") or row.get("subject") or ""
     if model == "mail.tracking.value":
-        field_row = tables["ir.model.fields"].rows.get(row.get("field_id"))
+        field_row = tables["ir.model.fields"].get(row.get("field_id"))
         return field_row.get("field_description", "") if field_row else ""
     if model == "ir.model.data":
         return f"{row.get('module', '')}.{row.get('name', '')}"
@@ -83,7 +83,7 @@ def computed_value(model: Model, row: Mapping[str, Any], name: str) -> Any:
         deadline = row.get("date_deadline") or today
         return "overdue" if deadline < today else "today" if deadline == today else "planned"
     if model.name == "mail.activity" and name == "activity_category":
-        type_row = model.env.database.tables["mail.activity.type"].rows.get(row.get("activity_type_id"))
+        type_row = model.env.database.tables["mail.activity.type"].get(row.get("activity_type_id"))
         return (type_row or {}).get("category", "default") if type_row else False
     return False
 
@@ -158,7 +158,7 @@ class Partner(Model):
         from its parent's stored ones (Odoo's ``_compute_commercial_partner``,
         ``_compute_commercial_company_name``, ``_get_complete_name``)."""
         rows = self.table.rows
-        parent = rows.get(row.get("parent_id")) if row.get("parent_id") else None
+        parent = rows.get(row["parent_id"]) if row.get("parent_id") else None
         if row.get("is_company") or parent is None:
             commercial, entity = row["id"], row
         else:
@@ -207,7 +207,7 @@ class Partner(Model):
         if parent_set or ("type" in written and row.get("type") == "contact"):
             if parent_set and row.get("commercial_partner_id") != record_id:
                 self._rewrite_contacts_below(record_id)
-            parent = rows.get(row.get("parent_id")) if row.get("parent_id") else None
+            parent = rows.get(row["parent_id"]) if row.get("parent_id") else None
             if parent is not None and row.get("type") == "contact":
                 address = {f: parent.get(f) for f in ADDRESS_FIELDS}
                 if any(address.values()):
@@ -232,7 +232,7 @@ class Partner(Model):
         """``_handle_first_contact_creation``: a company (or root) without address takes
         the address of its first contact."""
         row = self.table.rows[record_id]
-        parent = self.table.rows.get(row.get("parent_id")) if row.get("parent_id") else None
+        parent = self.table.get(row.get("parent_id")) if row.get("parent_id") else None
         if parent is None or not (parent.get("is_company") or not parent.get("parent_id")):
             return
         if (
@@ -291,7 +291,7 @@ class Message(Model):
             row = table.rows.get(values["res_id"]) if table else None
             if row is not None:
                 values["record_name"] = display_name(self.env, values["model"], row)
-        subtype = self.env.database.tables["mail.message.subtype"].rows.get(values.get("subtype_id"))
+        subtype = self.env.database.tables["mail.message.subtype"].get(values.get("subtype_id"))
         if subtype and subtype.get("internal"):
             values["is_internal"] = True
         values.setdefault("date", self.env.stamp_text)
@@ -316,7 +316,7 @@ class Activity(Model):
         if res_model not in self.env.database.tables:
             raise InvalidValue(f"Invalid res_model {res_model!r} for mail.activity")
         values.setdefault("res_model_id", _ir_model_id(self.env, res_model))
-        row = self.env.database.tables[res_model].rows.get(values.get("res_id"))
+        row = self.env.database.tables[res_model].get(values.get("res_id"))
         if row is None:
             raise UserError(f"The document {res_model},{values.get('res_id')} to attach the activity to does not exist.")
         values["res_name"] = display_name(self.env, res_model, row)
@@ -326,8 +326,9 @@ class Activity(Model):
     def action_feedback(self, ids: Sequence[int] | int, feedback: Any = False, attachment_ids: Any = None) -> int | bool:
         """Mark done: post the "done" message, archive (``keep_done``, or always from 19) or delete."""
         messages = []
-        keep, drop = [], []
-        types = self.env.database.tables["mail.activity.type"].rows
+        keep: list[int] = []
+        drop: list[int] = []
+        types = self.env.database.tables["mail.activity.type"]
         for record_id in ids_of(ids):
             row = self.table.rows.get(record_id)
             if row is None:
@@ -475,7 +476,7 @@ class Lead(Model):
     def _after_write(self, record_id: int, old: Mapping[str, Any]) -> None:
         row = self.table.rows[record_id]
         if self.env.database.major >= 19 and ("stage_id" in old or "probability" in old):
-            stage = self.env.database.tables["crm.stage"].rows.get(row.get("stage_id")) or {}
+            stage = self.env.database.tables["crm.stage"].get(row.get("stage_id")) or {}
             if stage.get("is_won") and row.get("probability") != 100:  # crm_lead._check_won_validity (19)
                 raise ValidationError("A lead in a Won stage cannot be lost. Move it to another stage first.")
         if self.env.context.get("tracking_disable") or self.env.context.get("mail_notrack"):
@@ -522,11 +523,11 @@ def tracking_values(model: Model, name: str, old: Any, new: Any) -> dict[str, An
     field = model.spec.fields[name]
     values: dict[str, Any] = {"field_id": _ir_field_id(model.env, model.name, name)}
     if field.type == "many2one":
-        table = model.env.database.tables[field.relation]
+        table = model.env.database.tables[field.comodel]
 
         def label(value: Any) -> str:
             row = table.rows.get(value) if value else None
-            return display_name(model.env, field.relation, row) if row else ""
+            return display_name(model.env, field.comodel, row) if row else ""
 
         values.update(
             old_value_integer=old or 0, new_value_integer=new or 0,
@@ -578,7 +579,7 @@ _CLASSES: dict[str, type[Model]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def model_class(model: str) -> type[Model]:
     """The Python class implementing ``model`` (generic ``Model`` unless it has behaviour)."""
     return _CLASSES.get(model, Model)

@@ -10,7 +10,7 @@ and released; a frozen clock still gives each transaction its own microseconds.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 __all__ = ["Clock", "format_datetime", "format_stored"]
 
@@ -38,7 +38,7 @@ class Clock:
     def now(self) -> datetime:
         """Current UTC time (naive, like Odoo's ``fields.Datetime.now()``), whole seconds."""
         with self._lock:
-            moment = self._frozen or datetime.now(timezone.utc).replace(tzinfo=None)
+            moment = self._frozen or datetime.now(UTC).replace(tzinfo=None)
         return moment.replace(microsecond=0)
 
     def stamp(self, at: datetime | None = None) -> datetime:
@@ -47,13 +47,13 @@ class Clock:
         frozen clock or a whole-second ``at`` gets a counter's)."""
         with self._lock:
             if at is None and self._frozen is None:
-                moment = datetime.now(timezone.utc).replace(tzinfo=None)
+                moment = datetime.now(UTC).replace(tzinfo=None)
                 if moment.microsecond:
                     return moment
             else:
-                moment = at or self._frozen
+                moment = at or self._frozen or datetime.now(UTC).replace(tzinfo=None)
             if moment.tzinfo is not None:
-                moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
             if moment.microsecond and at is not None:
                 return moment
             self._tick = self._tick % 999_999 + 1
@@ -63,7 +63,7 @@ class Clock:
         """Stop time at ``at`` (default: now). Aware datetimes are converted to UTC."""
         at = at or self.now()
         if at.tzinfo is not None:
-            at = at.astimezone(timezone.utc).replace(tzinfo=None)
+            at = at.astimezone(UTC).replace(tzinfo=None)
         with self._lock:
             self._frozen = at.replace(microsecond=0)
             return self._frozen

@@ -102,7 +102,7 @@ class Related(Protocol):
 
     def search(
         self, model: str, domain: Sequence[Any], *, active_test: bool | None = None, sudo: bool = False
-    ) -> list[Mapping[str, Any]]:
+    ) -> Sequence[Mapping[str, Any]]:
         """Stored rows of ``model`` matching ``domain``, as ``search`` finds them in this
         call (``active_test`` None: the call's context; ``sudo``: no record rules)."""
         ...
@@ -236,7 +236,7 @@ def distribute_not(tokens: list[Any]) -> list[Any]:
         if isinstance(token, tuple):
             if not negate:
                 result.append(token)
-            elif token == _TRUE_LEAF or token == _FALSE_LEAF:
+            elif token in (_TRUE_LEAF, _FALSE_LEAF):
                 result.append(_FALSE_LEAF if token == _TRUE_LEAF else _TRUE_LEAF)
             elif (
                 isinstance(token[1], str) and token[1].lower() in _NEGATION
@@ -357,7 +357,7 @@ def _column_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tu
     if ftype in ("char", "text", "html", "selection", "date", "datetime") and not isinstance(right, str):
         raise ValueError(f"Invalid value {right!r} in domain term {leaf!r}")
     if ftype in ("integer", "float", "many2one", "monetary", "many2one_reference") and (
-        isinstance(right, str) or isinstance(right, bool)
+        isinstance(right, (str, bool))
     ):
         if ftype == "many2one" and isinstance(right, str):
             raise ValueError(
@@ -396,6 +396,21 @@ def _ids_in(right: Any, leaf: tuple) -> tuple[set[int], bool]:
     return {v for v in values if v is not False}, False in values
 
 
+def _negated(inner: Predicate, nullable: str | None) -> Predicate:
+    if nullable is None:
+        return lambda row: not inner(row)
+    # SQL's NOT(NULL) is NULL: a NULL column matches neither way
+    return lambda row: row.get(nullable) is not None and not inner(row)
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda row: first(row) and second(row)
+
+
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda row: first(row) or second(row)
+
+
 class _Compiler:
     """Turns one model's normalized, negation-free domain into a predicate."""
 
@@ -411,16 +426,10 @@ class _Compiler:
             token = tokens[index]
             if token == "!":  # only before a leaf without a negated operator
                 inner, nullable = stack.pop(), self._null_column(tokens[index + 1])
-                if nullable is None:
-                    stack.append(lambda row, inner=inner: not inner(row))
-                else:  # SQL's NOT(NULL) is NULL: a NULL column matches neither way
-                    stack.append(lambda row, inner=inner, c=nullable: row.get(c) is not None and not inner(row))
+                stack.append(_negated(inner, nullable))
             elif token in ("&", "|"):
                 first, second = stack.pop(), stack.pop()
-                if token == "&":
-                    stack.append(lambda row, a=first, b=second: a(row) and b(row))
-                else:
-                    stack.append(lambda row, a=first, b=second: a(row) or b(row))
+                stack.append(_both(first, second) if token == "&" else _either(first, second))
             else:
                 stack.append(self.leaf(token))
         [predicate] = stack
@@ -472,7 +481,7 @@ class _Compiler:
             raise ValueError(f"Invalid leaf {leaf!r}: following {self.model}.{left} needs the related records")
         return self.related.relation(self.model, left)
 
-    def _rows(self, model: str, domain: Sequence[Any], active_test: bool | None, sudo: bool) -> list[Mapping[str, Any]]:
+    def _rows(self, model: str, domain: Sequence[Any], active_test: bool | None, sudo: bool) -> Sequence[Mapping[str, Any]]:
         assert self.related is not None
         return self.related.search(model, domain, active_test=active_test, sudo=sudo)
 

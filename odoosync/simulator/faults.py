@@ -26,7 +26,7 @@ import random
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 __all__ = ["Fault", "Faults", "RequestInfo", "RequestRecord", "RequestLog", "FAULT_KINDS"]
 
@@ -179,7 +179,7 @@ class RequestLog:
 
     def add(self, info: RequestInfo, status: int | None, fault: str | None = None, error: str | None = None) -> None:
         record = RequestRecord(
-            at=datetime.now(timezone.utc), protocol=info.protocol, service=info.service,
+            at=datetime.now(UTC), protocol=info.protocol, service=info.service,
             model=info.model, method=info.method, status=status, fault=fault, error=error,
         )
         with self._lock:

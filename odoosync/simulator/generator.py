@@ -184,7 +184,7 @@ def seed_base(database: Database) -> Base:
         w.add("res.company", {"name": "Odoosync Demo Ltd", "partner_id": company_partners[0], "sequence": 0, "active": True}, at),
         w.add("res.company", {"name": "Odoosync Demo GmbH", "partner_id": company_partners[1], "sequence": 10, "active": True}, at),
     ]
-    for partner_id, company_id in zip(company_partners, companies):
+    for partner_id, company_id in zip(company_partners, companies, strict=True):
         database.tables["res.partner"].rows[partner_id].update(company_id=company_id, commercial_partner_id=partner_id)
     w.xmlid("base", "main_company", "res.company", companies[0], at)
     users: list[tuple[str, str, int]] = [
@@ -338,8 +338,8 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
 
     # leads
     stage_names = {sid: database.tables["crm.stage"].rows[sid]["name"] for sid in [*base.stages, base.won_stage]}
-    leads: list[tuple[int, datetime, int, int | None]] = []  # id, created, company, user
-    for index in range(counts.leads):
+    leads: list[tuple[int, datetime, int, int]] = []  # id, created, company, user
+    for _ in range(counts.leads):
         company_id = base.companies[0] if rng.random() < 0.85 else base.companies[1]
         pool = partners[company_id] or partners[base.companies[0]]
         partner_id, partner_name, email, parent_id = rng.choice(pool)
@@ -394,12 +394,11 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
     hiding = random.Random(f"hidden-{seed}")  # its own stream: the visible data stays as without
     others = sorted(p for uid, p in base.user_partner.items() if uid != ADMIN_UID)
     hidden = 0
-    for (lead_id, created, company_id, user_id), count in zip(talking, per_lead):
+    for (lead_id, created, _company_id, user_id), count in zip(talking, per_lead, strict=True):
         lead = lead_rows[lead_id]
         record_name = lead["name"]
         author = base.user_partner.get(user_id, base.user_partner[ADMIN_UID])
-        kinds = ["created"] + rng.choices(
-            ("note", "comment", "email", "email_outgoing", "stage"), weights=(30, 15, 25, 15, 15), k=count - 1)
+        kinds = ["created", *rng.choices(("note", "comment", "email", "email_outgoing", "stage"), weights=(30, 15, 25, 15, 15), k=count - 1)]
         if not lead.get("active", True) and count > 1:
             kinds[-1] = "lost"
         last_stage_change = max((i for i, kind in enumerate(kinds) if kind == "stage"), default=None)

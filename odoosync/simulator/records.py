@@ -29,8 +29,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
+from functools import cache
+from typing import Any, overload
 
 from odoosync.simulator import domain as domains
 from odoosync.simulator.clock import Clock, format_datetime, format_stored
@@ -218,10 +218,14 @@ class Model:
         self._check_rules([row["id"] for row in rows], "read")
         return [self._format(row, names, load) for row in rows]
 
+    @overload
+    def create(self, vals_list: Mapping[str, Any]) -> int: ...
+    @overload
+    def create(self, vals_list: Sequence[Mapping[str, Any]]) -> list[int]: ...
     def create(self, vals_list: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int | list[int]:
         """Create one record (a dict → its id) or several (a list of dicts → their ids)."""
         single = isinstance(vals_list, Mapping)
-        batch = [vals_list] if single else list(vals_list)
+        batch: list[Any] = [vals_list] if single else list(vals_list)
         if not all(isinstance(vals, Mapping) for vals in batch):
             raise InvalidValue(f"create() of {self.name} expects a dict or a list of dicts")
         ids = [self._create_one(dict(vals)) for vals in batch]
@@ -242,7 +246,7 @@ class Model:
             if len(cells) != len(fields):
                 raise InvalidValue(f"load(): a row has {len(cells)} cells for {len(fields)} fields")
             xid, values = None, {}
-            for path, cell in zip(fields, cells):
+            for path, cell in zip(fields, cells, strict=True):
                 if path == "id":
                     xid = str(cell) if cell else None
                     continue
@@ -255,8 +259,8 @@ class Model:
             if xid:
                 module, _, xname = xid.rpartition(".")
                 module = module or "__import__"
-                found = [r for r in xmlids.search_read([("module", "=", module), ("name", "=", xname),
-                                                        ("model", "=", self.name)], ["res_id"])]
+                found = list(xmlids.search_read([("module", "=", module), ("name", "=", xname),
+                                                        ("model", "=", self.name)], ["res_id"]))
                 if found and found[0]["res_id"] in self.table.rows:
                     record_id = found[0]["res_id"]
                     self.write([record_id], values)
@@ -416,11 +420,13 @@ class Model:
             if name == "id":
                 rows = sorted(rows, key=lambda row: row["id"], reverse=descending)
                 continue
-            rank = self.env[field.relation]._ranks() if field.type == "many2one" and follow_many2one else None
+            rank = self.env[field.comodel]._ranks() if field.type == "many2one" and follow_many2one else None
             # reverse=True flips the NULL flag too, so flip it back for the wanted placement
             nulls_high = nulls_first == descending
 
-            def key(row: Mapping[str, Any], name: str = name, rank: dict[int, int] | None = rank) -> tuple[bool, Any]:
+            def key(
+                row: Mapping[str, Any], name: str = name, rank: dict[int, int] | None = rank, nulls_high: bool = nulls_high
+            ) -> tuple[bool, Any]:
                 value = row.get(name)
                 if rank is not None and value is not None:
                     value = rank.get(value)
@@ -505,7 +511,7 @@ class Model:
             table = tables.get(row.get(model_field) or "")
             if table is None or not table.spec.company_rule:
                 return True
-            document = table.rows.get(row.get("res_id"))
+            document = table.get(row.get("res_id"))
             return document is None or document.get("company_id") is None or document["company_id"] in allowed
 
         return document_visible
@@ -557,9 +563,9 @@ class Model:
                 return False
             if load != "_classic_read":
                 return value
-            target = self.env.database.tables[field.relation]
+            target = self.env.database.tables[field.comodel]
             target_row = target.rows.get(value)
-            label = _display_name(self.env, field.relation, target_row) if target_row else ""
+            label = _display_name(self.env, field.comodel, target_row) if target_row else ""
             return [value, label]
         if value is None:
             if field.type in ("integer", "many2one_reference"):
@@ -580,9 +586,10 @@ class Model:
         """A one2many's lines as Odoo 17 reads them: the field's domain applies (and the
         res_model filter of a res_model/res_id pair), archived lines only when the
         context says ``active_test: False``."""
-        comodel = self.env.database.tables[field.relation]
-        ids = comodel.index(field.inverse).get(record_id, set())
-        model_field = comodel.spec.fields[field.inverse].model_field
+        comodel = self.env.database.tables[field.comodel]
+        inverse = field.inverse or ""  # every one2many of the schema names its inverse
+        ids = comodel.index(inverse).get(record_id, set())
+        model_field = comodel.spec.fields[inverse].model_field
         if model_field:
             ids = {i for i in ids if comodel.rows[i].get(model_field) == self.name}
         if field.domain:
@@ -683,7 +690,7 @@ class Model:
                 value = value[0]
             if not isinstance(value, int) or isinstance(value, bool):
                 raise InvalidValue(f"Wrong value for {label}: {value!r}")
-            target = self.env.database.tables[field.relation]
+            target = self.env.database.tables[field.comodel]
             if value not in target.rows:  # seen on 16.0-19.0: the related record is read first
                 raise MissingError(
                     "Record does not exist or has been deleted.\n"
@@ -744,7 +751,7 @@ class Model:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_domain(model: str, name: str) -> domains.Predicate:
     """The predicate of an x2many field's own domain (on its comodel's columns)."""
     field = MODELS[model].fields[name]
@@ -779,7 +786,7 @@ class _Relations:
 
     def search(
         self, model: str, domain: Sequence[Any], *, active_test: bool | None = None, sudo: bool = False
-    ) -> list[Mapping[str, Any]]:
+    ) -> list[dict[str, Any]]:
         env = self.env if active_test is None else self.env.with_context(active_test=active_test)
         return env.sudo()[model]._search_rows(domain) if sudo else env[model]._search_rows(domain)
 

@@ -50,6 +50,13 @@ class Field:
     def default_value(self) -> Any:
         return self.default() if callable(self.default) else self.default
 
+    @property
+    def comodel(self) -> str:
+        """The model a relational field points to."""
+        if self.relation is None:
+            raise ValueError(f"{self.name} ({self.type}) is not a relational field")
+        return self.relation
+
 
 @dataclass(frozen=True)
 class ModelSpec:

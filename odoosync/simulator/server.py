@@ -39,7 +39,7 @@ import traceback
 import xmlrpc.client
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -56,6 +56,7 @@ from odoosync.simulator.errors import (
 )
 from odoosync.simulator.faults import Fault, Faults, RequestInfo, RequestLog
 from odoosync.simulator.records import ADMIN_UID, Database, Model
+import contextlib
 
 __all__ = ["OdooServer", "Credentials", "version_info"]
 
@@ -231,17 +232,15 @@ class OdooServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     # -- protocol bodies ---------------------------------------------------------------------
 
     def jsonrpc_error_code(self) -> int:
         return 0 if self.major >= 19 else 200
 
-    def dispatch_service(self, service: str, method: str, args: list[Any]) -> Any:
+    def dispatch_service(self, service: str | None, method: str | None, args: list[Any]) -> Any:
         """``dispatch_rpc``: the ``common`` and ``object`` services."""
         if not isinstance(args, (list, tuple)):
             raise InvalidValue(f"args must be a list, got {args!r}")
@@ -249,7 +248,7 @@ class OdooServer(ThreadingHTTPServer):
             if method == "version":
                 return self.version
             if method in ("login", "authenticate"):
-                db, login, password = (list(args) + [None, None, None])[:3]
+                db, login, password = ([*list(args), None, None, None])[:3]
                 if db != self.credentials.db:
                     raise PythonError(f'database "{db}" does not exist', "psycopg2.OperationalError")
                 return ADMIN_UID if self.credentials.check_password(login, password) else False
@@ -313,7 +312,7 @@ class _Handler(BaseHTTPRequestHandler):
         by tests), as on a real Odoo whose answers and stamps share the server's clock."""
         if timestamp is not None:
             return super().date_time_string(timestamp)
-        now = self.server.database.clock.now().replace(tzinfo=timezone.utc)
+        now = self.server.database.clock.now().replace(tzinfo=UTC)
         return email.utils.format_datetime(now, usegmt=True)
 
     def setup(self) -> None:
@@ -393,7 +392,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
         elif result is not None:  # Odoo leaves "result" out for a method that returns nothing
             response["result"] = result
-        return _Reply(200, json.dumps(response).encode(), "application/json", error=error and error.odoo_name)
+        return _Reply(200, json.dumps(response).encode(), "application/json", error=error.odoo_name if error is not None else None)
 
     def _xmlrpc(self, service: str, body: bytes) -> None:
         try:
@@ -427,7 +426,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json2(self, path: str, body: bytes) -> None:
         parts = path.removeprefix("/json/2/").split("/")
-        model, method = (parts + [None, None])[:2] if len(parts) == 2 else (None, None)
+        model, method = ([*parts, None, None])[:2] if len(parts) == 2 else (None, None)
         info = RequestInfo("json2", "object", method, model, path)
 
         def answer() -> _Reply:
@@ -545,10 +544,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the socket without an answer (RST), as a crashed worker or proxy does."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
 
     def _send(self, reply: _Reply) -> None:
         self.send_response(reply.status)

@@ -10,7 +10,7 @@ remembers each touched row so a failing call can be undone: one call, one transa
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from odoosync.simulator import domain as domains
@@ -68,6 +68,10 @@ class Table:
         bisect.insort(self.ids, record_id)
         for name, index in self._indexes.items():
             index.setdefault(row.get(name), set()).add(record_id)
+
+    def get(self, record_id: Any) -> dict[str, Any] | None:
+        """The row with this id; None for an unknown or empty (``False``) id."""
+        return self.rows.get(record_id)
 
     def index(self, name: str) -> dict[Any, set[int]]:
         """An equality index on ``name``, built on first use and kept up to date."""

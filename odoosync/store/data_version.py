@@ -16,6 +16,7 @@ cannot tell must not serve.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from typing import Any
@@ -51,8 +52,11 @@ class DataVersion:
 
     def _sqlite_changed(self) -> bool:
         if self._conn is None:
-            self._conn = sqlite3.connect(self._store.engine.url.database, check_same_thread=False, isolation_level=None)
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            database = self._store.engine.url.database
+            if not database:  # in memory: no file another connection could watch
+                return True
+            self._conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
         changed = version != self._version
         self._version = version
         return changed
@@ -76,9 +80,7 @@ class DataVersion:
 
     def _close(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection
                 self._conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
         self._conn = None
         self._version = None

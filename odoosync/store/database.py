@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import event
 
 from odoosync.exceptions import NotMigrated, StoreError, StoreIntegrityError, StoreUnavailable
@@ -237,6 +236,7 @@ class Store:
             options["execution_options"] = {"schema_translate_map": {OPS_SCHEMA: None}}
             options["connect_args"] = {"timeout": self._busy_timeout}
         else:
+            _require_psycopg()
             options["connect_args"] = {"connect_timeout": max(1, int(self._busy_timeout))}
         engine = sa.create_engine(self._url, **options)
         if self.dialect == "sqlite":
@@ -414,6 +414,14 @@ def _check_app_schema(name: str, backend: str) -> str:
     return name
 
 
+def _require_psycopg() -> None:
+    """psycopg comes with the ``postgres`` extra: SQLite users go without it."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise StoreError("PostgreSQL needs the postgres extra: pip install 'odoosync[postgres]'") from exc
+
+
 def _configure_postgresql(engine: sa.Engine, app_schema: str) -> None:
     """Lists travel in binary. The upsert sends a page as one array per column; in
     text format psycopg quotes every element with a regular expression (every ``"`` of
@@ -422,6 +430,7 @@ def _configure_postgresql(engine: sa.Engine, app_schema: str) -> None:
     Every connection resolves unqualified names in ``app_schema`` (the app tables, and
     the outbox triggers that capture it with ``SET search_path FROM CURRENT``); the
     operations tables are always named ``ops.*``."""
+    from psycopg.types.array import ListBinaryDumper
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:

@@ -159,7 +159,8 @@ def record_skipped(
 def _insert_run(store: PullStore, **values: Any) -> int:
     """Insert one runs-log row in its own short transaction and return its id."""
     with store.transaction() as conn:
-        return conn.execute(sa.insert(_runs).values(**values).returning(_runs.c.id)).scalar_one()
+        run_id: int = conn.execute(sa.insert(_runs).values(**values).returning(_runs.c.id)).scalar_one()
+    return run_id
 
 
 def get_run(store: Store, run_id: int) -> SyncRun | None:
@@ -245,7 +246,7 @@ def _update_run(conn: sa.Connection, run_id: int, values: dict[str, Any]) -> Non
         raise ValueError(f"no run with id {run_id}")
 
 
-def _to_run(row: Mapping[str, Any]) -> SyncRun:
+def _to_run(row: sa.RowMapping) -> SyncRun:
     return SyncRun(
         id=row["id"],
         job=row["job"],

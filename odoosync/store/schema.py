@@ -85,7 +85,7 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
-class UtcDateTime(sa.types.TypeDecorator):
+class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
     """A timestamp stored in UTC and always returned timezone-aware (UTC).
 
     SQLite has no time zones: SQLAlchemy would drop an offset silently, so values are
@@ -111,7 +111,7 @@ class UtcDateTime(sa.types.TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
-class Money(sa.types.TypeDecorator):
+class Money(sa.types.TypeDecorator[Decimal]):
     """NUMERIC with two places, returned as ``Decimal`` on both dialects. Unbounded on
     PostgreSQL, as Odoo's own monetary columns (``expected_revenue = 1e17`` is legal there;
     NUMERIC(16, 2) refused it and stopped the stream).
@@ -573,7 +573,7 @@ def metadata_for(dialect_name: str) -> sa.MetaData:
         return metadata
     flat = sa.MetaData(naming_convention=NAMING_CONVENTION)
     for table in metadata.sorted_tables:
-        table.to_metadata(flat, schema=None)
+        table.to_metadata(flat, schema=None)  # type: ignore[arg-type]  # None is documented: "no schema"
     return flat
 
 

@@ -121,7 +121,7 @@ def _validate(table: sa.Table, rows: Sequence[dict[str, Any]], key: Sequence[str
             )
         row_key = tuple(row[k] for k in key)
         if row_key in seen:
-            raise ValueError(f"upsert into {table.name}: key {dict(zip(key, row_key))} appears twice")
+            raise ValueError(f"upsert into {table.name}: key {dict(zip(key, row_key, strict=True))} appears twice")
         seen.add(row_key)
     return columns
 
@@ -152,7 +152,7 @@ def _counts_from_flags(rows: int, inserted_flags: Sequence[bool]) -> UpsertCount
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=rows - inserted - updated)
 
 
-_INSERTED_FLAG = sa.literal_column("(xmax = 0)").label("inserted")
+_INSERTED_FLAG = sa.literal_column("(xmax = 0)", sa.Boolean).label("inserted")
 
 
 # ---------------------------------------------------------------- PostgreSQL: unnest
@@ -248,7 +248,7 @@ def _upsert_values(
         chunk = rows[start : start + chunk_size]
         # The rows as execute parameters: SQLAlchemy batches them into multi-row VALUES
         # itself ("insertmanyvalues") and compiles the statement once per shape.
-        values = [{**row, **{c: now for c in touch_columns}} for row in chunk]
+        values = [{**row, **dict.fromkeys(touch_columns, now)} for row in chunk]
         if dialect == "postgresql":
             flags = conn.execute(statement.returning(_INSERTED_FLAG), values).scalars().all()
             total += _counts_from_flags(len(chunk), flags)

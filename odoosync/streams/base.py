@@ -117,7 +117,7 @@ class Target(ABC):
 
     id_column: str = "odoo_id"
 
-    def begin_run(self, ctx: PageContext) -> None:
+    def begin_run(self, ctx: PageContext) -> None:  # noqa: B027 - an optional hook, not abstract
         """Load run-wide lookups once (e.g. the customers map). Default: nothing."""
 
     def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:

@@ -91,8 +91,8 @@ def _mount_optional_routers(app: FastAPI) -> None:
     try:
         from odoosync.web.sheets_api import router as sheets_router
     except ImportError:
-        sheets_router = None
-    if sheets_router is not None:
+        pass
+    else:
         app.include_router(sheets_router)
     from odoosync.web import dashboard, webhooks
 

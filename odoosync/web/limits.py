@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from fastapi import HTTPException, status
@@ -22,7 +22,7 @@ __all__ = ["BodyLimit", "BodyTooLarge", "StreamSlots", "DEFAULT_MAX_BODY_BYTES"]
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # the largest legitimate body: 10,000 ids to retry
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 
 
 class BodyTooLarge(HTTPException):

@@ -17,6 +17,7 @@ can read leads with e-mails and phones. So:
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +35,7 @@ class HostOriginGuard:
         self.app = app
         self.loopback_only = loopback_only
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -70,7 +71,7 @@ def _cross_site(headers: dict[bytes, str], host: str) -> bool:
 
 
 async def _refuse(send: Any, status: int, detail: str) -> None:
-    body = ('{"detail": "%s"}' % detail).encode()
+    body = (f'{{"detail": "{detail}"}}').encode()
     await send({
         "type": "http.response.start",
         "status": status,

@@ -11,7 +11,7 @@ import logging
 import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 
 import pytest
 
@@ -100,7 +100,7 @@ def test_search_read_and_read_give_normalised_records(sim, connect):
     assert [r["id"] for r in records] == ids
     assert client.read("crm.lead", ids, fields) == records
     for record in records:
-        assert isinstance(record["write_date"], datetime) and record["write_date"].tzinfo is timezone.utc
+        assert isinstance(record["write_date"], datetime) and record["write_date"].tzinfo is UTC
         assert record["partner_id"] is None or (isinstance(record["partner_id"], tuple) and len(record["partner_id"]) == 2)
         assert isinstance(record["stage_id"], tuple)
         assert record["date_deadline"] is None or isinstance(record["date_deadline"], date)
@@ -235,7 +235,7 @@ def test_the_bound_is_the_read_s_not_that_of_the_fields_get_it_needed(sim, conne
     assert client.search_read("crm.lead", [], ["name"], limit=1)
     assert sim.request_log.count("fields_get") == 1
     began = client.odoo_clock_at_last_call()
-    assert began is not None and began <= ODOO_NOW.replace(tzinfo=timezone.utc)
+    assert began is not None and began <= ODOO_NOW.replace(tzinfo=UTC)
 
 
 def test_a_failed_call_places_nothing(sim, connect):

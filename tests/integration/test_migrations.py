@@ -106,7 +106,7 @@ def test_the_pulls_deleted_lead_check_uses_the_outbox_index(store: Store) -> Non
         conn.exec_driver_sql("ANALYZE")
     sent: list[tuple[str, object]] = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
         if "odoo_outbox" in statement:
             sent.append((statement, parameters))
 

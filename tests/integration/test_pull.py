@@ -197,7 +197,7 @@ def row_versions(store: Store) -> dict[str, Any]:
             return {t.name: sorted(conn.execute(sa.text(f"SELECT id::text, xmin::text FROM {t.name}" if "id" in t.c
                                                          else f"SELECT odoo_id::text, xmin::text FROM {t.name}")).all())
                     for t in tables}
-        return {t.name: sorted(map(tuple, conn.execute(sa.select(*[c for c in t.c])).all()), key=repr) for t in tables}
+        return {t.name: sorted(map(tuple, conn.execute(sa.select(*list(t.c))).all()), key=repr) for t in tables}
 
 
 def test_a_rerun_with_no_change_writes_nothing(simulator: Simulator, sim_client: OdooClient, store: Store) -> None:

@@ -26,6 +26,7 @@ from odoosync.store import Store
 from odoosync.store.schema import lead_activities, leads, odoo_sync_conflicts
 from odoosync.store.sync_config import config_set
 from odoosync.push.worker import run_once
+import contextlib
 
 
 class Clock:
@@ -317,7 +318,7 @@ def test_conflict_policies(store: Store, client: OdooClient, simulator: Simulato
                            policy: ConflictPolicy, expected_stage: str, winner: str) -> None:
     clock = Clock()
     _pull(client, store, SyncMode.FULL)
-    lead_id, odoo_id, stage = _one(store, "SELECT id, odoo_id, stage FROM leads WHERE status = 'open' AND stage = 'New' "
+    lead_id, odoo_id, _stage = _one(store, "SELECT id, odoo_id, stage FROM leads WHERE status = 'open' AND stage = 'New' "
                                           "ORDER BY id LIMIT 1")
     stages = dict(client.search_read("crm.stage", [], ["name"]) and
                   [(s["name"], s["id"]) for s in client.search_read("crm.stage", [], ["name"])])
@@ -418,10 +419,8 @@ def test_killed_after_any_odoo_call_then_rerun_ends_like_a_clean_run(store: Stor
         if calls["n"] == kill_after:
             raise _Killed(kind)
 
-    try:
+    with contextlib.suppress(_Killed):
         _engine(store, client, clock, worker="doomed", after_odoo_call=maybe_die).push_all()
-    except _Killed:
-        pass
     clock.advance(301)  # the dead worker's lease expires
     result = _engine(store, client, clock, worker="survivor").push_all()
     assert result.failed == 0 and _statuses(store) == {"done": 9}

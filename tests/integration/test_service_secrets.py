@@ -44,7 +44,7 @@ def _sla_hook() -> Iterator[tuple[str, list[int]]]:
     statuses: list[int] = []
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server API
+        def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
             self.send_response(statuses.pop(0) if statuses else 200)
             self.send_header("Content-Length", "0")

@@ -167,7 +167,7 @@ def test_local_files_need_their_own_setting(tmp_path, waits):
     path = tmp_path / "leads.csv"
     path.write_bytes(BODY)
     for fetcher in (SheetFetcher(sleep=waits), SheetFetcher(allow_private=True, sleep=waits)):
-        with fetcher as f, pytest.raises(SheetRefused, match="local file.*allow_local_files"):
+        with fetcher as f, pytest.raises(SheetRefused, match=r"local file.*allow_local_files"):
             fetch(f, str(path))
         with fetcher as f, pytest.raises(SheetRefused, match="local file"):
             fetch(f, path.as_uri())
@@ -199,7 +199,7 @@ def test_ssrf_targets_are_refused_without_a_request(url, waits):
 
 def test_loopback_server_is_refused_by_default(sheet_server, waits):
     url = sheet_server.serve("/leads.csv", BODY)
-    with SheetFetcher(sleep=waits) as f, pytest.raises(SheetRefused, match="127.0.0.1: it is a loopback"):
+    with SheetFetcher(sleep=waits) as f, pytest.raises(SheetRefused, match=r"127.0.0.1: it is a loopback"):
         fetch(f, url)
     assert sheet_server.hits("/leads.csv") == 0
 

@@ -75,7 +75,7 @@ def test_companies_restrict_what_is_visible(simulator: Simulator) -> None:
     default = set(_result(simulator, "crm.lead", "search", [[]], {"context": {"active_test": False}}))
     second = set(_result(simulator, "crm.lead", "search", [[]], {"context": {"active_test": False, "allowed_company_ids": [2]}}))
     assert default == by_company[1] and second == by_company[2]
-    status, body = _call(simulator, "crm.lead", "read", [[min(by_company[2])], ["name"]])
+    _status, body = _call(simulator, "crm.lead", "read", [[min(by_company[2])], ["name"]])
     assert body is not None and body["error"]["data"]["name"] == "odoo.exceptions.AccessError"
 
 
@@ -179,7 +179,7 @@ def test_chatter_and_activities_follow_their_lead_company(simulator: Simulator) 
     assert messages
     hidden = _result(simulator, "mail.message", "search", [[("model", "=", "crm.lead"), ("res_id", "in", second)]])
     assert hidden == []
-    status, body = _call(simulator, "mail.message", "read", [[messages[0]], ["body"]])
+    _status, body = _call(simulator, "mail.message", "read", [[messages[0]], ["body"]])
     assert body is not None and body["error"]["data"]["name"] == "odoo.exceptions.AccessError"
 
 
@@ -211,7 +211,7 @@ def test_name_get_exists_in_17_but_not_in_19(make_simulator: Any) -> None:
     old = make_simulator(scale=None)
     assert _result(old, "crm.stage", "name_get", [[1]]) == [[1, "New"]]
     new = make_simulator(scale=None, version="19.0")
-    status, body = _call(new, "crm.stage", "name_get", [[1]])
+    _status, body = _call(new, "crm.stage", "name_get", [[1]])
     assert body is not None and body["error"]["data"]["name"] == "builtins.AttributeError"
     assert body["error"]["code"] == 0  # Odoo 19's JSON-RPC error code
     assert _result(new, "crm.stage", "read", [[1], ["display_name"]]) == [{"id": 1, "display_name": "New"}]

@@ -44,7 +44,7 @@ def test_bad_rows_written_behind_our_back_disable_only_their_streams(store: Stor
         assert "users" not in names and {"stages", "partners", "leads", "chatter"} <= names
         assert all(str(r.status) == "ok" for r in report.results)
         assert _count(store, leads) > 0 and _count(store, odoo_users) == 0
-        with pytest.raises(ConfigError, match="stream 'users' is disabled.*no_such_field"):
+        with pytest.raises(ConfigError, match=r"stream 'users' is disabled.*no_such_field"):
             run_sync(client, store, "users", _options())
     logged = " ".join(r.getMessage() for r in caplog.records if r.levelname == "ERROR")
     assert "odoo_to_sb:bad name" in logged and "odoo_to_sb:res.users" in logged

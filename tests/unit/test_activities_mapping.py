@@ -166,7 +166,7 @@ def test_the_map_is_configured_in_ops_sync_config():
 
 
 def test_a_bad_configured_map_is_reported_with_its_key():
-    with pytest.raises(ConfigError, match="odoo_to_sb:mail.activity.*'visit' is not one of"):
+    with pytest.raises(ConfigError, match=r"odoo_to_sb:mail.activity.*'visit' is not one of"):
         parse_pull_config({"odoo_to_sb:mail.activity": {"activity_types": {"Site visit": "visit"}}})
 
 

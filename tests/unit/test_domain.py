@@ -384,8 +384,8 @@ class _Sql:
         if bool(right) == negative and operator[:1] not in (">", "<"):
             sql = f"({sql} OR {col} IS NULL)"
         if not wildcard and is_number and (
-            operator == ">=" and right <= 0 or operator == "<=" and right >= 0
-            or operator == "<" and right > 0 or operator == ">" and right < 0
+            (operator == ">=" and right <= 0) or (operator == "<=" and right >= 0)
+            or (operator == "<" and right > 0) or (operator == ">" and right < 0)
         ):
             sql = f"({sql} OR {col} IS NULL)"
         return sql

@@ -37,6 +37,7 @@ from odoosync.odoo.errors import (
     parse_retry_after,
     surely_not_executed,
 )
+from datetime import UTC
 
 TRACEBACK = 'Traceback (most recent call last):\n  File "/odoo/odoo/models.py", line 1, in read\n'
 
@@ -206,9 +207,9 @@ def test_retry_after_is_kept_on_rate_limited():
 
 
 def test_retry_after_as_http_date():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 GMT", now=now) == 30.0
     assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon") is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, UTC
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,7 +40,7 @@ def test_a_crm_lead_as_odoo_sends_it_is_normalised():
         "active": False,
         "partner_id": (3, "Azure Interior"),
         "tag_ids": [1, 2],
-        "create_date": datetime(2024, 3, 5, 14, 7, 9, tzinfo=timezone.utc),
+        "create_date": datetime(2024, 3, 5, 14, 7, 9, tzinfo=UTC),
         "date_deadline": date(2024, 4, 1),
         "expected_revenue": 0.0,
         "description": None,
@@ -63,9 +63,9 @@ def test_many2one_with_load_none_stays_an_id():
 
 def test_datetimes_are_timezone_aware_utc():
     value = parse_datetime("2024-01-02 03:04:05")
-    assert value.tzinfo is timezone.utc
+    assert value.tzinfo is UTC
     assert parse_datetime("2024-01-02 03:04:05.123456").microsecond == 123456
-    assert parse_datetime("2024-01-02T05:04:05+02:00") == datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert parse_datetime("2024-01-02T05:04:05+02:00") == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def test_values_sent_to_odoo():
@@ -76,12 +76,12 @@ def test_values_sent_to_odoo():
 
 
 def test_wire_arguments_have_no_dates_or_tuples():
-    when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     domain = ["|", ("write_date", ">", when), ("id", "in", (1, 2))]
     assert to_wire(domain) == ["|", ["write_date", ">", "2024-01-02 03:04:05"], ["id", "in", [1, 2]]]
 
 
-@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(timezone.utc)))
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)))
 def test_datetime_round_trip(value):
     value = value.replace(microsecond=0)
     sent = to_odoo({"d": value})["d"]

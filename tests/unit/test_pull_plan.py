@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ def test_partitions_cover_every_id_from_the_lowest_exactly_once(low: int, span: 
     assert 1 <= len(parts) <= count
     assert parts[0].after == low - 1
     assert parts[-1].upto is None  # records created during the walk still land somewhere
-    for left, right in zip(parts, parts[1:]):
+    for left, right in itertools.pairwise(parts):
         assert left.upto == right.after  # contiguous, no gap, no overlap
         assert left.upto is not None and left.upto > left.after
 

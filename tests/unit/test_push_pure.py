@@ -150,7 +150,7 @@ def test_lead_mapper_status_and_unknown_names() -> None:
     assert map_values("leads", {"status": "won"}, Names(), creating=False) == {"stage_id": 4, "probability": 100.0, "active": True}
     assert map_values("leads", {"status": "lost", "email": None}, Names(), creating=False) == {
         "active": False, "probability": 0.0, "email_from": None}
-    with pytest.raises(OdooValidationError, match="stage 'Nope' matches no crm.stage"):
+    with pytest.raises(OdooValidationError, match=r"stage 'Nope' matches no crm.stage"):
         map_values("leads", {"stage": "Nope"}, Names(), creating=False)
 
 

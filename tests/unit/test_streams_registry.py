@@ -31,7 +31,7 @@ def test_streams_are_found_by_name_or_model() -> None:
 
 
 def test_unknown_stream_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown stream 'lead'.*leads"):
+    with pytest.raises(ConfigError, match=r"unknown stream 'lead'.*leads"):
         select_streams("lead", stream_catalog())
 
 
@@ -126,7 +126,7 @@ def test_a_bad_row_disables_only_its_own_stream() -> None:
     names = [s.name for s in catalog]
     assert "users" not in names and {"leads", "stages", "x_studio_thing"} <= set(names)
     assert select_streams("leads", catalog, disabled)[0].page_size == 50
-    with pytest.raises(ConfigError, match="stream 'users' is disabled.*unknown operator"):
+    with pytest.raises(ConfigError, match=r"stream 'users' is disabled.*unknown operator"):
         select_streams("users", catalog, disabled)
     with pytest.raises(ConfigError, match="disabled"):
         select_streams("res.users", catalog, disabled)

@@ -8,6 +8,9 @@ makes two concurrent ``odoosync db upgrade`` runs take turns instead of collidin
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import context
 
@@ -18,7 +21,7 @@ from odoosync.store.schema import OPS_SCHEMA, metadata_for
 MIGRATION_LOCK = 0x0D005C
 
 
-def _only_our_schemas(name: str | None, type_: str, parent_names: dict) -> bool:
+def _only_our_schemas(name: str | None, type_: str, parent_names: MutableMapping[Any, Any]) -> bool:
     """Autogenerate looks at the default schema and ``ops`` only (not Supabase's own)."""
     return type_ != "schema" or name in (None, OPS_SCHEMA)
 

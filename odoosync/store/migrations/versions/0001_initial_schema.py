@@ -5,7 +5,7 @@ tables in the same file: no schema there). Frozen: later changes get their own
 revision, never an edit here.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 12:17:36.180051
 """
 
