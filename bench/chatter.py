@@ -71,14 +71,24 @@ def serve_simulator(scale: float, latency_ms: float, ready: Any, stop: Any) -> N
     from odoosync.simulator import Simulator
 
     with Simulator(scale=scale, seed=0, latency_ms=latency_ms) as sim:
-        ready.put({"url": sim.url, "db": sim.db, "login": sim.login, "password": sim.password,
-                   "counts": sim.counts.__dict__ if sim.counts else {}})
+        ready.put(
+            {
+                "url": sim.url,
+                "db": sim.db,
+                "login": sim.login,
+                "password": sim.password,
+                "counts": sim.counts.__dict__ if sim.counts else {},
+            }
+        )
         stop.wait()
 
 
 def odoo_client(odoo: dict[str, Any]) -> OdooClient:
-    return OdooClient(OdooConfig(url=odoo["url"], db=odoo["db"], username=odoo["login"],
-                                 password=odoo["password"], company_ids=(1, 2))).open()
+    return OdooClient(
+        OdooConfig(
+            url=odoo["url"], db=odoo["db"], username=odoo["login"], password=odoo["password"], company_ids=(1, 2)
+        )
+    ).open()
 
 
 def fresh_database(url: str) -> None:
@@ -102,8 +112,10 @@ def empty_history(url: str) -> None:
 def history_rows(url: str) -> tuple[int, int]:
     with Store(url) as store, store.connect() as conn:
         count = sa.func.count()
-        return (conn.execute(sa.select(count).select_from(lead_activities)).scalar_one(),
-                conn.execute(sa.select(count).select_from(scheduled_activities)).scalar_one())
+        return (
+            conn.execute(sa.select(count).select_from(lead_activities)).scalar_one(),
+            conn.execute(sa.select(count).select_from(scheduled_activities)).scalar_one(),
+        )
 
 
 def peak_rss_mb() -> float:
@@ -124,17 +136,24 @@ def run_naive(odoo: dict[str, Any], url: str, limit: int | None, out: Any) -> No
     """Child process: per lead, fetch and insert row by row (the seed's edge function)."""
     with odoo_client(odoo) as client, Store(url) as store:
         started = time.perf_counter()
-        subtypes = {int(s["id"]): Subtype.of(s)
-                    for s in client.search_read("mail.message.subtype", [], list(SUBTYPE_FIELDS))}
+        subtypes = {
+            int(s["id"]): Subtype.of(s) for s in client.search_read("mail.message.subtype", [], list(SUBTYPE_FIELDS))
+        }
         fields: dict[int, TrackedField] = {}
         with store.connect() as conn:
             lead_rows = conn.execute(sa.select(leads.c.id, leads.c.odoo_id).order_by(leads.c.odoo_id)).all()
-            types = {int(t.odoo_id): ActivityType(int(t.odoo_id), t.name or "", t.xml_id, t.category)
-                     for t in conn.execute(sa.select(odoo_activity_types))}
+            types = {
+                int(t.odoo_id): ActivityType(int(t.odoo_id), t.name or "", t.xml_id, t.category)
+                for t in conn.execute(sa.select(odoo_activity_types))
+            }
         tracking_fields = [f for f in TRACKING_FIELDS if f in client.field_types("mail.tracking.value")]
         for lead_id, odoo_id in lead_rows[:limit]:
-            messages = client.search_read("mail.message", [("model", "=", "crm.lead"), ("res_id", "=", odoo_id)],
-                                          ["id", *MESSAGE_FIELDS], active_test=False)
+            messages = client.search_read(
+                "mail.message",
+                [("model", "=", "crm.lead"), ("res_id", "=", odoo_id)],
+                ["id", *MESSAGE_FIELDS],
+                active_test=False,
+            )
             value_ids = [i for m in messages for i in m.get("tracking_value_ids") or ()]
             tracking: dict[int, list[dict[str, Any]]] = {}
             if value_ids:
@@ -142,11 +161,18 @@ def run_naive(odoo: dict[str, Any], url: str, limit: int | None, out: Any) -> No
                     tracking.setdefault(value["mail_message_id"][0], []).append(value)
                 unknown = sorted({v["field_id"][0] for vs in tracking.values() for v in vs} - set(fields))
                 if unknown:
-                    fields.update({int(f["id"]): TrackedField.of(f)
-                                   for f in client.read("ir.model.fields", unknown, list(TRACKED_FIELD_FIELDS))})
+                    fields.update(
+                        {
+                            int(f["id"]): TrackedField.of(f)
+                            for f in client.read("ir.model.fields", unknown, list(TRACKED_FIELD_FIELDS))
+                        }
+                    )
             activities = client.search_read(
-                "mail.activity", [("res_model", "=", "crm.lead"), ("res_id", "=", odoo_id)],
-                ["id", "write_date", *ACTIVITY_FIELDS], active_test=False)
+                "mail.activity",
+                [("res_model", "=", "crm.lead"), ("res_id", "=", odoo_id)],
+                ["id", "write_date", *ACTIVITY_FIELDS],
+                active_test=False,
+            )
             message_rows = map_messages(messages, ChatterLookups({odoo_id: lead_id}, subtypes, tracking, fields))
             activity_rows = map_activities(activities, ActivityLookups({odoo_id: lead_id}, types))
             with store.transaction() as conn:
@@ -155,8 +181,15 @@ def run_naive(odoo: dict[str, Any], url: str, limit: int | None, out: Any) -> No
                 for row in activity_rows:
                     conn.execute(sa.insert(scheduled_activities).values(**row))
         wall = time.perf_counter() - started
-        out.put({"wall": wall, "requests": client.stats.snapshot().requests, "rss": peak_rss_mb(),
-                 "leads": min(len(lead_rows), limit or len(lead_rows)), "all_leads": len(lead_rows)})
+        out.put(
+            {
+                "wall": wall,
+                "requests": client.stats.snapshot().requests,
+                "rss": peak_rss_mb(),
+                "leads": min(len(lead_rows), limit or len(lead_rows)),
+                "all_leads": len(lead_rows),
+            }
+        )
 
 
 def in_child(target: Any, *args: Any) -> dict[str, Any]:
@@ -206,8 +239,12 @@ def main() -> None:
         factor = naive["all_leads"] / naive["leads"]
         extrapolated = factor > 1
         if extrapolated:
-            naive = {**naive, "wall": naive["wall"] * factor, "requests": round(naive["requests"] * factor),
-                     "rows": ours["rows"]}
+            naive = {
+                **naive,
+                "wall": naive["wall"] * factor,
+                "requests": round(naive["requests"] * factor),
+                "rows": ours["rows"],
+            }
         elif (naive_messages, naive_activities) != (messages, activities):
             raise SystemExit(f"the two ways disagree: {messages}/{activities} vs {naive_messages}/{naive_activities}")
     finally:
@@ -217,17 +254,22 @@ def main() -> None:
             simulator.terminate()
 
     counts = odoo["counts"]
-    print(f"Chatter + activities: {counts.get('leads')} leads, {messages} messages, {activities} activities; "
-          f"simulator latency {args.latency_ms:g} ms/request; PostgreSQL")
+    print(
+        f"Chatter + activities: {counts.get('leads')} leads, {messages} messages, {activities} activities; "
+        f"simulator latency {args.latency_ms:g} ms/request; PostgreSQL"
+    )
     print()
     print("| way | wall s | Odoo requests | rows | rows/s | peak RSS MB | ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, result in (("odoosync (pull engine)", ours),
-                         ("naive per lead" + (f" (extrapolated from {naive['leads']} leads)" if extrapolated else ""),
-                          naive)):
+    for name, result in (
+        ("odoosync (pull engine)", ours),
+        ("naive per lead" + (f" (extrapolated from {naive['leads']} leads)" if extrapolated else ""), naive),
+    ):
         ratio = result["wall"] / ours["wall"]
-        print(f"| {name} | {result['wall']:.1f} | {result['requests']:,} | {result['rows']:,} | "
-              f"{result['rows'] / result['wall']:,.0f} | {result['rss']:.0f} | {ratio:.1f}× |")
+        print(
+            f"| {name} | {result['wall']:.1f} | {result['requests']:,} | {result['rows']:,} | "
+            f"{result['rows'] / result['wall']:,.0f} | {result['rss']:.0f} | {ratio:.1f}× |"
+        )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,10 @@ def main() -> int:
     ok = True
     for name, (wall, cpu) in results.items():
         median, cpu_median = statistics.median(wall), statistics.median(cpu)
-        print(f"{name:<18} {min(wall):9.3f} {median:9.3f} {cpu_median:7.3f} {median / base_wall:7.1f} "
-              f"{cpu_median / base_cpu:7.1f}")
+        print(
+            f"{name:<18} {min(wall):9.3f} {median:9.3f} {cpu_median:7.3f} {median / base_wall:7.1f} "
+            f"{cpu_median / base_cpu:7.1f}"
+        )
         if name != "python -c pass" and (min(wall) > TARGET_SECONDS or cpu_median > TARGET_SECONDS):
             ok = False
     print(f"target: {TARGET_SECONDS} s for --help and version: {'met' if ok else 'NOT met'}")

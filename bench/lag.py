@@ -34,16 +34,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from odoosync.odoo.client import OdooClient  # noqa: E402
-from odoosync.odoo.config import OdooConfig  # noqa: E402
-from odoosync.service.app import App, settings_for  # noqa: E402
-from odoosync.service.jobs import Jobs  # noqa: E402
-from odoosync.simulator import Simulator  # noqa: E402
-from odoosync.simulator.webhooks import attach  # noqa: E402
-from odoosync.store import Store  # noqa: E402
-from odoosync.store.schema import leads  # noqa: E402
+from odoosync.odoo.client import OdooClient
+from odoosync.odoo.config import OdooConfig
+from odoosync.service.app import App, settings_for
+from odoosync.service.jobs import Jobs
+from odoosync.simulator import Simulator
+from odoosync.simulator.webhooks import attach
+from odoosync.store import Store
+from odoosync.store.schema import leads
 
 SECRET = "bench-webhook-secret"
 
@@ -60,8 +60,10 @@ class ModeResult:
         p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
         median = statistics.median(ordered) if ordered else float("nan")
         per_edit = self.requests / max(1, len(self.lags) + self.unseen)
-        return (f"| {self.mode} | {len(self.lags)} | {median:.2f} | {p95:.2f} | {max(ordered, default=float('nan')):.2f} "
-                f"| {self.requests} | {per_edit:.1f} | {self.unseen} |")
+        return (
+            f"| {self.mode} | {len(self.lags)} | {median:.2f} | {p95:.2f} | {max(ordered, default=float('nan')):.2f} "
+            f"| {self.requests} | {per_edit:.1f} | {self.unseen} |"
+        )
 
 
 def _title(store: Store, odoo_id: int) -> str | None:
@@ -81,8 +83,9 @@ def run_mode(mode: str, *, edits: int, spread: float, scale: float, latency_ms: 
             jobs.run_job("reference", "manual")
             jobs.run_job("increments", "manual")
             with xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/2/object") as rpc:  # leads the user may edit
-                lead_ids = rpc.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "search", [[]],
-                                          {"limit": edits, "order": "id"})
+                lead_ids = rpc.execute_kw(
+                    sim.db, sim.uid, sim.password, "crm.lead", "search", [[]], {"limit": edits, "order": "id"}
+                )
             # the service as `odoosync serve` assembles it: webhooks with the outbox job only,
             # polling with the default schedule (increments every minute)
             settings = settings_for(odoo=config, database_url=url, api_token="bench", webhook_secret=SECRET)
@@ -136,8 +139,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for mode in args.modes.split(","):
         spread = args.webhook_seconds if mode == "webhook" else args.polling_seconds
-        result = run_mode(mode, edits=args.edits, spread=spread, scale=args.scale, latency_ms=args.latency_ms,
-                          seed=args.seed)
+        result = run_mode(
+            mode, edits=args.edits, spread=spread, scale=args.scale, latency_ms=args.latency_ms, seed=args.seed
+        )
         print(result.row(), flush=True)
 
 

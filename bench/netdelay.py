@@ -19,13 +19,13 @@ server's start-up exchange is delayed like any other bytes).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import socket
 import socketserver
 import threading
 import time
 from typing import Any
-import contextlib
 
 CHUNK = 65536
 
@@ -43,8 +43,9 @@ class DelayProxy:
     def __enter__(self) -> DelayProxy:
         self._server = _Server(self.upstream, self.one_way)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="delay-proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="delay-proxy", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -37,8 +37,11 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.pull import DEFAULT_PG, fresh_database, print_table, simulator  # noqa: E402
 
-KINDS = (("re-read (naive baseline)", "full", True), ("increment + reconcile", "incremental", True),
-         ("increment only", "incremental", False))
+KINDS = (
+    ("re-read (naive baseline)", "full", True),
+    ("increment + reconcile", "incremental", True),
+    ("increment only", "incremental", False),
+)
 GOALS = {"wall": "≤ 0.5 s", "requests": "≤ 3", "writes": "0"}
 
 
@@ -65,13 +68,17 @@ def child(odoo_url: str, database_url: str, rounds: int, out: str) -> None:
                 report = run_sync(client, store, "all", options)
                 wall = time.perf_counter() - started
                 spent = client.stats.snapshot() - before
-                results.setdefault(label, []).append({
-                    "wall": wall,
-                    "requests": spent.requests,
-                    "max_stream_requests": max(r.counters.rpc_calls for r in report.results),
-                    "per_stream": {r.stream: r.counters.rpc_calls for r in report.results},
-                    "writes": sum(r.counters.inserted + r.counters.updated + r.counters.deleted for r in report.results),
-                })
+                results.setdefault(label, []).append(
+                    {
+                        "wall": wall,
+                        "requests": spent.requests,
+                        "max_stream_requests": max(r.counters.rpc_calls for r in report.results),
+                        "per_stream": {r.stream: r.counters.rpc_calls for r in report.results},
+                        "writes": sum(
+                            r.counters.inserted + r.counters.updated + r.counters.deleted for r in report.results
+                        ),
+                    }
+                )
     Path(out).write_text(json.dumps(results))
 
 
@@ -82,9 +89,16 @@ def table(results: dict[str, list[dict[str, Any]]], title: str) -> None:
     for label, _, _ in KINDS:
         runs = results[label]
         wall = statistics.median(r["wall"] for r in runs)
-        rows.append([label, f"{wall:.2f}", f"{statistics.median(r['requests'] for r in runs):.0f}",
-                     f"{statistics.median(r['max_stream_requests'] for r in runs):.0f}",
-                     f"{statistics.median(r['writes'] for r in runs):.0f}", f"{base / wall:.1f}×"])
+        rows.append(
+            [
+                label,
+                f"{wall:.2f}",
+                f"{statistics.median(r['requests'] for r in runs):.0f}",
+                f"{statistics.median(r['max_stream_requests'] for r in runs):.0f}",
+                f"{statistics.median(r['writes'] for r in runs):.0f}",
+                f"{base / wall:.1f}×",
+            ]
+        )
     rows.append(["goal", GOALS["wall"], "", GOALS["requests"], GOALS["writes"], ""])
     print_table(rows, title, header)
     last = results[KINDS[1][0]][-1]["per_stream"]
@@ -101,8 +115,11 @@ def measure(scale: float, latency_ms: float, rounds: int, pg_url: str) -> None:
         subprocess.run([sys.executable, __file__, "_child", url, db, str(rounds), "--out", out], cwd=ROOT, check=True)
         results = json.loads(Path(out).read_text())
         Path(out).unlink()
-    table(results, f"No-change runs: scale {scale:g}, simulator with {latency_ms:g} ms per request, PostgreSQL on "
-                   f"{sa.make_url(pg_url).host}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    table(
+        results,
+        f"No-change runs: scale {scale:g}, simulator with {latency_ms:g} ms per request, PostgreSQL on "
+        f"{sa.make_url(pg_url).host}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}",
+    )
 
 
 def main() -> None:

@@ -87,10 +87,18 @@ def engine_child(odoo_url: str, database_url: str, streams: str, out: str) -> No
         with store.connect() as conn:
             count = conn.execute(sa.select(sa.func.count()).select_from(leads)).scalar_one()
         spent = client.stats.snapshot() - before
-        Path(out).write_text(json.dumps({
-            "wall": wall, "requests": spent.requests, "statements": store.stats.statements, "leads": count,
-            "extrapolated": False, "rows": sum(r.counters.inserted for r in report.results),
-        }))
+        Path(out).write_text(
+            json.dumps(
+                {
+                    "wall": wall,
+                    "requests": spent.requests,
+                    "statements": store.stats.statements,
+                    "leads": count,
+                    "extrapolated": False,
+                    "rows": sum(r.counters.inserted for r in report.results),
+                }
+            )
+        )
 
 
 def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> None:
@@ -108,8 +116,22 @@ def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> No
         nonlocal statements
         statements += 1
 
-    fields = ["name", "partner_id", "partner_name", "contact_name", "email_from", "phone", "stage_id",
-              "expected_revenue", "probability", "user_id", "team_id", "date_deadline", "active", "write_date"]
+    fields = [
+        "name",
+        "partner_id",
+        "partner_name",
+        "contact_name",
+        "email_from",
+        "phone",
+        "stage_id",
+        "expected_revenue",
+        "probability",
+        "user_id",
+        "team_id",
+        "date_deadline",
+        "active",
+        "write_date",
+    ]
     done = 0
     stopped = False
     started = time.perf_counter()
@@ -132,11 +154,16 @@ def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> No
                 customer_name = lead["partner_name"] or (lead["partner_id"][1] if lead["partner_id"] else None)
                 customer_id = None
                 if customer_name:
-                    row = conn.execute(sa.text("SELECT id FROM customers WHERE company_id IS NULL AND name = :n"),
-                                       {"n": customer_name}).first()
-                    customer_id = row[0] if row else conn.execute(
-                        sa.text("INSERT INTO customers (name) VALUES (:n) RETURNING id"), {"n": customer_name}
-                    ).scalar_one()
+                    row = conn.execute(
+                        sa.text("SELECT id FROM customers WHERE company_id IS NULL AND name = :n"), {"n": customer_name}
+                    ).first()
+                    customer_id = (
+                        row[0]
+                        if row
+                        else conn.execute(
+                            sa.text("INSERT INTO customers (name) VALUES (:n) RETURNING id"), {"n": customer_name}
+                        ).scalar_one()
+                    )
                 if (
                     lead["email_from"]
                     and customer_id
@@ -144,21 +171,36 @@ def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> No
                         sa.text("SELECT id FROM contacts WHERE email = :e"), {"e": lead["email_from"]}
                     ).first()
                 ):
-                    conn.execute(sa.text("INSERT INTO contacts (customer_id, name, email) VALUES (:c, :n, :e)"),
-                                 {"c": customer_id, "n": lead["contact_name"], "e": lead["email_from"]})
-                lead_id = conn.execute(sa.text(
-                    "INSERT INTO leads (customer_id, title, contact_name, email, phone, stage, status, value, probability,"
-                    " owner_name, team_name, deadline, source, source_email_id, odoo_id)"
-                    " VALUES (:c, :t, :cn, :e, :p, :s, :st, :v, :pr, :o, :tm, :d, 'odoo', :k, :i) RETURNING id"
-                ), {
-                    "c": customer_id, "t": lead["name"], "cn": lead["contact_name"], "e": lead["email_from"],
-                    "p": lead["phone"], "s": lead["stage_id"][1] if lead["stage_id"] else None,
-                    "st": "open" if lead["active"] else "lost", "v": lead["expected_revenue"] or 0,
-                    "pr": lead["probability"], "o": lead["user_id"][1] if lead["user_id"] else None,
-                    "tm": lead["team_id"][1] if lead["team_id"] else None, "d": lead["date_deadline"], "k": key,
-                    "i": lead["id"],
-                }).scalar_one()
-                conn.execute(sa.text("INSERT INTO lead_events (lead_id, event_type) VALUES (:l, 'imported')"), {"l": lead_id})
+                    conn.execute(
+                        sa.text("INSERT INTO contacts (customer_id, name, email) VALUES (:c, :n, :e)"),
+                        {"c": customer_id, "n": lead["contact_name"], "e": lead["email_from"]},
+                    )
+                lead_id = conn.execute(
+                    sa.text(
+                        "INSERT INTO leads (customer_id, title, contact_name, email, phone, stage, status, value, probability,"
+                        " owner_name, team_name, deadline, source, source_email_id, odoo_id)"
+                        " VALUES (:c, :t, :cn, :e, :p, :s, :st, :v, :pr, :o, :tm, :d, 'odoo', :k, :i) RETURNING id"
+                    ),
+                    {
+                        "c": customer_id,
+                        "t": lead["name"],
+                        "cn": lead["contact_name"],
+                        "e": lead["email_from"],
+                        "p": lead["phone"],
+                        "s": lead["stage_id"][1] if lead["stage_id"] else None,
+                        "st": "open" if lead["active"] else "lost",
+                        "v": lead["expected_revenue"] or 0,
+                        "pr": lead["probability"],
+                        "o": lead["user_id"][1] if lead["user_id"] else None,
+                        "tm": lead["team_id"][1] if lead["team_id"] else None,
+                        "d": lead["date_deadline"],
+                        "k": key,
+                        "i": lead["id"],
+                    },
+                ).scalar_one()
+                conn.execute(
+                    sa.text("INSERT INTO lead_events (lead_id, event_type) VALUES (:l, 'imported')"), {"l": lead_id}
+                )
                 done += 1
             offset += 200
         requests = client.stats.snapshot().requests
@@ -166,9 +208,16 @@ def naive_child(odoo_url: str, database_url: str, budget: float, out: str) -> No
     result = {"wall": wall, "requests": requests, "statements": statements, "leads": done, "extrapolated": False}
     if stopped and done:
         factor = total / done
-        result.update(wall=wall * factor, requests=int(requests + (total - done) / 200),
-                      statements=int(statements * factor), leads=total, extrapolated=True, measured_leads=done,
-                      measured_wall=wall, measured_statements=statements)
+        result.update(
+            wall=wall * factor,
+            requests=int(requests + (total - done) / 200),
+            statements=int(statements * factor),
+            leads=total,
+            extrapolated=True,
+            measured_leads=done,
+            measured_wall=wall,
+            measured_statements=statements,
+        )
     Path(out).write_text(json.dumps(result))
 
 
@@ -193,9 +242,22 @@ def simulator(scale: float, latency_ms: float):
     """The simulator in its own process; yields its URL."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "odoosync", "simulator", "--port", "0", "--scale", str(scale),
-         "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "odoosync",
+            "simulator",
+            "--port",
+            "0",
+            "--scale",
+            str(scale),
+            "--latency-ms",
+            str(latency_ms),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     try:
         assert process.stdout is not None
@@ -243,19 +305,37 @@ def database_at(server: str, latency_ms: float):
         return
     target = sa.make_url(server)
     with DelayProxy(target.host or "127.0.0.1", target.port or 5432, latency_ms) as proxy:
-        yield lambda url: sa.make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(
-            hide_password=False)
+        yield lambda url: sa.make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
 
 
 def row(label: str, data: dict[str, Any], rss_kib: int, baseline: dict[str, Any] | None, goal: str = "") -> list[str]:
     speed = data["leads"] / data["wall"] if data["wall"] else 0.0
     ratio = f"{baseline['wall'] / data['wall']:.0f}×" if baseline and data is not baseline else "1×"
     mark = " (extrapolated)" if data.get("extrapolated") else ""
-    return [label, f"{data['leads']:,}", f"{data['wall']:.1f}{mark}", f"{data['requests']:,}",
-            f"{data['statements']:,}", f"{speed:,.0f}", f"{rss_kib / 1024:.0f} MiB", ratio, goal]
+    return [
+        label,
+        f"{data['leads']:,}",
+        f"{data['wall']:.1f}{mark}",
+        f"{data['requests']:,}",
+        f"{data['statements']:,}",
+        f"{speed:,.0f}",
+        f"{rss_kib / 1024:.0f} MiB",
+        ratio,
+        goal,
+    ]
 
 
-HEADER = ["run", "leads", "wall s", "Odoo requests", "DB statements", "leads/s", "peak RSS", "faster than naive", "goal"]
+HEADER = [
+    "run",
+    "leads",
+    "wall s",
+    "Odoo requests",
+    "DB statements",
+    "leads/s",
+    "peak RSS",
+    "faster than naive",
+    "goal",
+]
 
 
 def print_table(rows: list[list[str]], title: str, header: list[str] = HEADER) -> None:
@@ -274,8 +354,12 @@ def by_statements(naive: dict[str, Any], complete: dict[str, Any]) -> dict[str, 
     if not naive.get("extrapolated") or complete.get("extrapolated"):
         return naive
     factor = complete["statements"] / naive["measured_statements"]
-    return {**naive, "wall": naive["measured_wall"] * factor, "statements": complete["statements"],
-            "requests": complete["requests"]}
+    return {
+        **naive,
+        "wall": naive["measured_wall"] * factor,
+        "statements": complete["statements"],
+        "requests": complete["requests"],
+    }
 
 
 def main() -> None:
@@ -285,9 +369,14 @@ def main() -> None:
     parser.add_argument("--naive-budget", type=float, default=60.0, help="seconds before the naive run is extrapolated")
     parser.add_argument("--factor10", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--pg-url", default=os.environ.get("ODOOSYNC_BENCH_PG_URL", DEFAULT_PG))
-    parser.add_argument("--db-latency-ms", type=float, nargs="*", default=[5.0, 20.0, 60.0],
-                        help="round-trip ms between the children and PostgreSQL (a TCP proxy), one pair of"
-                             " runs each (loopback always runs); 60 is the seed's own distance")
+    parser.add_argument(
+        "--db-latency-ms",
+        type=float,
+        nargs="*",
+        default=[5.0, 20.0, 60.0],
+        help="round-trip ms between the children and PostgreSQL (a TCP proxy), one pair of"
+        " runs each (loopback always runs); 60 is the seed's own distance",
+    )
     args = parser.parse_args()
 
     rows = []
@@ -304,20 +393,37 @@ def main() -> None:
             else:
                 naive = by_statements(naive, complete)
             rows.append(row(f"naive importer (seed 000), {where}", naive, rss_naive, naive))
-            rows.append(row(f"engine: reference + partners + leads, {where}", engine_leads, rss_leads, naive,
-                            "≥ 100× faster" if db_ms >= 60 else ""))
+            rows.append(
+                row(
+                    f"engine: reference + partners + leads, {where}",
+                    engine_leads,
+                    rss_leads,
+                    naive,
+                    "≥ 100× faster" if db_ms >= 60 else "",
+                )
+            )
         with fresh_database(args.pg_url) as db:
             engine_all, rss_all = run_child(["_engine", url, db, "all"])
         rows.append(row("engine: all incl. chatter + activities, loopback DB", engine_all, rss_all, None, "≤ 5 s"))
     if args.factor10:
         with simulator(args.scale * 10, args.latency_ms) as url, fresh_database(args.pg_url) as db:
             engine_10, rss_10 = run_child(["_engine", url, db, "leads"])
-        rows.append(row(f"engine: reference + partners + leads, scale {args.scale * 10:g}, loopback DB",
-                        engine_10, rss_10, None, "peak RSS flat"))
-    print_table(rows, f"Pull benchmark: scale {args.scale:g} ({rows[0][1]} leads), simulator with "
-                      f"{args.latency_ms:g} ms per request, PostgreSQL "
-                      f"({sa.make_url(args.pg_url).render_as_string(hide_password=True)}), {os.cpu_count()} CPUs, "
-                      f"load {os.getloadavg()[0]:.1f}")
+        rows.append(
+            row(
+                f"engine: reference + partners + leads, scale {args.scale * 10:g}, loopback DB",
+                engine_10,
+                rss_10,
+                None,
+                "peak RSS flat",
+            )
+        )
+    print_table(
+        rows,
+        f"Pull benchmark: scale {args.scale:g} ({rows[0][1]} leads), simulator with "
+        f"{args.latency_ms:g} ms per request, PostgreSQL "
+        f"({sa.make_url(args.pg_url).render_as_string(hide_password=True)}), {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}",
+    )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,15 @@ def _floor(_: str) -> dict[str, Any]:
         fields = stream.read_fields(client.field_types(stream.model))
         after = 0
         while True:
-            page = client.search_read(stream.model, [*stream.domain, ("id", ">", after)], fields, limit=FLOOR_PAGE,
-                                      order="id", active_test=False, normalize=False)
+            page = client.search_read(
+                stream.model,
+                [*stream.domain, ("id", ">", after)],
+                fields,
+                limit=FLOOR_PAGE,
+                order="id",
+                active_test=False,
+                normalize=False,
+            )
             if not page:
                 break
             rows += len(page)
@@ -81,14 +88,18 @@ def _odoosync(database_url: str) -> dict[str, Any]:
         started = time.perf_counter()
         report = run_sync(client, store, "all", PullOptions(mode=SyncMode.FULL))
         wall = time.perf_counter() - started
-    return {"wall": wall, "requests": (client.stats.snapshot() - before).requests,
-            "rows": sum(r.counters.fetched for r in report.results)}
+    return {
+        "wall": wall,
+        "requests": (client.stats.snapshot() - before).requests,
+        "rows": sum(r.counters.fetched for r in report.results),
+    }
 
 
 def _child(kind: str, database_url: str) -> dict[str, Any]:
     """One measurement in a fresh interpreter; its peak RSS from ``wait4``."""
-    process = subprocess.Popen([sys.executable, __file__, "--child", kind, "--database-url", database_url],
-                               stdout=subprocess.PIPE, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--child", kind, "--database-url", database_url], stdout=subprocess.PIPE, cwd=ROOT
+    )
     out = process.stdout.read() if process.stdout else b""
     _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
@@ -116,13 +127,17 @@ def main() -> None:
             for kind in ("floor", "odoosync"):
                 url = args.database_url or f"sqlite:///{Path(scratch) / f'bench-{round_}.db'}"
                 results[kind].append(_child(kind, url))
-    medians = {kind: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for kind, runs in results.items()}
+    medians = {
+        kind: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for kind, runs in results.items()
+    }
     floor = medians["floor"]["wall"]
     print(f"{'run':<10} {'wall s':>8} {'requests':>9} {'rows':>8} {'peak RSS MiB':>13} {'vs floor':>9}")
     for kind in ("floor", "odoosync"):
         m = medians[kind]
-        print(f"{kind:<10} {m['wall']:>8.2f} {m['requests']:>9.0f} {m['rows']:>8.0f} {m['rss_mib']:>13.0f} "
-              f"{m['wall'] / floor:>8.2f}x")
+        print(
+            f"{kind:<10} {m['wall']:>8.2f} {m['requests']:>9.0f} {m['rows']:>8.0f} {m['rss_mib']:>13.0f} "
+            f"{m['wall'] / floor:>8.2f}x"
+        )
     print(f"(medians of {args.rounds} alternating rounds; goal: odoosync at most 1.5x the floor)")
 
 

@@ -37,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
-from odoosync.service.jobs import STARTUP_JOBS, Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
-from odoosync.service.scheduler import DEFAULT_SCHEDULE, parse_cron
+from odoosync.service.jobs import STARTUP_JOBS, Jobs
 from odoosync.service.operations import allowed_companies
+from odoosync.service.scheduler import DEFAULT_SCHEDULE, parse_cron
 from odoosync.simulator import Simulator
 from odoosync.store import Store
 
@@ -63,8 +63,9 @@ def fires_per_hour(expression: str) -> int:
 
 
 def client_for(sim: Simulator) -> OdooClient:
-    client = OdooClient(OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password,
-                                   protocol="jsonrpc")).open()
+    client = OdooClient(
+        OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password, protocol="jsonrpc")
+    ).open()
     client.config = dataclasses.replace(client.config, company_ids=allowed_companies(client))
     return client
 
@@ -85,8 +86,15 @@ def idle_cost(database_url: str, sim: Simulator) -> list[dict[str, Any]]:
             requests = client.stats.snapshot().requests - before
             assert len(sim.request_log.records) - logged == requests, "client and simulator disagree"
             per_hour = fires_per_hour(expression)
-            rows.append({"job": job, "cron": expression, "fires": per_hour, "per_fire": requests,
-                         "per_hour": requests * per_hour})
+            rows.append(
+                {
+                    "job": job,
+                    "cron": expression,
+                    "fires": per_hour,
+                    "per_fire": requests,
+                    "per_hour": requests * per_hour,
+                }
+            )
         return rows
 
 
@@ -153,8 +161,12 @@ def load(database_url: str, sim: Simulator, *, clients: int, requests: int, seco
         server.join(10)
     ordered = sorted(latencies)
     return {
-        "requests": len(ordered), "errors": errors, "wall": wall, "rps": len(ordered) / wall,
-        "p50": statistics.median(ordered) * 1000, "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+        "requests": len(ordered),
+        "errors": errors,
+        "wall": wall,
+        "rps": len(ordered) / wall,
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
         "max": ordered[-1] * 1000,
     }
 
@@ -182,8 +194,10 @@ def main() -> None:
         print(f"GET /api/status, {args.clients} concurrent clients, SQLite, loopback\n")
         print("| requests | errors | wall s | requests/s | p50 ms | p99 ms | max ms |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
-        print(f"| {result['requests']} | {result['errors']} | {result['wall']:.1f} | {result['rps']:.0f} | "
-              f"{result['p50']:.1f} | {result['p99']:.1f} | {result['max']:.1f} |")
+        print(
+            f"| {result['requests']} | {result['errors']} | {result['wall']:.1f} | {result['rps']:.0f} | "
+            f"{result['p50']:.1f} | {result['p99']:.1f} | {result['max']:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -61,8 +61,16 @@ def sheet_bytes(size: int, changed_every: int | None = None, *, one_cell: bool =
     for i in range(size):
         bump = 1 if (changed_every and i % changed_every == 0) or (one_cell and i == size // 2) else 0
         cells = [
-            f"R{i}", f"Company {i}", f"Person {i}", f"person{i}@example.com", f"+44 20 7946 {i % 10000:04d}",
-            str(i * 10 + bump), "2026-03-01", "New", "web, inbound", f"called on day {i % 28 + 1}",
+            f"R{i}",
+            f"Company {i}",
+            f"Person {i}",
+            f"person{i}@example.com",
+            f"+44 20 7946 {i % 10000:04d}",
+            str(i * 10 + bump),
+            "2026-03-01",
+            "New",
+            "web, inbound",
+            f"called on day {i % 28 + 1}",
         ]
         writer.writerow([cells[-1], *cells[:-1]] if moved else cells)
     return out.getvalue().encode()
@@ -101,11 +109,24 @@ def child(impl: str, url: str, database_url: str) -> None:
             started, cpu_started = time.perf_counter(), time.process_time()
             outcome = run()
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-            print(json.dumps({"phase": phase, "seconds": seconds, "cpu": cpu, "statements": store.stats.statements,
-                              "lead_writes": writes[0], "outcome": outcome}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "phase": phase,
+                        "seconds": seconds,
+                        "cpu": cpu,
+                        "statements": store.stats.statements,
+                        "lead_writes": writes[0],
+                        "outcome": outcome,
+                    }
+                ),
+                flush=True,
+            )
         with store.connect() as conn:
             live = conn.execute(sa.text("SELECT count(*) FROM leads WHERE deleted_at IS NULL")).scalar_one()
-    print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "live": live}), flush=True)
+    print(
+        json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "live": live}), flush=True
+    )
 
 
 def _lead_write_counter(store) -> list[int]:
@@ -157,8 +178,12 @@ def _naive_runner(store, url: str):
                 lead = map_record(plan, number, cells)
                 if not isinstance(lead, SheetLead):
                     continue
-                values = {**lead.values, "source": "sheet", "customer_id": customer_id,
-                          "source_email_id": source_email_id(customer_id, lead.key)}
+                values = {
+                    **lead.values,
+                    "source": "sheet",
+                    "customer_id": customer_id,
+                    "source_email_id": source_email_id(customer_id, lead.key),
+                }
                 found = conn.execute(
                     sa.select(leads.c.id).where(leads.c.source_email_id == values["source_email_id"])
                 ).scalar_one_or_none()
@@ -190,7 +215,9 @@ class _Databases:
         import psycopg
         import sqlalchemy as sa
 
-        with psycopg.connect(sa.make_url(self.postgres).set(drivername="postgresql").render_as_string(False), autocommit=True) as conn:
+        with psycopg.connect(
+            sa.make_url(self.postgres).set(drivername="postgresql").render_as_string(False), autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return sa.make_url(self.postgres).set(database=name).render_as_string(hide_password=False)
 
@@ -202,7 +229,9 @@ class _Databases:
         import sqlalchemy as sa
 
         name = sa.make_url(url).database
-        with psycopg.connect(sa.make_url(self.postgres).set(drivername="postgresql").render_as_string(False), autocommit=True) as conn:
+        with psycopg.connect(
+            sa.make_url(self.postgres).set(drivername="postgresql").render_as_string(False), autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -212,7 +241,10 @@ def measure(server, databases: _Databases, impl: str, size: int) -> tuple[list[d
     database_url = databases.create()
     process = subprocess.Popen(
         [sys.executable, __file__, "--child", impl, url, database_url],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     phases: list[dict] = []
     final: dict = {}
@@ -236,7 +268,9 @@ def measure(server, databases: _Databases, impl: str, size: int) -> tuple[list[d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="500,10000,100000", help="comma-separated row counts")
-    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server's maintenance URL (default: SQLite files)")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server's maintenance URL (default: SQLite files)"
+    )
     parser.add_argument("--naive-max", type=int, default=100_000, help="skip the naive baseline above this many rows")
     parser.add_argument("--child", nargs=3, metavar=("IMPL", "URL", "DATABASE_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -252,11 +286,13 @@ def main() -> None:
     database = "PostgreSQL" if args.postgres else "SQLite"
     print(f"sheets benchmark on {database}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
     goals: list[str] = []
-    print(f"{'rows':>8} {'impl':<9} {'phase':<14} {'seconds':>8} {'cpu s':>7} {'stmts':>7} {'lead writes':>11} {'peak MB':>8} {'naive/ours':>10}  outcome")
+    print(
+        f"{'rows':>8} {'impl':<9} {'phase':<14} {'seconds':>8} {'cpu s':>7} {'stmts':>7} {'lead writes':>11} {'peak MB':>8} {'naive/ours':>10}  outcome"
+    )
     try:
         for size in (int(s) for s in args.sizes.split(",")):
             ours, ours_final = measure(server, databases, "odoosync", size)
-            naive, naive_final = (measure(server, databases, "naive", size) if size <= args.naive_max else ([], {}))
+            naive, naive_final = measure(server, databases, "naive", size) if size <= args.naive_max else ([], {})
             for impl, phases, final in (("odoosync", ours, ours_final), ("naive", naive, naive_final)):
                 for index, phase in enumerate(phases):
                     ratio = ""

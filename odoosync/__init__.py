@@ -19,12 +19,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from odoosync.exceptions import ConfigError, OdooSyncError
-    from odoosync.library import Connection, Sheets, StreamStatus, connect
-    from odoosync.push.engine import PushResult
-    from odoosync.service.operations import SyncReport, VerifyReport
-    from odoosync.settings import Settings, load_settings
-    from odoosync.sheets.engine import SheetSyncResult
+    from odoosync.exceptions import ConfigError as ConfigError
+    from odoosync.exceptions import OdooSyncError as OdooSyncError
+    from odoosync.library import Connection as Connection
+    from odoosync.library import Sheets as Sheets
+    from odoosync.library import StreamStatus as StreamStatus
+    from odoosync.library import connect as connect
+    from odoosync.push.engine import PushResult as PushResult
+    from odoosync.service.operations import SyncReport as SyncReport
+    from odoosync.service.operations import VerifyReport as VerifyReport
+    from odoosync.settings import Settings as Settings
+    from odoosync.settings import load_settings as load_settings
+    from odoosync.sheets.engine import SheetSyncResult as SheetSyncResult
 
 _EXPORTS = {
     "connect": "odoosync.library",

@@ -109,11 +109,19 @@ def add_backend(store: Store, backend: Backend) -> Backend:
     if problems:
         raise ConfigError("; ".join(problems), problems)
     with store.transaction() as conn:
-        conn.execute(sa.insert(odoo_backends).values(
-            name=backend.name, url=backend.url.rstrip("/"), db=backend.db, login=backend.login,
-            protocol=backend.protocol, company_ids=list(backend.company_ids), app_company_id=backend.app_company_id,
-            secret_env=backend.secret_env, secret_file=backend.secret_file,
-        ))
+        conn.execute(
+            sa.insert(odoo_backends).values(
+                name=backend.name,
+                url=backend.url.rstrip("/"),
+                db=backend.db,
+                login=backend.login,
+                protocol=backend.protocol,
+                company_ids=list(backend.company_ids),
+                app_company_id=backend.app_company_id,
+                secret_env=backend.secret_env,
+                secret_file=backend.secret_file,
+            )
+        )
     return backend
 
 
@@ -121,7 +129,7 @@ def list_backends(store: Store) -> list[Backend]:
     """Every stored backend, by name."""
     with store.connect() as conn:
         rows = conn.execute(sa.select(odoo_backends).order_by(odoo_backends.c.name)).mappings().all()
-    return [_from_row(row) for row in rows]
+    return [_from_row(dict(row)) for row in rows]
 
 
 def get_backend(store: Store, name: str, *, missing_ok: bool = False) -> Backend | None:
@@ -129,7 +137,7 @@ def get_backend(store: Store, name: str, *, missing_ok: bool = False) -> Backend
     with store.connect() as conn:
         row = conn.execute(sa.select(odoo_backends).where(odoo_backends.c.name == name)).mappings().first()
     if row is not None:
-        return _from_row(row)
+        return _from_row(dict(row))
     if missing_ok:
         return None
     known = ", ".join([DEFAULT_BACKEND, *(b.name for b in list_backends(store))])
@@ -150,8 +158,9 @@ def backend_names(settings: Settings, store: Store) -> list[str]:
     return names + [b.name for b in list_backends(store)]
 
 
-def odoo_config(settings: Settings, store: Store, name: str = DEFAULT_BACKEND, *,
-                env: Mapping[str, str] | None = None) -> OdooConfig:
+def odoo_config(
+    settings: Settings, store: Store, name: str = DEFAULT_BACKEND, *, env: Mapping[str, str] | None = None
+) -> OdooConfig:
     """The Odoo connection of backend ``name``. A stored backend inherits the settings'
     timeouts and concurrency; its secret is read from its reference now and after each
     authentication failure."""
@@ -165,10 +174,20 @@ def odoo_config(settings: Settings, store: Store, name: str = DEFAULT_BACKEND, *
         raise ConfigError(f"backend {name!r}: its secret ({backend.secret_reference}) is not set or empty")
     base = settings.odoo or OdooConfig(url=backend.url, db=backend.db, username=backend.login)
     return OdooConfig(
-        url=backend.url, db=backend.db, username=backend.login, api_key=secret, protocol=backend.protocol,  # type: ignore[arg-type]
-        timeout=base.timeout, connect_timeout=base.connect_timeout, max_concurrency=base.max_concurrency,
-        max_attempts=base.max_attempts, backoff_base=base.backoff_base, backoff_cap=base.backoff_cap,
-        company_ids=backend.company_ids, name=backend.name, secret_source=read_secret,
+        url=backend.url,
+        db=backend.db,
+        username=backend.login,
+        api_key=secret,
+        protocol=backend.protocol,  # type: ignore[arg-type]
+        timeout=base.timeout,
+        connect_timeout=base.connect_timeout,
+        max_concurrency=base.max_concurrency,
+        max_attempts=base.max_attempts,
+        backoff_base=base.backoff_base,
+        backoff_cap=base.backoff_cap,
+        company_ids=backend.company_ids,
+        name=backend.name,
+        secret_source=read_secret,
     )
 
 
@@ -197,7 +216,13 @@ def _secret_reader(backend: Backend, env: Mapping[str, str]) -> Callable[[], str
 def _from_row(row: Mapping[str, Any]) -> Backend:
     ids: Sequence[Any] = row["company_ids"] or ()
     return Backend(
-        name=row["name"], url=row["url"], db=row["db"], login=row["login"], protocol=row["protocol"],
-        company_ids=tuple(int(i) for i in ids), app_company_id=row["app_company_id"],
-        secret_env=row["secret_env"], secret_file=row["secret_file"],
+        name=row["name"],
+        url=row["url"],
+        db=row["db"],
+        login=row["login"],
+        protocol=row["protocol"],
+        company_ids=tuple(int(i) for i in ids),
+        app_company_id=row["app_company_id"],
+        secret_env=row["secret_env"],
+        secret_file=row["secret_file"],
     )

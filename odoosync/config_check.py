@@ -32,7 +32,7 @@ def check_config(key: str, value: Any) -> None:
     elif key.startswith(PUSH_PREFIX):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key}: the value must be a JSON object")
-        parse_policy(key[len(PUSH_PREFIX):], value)
+        parse_policy(key[len(PUSH_PREFIX) :], value)
     elif key == SCHEDULE_CONFIG_KEY:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key}: the value must be a JSON object of job → cron")

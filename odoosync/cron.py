@@ -26,12 +26,16 @@ def parse_cron(expression: str, *, job: str = "?") -> CronTrigger:
         if len(fields) == 6:
             second, minute, hour, day, month, day_of_week = fields
             return CronTrigger(
-                second=second, minute=minute, hour=hour, day=day, month=month,
-                day_of_week=day_of_week, timezone=dt.UTC,
+                second=second,
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=day_of_week,
+                timezone=dt.UTC,
             )
     except ValueError as exc:
         raise ConfigError(f"schedule for job {job!r}: {expression!r} is not a valid cron expression ({exc})") from exc
     raise ConfigError(
-        f"schedule for job {job!r}: {expression!r} needs 5 fields (minute hour day month weekday) "
-        "or 6 (second first)"
+        f"schedule for job {job!r}: {expression!r} needs 5 fields (minute hour day month weekday) or 6 (second first)"
     )

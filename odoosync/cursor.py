@@ -58,6 +58,7 @@ __all__ = [
 DEFAULT_OVERLAP = dt.timedelta(minutes=5)
 """How far behind the stored cursor an incremental run starts reading again."""
 
+
 @dataclass(frozen=True, order=True)
 class Cursor:
     """A position in ``(write_date, id)`` order: everything up to here has been stored."""
@@ -291,8 +292,11 @@ class StreamState:
         """
         kept, read_at = self.read_at, _whole_second(read_at)
         if (
-            read_at is not None and kept is not None and self.cursor is not None
-            and kept <= read_at and incremental_start(self.cursor, kept, overlap) == self.cursor
+            read_at is not None
+            and kept is not None
+            and self.cursor is not None
+            and kept <= read_at
+            and incremental_start(self.cursor, kept, overlap) == self.cursor
         ):
             return self
         return replace(self, read_at=read_at)

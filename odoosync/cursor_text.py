@@ -20,7 +20,9 @@ def describe_cursor(state: Mapping[str, Any] | None) -> str:
     parts = []
     cursor = state.get("cursor")
     if isinstance(cursor, Mapping) and cursor.get("write_date"):
-        parts.append(f"changes up to {cursor['write_date']}" + (f" (record {cursor['id']})" if cursor.get("id") else ""))
+        parts.append(
+            f"changes up to {cursor['write_date']}" + (f" (record {cursor['id']})" if cursor.get("id") else "")
+        )
     walk = state.get("walk")
     if isinstance(walk, Mapping) and isinstance(walk.get("partitions"), list):
         partitions = walk["partitions"]
@@ -28,7 +30,9 @@ def describe_cursor(state: Mapping[str, Any] | None) -> str:
         parts.append(f"full read in progress: {done} of {len(partitions)} parts done")
     increment = state.get("increment")
     if isinstance(increment, Mapping) and isinstance(increment.get("since"), Mapping):
-        parts.append(f"reading changes since {increment['since'].get('write_date')}, after record {increment.get('after', 0)}")
+        parts.append(
+            f"reading changes since {increment['since'].get('write_date')}, after record {increment.get('after', 0)}"
+        )
     if not parts:
         keys = ", ".join(sorted(str(k) for k in state if state[k] not in (None, {}, [])))
         return f"stored ({keys})" if keys else "nothing read yet"

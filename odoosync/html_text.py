@@ -37,9 +37,7 @@ _BLOCK_TAGS = frozenset(
         "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
     }
 )  # fmt: skip
-_DROPPED_TAGS = frozenset(
-    {"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg"}
-)
+_DROPPED_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg"})
 _LIST_TAGS = frozenset({"ul", "ol"})
 _CELL_TAGS = frozenset({"td", "th"})
 _CELL_SEPARATOR = " | "

@@ -55,8 +55,12 @@ def connect(
     ``odoosync.toml`` with the arguments given here taking precedence (checked the same
     way: a :class:`~odoosync.exceptions.ConfigError` lists every problem)."""
     arguments = {
-        "database_url": database_url, "odoo_url": odoo_url, "odoo_db": odoo_db, "odoo_username": odoo_username,
-        "odoo_password": odoo_password, "odoo_api_key": odoo_api_key,
+        "database_url": database_url,
+        "odoo_url": odoo_url,
+        "odoo_db": odoo_db,
+        "odoo_username": odoo_username,
+        "odoo_password": odoo_password,
+        "odoo_api_key": odoo_api_key,
     }
     given = {_ARGUMENT_VARIABLES[name]: value for name, value in arguments.items() if value is not None}
     if settings is not None and given:
@@ -102,12 +106,18 @@ class Connection:
             return store.current_revision()
 
     def sync(
-        self, stream: str = "all", *, mode: SyncMode | str = SyncMode.INCREMENTAL, odoo_id: int | None = None,
-        budget: float | None = None, allow_mass_delete: bool = False,
+        self,
+        stream: str = "all",
+        *,
+        mode: SyncMode | str = SyncMode.INCREMENTAL,
+        odoo_id: int | None = None,
+        budget: float | None = None,
+        allow_mass_delete: bool = False,
     ) -> SyncReport:
         """Pull ``stream`` (a stream, a model name or ``all``) from Odoo into the database."""
-        return operations.sync(self.settings, stream, mode=mode, odoo_id=odoo_id, budget=budget,
-                               allow_mass_delete=allow_mass_delete)
+        return operations.sync(
+            self.settings, stream, mode=mode, odoo_id=odoo_id, budget=budget, allow_mass_delete=allow_mass_delete
+        )
 
     def verify(self, stream: str = "all", *, repair: bool = False, allow_mass_delete: bool = False) -> VerifyReport:
         """Compare Odoo's id sets and write stamps with the database; ``repair`` syncs the drift."""
@@ -116,16 +126,24 @@ class Connection:
     def push(self) -> PushResult:
         """Push every change the app queued in the outbox that is ready now."""
         with operations.open_store(self.settings) as store, operations.open_client(self.settings) as client:
-            engine = PushEngine(store, client, backend=client.config.name,
-                                lease=dt.timedelta(seconds=self.settings.push_lease_seconds))
+            engine = PushEngine(
+                store, client, backend=client.config.name, lease=dt.timedelta(seconds=self.settings.push_lease_seconds)
+            )
             return run_once(engine)
 
     def status(self) -> list[StreamStatus]:
         """Every stream: rows held, last run, last success, where it resumes."""
         with operations.open_store(self.settings) as store:
             return [
-                StreamStatus(row["stream"], row["model"], row["rows"], row["last_run"], row["last_success_at"],
-                             row["cursor"], row["quarantined"])
+                StreamStatus(
+                    row["stream"],
+                    row["model"],
+                    row["rows"],
+                    row["last_run"],
+                    row["last_success_at"],
+                    row["cursor"],
+                    row["quarantined"],
+                )
                 for row in operations.stream_status(store)
             ]
 
@@ -146,8 +164,11 @@ class Sheets:
     def sync(self, customer: str | int, *, allow_mass_delete: bool = False) -> SheetSyncResult:
         """Sync one customer's sheet (id or name) into leads now."""
         with self._engine() as engine:
-            return engine.sync(resolve_customer(engine.store, str(customer)), trigger=Trigger.MANUAL.value,
-                               allow_mass_delete=allow_mass_delete)
+            return engine.sync(
+                resolve_customer(engine.store, str(customer)),
+                trigger=Trigger.MANUAL.value,
+                allow_mass_delete=allow_mass_delete,
+            )
 
     def sync_all(self, *, allow_mass_delete: bool = False) -> Sequence[SheetSyncResult]:
         """Sync every sheet that is not paused."""
@@ -166,7 +187,8 @@ class Sheets:
 @contextmanager
 def open_sheet_sync(settings: Settings) -> Iterator[SheetSync]:
     """The sheet engine with its database and fetcher, for one call (the CLI's too)."""
-    with operations.open_store(settings) as store, SheetFetcher(
-        allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files
-    ) as fetcher:
+    with (
+        operations.open_store(settings) as store,
+        SheetFetcher(allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files) as fetcher,
+    ):
         yield SheetSync(store, fetcher, settings=SyncSettings(max_delete_share=settings.sheets_max_delete_share))

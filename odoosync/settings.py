@@ -71,7 +71,9 @@ DEFAULT_DATABASE_URL = "sqlite:///odoosync.db"
 # Every key the TOML file may hold; [schedule] takes any job name. Others are warned about:
 # a misspelt key silently ignored would leave its default in force.
 _TOML_KEYS: dict[str, frozenset[str] | None] = {
-    "odoo": frozenset({"url", "db", "username", "password", "api_key", "protocol", "company_ids", "timeout", "max_concurrency"}),
+    "odoo": frozenset(
+        {"url", "db", "username", "password", "api_key", "protocol", "company_ids", "timeout", "max_concurrency"}
+    ),
     "database": frozenset({"url"}),
     "store": frozenset({"schema"}),
     "sync": frozenset({"lock_id", "overlap_seconds", "page_size", "max_delete_share"}),
@@ -129,9 +131,7 @@ class Settings:
         return self.odoo
 
 
-def load_settings(
-    env: Mapping[str, str] | None = None, config_path: str | Path | None = None
-) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None, config_path: str | Path | None = None) -> Settings:
     """Read TOML + environment, validate, and return Settings (or raise ConfigError)."""
     env = os.environ if env is None else env
     problems: list[str] = []
@@ -172,7 +172,9 @@ def load_settings(
         lock_id=str(pick("LOCK_ID", sync_t, "lock_id", "odoosync")),
         overlap_seconds=_int("sync.overlap_seconds", sync_t.get("overlap_seconds", 300), problems, minimum=0),
         page_size=_int("sync.page_size", sync_t.get("page_size", DEFAULT_PAGE_SIZE), problems, minimum=1),
-        max_delete_share=_share("sync.max_delete_share", sync_t.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE), problems),
+        max_delete_share=_share(
+            "sync.max_delete_share", sync_t.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE), problems
+        ),
         push_lease_seconds=_int(
             "push.lease_seconds", pick("ODOOSYNC_PUSH_LEASE_SECONDS", push_t, "lease_seconds", 300), problems, minimum=5
         ),
@@ -186,7 +188,9 @@ def load_settings(
         sheets_allow_files=str(pick("ODOOSYNC_SHEETS_ALLOW_FILES", sheets_t, "allow_local_files", False)).lower()
         in _TRUE,
         sheets_max_delete_share=_share(
-            "sheets.max_delete_share", pick("ODOOSYNC_SHEETS_MAX_DELETE_SHARE", sheets_t, "max_delete_share", 0.2), problems
+            "sheets.max_delete_share",
+            pick("ODOOSYNC_SHEETS_MAX_DELETE_SHARE", sheets_t, "max_delete_share", 0.2),
+            problems,
         ),
         sla_webhook_url=_webhook_url(pick("ODOOSYNC_SLA_WEBHOOK_URL", sla_t, "webhook_url"), problems),
         schedule={str(k): str(v) for k, v in data.get("schedule", {}).items()},

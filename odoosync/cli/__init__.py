@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from odoosync.cli import backends, config, db, push, serve, sheets, simulator, sync
-from odoosync.logs import LogFormat, configure as configure_logging
+from odoosync.logs import LogFormat
+from odoosync.logs import configure as configure_logging
 
 __all__ = ["app"]
 
@@ -39,7 +40,9 @@ app = typer.Typer(
 def main(
     log_format: Annotated[
         LogFormat,
-        typer.Option("--log-format", envvar="ODOOSYNC_LOG_FORMAT", help="Log lines on stderr: text, or json for log shippers."),
+        typer.Option(
+            "--log-format", envvar="ODOOSYNC_LOG_FORMAT", help="Log lines on stderr: text, or json for log shippers."
+        ),
     ] = LogFormat.TEXT,
 ) -> None:
     """Keep an app database in step with Odoo CRM, both ways, and take in leads from Google Sheets."""

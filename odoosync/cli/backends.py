@@ -16,10 +16,14 @@ __all__ = ["register", "BackendOption"]
 
 BackendOption = Annotated[
     str,
-    typer.Option("--backend", help="The Odoo backend (see `odoosync backends list`); 'default' is the Odoo of the settings."),
+    typer.Option(
+        "--backend", help="The Odoo backend (see `odoosync backends list`); 'default' is the Odoo of the settings."
+    ),
 ]
 
-backends_app = typer.Typer(help="The Odoo databases synced into the app database (ops.odoo_backends).", no_args_is_help=True)
+backends_app = typer.Typer(
+    help="The Odoo databases synced into the app database (ops.odoo_backends).", no_args_is_help=True
+)
 
 
 @backends_app.command("add")
@@ -28,11 +32,19 @@ def add(
     url: Annotated[str, typer.Option("--url", help="Odoo's address, e.g. https://acme.odoo.com")],
     db: Annotated[str, typer.Option("--db", help="The Odoo database.")],
     login: Annotated[str, typer.Option("--login", help="The sync user's login.")],
-    secret_env: Annotated[str | None, typer.Option("--secret-env", help="The environment variable holding its API key or password.")] = None,
-    secret_file: Annotated[str | None, typer.Option("--secret-file", help="Or a file holding it (e.g. a mounted secret).")] = None,
+    secret_env: Annotated[
+        str | None, typer.Option("--secret-env", help="The environment variable holding its API key or password.")
+    ] = None,
+    secret_file: Annotated[
+        str | None, typer.Option("--secret-file", help="Or a file holding it (e.g. a mounted secret).")
+    ] = None,
     protocol: Annotated[str, typer.Option("--protocol", help="auto, jsonrpc, xmlrpc or json2.")] = "auto",
-    company_ids: Annotated[str, typer.Option("--company-ids", help="Odoo companies to read, comma-separated (default: all the user may).")] = "",
-    app_company_id: Annotated[int | None, typer.Option("--app-company-id", help="The app's company_id its customers and leads get.")] = None,
+    company_ids: Annotated[
+        str, typer.Option("--company-ids", help="Odoo companies to read, comma-separated (default: all the user may).")
+    ] = "",
+    app_company_id: Annotated[
+        int | None, typer.Option("--app-company-id", help="The app's company_id its customers and leads get.")
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")] = False,
 ) -> None:
     """Add an Odoo backend. The secret is given by reference (never stored).
@@ -49,8 +61,15 @@ def add(
         except ValueError:
             raise ConfigError(f"--company-ids must be comma-separated integers (got {company_ids!r})") from None
         backend = backends.Backend(
-            name=name, url=url, db=db, login=login, protocol=protocol, company_ids=ids,
-            app_company_id=app_company_id, secret_env=secret_env, secret_file=secret_file,
+            name=name,
+            url=url,
+            db=db,
+            login=login,
+            protocol=protocol,
+            company_ids=ids,
+            app_company_id=app_company_id,
+            secret_env=secret_env,
+            secret_file=secret_file,
         )
         with open_store(load_settings()) as store:
             backends.add_backend(store, backend)
@@ -77,9 +96,19 @@ def list_(json: Annotated[bool, typer.Option("--json", help="Print a JSON docume
     rows = [b.as_dict() for b in found]
     if settings.odoo is not None:
         odoo = settings.odoo
-        rows.insert(0, {"name": backends.DEFAULT_BACKEND, "url": odoo.url, "db": odoo.db, "login": odoo.username,
-                        "protocol": odoo.protocol, "company_ids": list(odoo.company_ids), "app_company_id": None,
-                        "secret": "settings"})
+        rows.insert(
+            0,
+            {
+                "name": backends.DEFAULT_BACKEND,
+                "url": odoo.url,
+                "db": odoo.db,
+                "login": odoo.username,
+                "protocol": odoo.protocol,
+                "company_ids": list(odoo.company_ids),
+                "app_company_id": None,
+                "secret": "settings",
+            },
+        )
     if json:
         print_json({"backends": rows})
         return
@@ -87,8 +116,16 @@ def list_(json: Annotated[bool, typer.Option("--json", help="Print a JSON docume
     for column in ("name", "url", "db", "login", "protocol", "companies", "app company", "secret"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["name"], row["url"], row["db"], row["login"], row["protocol"],
-                      ",".join(map(str, row["company_ids"])) or "all", str(row["app_company_id"] or "-"), row["secret"])
+        table.add_row(
+            row["name"],
+            row["url"],
+            row["db"],
+            row["login"],
+            row["protocol"],
+            ",".join(map(str, row["company_ids"])) or "all",
+            str(row["app_company_id"] or "-"),
+            row["secret"],
+        )
     console.print(table)
 
 
@@ -128,13 +165,21 @@ def test(
         with open_store(settings) as store:
             config = backends.odoo_config(settings, store, name)
         with open_client(settings, config) as client:
-            answer = {"backend": name, "ok": True, "version": client.version().get("server_version"),
-                      "uid": client.uid, "company_ids": list(client.config.company_ids or allowed_companies(client))}
+            company_ids = list(client.config.company_ids or allowed_companies(client))
+            answer = {
+                "backend": name,
+                "ok": True,
+                "version": client.version().get("server_version"),
+                "uid": client.uid,
+                "company_ids": company_ids,
+            }
     if json:
         print_json(answer)
     else:
-        typer.echo(f"{name}: ok, Odoo {answer['version']}, user #{answer['uid']}, "
-                   f"companies {','.join(map(str, answer['company_ids']))}")
+        typer.echo(
+            f"{name}: ok, Odoo {answer['version']}, user #{answer['uid']}, "
+            f"companies {','.join(str(c) for c in company_ids)}"
+        )
 
 
 def register(app: typer.Typer) -> None:

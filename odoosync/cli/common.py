@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["new_table", "console", "err_console", "wide_console", "fail_cleanly", "print_json", "is_terminal", "styled"]
 
+
 class LazyConsole:
     """A Rich console made on first use, so that ``--help`` and ``version`` never import Rich.
     Attributes are the console's; ``real`` is the console itself (for Rich's progress bars)."""

@@ -22,7 +22,9 @@ db_app = typer.Typer(help="Create, upgrade and inspect odoosync's database schem
 
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", help="Database URL (default: DATABASE_URL, then odoosync.toml, then sqlite:///odoosync.db)."),
+    typer.Option(
+        "--database-url", help="Database URL (default: DATABASE_URL, then odoosync.toml, then sqlite:///odoosync.db)."
+    ),
 ]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 

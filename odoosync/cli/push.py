@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from odoosync.cli.common import fail_cleanly, print_json
 from odoosync.cli.backends import BackendOption
+from odoosync.cli.common import fail_cleanly, print_json
 from odoosync.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -25,13 +25,17 @@ __all__ = ["register"]
 
 log = logging.getLogger("odoosync.push")
 
-outbox_app = typer.Typer(help="Inspect, retry or discard the queue of app changes bound for Odoo.", no_args_is_help=True)
+outbox_app = typer.Typer(
+    help="Inspect, retry or discard the queue of app changes bound for Odoo.", no_args_is_help=True
+)
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 
 
 def push(
     once: Annotated[bool, typer.Option("--once", help="Push everything ready now, then exit (the default).")] = False,
-    loop: Annotated[bool, typer.Option("--loop", help="Keep pushing as changes are queued, until SIGTERM/Ctrl-C.")] = False,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep pushing as changes are queued, until SIGTERM/Ctrl-C.")
+    ] = False,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between idle checks with --loop.")] = 2.0,
     backend: BackendOption = "default",
     json: JsonOutput = False,
@@ -51,16 +55,19 @@ def push(
     with fail_cleanly():
         settings = load_settings()
         with open_store(settings) as store, open_client(settings, odoo_config(settings, store, backend)) as client:
-            engine = PushEngine(store, client, backend=backend,
-                                lease=dt.timedelta(seconds=settings.push_lease_seconds))
+            engine = PushEngine(store, client, backend=backend, lease=dt.timedelta(seconds=settings.push_lease_seconds))
             if loop:
                 stop = threading.Event()
                 signal.signal(signal.SIGTERM, lambda *_: stop.set())
-                log.info("push loop started: pushing queued changes to %s as they come (idle check every %.1f s)",
-                         settings.require_odoo().url, poll)
+                log.info(
+                    "push loop started: pushing queued changes to %s as they come (idle check every %.1f s)",
+                    settings.require_odoo().url,
+                    poll,
+                )
                 try:
-                    run_forever(engine, stop=stop, poll_seconds=poll,
-                                on_result=lambda result: log.info("%s", _describe(result)))
+                    run_forever(
+                        engine, stop=stop, poll_seconds=poll, on_result=lambda result: log.info("%s", _describe(result))
+                    )
                 except KeyboardInterrupt:
                     stop.set()
                 log.info("push loop stopped")
@@ -86,7 +93,9 @@ def _describe(result: PushResult) -> str:
 
 @outbox_app.command("list")
 def list_command(
-    status: Annotated[str | None, typer.Option("--status", help="queued, processing, done, failed or discarded.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="queued, processing, done, failed or discarded.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many items (newest first).")] = 50,
     json: JsonOutput = False,
 ) -> None:
@@ -109,8 +118,10 @@ def list_command(
     for item in items:
         target = f"{item.local_table}:{item.local_id}" if item.local_table else "-"
         error = f"  {item.last_error}" if item.last_error else ""
-        typer.echo(f"#{item.id} {item.status:<10} {item.model} {item.operation} {target} "
-                   f"odoo={item.odoo_id or '-'} attempts={item.attempts}{error}")
+        typer.echo(
+            f"#{item.id} {item.status:<10} {item.model} {item.operation} {target} "
+            f"odoo={item.odoo_id or '-'} attempts={item.attempts}{error}"
+        )
 
 
 @outbox_app.command("retry")
@@ -166,8 +177,11 @@ def discard_command(
 def _require_failed(statuses: dict[int, str], ids: list[int], verb: str) -> None:
     """Refuse, naming each, ids that are not outbox items or not failed (nothing changes)."""
     problems = [f"outbox item {i} not found" for i in ids if i not in statuses]
-    problems += [f"outbox item {i} is {statuses[i]}, not failed: only failed items can be {verb}"
-                 for i in ids if i in statuses and statuses[i] != "failed"]
+    problems += [
+        f"outbox item {i} is {statuses[i]}, not failed: only failed items can be {verb}"
+        for i in ids
+        if i in statuses and statuses[i] != "failed"
+    ]
     if problems:
         raise ConfigError("; ".join(problems), problems)
 

@@ -26,7 +26,9 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback unless tokens are set).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback unless tokens are set).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
     no_schedule: Annotated[
         bool, typer.Option("--no-schedule", help="API and outbox worker only (pg_cron calls the jobs).")
@@ -68,7 +70,9 @@ def sla_check(json: JsonOutput = False) -> None:
         return
     typer.echo(f"SLA: {len(result.breached)} new breach(es), {len(result.resolved)} resolved")
     for breach in result.breached:
-        typer.echo(f"  breach  lead {breach.lead_id}: {breach.title} ({breach.hours_overdue} h overdue, owner {breach.owner or '-'})")
+        typer.echo(
+            f"  breach  lead {breach.lead_id}: {breach.title} ({breach.hours_overdue} h overdue, owner {breach.owner or '-'})"
+        )
     for resolved in result.resolved:
         typer.echo(f"  resolved lead {resolved.lead_id}: {resolved.title} ({resolved.reason})")
     if result.webhook_error:
@@ -76,9 +80,13 @@ def sla_check(json: JsonOutput = False) -> None:
 
 
 def schema(
-    sql: Annotated[bool, typer.Option("--sql", help="Print the PostgreSQL DDL of odoosync's tables and triggers.")] = False,
+    sql: Annotated[
+        bool, typer.Option("--sql", help="Print the PostgreSQL DDL of odoosync's tables and triggers.")
+    ] = False,
     pg_cron: Annotated[bool, typer.Option("--pg-cron", help="Print pg_cron + pg_net SQL calling this API.")] = False,
-    url: Annotated[str, typer.Option("--url", help="With --pg-cron: the API's public base URL.")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str, typer.Option("--url", help="With --pg-cron: the API's public base URL.")
+    ] = "http://127.0.0.1:8000",
     token_source: Annotated[
         str, typer.Option("--token-source", help="With --pg-cron: vault:<secret name> or setting:<name>.")
     ] = "vault:odoosync_api_token",

@@ -61,8 +61,12 @@ def add(
         list[str] | None, typer.Option("--map", help="field=Header, repeatable (e.g. --map title='Company Name').")
     ] = None,
     key: Annotated[str | None, typer.Option("--key", help="Column whose value identifies a row.")] = None,
-    schedule: Annotated[str | None, typer.Option("--schedule", help="Cron expression for the service, e.g. '*/15 * * * *'.")] = None,
-    push_to_odoo: Annotated[bool, typer.Option("--push-to-odoo", help="Create each new sheet lead in Odoo too.")] = False,
+    schedule: Annotated[
+        str | None, typer.Option("--schedule", help="Cron expression for the service, e.g. '*/15 * * * *'.")
+    ] = None,
+    push_to_odoo: Annotated[
+        bool, typer.Option("--push-to-odoo", help="Create each new sheet lead in Odoo too.")
+    ] = False,
     json: JsonOutput = False,
 ) -> None:
     """Configure a customer's sheet: fetch it once, show its header and the mapping used.
@@ -71,7 +75,12 @@ def add(
     """
     with fail_cleanly(), _sheet_sync() as engine:
         state, preview = engine.add(
-            customer, url, column_map=_parse_map(map_ or []), key_column=key, schedule=schedule, push_to_odoo=push_to_odoo
+            customer,
+            url,
+            column_map=_parse_map(map_ or []),
+            key_column=key,
+            schedule=schedule,
+            push_to_odoo=push_to_odoo,
         )
     if json:
         print_json(
@@ -103,7 +112,11 @@ def add(
     typer.echo(f"{preview.rows:,} rows, {preview.error_count:,} with errors")
     for error in preview.errors:
         typer.echo(f"  {error.message}")
-    typer.echo("push to Odoo: " + ("yes" if state.push_to_odoo else "no") + f"; schedule: {state.schedule or 'service default'}")
+    typer.echo(
+        "push to Odoo: "
+        + ("yes" if state.push_to_odoo else "no")
+        + f"; schedule: {state.schedule or 'service default'}"
+    )
 
 
 @sheets_app.command()
@@ -142,7 +155,9 @@ def sync(
                 customer_id = resolve_customer(engine.store, customer)
                 results = [
                     engine.sync(
-                        customer_id, trigger=Trigger.MANUAL.value, on_progress=on_progress,
+                        customer_id,
+                        trigger=Trigger.MANUAL.value,
+                        on_progress=on_progress,
                         allow_mass_delete=allow_mass_delete,
                     )
                 ]
@@ -287,7 +302,12 @@ def _progress(*, enabled: bool) -> Iterator:
         return
     from rich.progress import BarColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), console=console.real) as bar:
+    with Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        console=console.real,
+    ) as bar:
         task = bar.add_task("sheet", total=100)
         yield lambda percent, message: bar.update(task, completed=percent, description=message[:60])
 
@@ -295,4 +315,3 @@ def _progress(*, enabled: bool) -> Iterator:
 def register(app: typer.Typer) -> None:
     """Add ``odoosync sheets ...`` to the top-level app."""
     app.add_typer(sheets_app, name="sheets")
-

@@ -20,16 +20,24 @@ def simulator(
     scale: float = typer.Option(1.0, help="Data volume: 1.0 is 2,764 leads, 38,472 messages."),
     seed: int = typer.Option(0, help="Random seed: the same seed gives the same data."),
     latency_ms: float = typer.Option(0, "--latency-ms", help="Delay added to every request."),
-    faults: str = typer.Option("", help="Faults, e.g. '429:0.1,500:0.05,reset:0.05,timeout:0.02' or 'search_read#3:500'."),
+    faults: str = typer.Option(
+        "", help="Faults, e.g. '429:0.1,500:0.05,reset:0.05,timeout:0.02' or 'search_read#3:500'."
+    ),
     version: str = typer.Option("17.0", help="Odoo version to report; 19.0 enables JSON-2."),
-    webhook_url: str = typer.Option("", "--webhook-url", help="Send Odoo's automation webhooks for lead, message and activity writes to this URL (e.g. http://127.0.0.1:8000/api/webhooks/odoo?token=SECRET)."),
+    webhook_url: str = typer.Option(
+        "",
+        "--webhook-url",
+        help="Send Odoo's automation webhooks for lead, message and activity writes to this URL (e.g. http://127.0.0.1:8000/api/webhooks/odoo?token=SECRET).",
+    ),
 ) -> None:
     """Serve a simulated Odoo with generated CRM data.  Example: odoosync simulator --scale 0.1 --port 8069"""
     from odoosync.simulator import Simulator
 
     with fail_cleanly():
         try:
-            sim = Simulator(scale, seed, host=host, port=port, version=version, latency_ms=latency_ms, faults=faults or None)
+            sim = Simulator(
+                scale, seed, host=host, port=port, version=version, latency_ms=latency_ms, faults=faults or None
+            )
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         except OSError as exc:
@@ -45,7 +53,9 @@ def simulator(
     typer.echo(f"  api key:  {sim.api_key}")
     if sim.counts:
         c = sim.counts
-        typer.echo(f"  data:     {c.leads} leads, {c.partners} partners, {c.messages} messages, {c.activities} activities")
+        typer.echo(
+            f"  data:     {c.leads} leads, {c.partners} partners, {c.messages} messages, {c.activities} activities"
+        )
     typer.echo("Press Ctrl-C to stop.")
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -60,14 +60,29 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | No
         return
     if is_terminal():
         from rich.progress import (
-            BarColumn, MofNCompleteColumn, Progress as RichProgress, SpinnerColumn, TaskProgressColumn, TextColumn,
-            TimeElapsedColumn, TimeRemainingColumn,
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import (
+            Progress as RichProgress,
         )
 
         with RichProgress(
-            SpinnerColumn(), TextColumn("{task.description:<16}", markup=False), BarColumn(), TaskProgressColumn(),
-            MofNCompleteColumn(), TextColumn("{task.fields[summary]}", markup=False), TimeElapsedColumn(),
-            TimeRemainingColumn(), console=console.real, transient=False,
+            SpinnerColumn(),
+            TextColumn("{task.description:<16}", markup=False),
+            BarColumn(),
+            TaskProgressColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[summary]}", markup=False),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console.real,
+            transient=False,
         ) as bars:
             tasks: dict[str, Any] = {}
 
@@ -104,8 +119,16 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | No
             if event.done and elapsed > 0:
                 where += f", about {(event.total - event.done) * elapsed / event.done:.0f} s left"
         progress_log.info(
-            "%s: %s%s fetched=%d inserted=%d updated=%d deleted=%d skipped=%d requests=%d", event.stream, event.phase,
-            where, c.fetched, c.inserted, c.updated, c.deleted, c.skipped, c.rpc_calls,
+            "%s: %s%s fetched=%d inserted=%d updated=%d deleted=%d skipped=%d requests=%d",
+            event.stream,
+            event.phase,
+            where,
+            c.fetched,
+            c.inserted,
+            c.updated,
+            c.deleted,
+            c.skipped,
+            c.rpc_calls,
         )
 
     yield log_line
@@ -125,9 +148,17 @@ def _report_table(report: SyncReport) -> Table:
         table.add_column(column, justify="left" if column in ("stream", "status", "also") else "right")
     for r in report.results:
         c = r.counters
-        table.add_row(r.stream, str(r.status) + (" (remaining)" if r.remaining else ""), str(c.fetched),
-                      str(c.inserted), str(c.updated), str(c.deleted), counters_text(c, _SHOWN_IN_COLUMNS),
-                      str(c.rpc_calls), f"{r.duration_ms / 1000:.2f}")
+        table.add_row(
+            r.stream,
+            str(r.status) + (" (remaining)" if r.remaining else ""),
+            str(c.fetched),
+            str(c.inserted),
+            str(c.updated),
+            str(c.deleted),
+            counters_text(c, _SHOWN_IN_COLUMNS),
+            str(c.rpc_calls),
+            f"{r.duration_ms / 1000:.2f}",
+        )
     return table
 
 
@@ -140,7 +171,8 @@ def counters_text(counters: RunCounters, leave_out: tuple[str, ...] = ()) -> str
     never looks like one without."""
     return ", ".join(
         f"{_COUNTER_WORDS.get(name, name)} {value}"
-        for name, value in counters.as_dict().items() if value and name not in leave_out
+        for name, value in counters.as_dict().items()
+        if value and name not in leave_out
     )
 
 
@@ -152,8 +184,11 @@ def _stop_on_sigterm() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        err_console.print("interrupted: the run was closed as partial; run the same command again to continue",
-                          highlight=False, markup=False)
+        err_console.print(
+            "interrupted: the run was closed as partial; run the same command again to continue",
+            highlight=False,
+            markup=False,
+        )
         raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -167,11 +202,30 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def sync(
-    stream: Annotated[str, typer.Argument(help="A stream (leads, partners, stages, users, teams, tags, lost_reasons, activity_types, ...), a configured model name, or 'all'.")] = "all",
-    mode: Annotated[SyncMode, typer.Option("--mode", help="incremental (default; the first run reads everything), full, or missing.")] = SyncMode.INCREMENTAL,
-    odoo_id: Annotated[int | None, typer.Option("--odoo-id", help="Pull only this Odoo record (for chatter: this lead's).")] = None,
-    budget: Annotated[str | None, typer.Option("--budget", help="Stop cleanly before this much time (e.g. 50s) and report remaining: true.")] = None,
-    allow_mass_delete: Annotated[bool, typer.Option("--allow-mass-delete", help="Let the delete reconcile mark more than [sync] max_delete_share (default 10%) of a stream deleted; without it such a run deletes nothing and fails.")] = False,
+    stream: Annotated[
+        str,
+        typer.Argument(
+            help="A stream (leads, partners, stages, users, teams, tags, lost_reasons, activity_types, ...), a configured model name, or 'all'."
+        ),
+    ] = "all",
+    mode: Annotated[
+        SyncMode,
+        typer.Option("--mode", help="incremental (default; the first run reads everything), full, or missing."),
+    ] = SyncMode.INCREMENTAL,
+    odoo_id: Annotated[
+        int | None, typer.Option("--odoo-id", help="Pull only this Odoo record (for chatter: this lead's).")
+    ] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option("--budget", help="Stop cleanly before this much time (e.g. 50s) and report remaining: true."),
+    ] = None,
+    allow_mass_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-delete",
+            help="Let the delete reconcile mark more than [sync] max_delete_share (default 10%) of a stream deleted; without it such a run deletes nothing and fails.",
+        ),
+    ] = False,
     backend: BackendOption = "default",
     json: JsonOutput = False,
 ) -> None:
@@ -186,9 +240,16 @@ def sync(
         seconds = parse_budget(budget)
         settings = load_settings()
         with _progress_display(not json) as on_progress:
-            report = run_sync_from_settings(settings, stream, mode=mode, odoo_id=odoo_id, budget=seconds,
-                                            on_progress=on_progress, allow_mass_delete=allow_mass_delete,
-                                            backend=backend)
+            report = run_sync_from_settings(
+                settings,
+                stream,
+                mode=mode,
+                odoo_id=odoo_id,
+                budget=seconds,
+                on_progress=on_progress,
+                allow_mass_delete=allow_mass_delete,
+                backend=backend,
+            )
     found_nothing = odoo_id is not None and not any(r.counters.fetched or r.counters.deleted for r in report.results)
     if json:
         print_json(report.as_dict())
@@ -206,8 +267,17 @@ def sync(
 
 def verify(
     stream: Annotated[str, typer.Argument(help="A stream, a configured model name, or 'all'.")] = "all",
-    repair: Annotated[bool, typer.Option("--repair", help="Sync exactly the missing, stale and extra records found, then check again.")] = False,
-    allow_mass_delete: Annotated[bool, typer.Option("--allow-mass-delete", help="With --repair: let it mark more than [sync] max_delete_share of a stream deleted.")] = False,
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Sync exactly the missing, stale and extra records found, then check again."),
+    ] = False,
+    allow_mass_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-delete",
+            help="With --repair: let it mark more than [sync] max_delete_share of a stream deleted.",
+        ),
+    ] = False,
     backend: BackendOption = "default",
     json: JsonOutput = False,
 ) -> None:
@@ -221,8 +291,9 @@ def verify(
 
     with fail_cleanly(), _stop_on_sigterm():
         settings = load_settings()
-        report = run_verify_from_settings(settings, stream, repair=repair, allow_mass_delete=allow_mass_delete,
-                                          backend=backend)
+        report = run_verify_from_settings(
+            settings, stream, repair=repair, allow_mass_delete=allow_mass_delete, backend=backend
+        )
     if json:
         print_json(report.as_dict())
     else:
@@ -231,8 +302,15 @@ def verify(
             table.add_column(column, justify="left" if column == "stream" else "right")
         for d in report.found:
             stale = str(len(d.stale)) if d.stamps_checked else "-"
-            table.add_row(d.stream, str(d.in_odoo), str(d.in_database), str(len(d.missing)), str(len(d.extra)),
-                          stale, str(d.requests))
+            table.add_row(
+                d.stream,
+                str(d.in_odoo),
+                str(d.in_database),
+                str(len(d.missing)),
+                str(len(d.extra)),
+                stale,
+                str(d.requests),
+            )
         _print_table(table)
         for d in report.found:
             for kind, ids in (("missing", d.missing), ("extra", d.extra), ("stale", d.stale)):
@@ -240,8 +318,10 @@ def verify(
                     sample = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
                     typer.echo(f"{d.stream}: {len(ids)} {kind} (Odoo ids {sample})")
         if report.repairs:
-            typer.echo(f"repaired: {sum(r.counters.inserted + r.counters.updated for r in report.repairs)} written, "
-                       f"{sum(r.counters.deleted for r in report.repairs)} marked deleted; drift left: {report.drift}")
+            typer.echo(
+                f"repaired: {sum(r.counters.inserted + r.counters.updated for r in report.repairs)} written, "
+                f"{sum(r.counters.deleted for r in report.repairs)} marked deleted; drift left: {report.drift}"
+            )
         elif report.drift:
             typer.echo("drift found: run `odoosync verify --repair` to sync exactly those records")
     if report.drift:
@@ -266,20 +346,39 @@ def status(backend: BackendOption = "default", json: JsonOutput = False) -> None
             fresh = {s.stream: s for s in read_status(store, streams=[row["stream"] for row in rows], backend=backend)}
             paused = paused_jobs(store)
     if json:
-        print_json({
-            "streams": [{**row, "freshness": fresh[row["stream"]].freshness} for row in rows],
-            "paused_jobs": paused,
-        })
+        print_json(
+            {
+                "streams": [{**row, "freshness": fresh[row["stream"]].freshness} for row in rows],
+                "paused_jobs": paused,
+            }
+        )
         return
     table = new_table(title="streams")
-    for column in ("stream", "model", "rows", "freshness", "last run", "status", "last success", "cursor", "quarantined"):
+    for column in (
+        "stream",
+        "model",
+        "rows",
+        "freshness",
+        "last run",
+        "status",
+        "last success",
+        "cursor",
+        "quarantined",
+    ):
         table.add_column(column)
     for row in rows:
         last = row["last_run"] or {}
-        table.add_row(row["stream"], row["model"], str(row["rows"]), badge(fresh[row["stream"]]),
-                      str(last.get("started_at") or "never"), str(last.get("status") or "-"),
-                      str(row["last_success_at"] or "never"), describe_cursor(row["cursor"]),
-                      str(row["quarantined"] or ""))
+        table.add_row(
+            row["stream"],
+            row["model"],
+            str(row["rows"]),
+            badge(fresh[row["stream"]]),
+            str(last.get("started_at") or "never"),
+            str(last.get("status") or "-"),
+            str(row["last_success_at"] or "never"),
+            describe_cursor(row["cursor"]),
+            str(row["quarantined"] or ""),
+        )
     _print_table(table)
     if any(row["quarantined"] for row in rows):
         typer.echo("quarantined: Odoo records the database refused; retried every run (GET /api/rejects lists them)")
@@ -312,13 +411,23 @@ def runs(
     for column in ("id", "job", "stream", "mode", "status", "started", "counters", "ms", "error"):
         table.add_column(column)
     for r in found:
-        table.add_row(str(r.id), r.job, r.stream, r.mode, str(r.status) + (" (remaining)" if r.remaining else ""),
-                      r.started_at.isoformat(timespec="seconds"), counters_text(r.counters) or "-",
-                      str(r.duration_ms), r.error or "")
+        table.add_row(
+            str(r.id),
+            r.job,
+            r.stream,
+            r.mode,
+            str(r.status) + (" (remaining)" if r.remaining else ""),
+            r.started_at.isoformat(timespec="seconds"),
+            counters_text(r.counters) or "-",
+            str(r.duration_ms),
+            r.error or "",
+        )
     _print_table(table)
 
 
-checkpoints_app = typer.Typer(help="Show or reset where each stream resumes (ops.odoo_sync_checkpoints).", no_args_is_help=True)
+checkpoints_app = typer.Typer(
+    help="Show or reset where each stream resumes (ops.odoo_sync_checkpoints).", no_args_is_help=True
+)
 
 
 @checkpoints_app.command("list")
@@ -360,11 +469,9 @@ def checkpoints_reset(
     Example: odoosync checkpoints reset leads
     """
     from odoosync.pull import checkpoint_key
-    from odoosync.service.operations import open_store
+    from odoosync.service.operations import open_store, pull_streams
     from odoosync.settings import load_settings
     from odoosync.store import checkpoints as checkpoint_store
-
-    from odoosync.service.operations import pull_streams
 
     with fail_cleanly():
         settings = load_settings()
@@ -374,7 +481,9 @@ def checkpoints_reset(
             else:
                 known = [stream.name for stream in pull_streams(store)]
                 if key not in known:
-                    raise ConfigError(f"unknown stream {key!r}: use one of {', '.join(known)} (or a full key from `odoosync checkpoints list`)")
+                    raise ConfigError(
+                        f"unknown stream {key!r}: use one of {', '.join(known)} (or a full key from `odoosync checkpoints list`)"
+                    )
                 full_key = checkpoint_key(backend, key)
             existed = checkpoint_store.reset(store, full_key)
     if json:
@@ -385,12 +494,21 @@ def checkpoints_reset(
 
 def demo(
     file: Annotated[str, typer.Option("--file", help="SQLite file to (re)create.")] = "odoosync-demo.db",
-    scale: Annotated[float, typer.Option("--scale", min=0.001, help="Dataset size; 1.0 = 2,764 leads, 38k messages.")] = 1.0,
+    scale: Annotated[
+        float, typer.Option("--scale", min=0.001, help="Dataset size; 1.0 = 2,764 leads, 38k messages.")
+    ] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Dataset seed (same seed, same data).")] = 0,
     latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Simulated Odoo latency per request.")] = 0.0,
-    serve: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard, the simulator's webhooks wired, until Ctrl-C.")] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then serve the dashboard, the simulator's webhooks wired, until Ctrl-C.")
+    ] = False,
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="With --serve: the dashboard's port.")] = 8000,
-    backends: Annotated[int, typer.Option("--backends", min=1, max=8, help="How many simulated Odoo databases land in the one app database.")] = 1,
+    backends: Annotated[
+        int,
+        typer.Option(
+            "--backends", min=1, max=8, help="How many simulated Odoo databases land in the one app database."
+        ),
+    ] = 1,
     json: JsonOutput = False,
 ) -> None:
     """Start the bundled Odoo simulator, sync it into a fresh SQLite file, print a summary.
@@ -408,7 +526,10 @@ def demo(
     if serve:
         from odoosync.demo.serve import serving_step
 
-        steps = [*DEFAULT_STEPS, serving_step(lambda info: console.print(info.describe(), markup=False, highlight=False), port=port)]
+        steps = [
+            *DEFAULT_STEPS,
+            serving_step(lambda info: console.print(info.describe(), markup=False, highlight=False), port=port),
+        ]
     with fail_cleanly():
         with _progress_display(not json and not serve) as on_progress:
             report = run_demo(file, scale=scale, seed=seed, latency_ms=latency_ms, on_progress=on_progress, steps=steps)
@@ -419,8 +540,17 @@ def demo(
     for column in ("step", "stream", "status", "fetched", "inserted", "updated", "deleted", "requests", "seconds"):
         table.add_column(column, justify="left" if column in ("step", "stream", "status") else "right")
     for r in report.rows:
-        table.add_row(r.step, r.stream, r.status, str(r.fetched), str(r.inserted), str(r.updated), str(r.deleted),
-                      str(r.requests), f"{r.seconds:.2f}")
+        table.add_row(
+            r.step,
+            r.stream,
+            r.status,
+            str(r.fetched),
+            str(r.inserted),
+            str(r.updated),
+            str(r.deleted),
+            str(r.requests),
+            f"{r.seconds:.2f}",
+        )
     _print_table(table)
     console.print(
         f"{report.leads_in_database} of {report.leads_in_odoo} Odoo leads (archived included) are in "
@@ -440,21 +570,44 @@ def _demo_backends(file: str, count: int, *, scale: float, seed: int, latency_ms
 
     with fail_cleanly():
         with _progress_display(not json) as on_progress:
-            report = run_backends_demo(file, count, scale=scale, seed=seed, latency_ms=latency_ms, on_progress=on_progress)
+            report = run_backends_demo(
+                file, count, scale=scale, seed=seed, latency_ms=latency_ms, on_progress=on_progress
+            )
     if json:
         print_json(report.as_dict())
         return
     table = new_table(title=f"demo: {count} Odoo databases → {report.database}")
-    for column in ("backend", "odoo", "app company", "status", "leads odoo/db", "messages odoo/db",
-                   "activities odoo/db", "requests", "seconds"):
+    for column in (
+        "backend",
+        "odoo",
+        "app company",
+        "status",
+        "leads odoo/db",
+        "messages odoo/db",
+        "activities odoo/db",
+        "requests",
+        "seconds",
+    ):
         table.add_column(column)
     for b in report.backends:
-        table.add_row(b.backend, f"{b.odoo_url} db={b.odoo_db}", str(b.app_company_id), b.status,
-                      f"{b.leads_in_odoo}/{b.leads_in_database}", f"{b.messages_in_odoo}/{b.messages_in_database}",
-                      f"{b.activities_in_odoo}/{b.activities_in_database}", str(b.requests), f"{b.seconds:.2f}")
+        table.add_row(
+            b.backend,
+            f"{b.odoo_url} db={b.odoo_db}",
+            str(b.app_company_id),
+            b.status,
+            f"{b.leads_in_odoo}/{b.leads_in_database}",
+            f"{b.messages_in_odoo}/{b.messages_in_database}",
+            f"{b.activities_in_odoo}/{b.activities_in_database}",
+            str(b.requests),
+            f"{b.seconds:.2f}",
+        )
     _print_table(table)
-    console.print(f"{count} backends, one database: rows carry their backend (leads.odoo_backend); "
-                  f"try: odoosync status --backend {report.backends[0].backend}", markup=False, highlight=False)
+    console.print(
+        f"{count} backends, one database: rows carry their backend (leads.odoo_backend); "
+        f"try: odoosync status --backend {report.backends[0].backend}",
+        markup=False,
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -63,8 +63,11 @@ class BackendsDemoReport:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "seconds": round(self.seconds, 2),
-                "backends": [b.as_dict() for b in self.backends]}
+        return {
+            "database": self.database,
+            "seconds": round(self.seconds, 2),
+            "backends": [b.as_dict() for b in self.backends],
+        }
 
 
 def run_backends_demo(
@@ -96,17 +99,32 @@ def run_backends_demo(
             sims[name] = sim
             secret_env = f"ODOOSYNC_DEMO_{name.upper()}_KEY"
             secrets[secret_env] = sim.password
-            backends.add_backend(store, backends.Backend(
-                name=name, url=sim.url, db=sim.db, login=sim.login, protocol="jsonrpc",
-                app_company_id=index + 1, secret_env=secret_env,
-            ))
+            backends.add_backend(
+                store,
+                backends.Backend(
+                    name=name,
+                    url=sim.url,
+                    db=sim.db,
+                    login=sim.login,
+                    protocol="jsonrpc",
+                    app_company_id=index + 1,
+                    secret_env=secret_env,
+                ),
+            )
         for index, name in enumerate(names):
             summaries.append(_sync_one(settings, store, name, sims[name], index + 1, secrets, on_progress))
     return BackendsDemoReport(str(path), tuple(summaries), time.monotonic() - started)
 
 
-def _sync_one(settings: Settings, store: Store, name: str, sim: Simulator, company_id: int,
-              secrets: dict[str, str], on_progress: Callable[[Progress], None] | None) -> BackendSummary:
+def _sync_one(
+    settings: Settings,
+    store: Store,
+    name: str,
+    sim: Simulator,
+    company_id: int,
+    secrets: dict[str, str],
+    on_progress: Callable[[Progress], None] | None,
+) -> BackendSummary:
     began = time.monotonic()
     config = backends.odoo_config(settings, store, name, env=secrets)
     options = dataclasses.replace(pull_options(settings), company_id=company_id)
@@ -120,10 +138,18 @@ def _sync_one(settings: Settings, store: Store, name: str, sim: Simulator, compa
             env["mail.activity"].search_count([("res_model", "=", "crm.lead")]),
         )
     return BackendSummary(
-        backend=name, odoo_url=sim.url, odoo_db=sim.db, app_company_id=company_id,
-        leads_in_odoo=in_odoo[0], leads_in_database=held[0], messages_in_odoo=in_odoo[1],
-        messages_in_database=held[1], activities_in_odoo=in_odoo[2], activities_in_database=held[2],
-        requests=sum(r.counters.rpc_calls for r in report.results), seconds=time.monotonic() - began,
+        backend=name,
+        odoo_url=sim.url,
+        odoo_db=sim.db,
+        app_company_id=company_id,
+        leads_in_odoo=in_odoo[0],
+        leads_in_database=held[0],
+        messages_in_odoo=in_odoo[1],
+        messages_in_database=held[1],
+        activities_in_odoo=in_odoo[2],
+        activities_in_database=held[2],
+        requests=sum(r.counters.rpc_calls for r in report.results),
+        seconds=time.monotonic() - began,
         status="ok" if report.as_dict()["ok"] else "partial",
     )
 
@@ -133,15 +159,20 @@ def _held(store: Store, backend: str) -> tuple[int, int, int]:
     count = sa.func.count()
     with store.connect() as conn:
         lead_rows = conn.execute(
-            sa.select(count).where(leads.c.odoo_backend == backend, leads.c.odoo_id.is_not(None),
-                                   leads.c.deleted_at.is_(None))
+            sa.select(count).where(
+                leads.c.odoo_backend == backend, leads.c.odoo_id.is_not(None), leads.c.deleted_at.is_(None)
+            )
         ).scalar_one()
         messages = conn.execute(
-            sa.select(count).where(lead_activities.c.odoo_backend == backend, lead_activities.c.odoo_message_id.is_not(None))
+            sa.select(count).where(
+                lead_activities.c.odoo_backend == backend, lead_activities.c.odoo_message_id.is_not(None)
+            )
         ).scalar_one()
         activities = conn.execute(
-            sa.select(count).where(scheduled_activities.c.odoo_backend == backend,
-                                   scheduled_activities.c.odoo_activity_id.is_not(None),
-                                   scheduled_activities.c.status != "cancelled")
+            sa.select(count).where(
+                scheduled_activities.c.odoo_backend == backend,
+                scheduled_activities.c.odoo_activity_id.is_not(None),
+                scheduled_activities.c.status != "cancelled",
+            )
         ).scalar_one()
     return int(lead_rows), int(messages), int(activities)

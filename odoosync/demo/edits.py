@@ -17,14 +17,20 @@ def demo_edits(store: Store) -> dict[str, int]:
     """A new lead, a stage move and a note on an existing lead; the rows touched."""
     with store.transaction() as conn:
         target = conn.execute(
-            sa.text("SELECT id FROM leads WHERE odoo_id IS NOT NULL AND deleted_at IS NULL AND status = 'open' "
-                    "ORDER BY id LIMIT 1")
+            sa.text(
+                "SELECT id FROM leads WHERE odoo_id IS NOT NULL AND deleted_at IS NULL AND status = 'open' "
+                "ORDER BY id LIMIT 1"
+            )
         ).scalar()
         stage = conn.execute(
-            sa.text("SELECT name FROM odoo_stages WHERE is_won = false AND deleted_at IS NULL ORDER BY sequence DESC, odoo_id LIMIT 1")
+            sa.text(
+                "SELECT name FROM odoo_stages WHERE is_won = false AND deleted_at IS NULL ORDER BY sequence DESC, odoo_id LIMIT 1"
+            )
         ).scalar()
         new_lead = conn.execute(
-            sa.text("INSERT INTO leads (title, email) VALUES ('Demo lead from the app', 'demo@example.com') RETURNING id")
+            sa.text(
+                "INSERT INTO leads (title, email) VALUES ('Demo lead from the app', 'demo@example.com') RETURNING id"
+            )
         ).scalar_one()
         touched = {"new_lead": int(new_lead)}
         if target is not None:
@@ -32,8 +38,10 @@ def demo_edits(store: Store) -> dict[str, int]:
                 conn.execute(sa.text("UPDATE leads SET stage = :stage WHERE id = :id"), {"stage": stage, "id": target})
                 touched["stage_moved"] = int(target)
             conn.execute(
-                sa.text("INSERT INTO lead_activities (lead_id, activity_type, title, description) "
-                        "VALUES (:id, 'note', 'Note', 'Called the customer from the app.')"),
+                sa.text(
+                    "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
+                    "VALUES (:id, 'note', 'Note', 'Called the customer from the app.')"
+                ),
                 {"id": target},
             )
             touched["noted"] = int(target)

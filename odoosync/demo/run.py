@@ -107,11 +107,21 @@ def sync_everything(ctx: DemoContext) -> list[SummaryRow]:
     """``sync all`` into the fresh database, then once more (nothing should change)."""
     rows = []
     for step, mode in (("first sync", SyncMode.INCREMENTAL), ("second sync", SyncMode.INCREMENTAL)):
-        report = run_sync(ctx.client, ctx.store, "all", pull_options(ctx.settings, mode=mode),
-                          on_progress=ctx.on_progress)
+        report = run_sync(
+            ctx.client, ctx.store, "all", pull_options(ctx.settings, mode=mode), on_progress=ctx.on_progress
+        )
         rows += [
-            SummaryRow(step, r.stream, r.counters.fetched, r.counters.inserted, r.counters.updated,
-                       r.counters.deleted, r.counters.rpc_calls, r.duration_ms / 1000, str(r.status))
+            SummaryRow(
+                step,
+                r.stream,
+                r.counters.fetched,
+                r.counters.inserted,
+                r.counters.updated,
+                r.counters.deleted,
+                r.counters.rpc_calls,
+                r.duration_ms / 1000,
+                str(r.status),
+            )
             for r in report.results
         ]
     return rows
@@ -124,12 +134,34 @@ def push_app_edits(ctx: DemoContext) -> list[SummaryRow]:
 
     started = time.monotonic()
     result = demo_push(ctx.store, ctx.client)
-    rows = [SummaryRow("push app edits", "outbox", result.claimed, result.created, result.written, result.deleted,
-                       result.rpc_calls, time.monotonic() - started, "ok" if result.failed == 0 else "partial")]
+    rows = [
+        SummaryRow(
+            "push app edits",
+            "outbox",
+            result.claimed,
+            result.created,
+            result.written,
+            result.deleted,
+            result.rpc_calls,
+            time.monotonic() - started,
+            "ok" if result.failed == 0 else "partial",
+        )
+    ]
     report = run_sync(ctx.client, ctx.store, "all", pull_options(ctx.settings), on_progress=ctx.on_progress)
-    rows += [SummaryRow("sync after push", r.stream, r.counters.fetched, r.counters.inserted, r.counters.updated,
-                        r.counters.deleted, r.counters.rpc_calls, r.duration_ms / 1000, str(r.status))
-             for r in report.results]
+    rows += [
+        SummaryRow(
+            "sync after push",
+            r.stream,
+            r.counters.fetched,
+            r.counters.inserted,
+            r.counters.updated,
+            r.counters.deleted,
+            r.counters.rpc_calls,
+            r.duration_ms / 1000,
+            str(r.status),
+        )
+        for r in report.results
+    ]
     return rows
 
 
@@ -169,8 +201,9 @@ def run_demo(
             leads_in_odoo = env["crm.lead"].search_count([])
             history["messages_in_odoo"] = env["mail.message"].search_count([("model", "=", "crm.lead")])
             history["activities_in_odoo"] = env["mail.activity"].search_count([("res_model", "=", "crm.lead")])
-    return DemoReport(str(path), sim.url, leads_in_odoo, leads_in_database, tuple(rows), time.monotonic() - started,
-                      history)
+    return DemoReport(
+        str(path), sim.url, leads_in_odoo, leads_in_database, tuple(rows), time.monotonic() - started, history
+    )
 
 
 def _history_in_database(store: Store) -> dict[str, int]:
@@ -179,12 +212,15 @@ def _history_in_database(store: Store) -> dict[str, int]:
     with store.connect() as conn:
         messages = conn.execute(sa.select(count).where(lead_activities.c.odoo_message_id.is_not(None))).scalar_one()
         activities = conn.execute(
-            sa.select(count).where(scheduled_activities.c.odoo_activity_id.is_not(None),
-                                   scheduled_activities.c.status != "cancelled")
+            sa.select(count).where(
+                scheduled_activities.c.odoo_activity_id.is_not(None), scheduled_activities.c.status != "cancelled"
+            )
         ).scalar_one()
     return {"messages_in_database": int(messages), "activities_in_database": int(activities)}
 
 
 def _count_leads(store: Store) -> int:
     with store.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(leads).where(leads.c.deleted_at.is_(None))).scalar_one())
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(leads).where(leads.c.deleted_at.is_(None))).scalar_one()
+        )

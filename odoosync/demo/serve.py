@@ -61,7 +61,10 @@ def serving_step(
     def serve(ctx: DemoContext) -> list[SummaryRow]:
         token, secret = secrets.token_urlsafe(18), secrets.token_urlsafe(24)
         settings = settings_for(odoo=ctx.client.config, api_token=token, webhook_secret=secret)
-        with App(settings, store=ctx.store, client=ctx.client, catch_up=False) as service, until_signal(stop) as stopping:
+        with (
+            App(settings, store=ctx.store, client=ctx.client, catch_up=False) as service,
+            until_signal(stop) as stopping,
+        ):
             url = service.start(host, port)
             sender = attach(ctx.simulator, f"{url}/api/webhooks/odoo?token={secret}")
             try:

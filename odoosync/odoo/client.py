@@ -51,7 +51,9 @@ R = TypeVar("R")
 
 # Methods that change nothing, or set the same end state when repeated: safe to retry
 # even when a timeout hides whether the first attempt ran.
-_IDEMPOTENT = frozenset({"search", "search_read", "search_count", "read", "fields_get", "write", "unlink", "context_get"})
+_IDEMPOTENT = frozenset(
+    {"search", "search_read", "search_count", "read", "fields_get", "write", "unlink", "context_get"}
+)
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ class OdooClient:
         context: Mapping[str, Any] | None = None,
     ) -> list[int]:
         kwargs = _without_none({"offset": offset or None, "limit": limit, "order": order})
-        return list(self._execute(model, "search", [list(domain)], kwargs, context=_with_active_test(context, active_test)))
+        return list(
+            self._execute(model, "search", [list(domain)], kwargs, context=_with_active_test(context, active_test))
+        )
 
     def search_read(
         self,
@@ -161,9 +165,16 @@ class OdooClient:
         normalize: bool = True,
     ) -> list[dict[str, Any]]:
         kwargs = _without_none(
-            {"fields": list(fields) if fields is not None else None, "offset": offset or None, "limit": limit, "order": order}
+            {
+                "fields": list(fields) if fields is not None else None,
+                "offset": offset or None,
+                "limit": limit,
+                "order": order,
+            }
         )
-        records = self._execute(model, "search_read", [list(domain)], kwargs, context=_with_active_test(context, active_test))
+        records = self._execute(
+            model, "search_read", [list(domain)], kwargs, context=_with_active_test(context, active_test)
+        )
         return self._normalized(model, records) if normalize else records
 
     def read(
@@ -188,7 +199,9 @@ class OdooClient:
         active_test: bool = True,
         context: Mapping[str, Any] | None = None,
     ) -> int:
-        return int(self._execute(model, "search_count", [list(domain)], {}, context=_with_active_test(context, active_test)))
+        return int(
+            self._execute(model, "search_count", [list(domain)], {}, context=_with_active_test(context, active_test))
+        )
 
     def create(
         self,

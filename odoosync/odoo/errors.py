@@ -29,8 +29,8 @@ import json
 import re
 import xmlrpc.client
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, UTC
 from typing import Any
 
 import httpx
@@ -225,7 +225,12 @@ def error_from_http_response(
     if status == 429:
         retry_after = parse_retry_after(headers.get("retry-after"))
         hint = f" (retry after {retry_after:g} s)" if retry_after is not None else ""
-        return RateLimited(f"{_where(model, method)}Odoo is rate limiting (HTTP 429){hint}", retry_after=retry_after, model=model, method=method)
+        return RateLimited(
+            f"{_where(model, method)}Odoo is rate limiting (HTTP 429){hint}",
+            retry_after=retry_after,
+            model=model,
+            method=method,
+        )
     if status == 401 and json2:
         return api_key_rejected(db, model=model, method=method)
     payload = _json_or_none(body)
@@ -233,10 +238,12 @@ def error_from_http_response(
         return error_from_odoo_name(payload["name"], str(payload.get("message") or ""), model=model, method=method)
     if status in (401, 403):
         fix = API_KEY_FIX if json2 else "check ODOO_USERNAME and ODOO_PASSWORD or ODOO_API_KEY."
-        return AuthenticationError(f"{_where(model, method)}Odoo refused the credentials (HTTP {status}). {fix}", model=model, method=method)
+        return AuthenticationError(
+            f"{_where(model, method)}Odoo refused the credentials (HTTP {status}). {fix}", model=model, method=method
+        )
     if status == 404 and json2 and b"No database is selected" in body:
         return InvalidRequest(
-            f"{_where(model, method)}Odoo has no database {db!r} (HTTP 404 \"No database is selected\"): "
+            f'{_where(model, method)}Odoo has no database {db!r} (HTTP 404 "No database is selected"): '
             "check ODOO_DB, the database's name (on Odoo Online, the subdomain)",
             model=model,
             method=method,
@@ -250,7 +257,9 @@ def error_from_http_response(
         )
     if status >= 500 or status == 408:
         return OdooServerError(f"{_where(model, method)}Odoo answered HTTP {status}", model=model, method=method)
-    return InvalidRequest(f"{_where(model, method)}Odoo refused the request (HTTP {status})", model=model, method=method)
+    return InvalidRequest(
+        f"{_where(model, method)}Odoo refused the request (HTTP {status})", model=model, method=method
+    )
 
 
 def _json_or_none(body: bytes) -> Any:
@@ -264,7 +273,9 @@ def _json_or_none(body: bytes) -> Any:
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
-def error_from_httpx(exc: httpx.HTTPError, *, url: str, model: str | None = None, method: str | None = None) -> OdooTransportError:
+def error_from_httpx(
+    exc: httpx.HTTPError, *, url: str, model: str | None = None, method: str | None = None
+) -> OdooTransportError:
     """A network failure; the httpx exception is kept as ``__cause__``."""
     if isinstance(exc, httpx.TimeoutException):
         what = f"timed out ({type(exc).__name__})"

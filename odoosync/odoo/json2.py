@@ -66,8 +66,7 @@ def named_arguments(model: str, method: str, args: Sequence[Any], kwargs: Mappin
         body["ids"] = [ids] if isinstance(ids, int) else list(ids)
     if len(rest) > len(names):
         raise InvalidRequest(
-            f"{model}.{method}: JSON-2 takes named arguments only; pass the arguments after "
-            "the record ids as keywords",
+            f"{model}.{method}: JSON-2 takes named arguments only; pass the arguments after the record ids as keywords",
             model=model,
             method=method,
         )
@@ -86,7 +85,9 @@ class Json2Transport(Transport):
         try:
             return int(context["uid"])
         except (KeyError, TypeError, ValueError):
-            raise OdooServerError("res.users.context_get did not return the user id", model="res.users", method="context_get") from None
+            raise OdooServerError(
+                "res.users.context_get did not return the user id", model="res.users", method="context_get"
+            ) from None
 
     def execute_kw(
         self,
@@ -115,7 +116,12 @@ class Json2Transport(Transport):
             "X-Odoo-Database": db,
         }
         answer = self.channel.request(
-            "POST", f"/json/2/{model}/{method}", content=json.dumps(body).encode(), headers=headers, model=model, method=method
+            "POST",
+            f"/json/2/{model}/{method}",
+            content=json.dumps(body).encode(),
+            headers=headers,
+            model=model,
+            method=method,
         )
         if answer.status != 200:
             raise error_from_http_response(
@@ -128,4 +134,6 @@ class Json2Transport(Transport):
         try:
             return json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            raise OdooServerError(f"JSON-2 answered something that is not JSON ({len(body)} bytes)", model=model, method=method) from None
+            raise OdooServerError(
+                f"JSON-2 answered something that is not JSON ({len(body)} bytes)", model=model, method=method
+            ) from None

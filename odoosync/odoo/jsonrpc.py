@@ -30,7 +30,9 @@ class JsonRpcTransport(ServiceTransport):
     def version(self) -> dict[str, Any]:
         return dict(self._call("common", "version", []))
 
-    def _call(self, service: str, rpc_method: str, args: Sequence[Any], *, model: str | None = None, method: str | None = None) -> Any:
+    def _call(
+        self, service: str, rpc_method: str, args: Sequence[Any], *, model: str | None = None, method: str | None = None
+    ) -> Any:
         payload = {
             "jsonrpc": "2.0",
             "method": "call",
@@ -41,11 +43,15 @@ class JsonRpcTransport(ServiceTransport):
             "POST", "/jsonrpc", content=json.dumps(payload).encode(), headers=_HEADERS, model=model, method=method
         )
         if answer.status != 200:
-            raise error_from_http_response(answer.status, answer.headers, answer.body, db=self.config.db, model=model, method=method)
+            raise error_from_http_response(
+                answer.status, answer.headers, answer.body, db=self.config.db, model=model, method=method
+            )
         try:
             body = json.loads(answer.body)
         except (ValueError, UnicodeDecodeError):
-            raise OdooServerError(f"/jsonrpc answered something that is not JSON ({len(answer.body)} bytes)", model=model, method=method) from None
+            raise OdooServerError(
+                f"/jsonrpc answered something that is not JSON ({len(answer.body)} bytes)", model=model, method=method
+            ) from None
         if not isinstance(body, dict):
             raise OdooServerError("/jsonrpc answered JSON that is not a JSON-RPC response", model=model, method=method)
         if body.get("error") is not None:

@@ -30,19 +30,40 @@ class OdooReader(Protocol):
         ...
 
     def search(
-        self, model: str, domain: Sequence[Any] = (), *, offset: int = 0, limit: int | None = None,
-        order: str | None = None, active_test: bool = True, context: Mapping[str, Any] | None = None,
+        self,
+        model: str,
+        domain: Sequence[Any] = (),
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        active_test: bool = True,
+        context: Mapping[str, Any] | None = None,
     ) -> list[int]: ...
 
     def search_read(
-        self, model: str, domain: Sequence[Any] = (), fields: Sequence[str] | None = None, *, offset: int = 0,
-        limit: int | None = None, order: str | None = None, active_test: bool = True,
-        context: Mapping[str, Any] | None = None, normalize: bool = True,
+        self,
+        model: str,
+        domain: Sequence[Any] = (),
+        fields: Sequence[str] | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        active_test: bool = True,
+        context: Mapping[str, Any] | None = None,
+        normalize: bool = True,
     ) -> list[dict[str, Any]]: ...
 
     def read(
-        self, model: str, ids: Iterable[int], fields: Sequence[str] | None = None, *, active_test: bool = True,
-        context: Mapping[str, Any] | None = None, normalize: bool = True,
+        self,
+        model: str,
+        ids: Iterable[int],
+        fields: Sequence[str] | None = None,
+        *,
+        active_test: bool = True,
+        context: Mapping[str, Any] | None = None,
+        normalize: bool = True,
     ) -> list[dict[str, Any]]: ...
 
     def field_types(self, model: str) -> dict[str, str]: ...

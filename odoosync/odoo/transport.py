@@ -96,7 +96,13 @@ class ServiceTransport(Transport):
 
     @abstractmethod
     def _call(
-        self, service: str, rpc_method: str, params: Sequence[Any], *, model: str | None = None, method: str | None = None
+        self,
+        service: str,
+        rpc_method: str,
+        params: Sequence[Any],
+        *,
+        model: str | None = None,
+        method: str | None = None,
     ) -> Any:
         """Send one RPC call and return its result (errors translated to exceptions.py)."""
 

@@ -15,7 +15,7 @@ here, using each field's type (from ``fields_get``):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 from typing import Any
 
 __all__ = ["normalize_record", "normalize_value", "to_odoo", "to_wire", "odoo_datetime", "parse_datetime", "parse_date"]

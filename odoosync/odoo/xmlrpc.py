@@ -28,7 +28,15 @@ class XmlRpcTransport(ServiceTransport):
     def version(self) -> dict[str, Any]:
         return dict(self._call("common", "version", ()))
 
-    def _call(self, service: str, rpc_method: str, params: Sequence[Any], *, model: str | None = None, method: str | None = None) -> Any:
+    def _call(
+        self,
+        service: str,
+        rpc_method: str,
+        params: Sequence[Any],
+        *,
+        model: str | None = None,
+        method: str | None = None,
+    ) -> Any:
         try:
             body = xmlrpc.client.dumps(tuple(params), rpc_method, allow_none=True).encode("utf-8")
         except (TypeError, OverflowError) as exc:
@@ -37,11 +45,15 @@ class XmlRpcTransport(ServiceTransport):
             "POST", f"/xmlrpc/2/{service}", content=body, headers=_HEADERS, model=model, method=method
         )
         if answer.status != 200:
-            raise error_from_http_response(answer.status, answer.headers, answer.body, db=self.config.db, model=model, method=method)
+            raise error_from_http_response(
+                answer.status, answer.headers, answer.body, db=self.config.db, model=model, method=method
+            )
         try:
             (result,), _ = xmlrpc.client.loads(answer.body, use_builtin_types=True)
         except xmlrpc.client.Fault as fault:
             raise error_from_xmlrpc_fault(fault, model=model, method=method) from None
         except (ExpatError, ValueError, xmlrpc.client.ResponseError):
-            raise OdooServerError(f"/xmlrpc/2/{service} answered something that is not XML-RPC", model=model, method=method) from None
+            raise OdooServerError(
+                f"/xmlrpc/2/{service} answered something that is not XML-RPC", model=model, method=method
+            ) from None
         return result

@@ -20,4 +20,12 @@ from odoosync.pull.engine import (
     checkpoint_key,
 )
 
-__all__ = ["DEFAULT_MAX_DELETE_SHARE", "DEFAULT_PAGE_SIZE", "Progress", "PullEngine", "PullOptions", "StreamResult", "checkpoint_key"]
+__all__ = [
+    "DEFAULT_MAX_DELETE_SHARE",
+    "DEFAULT_PAGE_SIZE",
+    "Progress",
+    "PullEngine",
+    "PullOptions",
+    "StreamResult",
+    "checkpoint_key",
+]

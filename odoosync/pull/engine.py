@@ -153,8 +153,13 @@ class PullEngine:
                         pending.remove(stream)
                         if not budget.allows_another_step():
                             results[stream.name] = StreamResult(
-                                stream.name, stream.model, str(options.mode), RunStatus.PARTIAL, RunCounters(),
-                                remaining=True, error="not started: budget used up",
+                                stream.name,
+                                stream.model,
+                                str(options.mode),
+                                RunStatus.PARTIAL,
+                                RunCounters(),
+                                remaining=True,
+                                error="not started: budget used up",
                             )
                             done.add(stream.name)
                             continue
@@ -186,8 +191,15 @@ class PullEngine:
             try:
                 held.enter_context(self.store.lock(key, {"stream": stream.name, "mode": mode}))
             except LockHeld as exc:
-                runs.record_skipped(self.store, job=JOB, stream=stream.name, mode=mode,
-                                    trigger=str(options.trigger), backend=self.backend, reason=str(exc))
+                runs.record_skipped(
+                    self.store,
+                    job=JOB,
+                    stream=stream.name,
+                    mode=mode,
+                    trigger=str(options.trigger),
+                    backend=self.backend,
+                    reason=str(exc),
+                )
                 raise
             return StreamRun(self, stream, options, budget, key).execute()
 

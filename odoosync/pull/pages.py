@@ -38,7 +38,13 @@ class PageWriter:
     once per run, not once per page that carries them)."""
 
     def __init__(
-        self, store: PullStore, stream: Stream, ctx: PageContext, *, key: str, backend: str,
+        self,
+        store: PullStore,
+        stream: Stream,
+        ctx: PageContext,
+        *,
+        key: str,
+        backend: str,
         on_page: Callable[[], None],
     ):
         self.store = store
@@ -87,7 +93,9 @@ class PageWriter:
         self.counts += RunCounters(deleted=count)
 
     def retry_quarantined(
-        self, read: Callable[[list[int]], list[dict[str, Any]]], confirmed_gone: Callable[[list[int]], list[int]],
+        self,
+        read: Callable[[list[int]], list[dict[str, Any]]],
+        confirmed_gone: Callable[[list[int]], list[int]],
         page_size: int,
     ) -> None:
         """Read the stream's quarantined records again (``read``: one page by ids) and
@@ -120,7 +128,9 @@ class PageWriter:
                     counts += target.write_page(self.ctx, conn, [record])
                 written.append(record)
             except StoreIntegrityError as exc:
-                log.warning("%s: Odoo record %s refused by the database, quarantined: %s", self.stream.name, odoo_id, exc)
+                log.warning(
+                    "%s: Odoo record %s refused by the database, quarantined: %s", self.stream.name, odoo_id, exc
+                )
                 with self.store.transaction(origin="pull") as conn:
                     rejects.record(conn, backend=self.backend, stream=self.stream.name, odoo_id=odoo_id, error=str(exc))
                 self.refused.add(odoo_id)

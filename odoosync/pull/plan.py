@@ -38,9 +38,7 @@ def plan_partitions(
     start = min_id - 1
     bounds = [start + i * step for i in range(parts)]
     last = max_id if bounded else None
-    return tuple(
-        Partition(after, bounds[i + 1] if i + 1 < parts else last) for i, after in enumerate(bounds)
-    )
+    return tuple(Partition(after, bounds[i + 1] if i + 1 < parts else last) for i, after in enumerate(bounds))
 
 
 def plan_walk(

@@ -22,8 +22,15 @@ from odoosync.streams.base import Stream
 if TYPE_CHECKING:
     from odoosync.pull.run import StreamRun
 
-__all__ = ["DEFAULT_MAX_DELETE_SHARE", "ID_CHUNK", "MASS_DELETE_FLOOR", "check_delete_share", "confirmed_gone",
-           "id_chunk", "reconcile"]
+__all__ = [
+    "DEFAULT_MAX_DELETE_SHARE",
+    "ID_CHUNK",
+    "MASS_DELETE_FLOOR",
+    "check_delete_share",
+    "confirmed_gone",
+    "id_chunk",
+    "reconcile",
+]
 
 ID_CHUNK = 10_000  # ids per reconcile ``search``; small JSON, bounded memory
 DEFAULT_MAX_DELETE_SHARE = 0.10  # a reconcile deleting more of a stream than this refuses
@@ -42,9 +49,7 @@ def confirmed_gone(client: Any, stream: Stream, candidates: Sequence[int]) -> li
     return [i for i in candidates if i not in still]
 
 
-def check_delete_share(
-    stream: str, deleting: int, present: int, *, max_share: float, allow_mass_delete: bool
-) -> None:
+def check_delete_share(stream: str, deleting: int, present: int, *, max_share: float, allow_mass_delete: bool) -> None:
     """Refuse (``MassDeleteRefused``, nothing deleted) deleting every row of a non-empty
     stream, or more than ``max_share`` of it and more than ``MASS_DELETE_FLOOR`` rows,
     unless mass deletes are allowed."""
@@ -60,14 +65,17 @@ def check_delete_share(
             "Nothing was deleted. If Odoo really lost them (or the sync user lost access), re-run with "
             f"--allow-mass-delete (odoosync sync {stream} --allow-mass-delete); if not, check the "
             "sync user's rights and companies (ODOO_COMPANY_IDS).",
-            stream=stream, deleting=deleting, present=present,
+            stream=stream,
+            deleting=deleting,
+            present=present,
         )
 
 
 def id_chunk(client: Any, stream: Stream, after: int) -> list[int]:
     """Odoo's next ``ID_CHUNK`` ids after ``after`` (ids only, archived included)."""
-    return client.search(stream.model, [*stream.domain, ("id", ">", after)], limit=ID_CHUNK, order="id",
-                         active_test=False)
+    return client.search(
+        stream.model, [*stream.domain, ("id", ">", after)], limit=ID_CHUNK, order="id", active_test=False
+    )
 
 
 def reconcile(run: StreamRun, *, fetch_missing: bool) -> None:
@@ -102,6 +110,11 @@ def reconcile(run: StreamRun, *, fetch_missing: bool) -> None:
         after = upto
     gone = confirmed_gone(run.client, stream, candidates)
     if gone:
-        check_delete_share(stream.name, len(gone), present_total, max_share=run.options.max_delete_share,
-                           allow_mass_delete=run.options.allow_mass_delete)
+        check_delete_share(
+            stream.name,
+            len(gone),
+            present_total,
+            max_share=run.options.max_delete_share,
+            allow_mass_delete=run.options.allow_mass_delete,
+        )
         pages.mark_deleted(gone)

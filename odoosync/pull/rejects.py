@@ -34,8 +34,11 @@ def record(conn: sa.Connection, *, backend: str, stream: str, odoo_id: int, erro
         sa.update(_t).where(*where).values(error=error, last_seen=now, attempts=_t.c.attempts + 1)
     ).rowcount
     if not updated:
-        conn.execute(sa.insert(_t).values(backend=backend, stream=stream, odoo_id=odoo_id, error=error,
-                                          first_seen=now, last_seen=now, attempts=1))
+        conn.execute(
+            sa.insert(_t).values(
+                backend=backend, stream=stream, odoo_id=odoo_id, error=error, first_seen=now, last_seen=now, attempts=1
+            )
+        )
 
 
 def clear(conn: sa.Connection, *, backend: str, stream: str, odoo_ids: Iterable[int]) -> int:
@@ -43,26 +46,39 @@ def clear(conn: sa.Connection, *, backend: str, stream: str, odoo_ids: Iterable[
     ids = sorted(set(odoo_ids))
     done = 0
     for start in range(0, len(ids), _IN_CHUNK):
-        done += conn.execute(sa.delete(_t).where(
-            _t.c.backend == backend, _t.c.stream == stream, _t.c.odoo_id.in_(ids[start : start + _IN_CHUNK])
-        )).rowcount or 0
+        done += (
+            conn.execute(
+                sa.delete(_t).where(
+                    _t.c.backend == backend, _t.c.stream == stream, _t.c.odoo_id.in_(ids[start : start + _IN_CHUNK])
+                )
+            ).rowcount
+            or 0
+        )
     return done
 
 
 def ids_of(store: Any, *, backend: str, stream: str) -> set[int]:
     """The Odoo ids of a stream in quarantine."""
     with store.connect() as conn:
-        return set(conn.execute(sa.select(_t.c.odoo_id).where(_t.c.backend == backend, _t.c.stream == stream)).scalars())
+        return set(
+            conn.execute(sa.select(_t.c.odoo_id).where(_t.c.backend == backend, _t.c.stream == stream)).scalars()
+        )
 
 
 def counts(store: Any, *, backend: str = "default") -> dict[str, int]:
     """Records in quarantine per stream (status, API, metrics)."""
     with store.connect() as conn:
-        return {stream: int(n) for stream, n in conn.execute(
-            sa.select(_t.c.stream, sa.func.count()).where(_t.c.backend == backend).group_by(_t.c.stream))}
+        return {
+            stream: int(n)
+            for stream, n in conn.execute(
+                sa.select(_t.c.stream, sa.func.count()).where(_t.c.backend == backend).group_by(_t.c.stream)
+            )
+        }
 
 
-def list_rejects(store: Any, *, backend: str = "default", stream: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def list_rejects(
+    store: Any, *, backend: str = "default", stream: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
     """The newest rejects first, as plain dicts."""
     query = sa.select(_t).where(_t.c.backend == backend).order_by(_t.c.last_seen.desc(), _t.c.id.desc()).limit(limit)
     if stream is not None:

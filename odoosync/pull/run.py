@@ -9,8 +9,8 @@ why no page length ever ends one, is in ``pull/engine.py``'s docstring.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import datetime as dt
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,8 +46,14 @@ class StreamRun:
     """One run of one stream: its state, walks and budget (the engine's worker)."""
 
     def __init__(
-        self, engine: PullEngine, stream: Stream, options: PullOptions, budget: Budget, key: str,
-        *, repair: Repair | None = None,
+        self,
+        engine: PullEngine,
+        stream: Stream,
+        options: PullOptions,
+        budget: Budget,
+        key: str,
+        *,
+        repair: Repair | None = None,
     ):
         self.engine = engine
         self.repair = repair
@@ -60,11 +66,15 @@ class StreamRun:
         self.page_size = stream.page_size or options.page_size
         self.remaining = False
         self.ctx = PageContext(
-            client=self.client, store=self.store, backend=engine.backend, company_id=options.company_id,
+            client=self.client,
+            store=self.store,
+            backend=engine.backend,
+            company_id=options.company_id,
             force=options.mode == SyncMode.FULL,
         )
-        self.pages = PageWriter(self.store, stream, self.ctx, key=key, backend=engine.backend,
-                                on_page=lambda: self.emit("page"))
+        self.pages = PageWriter(
+            self.store, stream, self.ctx, key=key, backend=engine.backend, on_page=lambda: self.emit("page")
+        )
         self.fields: list[str] = []
         self.state = StreamState()
         self.last_progress = 0.0
@@ -79,8 +89,12 @@ class StreamRun:
         started = time.monotonic()
         self.mode = "repair" if self.repair is not None else str(self.options.mode)
         self.run_id = runs.start_run(
-            self.store, job=JOB, stream=self.stream.name, mode=self.mode,
-            trigger=str(self.options.trigger), backend=self.engine.backend,
+            self.store,
+            job=JOB,
+            stream=self.stream.name,
+            mode=self.mode,
+            trigger=str(self.options.trigger),
+            backend=self.engine.backend,
             details={"model": self.stream.model, "budget": self.options.budget},
         )
         try:
@@ -91,19 +105,37 @@ class StreamRun:
             status = RunStatus.FAILED if isinstance(exc, Exception) else RunStatus.PARTIAL
             error = f"{type(exc).__name__}: {exc}"
             try:
-                runs.finish_run(self.store, self.run_id, status, self._counters(), error=error,
-                                remaining=status == RunStatus.PARTIAL)
-            except Exception:  # noqa: BLE001 - the database may be what failed; keep the first error
+                runs.finish_run(
+                    self.store,
+                    self.run_id,
+                    status,
+                    self._counters(),
+                    error=error,
+                    remaining=status == RunStatus.PARTIAL,
+                )
+            except Exception:
                 log.warning("could not log the end of run %s of %s", self.run_id, self.stream.name, exc_info=True)
             raise
         status = RunStatus.PARTIAL if self.remaining else RunStatus.OK
         counters = self._counters()
-        runs.finish_run(self.store, self.run_id, status, counters, remaining=self.remaining,
-                        details={"model": self.stream.model, "budget": self.options.budget})
+        runs.finish_run(
+            self.store,
+            self.run_id,
+            status,
+            counters,
+            remaining=self.remaining,
+            details={"model": self.stream.model, "budget": self.options.budget},
+        )
         self.emit("done")
         return StreamResult(
-            self.stream.name, self.stream.model, self.mode, status, counters,
-            remaining=self.remaining, duration_ms=int((time.monotonic() - started) * 1000), run_id=self.run_id,
+            self.stream.name,
+            self.stream.model,
+            self.mode,
+            status,
+            counters,
+            remaining=self.remaining,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            run_id=self.run_id,
         )
 
     def _prepare(self) -> None:
@@ -133,14 +165,15 @@ class StreamRun:
         if mode == SyncMode.RECORD:
             self._one_record(int(self.options.odoo_id))  # type: ignore[arg-type]
             return
-        if self.state.walk is not None or (mode == SyncMode.FULL) or (
-            mode == SyncMode.INCREMENTAL and self.state.cursor is None
+        if (
+            self.state.walk is not None
+            or (mode == SyncMode.FULL)
+            or (mode == SyncMode.INCREMENTAL and self.state.cursor is None)
         ):
             if not self._walk():
                 return
-        elif mode == SyncMode.INCREMENTAL:
-            if not self._incremental():
-                return
+        elif mode == SyncMode.INCREMENTAL and not self._incremental():
+            return
         if mode == SyncMode.MISSING and isinstance(self.stream.batching, ResIds):
             self._missing_by_parent(self.stream.batching)
         elif self._reconcile_follows():
@@ -230,7 +263,9 @@ class StreamRun:
 
         def probe(kind: str) -> tuple[Any, dt.datetime | None]:
             if kind == "high":
-                ids = self.client.search(self.stream.model, domain, limit=PROBE_ROWS, order="id desc", active_test=False)
+                ids = self.client.search(
+                    self.stream.model, domain, limit=PROBE_ROWS, order="id desc", active_test=False
+                )
                 found: Any = max((int(i) for i in ids), default=None)
             else:
                 found = self._read([("id", ">", 0)], order="id")
@@ -324,8 +359,13 @@ class StreamRun:
             self.pages.commit(self._read_ids(ids[start : start + self.page_size]), None)
         gone = self._confirmed_gone(sorted(plan.gone))
         if gone:
-            check_delete_share(self.stream.name, len(gone), plan.present, max_share=self.options.max_delete_share,
-                               allow_mass_delete=self.options.allow_mass_delete)
+            check_delete_share(
+                self.stream.name,
+                len(gone),
+                plan.present,
+                max_share=self.options.max_delete_share,
+                allow_mass_delete=self.options.allow_mass_delete,
+            )
             self.pages.mark_deleted(gone)
 
     def _missing_by_parent(self, batching: ResIds) -> None:
@@ -337,14 +377,20 @@ class StreamRun:
         target_table = self.stream.target.table
         link = next((fk for fk in target_table.foreign_keys if fk.column.table is parent_table), None)
         if link is None:
-            raise ConfigError(f"stream {self.stream.name!r}: {target_table.name} has no foreign key to {parent_table.name}")
+            raise ConfigError(
+                f"stream {self.stream.name!r}: {target_table.name} has no foreign key to {parent_table.name}"
+            )
         parent_id = parent_table.c[batching.parent_id_column]
-        query = sa.select(parent_id).where(
-            parent_id.is_not(None),
-            ~sa.exists().where(link.parent == link.column),
-            schema.backend_column(parent_table) == self.engine.backend,
-            *([parent_table.c.deleted_at.is_(None)] if "deleted_at" in parent_table.c else []),
-        ).order_by(parent_id)
+        query = (
+            sa.select(parent_id)
+            .where(
+                parent_id.is_not(None),
+                ~sa.exists().where(link.parent == link.column),
+                schema.backend_column(parent_table) == self.engine.backend,
+                *([parent_table.c.deleted_at.is_(None)] if "deleted_at" in parent_table.c else []),
+            )
+            .order_by(parent_id)
+        )
         per_round = batching.chunk * self._concurrency()
         after = 0
         while self.may_continue():
@@ -366,10 +412,7 @@ class StreamRun:
         if batching.model_field:
             domain.append((batching.model_field, "=", batching.parent_model))
         ids = self.client.search(self.stream.model, domain, order="id", active_test=False)
-        return [
-            self._read_ids(ids[i : i + self.page_size])
-            for i in range(0, len(ids), self.page_size)
-        ]
+        return [self._read_ids(ids[i : i + self.page_size]) for i in range(0, len(ids), self.page_size)]
 
     # ------------------------------------------------------------------ pages
 
@@ -378,8 +421,12 @@ class StreamRun:
         with what its target prefetches. Records deleted between two calls simply do not
         come back."""
         records = self.client.search_read(
-            self.stream.model, [*self.stream.domain, *extra_domain], self.fields,
-            limit=self.page_size, order=order, active_test=False,
+            self.stream.model,
+            [*self.stream.domain, *extra_domain],
+            self.fields,
+            limit=self.page_size,
+            order=order,
+            active_test=False,
         )
         self.stream.target.prefetch(self.ctx, records)
         return records

@@ -25,8 +25,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from odoosync.odoo.values import parse_datetime
 from odoosync.models import VERIFY_JOB, RunCounters, RunStatus, Trigger
+from odoosync.odoo.values import parse_datetime
 from odoosync.pull.engine import PullEngine, PullOptions, Repair, StreamResult
 from odoosync.pull.reconcile import confirmed_gone
 from odoosync.store import runs
@@ -65,11 +65,21 @@ class StreamDrift:
             return list(ids if sample is None else ids[:sample])
 
         return {
-            "stream": self.stream, "model": self.model, "in_odoo": self.in_odoo, "in_database": self.in_database,
-            "missing": len(self.missing), "extra": len(self.extra), "stale": len(self.stale), "drift": self.drift,
-            "missing_ids": some(self.missing), "extra_ids": some(self.extra), "stale_ids": some(self.stale),
-            "stamps_checked": self.stamps_checked, "requests": self.requests,
-            "checked_at": self.checked_at.isoformat(), "run_id": self.run_id,
+            "stream": self.stream,
+            "model": self.model,
+            "in_odoo": self.in_odoo,
+            "in_database": self.in_database,
+            "missing": len(self.missing),
+            "extra": len(self.extra),
+            "stale": len(self.stale),
+            "drift": self.drift,
+            "missing_ids": some(self.missing),
+            "extra_ids": some(self.extra),
+            "stale_ids": some(self.stale),
+            "stamps_checked": self.stamps_checked,
+            "requests": self.requests,
+            "checked_at": self.checked_at.isoformat(),
+            "run_id": self.run_id,
         }
 
 
@@ -84,23 +94,41 @@ class Verifier:
     def check(self, stream: Stream, *, trigger: str = Trigger.MANUAL) -> StreamDrift:
         """Verify one stream and log it as a ``verify`` run."""
         before = self.client.stats.snapshot()
-        run_id = runs.start_run(self.store, job=JOB, stream=stream.name, mode="ids+stamps", trigger=str(trigger),
-                                backend=self.backend, details={"model": stream.model})
+        run_id = runs.start_run(
+            self.store,
+            job=JOB,
+            stream=stream.name,
+            mode="ids+stamps",
+            trigger=str(trigger),
+            backend=self.backend,
+            details={"model": stream.model},
+        )
         try:
             drift = self._compare(stream)
         except Exception as exc:
             spent = self.client.stats.snapshot() - before
-            runs.finish_run(self.store, run_id, RunStatus.FAILED, RunCounters(rpc_calls=spent.requests),
-                            error=f"{type(exc).__name__}: {exc}")
+            runs.finish_run(
+                self.store,
+                run_id,
+                RunStatus.FAILED,
+                RunCounters(rpc_calls=spent.requests),
+                error=f"{type(exc).__name__}: {exc}",
+            )
             raise
         spent = self.client.stats.snapshot() - before
         drift = _with(drift, requests=spent.requests, run_id=run_id)
-        counters = RunCounters(fetched=drift.in_odoo, skipped=drift.in_database, rpc_calls=spent.requests,
-                               retries=spent.retries)
+        counters = RunCounters(
+            fetched=drift.in_odoo, skipped=drift.in_database, rpc_calls=spent.requests, retries=spent.retries
+        )
         status = RunStatus.OK if drift.drift == 0 else RunStatus.FAILED
-        error = None if drift.drift == 0 else (
-            f"{len(drift.missing)} missing, {len(drift.extra)} extra, {len(drift.stale)} stale "
-            f"(odoosync verify {stream.name} --repair syncs them)")
+        error = (
+            None
+            if drift.drift == 0
+            else (
+                f"{len(drift.missing)} missing, {len(drift.extra)} extra, {len(drift.stale)} stale "
+                f"(odoosync verify {stream.name} --repair syncs them)"
+            )
+        )
         runs.finish_run(self.store, run_id, status, counters, error=error, details=drift.as_dict())
         return drift
 
@@ -128,11 +156,21 @@ class Verifier:
         candidates = sorted(i for i, row in stored.items() if row.live and i not in odoo)
         extra = confirmed_gone(self.client, stream, candidates)
         stale = sorted(
-            i for i, stamp in odoo.items() if stamped and (row := stored.get(i)) is not None and _newer(stamp, row.write_date)
+            i
+            for i, stamp in odoo.items()
+            if stamped and (row := stored.get(i)) is not None and _newer(stamp, row.write_date)
         )
         live = sum(1 for row in stored.values() if row.live)
-        return StreamDrift(stream.name, stream.model, len(odoo), live, tuple(missing), tuple(extra), tuple(stale),
-                           stamps_checked=stamped)
+        return StreamDrift(
+            stream.name,
+            stream.model,
+            len(odoo),
+            live,
+            tuple(missing),
+            tuple(extra),
+            tuple(stale),
+            stamps_checked=stamped,
+        )
 
     def _odoo_stamps(self, stream: Stream, *, with_stamps: bool) -> tuple[dict[int, Any], dict[int, int]]:
         """Every id Odoo returns for the stream (archived included) with its stamp, and
@@ -144,7 +182,11 @@ class Verifier:
         after = 0
         while True:
             page = self.client.search_read(
-                stream.model, [*stream.domain, ("id", ">", after)], fields, limit=VERIFY_PAGE, order="id",
+                stream.model,
+                [*stream.domain, ("id", ">", after)],
+                fields,
+                limit=VERIFY_PAGE,
+                order="id",
                 active_test=False,
             )
             if not page:  # never a short page: Odoo drops some rows after SQL's LIMIT
@@ -154,7 +196,6 @@ class Verifier:
                 if parent_field and record.get(parent_field):
                     parents[int(record["id"])] = int(record[parent_field])
             after = int(page[-1]["id"])
-
 
 
 def _newer(odoo_stamp: Any, stored: Any) -> bool:

@@ -40,8 +40,17 @@ _Outcome = tuple[list[Task], str | OdooError]
 class BatchPush:
     """The steps of one batch; the engine builds one per claimed batch."""
 
-    def __init__(self, planner: Planner, conflicts: ConflictCheck, calls: OdooCalls, settler: Settler, *,
-                 lease: LeaseKeeper | None, policies: dict[str, PushPolicy], after_call: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        planner: Planner,
+        conflicts: ConflictCheck,
+        calls: OdooCalls,
+        settler: Settler,
+        *,
+        lease: LeaseKeeper | None,
+        policies: dict[str, PushPolicy],
+        after_call: Callable[[str], None] | None = None,
+    ):
         self.planner = planner
         self.conflicts = conflicts
         self.calls = calls
@@ -107,8 +116,13 @@ class BatchPush:
             except OdooError as exc:
                 self.settler.error([t.change for t in tasks], exc, result)
                 return
-        outcomes = [o for group_outcomes in self.calls.client.map_concurrent(
-            lambda group: self._send(kind, group), self.calls.groups(kind, tasks)) for o in group_outcomes]
+        outcomes = [
+            o
+            for group_outcomes in self.calls.client.map_concurrent(
+                lambda group: self._send(kind, group), self.calls.groups(kind, tasks)
+            )
+            for o in group_outcomes
+        ]
         succeeded: list[Task] = []
         for group, outcome in outcomes:
             if isinstance(outcome, OdooError):

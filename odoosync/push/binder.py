@@ -23,9 +23,6 @@ import sqlalchemy as sa
 
 from odoosync.odoo.client import OdooClient
 from odoosync.store import Store
-from odoosync.store.sync_config import config_list
-from odoosync.streams.activities import ActivityType
-from odoosync.streams.registry import CONFIG_PREFIX, activity_type_map, parse_pull_config_rows
 from odoosync.store.schema import (
     REFERENCE_TABLES,
     backend_column,
@@ -37,6 +34,9 @@ from odoosync.store.schema import (
     odoo_stages,
     scheduled_activities,
 )
+from odoosync.store.sync_config import config_list
+from odoosync.streams.activities import ActivityType
+from odoosync.streams.registry import CONFIG_PREFIX, activity_type_map, parse_pull_config_rows
 
 __all__ = ["Binder", "XID_MODULE", "BINDING_COLUMNS", "xid_name"]
 
@@ -110,8 +110,9 @@ class Binder:
         """Drop a cached binding (it is about to change)."""
         self._bindings.pop((local_table, local_id), None)
 
-    def bind(self, conn: sa.Connection, local_table: str, local_id: int, odoo_id: int,
-             extra: Mapping[str, Any] | None = None) -> None:
+    def bind(
+        self, conn: sa.Connection, local_table: str, local_id: int, odoo_id: int, extra: Mapping[str, Any] | None = None
+    ) -> None:
         """Write ``odoo_id`` (and ``extra`` columns) onto the local row, under this backend
         (Odoo ids are unique per backend)."""
         table, key, column = BINDING_COLUMNS[local_table]
@@ -170,7 +171,8 @@ class Binder:
             found = conn.execute(
                 sa.select(odoo_stages.c.odoo_id)
                 .where(odoo_stages.c.is_won, odoo_stages.c.deleted_at.is_(None), odoo_stages.c.backend == self.backend)
-                .order_by(odoo_stages.c.sequence, odoo_stages.c.odoo_id).limit(1)
+                .order_by(odoo_stages.c.sequence, odoo_stages.c.odoo_id)
+                .limit(1)
             ).scalar()
         if found is None:
             ids = self.client.search("crm.stage", [("is_won", "=", True)], limit=1, order="sequence, id")
@@ -186,12 +188,14 @@ class Binder:
             table = odoo_activity_types
             with self.store.connect() as conn:
                 rows = conn.execute(
-                    sa.select(table.c.odoo_id, table.c.name, table.c.xml_id, table.c.category, table.c.raw)
-                    .where(table.c.deleted_at.is_(None), table.c.backend == self.backend)
+                    sa.select(table.c.odoo_id, table.c.name, table.c.xml_id, table.c.category, table.c.raw).where(
+                        table.c.deleted_at.is_(None), table.c.backend == self.backend
+                    )
                 ).all()
             known = [
                 ActivityType(int(r.odoo_id), r.name or "", r.xml_id, r.category)
-                for r in rows if (r.raw or {}).get("active", True) is not False
+                for r in rows
+                if (r.raw or {}).get("active", True) is not False
             ]
             found = type_map.type_for(kind, known)
             for name in type_map.names_of(kind) if found is None else ():

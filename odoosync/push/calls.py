@@ -79,9 +79,12 @@ class OdooCalls:
         answer = self.client.call(model, "load", columns, rows, idempotent=True)
         ids = answer.get("ids") if isinstance(answer, Mapping) else None
         if not ids or len(ids) != len(group):
-            messages = [m.get("message", "") for m in (answer.get("messages") or [])] if isinstance(answer, Mapping) else []
-            raise OdooValidationError("; ".join(m for m in messages if m) or f"{model}.load created nothing",
-                                      model=model, method="load")
+            messages = (
+                [m.get("message", "") for m in (answer.get("messages") or [])] if isinstance(answer, Mapping) else []
+            )
+            raise OdooValidationError(
+                "; ".join(m for m in messages if m) or f"{model}.load created nothing", model=model, method="load"
+            )
         for task, new_id in zip(group, ids, strict=True):
             task.odoo_id = int(new_id)
         return ids
@@ -95,7 +98,7 @@ class OdooCalls:
         markers = {self._marker(t): t for t in tasks}
         found = self.client.search_read("mail.message", [("message_id", "in", sorted(markers))], ["message_id"])
         for record in sorted(found, key=lambda r: r["id"]):
-            task = markers.get(record.get("message_id"))
+            task = markers.get(str(record.get("message_id")))
             if task is not None and task.odoo_id is None:
                 task.odoo_id = int(record["id"])
 
@@ -107,9 +110,14 @@ class OdooCalls:
         marker = self._marker(task)
         lead = self.binder.odoo_id("leads", int(task.change.values["lead_id"]))
         new_id = self.client.call(
-            "crm.lead", "message_post", [lead], body=task.values.get("body") or "",
-            subject=task.values.get("subject") or False, message_type="comment",
-            subtype_xmlid="mail.mt_note", message_id=marker,
+            "crm.lead",
+            "message_post",
+            [lead],
+            body=task.values.get("body") or "",
+            subject=task.values.get("subject") or False,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+            message_id=marker,
         )
         task.odoo_id = record_id(new_id)
         return task.odoo_id
@@ -122,7 +130,7 @@ def record_id(result: object) -> int:
         if len(result) != 1:
             raise OdooServerError(f"expected one record id, got {result!r}")
         result = result[0]
-    return int(result)  # type: ignore[arg-type]
+    return int(result)  # type: ignore[call-overload]
 
 
 def _load_column(name: str) -> str:

@@ -129,12 +129,32 @@ def _fold(group: list[QueuedItem]) -> list[Change]:
             if state.operation == "write":
                 for name, value in (item.payload.get("old") or {}).items():
                     old.setdefault(name, value)
-            state = Change(state.model, state.operation, state.local_table, state.local_id, odoo_id,
-                           values, old, state.xid, None, items)
+            state = Change(
+                state.model,
+                state.operation,
+                state.local_table,
+                state.local_id,
+                odoo_id,
+                values,
+                old,
+                state.xid,
+                None,
+                items,
+            )
         elif item.operation == "unlink" and state.operation in ("create", "write", "noop"):
             never_sent = state.operation == "create" and state.attempts == 0 and odoo_id is None
-            state = Change(state.model, "noop" if never_sent else "unlink", state.local_table, state.local_id,
-                           odoo_id, {}, dict(item.payload.get("old") or {}), state.xid, None, items)
+            state = Change(
+                state.model,
+                "noop" if never_sent else "unlink",
+                state.local_table,
+                state.local_id,
+                odoo_id,
+                {},
+                dict(item.payload.get("old") or {}),
+                state.xid,
+                None,
+                items,
+            )
         else:  # an unlink then a new create of the same id, or a stray order: keep both
             done.append(_settle(state))
             state = _start(item)
@@ -150,5 +170,15 @@ def _settle(change: Change) -> Change:
     values = {k: v for k, v in change.values.items() if k not in change.old or not same_value(v, change.old[k])}
     old = {k: change.old[k] for k in values if k in change.old}
     operation = "write" if values else "noop"
-    return Change(change.model, operation, change.local_table, change.local_id, change.odoo_id,
-                  values, old, change.xid, None, change.items)
+    return Change(
+        change.model,
+        operation,
+        change.local_table,
+        change.local_id,
+        change.odoo_id,
+        values,
+        old,
+        change.xid,
+        None,
+        change.items,
+    )

@@ -44,21 +44,35 @@ class ConflictCheck:
             return 0
         model = targets[0].model
         fields = sorted({f for t in targets for f in t.values} | {"write_date"})
-        current = {r["id"]: r for r in self.client.read(model, sorted({t.odoo_id for t in targets if t.odoo_id}),
-                                                        fields, active_test=False)}
+        current = {
+            r["id"]: r
+            for r in self.client.read(
+                model, sorted({t.odoo_id for t in targets if t.odoo_id}), fields, active_test=False
+            )
+        }
         stamps = self._local_write_dates(targets)
         records: list[tuple[Task, FieldConflict]] = []
         for task in targets:
             odoo = current.get(task.odoo_id)
             if odoo is None:
                 continue  # vanished: the call reports MissingRecord
-            resolution = resolve(policy.conflict_policy, task.values, task.base, odoo,
-                                 app_changed_at=task.change.changed_at, odoo_changed_at=odoo.get("write_date"))
+            resolution = resolve(
+                policy.conflict_policy,
+                task.values,
+                task.base,
+                odoo,
+                app_changed_at=task.change.changed_at,
+                odoo_changed_at=odoo.get("write_date"),
+            )
             task.values = resolution.values
             records += [(task, c) for c in resolution.conflicts]
             lost = any(c.winner == "odoo" for c in resolution.conflicts)
-            task.own_write_date = (task.model == "crm.lead" and not lost
-                                   and stamps.get(task.change.local_id) == odoo.get("write_date"))
+            task.own_write_date = (
+                task.model == "crm.lead"
+                and not lost
+                and task.change.local_id is not None
+                and stamps.get(task.change.local_id) == odoo.get("write_date")
+            )
             if not task.values:
                 task.kind = "noop"
         if records:
@@ -70,16 +84,28 @@ class ConflictCheck:
         if not ids:
             return {}
         with self.store.connect() as conn:
-            return dict(conn.execute(sa.select(leads.c.id, leads.c.odoo_write_date).where(leads.c.id.in_(ids))).all())
+            rows = conn.execute(sa.select(leads.c.id, leads.c.odoo_write_date).where(leads.c.id.in_(ids))).all()
+        return {int(lead_id): stamp for lead_id, stamp in rows}
 
     def _record(self, records: list[tuple[Task, FieldConflict]], policy: PushPolicy) -> None:
         now = self.clock()
-        rows = [{
-            "backend": self.backend, "model": task.model, "odoo_id": task.odoo_id,
-            "local_table": task.change.local_table, "local_id": task.change.local_id, "field": c.field,
-            "base_value": json_safe(c.base), "app_value": json_safe(c.app_value),
-            "odoo_value": json_safe(c.odoo_value), "policy": policy.conflict_policy.value,
-            "winner": c.winner, "outbox_ids": task.change.item_ids, "created_at": now,
-        } for task, c in records]
+        rows = [
+            {
+                "backend": self.backend,
+                "model": task.model,
+                "odoo_id": task.odoo_id,
+                "local_table": task.change.local_table,
+                "local_id": task.change.local_id,
+                "field": c.field,
+                "base_value": json_safe(c.base),
+                "app_value": json_safe(c.app_value),
+                "odoo_value": json_safe(c.odoo_value),
+                "policy": policy.conflict_policy.value,
+                "winner": c.winner,
+                "outbox_ids": task.change.item_ids,
+                "created_at": now,
+            }
+            for task, c in records
+        ]
         with self.store.transaction() as conn:
             conn.execute(sa.insert(odoo_sync_conflicts), rows)

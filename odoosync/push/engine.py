@@ -63,9 +63,11 @@ def load_policies(store: Store) -> dict[str, PushPolicy]:
     """Every ``sb_to_odoo:<model>`` policy in ``ops.odoo_sync_config``, validated."""
     with store.connect() as conn:
         rows = conn.execute(
-            sa.select(odoo_sync_config.c.key, odoo_sync_config.c.value).where(odoo_sync_config.c.key.startswith(CONFIG_PREFIX))
+            sa.select(odoo_sync_config.c.key, odoo_sync_config.c.value).where(
+                odoo_sync_config.c.key.startswith(CONFIG_PREFIX)
+            )
         ).all()
-    return {key[len(CONFIG_PREFIX):]: parse_policy(key[len(CONFIG_PREFIX):], value) for key, value in rows}
+    return {key[len(CONFIG_PREFIX) :]: parse_policy(key[len(CONFIG_PREFIX) :], value) for key, value in rows}
 
 
 class PushEngine:
@@ -142,8 +144,15 @@ class PushEngine:
         batch = limit or max((p.max_batch for p in self.policies.values()), default=PushPolicy().max_batch)
         if self.models and limit is None:
             batch = min(self.policy(m).max_batch for m in self.models)
-        rows = outbox.claim(self.store, worker=self.worker, now=self.clock(), lease=self.lease, limit=batch,
-                            backend=self.backend, models=self.models)
+        rows = outbox.claim(
+            self.store,
+            worker=self.worker,
+            now=self.clock(),
+            lease=self.lease,
+            limit=batch,
+            backend=self.backend,
+            models=self.models,
+        )
         if not rows:
             return None
         changes = coalesce(row.as_queued() for row in rows)
@@ -153,8 +162,11 @@ class PushEngine:
             for change in changes:
                 if change.local_table == "leads" and change.local_id is not None:
                     self._creating[("leads", change.local_id)] = done
-        parents = {earlier[key] for key in (("leads", int(c.values["lead_id"])) for c in changes
-                                            if c.values.get("lead_id") is not None) if key in earlier}
+        parents = {
+            earlier[key]
+            for key in (("leads", int(c.values["lead_id"])) for c in changes if c.values.get("lead_id") is not None)
+            if key in earlier
+        }
         return _Claimed([row.id for row in rows], changes, parents, done)
 
     def _push(self, claimed: _Claimed) -> PushResult:
@@ -174,11 +186,21 @@ class PushEngine:
         return result
 
     def _batch(self, binder: Binder, keeper: LeaseKeeper) -> BatchPush:
-        settler = Settler(self.store, self.client, binder, worker=self.worker, clock=self.clock, policy=self.policy,
-                          subtypes=self._subtypes)
+        settler = Settler(
+            self.store,
+            self.client,
+            binder,
+            worker=self.worker,
+            clock=self.clock,
+            policy=self.policy,
+            subtypes=self._subtypes,
+        )
         return BatchPush(
             Planner(self.store, binder, backend=self.backend),
             ConflictCheck(self.store, self.client, backend=self.backend, clock=self.clock),
             OdooCalls(self.client, binder, backend=self.backend),
-            settler, lease=keeper, policies=self.policies, after_call=self._after_odoo_call,
+            settler,
+            lease=keeper,
+            policies=self.policies,
+            after_call=self._after_odoo_call,
         )

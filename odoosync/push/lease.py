@@ -15,8 +15,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
-from odoosync.push import outbox
 from odoosync.exceptions import StoreError
+from odoosync.push import outbox
 from odoosync.store import Store
 
 __all__ = ["LeaseKeeper"]
@@ -27,8 +27,9 @@ log = logging.getLogger("odoosync.push")
 class LeaseKeeper:
     """Renews ``worker``'s lease on a batch's items until closed."""
 
-    def __init__(self, store: Store, ids: Iterable[int], *, worker: str, lease: dt.timedelta,
-                 clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, store: Store, ids: Iterable[int], *, worker: str, lease: dt.timedelta, clock: Callable[[], dt.datetime]
+    ) -> None:
         self.store = store
         self.worker = worker
         self.lease = lease

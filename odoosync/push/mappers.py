@@ -194,7 +194,8 @@ def _activity(values: Mapping[str, Any], lookups: Lookups) -> dict[str, Any]:
         if type_id is None:
             raise OdooValidationError(
                 f"activity_type {kind!r}: Odoo has no activity type of that kind (configure one in "
-                "odoo_to_sb:mail.activity's activity_types)", model="mail.activity"
+                "odoo_to_sb:mail.activity's activity_types)",
+                model="mail.activity",
             )
         out["activity_type_id"] = type_id
     if "summary" in values:

@@ -22,6 +22,7 @@ triggers' ``NOTIFY`` on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -32,8 +33,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from odoosync.push.coalesce import QueuedItem
 from odoosync.exceptions import StoreError
+from odoosync.push.coalesce import QueuedItem
 from odoosync.redact import redact_text
 from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_outbox
@@ -92,8 +93,17 @@ class OutboxRow:
     updated_at: dt.datetime
 
     def as_queued(self) -> QueuedItem:
-        return QueuedItem(self.id, self.model, self.operation, self.local_table, self.local_id,
-                          self.odoo_id, self.payload, self.attempts, self.created_at)
+        return QueuedItem(
+            self.id,
+            self.model,
+            self.operation,
+            self.local_table,
+            self.local_id,
+            self.odoo_id,
+            self.payload,
+            self.attempts,
+            self.created_at,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -125,8 +135,15 @@ def enqueue(
         raise ValueError("a 'call' item needs payload['method']")
     return conn.execute(
         sa.insert(odoo_outbox)
-        .values(backend=backend, model=model, operation=operation, local_table=local_table,
-                local_id=local_id, odoo_id=odoo_id, payload=dict(payload))
+        .values(
+            backend=backend,
+            model=model,
+            operation=operation,
+            local_table=local_table,
+            local_id=local_id,
+            odoo_id=odoo_id,
+            payload=dict(payload),
+        )
         .returning(odoo_outbox.c.id)
     ).scalar_one()
 
@@ -153,8 +170,13 @@ def claim(
     earlier = o.alias("earlier")
     blocked_by_earlier = (
         sa.select(sa.literal(1))
-        .where(earlier.c.local_table == o.c.local_table, earlier.c.local_id == o.c.local_id,
-               earlier.c.model == o.c.model, earlier.c.id < o.c.id, earlier.c.status.in_(_PENDING))
+        .where(
+            earlier.c.local_table == o.c.local_table,
+            earlier.c.local_id == o.c.local_id,
+            earlier.c.model == o.c.model,
+            earlier.c.id < o.c.id,
+            earlier.c.status.in_(_PENDING),
+        )
         .exists()
     )
     heads = (
@@ -166,24 +188,37 @@ def claim(
     )
     if models:
         heads = heads.where(o.c.model.in_(list(models)))
-    taken = {"status": "processing", "locked_by": worker, "locked_until": now + lease,
-             "attempts": o.c.attempts + 1, "updated_at": now}
+    taken = {
+        "status": "processing",
+        "locked_by": worker,
+        "locked_until": now + lease,
+        "attempts": o.c.attempts + 1,
+        "updated_at": now,
+    }
     with store.transaction() as conn:
-        head_rows = [_row(r) for r in conn.execute(
-            sa.update(o).where(o.c.id.in_(heads.scalar_subquery())).values(**taken).returning(*o.c)
-        )]
+        head_rows = [
+            _row(r)
+            for r in conn.execute(
+                sa.update(o).where(o.c.id.in_(heads.scalar_subquery())).values(**taken).returning(*o.c)
+            )
+        ]
         records = {(r.model, r.local_table, r.local_id) for r in head_rows if r.local_id is not None}
         followers: list[OutboxRow] = []
         if records:
-            followers = [_row(r) for r in conn.execute(
-                sa.update(o)
-                .where(o.c.backend == backend,
-                       sa.tuple_(o.c.model, o.c.local_table, o.c.local_id).in_(sorted(records, key=repr)),
-                       o.c.operation != "call",
-                       sa.or_(o.c.status == "queued", sa.and_(o.c.status == "processing", o.c.locked_until < now)))
-                .values(**taken)
-                .returning(*o.c)
-            )]
+            followers = [
+                _row(r)
+                for r in conn.execute(
+                    sa.update(o)
+                    .where(
+                        o.c.backend == backend,
+                        sa.tuple_(o.c.model, o.c.local_table, o.c.local_id).in_(sorted(records, key=repr)),
+                        o.c.operation != "call",
+                        sa.or_(o.c.status == "queued", sa.and_(o.c.status == "processing", o.c.locked_until < now)),
+                    )
+                    .values(**taken)
+                    .returning(*o.c)
+                )
+            ]
     return sorted({r.id: r for r in (*head_rows, *followers)}.values(), key=lambda r: r.id)
 
 
@@ -199,9 +234,11 @@ def renew(store: Store, ids: Iterable[int], *, worker: str, now: dt.datetime, le
         return set()
     o = odoo_outbox
     with store.transaction() as conn:
-        return set(conn.execute(
-            sa.update(o).where(_owned(wanted, worker)).values(locked_until=now + lease).returning(o.c.id)
-        ).scalars())
+        return set(
+            conn.execute(
+                sa.update(o).where(_owned(wanted, worker)).values(locked_until=now + lease).returning(o.c.id)
+            ).scalars()
+        )
 
 
 def held(store: Store, ids: Iterable[int], *, worker: str, until: dt.datetime) -> set[int]:
@@ -215,32 +252,49 @@ def held(store: Store, ids: Iterable[int], *, worker: str, until: dt.datetime) -
         return set(conn.execute(sa.select(o.c.id).where(_owned(wanted, worker), o.c.locked_until >= until)).scalars())
 
 
-def complete(conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.datetime, odoo_id: int | None = None) -> int:
+def complete(
+    conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.datetime, odoo_id: int | None = None
+) -> int:
     """``processing → done`` for the items ``worker`` still holds; how many changed."""
-    values: dict[str, Any] = {"status": "done", "locked_by": None, "locked_until": None,
-                              "last_error": None, "updated_at": now}
+    values: dict[str, Any] = {
+        "status": "done",
+        "locked_by": None,
+        "locked_until": None,
+        "last_error": None,
+        "updated_at": now,
+    }
     if odoo_id is not None:
         values["odoo_id"] = odoo_id
     return conn.execute(sa.update(odoo_outbox).where(_owned(ids, worker)).values(**values)).rowcount
 
 
-def reschedule(conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.datetime, at: dt.datetime,
-               error: str) -> int:
+def reschedule(
+    conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.datetime, at: dt.datetime, error: str
+) -> int:
     """``processing → queued`` until ``at``, keeping the error (the attempt stays counted)."""
-    values: dict[str, Any] = {"status": "queued", "next_run_at": at, "last_error": error[:2000],
-                              "locked_by": None, "locked_until": None, "updated_at": now}
+    values: dict[str, Any] = {
+        "status": "queued",
+        "next_run_at": at,
+        "last_error": error[:2000],
+        "locked_by": None,
+        "locked_until": None,
+        "updated_at": now,
+    }
     return conn.execute(sa.update(odoo_outbox).where(_owned(ids, worker)).values(**values)).rowcount
 
 
 def fail(conn: sa.Connection, ids: Iterable[int], *, worker: str, now: dt.datetime, error: str) -> int:
     """``processing → failed`` with Odoo's message."""
     return conn.execute(
-        sa.update(odoo_outbox).where(_owned(ids, worker))
+        sa.update(odoo_outbox)
+        .where(_owned(ids, worker))
         .values(status="failed", last_error=error[:2000], locked_by=None, locked_until=None, updated_at=now)
     ).rowcount
 
 
-def list_items(store: Store, *, status: str | None = None, model: str | None = None, limit: int = 100) -> list[OutboxRow]:
+def list_items(
+    store: Store, *, status: str | None = None, model: str | None = None, limit: int = 100
+) -> list[OutboxRow]:
     """Newest items first, optionally of one status / model."""
     if status is not None and status not in STATUSES:
         raise StoreError(f"unknown outbox status {status!r}: use one of {', '.join(STATUSES)}")
@@ -259,9 +313,7 @@ def retry_failed(store: Store, *, now: dt.datetime, ids: Sequence[int] | None = 
     if ids is not None:
         query = query.where(odoo_outbox.c.id.in_(list(ids)))
     with store.transaction() as conn:
-        return conn.execute(
-            query.values(status="queued", attempts=0, next_run_at=now, updated_at=now)
-        ).rowcount
+        return conn.execute(query.values(status="queued", attempts=0, next_run_at=now, updated_at=now)).rowcount
 
 
 def discard(store: Store, ids: Sequence[int], *, now: dt.datetime) -> list[OutboxRow]:
@@ -269,10 +321,15 @@ def discard(store: Store, ids: Sequence[int], *, now: dt.datetime) -> list[Outbo
     Each discarded item's lead is stamped ``odoo_push_discarded_at``, so the app can see
     which of its changes never reached Odoo. Returns the items discarded."""
     with store.transaction(origin="push") as conn:  # the stamp is odoosync's own write: queue nothing
-        rows = [_row(r) for r in conn.execute(
-            sa.update(odoo_outbox).where(odoo_outbox.c.status == "failed", odoo_outbox.c.id.in_(list(ids)))
-            .values(status="discarded", locked_by=None, locked_until=None, updated_at=now).returning(*odoo_outbox.c)
-        )]
+        rows = [
+            _row(r)
+            for r in conn.execute(
+                sa.update(odoo_outbox)
+                .where(odoo_outbox.c.status == "failed", odoo_outbox.c.id.in_(list(ids)))
+                .values(status="discarded", locked_by=None, locked_until=None, updated_at=now)
+                .returning(*odoo_outbox.c)
+            )
+        ]
         lead_ids = [r.local_id for r in rows if r.local_table == "leads" and r.local_id is not None]
         if lead_ids:
             conn.execute(sa.update(leads).where(leads.c.id.in_(lead_ids)).values(odoo_push_discarded_at=now))
@@ -302,8 +359,10 @@ def any_ready(store: Store, now: dt.datetime) -> bool:
 
 def backlog(conn: sa.Connection) -> tuple[dict[str, int], dt.datetime | None]:
     """Items per status, and when the oldest still waiting (queued or processing) was queued."""
-    counts = {status: int(n) for status, n in conn.execute(
-        sa.select(odoo_outbox.c.status, sa.func.count()).group_by(odoo_outbox.c.status))}
+    counts = {
+        status: int(n)
+        for status, n in conn.execute(sa.select(odoo_outbox.c.status, sa.func.count()).group_by(odoo_outbox.c.status))
+    }
     oldest = conn.execute(
         sa.select(sa.func.min(odoo_outbox.c.created_at)).where(odoo_outbox.c.status.in_(("queued", "processing")))
     ).scalar()
@@ -371,8 +430,12 @@ class OutboxWaker:
                     self._poll()
             except Exception as exc:  # noqa: BLE001 - any failure: reconnect, never die silently
                 self._problem = f"reconnecting after {type(exc).__name__}"
-                log.warning("outbox waker: %s: %s; reconnecting in %.1f s", type(exc).__name__,
-                            redact_text(str(exc)).splitlines()[0] if str(exc) else "", backoff)
+                log.warning(
+                    "outbox waker: %s: %s; reconnecting in %.1f s",
+                    type(exc).__name__,
+                    redact_text(str(exc)).splitlines()[0] if str(exc) else "",
+                    backoff,
+                )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             else:
@@ -391,7 +454,7 @@ class OutboxWaker:
     def _listen(self) -> None:
         raw = self._store.engine.raw_connection()
         try:
-            driver = raw.driver_connection
+            driver: Any = raw.driver_connection
             driver.autocommit = True
             driver.execute(f"LISTEN {NOTIFY_CHANNEL}")
             if self._ready():  # queued while nobody listened
@@ -401,7 +464,5 @@ class OutboxWaker:
                 if any(True for _ in driver.notifies(timeout=self._poll_seconds, stop_after=1)):
                     self._wake()
         finally:
-            try:
+            with contextlib.suppress(Exception):  # already broken: nothing to give back
                 raw.invalidate()  # a LISTENing connection does not go back to the pool
-            except Exception:  # noqa: BLE001 - already broken: nothing to give back
-                pass

@@ -76,8 +76,18 @@ class Planner:
             current = self._current_row(table, change.local_id)
             if current is None or current.get("deleted_at") is not None:
                 return Task(change, "noop")  # gone or deleted in the app: nothing to create
-            change = Change(change.model, "create", table, change.local_id, None, current, {}, change.xid or
-                            f"w{change.items[0].id}", None, change.items)
+            change = Change(
+                change.model,
+                "create",
+                table,
+                change.local_id,
+                None,
+                current,
+                {},
+                change.xid or f"w{change.items[0].id}",
+                None,
+                change.items,
+            )
         if change.operation == "create":
             if odoo_id is not None:  # already bound (an earlier attempt's create was settled)
                 return Task(change, "noop")
@@ -123,9 +133,12 @@ class Planner:
 
     def _require_parent(self, change: Change) -> None:
         lead_id = change.values.get("lead_id")
-        if change.local_table in ("lead_activities", "scheduled_activities") and lead_id is not None:
-            if self.binder.odoo_id("leads", int(lead_id)) is None:
-                raise Wait(f"lead {lead_id} is not in Odoo yet")
+        if (
+            change.local_table in ("lead_activities", "scheduled_activities")
+            and lead_id is not None
+            and self.binder.odoo_id("leads", int(lead_id)) is None
+        ):
+            raise Wait(f"lead {lead_id} is not in Odoo yet")
 
     def _out_of_won_stage(self, lead_id: int | None) -> dict[str, Any]:
         """A lead lost in the app while in a won stage first leaves it, as Odoo's own UI
@@ -133,16 +146,22 @@ class Planner:
         keep a lost lead in a won stage): it goes to the last stage that is not won."""
         with self.store.connect() as conn:
             won = conn.execute(
-                sa.select(odoo_stages.c.is_won).join(leads, leads.c.stage == odoo_stages.c.name)
+                sa.select(odoo_stages.c.is_won)
+                .join(leads, leads.c.stage == odoo_stages.c.name)
                 .where(leads.c.id == lead_id, odoo_stages.c.deleted_at.is_(None), odoo_stages.c.backend == self.backend)
                 .limit(1)
             ).scalar()
             if not won:
                 return {}
             stage = conn.execute(
-                sa.select(odoo_stages.c.odoo_id).where(odoo_stages.c.is_won.is_(False), odoo_stages.c.deleted_at.is_(None),
-                                                   odoo_stages.c.backend == self.backend)
-                .order_by(odoo_stages.c.sequence.desc(), odoo_stages.c.odoo_id).limit(1)
+                sa.select(odoo_stages.c.odoo_id)
+                .where(
+                    odoo_stages.c.is_won.is_(False),
+                    odoo_stages.c.deleted_at.is_(None),
+                    odoo_stages.c.backend == self.backend,
+                )
+                .order_by(odoo_stages.c.sequence.desc(), odoo_stages.c.odoo_id)
+                .limit(1)
             ).scalar()
         return {} if stage is None else {"stage_id": int(stage)}
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from odoosync.backoff import exponential_delay
-from odoosync.push.conflicts import ConflictPolicy
 from odoosync.exceptions import ConfigError, OdooError, OdooTransientError, RateLimited
+from odoosync.push.conflicts import ConflictPolicy
 
 __all__ = ["PushPolicy", "Retry", "GiveUp", "CONFIG_PREFIX", "parse_policy"]
 

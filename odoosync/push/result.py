@@ -27,8 +27,19 @@ class PushResult:
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: PushResult) -> None:
-        for name in ("claimed", "done", "retried", "failed", "skipped", "created", "written", "deleted",
-                     "conflicts", "lost", "rpc_calls"):
+        for name in (
+            "claimed",
+            "done",
+            "retried",
+            "failed",
+            "skipped",
+            "created",
+            "written",
+            "deleted",
+            "conflicts",
+            "lost",
+            "rpc_calls",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
 

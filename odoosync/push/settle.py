@@ -26,11 +26,11 @@ from odoosync.push.coalesce import Change
 from odoosync.push.plan import Task
 from odoosync.push.policy import GiveUp, PushPolicy
 from odoosync.push.result import PushResult
-from odoosync.streams.leads import lead_source_id
 from odoosync.store import Store
 from odoosync.store.schema import leads, scheduled_activities
 from odoosync.streams import activities as activity_stream
 from odoosync.streams import chatter
+from odoosync.streams.leads import lead_source_id
 
 __all__ = ["Settler"]
 
@@ -42,9 +42,17 @@ _DEPENDENCY_WAIT = dt.timedelta(seconds=5)
 class Settler:
     """Writes outcomes back for one worker."""
 
-    def __init__(self, store: Store, client: OdooClient, binder: Binder, *, worker: str,
-                 clock: Callable[[], dt.datetime], policy: Callable[[str], PushPolicy],
-                 subtypes: dict[int, chatter.Subtype]):
+    def __init__(
+        self,
+        store: Store,
+        client: OdooClient,
+        binder: Binder,
+        *,
+        worker: str,
+        clock: Callable[[], dt.datetime],
+        policy: Callable[[str], PushPolicy],
+        subtypes: dict[int, chatter.Subtype],
+    ):
         self.store = store
         self.client = client
         self.binder = binder
@@ -65,18 +73,27 @@ class Settler:
                 if task.kind in ("create", "post") and task.odoo_id is not None and change.local_id is not None:
                     extra = dict(refreshed.get(task.odoo_id, {}))
                     if change.local_table == "leads":
-                        extra.setdefault("source_email_id", sa.func.coalesce(
-                            leads.c.source_email_id, lead_source_id(self.binder.backend, task.odoo_id)
-                        ))
+                        extra.setdefault(
+                            "source_email_id",
+                            sa.func.coalesce(
+                                leads.c.source_email_id, lead_source_id(self.binder.backend, task.odoo_id)
+                            ),
+                        )
                     self.binder.bind(conn, change.local_table or "", change.local_id, task.odoo_id, extra)
                 elif task.kind == "write" and task.own_write_date and task.odoo_id in refreshed:
-                    conn.execute(sa.update(leads).where(leads.c.id == change.local_id)
-                                 .values(odoo_write_date=refreshed[task.odoo_id].get("odoo_write_date")))
+                    conn.execute(
+                        sa.update(leads)
+                        .where(leads.c.id == change.local_id)
+                        .values(odoo_write_date=refreshed[task.odoo_id].get("odoo_write_date"))
+                    )
                 elif task.kind == "feedback" and change.local_id is not None:
-                    conn.execute(sa.update(scheduled_activities)
-                                 .where(scheduled_activities.c.id == change.local_id,
-                                        scheduled_activities.c.completed_at.is_(None))
-                                 .values(completed_at=now))
+                    conn.execute(
+                        sa.update(scheduled_activities)
+                        .where(
+                            scheduled_activities.c.id == change.local_id, scheduled_activities.c.completed_at.is_(None)
+                        )
+                        .values(completed_at=now)
+                    )
                 settled = outbox.complete(conn, change.item_ids, worker=self.worker, now=now, odoo_id=task.odoo_id)
                 if settled != len(change.item_ids):
                     log.warning("outbox items %s: lease lost before settling", change.item_ids)
@@ -94,8 +111,14 @@ class Settler:
                     result.failed += len(change.item_ids)
                     result.errors.append(f"{change.model} {change.local_table}:{change.local_id}: {decision.reason}")
                 else:
-                    outbox.reschedule(conn, change.item_ids, worker=self.worker, now=now, at=decision.at,
-                                      error=f"{type(error).__name__}: {error}")
+                    outbox.reschedule(
+                        conn,
+                        change.item_ids,
+                        worker=self.worker,
+                        now=now,
+                        at=decision.at,
+                        error=f"{type(error).__name__}: {error}",
+                    )
                     result.retried += len(change.item_ids)
 
     def wait(self, change: Change, reason: str, result: PushResult) -> None:
@@ -109,26 +132,45 @@ class Settler:
                 result.failed += len(change.item_ids)
                 result.errors.append(reason)
             else:
-                outbox.reschedule(conn, change.item_ids, worker=self.worker, now=now,
-                                  at=now + max(_DEPENDENCY_WAIT, policy.backoff(change.attempts)), error=reason)
+                outbox.reschedule(
+                    conn,
+                    change.item_ids,
+                    worker=self.worker,
+                    now=now,
+                    at=now + max(_DEPENDENCY_WAIT, policy.backoff(change.attempts)),
+                    error=reason,
+                )
                 result.retried += len(change.item_ids)
 
     def _refresh(self, tasks: list[Task]) -> dict[int, dict[str, Any]]:
         """Local columns to store after a create/write, read back from Odoo (one read per model)."""
-        partner_ids = sorted({t.odoo_id for t in tasks if t.model == "res.partner" and t.kind == "create" and t.odoo_id})
+        partner_ids = sorted(
+            {t.odoo_id for t in tasks if t.model == "res.partner" and t.kind == "create" and t.odoo_id}
+        )
         if partner_ids:
             try:
-                return {int(r["id"]): {"write_date": r.get("write_date")}
-                        for r in self.client.read("res.partner", partner_ids, ["write_date"], active_test=False)}
+                return {
+                    int(r["id"]): {"write_date": r.get("write_date")}
+                    for r in self.client.read("res.partner", partner_ids, ["write_date"], active_test=False)
+                }
             except OdooError:
                 return {}
-        leads_ids = sorted({t.odoo_id for t in tasks if t.model == "crm.lead" and t.odoo_id is not None
-                            and (t.kind == "create" or t.own_write_date)})
+        leads_ids = sorted(
+            {
+                t.odoo_id
+                for t in tasks
+                if t.model == "crm.lead" and t.odoo_id is not None and (t.kind == "create" or t.own_write_date)
+            }
+        )
         if not leads_ids:
             return {}
         try:
-            records = self.client.read("crm.lead", leads_ids, ["write_date", "stage_id", "user_id", "team_id",
-                                                               "probability"], active_test=False)
+            records = self.client.read(
+                "crm.lead",
+                leads_ids,
+                ["write_date", "stage_id", "user_id", "team_id", "probability"],
+                active_test=False,
+            )
         except OdooError:
             return {}  # the next pull fills these in
         created = {t.odoo_id for t in tasks if t.kind == "create"}
@@ -152,10 +194,16 @@ class Settler:
         try:
             if notes:
                 messages = self.client.read("mail.message", sorted(notes), list(chatter.MESSAGE_FIELDS))
-                unknown = sorted({s[0] for m in messages if isinstance(s := m.get("subtype_id"), tuple)} - set(self._subtypes))
+                unknown = sorted(
+                    {s[0] for m in messages if isinstance(s := m.get("subtype_id"), tuple)} - set(self._subtypes)
+                )
                 if unknown:
-                    self._subtypes.update({int(r["id"]): chatter.Subtype.of(r) for r in self.client.read(
-                        "mail.message.subtype", unknown, list(chatter.SUBTYPE_FIELDS))})
+                    self._subtypes.update(
+                        {
+                            int(r["id"]): chatter.Subtype.of(r)
+                            for r in self.client.read("mail.message.subtype", unknown, list(chatter.SUBTYPE_FIELDS))
+                        }
+                    )
                 lead_ids = {int(m["res_id"]): int(notes[m["id"]].change.values["lead_id"]) for m in messages}
                 rows = chatter.map_messages(messages, chatter.ChatterLookups(lead_ids, self._subtypes, {}, {}))
                 out.update({row.pop("odoo_message_id"): _without(row, "lead_id") for row in rows})

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable
 
 from odoosync.models import RunCounters, RunStatus
-from odoosync.push.outbox import OutboxWaker
 from odoosync.push.engine import PushEngine, PushResult
+from odoosync.push.outbox import OutboxWaker
 from odoosync.store import runs
 
 __all__ = ["run_once", "run_forever"]
@@ -24,8 +24,9 @@ __all__ = ["run_once", "run_forever"]
 
 def run_once(engine: PushEngine, *, trigger: str = "manual", already: PushResult | None = None) -> PushResult:
     """Push everything ready now, as one recorded run (``already``: a pass made before)."""
-    run_id = runs.start_run(engine.store, job="push", stream="outbox", mode="push", trigger=trigger,
-                            backend=engine.backend)
+    run_id = runs.start_run(
+        engine.store, job="push", stream="outbox", mode="push", trigger=trigger, backend=engine.backend
+    )
     result = PushResult()
     if already is not None:
         result.add(already)
@@ -35,13 +36,22 @@ def run_once(engine: PushEngine, *, trigger: str = "manual", already: PushResult
         runs.finish_run(engine.store, run_id, RunStatus.FAILED, _counters(result), error=f"{type(exc).__name__}: {exc}")
         raise
     status = RunStatus.OK if result.failed == 0 else RunStatus.PARTIAL
-    runs.finish_run(engine.store, run_id, status, _counters(result),
-                    error="; ".join(result.errors[:5]) or None, details=result.as_dict())
+    runs.finish_run(
+        engine.store,
+        run_id,
+        status,
+        _counters(result),
+        error="; ".join(result.errors[:5]) or None,
+        details=result.as_dict(),
+    )
     return result
 
 
 def run_forever(
-    engine: PushEngine, *, stop: threading.Event, poll_seconds: float = 2.0,
+    engine: PushEngine,
+    *,
+    stop: threading.Event,
+    poll_seconds: float = 2.0,
     on_result: Callable[[PushResult], None] | None = None,
 ) -> None:
     """Push in a loop until ``stop`` is set; idle passes are not recorded as runs. Idle,
@@ -64,6 +74,13 @@ def run_forever(
 
 
 def _counters(result: PushResult) -> RunCounters:
-    return RunCounters(fetched=result.claimed, inserted=result.created, updated=result.written,
-                       deleted=result.deleted, skipped=result.skipped, failed=result.failed,
-                       rpc_calls=result.rpc_calls, retries=result.retried)
+    return RunCounters(
+        fetched=result.claimed,
+        inserted=result.created,
+        updated=result.written,
+        deleted=result.deleted,
+        skipped=result.skipped,
+        failed=result.failed,
+        rpc_calls=result.rpc_calls,
+        retries=result.retried,
+    )

@@ -30,13 +30,13 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from odoosync.exceptions import ConfigError
+from odoosync.push.outbox import OutboxWaker
 from odoosync.service.events import EventBus
 from odoosync.service.health import CachedProbe
 from odoosync.service.jobs import STARTUP_JOBS, Jobs
 from odoosync.service.odoo_link import OdooLink
 from odoosync.service.operations import open_store
 from odoosync.service.schedule_state import ScheduleSource
-from odoosync.push.outbox import OutboxWaker
 from odoosync.service.scheduler import SCHEDULE_CONFIG_KEY, Scheduler, resolve_schedule
 from odoosync.settings import Settings
 from odoosync.store import runs as run_store
@@ -108,17 +108,22 @@ class App:
             close_interrupted_runs(self.store)
             self.events = EventBus()
             self.jobs = Jobs(
-                self.store, self.client, events=self.events,
+                self.store,
+                self.client,
+                events=self.events,
                 backend=self.client.config.name if self.client else "default",
-                overlap=dt.timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
-                sla_webhook_url=settings.sla_webhook_url, push_lease=dt.timedelta(seconds=settings.push_lease_seconds),
+                overlap=dt.timedelta(seconds=settings.overlap_seconds),
+                page_size=settings.page_size,
+                sla_webhook_url=settings.sla_webhook_url,
+                push_lease=dt.timedelta(seconds=settings.push_lease_seconds),
             )
             # Without Odoo (none configured, or down) the API, sheets and SLA checks still run;
             # the catch-up thread reaches for Odoo, so the API is up at once either way.
             self.link = OdooLink(self.client)
             functions = _odoo_guarded(self.jobs.functions(), self.link)
             schedule = resolve_schedule(
-                tuple(functions), toml=settings.schedule,
+                tuple(functions),
+                toml=settings.schedule,
                 database=_schedule_rows(config_get(self.store, SCHEDULE_CONFIG_KEY)),
             )
             sheet_settings = SyncSettings(max_delete_share=settings.sheets_max_delete_share)
@@ -128,7 +133,8 @@ class App:
                 sheets = SheetSync(
                     self.store,
                     SheetFetcher(allow_private=settings.sheets_allow_private, allow_files=settings.sheets_allow_files),
-                    cache=leads_cache, settings=sheet_settings,
+                    cache=leads_cache,
+                    settings=sheet_settings,
                 )
             else:
                 functions = {name: f for name, f in functions.items() if name == "outbox"}
@@ -139,19 +145,29 @@ class App:
                 functions, schedule, on_skip=self.jobs.record_skip, source=ScheduleSource(self.store, sheets)
             )
             self.scheduler.refresh()
-            self.waker = OutboxWaker(self.store, lambda: self.jobs.wake_outbox(self.scheduler), poll_seconds=self._poll_seconds)
+            self.waker = OutboxWaker(
+                self.store, lambda: self.jobs.wake_outbox(self.scheduler), poll_seconds=self._poll_seconds
+            )
             self.context: WebContext = WebContext(
-                store=self.store, tokens=Tokens(admin=settings.api_token, read=settings.read_token),
-                events=self.events, jobs=None, scheduler=self.scheduler,
+                store=self.store,
+                tokens=Tokens(admin=settings.api_token, read=settings.read_token),
+                events=self.events,
+                jobs=None,
+                scheduler=self.scheduler,
                 client_stats=self.client.stats.snapshot if self.client else None,
-                webhook_secret=settings.webhook_secret, odoo_status=self.link.status,
+                webhook_secret=settings.webhook_secret,
+                odoo_status=self.link.status,
             )
             self.context.components.update({"odoo": _odoo_check(self.link), "listener": self.waker.problem})
             self.link.on_ready = lambda: setattr(self.context, "jobs", self.jobs)  # Odoo reached: its endpoints open
             self.web: FastAPI = create_app(self.context)
             self._sheets_web = install_sheets_api(
-                self.web, self.store, allow_private=settings.sheets_allow_private,
-                allow_files=settings.sheets_allow_files, cache=leads_cache, settings=sheet_settings,
+                self.web,
+                self.store,
+                allow_private=settings.sheets_allow_private,
+                allow_files=settings.sheets_allow_files,
+                cache=leads_cache,
+                settings=sheet_settings,
             )
             self._resources.callback(self._sheets_web.close)
         except BaseException:
@@ -175,7 +191,9 @@ class App:
         import uvicorn
 
         self._server = uvicorn.Server(
-            uvicorn.Config(self.web, host=host, port=port, lifespan="off", log_level="warning", timeout_graceful_shutdown=3)
+            uvicorn.Config(
+                self.web, host=host, port=port, lifespan="off", log_level="warning", timeout_graceful_shutdown=3
+            )
         )
         # uvicorn captures signals only on the main thread; in its own thread it leaves them to us.
         self._api = api = _thread(self._server.run, "api")

@@ -101,8 +101,21 @@ class StreamStatus:
 
 
 _LAST_RUN_FIELDS = (
-    "id", "job", "mode", "trigger", "status", "started_at", "finished_at",
-    "fetched", "inserted", "updated", "deleted", "skipped", "failed", "error", "remaining",
+    "id",
+    "job",
+    "mode",
+    "trigger",
+    "status",
+    "started_at",
+    "finished_at",
+    "fetched",
+    "inserted",
+    "updated",
+    "deleted",
+    "skipped",
+    "failed",
+    "error",
+    "remaining",
 )
 
 
@@ -160,7 +173,9 @@ def read_status(
         syncs = sa.and_(syncs, runs.c.backend == backend)
     newest = (
         sa.select(runs.c.stream, sa.func.max(runs.c.id).label("id"))
-        .where(runs.c.status != "skipped", syncs).group_by(runs.c.stream).subquery()
+        .where(runs.c.status != "skipped", syncs)
+        .group_by(runs.c.stream)
+        .subquery()
     )
     last_runs_query = sa.select(runs).join(newest, runs.c.id == newest.c.id)
     successes_query = (
@@ -178,8 +193,12 @@ def read_status(
         last_runs = {k: v for k, v in last_runs.items() if k in wanted}
         successes = {k: v for k, v in successes.items() if k in wanted}
     return stream_statuses(
-        last_runs, successes, streams=streams, next_runs=next_runs,
-        now=now or dt.datetime.now(dt.UTC), thresholds=thresholds,
+        last_runs,
+        successes,
+        streams=streams,
+        next_runs=next_runs,
+        now=now or dt.datetime.now(dt.UTC),
+        thresholds=thresholds,
     )
 
 
@@ -219,7 +238,9 @@ def describe_age(seconds: float | None) -> str:
 def badge(status: StreamStatus) -> Text:
     """``● green 3 min ago`` for a terminal, the dot and word in the stream's colour
     (plain text where Rich sees no terminal)."""
-    return Text.assemble((f"● {status.freshness}", _RICH_STYLE[status.freshness]), f" {describe_age(status.age_seconds)}")
+    return Text.assemble(
+        (f"● {status.freshness}", _RICH_STYLE[status.freshness]), f" {describe_age(status.age_seconds)}"
+    )
 
 
 def _iso(value: Any) -> Any:

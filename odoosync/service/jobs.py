@@ -38,12 +38,13 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from odoosync.service.events import EventBus
 from odoosync.exceptions import ConfigError, LockHeld
 from odoosync.models import RunCounters, RunStatus, SyncMode, Trigger
 from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult
 from odoosync.pull.budget import Budget
 from odoosync.push.engine import DEFAULT_LEASE, PushEngine, PushResult
+from odoosync.push.worker import run_once
+from odoosync.service.events import EventBus
 from odoosync.service.operations import VerifyReport, pull_catalog, pull_streams, run_verify
 from odoosync.service.sla import SLA_CONFIG_KEY, SlaPolicy, SlaResult, check_sla
 from odoosync.store import Store
@@ -51,7 +52,6 @@ from odoosync.store import runs as run_store
 from odoosync.store.sync_config import config_get
 from odoosync.streams.base import Stream
 from odoosync.streams.registry import ALL, select_streams
-from odoosync.push.worker import run_once
 
 __all__ = ["Jobs", "JOB_MODELS", "STARTUP_JOBS", "StoppableBudget", "run_sla_check"]
 
@@ -255,7 +255,11 @@ class Jobs:
                     on_start()
             elif progress.phase != "done":
                 self.events.publish(
-                    "run.progress", **run, phase=progress.phase, done=progress.done, total=progress.total,
+                    "run.progress",
+                    **run,
+                    phase=progress.phase,
+                    done=progress.done,
+                    total=progress.total,
                     **progress.counters.as_dict(),
                 )
 
@@ -276,8 +280,16 @@ class Jobs:
     def verify(self, *, trigger: str, repair: bool = False) -> VerifyReport:
         """``odoosync verify all`` (ids and stamps only), each stream logged as a verify
         run; with ``repair``, the drifting records are synced and checked again."""
-        report = run_verify(self.client, self.store, ALL, repair=repair, options=self._options(
-            SyncMode.FULL, trigger=trigger), backend=self.backend, trigger=trigger, streams=self.catalog())
+        report = run_verify(
+            self.client,
+            self.store,
+            ALL,
+            repair=repair,
+            options=self._options(SyncMode.FULL, trigger=trigger),
+            backend=self.backend,
+            trigger=trigger,
+            streams=self.catalog(),
+        )
         self.events.publish("verify.finished", trigger=trigger, drift=report.drift)
         return report
 
@@ -318,7 +330,12 @@ class Jobs:
     def record_skip(self, job: str, holder: str | None) -> None:
         """A scheduled fire that did not start because a run still holds the job."""
         run_store.record_skipped(
-            self.store, job=job, stream=job, mode="schedule", trigger=Trigger.SCHEDULE, backend=self.backend,
+            self.store,
+            job=job,
+            stream=job,
+            mode="schedule",
+            trigger=Trigger.SCHEDULE,
+            backend=self.backend,
             reason=f"skipped: still running ({holder or 'unknown holder'})",
         )
 
@@ -377,9 +394,7 @@ class Jobs:
         return {"ok": True, "result": result}
 
 
-def run_sla_check(
-    store: Store, *, trigger: str, webhook_url: str | None = None, backend: str = "default"
-) -> SlaResult:
+def run_sla_check(store: Store, *, trigger: str, webhook_url: str | None = None, backend: str = "default") -> SlaResult:
     """The SLA check with the policy of ``ops.odoo_sync_config`` (``sla``), logged as a
     run of job/stream ``sla`` (``updated`` = leads escalated or resolved). Needs no Odoo."""
     policy = SlaPolicy.from_config(config_get(store, SLA_CONFIG_KEY), webhook_url=webhook_url)
@@ -391,7 +406,11 @@ def run_sla_check(
         raise
     counters = RunCounters(updated=len(result.breached) + len(result.resolved), inserted=result.activities_queued)
     run_store.finish_run(
-        store, run_id, RunStatus.OK, counters, error=result.webhook_error,
+        store,
+        run_id,
+        RunStatus.OK,
+        counters,
+        error=result.webhook_error,
         details={"breached": len(result.breached), "resolved": len(result.resolved)},
     )
     return result

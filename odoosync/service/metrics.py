@@ -27,14 +27,21 @@ from prometheus_client.registry import Collector
 from odoosync.models import PARTIAL_MODES, VERIFY_JOB
 from odoosync.odoo.stats import StatsSnapshot
 from odoosync.pull import rejects
+from odoosync.pull.verify import latest_drift
 from odoosync.push import outbox
 from odoosync.push.outbox import STATUSES as OUTBOX_STATUSES
-from odoosync.pull.verify import latest_drift
 from odoosync.store import Store
 from odoosync.store.schema import lead_events, leads, odoo_sync_checkpoints, odoo_sync_runs
 
-__all__ = ["read_metrics", "StoreCollector", "WebhookQueueCollector", "webhook_queue_metrics", "make_registry",
-           "render_prometheus", "CONTENT_TYPE"]
+__all__ = [
+    "read_metrics",
+    "StoreCollector",
+    "WebhookQueueCollector",
+    "webhook_queue_metrics",
+    "make_registry",
+    "render_prometheus",
+    "CONTENT_TYPE",
+]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _ROW_OPERATIONS = ("fetched", "inserted", "updated", "deleted", "skipped", "failed")
@@ -67,7 +74,9 @@ def read_metrics(
             .group_by(runs.c.stream)
         ).all()
         running = conn.execute(
-            sa.select(runs.c.stream, sa.func.min(runs.c.started_at)).where(runs.c.status == "running").group_by(runs.c.stream)
+            sa.select(runs.c.stream, sa.func.min(runs.c.started_at))
+            .where(runs.c.status == "running")
+            .group_by(runs.c.stream)
         ).all()
         outbox_counts, oldest_queued = outbox.backlog(conn)
         checkpoints = conn.execute(sa.select(odoo_sync_checkpoints.c.key, odoo_sync_checkpoints.c.updated_at)).all()
@@ -103,7 +112,8 @@ def read_metrics(
         "quarantined": rejects.counts(store),
         "verify_drift": {
             d["stream"]: {kind: int(d.get(kind) or 0) for kind in ("missing", "extra", "stale")}
-            for d in latest_drift(store) if d.get("drift") is not None
+            for d in latest_drift(store)
+            if d.get("drift") is not None
         },
         "odoo_client": None,
     }
@@ -137,15 +147,21 @@ class StoreCollector(Collector):
         for item in snap["runs"]:
             runs.add_metric([item["stream"], item["status"]], item["count"])
         yield runs
-        rows = CounterMetricFamily("odoosync_rows", "Rows handled by stream and operation", labels=["stream", "operation"])
+        rows = CounterMetricFamily(
+            "odoosync_rows", "Rows handled by stream and operation", labels=["stream", "operation"]
+        )
         for item in snap["rows"]:
             rows.add_metric([item["stream"], item["operation"]], item["count"])
         yield rows
-        calls = CounterMetricFamily("odoosync_run_odoo_calls", "Odoo requests recorded by runs, by stream", labels=["stream"])
+        calls = CounterMetricFamily(
+            "odoosync_run_odoo_calls", "Odoo requests recorded by runs, by stream", labels=["stream"]
+        )
         for stream, count in snap["odoo_calls_logged"].items():
             calls.add_metric([stream], count)
         yield calls
-        retries = CounterMetricFamily("odoosync_run_odoo_retries", "Odoo retries recorded by runs, by stream", labels=["stream"])
+        retries = CounterMetricFamily(
+            "odoosync_run_odoo_retries", "Odoo retries recorded by runs, by stream", labels=["stream"]
+        )
         for stream, count in snap["odoo_retries_logged"].items():
             retries.add_metric([stream], count)
         yield retries
@@ -166,7 +182,8 @@ class StoreCollector(Collector):
             depth.add_metric([status], count)
         yield depth
         yield GaugeMetricFamily(
-            "odoosync_outbox_oldest_queued_seconds", "Age of the oldest queued or processing outbox item",
+            "odoosync_outbox_oldest_queued_seconds",
+            "Age of the oldest queued or processing outbox item",
             value=snap["outbox_oldest_queued_seconds"],
         )
         checkpoints = GaugeMetricFamily(
@@ -176,21 +193,26 @@ class StoreCollector(Collector):
             checkpoints.add_metric([key], seconds)
         yield checkpoints
         yield CounterMetricFamily(
-            "odoosync_sla_breaches", "SLA breaches escalated (lead_events sla_breach)",
+            "odoosync_sla_breaches",
+            "SLA breaches escalated (lead_events sla_breach)",
             value=snap["sla_events"].get("sla_breach", 0),
         )
         yield GaugeMetricFamily(
-            "odoosync_sla_open_breaches", "Leads currently escalated for a breached SLA", value=snap["sla_open_breaches"]
+            "odoosync_sla_open_breaches",
+            "Leads currently escalated for a breached SLA",
+            value=snap["sla_open_breaches"],
         )
         quarantined = GaugeMetricFamily(
-            "odoosync_quarantined_records", "Odoo records the database refused, quarantined and retried each run",
+            "odoosync_quarantined_records",
+            "Odoo records the database refused, quarantined and retried each run",
             labels=["stream"],
         )
         for stream, count in snap["quarantined"].items():
             quarantined.add_metric([stream], count)
         yield quarantined
         drift = GaugeMetricFamily(
-            "odoosync_verify_drift", "Records the last verify found missing, extra or stale, by stream",
+            "odoosync_verify_drift",
+            "Records the last verify found missing, extra or stale, by stream",
             labels=["stream", "kind"],
         )
         for stream, kinds in snap["verify_drift"].items():
@@ -199,8 +221,12 @@ class StoreCollector(Collector):
         yield drift
         client = snap["odoo_client"]
         if client is not None:
-            yield CounterMetricFamily("odoosync_odoo_requests", "Odoo HTTP requests by this process", value=client["requests"])
-            yield CounterMetricFamily("odoosync_odoo_retries", "Odoo request retries by this process", value=client["retries"])
+            yield CounterMetricFamily(
+                "odoosync_odoo_requests", "Odoo HTTP requests by this process", value=client["requests"]
+            )
+            yield CounterMetricFamily(
+                "odoosync_odoo_retries", "Odoo request retries by this process", value=client["retries"]
+            )
             errors = CounterMetricFamily("odoosync_odoo_errors", "Odoo errors by class", labels=["error"])
             for name, count in sorted(client["errors"].items()):
                 errors.add_metric([name], count)
@@ -212,8 +238,10 @@ class StoreCollector(Collector):
             if not buckets or buckets[-1][0] != "+Inf":
                 buckets.append(("+Inf", cumulative))
             yield HistogramMetricFamily(
-                "odoosync_odoo_request_duration_seconds", "Odoo request latency",
-                buckets=buckets, sum_value=client["latency_sum"],
+                "odoosync_odoo_request_duration_seconds",
+                "Odoo request latency",
+                buckets=buckets,
+                sum_value=client["latency_sum"],
             )
 
 
@@ -236,14 +264,19 @@ class WebhookQueueCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         snap = webhook_queue_metrics(self._queue_of()) or {"depth": 0, "dropped": 0, "received": 0, "probes": 0}
         yield GaugeMetricFamily("odoosync_webhook_queue_depth", "Webhook pulls waiting or running", value=snap["depth"])
-        yield CounterMetricFamily("odoosync_webhook_dropped", "Webhooks dropped: the queue was full", value=snap["dropped"])
+        yield CounterMetricFamily(
+            "odoosync_webhook_dropped", "Webhooks dropped: the queue was full", value=snap["dropped"]
+        )
         yield CounterMetricFamily("odoosync_webhook_received", "Webhooks received", value=snap["received"])
-        yield CounterMetricFamily("odoosync_webhook_probes", "Batched Odoo reads checking webhook targets",
-                                  value=snap["probes"])
+        yield CounterMetricFamily(
+            "odoosync_webhook_probes", "Batched Odoo reads checking webhook targets", value=snap["probes"]
+        )
 
 
 def make_registry(
-    store: Store, client_stats: Callable[[], StatsSnapshot] | None = None, webhook_queue: Callable[[], Any | None] | None = None
+    store: Store,
+    client_stats: Callable[[], StatsSnapshot] | None = None,
+    webhook_queue: Callable[[], Any | None] | None = None,
 ) -> CollectorRegistry:
     """A registry of its own (not the global one): one app, one set of metrics."""
     registry = CollectorRegistry(auto_describe=False)

@@ -40,8 +40,7 @@ from odoosync.exceptions import NotMigrated, OdooSyncError, OdooTransientError, 
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
-from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult, checkpoint_key
-from odoosync.pull import rejects
+from odoosync.pull import Progress, PullEngine, PullOptions, StreamResult, checkpoint_key, rejects
 from odoosync.pull.verify import StreamDrift, Verifier
 from odoosync.settings import Settings
 from odoosync.store import Store
@@ -172,8 +171,16 @@ def verify(
         streams = select_streams(target, pull_streams(store))
         options = dataclasses.replace(options, company_id=app_company_id(store, backend))
         with open_client(settings, odoo_config(settings, store, backend)) as client:
-            return run_verify(client, store, target, repair=repair, options=options, backend=client.config.name,
-                              trigger=trigger, streams=streams)
+            return run_verify(
+                client,
+                store,
+                target,
+                repair=repair,
+                options=options,
+                backend=client.config.name,
+                trigger=trigger,
+                streams=streams,
+            )
 
 
 def missing_sqlite_file(database_url: str) -> Path | None:
@@ -259,7 +266,7 @@ def pull_catalog(store: Store, client: OdooClient | None = None) -> PullCatalog:
     for key, problems in disabled.items():
         log.error("stream of %s disabled: %s", key, "; ".join(problems))
     good = {model: c for model, c in configs.items() if f"{CONFIG_PREFIX}{model}" not in disabled}
-    models = [key[len(CONFIG_PREFIX):] for key in disabled]
+    models = [key[len(CONFIG_PREFIX) :] for key in disabled]
     return PullCatalog(stream_catalog(good, disabled=models), disabled)
 
 
@@ -370,14 +377,16 @@ def stream_status(store: Store, backend: str = "default") -> list[dict[str, Any]
             last = mine[0] if mine else None
             success = next((r for r in mine if str(r.status) == "ok"), None)
             checkpoint = stored.get(checkpoint_key(backend, stream.name))
-            status.append({
-                "stream": stream.name,
-                "model": stream.model,
-                "table": table.name,
-                "rows": int(conn.execute(count_query).scalar_one()),
-                "last_run": last.as_dict() if last else None,
-                "last_success_at": success.finished_at.isoformat() if success and success.finished_at else None,
-                "cursor": checkpoint.cursor if checkpoint else None,
-                "quarantined": quarantined.get(stream.name, 0),
-            })
+            status.append(
+                {
+                    "stream": stream.name,
+                    "model": stream.model,
+                    "table": table.name,
+                    "rows": int(conn.execute(count_query).scalar_one()),
+                    "last_run": last.as_dict() if last else None,
+                    "last_success_at": success.finished_at.isoformat() if success and success.finished_at else None,
+                    "cursor": checkpoint.cursor if checkpoint else None,
+                    "quarantined": quarantined.get(stream.name, 0),
+                }
+            )
     return status

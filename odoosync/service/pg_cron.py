@@ -32,7 +32,9 @@ _JOB_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _API_ROLES = ("anon", "authenticated")  # Supabase's Data API roles (absent elsewhere: skipped)
 
 
-def pg_cron_sql(base_url: str, schedule: Mapping[str, str], token_source: TokenSource = "vault:odoosync_api_token") -> str:
+def pg_cron_sql(
+    base_url: str, schedule: Mapping[str, str], token_source: TokenSource = "vault:odoosync_api_token"
+) -> str:
     """SQL that makes ``pg_cron`` call ``POST <base_url>/api/jobs/<job>`` on ``schedule``.
 
     The admin token is read at call time from Supabase Vault or a database setting,

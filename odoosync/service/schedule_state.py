@@ -43,7 +43,7 @@ def paused_jobs(store: Store) -> dict[str, str | None]:
     """Job → when it was paused (ISO time), for every job paused through the schedule
     (sheets excluded: their pause is the sheet's own, see ``sheets status``)."""
     return {
-        key[len(PAUSED_PREFIX):]: value.get("paused_at") if isinstance(value, dict) else None
+        key[len(PAUSED_PREFIX) :]: value.get("paused_at") if isinstance(value, dict) else None
         for key, value in config_list(store, PAUSED_PREFIX).items()
     }
 
@@ -81,7 +81,9 @@ class ScheduleSource:
         jobs: dict[str, DynamicJob] = {}
         if self._sheets is not None:
             for sheet in sheet_jobs(self._store):
-                jobs[sheet.name] = DynamicJob(functools.partial(_sync_sheet, self._sheets, sheet.customer_id), sheet.cron)
+                jobs[sheet.name] = DynamicJob(
+                    functools.partial(_sync_sheet, self._sheets, sheet.customer_id), sheet.cron
+                )
                 if sheet.paused:
                     paused.add(sheet.name)
         return DesiredSchedule(jobs=jobs, paused=frozenset(paused))

@@ -74,7 +74,6 @@ SCHEDULE_CONFIG_KEY = "schedule"
 _UTC = dt.UTC
 
 
-
 def resolve_schedule(
     jobs: list[str] | tuple[str, ...],
     *,
@@ -88,7 +87,10 @@ def resolve_schedule(
     """
     merged: dict[str, str] = {}
     problems: list[str] = []
-    for source_name, source in (("odoosync.toml [schedule]", toml or {}), ("ops.odoo_sync_config 'schedule'", database or {})):
+    for source_name, source in (
+        ("odoosync.toml [schedule]", toml or {}),
+        ("ops.odoo_sync_config 'schedule'", database or {}),
+    ):
         for name in source:
             if name not in jobs:
                 problems.append(f"{source_name}: unknown job {name!r} (jobs: {', '.join(sorted(jobs))})")
@@ -219,12 +221,18 @@ class Scheduler:
         self._apscheduler.add_listener(self._on_max_instances, EVENT_JOB_MAX_INSTANCES)
         for name, expression in self._schedule.items():
             self._apscheduler.add_job(
-                self._run, parse_cron(expression, job=name), args=(name,), id=name, name=name,
+                self._run,
+                parse_cron(expression, job=name),
+                args=(name,),
+                id=name,
+                name=name,
             )
         if source is not None:
             self._apscheduler.add_job(
-                self._refresh_quietly, IntervalTrigger(seconds=refresh_seconds, timezone=_UTC),
-                id=_REFRESH_JOB, name=_REFRESH_JOB,
+                self._refresh_quietly,
+                IntervalTrigger(seconds=refresh_seconds, timezone=_UTC),
+                id=_REFRESH_JOB,
+                name=_REFRESH_JOB,
             )
 
     # ------------------------------------------------------------------ lifecycle
@@ -302,7 +310,12 @@ class Scheduler:
             if name not in self._jobs:
                 start_paused = name in desired.paused
                 self._apscheduler.add_job(
-                    self._run, trigger, args=(name,), id=name, name=name, executor=_DYNAMIC_EXECUTOR,
+                    self._run,
+                    trigger,
+                    args=(name,),
+                    id=name,
+                    name=name,
+                    executor=_DYNAMIC_EXECUTOR,
                     **({"next_run_time": None} if start_paused else {}),
                 )
                 if start_paused:

@@ -145,7 +145,15 @@ def check_sla(
         leads.c.deadline.is_not(None),
         leads.c.deadline <= cutoff,
     )
-    returning = (leads.c.id, leads.c.title, leads.c.owner_name, leads.c.deadline, leads.c.odoo_id, leads.c.status, leads.c.deleted_at)
+    returning = (
+        leads.c.id,
+        leads.c.title,
+        leads.c.owner_name,
+        leads.c.deadline,
+        leads.c.odoo_id,
+        leads.c.status,
+        leads.c.deleted_at,
+    )
     with store.transaction() as conn:
         escalated_rows = conn.execute(
             sa.update(leads)
@@ -220,7 +228,9 @@ def _queue_odoo_activities(conn: sa.Connection, breached: Sequence[SlaBreach], n
 def _notify(result: SlaResult, policy: SlaPolicy) -> SlaResult:
     lines = [f"SLA breached on {len(result.breached)} lead(s):"]
     for b in result.breached[:20]:
-        lines.append(f"• {b.title} (owner {b.owner or 'unassigned'}, deadline {b.deadline}, {b.hours_overdue} h overdue)")
+        lines.append(
+            f"• {b.title} (owner {b.owner or 'unassigned'}, deadline {b.deadline}, {b.hours_overdue} h overdue)"
+        )
     if len(result.breached) > 20:
         lines.append(f"… and {len(result.breached) - 20} more")
     body = {"text": "\n".join(lines), "breaches": [b.payload() for b in result.breached]}

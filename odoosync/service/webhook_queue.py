@@ -46,11 +46,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from odoosync.service.events import EventBus
 from odoosync.exceptions import LockHeld
 from odoosync.models import SyncMode, Trigger
 from odoosync.odoo.values import parse_datetime
 from odoosync.pull import PullEngine, PullOptions
+from odoosync.service.events import EventBus
 from odoosync.store import Store
 from odoosync.streams.base import Stream
 from odoosync.streams.registry import select_streams
@@ -243,8 +243,10 @@ class PullQueue:
                     full = sum(1 for p in self._pending.values() if p.due <= now) >= self.probe_batch
                     wait = first + (0 if full else self.linger) - now
                     if wait <= 0:
-                        due = sorted(((t, p) for t, p in self._pending.items() if p.due <= now),
-                                     key=lambda item: (item[1].attempts > 0, item[1].due))[: self.probe_batch]
+                        due = sorted(
+                            ((t, p) for t, p in self._pending.items() if p.due <= now),
+                            key=lambda item: (item[1].attempts > 0, item[1].due),
+                        )[: self.probe_batch]
                         for target, _ in due:
                             del self._pending[target]
                             self._in_flight.add(target)
@@ -310,7 +312,9 @@ class PullQueue:
             return
         self.stats.retries += 1
         delay = self.retry_delays[pending.attempts]
-        self._pending[target] = dataclasses.replace(pending, due=time.monotonic() + delay, attempts=pending.attempts + 1)
+        self._pending[target] = dataclasses.replace(
+            pending, due=time.monotonic() + delay, attempts=pending.attempts + 1
+        )
 
 
 def _probe_key(target: Target, pending: _Pending) -> tuple[str, int]:

@@ -28,8 +28,20 @@ __all__ = ["LeadsCache", "DEFAULT_TTL_SECONDS", "LEAD_SUMMARY_COLUMNS"]
 
 DEFAULT_TTL_SECONDS = 300.0
 LEAD_SUMMARY_COLUMNS = (
-    "id", "customer_id", "title", "contact_name", "email", "phone", "stage", "status", "value",
-    "source", "source_email_id", "odoo_id", "created_at", "updated_at",
+    "id",
+    "customer_id",
+    "title",
+    "contact_name",
+    "email",
+    "phone",
+    "stage",
+    "status",
+    "value",
+    "source",
+    "source_email_id",
+    "odoo_id",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -96,7 +108,9 @@ class LeadsCache:
 
     def _count(self, customer_id: int | None) -> int:
         with self._store.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(leads).where(*self._where(customer_id))).scalar_one()
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(leads).where(*self._where(customer_id))
+            ).scalar_one()
 
     def _recent(self, customer_id: int | None, limit: int) -> list[dict[str, Any]]:
         query = (

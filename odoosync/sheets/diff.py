@@ -112,13 +112,18 @@ def apply_diff(
     for changes in stage.changed_rows(batch_rows):
         conn.execute(
             _UPDATE,
-            [{**_sheet_values(customer_id, key, values), "lead_id": lead_id, "now": now} for lead_id, key, values in changes],
+            [
+                {**_sheet_values(customer_id, key, values), "lead_id": lead_id, "now": now}
+                for lead_id, key, values in changes
+            ],
         )
         updated += len(changes)
         between_batches("update", updated)
     for ids in stage.vanished_leads(batch_rows):
         result = conn.execute(
-            sa.update(leads).where(leads.c.id.in_(ids), leads.c.deleted_at.is_(None)).values(deleted_at=now, updated_at=now)
+            sa.update(leads)
+            .where(leads.c.id.in_(ids), leads.c.deleted_at.is_(None))
+            .values(deleted_at=now, updated_at=now)
         )
         deleted += result.rowcount
         between_batches("delete", deleted)

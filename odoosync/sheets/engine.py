@@ -38,7 +38,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-
 from odoosync.cron import parse_cron
 from odoosync.exceptions import LockHeld, OdooSyncError, SheetFormatError
 from odoosync.models import RunCounters, RunStatus
@@ -207,7 +206,9 @@ class SheetSync:
 
     # -- preview (sheets add) ------------------------------------------------------------
 
-    def preview(self, sheet_url: str, column_map: dict[str, str] | None = None, key_column: str | None = None) -> SheetPreview:
+    def preview(
+        self, sheet_url: str, column_map: dict[str, str] | None = None, key_column: str | None = None
+    ) -> SheetPreview:
         """Fetch the sheet once and map it without writing anything; raises on an unusable sheet."""
         source = normalize_sheet_url(sheet_url)
         with self.fetcher.fetch(source) as fetched:
@@ -252,9 +253,13 @@ class SheetSync:
         preview = self.preview(sheet_url, column_map, key_column)
         customer_id = resolve_customer(self.store, customer, create=True)
         state = save_config(
-            self.store, customer_id,
-            sheet_url=preview.url, column_map=dict(column_map or {}), key_column=key_column,
-            schedule=schedule, push_to_odoo=push_to_odoo,
+            self.store,
+            customer_id,
+            sheet_url=preview.url,
+            column_map=dict(column_map or {}),
+            key_column=key_column,
+            schedule=schedule,
+            push_to_odoo=push_to_odoo,
         )
         return state, preview
 
@@ -319,7 +324,11 @@ class SheetSync:
         started = self._clock()
         result = SheetSyncResult(customer_id, "running", run_id)
         progress = ProgressReporter(
-            self.store, customer_id, clock=self._clock, min_interval=self.settings.progress_interval, listener=on_progress
+            self.store,
+            customer_id,
+            clock=self._clock,
+            min_interval=self.settings.progress_interval,
+            listener=on_progress,
         )
         errors = _ErrorLog(self.settings.reported_errors)
 
@@ -367,7 +376,10 @@ class SheetSync:
         except Exception as exc:  # noqa: BLE001 - a failed sync is recorded and answered, not raised
             return self._finish_failed(result, errors, started, exc)
         result.inserted, result.updated, result.deleted, result.restored = (
-            counts.inserted, counts.updated, counts.deleted, counts.restored,
+            counts.inserted,
+            counts.updated,
+            counts.deleted,
+            counts.restored,
         )
         if counts.changed and self.cache is not None:
             self.cache.invalidate(customer_id)
@@ -410,8 +422,12 @@ class SheetSync:
                 if verdict is not None and not allow_mass_delete:
                     raise _Refused(verdict)
                 counts = apply_diff(
-                    conn, stage, customer_id,
-                    now=self._now(), batch_rows=self.settings.batch_rows, between_batches=between_batches,
+                    conn,
+                    stage,
+                    customer_id,
+                    now=self._now(),
+                    batch_rows=self.settings.batch_rows,
+                    between_batches=between_batches,
                 )
                 remember(conn, stage, customer_id, batch_rows=self.settings.batch_rows)
                 self._stop_if_paused(customer_id, conn)
@@ -451,34 +467,62 @@ class SheetSync:
         }
 
     def _finish_unchanged(
-        self, state: SheetState, result: SheetSyncResult, errors: _ErrorLog, started: float, validator: str | None, why: str
+        self,
+        state: SheetState,
+        result: SheetSyncResult,
+        errors: _ErrorLog,
+        started: float,
+        validator: str | None,
+        why: str,
     ) -> SheetSyncResult:
         result.status = "unchanged"
         result.message = why
         set_running(
-            self.store, state.customer_id, False,
-            etag=validator, **self._outcome(result, errors, started),
-            progress_percent=100, progress_message=f"unchanged: {why}", refused_deletes=None,
+            self.store,
+            state.customer_id,
+            False,
+            etag=validator,
+            **self._outcome(result, errors, started),
+            progress_percent=100,
+            progress_message=f"unchanged: {why}",
+            refused_deletes=None,
         )
         self._close_run(result, errors, RunStatus.OK, None)
         return result
 
-    def _finish_not_modified(self, state: SheetState, result: SheetSyncResult, started: float, why: str) -> SheetSyncResult:
+    def _finish_not_modified(
+        self, state: SheetState, result: SheetSyncResult, started: float, why: str
+    ) -> SheetSyncResult:
         """A 304 or the same bytes: the sheet is as last synced, so are its row counts and errors."""
         result.status = "unchanged"
         result.message = why
         result.duration_ms = max(0, int((self._clock() - started) * 1000))
         result.error_count = state.error_count
         set_running(
-            self.store, state.customer_id, False,
-            last_sync_at=self._now(), sync_duration_ms=result.duration_ms, retry_count=result.retries,
-            rows_inserted=0, rows_updated=0, rows_deleted=0,
-            progress_percent=100, progress_message=f"unchanged: {result.message}",
+            self.store,
+            state.customer_id,
+            False,
+            last_sync_at=self._now(),
+            sync_duration_ms=result.duration_ms,
+            retry_count=result.retries,
+            rows_inserted=0,
+            rows_updated=0,
+            rows_deleted=0,
+            progress_percent=100,
+            progress_message=f"unchanged: {result.message}",
             **({"refused_deletes": None, "last_error": None} if state.refused_deletes is not None else {}),
         )
-        runs.finish_run(self.store, _run_id(result), RunStatus.OK, self._counters(result, 0), details={
-            "customer_id": result.customer_id, "outcome": result.status, "not_modified": True,
-        })
+        runs.finish_run(
+            self.store,
+            _run_id(result),
+            RunStatus.OK,
+            self._counters(result, 0),
+            details={
+                "customer_id": result.customer_id,
+                "outcome": result.status,
+                "not_modified": True,
+            },
+        )
         return result
 
     def _finish_paused(self, result: SheetSyncResult, started: float) -> SheetSyncResult:
@@ -498,19 +542,29 @@ class SheetSync:
         self._nothing_changed(result, errors, started, "refused", message)
         result.refused = verdict
         set_running(
-            self.store, result.customer_id, False,
-            last_error=message, refused_deletes=verdict.would_delete, retry_count=result.retries,
+            self.store,
+            result.customer_id,
+            False,
+            last_error=message,
+            refused_deletes=verdict.would_delete,
+            retry_count=result.retries,
             progress_message=f"refused: would delete {verdict.would_delete:,} of {verdict.live:,} leads",
         )
         self._close_run(result, errors, RunStatus.REFUSED, message, verdict.as_dict())
         return result
 
-    def _finish_failed(self, result: SheetSyncResult, errors: _ErrorLog, started: float, exc: Exception) -> SheetSyncResult:
+    def _finish_failed(
+        self, result: SheetSyncResult, errors: _ErrorLog, started: float, exc: Exception
+    ) -> SheetSyncResult:
         message = (str(exc) or type(exc).__name__) if isinstance(exc, OdooSyncError) else f"{type(exc).__name__}: {exc}"
         self._nothing_changed(result, errors, started, "failed", message)
         set_running(
-            self.store, result.customer_id, False,
-            last_error=message[:4000], retry_count=result.retries, progress_message="failed: nothing was changed",
+            self.store,
+            result.customer_id,
+            False,
+            last_error=message[:4000],
+            retry_count=result.retries,
+            progress_message="failed: nothing was changed",
         )
         self._close_run(result, errors, RunStatus.FAILED, message)
         if not isinstance(exc, OdooSyncError):
@@ -544,7 +598,9 @@ class SheetSync:
             "row_errors_total": errors.count,
             "row_errors": [e.as_dict() for e in sorted(errors.kept, key=lambda e: e.row)],
         }
-        runs.finish_run(self.store, _run_id(result), status, self._counters(result, errors.count), error=error, details=details)
+        runs.finish_run(
+            self.store, _run_id(result), status, self._counters(result, errors.count), error=error, details=details
+        )
 
     @staticmethod
     def _counters(result: SheetSyncResult, failed: int) -> RunCounters:

@@ -178,7 +178,9 @@ class SheetFetcher:
 
     # -- one attempt -------------------------------------------------------------------
 
-    def _attempt(self, source: SheetSource, etag: str | None, last_modified: str | None, deadline: float) -> FetchedSheet:
+    def _attempt(
+        self, source: SheetSource, etag: str | None, last_modified: str | None, deadline: float
+    ) -> FetchedSheet:
         headers = {"Accept": "text/csv, text/plain;q=0.9, */*;q=0.5"}
         if etag:
             headers["If-None-Match"] = etag

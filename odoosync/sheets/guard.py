@@ -25,7 +25,14 @@ import httpcore
 
 from odoosync.exceptions import SheetRefused
 
-__all__ = ["AddressGuard", "GuardedNetworkBackend", "address_problem", "always_refused", "ALLOW_PRIVATE_HINT", "ALWAYS_REFUSED"]
+__all__ = [
+    "AddressGuard",
+    "GuardedNetworkBackend",
+    "address_problem",
+    "always_refused",
+    "ALLOW_PRIVATE_HINT",
+    "ALWAYS_REFUSED",
+]
 
 ALLOW_PRIVATE_HINT = "set sheets.allow_private_networks (ODOOSYNC_SHEETS_ALLOW_PRIVATE=1) to allow it"
 

@@ -27,8 +27,8 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from odoosync.exceptions import SheetFormatError
@@ -155,7 +155,9 @@ _MONTHS = {
 }
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[t ].*)?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:\s.*)?$")
-_WORDY_DATE = re.compile(r"^(?:(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?|([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?)\s+(\d{4})$")
+_WORDY_DATE = re.compile(
+    r"^(?:(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?|([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?)\s+(\d{4})$"
+)
 
 
 def _date(raw: str, *, dayfirst: bool = True, **_: Any) -> dt.date | None:
@@ -216,20 +218,44 @@ class _Field:
 
 LEAD_FIELDS: dict[str, _Field] = {
     "title": _Field(
-        ("title", "lead", "lead title", "lead name", "subject", "opportunity", "opportunity name",
-         "company", "company name", "business", "business name", "organisation", "organization"),
+        (
+            "title",
+            "lead",
+            "lead title",
+            "lead name",
+            "subject",
+            "opportunity",
+            "opportunity name",
+            "company",
+            "company name",
+            "business",
+            "business name",
+            "organisation",
+            "organization",
+        ),
     ),
-    "contact_name": _Field(("contact name", "contact", "name", "full name", "person", "contact person", "customer name")),
+    "contact_name": _Field(
+        ("contact name", "contact", "name", "full name", "person", "contact person", "customer name")
+    ),
     "email": _Field(("email", "e-mail", "email address", "e-mail address", "mail"), _email),
-    "phone": _Field(("phone", "phone number", "telephone", "tel", "mobile", "mobile number", "cell", "contact number"), ),
-    "value": _Field(("value", "amount", "expected revenue", "revenue", "deal value", "budget", "estimated value", "price"), _amount),
+    "phone": _Field(
+        ("phone", "phone number", "telephone", "tel", "mobile", "mobile number", "cell", "contact number"),
+    ),
+    "value": _Field(
+        ("value", "amount", "expected revenue", "revenue", "deal value", "budget", "estimated value", "price"), _amount
+    ),
     "probability": _Field(("probability", "chance", "likelihood"), _probability),
     "stage": _Field(("stage", "pipeline stage", "status", "lead status")),
     "priority": _Field(("priority", "rating")),
-    "owner_name": _Field(("owner", "owner name", "salesperson", "assigned to", "assignee", "sales rep", "rep", "account manager")),
+    "owner_name": _Field(
+        ("owner", "owner name", "salesperson", "assigned to", "assignee", "sales rep", "rep", "account manager")
+    ),
     "team_name": _Field(("team", "sales team", "team name")),
     "tags": _Field(("tags", "tag", "labels", "label", "category", "categories"), _tags),
-    "deadline": _Field(("deadline", "due date", "closing date", "expected closing", "expected close", "close date", "follow up date"), _date),
+    "deadline": _Field(
+        ("deadline", "due date", "closing date", "expected closing", "expected close", "close date", "follow up date"),
+        _date,
+    ),
 }
 """Lead fields a sheet can fill, with the header names they are recognised by."""
 
@@ -376,7 +402,9 @@ def map_record(plan: ColumnPlan, row: int, cells: Sequence[str]) -> SheetLead | 
     """The lead of one record, or why the record cannot be one (with its key when known)."""
     if len(cells) != len(plan.header):
         return RowError(
-            row, "column_count", f"row {row}: {len(cells)} cells, the header has {len(plan.header)}",
+            row,
+            "column_count",
+            f"row {row}: {len(cells)} cells, the header has {len(plan.header)}",
             _key_of_invalid(plan, cells),
         )
     values: dict[str, Any] = {}
@@ -400,7 +428,9 @@ def map_record(plan: ColumnPlan, row: int, cells: Sequence[str]) -> SheetLead | 
         key = _identity_key(values)
     extra = {name: text for name, index in plan.extra.items() if (text := " ".join(cells[index].split()))}
     # The digest covers everything the lead gets from the row (str() of Decimal/date/list is exact).
-    canonical = "\x1f".join([key, *(f"{name}={values[name]}" for name in sorted(values)), *(f"+{k}={v}" for k, v in sorted(extra.items()))])
+    canonical = "\x1f".join(
+        [key, *(f"{name}={values[name]}" for name in sorted(values)), *(f"+{k}={v}" for k, v in sorted(extra.items()))]
+    )
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     return SheetLead(row, key, values, extra, digest)
 

@@ -31,8 +31,7 @@ DEFAULT_CHUNK_ROWS = 1000
 _MAX_CELL_CHARS = 1_000_000
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<title", b"<script")
 _RE_EXPORT = (
-    "re-export it from Google Sheets (File → Download → Comma-separated values), "
-    "or save it as \"CSV UTF-8\" in Excel"
+    're-export it from Google Sheets (File → Download → Comma-separated values), or save it as "CSV UTF-8" in Excel'
 )
 
 
@@ -111,9 +110,9 @@ class CsvRecords:
         row = self._records_read + 1
         reason = str(exc)
         if "unexpected end of data" in reason:
-            what = "a quote (\") opened in this row is never closed, so the rest of the file would run into one cell"
+            what = 'a quote (") opened in this row is never closed, so the rest of the file would run into one cell'
         elif "expected after" in reason:
-            what = "a quoted cell has text after its closing quote (\"...\"x)"
+            what = 'a quoted cell has text after its closing quote ("..."x)'
         elif "field larger than" in reason:
             what = f"a cell is longer than {_MAX_CELL_CHARS:,} characters"
         else:

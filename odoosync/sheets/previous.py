@@ -45,10 +45,15 @@ def remember(conn: sa.Connection, stage: Stage, customer_id: int, *, batch_rows:
     """Make ``lead_sync_rows`` this sync's rows: changed ones written, vanished ones forgotten."""
     for chunk in stage.rows_to_remember(batch_rows):
         upsert_rows(
-            conn, _rows,
-            [{"customer_id": customer_id, "row_key": key, "row_digest": row_digest, "lead_digest": digest}
-             for key, row_digest, digest in chunk],
-            key=["customer_id", "row_key"], update=["row_digest", "lead_digest"], only_if_changed=False,
+            conn,
+            _rows,
+            [
+                {"customer_id": customer_id, "row_key": key, "row_digest": row_digest, "lead_digest": digest}
+                for key, row_digest, digest in chunk
+            ],
+            key=["customer_id", "row_key"],
+            update=["row_digest", "lead_digest"],
+            only_if_changed=False,
         )
     for keys in stage.gone_keys(batch_rows):
         conn.execute(sa.delete(_rows).where(_rows.c.customer_id == customer_id, _rows.c.row_key.in_(keys)))

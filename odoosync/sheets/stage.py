@@ -22,6 +22,7 @@ plan out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -33,7 +34,6 @@ from decimal import Decimal
 from typing import Any
 
 from odoosync.sheets.mapping import RowError, SheetLead
-import contextlib
 
 __all__ = ["Stage", "StagedRow"]
 

@@ -216,7 +216,9 @@ def _own_transaction(store: Store) -> Iterator[sa.Connection]:
 def set_running(store: Store, customer_id: int, running: bool, **values: Any) -> None:
     """Flip ``is_running`` (plus any outcome fields) in a short transaction of its own."""
     with _own_transaction(store) as conn:
-        conn.execute(sa.update(_states).where(_states.c.customer_id == customer_id).values(is_running=running, **values))
+        conn.execute(
+            sa.update(_states).where(_states.c.customer_id == customer_id).values(is_running=running, **values)
+        )
 
 
 def validator_of(etag: str | None, last_modified: str | None, sha256: str | None) -> str | None:

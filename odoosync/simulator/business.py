@@ -37,16 +37,21 @@ from odoosync.simulator.values import ids_of
 __all__ = ["model_class", "display_name", "computed_value", "escape_text", "TRACKED_LEAD_FIELDS"]
 
 TRACKED_LEAD_FIELDS = (
-    "stage_id", "user_id", "team_id", "active", "expected_revenue",
-    "partner_id", "phone", "lost_reason_id",
+    "stage_id",
+    "user_id",
+    "team_id",
+    "active",
+    "expected_revenue",
+    "partner_id",
+    "phone",
+    "lost_reason_id",
 )
 
 
 def escape_text(text: str) -> str:
     """Escape a plain-text body the way ``markupsafe.escape`` does."""
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        .replace('"', "&#34;").replace("'", "&#39;")
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
     )
 
 
@@ -248,7 +253,8 @@ class Partner(Model):
         rule = self._rule() if visible else None
         rows = self.table.rows
         return [
-            c for c in sorted(self.table.index("parent_id").get(record_id, ()))
+            c
+            for c in sorted(self.table.index("parent_id").get(record_id, ()))
             if rows[c].get("active") is True and (rule is None or rule(rows[c]))
         ]
 
@@ -318,12 +324,16 @@ class Activity(Model):
         values.setdefault("res_model_id", _ir_model_id(self.env, res_model))
         row = self.env.database.tables[res_model].get(values.get("res_id"))
         if row is None:
-            raise UserError(f"The document {res_model},{values.get('res_id')} to attach the activity to does not exist.")
+            raise UserError(
+                f"The document {res_model},{values.get('res_id')} to attach the activity to does not exist."
+            )
         values["res_name"] = display_name(self.env, res_model, row)
         values.setdefault("user_id", self.env.uid)
         values.setdefault("date_deadline", self.env.database.clock.now().date().isoformat())
 
-    def action_feedback(self, ids: Sequence[int] | int, feedback: Any = False, attachment_ids: Any = None) -> int | bool:
+    def action_feedback(
+        self, ids: Sequence[int] | int, feedback: Any = False, attachment_ids: Any = None
+    ) -> int | bool:
         """Mark done: post the "done" message, archive (``keep_done``, or always from 19) or delete."""
         messages = []
         keep: list[int] = []
@@ -349,8 +359,10 @@ class Activity(Model):
         return self.action_feedback(ids)
 
     def _post_done(self, row: Mapping[str, Any], type_row: Mapping[str, Any], feedback: Any) -> int:
-        parts = [f'<div><p><span class="fa {type_row.get("icon") or "fa-tasks"} fa-fw"></span>'
-                 f'<span>{escape_text(type_row.get("name", ""))}</span> done']
+        parts = [
+            f'<div><p><span class="fa {type_row.get("icon") or "fa-tasks"} fa-fw"></span>'
+            f"<span>{escape_text(type_row.get('name', ''))}</span> done"
+        ]
         if row.get("user_id") and row["user_id"] != self.env.uid:
             user = self.env.database.tables["res.users"].rows.get(row["user_id"]) or {}
             parts.append(f" (originally assigned to <span>{escape_text(user.get('name', ''))}</span>)")
@@ -362,15 +374,17 @@ class Activity(Model):
         if feedback:
             parts.append(f'<div class="fw-bold">Feedback:</div><div>{escape_text(str(feedback))}</div>')
         parts.append("</div>")
-        return self.env["mail.message"].create({
-            "model": row["res_model"],
-            "res_id": row["res_id"],
-            "message_type": "notification",
-            "subtype_id": self.env.ref("mail.mt_activities"),
-            "mail_activity_type_id": row.get("activity_type_id") or False,
-            "body": "".join(parts),
-            "author_id": self.env.partner_id,
-        })
+        return self.env["mail.message"].create(
+            {
+                "model": row["res_model"],
+                "res_id": row["res_id"],
+                "message_type": "notification",
+                "subtype_id": self.env.ref("mail.mt_activities"),
+                "mail_activity_type_id": row.get("activity_type_id") or False,
+                "body": "".join(parts),
+                "author_id": self.env.partner_id,
+            }
+        )
 
 
 class Lead(Model):
@@ -464,14 +478,16 @@ class Lead(Model):
         empty body) unless the context says ``mail_create_nolog`` or ``tracking_disable``."""
         if self.env.context.get("mail_create_nolog") or self.env.context.get("tracking_disable"):
             return
-        self.env["mail.message"].create({
-            "model": self.name,
-            "res_id": record_id,
-            "message_type": "notification",
-            "subtype_id": self.env.ref("crm.mt_lead_create"),
-            "body": "",
-            "author_id": self.env.partner_id,
-        })
+        self.env["mail.message"].create(
+            {
+                "model": self.name,
+                "res_id": record_id,
+                "message_type": "notification",
+                "subtype_id": self.env.ref("crm.mt_lead_create"),
+                "body": "",
+                "author_id": self.env.partner_id,
+            }
+        )
 
     def _after_write(self, record_id: int, old: Mapping[str, Any]) -> None:
         row = self.table.rows[record_id]
@@ -485,7 +501,9 @@ class Lead(Model):
         if changed:
             self._post_tracking(record_id, row, old, changed)
 
-    def _post_tracking(self, record_id: int, row: Mapping[str, Any], old: Mapping[str, Any], changed: list[str]) -> None:
+    def _post_tracking(
+        self, record_id: int, row: Mapping[str, Any], old: Mapping[str, Any], changed: list[str]
+    ) -> None:
         if "stage_id" in changed and row.get("probability") == 100 and row.get("stage_id"):
             subtype = "crm.mt_lead_won"
         elif "lost_reason_id" in changed and row.get("lost_reason_id"):
@@ -496,23 +514,28 @@ class Lead(Model):
             subtype = "crm.mt_lead_restored" if row.get("active") else "crm.mt_lead_lost"
         else:
             subtype = "mail.mt_note"
-        message_id = self.env["mail.message"].create({
-            "model": self.name,
-            "res_id": record_id,
-            "message_type": "notification",
-            "subtype_id": self.env.ref(subtype),
-            "body": "",
-        })
+        message_id = self.env["mail.message"].create(
+            {
+                "model": self.name,
+                "res_id": record_id,
+                "message_type": "notification",
+                "subtype_id": self.env.ref(subtype),
+                "body": "",
+            }
+        )
         trackings = self.env["mail.tracking.value"]
         for name in changed:
-            trackings.create(tracking_values(self, name, old.get(name), row.get(name)) | {"mail_message_id": message_id})
+            trackings.create(
+                tracking_values(self, name, old.get(name), row.get(name)) | {"mail_message_id": message_id}
+            )
 
     def _before_unlink(self, record_id: int) -> None:
         for model in ("mail.message", "mail.activity"):
             comodel = self.env[model]
             model_field = "model" if model == "mail.message" else "res_model"
             ids = [
-                i for i in sorted(comodel.table.index("res_id").get(record_id, set()))
+                i
+                for i in sorted(comodel.table.index("res_id").get(record_id, set()))
                 if comodel.table.rows[i].get(model_field) == self.name
             ]
             comodel.unlink(ids)
@@ -530,8 +553,10 @@ def tracking_values(model: Model, name: str, old: Any, new: Any) -> dict[str, An
             return display_name(model.env, field.comodel, row) if row else ""
 
         values.update(
-            old_value_integer=old or 0, new_value_integer=new or 0,
-            old_value_char=label(old), new_value_char=label(new),
+            old_value_integer=old or 0,
+            new_value_integer=new or 0,
+            old_value_char=label(old),
+            new_value_char=label(new),
         )
     elif field.type == "boolean":
         values.update(old_value_integer=int(bool(old)), new_value_integer=int(bool(new)))
@@ -555,7 +580,12 @@ def _ir_model_id(env: Env, model: str) -> int:
     found = table.index("model").get(model)
     if found:
         return min(found)
-    return env["ir.model"].create({"name": table.spec.description if model == "ir.model" else env.database.tables[model].spec.description, "model": model})
+    return env["ir.model"].create(
+        {
+            "name": table.spec.description if model == "ir.model" else env.database.tables[model].spec.description,
+            "model": model,
+        }
+    )
 
 
 def _ir_field_id(env: Env, model: str, name: str) -> int:
@@ -564,9 +594,14 @@ def _ir_field_id(env: Env, model: str, name: str) -> int:
         if table.rows[record_id].get("model") == model:
             return record_id
     field = env.database.tables[model].spec.fields[name]
-    return env["ir.model.fields"].create({
-        "name": name, "model": model, "field_description": field.string, "ttype": field.type,
-    })
+    return env["ir.model.fields"].create(
+        {
+            "name": name,
+            "model": model,
+            "field_description": field.string,
+            "ttype": field.type,
+        }
+    )
 
 
 _CLASSES: dict[str, type[Model]] = {
@@ -583,4 +618,3 @@ _CLASSES: dict[str, type[Model]] = {
 def model_class(model: str) -> type[Model]:
     """The Python class implementing ``model`` (generic ``Model`` unless it has behaviour)."""
     return _CLASSES.get(model, Model)
-

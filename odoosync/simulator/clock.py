@@ -10,7 +10,7 @@ and released; a frozen clock still gives each transaction its own microseconds.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 __all__ = ["Clock", "format_datetime", "format_stored"]
 

@@ -64,10 +64,25 @@ __all__ = [
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 OPERATORS = (
-    "=", "!=", "<", "<=", ">", ">=", "=?",
-    "in", "not in",
-    "like", "not like", "ilike", "not ilike", "=like", "=ilike",
-    "any", "not any", "child_of", "parent_of",
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "=?",
+    "in",
+    "not in",
+    "like",
+    "not like",
+    "ilike",
+    "not ilike",
+    "=like",
+    "=ilike",
+    "any",
+    "not any",
+    "child_of",
+    "parent_of",
 )
 _NEGATIVE = ("!=", "not like", "not ilike", "not in")
 _X2MANY = ("one2many", "many2many")
@@ -215,9 +230,20 @@ def _anyfy(tokens: list[Any], model: str, field_types: Mapping[str, str]) -> lis
 
 
 _NEGATION = {
-    "<": ">=", ">": "<=", "<=": ">", ">=": "<", "=": "!=", "!=": "=",
-    "in": "not in", "not in": "in", "like": "not like", "not like": "like",
-    "ilike": "not ilike", "not ilike": "ilike", "any": "not any", "not any": "any",
+    "<": ">=",
+    ">": "<=",
+    "<=": ">",
+    ">=": "<",
+    "=": "!=",
+    "!=": "=",
+    "in": "not in",
+    "not in": "in",
+    "like": "not like",
+    "not like": "like",
+    "ilike": "not ilike",
+    "not ilike": "ilike",
+    "any": "not any",
+    "not any": "any",
 }
 
 
@@ -239,7 +265,8 @@ def distribute_not(tokens: list[Any]) -> list[Any]:
             elif token in (_TRUE_LEAF, _FALSE_LEAF):
                 result.append(_FALSE_LEAF if token == _TRUE_LEAF else _TRUE_LEAF)
             elif (
-                isinstance(token[1], str) and token[1].lower() in _NEGATION
+                isinstance(token[1], str)
+                and token[1].lower() in _NEGATION
                 and not (isinstance(token[0], str) and "." in token[0])
             ):
                 result.append((token[0], _NEGATION[token[1].lower()], token[2]))
@@ -334,7 +361,9 @@ def _column_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tu
         wildcard = operator in ("like", "not like", "ilike", "not ilike")
         if version >= 18 and wildcard and not right:
             return (lambda row: False) if negate else (lambda row: True)
-        pattern = f"%{_as_text(right) if right is not False and right is not None else ''}%" if wildcard else _as_text(right)
+        pattern = (
+            f"%{_as_text(right) if right is not False and right is not None else ''}%" if wildcard else _as_text(right)
+        )
         regex = like_to_regex(pattern, case_sensitive=not operator.endswith("ilike"))
         if version >= 18:
             null_matches = bool(right) == negate
@@ -356,13 +385,10 @@ def _column_predicate(left: str, operator: str, right: Any, ftype: str, leaf: tu
         right = _datetime_value(right, operator)
     if ftype in ("char", "text", "html", "selection", "date", "datetime") and not isinstance(right, str):
         raise ValueError(f"Invalid value {right!r} in domain term {leaf!r}")
-    if ftype in ("integer", "float", "many2one", "monetary", "many2one_reference") and (
-        isinstance(right, (str, bool))
-    ):
+    if ftype in ("integer", "float", "many2one", "monetary", "many2one_reference") and (isinstance(right, (str, bool))):
         if ftype == "many2one" and isinstance(right, str):
             raise ValueError(
-                f"Invalid value {right!r} in domain term {leaf!r}: the simulator compares "
-                "many2one fields with ids only"
+                f"Invalid value {right!r} in domain term {leaf!r}: the simulator compares many2one fields with ids only"
             )
         if not (isinstance(right, bool) and ftype in ("integer", "float", "monetary")):
             raise ValueError(f"Invalid value {right!r} in domain term {leaf!r}")
@@ -390,8 +416,7 @@ def _ids_in(right: Any, leaf: tuple) -> tuple[set[int], bool]:
     values = right if isinstance(right, (list, tuple)) else [right]
     if any((not isinstance(v, int) or isinstance(v, bool)) and v is not False for v in values):
         raise ValueError(
-            f"Invalid value {right!r} in domain term {leaf!r}: the simulator compares "
-            "relational fields with ids only"
+            f"Invalid value {right!r} in domain term {leaf!r}: the simulator compares relational fields with ids only"
         )
     return {v for v in values if v is not False}, False in values
 
@@ -481,7 +506,9 @@ class _Compiler:
             raise ValueError(f"Invalid leaf {leaf!r}: following {self.model}.{left} needs the related records")
         return self.related.relation(self.model, left)
 
-    def _rows(self, model: str, domain: Sequence[Any], active_test: bool | None, sudo: bool) -> Sequence[Mapping[str, Any]]:
+    def _rows(
+        self, model: str, domain: Sequence[Any], active_test: bool | None, sudo: bool
+    ) -> Sequence[Mapping[str, Any]]:
         assert self.related is not None
         return self.related.search(model, domain, active_test=active_test, sudo=sudo)
 
@@ -559,7 +586,11 @@ class _Compiler:
             return lambda row: bool(wanted.intersection(row.get(left) or ()))
         rel = self._relation(left, leaf)
         domain, active_test, sudo = self._one2many_scope(rel, "ids")
-        owners = self._owners(rel, _and([("id", "in", sorted(wanted))], domain), active_test, sudo) if wanted else frozenset()
+        owners = (
+            self._owners(rel, _and([("id", "in", sorted(wanted))], domain), active_test, sudo)
+            if wanted
+            else frozenset()
+        )
         return lambda row: row["id"] in owners
 
     def _x2many_empty(self, left: str, ftype: str, leaf: tuple, *, empty: bool) -> Predicate:
@@ -581,7 +612,9 @@ class _Compiler:
             rel = self._relation(left, leaf)
             model = rel.comodel
             if ftype == "one2many" and model == self.model:
-                raise ValueError(f"Invalid leaf {leaf!r}: the simulator does not follow {operator} on a one2many to its own model")
+                raise ValueError(
+                    f"Invalid leaf {leaf!r}: the simulator does not follow {operator} on a one2many to its own model"
+                )
         if not ids:
             return lambda row: False
         family = self._family(model, ids, down=operator == "child_of", leaf=leaf)

@@ -26,7 +26,7 @@ import random
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 __all__ = ["Fault", "Faults", "RequestInfo", "RequestRecord", "RequestLog", "FAULT_KINDS"]
 
@@ -179,8 +179,14 @@ class RequestLog:
 
     def add(self, info: RequestInfo, status: int | None, fault: str | None = None, error: str | None = None) -> None:
         record = RequestRecord(
-            at=datetime.now(UTC), protocol=info.protocol, service=info.service,
-            model=info.model, method=info.method, status=status, fault=fault, error=error,
+            at=datetime.now(UTC),
+            protocol=info.protocol,
+            service=info.service,
+            model=info.model,
+            method=info.method,
+            status=status,
+            fault=fault,
+            error=error,
         )
         with self._lock:
             self._records.append(record)
@@ -194,8 +200,7 @@ class RequestLog:
     def count(self, method: str | None = None, model: str | None = None) -> int:
         """How many kept requests called ``method`` (on ``model``), or all kept requests."""
         return sum(
-            1 for r in self.records
-            if (method is None or r.method == method) and (model is None or r.model == model)
+            1 for r in self.records if (method is None or r.method == method) and (model is None or r.model == model)
         )
 
     def counters(self) -> dict[str, int]:

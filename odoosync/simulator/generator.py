@@ -68,21 +68,97 @@ def expected_counts(scale: float) -> Counts:
     )
 
 
-_FIRST = ("Anna", "Ben", "Chloé", "David", "Eva", "Farid", "Grace", "Hugo", "Ines", "Jonas",
-          "Kira", "Liam", "Mona", "Nils", "Olga", "Paul", "Quinn", "Rosa", "Sven", "Tara",
-          "Umar", "Vera", "Will", "Xena", "Yusuf", "Zoë")
-_LAST = ("Andersen", "Brown", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Hansen",
-         "Ivanova", "Jensen", "Kowalski", "López", "Müller", "Novak", "O'Brien", "Petit",
-         "Rossi", "Schmidt", "Tanaka", "Usman", "Vogel", "Weber", "Young", "Zimmermann")
-_ORG = ("Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Hooli",
-        "Vandelay", "Soylent", "Tyrell", "Cyberdyne", "Nakatomi", "Oscorp", "Gringotts",
-        "Monarch", "Pied Piper", "Dunder", "Bluth", "Prestige")
-_ORG_KIND = ("Logistics", "Foods", "Systems", "Consulting", "Energy", "Retail", "Labs",
-             "Media", "Health", "Travel")
+_FIRST = (
+    "Anna",
+    "Ben",
+    "Chloé",
+    "David",
+    "Eva",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Mona",
+    "Nils",
+    "Olga",
+    "Paul",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Xena",
+    "Yusuf",
+    "Zoë",
+)
+_LAST = (
+    "Andersen",
+    "Brown",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "López",
+    "Müller",
+    "Novak",
+    "O'Brien",
+    "Petit",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Usman",
+    "Vogel",
+    "Weber",
+    "Young",
+    "Zimmermann",
+)
+_ORG = (
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Nakatomi",
+    "Oscorp",
+    "Gringotts",
+    "Monarch",
+    "Pied Piper",
+    "Dunder",
+    "Bluth",
+    "Prestige",
+)
+_ORG_KIND = ("Logistics", "Foods", "Systems", "Consulting", "Energy", "Retail", "Labs", "Media", "Health", "Travel")
 _ORG_FORM = ("Ltd", "GmbH", "SA", "Inc.", "BV", "AG", "SARL", "& Co.")
-_NEEDS = ("office furniture", "a CRM rollout", "50 laptops", "a website redesign",
-          "consulting hours", "a support contract", "training for 12 people",
-          "solar panels", "a fleet of vans", "cloud hosting", "a trade-fair stand")
+_NEEDS = (
+    "office furniture",
+    "a CRM rollout",
+    "50 laptops",
+    "a website redesign",
+    "consulting hours",
+    "a support contract",
+    "training for 12 people",
+    "solar panels",
+    "a fleet of vans",
+    "cloud hosting",
+    "a trade-fair stand",
+)
 _CITIES = ("Brussels", "Lyon", "Berlin", "Porto", "Leeds", "Gdańsk", "Utrecht", "Turin")
 
 
@@ -114,10 +190,19 @@ class _Writer:
         return table.insert(row)
 
     def xmlid(self, module: str, name: str, model: str, res_id: int, at: datetime) -> None:
-        self.add("ir.model.data", {
-            "module": module, "name": name, "model": model, "res_id": res_id,
-            "complete_name": f"{module}.{name}", "noupdate": True,
-        }, at, SUPERUSER_UID)
+        self.add(
+            "ir.model.data",
+            {
+                "module": module,
+                "name": name,
+                "model": model,
+                "res_id": res_id,
+                "complete_name": f"{module}.{name}",
+                "noupdate": True,
+            },
+            at,
+            SUPERUSER_UID,
+        )
 
 
 _SUBTYPES = (
@@ -137,16 +222,30 @@ _ACTIVITY_TYPES = (  # module, xml name, name, category, icon, keep_done
     ("mail", "mail_activity_data_todo", "To-Do", "default", "fa-check", False),
     ("__custom__", "activity_type_follow_up", "Follow-up", "default", "fa-repeat", True),
 )
-_STAGES = (("stage_lead1", "New", 1, False), ("stage_lead2", "Qualified", 2, False),
-           ("stage_lead3", "Proposition", 3, False), ("stage_lead4", "Won", 70, True))
+_STAGES = (
+    ("stage_lead1", "New", 1, False),
+    ("stage_lead2", "Qualified", 2, False),
+    ("stage_lead3", "Proposition", 3, False),
+    ("stage_lead4", "Won", 70, True),
+)
 _TAGS = ("Product", "Software", "Services", "Information", "Design", "Training", "Consulting", "Other")
-_LOST = (("lost_reason_1", "Too expensive"), ("lost_reason_2", "We don't have people/skills"),
-         ("lost_reason_3", "Not enough stock"), ("lost_reason_4", "No response"),
-         ("lost_reason_5", "Chose a competitor"))
-_TRACKED = (("stage_id", "Stage", "many2one"), ("user_id", "Salesperson", "many2one"),
-            ("team_id", "Sales Team", "many2one"), ("active", "Active", "boolean"),
-            ("expected_revenue", "Expected Revenue", "monetary"), ("partner_id", "Customer", "many2one"),
-            ("phone", "Phone", "char"), ("lost_reason_id", "Lost Reason", "many2one"))
+_LOST = (
+    ("lost_reason_1", "Too expensive"),
+    ("lost_reason_2", "We don't have people/skills"),
+    ("lost_reason_3", "Not enough stock"),
+    ("lost_reason_4", "No response"),
+    ("lost_reason_5", "Chose a competitor"),
+)
+_TRACKED = (
+    ("stage_id", "Stage", "many2one"),
+    ("user_id", "Salesperson", "many2one"),
+    ("team_id", "Sales Team", "many2one"),
+    ("active", "Active", "boolean"),
+    ("expected_revenue", "Expected Revenue", "monetary"),
+    ("partner_id", "Customer", "many2one"),
+    ("phone", "Phone", "char"),
+    ("lost_reason_id", "Lost Reason", "many2one"),
+)
 
 
 @dataclass
@@ -170,19 +269,56 @@ def seed_base(database: Database) -> Base:
     """The records every simulated Odoo has, with their external ids (deterministic)."""
     w = _Writer(database)
     at = EPOCH - timedelta(days=800)
-    for model in ("res.partner", "crm.lead", "crm.stage", "crm.team", "res.users", "res.company", "mail.message", "mail.activity"):
+    for model in (
+        "res.partner",
+        "crm.lead",
+        "crm.stage",
+        "crm.team",
+        "res.users",
+        "res.company",
+        "mail.message",
+        "mail.activity",
+    ):
         w.add("ir.model", {"name": database.tables[model].spec.description, "model": model}, at, SUPERUSER_UID)
     company_partners = [
-        w.add("res.partner", {"name": "Odoosync Demo Ltd", "complete_name": "Odoosync Demo Ltd", "is_company": True,
-                              "commercial_company_name": "Odoosync Demo Ltd",
-                              "email": "info@demo-ltd.example.com", "type": "contact", "active": True}, at),
-        w.add("res.partner", {"name": "Odoosync Demo GmbH", "complete_name": "Odoosync Demo GmbH", "is_company": True,
-                              "commercial_company_name": "Odoosync Demo GmbH",
-                              "email": "info@demo-gmbh.example.com", "type": "contact", "active": True}, at),
+        w.add(
+            "res.partner",
+            {
+                "name": "Odoosync Demo Ltd",
+                "complete_name": "Odoosync Demo Ltd",
+                "is_company": True,
+                "commercial_company_name": "Odoosync Demo Ltd",
+                "email": "info@demo-ltd.example.com",
+                "type": "contact",
+                "active": True,
+            },
+            at,
+        ),
+        w.add(
+            "res.partner",
+            {
+                "name": "Odoosync Demo GmbH",
+                "complete_name": "Odoosync Demo GmbH",
+                "is_company": True,
+                "commercial_company_name": "Odoosync Demo GmbH",
+                "email": "info@demo-gmbh.example.com",
+                "type": "contact",
+                "active": True,
+            },
+            at,
+        ),
     ]
     companies = [
-        w.add("res.company", {"name": "Odoosync Demo Ltd", "partner_id": company_partners[0], "sequence": 0, "active": True}, at),
-        w.add("res.company", {"name": "Odoosync Demo GmbH", "partner_id": company_partners[1], "sequence": 10, "active": True}, at),
+        w.add(
+            "res.company",
+            {"name": "Odoosync Demo Ltd", "partner_id": company_partners[0], "sequence": 0, "active": True},
+            at,
+        ),
+        w.add(
+            "res.company",
+            {"name": "Odoosync Demo GmbH", "partner_id": company_partners[1], "sequence": 10, "active": True},
+            at,
+        ),
     ]
     for partner_id, company_id in zip(company_partners, companies, strict=True):
         database.tables["res.partner"].rows[partner_id].update(company_id=company_id, commercial_partner_id=partner_id)
@@ -199,15 +335,34 @@ def seed_base(database: Database) -> Base:
     user_partner: dict[int, int] = {}
     salespeople: dict[int, list[int]] = {company: [] for company in companies}
     for name, login, company_id in users:
-        partner = w.add("res.partner", {"name": name, "complete_name": name, "email": f"{login}@example.com",
-                                        "type": "contact", "active": login != "__system__"}, at)
+        partner = w.add(
+            "res.partner",
+            {
+                "name": name,
+                "complete_name": name,
+                "email": f"{login}@example.com",
+                "type": "contact",
+                "active": login != "__system__",
+            },
+            at,
+        )
         database.tables["res.partner"].rows[partner]["commercial_partner_id"] = partner
-        uid = w.add("res.users", {
-            "name": name, "login": login, "email": f"{login}@example.com", "partner_id": partner,
-            "company_id": company_id, "company_ids": list(companies) if login == "admin" else [company_id],
-            "lang": "en_US", "tz": "Europe/Brussels",
-            "active": login != "__system__",
-        }, at, SUPERUSER_UID)
+        uid = w.add(
+            "res.users",
+            {
+                "name": name,
+                "login": login,
+                "email": f"{login}@example.com",
+                "partner_id": partner,
+                "company_id": company_id,
+                "company_ids": list(companies) if login == "admin" else [company_id],
+                "lang": "en_US",
+                "tz": "Europe/Brussels",
+                "active": login != "__system__",
+            },
+            at,
+            SUPERUSER_UID,
+        )
         user_partner[uid] = partner
         if uid >= ADMIN_UID:
             salespeople[company_id].append(uid)
@@ -216,17 +371,36 @@ def seed_base(database: Database) -> Base:
     w.xmlid("base", "partner_admin", "res.partner", user_partner[ADMIN_UID], at)
     subtypes = {}
     for module, name, label, internal, res_model, sequence in _SUBTYPES:
-        subtypes[f"{module}.{name}"] = w.add("mail.message.subtype", {
-            "name": label, "internal": internal, "res_model": res_model, "sequence": sequence,
-            "default": res_model is None, "hidden": False,
-        }, at, SUPERUSER_UID)
+        subtypes[f"{module}.{name}"] = w.add(
+            "mail.message.subtype",
+            {
+                "name": label,
+                "internal": internal,
+                "res_model": res_model,
+                "sequence": sequence,
+                "default": res_model is None,
+                "hidden": False,
+            },
+            at,
+            SUPERUSER_UID,
+        )
         w.xmlid(module, name, "mail.message.subtype", subtypes[f"{module}.{name}"], at)
     activity_types = []
     for sequence, (module, name, label, category, icon, keep_done) in enumerate(_ACTIVITY_TYPES):
-        type_id = w.add("mail.activity.type", {
-            "name": label, "category": category, "icon": icon, "keep_done": keep_done,
-            "sequence": sequence * 3, "active": True, "delay_count": 0,
-        }, at, SUPERUSER_UID)
+        type_id = w.add(
+            "mail.activity.type",
+            {
+                "name": label,
+                "category": category,
+                "icon": icon,
+                "keep_done": keep_done,
+                "sequence": sequence * 3,
+                "active": True,
+                "delay_count": 0,
+            },
+            at,
+            SUPERUSER_UID,
+        )
         activity_types.append(type_id)
         w.xmlid(module, name, "mail.activity.type", type_id, at)
     stages = []
@@ -235,12 +409,44 @@ def seed_base(database: Database) -> Base:
         stages.append(stage_id)
         w.xmlid("crm", name, "crm.stage", stage_id, at)
     teams = {
-        companies[0]: [w.add("crm.team", {"name": "Sales", "company_id": companies[0], "user_id": ADMIN_UID,
-                                          "member_ids": salespeople[companies[0]], "sequence": 10, "active": True}, at),
-                       w.add("crm.team", {"name": "Website", "company_id": companies[0], "sequence": 20,
-                                          "member_ids": salespeople[companies[0]][1:], "active": True}, at)],
-        companies[1]: [w.add("crm.team", {"name": "Vertrieb", "company_id": companies[1], "sequence": 10,
-                                          "member_ids": salespeople[companies[1]], "active": True}, at)],
+        companies[0]: [
+            w.add(
+                "crm.team",
+                {
+                    "name": "Sales",
+                    "company_id": companies[0],
+                    "user_id": ADMIN_UID,
+                    "member_ids": salespeople[companies[0]],
+                    "sequence": 10,
+                    "active": True,
+                },
+                at,
+            ),
+            w.add(
+                "crm.team",
+                {
+                    "name": "Website",
+                    "company_id": companies[0],
+                    "sequence": 20,
+                    "member_ids": salespeople[companies[0]][1:],
+                    "active": True,
+                },
+                at,
+            ),
+        ],
+        companies[1]: [
+            w.add(
+                "crm.team",
+                {
+                    "name": "Vertrieb",
+                    "company_id": companies[1],
+                    "sequence": 10,
+                    "member_ids": salespeople[companies[1]],
+                    "active": True,
+                },
+                at,
+            )
+        ],
     }
     w.xmlid("sales_team", "team_sales_department", "crm.team", teams[companies[0]][0], at)
     tags = [w.add("crm.tag", {"name": name, "color": index + 1}, at) for index, name in enumerate(_TAGS)]
@@ -250,13 +456,26 @@ def seed_base(database: Database) -> Base:
         lost_reasons.append(reason)
         w.xmlid("crm", name, "crm.lost.reason", reason, at)
     fields = {
-        name: w.add("ir.model.fields", {"name": name, "model": "crm.lead", "field_description": label, "ttype": ttype}, at, SUPERUSER_UID)
+        name: w.add(
+            "ir.model.fields",
+            {"name": name, "model": "crm.lead", "field_description": label, "ttype": ttype},
+            at,
+            SUPERUSER_UID,
+        )
         for name, label, ttype in _TRACKED
     }
     return Base(
-        companies=companies, salespeople=salespeople, teams=teams, stages=stages[:3], won_stage=stages[3],
-        tags=tags, lost_reasons=lost_reasons, subtypes=subtypes, activity_types=activity_types,
-        user_partner=user_partner, tracked_fields=fields,
+        companies=companies,
+        salespeople=salespeople,
+        teams=teams,
+        stages=stages[:3],
+        won_stage=stages[3],
+        tags=tags,
+        lost_reasons=lost_reasons,
+        subtypes=subtypes,
+        activity_types=activity_types,
+        user_partner=user_partner,
+        tracked_fields=fields,
     )
 
 
@@ -268,17 +487,23 @@ def _body_pool(rng: random.Random, size: int = 499) -> list[str]:
         need = rng.choice(_NEEDS)
         kind = index % 5
         if kind == 0:
-            body = (f"<p>Hello {who},</p><p>Thanks for your call about {need}. As agreed:</p>"
-                    f"<ul><li>Quote by Friday</li><li>Demo on site &amp; Q&amp;A</li>"
-                    f"<li>Budget ≈ {rng.randint(2, 90)}&nbsp;000&nbsp;€</li></ul>"
-                    f"<p>Best regards,<br>{_person(rng)}</p>")
+            body = (
+                f"<p>Hello {who},</p><p>Thanks for your call about {need}. As agreed:</p>"
+                f"<ul><li>Quote by Friday</li><li>Demo on site &amp; Q&amp;A</li>"
+                f"<li>Budget ≈ {rng.randint(2, 90)}&nbsp;000&nbsp;€</li></ul>"
+                f"<p>Best regards,<br>{_person(rng)}</p>"
+            )
         elif kind == 1:
-            body = (f"<p>Customer asked for {need}; see "
-                    f"<a href=\"https://example.com/specs/{index}\">the spec</a>.</p>"
-                    f"<p>Decision maker: <b>{who}</b> &lt;CFO&gt;.</p>")
+            body = (
+                f"<p>Customer asked for {need}; see "
+                f'<a href="https://example.com/specs/{index}">the spec</a>.</p>'
+                f"<p>Decision maker: <b>{who}</b> &lt;CFO&gt;.</p>"
+            )
         elif kind == 2:
-            body = (f"<div><p>Internal note: price &quot;too high&quot; for {need}.</p>"
-                    f"<ol><li>Check discount</li><li>Ask {who}</li></ol></div>")
+            body = (
+                f"<div><p>Internal note: price &quot;too high&quot; for {need}.</p>"
+                f"<ol><li>Check discount</li><li>Ask {who}</li></ol></div>"
+            )
         elif kind == 3:
             body = f"<p>Meeting notes &mdash; {need}</p><p>Next step: follow-up call with {who}.</p>"
         else:
@@ -287,7 +512,9 @@ def _body_pool(rng: random.Random, size: int = 499) -> list[str]:
     return pool
 
 
-def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_messages: float = HIDDEN_MESSAGES) -> Counts:
+def generate(
+    database: Database, scale: float = 1.0, seed: int = 0, *, hidden_messages: float = HIDDEN_MESSAGES
+) -> Counts:
     """Fill an empty database with base records and ``scale`` × the seed volume."""
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -313,12 +540,23 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
         org = f"{rng.choice(_ORG)} {rng.choice(_ORG_KIND)} {rng.choice(_ORG_FORM)}"
         domain = org.split()[0].lower().replace("&", "") + f"{made}.example.com"
         created = moment()
-        org_id = w.add("res.partner", {
-            "name": org, "complete_name": org, "commercial_company_name": org, "is_company": True,
-            "email": f"info@{domain}", "phone": f"+32 2 {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-            "company_id": company_id, "type": "contact", "city": rng.choice(_CITIES),
-            "website": f"https://{domain}", "active": rng.random() > 0.02,
-        }, created)
+        org_id = w.add(
+            "res.partner",
+            {
+                "name": org,
+                "complete_name": org,
+                "commercial_company_name": org,
+                "is_company": True,
+                "email": f"info@{domain}",
+                "phone": f"+32 2 {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                "company_id": company_id,
+                "type": "contact",
+                "city": rng.choice(_CITIES),
+                "website": f"https://{domain}",
+                "active": rng.random() > 0.02,
+            },
+            created,
+        )
         database.tables["res.partner"].rows[org_id]["commercial_partner_id"] = org_id
         made += 1
         partners[company_id].append((org_id, org, f"info@{domain}", None))
@@ -326,13 +564,24 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
             if made >= counts.partners:
                 break
             name = _person(rng)
-            contact_id = w.add("res.partner", {
-                "name": name, "complete_name": f"{org}, {name}", "commercial_company_name": org,
-                "parent_id": org_id, "commercial_partner_id": org_id, "is_company": False, "email": _email(name, domain),
-                "phone": f"+32 4{rng.randint(70, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-                "company_id": company_id, "type": "contact", "function": rng.choice(("CEO", "Buyer", "CFO", "IT Manager", None)),
-                "active": True,
-            }, created + timedelta(minutes=rng.randint(1, 600)))
+            contact_id = w.add(
+                "res.partner",
+                {
+                    "name": name,
+                    "complete_name": f"{org}, {name}",
+                    "commercial_company_name": org,
+                    "parent_id": org_id,
+                    "commercial_partner_id": org_id,
+                    "is_company": False,
+                    "email": _email(name, domain),
+                    "phone": f"+32 4{rng.randint(70, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                    "company_id": company_id,
+                    "type": "contact",
+                    "function": rng.choice(("CEO", "Buyer", "CFO", "IT Manager", None)),
+                    "active": True,
+                },
+                created + timedelta(minutes=rng.randint(1, 600)),
+            )
             made += 1
             partners[company_id].append((contact_id, name, _email(name, domain), org_id))
 
@@ -356,16 +605,24 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
             "partner_name": database.tables["res.partner"].rows[parent_id]["name"] if parent_id else partner_name,
             "contact_name": partner_name if parent_id else None,
             "email_from": email,
-            "phone": f"+32 470 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}" if rng.random() < 0.8 else None,
+            "phone": f"+32 470 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+            if rng.random() < 0.8
+            else None,
             "stage_id": stage,
             "user_id": user_id,
             "team_id": rng.choice(base.teams[company_id]),
             "company_id": company_id,
             "tag_ids": sorted(rng.sample(base.tags, rng.randint(0, 3))),
             "expected_revenue": float(rng.randrange(500, 250000, 250)),
-            "probability": 100.0 if status == "won" else 0.0 if status == "lost" else float(rng.choice((10, 20, 30, 50, 70, 90))),
+            "probability": 100.0
+            if status == "won"
+            else 0.0
+            if status == "lost"
+            else float(rng.choice((10, 20, 30, 50, 70, 90))),
             "priority": rng.choice(("0", "0", "1", "1", "2", "3")),
-            "date_deadline": (created + timedelta(days=rng.randint(7, 180))).date().isoformat() if rng.random() < 0.7 else None,
+            "date_deadline": (created + timedelta(days=rng.randint(7, 180))).date().isoformat()
+            if rng.random() < 0.7
+            else None,
             "lost_reason_id": rng.choice(base.lost_reasons) if status == "lost" else None,
             "active": status != "lost",
             "type": "opportunity" if rng.random() < 0.8 else "lead",
@@ -398,7 +655,12 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
         lead = lead_rows[lead_id]
         record_name = lead["name"]
         author = base.user_partner.get(user_id, base.user_partner[ADMIN_UID])
-        kinds = ["created", *rng.choices(("note", "comment", "email", "email_outgoing", "stage"), weights=(30, 15, 25, 15, 15), k=count - 1)]
+        kinds = [
+            "created",
+            *rng.choices(
+                ("note", "comment", "email", "email_outgoing", "stage"), weights=(30, 15, 25, 15, 15), k=count - 1
+            ),
+        ]
         if not lead.get("active", True) and count > 1:
             kinds[-1] = "lost"
         last_stage_change = max((i for i, kind in enumerate(kinds) if kind == "stage"), default=None)
@@ -409,17 +671,33 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
             when = min(when + timedelta(hours=rng.randint(1, 240), seconds=rng.randint(0, 3599)), EPOCH)
             stamp = _stamp(when)
             if others and hiding.random() < hidden_messages:
-                messages.insert({
-                    "model": "crm.lead", "res_id": lead_id, "record_name": record_name, "date": stamp,
-                    "create_date": stamp, "write_date": stamp, "create_uid": SUPERUSER_UID, "write_uid": SUPERUSER_UID,
-                    "message_type": "user_notification", "subtype_id": base.subtypes["mail.mt_note"],
-                    "body": f"<p>You have been assigned to {record_name}.</p>",
-                    "author_id": hiding.choice(others), "partner_ids": [hiding.choice(others)],
-                })
+                messages.insert(
+                    {
+                        "model": "crm.lead",
+                        "res_id": lead_id,
+                        "record_name": record_name,
+                        "date": stamp,
+                        "create_date": stamp,
+                        "write_date": stamp,
+                        "create_uid": SUPERUSER_UID,
+                        "write_uid": SUPERUSER_UID,
+                        "message_type": "user_notification",
+                        "subtype_id": base.subtypes["mail.mt_note"],
+                        "body": f"<p>You have been assigned to {record_name}.</p>",
+                        "author_id": hiding.choice(others),
+                        "partner_ids": [hiding.choice(others)],
+                    }
+                )
                 hidden += 1
             row: dict[str, Any] = {
-                "model": "crm.lead", "res_id": lead_id, "record_name": record_name, "date": stamp,
-                "create_date": stamp, "write_date": stamp, "create_uid": user_id, "write_uid": user_id,
+                "model": "crm.lead",
+                "res_id": lead_id,
+                "record_name": record_name,
+                "date": stamp,
+                "create_date": stamp,
+                "write_date": stamp,
+                "create_uid": user_id,
+                "write_uid": user_id,
             }
             if kind == "stage":
                 if position == last_stage_change:
@@ -429,47 +707,93 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
                 if new_stage == stage_now:
                     kind = "note"
             if kind == "created":
-                row.update(message_type="notification", subtype_id=base.subtypes["crm.mt_lead_create"],
-                           body="", author_id=author)
+                row.update(
+                    message_type="notification",
+                    subtype_id=base.subtypes["crm.mt_lead_create"],
+                    body="",
+                    author_id=author,
+                )
             elif kind == "note":
-                row.update(message_type="comment", subtype_id=base.subtypes["mail.mt_note"], is_internal=True,
-                           body=rng.choice(bodies), author_id=author)
+                row.update(
+                    message_type="comment",
+                    subtype_id=base.subtypes["mail.mt_note"],
+                    is_internal=True,
+                    body=rng.choice(bodies),
+                    author_id=author,
+                )
             elif kind == "comment":
-                row.update(message_type="comment", subtype_id=base.subtypes["mail.mt_comment"],
-                           body=rng.choice(bodies), author_id=author)
+                row.update(
+                    message_type="comment",
+                    subtype_id=base.subtypes["mail.mt_comment"],
+                    body=rng.choice(bodies),
+                    author_id=author,
+                )
             elif kind == "email":
-                row.update(message_type="email", subtype_id=base.subtypes["mail.mt_comment"], body=rng.choice(bodies),
-                           email_from=f"\"{_person(rng)}\" <{lead['email_from']}>", subject=f"Re: {record_name}")
+                row.update(
+                    message_type="email",
+                    subtype_id=base.subtypes["mail.mt_comment"],
+                    body=rng.choice(bodies),
+                    email_from=f'"{_person(rng)}" <{lead["email_from"]}>',
+                    subject=f"Re: {record_name}",
+                )
                 if lead.get("partner_id") and rng.random() < 0.8:
                     row["author_id"] = lead["partner_id"]
             elif kind == "email_outgoing":
-                row.update(message_type="email_outgoing", subtype_id=base.subtypes["mail.mt_comment"],
-                           body=rng.choice(bodies), author_id=author, subject=record_name,
-                           email_from=database.tables["res.users"].rows[user_id]["email"])
+                row.update(
+                    message_type="email_outgoing",
+                    subtype_id=base.subtypes["mail.mt_comment"],
+                    body=rng.choice(bodies),
+                    author_id=author,
+                    subject=record_name,
+                    email_from=database.tables["res.users"].rows[user_id]["email"],
+                )
             elif kind == "stage":
                 subtype = "crm.mt_lead_won" if new_stage == base.won_stage else "crm.mt_lead_stage"
                 row.update(message_type="notification", subtype_id=base.subtypes[subtype], body="", author_id=author)
                 message_id = messages.insert(row)
-                trackings.insert({
-                    "field_id": base.tracked_fields["stage_id"], "mail_message_id": message_id,
-                    "old_value_integer": stage_now, "new_value_integer": new_stage,
-                    "old_value_char": stage_names[stage_now], "new_value_char": stage_names[new_stage],
-                    "create_date": stamp, "write_date": stamp, "create_uid": user_id, "write_uid": user_id,
-                })
+                trackings.insert(
+                    {
+                        "field_id": base.tracked_fields["stage_id"],
+                        "mail_message_id": message_id,
+                        "old_value_integer": stage_now,
+                        "new_value_integer": new_stage,
+                        "old_value_char": stage_names[stage_now],
+                        "new_value_char": stage_names[new_stage],
+                        "create_date": stamp,
+                        "write_date": stamp,
+                        "create_uid": user_id,
+                        "write_uid": user_id,
+                    }
+                )
                 stage_now = new_stage
                 last_tracking = stamp
                 continue
             else:  # lost: archived with a reason, as action_set_lost tracks it
-                row.update(message_type="notification", subtype_id=base.subtypes["crm.mt_lead_lost"], body="", author_id=author)
+                row.update(
+                    message_type="notification", subtype_id=base.subtypes["crm.mt_lead_lost"], body="", author_id=author
+                )
                 message_id = messages.insert(row)
                 reason = lead["lost_reason_id"]
                 for tracked in (
                     {"field_id": base.tracked_fields["active"], "old_value_integer": 1, "new_value_integer": 0},
-                    {"field_id": base.tracked_fields["lost_reason_id"], "old_value_integer": 0, "new_value_integer": reason,
-                     "old_value_char": "", "new_value_char": lost_reasons[reason]},
+                    {
+                        "field_id": base.tracked_fields["lost_reason_id"],
+                        "old_value_integer": 0,
+                        "new_value_integer": reason,
+                        "old_value_char": "",
+                        "new_value_char": lost_reasons[reason],
+                    },
                 ):
-                    trackings.insert(tracked | {"mail_message_id": message_id, "create_date": stamp, "write_date": stamp,
-                                                "create_uid": user_id, "write_uid": user_id})
+                    trackings.insert(
+                        tracked
+                        | {
+                            "mail_message_id": message_id,
+                            "create_date": stamp,
+                            "write_date": stamp,
+                            "create_uid": user_id,
+                            "write_uid": user_id,
+                        }
+                    )
                 last_tracking = stamp
                 continue
             messages.insert(row)
@@ -489,13 +813,22 @@ def generate(database: Database, scale: float = 1.0, seed: int = 0, *, hidden_me
         done = type_row.get("keep_done") and rng.random() < 0.4
         deadline = today + timedelta(days=rng.randint(-60, 90))
         written = min(created + timedelta(days=rng.randint(0, 60)), EPOCH)
-        w.add("mail.activity", {
-            "res_model": "crm.lead", "res_model_id": lead_model_id, "res_id": lead_id,
-            "res_name": lead_rows[lead_id]["name"], "activity_type_id": type_id,
-            "summary": f"{type_row['name']}: {rng.choice(_NEEDS)}" if rng.random() < 0.8 else None,
-            "note": f"<p>Prepare {rng.choice(_NEEDS)} &amp; call back.</p>" if rng.random() < 0.5 else None,
-            "date_deadline": deadline.isoformat(),
-            "date_done": deadline.isoformat() if done else None,
-            "user_id": user_id, "active": not done,
-        }, written, user_id)
+        w.add(
+            "mail.activity",
+            {
+                "res_model": "crm.lead",
+                "res_model_id": lead_model_id,
+                "res_id": lead_id,
+                "res_name": lead_rows[lead_id]["name"],
+                "activity_type_id": type_id,
+                "summary": f"{type_row['name']}: {rng.choice(_NEEDS)}" if rng.random() < 0.8 else None,
+                "note": f"<p>Prepare {rng.choice(_NEEDS)} &amp; call back.</p>" if rng.random() < 0.5 else None,
+                "date_deadline": deadline.isoformat(),
+                "date_done": deadline.isoformat() if done else None,
+                "user_id": user_id,
+                "active": not done,
+            },
+            written,
+            user_id,
+        )
     return dataclasses.replace(counts, hidden_messages=hidden)

@@ -168,12 +168,29 @@ class Model:
     positional argument, JSON-2 as ``ids``); the others are model methods.
     """
 
-    RECORD_METHODS = frozenset({
-        "read", "write", "unlink", "name_get", "exists", "action_archive", "action_unarchive",
-    })
-    MODEL_METHODS = frozenset({
-        "search", "search_read", "search_count", "create", "fields_get", "name_search", "default_get", "load",
-    })
+    RECORD_METHODS = frozenset(
+        {
+            "read",
+            "write",
+            "unlink",
+            "name_get",
+            "exists",
+            "action_archive",
+            "action_unarchive",
+        }
+    )
+    MODEL_METHODS = frozenset(
+        {
+            "search",
+            "search_read",
+            "search_count",
+            "create",
+            "fields_get",
+            "name_search",
+            "default_get",
+            "load",
+        }
+    )
 
     def __init__(self, env: Env, table: Table):
         self.env = env
@@ -206,13 +223,16 @@ class Model:
     ) -> list[dict[str, Any]]:
         if read_kwargs:  # Odoo passes them on to the reading method, which refuses them
             unknown = next(iter(read_kwargs))
-            raise PythonError(f"BaseModel._read_format() got an unexpected keyword argument '{unknown}'",
-                              "builtins.TypeError")
+            raise PythonError(
+                f"BaseModel._read_format() got an unexpected keyword argument '{unknown}'", "builtins.TypeError"
+            )
         names = self._field_names(fields)
         rows = self._page(domain or [], offset, limit, order)
         return [self._format(row, names, load) for row in rows]
 
-    def read(self, ids: Sequence[int] | int, fields: Sequence[str] | None = None, load: str | None = "_classic_read") -> list[dict[str, Any]]:
+    def read(
+        self, ids: Sequence[int] | int, fields: Sequence[str] | None = None, load: str | None = "_classic_read"
+    ) -> list[dict[str, Any]]:
         names = self._field_names(fields)
         rows = [row for row in self._existing(ids) if row is not None]
         self._check_rules([row["id"] for row in rows], "read")
@@ -259,8 +279,11 @@ class Model:
             if xid:
                 module, _, xname = xid.rpartition(".")
                 module = module or "__import__"
-                found = list(xmlids.search_read([("module", "=", module), ("name", "=", xname),
-                                                        ("model", "=", self.name)], ["res_id"]))
+                found = list(
+                    xmlids.search_read(
+                        [("module", "=", module), ("name", "=", xname), ("model", "=", self.name)], ["res_id"]
+                    )
+                )
                 if found and found[0]["res_id"] in self.table.rows:
                     record_id = found[0]["res_id"]
                     self.write([record_id], values)
@@ -323,19 +346,23 @@ class Model:
         ``args``, Odoo 19 ``domain``; both are accepted)."""
         domain = list(domain or args or [])
         if name:
-            domain = ["&", (self.spec.rec_name, operator, name), *domain] if domain else [(self.spec.rec_name, operator, name)]
+            domain = (
+                ["&", (self.spec.rec_name, operator, name), *domain]
+                if domain
+                else [(self.spec.rec_name, operator, name)]
+            )
         ids = self.search(domain, limit=limit)
         return self.name_get(ids)
 
     def default_get(self, fields_list: Sequence[str]) -> dict[str, Any]:
         names = self._field_names(fields_list)
         return {
-            name: self.spec.fields[name].default_value()
-            for name in names
-            if self.spec.fields[name].default is not None
+            name: self.spec.fields[name].default_value() for name in names if self.spec.fields[name].default is not None
         }
 
-    def fields_get(self, allfields: Sequence[str] | None = None, attributes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    def fields_get(
+        self, allfields: Sequence[str] | None = None, attributes: Sequence[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
         names = list(allfields) if allfields else list(self.spec.fields)
         result = {}
         for name in names:
@@ -394,7 +421,7 @@ class Model:
         )
         visible = self._rule() if ruled else None
         rows = self.table.rows
-        found = []
+        found: list[Any] = []
         try:
             candidates = self.table.candidates(domain)
             for record_id in reversed(candidates) if descending else candidates:
@@ -411,7 +438,9 @@ class Model:
             raise InvalidValue(f"Invalid value in domain {domain!r}: {exc}") from None
         return found
 
-    def _sorted(self, rows: list[dict[str, Any]], order: str | None, *, follow_many2one: bool = True) -> list[dict[str, Any]]:
+    def _sorted(
+        self, rows: list[dict[str, Any]], order: str | None, *, follow_many2one: bool = True
+    ) -> list[dict[str, Any]]:
         """Sort like Odoo's ORDER BY on PostgreSQL: NULLs last ascending and first
         descending unless ``nulls first|last`` says otherwise; a many2one sorts by its
         comodel's own order (by id when ``follow_many2one`` is False)."""
@@ -425,7 +454,10 @@ class Model:
             nulls_high = nulls_first == descending
 
             def key(
-                row: Mapping[str, Any], name: str = name, rank: dict[int, int] | None = rank, nulls_high: bool = nulls_high
+                row: Mapping[str, Any],
+                name: str = name,
+                rank: dict[int, int] | None = rank,
+                nulls_high: bool = nulls_high,
             ) -> tuple[bool, Any]:
                 value = row.get(name)
                 if rank is not None and value is not None:
@@ -443,7 +475,7 @@ class Model:
     def _parse_order(self, order: str) -> list[tuple[str, bool, bool]]:
         """``"a desc, b asc nulls first"`` → ``[(name, descending, nulls_first), ...]``."""
         if not isinstance(order, str):
-            raise InvalidValue(f"Invalid \"order\" specified ({order!r}).")
+            raise InvalidValue(f'Invalid "order" specified ({order!r}).')
         parsed = []
         for part in order.split(","):
             words = [word.lower() for word in part.split()]
@@ -505,8 +537,12 @@ class Model:
         private = self.name == "mail.message"
 
         def document_visible(row: Mapping[str, Any]) -> bool:
-            if private and row.get("message_type") == "user_notification" and row.get("author_id") != me \
-                    and me not in (row.get("partner_ids") or ()):
+            if (
+                private
+                and row.get("message_type") == "user_notification"
+                and row.get("author_id") != me
+                and me not in (row.get("partner_ids") or ())
+            ):
                 return False
             table = tables.get(row.get(model_field) or "")
             if table is None or not table.spec.company_rule:
@@ -637,7 +673,11 @@ class Model:
         for name, field in self.spec.fields.items():
             if not field.required or name in _MAGIC:
                 continue
-            value = values.get(name) if record_id is None else (values[name] if name in values else self.table.rows[record_id].get(name))
+            value = (
+                values.get(name)
+                if record_id is None
+                else (values[name] if name in values else self.table.rows[record_id].get(name))
+            )
             if value is None or value is False:
                 raise ValidationError(
                     "The operation cannot be completed:\n"

@@ -28,6 +28,7 @@ applied before it, outside the lock, so concurrent requests overlap like on a re
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import inspect
 import json
@@ -56,7 +57,6 @@ from odoosync.simulator.errors import (
 )
 from odoosync.simulator.faults import Fault, Faults, RequestInfo, RequestLog
 from odoosync.simulator.records import ADMIN_UID, Database, Model
-import contextlib
 
 __all__ = ["OdooServer", "Credentials", "version_info"]
 
@@ -121,11 +121,16 @@ class _Reply:
 
 
 # What Odoo 19 answers a JSON-2 call naming a database it does not have (seen on 19.0).
-_NO_DATABASE = _Reply(404, (
-    b"<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected and the "
-    b"requested URL was not found in the server-wide controllers.</p>\n<p>Please verify the hostname, "
-    b"<a href=/web/login>login</a> and try again.</p>\n\n<!-- Alternatively, use the X-Odoo-Database header. -->\n"
-), "text/html; charset=utf-8", error="no database")
+_NO_DATABASE = _Reply(
+    404,
+    (
+        b"<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected and the "
+        b"requested URL was not found in the server-wide controllers.</p>\n<p>Please verify the hostname, "
+        b"<a href=/web/login>login</a> and try again.</p>\n\n<!-- Alternatively, use the X-Odoo-Database header. -->\n"
+    ),
+    "text/html; charset=utf-8",
+    error="no database",
+)
 
 
 _INSTALLED_LANGS = ("en_US",)  # the simulator's database has English only
@@ -142,7 +147,9 @@ class _RemoteCall:
         self.database = database
         self.major = major
 
-    def run(self, model: str, method: str, args: list[Any], kwargs: Mapping[str, Any], *, ids: list[int] | None = None) -> Any:
+    def run(
+        self, model: str, method: str, args: list[Any], kwargs: Mapping[str, Any], *, ids: list[int] | None = None
+    ) -> Any:
         if not isinstance(method, str) or method.startswith("_"):
             raise AccessError(f"Private methods (such as {method}) cannot be called remotely.")
         kwargs = dict(kwargs or {})
@@ -254,7 +261,9 @@ class OdooServer(ThreadingHTTPServer):
                 return ADMIN_UID if self.credentials.check_password(login, password) else False
             if method == "about":
                 return "See http://openerp.com"
-            raise PythonError(f"module 'odoo.service.common' has no attribute 'exp_{method}'", "builtins.AttributeError")
+            raise PythonError(
+                f"module 'odoo.service.common' has no attribute 'exp_{method}'", "builtins.AttributeError"
+            )
         if service == "object":
             if method not in ("execute", "execute_kw"):
                 raise PythonError(f"Method not available {method}", "builtins.NameError")
@@ -292,7 +301,9 @@ def _serialize(exc: OdooException, *, message: str | None = None, arguments: lis
 
 def _internal(exc: BaseException) -> OdooException:
     """An unexpected simulator failure, reported as Odoo reports an unclassified error."""
-    return PythonError(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}", f"builtins.{type(exc).__name__}")
+    return PythonError(
+        f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}", f"builtins.{type(exc).__name__}"
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -392,7 +403,9 @@ class _Handler(BaseHTTPRequestHandler):
             }
         elif result is not None:  # Odoo leaves "result" out for a method that returns nothing
             response["result"] = result
-        return _Reply(200, json.dumps(response).encode(), "application/json", error=error.odoo_name if error is not None else None)
+        return _Reply(
+            200, json.dumps(response).encode(), "application/json", error=error.odoo_name if error is not None else None
+        )
 
     def _xmlrpc(self, service: str, body: bytes) -> None:
         try:
@@ -482,7 +495,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             body = _serialize(exc)
         status = exc.http_status
-        return _Reply(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers, error=exc.odoo_name)
+        return _Reply(
+            status, json.dumps(body).encode(), "application/json; charset=utf-8", headers, error=exc.odoo_name
+        )
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -566,7 +581,12 @@ def _describe_call(protocol: str, service: Any, method: Any, args: Any, path: st
     """Name the ORM call inside an RPC envelope (for faults and the log)."""
     service = service if isinstance(service, str) else None
     method = method if isinstance(method, str) else None
-    if service == "object" and method in ("execute_kw", "execute") and isinstance(args, (list, tuple)) and len(args) >= 5:
+    if (
+        service == "object"
+        and method in ("execute_kw", "execute")
+        and isinstance(args, (list, tuple))
+        and len(args) >= 5
+    ):
         model, orm_method = args[3], args[4]
         if isinstance(model, str) and isinstance(orm_method, str):
             return RequestInfo(protocol, service, orm_method, model, path)

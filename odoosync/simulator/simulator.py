@@ -73,8 +73,13 @@ class Simulator:
         self._api_key = _new_api_key()
         self._credentials = Credentials(self.db, self.login, self.password, self._api_key)
         self._server = OdooServer(
-            (host, port), self.database, self._credentials,
-            version=version, latency_ms=latency_ms, faults=self.faults, request_log=self.request_log,
+            (host, port),
+            self.database,
+            self._credentials,
+            version=version,
+            latency_ms=latency_ms,
+            faults=self.faults,
+            request_log=self.request_log,
         )
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
@@ -88,8 +93,10 @@ class Simulator:
         with self._lifecycle:
             if self._thread is None and not self._stopped:
                 self._thread = threading.Thread(
-                    target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                    name=f"odoo-simulator:{self.port}", daemon=True,
+                    target=self._server.serve_forever,
+                    kwargs={"poll_interval": 0.05},
+                    name=f"odoo-simulator:{self.port}",
+                    daemon=True,
                 )
                 self._serving = True
                 self._thread.start()
@@ -119,7 +126,9 @@ class Simulator:
     def __enter__(self) -> Simulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # -- addresses and credentials -----------------------------------------------------------
@@ -172,7 +181,6 @@ class Simulator:
         """One transaction on the data, as a call would run it (``stamp``: its write_date)."""
         with self.database.transaction(context=context, stamp=stamp, sudo=sudo) as env:
             yield env
-
 
     @contextmanager
     def as_sync_user(self) -> Iterator[Env]:

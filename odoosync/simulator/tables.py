@@ -10,7 +10,7 @@ remembers each touched row so a failing call can be undone: one call, one transa
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from odoosync.simulator import domain as domains
@@ -92,7 +92,9 @@ class Table:
                 found |= index.get(value, set())
             wanted = frozenset(found) if wanted is None else wanted & found
         if wanted is not None:
-            return sorted(i for i in wanted if i in self.rows and (low is None or i >= low) and (high is None or i <= high))
+            return sorted(
+                i for i in wanted if i in self.rows and (low is None or i >= low) and (high is None or i <= high)
+            )
         start = 0 if low is None else bisect.bisect_left(self.ids, low)
         stop = len(self.ids) if high is None else bisect.bisect_right(self.ids, high)
         return self.ids[start:stop]
@@ -109,8 +111,10 @@ def _indexed_leaves(domain: Sequence[Any], spec: ModelSpec) -> Iterator[tuple[st
         if left in _INDEXED and left in spec.fields and spec.fields[left].type in ("many2one", "many2one_reference"):
             if operator == "=" and isinstance(right, int) and not isinstance(right, bool):
                 yield left, [right]
-            elif operator == "in" and isinstance(right, (list, tuple)) and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in right
+            elif (
+                operator == "in"
+                and isinstance(right, (list, tuple))
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in right)
             ):
                 yield left, list(right)
 

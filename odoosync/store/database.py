@@ -79,9 +79,7 @@ def normalise_url(url: str | sa.URL) -> sa.URL:
         if parsed.database in (None, "", ":memory:"):
             raise StoreError("an in-memory SQLite database cannot be shared: use sqlite:///path.db")
         return parsed.set(drivername="sqlite+pysqlite")
-    raise StoreError(
-        f"unsupported database {backend!r} in DATABASE_URL: use sqlite:///path.db or postgresql://..."
-    )
+    raise StoreError(f"unsupported database {backend!r} in DATABASE_URL: use sqlite:///path.db or postgresql://...")
 
 
 def redact_url(url: str | sa.URL) -> str:
@@ -140,8 +138,10 @@ def translate_error(exc: sa.exc.SQLAlchemyError, *, url: sa.URL | None = None) -
 def _refused_value(exc: sa.exc.SQLAlchemyError) -> bool:
     """A value a column's type could not take before it reached the driver (e.g. a number
     beyond ``Money``'s precision): the data is refused, the database is fine."""
-    return isinstance(exc, sa.exc.StatementError) and not isinstance(exc, sa.exc.DBAPIError) and isinstance(
-        getattr(exc, "orig", None), ValueError | ArithmeticError
+    return (
+        isinstance(exc, sa.exc.StatementError)
+        and not isinstance(exc, sa.exc.DBAPIError)
+        and isinstance(getattr(exc, "orig", None), ValueError | ArithmeticError)
     )
 
 
@@ -207,9 +207,7 @@ class Store:
         if self._engine is not None:
             return self
         if self.dialect == "sqlite" and sqlite3.sqlite_version_info < SQLITE_MIN_VERSION:
-            raise StoreError(
-                f"SQLite {sqlite3.sqlite_version} is too old: odoosync needs 3.35 or newer (RETURNING)"
-            )
+            raise StoreError(f"SQLite {sqlite3.sqlite_version} is too old: odoosync needs 3.35 or newer (RETURNING)")
         engine = self._create_engine()
         try:
             with engine.connect() as conn:
@@ -311,9 +309,7 @@ class Store:
         if stack:
             conn, outer_origin = stack[-1]
             if origin is not None and origin != outer_origin:
-                raise StoreError(
-                    f"a nested transaction cannot change the origin ({outer_origin!r} → {origin!r})"
-                )
+                raise StoreError(f"a nested transaction cannot change the origin ({outer_origin!r} → {origin!r})")
             try:
                 with conn.begin_nested():
                     stack.append((conn, outer_origin))
@@ -384,9 +380,7 @@ class Store:
     ) -> UpsertCounts:
         """Insert or update ``rows`` in one multi-row statement; see ``store.upsert``."""
         try:
-            return upsert_rows(
-                conn, table, rows, key=key, update=update, only_if_changed=only_if_changed, touch=touch
-            )
+            return upsert_rows(conn, table, rows, key=key, update=update, only_if_changed=only_if_changed, touch=touch)
         except sa.exc.SQLAlchemyError as exc:
             raise self._translate(exc) from exc
 

@@ -202,7 +202,9 @@ def _held(store: Store, key: str, row_key: str) -> LockHeld:
         if row is not None:
             break
         time.sleep(HOLDER_ROW_POLL_SECONDS)
-    holder = describe_holder(row.holder, row.acquired_at) if row is not None else "another process (holder not recorded)"
+    holder = (
+        describe_holder(row.holder, row.acquired_at) if row is not None else "another process (holder not recorded)"
+    )
     return LockHeld(f"{key} is locked by {holder}", holder=holder)
 
 

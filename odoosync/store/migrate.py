@@ -62,9 +62,7 @@ def refuse_foreign_tables(connection: sa.Connection) -> None:
     dialect = connection.dialect.name
     inspector = sa.inspect(connection)
     ours = metadata_for(dialect).tables.values()
-    found = sorted(
-        table.fullname for table in ours if inspector.has_table(table.name, schema=table.schema)
-    )
+    found = sorted(table.fullname for table in ours if inspector.has_table(table.name, schema=table.schema))
     if found:
         raise ConfigError(
             f"the database already has table(s) {', '.join(found)} that odoosync did not create "

@@ -35,7 +35,12 @@ class PullStore(Protocol):
         ...
 
     def upsert_rows(
-        self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *, key: list[str],
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        rows: list[dict[str, Any]],
+        *,
+        key: list[str],
         update: list[str] | None = None,
     ) -> UpsertCounts:
         """Insert or update ``rows`` in one statement, counting what changed."""

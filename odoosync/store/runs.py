@@ -29,8 +29,8 @@ from odoosync.exceptions import StoreError
 from odoosync.models import RunCounters, RunStatus, SyncRun
 from odoosync.redact import redact_text
 from odoosync.store.database import Store
-from odoosync.store.port import PullStore
 from odoosync.store.locks import died_here, this_process
+from odoosync.store.port import PullStore
 from odoosync.store.schema import odoo_sync_runs
 
 __all__ = [
@@ -45,7 +45,14 @@ __all__ = [
 
 _runs = odoo_sync_runs
 _COUNTER_COLUMNS = tuple(RunCounters().as_dict())
-_FINAL = (RunStatus.OK, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.INTERRUPTED, RunStatus.REFUSED)
+_FINAL = (
+    RunStatus.OK,
+    RunStatus.PARTIAL,
+    RunStatus.FAILED,
+    RunStatus.SKIPPED,
+    RunStatus.INTERRUPTED,
+    RunStatus.REFUSED,
+)
 MAX_ERROR_CHARS = 4000
 
 _boot = {"pid": os.getpid(), "token": uuid.uuid4().hex}  # drawn again after a fork
@@ -72,8 +79,16 @@ def start_run(
     """Record a run as ``running`` and return its id."""
     now = _now()
     return _insert_run(
-        store, job=job, stream=stream, mode=str(mode), trigger=str(trigger), backend=backend,
-        status=RunStatus.RUNNING.value, started_at=now, heartbeat_at=now, details=dict(details or {}),
+        store,
+        job=job,
+        stream=stream,
+        mode=str(mode),
+        trigger=str(trigger),
+        backend=backend,
+        status=RunStatus.RUNNING.value,
+        started_at=now,
+        heartbeat_at=now,
+        details=dict(details or {}),
         holder=_holder(),
     )
 
@@ -120,8 +135,16 @@ def finish_run(
         raise
 
 
-def _finish(store: PullStore, run_id: int, status: RunStatus, counters: RunCounters, *, error: str | None,
-            remaining: bool, details: Mapping[str, Any] | None) -> SyncRun:
+def _finish(
+    store: PullStore,
+    run_id: int,
+    status: RunStatus,
+    counters: RunCounters,
+    *,
+    error: str | None,
+    remaining: bool,
+    details: Mapping[str, Any] | None,
+) -> SyncRun:
     with store.transaction() as conn:
         started_at = conn.execute(sa.select(_runs.c.started_at).where(_runs.c.id == run_id)).scalar_one_or_none()
         if started_at is None:
@@ -150,9 +173,18 @@ def record_skipped(
     """Log a run that did not start (e.g. the lock was held): status ``skipped``, ``reason`` as error."""
     now = _now()
     return _insert_run(
-        store, job=job, stream=stream, mode=str(mode), trigger=str(trigger), backend=backend,
-        status=RunStatus.SKIPPED.value, started_at=now, finished_at=now, heartbeat_at=now,
-        duration_ms=0, error=_truncate(reason),
+        store,
+        job=job,
+        stream=stream,
+        mode=str(mode),
+        trigger=str(trigger),
+        backend=backend,
+        status=RunStatus.SKIPPED.value,
+        started_at=now,
+        finished_at=now,
+        heartbeat_at=now,
+        duration_ms=0,
+        error=_truncate(reason),
     )
 
 
@@ -163,7 +195,7 @@ def _insert_run(store: PullStore, **values: Any) -> int:
     return run_id
 
 
-def get_run(store: Store, run_id: int) -> SyncRun | None:
+def get_run(store: PullStore, run_id: int) -> SyncRun | None:
     """The run with this id, or None."""
     with store.connect() as conn:
         row = conn.execute(sa.select(_runs).where(_runs.c.id == run_id)).mappings().one_or_none()
@@ -202,8 +234,9 @@ def close_interrupted_runs(store: Store, stale_after: dt.timedelta) -> dict[int,
     closed: dict[int, str] = {}
     with store.transaction() as conn:
         rows = conn.execute(
-            sa.select(_runs.c.id, _runs.c.started_at, _runs.c.heartbeat_at, _runs.c.holder)
-            .where(_runs.c.status == RunStatus.RUNNING.value)
+            sa.select(_runs.c.id, _runs.c.started_at, _runs.c.heartbeat_at, _runs.c.holder).where(
+                _runs.c.status == RunStatus.RUNNING.value
+            )
         ).all()
         for run_id, started_at, heartbeat_at, holder in rows:
             why = _gone(run_id, heartbeat_at or started_at, holder, cutoff, unfinished)
@@ -212,8 +245,13 @@ def close_interrupted_runs(store: Store, stale_after: dt.timedelta) -> dict[int,
             conn.execute(
                 sa.update(_runs)
                 .where(_runs.c.id == run_id, _runs.c.status == RunStatus.RUNNING.value)
-                .values(status=RunStatus.INTERRUPTED.value, finished_at=now, remaining=True, error=_truncate(why),
-                        duration_ms=max(0, int((now - started_at).total_seconds() * 1000)))
+                .values(
+                    status=RunStatus.INTERRUPTED.value,
+                    finished_at=now,
+                    remaining=True,
+                    error=_truncate(why),
+                    duration_ms=max(0, int((now - started_at).total_seconds() * 1000)),
+                )
             )
             closed[run_id] = why
     with _unfinished_lock:
@@ -222,8 +260,13 @@ def close_interrupted_runs(store: Store, stale_after: dt.timedelta) -> dict[int,
     return closed
 
 
-def _gone(run_id: int, heartbeat: dt.datetime, holder: Mapping[str, Any] | None, cutoff: dt.datetime,
-          unfinished: Mapping[int, str]) -> str | None:
+def _gone(
+    run_id: int,
+    heartbeat: dt.datetime,
+    holder: Mapping[str, Any] | None,
+    cutoff: dt.datetime,
+    unfinished: Mapping[int, str],
+) -> str | None:
     """Why the run's holder is gone, or None while it may still be working."""
     if run_id in unfinished:
         return f"interrupted: the run could not be finished ({unfinished[run_id]})"

@@ -278,7 +278,9 @@ lead_events = sa.Table(
 lead_sync_states = sa.Table(
     "lead_sync_states",
     metadata,
-    sa.Column("customer_id", Id, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column(
+        "customer_id", Id, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    ),
     sa.Column("sheet_url", sa.Text(), nullable=False),
     sa.Column("column_map", Json, nullable=False, server_default=EMPTY_OBJECT),
     sa.Column("key_column", sa.Text()),
@@ -306,7 +308,9 @@ lead_sync_rows = sa.Table(
     "lead_sync_rows",
     metadata,
     # One row per sheet row of the customer's last sync, so the next one touches only what changed.
-    sa.Column("customer_id", Id, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column(
+        "customer_id", Id, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    ),
     sa.Column("row_key", sa.Text(), primary_key=True),
     sa.Column("row_digest", sa.Text(), nullable=False),  # the row's cells by header name
     sa.Column("lead_digest", sa.Text(), nullable=False),  # the lead values it made
@@ -587,6 +591,4 @@ def row_level_security_statements() -> list[str]:
     what they need with policies (``docs/operations.md``, "Security on Supabase"). Not
     ``FORCE``: the owner keeps bypassing it.
     """
-    return [
-        f"ALTER TABLE {table.fullname} ENABLE ROW LEVEL SECURITY" for table in metadata.sorted_tables
-    ]
+    return [f"ALTER TABLE {table.fullname} ENABLE ROW LEVEL SECURITY" for table in metadata.sorted_tables]

@@ -95,9 +95,7 @@ def upsert_rows(
     unknown = [c for c in update_columns if c not in columns]
     if unknown:
         raise ValueError(f"upsert into {table.name}: update columns {unknown} are not in the rows")
-    touch_columns = [
-        c for c in (DEFAULT_TOUCH if touch is None else touch) if c in table.c and c not in columns
-    ]
+    touch_columns = [c for c in (DEFAULT_TOUCH if touch is None else touch) if c in table.c and c not in columns]
     shape = (table, tuple(columns), tuple(key), tuple(update_columns), only_if_changed, tuple(touch_columns))
     if conn.dialect.name == "postgresql" and not _has_array_column(table, columns, conn.dialect):
         return _upsert_unnest(conn, rows, *shape)

@@ -391,7 +391,10 @@ class ScheduledActivitiesTarget(MirrorTarget):
                     table.c.odoo_backend == backend,
                 )
             )
-            found += [VanishedActivity(int(a), int(lead or 0), kind, created) for a, lead, kind, created in conn.execute(query)]
+            found += [
+                VanishedActivity(int(a), int(lead or 0), kind, created)
+                for a, lead, kind, created in conn.execute(query)
+            ]
         return found
 
     def _done_messages(self, ctx: PageContext, lead_odoo_ids: list[int]) -> tuple[list[DoneMessage], bool]:
@@ -423,7 +426,9 @@ class ScheduledActivitiesTarget(MirrorTarget):
         return messages, True
 
     @staticmethod
-    def _settled_dates(conn: sa.Connection, backend: str, lead_odoo_ids: list[int]) -> set[tuple[int, str, dt.datetime]]:
+    def _settled_dates(
+        conn: sa.Connection, backend: str, lead_odoo_ids: list[int]
+    ) -> set[tuple[int, str, dt.datetime]]:
         """``(lead, kind, completed_at)`` of activities already settled as done: the done
         messages that account for them are not used again."""
         table = scheduled_activities
@@ -455,9 +460,7 @@ def lead_ids_by_odoo_id(conn: sa.Connection, odoo_ids: Iterable[int], backend: s
     return found
 
 
-def activities_stream(
-    type_map: ActivityTypeMap = DEFAULT_ACTIVITY_TYPE_MAP, *, chunk: int = DEFAULT_CHUNK
-) -> Stream:
+def activities_stream(type_map: ActivityTypeMap = DEFAULT_ACTIVITY_TYPE_MAP, *, chunk: int = DEFAULT_CHUNK) -> Stream:
     """``mail.activity`` of ``crm.lead`` → ``scheduled_activities``, ``chunk`` leads per call."""
     return Stream(
         "activities",

@@ -120,7 +120,7 @@ class Target(ABC):
     def begin_run(self, ctx: PageContext) -> None:  # noqa: B027 - an optional hook, not abstract
         """Load run-wide lookups once (e.g. the customers map). Default: nothing."""
 
-    def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:
+    def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:  # noqa: B027 - optional hook
         """Odoo reads a page needs besides its own, made as soon as the page arrives (on
         the read-ahead's thread, off the writer's path), kept on the records. Default:
         none."""

@@ -99,7 +99,12 @@ TRACKING_FIELDS = (
 """``mail.tracking.value`` fields read for rendering (those the server has)."""
 
 TRACKING_OPTIONAL_FIELDS = (
-    "field_info", "field", "field_desc", "field_type", "old_value_monetary", "new_value_monetary",
+    "field_info",
+    "field",
+    "field_desc",
+    "field_type",
+    "old_value_monetary",
+    "new_value_monetary",
 )
 """Odoo 17+: ``field_info`` (a removed field's label and type); Odoo 16 names the field
 ``field``, stores its label and type on the value (``field_desc``, ``field_type``) and
@@ -464,7 +469,9 @@ class LeadMessagesTarget(MirrorTarget):
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
             result = conn.execute(
-                sa.delete(lead_activities).where(lead_activities.c.odoo_message_id.in_(chunk), *self._scope_clauses(ctx))
+                sa.delete(lead_activities).where(
+                    lead_activities.c.odoo_message_id.in_(chunk), *self._scope_clauses(ctx)
+                )
             )
             deleted += result.rowcount or 0
         return deleted

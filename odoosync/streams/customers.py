@@ -56,9 +56,11 @@ class CustomersMap:
 
     def load(self, conn: sa.Connection) -> CustomersMap:
         """Read every customer of the company (one query)."""
-        query = sa.select(
-            customers.c.id, customers.c.name, customers.c.odoo_partner_id, customers.c.odoo_backend
-        ).where(self._company_clause()).order_by(customers.c.id)
+        query = (
+            sa.select(customers.c.id, customers.c.name, customers.c.odoo_partner_id, customers.c.odoo_backend)
+            .where(self._company_clause())
+            .order_by(customers.c.id)
+        )
         for cid, name, partner_id, backend in conn.execute(query):
             if partner_id is not None and backend != self.backend:
                 continue  # another Odoo database's company
@@ -95,9 +97,9 @@ class CustomersMap:
                 to_create[key] = want
         if to_bind:
             conn.execute(
-                sa.update(customers).where(customers.c.id == sa.bindparam("cid")).values(
-                    odoo_partner_id=sa.bindparam("pid"), odoo_backend=self.backend
-                ),
+                sa.update(customers)
+                .where(customers.c.id == sa.bindparam("cid"))
+                .values(odoo_partner_id=sa.bindparam("pid"), odoo_backend=self.backend),
                 [{"cid": cid, "pid": pid} for cid, pid in to_bind.items()],
             )
         if to_create:
@@ -112,9 +114,11 @@ class CustomersMap:
                 }
                 for want in to_create.values()
             ]
-            new_ids = conn.execute(
-                sa.insert(customers).returning(customers.c.id, sort_by_parameter_order=True), rows
-            ).scalars().all()
+            new_ids = (
+                conn.execute(sa.insert(customers).returning(customers.c.id, sort_by_parameter_order=True), rows)
+                .scalars()
+                .all()
+            )
             for (key, want), cid in zip(to_create.items(), new_ids, strict=True):
                 result[key] = int(cid)
                 self._ids[key] = int(cid)

@@ -82,20 +82,62 @@ __all__ = [
 ]
 
 LEAD_FIELDS = (
-    "name", "active", "type", "stage_id", "probability", "priority", "expected_revenue",
-    "user_id", "team_id", "tag_ids", "lost_reason_id", "date_deadline", "partner_id",
-    "partner_name", "contact_name", "email_from", "phone", "company_id", "create_date",
+    "name",
+    "active",
+    "type",
+    "stage_id",
+    "probability",
+    "priority",
+    "expected_revenue",
+    "user_id",
+    "team_id",
+    "tag_ids",
+    "lost_reason_id",
+    "date_deadline",
+    "partner_id",
+    "partner_name",
+    "contact_name",
+    "email_from",
+    "phone",
+    "company_id",
+    "create_date",
 )
 LEAD_OPTIONAL_FIELDS = (
-    "description", "referred", "function", "mobile", "website", "street", "city", "zip",
-    "country_id", "date_closed", "date_open", "date_last_stage_update", "source_id",
-    "medium_id", "campaign_id", "prorated_revenue", "recurring_revenue",
+    "description",
+    "referred",
+    "function",
+    "mobile",
+    "website",
+    "street",
+    "city",
+    "zip",
+    "country_id",
+    "date_closed",
+    "date_open",
+    "date_last_stage_update",
+    "source_id",
+    "medium_id",
+    "campaign_id",
+    "prorated_revenue",
+    "recurring_revenue",
 )
 # Fields that become columns and would only repeat themselves in ``metadata``.
-_COLUMN_FIELDS = frozenset({
-    "id", "name", "write_date", "probability", "priority", "expected_revenue", "date_deadline",
-    "contact_name", "email_from", "phone", "partner_name", "active",
-})
+_COLUMN_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "write_date",
+        "probability",
+        "priority",
+        "expected_revenue",
+        "date_deadline",
+        "contact_name",
+        "email_from",
+        "phone",
+        "partner_name",
+        "active",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -209,7 +251,9 @@ class LeadsTarget(MirrorTarget):
 
     def __init__(self) -> None:
         super().__init__(
-            leads, map_leads, key=("odoo_id",),
+            leads,
+            map_leads,
+            key=("odoo_id",),
             insert_only=("source", "source_email_id", "company_id", "sla_escalated_at"),
         )
 
@@ -245,17 +289,22 @@ class LeadsTarget(MirrorTarget):
         if not records:
             return set()
         stored = {odoo_id: _Stored(stamp, deleted) for odoo_id, (stamp, deleted) in stamps.items()}
-        suspects = [int(r["id"]) for r in records if (s := stored.get(int(r["id"]))) is None or s.deleted_at is not None]
+        suspects = [
+            int(r["id"]) for r in records if (s := stored.get(int(r["id"]))) is None or s.deleted_at is not None
+        ]
         if not suspects:
             return set()
         waiting, unlinks = self._outbox_deletions(ctx, conn, suspects)
         return {
-            int(r["id"]) for r in records
+            int(r["id"])
+            for r in records
             if _app_deletion_wins(r, stored.get(int(r["id"])), int(r["id"]) in waiting, unlinks.get(int(r["id"])))
         }
 
     @staticmethod
-    def _outbox_deletions(ctx: PageContext, conn: sa.Connection, odoo_ids: list[int]) -> tuple[set[int], dict[int, str]]:
+    def _outbox_deletions(
+        ctx: PageContext, conn: sa.Connection, odoo_ids: list[int]
+    ) -> tuple[set[int], dict[int, str]]:
         """Odoo ids with lead items still waiting, and the status of each id's latest
         ``unlink`` item (one query)."""
         waiting: set[int] = set()
@@ -282,8 +331,9 @@ class LeadsTarget(MirrorTarget):
         stored = {
             int(odoo_id): (metadata, customer_id, source)
             for odoo_id, metadata, customer_id, source in conn.execute(
-                sa.select(leads.c.odoo_id, leads.c.metadata, leads.c.customer_id, leads.c.source)
-                .where(leads.c.odoo_id.in_(ids), leads.c.odoo_backend == ctx.backend)
+                sa.select(leads.c.odoo_id, leads.c.metadata, leads.c.customer_id, leads.c.source).where(
+                    leads.c.odoo_id.in_(ids), leads.c.odoo_backend == ctx.backend
+                )
             )
         }
         for row in rows:
@@ -348,14 +398,18 @@ class LeadsTarget(MirrorTarget):
         return known
 
     @staticmethod
-    def _partners(ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> dict[int, PartnerInfo]:
+    def _partners(
+        ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
+    ) -> dict[int, PartnerInfo]:
         ids = sorted({pid for r in records if (pid := many2one_id(r.get("partner_id"))) is not None})
         if not ids:
             return {}
         found = {
             int(raw["id"]): PartnerInfo.from_record(raw)
             for (raw,) in conn.execute(
-                sa.select(odoo_partners.c.raw).where(odoo_partners.c.odoo_id.in_(ids), odoo_partners.c.backend == ctx.backend)
+                sa.select(odoo_partners.c.raw).where(
+                    odoo_partners.c.odoo_id.in_(ids), odoo_partners.c.backend == ctx.backend
+                )
             )
             if raw and "id" in raw
         }

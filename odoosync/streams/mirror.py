@@ -92,9 +92,7 @@ class MirrorTarget(Target):
         """Every record: the upsert writes only rows whose values differ (module docstring)."""
         return list(records)
 
-    def write_page(
-        self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]
-    ) -> RunCounters:
+    def write_page(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> RunCounters:
         if not records:
             return RunCounters()
         lookups = self.resolve(ctx, conn, records)
@@ -153,7 +151,5 @@ class MirrorTarget(Target):
         """``odoo id → (stored write_date, deleted_at)`` for the ids present."""
         id_col = self._table.c[self.id_column]
         stamp_col = self._table.c[self.write_date_column]
-        query = sa.select(id_col, stamp_col, self._table.c.deleted_at).where(
-            id_col.in_(ids), *self._scope_clauses(ctx)
-        )
+        query = sa.select(id_col, stamp_col, self._table.c.deleted_at).where(id_col.in_(ids), *self._scope_clauses(ctx))
         return {int(i): (stamp, deleted) for i, stamp, deleted in conn.execute(query)}

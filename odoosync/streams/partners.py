@@ -41,8 +41,18 @@ __all__ = [
 
 PARTNER_FIELDS = ("name", "email", "phone", "is_company", "parent_id", "active", "type")
 PARTNER_OPTIONAL_FIELDS = (
-    "commercial_partner_id", "company_name", "mobile", "function", "street", "city", "zip",
-    "country_id", "website", "ref", "company_id", "user_id",
+    "commercial_partner_id",
+    "company_name",
+    "mobile",
+    "function",
+    "street",
+    "city",
+    "zip",
+    "country_id",
+    "website",
+    "ref",
+    "company_id",
+    "user_id",
 )
 
 
@@ -93,8 +103,7 @@ def _company_name(display: str | None) -> str:
 def map_partners(records: Sequence[Mapping[str, Any]], lookups: Any = None) -> list[dict[str, Any]]:
     """Partners → ``odoo_partners`` rows (pure)."""
     return [
-        mirror_row(r, email=r.get("email"), phone=r.get("phone"), is_company=bool(r.get("is_company")))
-        for r in records
+        mirror_row(r, email=r.get("email"), phone=r.get("phone"), is_company=bool(r.get("is_company"))) for r in records
     ]
 
 
@@ -128,7 +137,9 @@ class PartnersTarget(MirrorTarget):
         customers_map: CustomersMap = ctx.cache["customers"]
         wanted = [i.customer_want() for i in [*companies, *people]]
         ids = customers_map.ensure(conn, [w for w in wanted if w is not None])
-        contact_rows = [{**contact_row(p, ids.get(("partner", p.company_id))), "odoo_backend": ctx.backend} for p in people]
+        contact_rows = [
+            {**contact_row(p, ids.get(("partner", p.company_id))), "odoo_backend": ctx.backend} for p in people
+        ]
         self._refresh_customers(conn, ctx.backend, companies)
         self._upsert_contacts(conn, ctx.backend, contact_rows)
 
@@ -139,8 +150,9 @@ class PartnersTarget(MirrorTarget):
             return
         by_partner = {c.id: c for c in companies}
         stored = conn.execute(
-            sa.select(customers.c.id, customers.c.odoo_partner_id, customers.c.name, customers.c.email, customers.c.phone)
-            .where(customers.c.odoo_partner_id.in_(list(by_partner)), customers.c.odoo_backend == backend)
+            sa.select(
+                customers.c.id, customers.c.odoo_partner_id, customers.c.name, customers.c.email, customers.c.phone
+            ).where(customers.c.odoo_partner_id.in_(list(by_partner)), customers.c.odoo_backend == backend)
         ).all()
         changes = []
         for cid, pid, name, email, phone in stored:
@@ -149,8 +161,12 @@ class PartnersTarget(MirrorTarget):
                 changes.append({"cid": cid, "name": info.name, "email": info.email, "phone": info.phone})
         if changes:
             conn.execute(
-                sa.update(customers).where(customers.c.id == sa.bindparam("cid")).values(
-                    name=sa.bindparam("name"), email=sa.bindparam("email"), phone=sa.bindparam("phone"),
+                sa.update(customers)
+                .where(customers.c.id == sa.bindparam("cid"))
+                .values(
+                    name=sa.bindparam("name"),
+                    email=sa.bindparam("email"),
+                    phone=sa.bindparam("phone"),
                     updated_at=sa.func.current_timestamp(),
                 ),
                 changes,
@@ -164,10 +180,16 @@ class PartnersTarget(MirrorTarget):
         stored = {
             int(pid): (cid, customer_id, name, email, phone)
             for cid, pid, customer_id, name, email, phone in conn.execute(
-                sa.select(contacts.c.id, contacts.c.odoo_partner_id, contacts.c.customer_id,
-                          contacts.c.name, contacts.c.email, contacts.c.phone)
-                .where(
-                    contacts.c.odoo_partner_id.in_([r["odoo_partner_id"] for r in rows]), contacts.c.odoo_backend == backend
+                sa.select(
+                    contacts.c.id,
+                    contacts.c.odoo_partner_id,
+                    contacts.c.customer_id,
+                    contacts.c.name,
+                    contacts.c.email,
+                    contacts.c.phone,
+                ).where(
+                    contacts.c.odoo_partner_id.in_([r["odoo_partner_id"] for r in rows]),
+                    contacts.c.odoo_backend == backend,
                 )
             )
         }
@@ -182,9 +204,13 @@ class PartnersTarget(MirrorTarget):
             conn.execute(sa.insert(contacts), new)
         if changed:
             conn.execute(
-                sa.update(contacts).where(contacts.c.id == sa.bindparam("cid")).values(
-                    customer_id=sa.bindparam("customer_id"), name=sa.bindparam("name"),
-                    email=sa.bindparam("email"), phone=sa.bindparam("phone"),
+                sa.update(contacts)
+                .where(contacts.c.id == sa.bindparam("cid"))
+                .values(
+                    customer_id=sa.bindparam("customer_id"),
+                    name=sa.bindparam("name"),
+                    email=sa.bindparam("email"),
+                    phone=sa.bindparam("phone"),
                     updated_at=sa.func.current_timestamp(),
                 ),
                 changed,
@@ -192,6 +218,4 @@ class PartnersTarget(MirrorTarget):
 
 
 def partners_stream() -> Stream:
-    return Stream(
-        "partners", "res.partner", PARTNER_FIELDS, PartnersTarget(), optional_fields=PARTNER_OPTIONAL_FIELDS
-    )
+    return Stream("partners", "res.partner", PARTNER_FIELDS, PartnersTarget(), optional_fields=PARTNER_OPTIONAL_FIELDS)

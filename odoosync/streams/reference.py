@@ -49,17 +49,19 @@ def _flag(record: Mapping[str, Any], name: str, default: bool) -> bool:
     return default if value is None else bool(value)
 
 
-def _each(build: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Callable[[Sequence[Mapping[str, Any]], Any], list[dict[str, Any]]]:
+def _each(
+    build: Callable[[Mapping[str, Any]], dict[str, Any]],
+) -> Callable[[Sequence[Mapping[str, Any]], Any], list[dict[str, Any]]]:
     def mapper(records: Sequence[Mapping[str, Any]], lookups: Any = None) -> list[dict[str, Any]]:
         return [build(r) for r in records]
 
     return mapper
 
 
-map_stages = _each(lambda r: mirror_row(
-    r, sequence=r.get("sequence"), is_won=_flag(r, "is_won", False), fold=_flag(r, "fold", False)))
-map_users = _each(lambda r: mirror_row(
-    r, login=r.get("login"), email=r.get("email"), active=_flag(r, "active", True)))
+map_stages = _each(
+    lambda r: mirror_row(r, sequence=r.get("sequence"), is_won=_flag(r, "is_won", False), fold=_flag(r, "fold", False))
+)
+map_users = _each(lambda r: mirror_row(r, login=r.get("login"), email=r.get("email"), active=_flag(r, "active", True)))
 map_teams = _each(lambda r: mirror_row(r, active=_flag(r, "active", True)))
 map_tags = _each(lambda r: mirror_row(r, color=r.get("color")))
 map_lost_reasons = _each(lambda r: mirror_row(r, active=_flag(r, "active", True)))
@@ -103,16 +105,39 @@ class ActivityTypesTarget(MirrorTarget):
 def reference_streams() -> list[Stream]:
     """The reference streams in the order ``sync all`` runs them."""
     return [
-        Stream("stages", "crm.stage", ("name", "sequence", "is_won", "fold"),
-               MirrorTarget(schema.odoo_stages, map_stages), optional_fields=("team_id",)),
-        Stream("users", "res.users", ("name", "login", "active"),
-               MirrorTarget(schema.odoo_users, map_users), optional_fields=("email",)),
-        Stream("teams", "crm.team", ("name", "active"),
-               MirrorTarget(schema.odoo_teams, map_teams), optional_fields=("user_id",)),
-        Stream("tags", "crm.tag", ("name",),
-               MirrorTarget(schema.odoo_tags, map_tags), optional_fields=("color",)),
-        Stream("lost_reasons", "crm.lost.reason", ("name", "active"),
-               MirrorTarget(schema.odoo_lost_reasons, map_lost_reasons)),
-        Stream("activity_types", "mail.activity.type", ("name", "active"),
-               ActivityTypesTarget(), optional_fields=("category", "keep_done", "res_model", "summary")),
+        Stream(
+            "stages",
+            "crm.stage",
+            ("name", "sequence", "is_won", "fold"),
+            MirrorTarget(schema.odoo_stages, map_stages),
+            optional_fields=("team_id",),
+        ),
+        Stream(
+            "users",
+            "res.users",
+            ("name", "login", "active"),
+            MirrorTarget(schema.odoo_users, map_users),
+            optional_fields=("email",),
+        ),
+        Stream(
+            "teams",
+            "crm.team",
+            ("name", "active"),
+            MirrorTarget(schema.odoo_teams, map_teams),
+            optional_fields=("user_id",),
+        ),
+        Stream("tags", "crm.tag", ("name",), MirrorTarget(schema.odoo_tags, map_tags), optional_fields=("color",)),
+        Stream(
+            "lost_reasons",
+            "crm.lost.reason",
+            ("name", "active"),
+            MirrorTarget(schema.odoo_lost_reasons, map_lost_reasons),
+        ),
+        Stream(
+            "activity_types",
+            "mail.activity.type",
+            ("name", "active"),
+            ActivityTypesTarget(),
+            optional_fields=("category", "keep_done", "res_model", "summary"),
+        ),
     ]

@@ -48,10 +48,29 @@ __all__ = [
 ALL = "all"
 CONFIG_PREFIX = "odoo_to_sb:"
 
-_OPERATORS = frozenset({
-    "=", "!=", "<>", "<", "<=", ">", ">=", "in", "not in", "like", "not like", "ilike",
-    "not ilike", "=like", "=ilike", "child_of", "parent_of", "any", "not any",
-})
+_OPERATORS = frozenset(
+    {
+        "=",
+        "!=",
+        "<>",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "in",
+        "not in",
+        "like",
+        "not like",
+        "ilike",
+        "not ilike",
+        "=like",
+        "=ilike",
+        "child_of",
+        "parent_of",
+        "any",
+        "not any",
+    }
+)
 _LOGIC = {"&": 2, "|": 2, "!": 1}
 
 
@@ -140,7 +159,7 @@ def parse_pull_config_rows(values: Mapping[str, Any]) -> tuple[dict[str, PullCon
 
 def _parse_row(key: str, value: Any) -> tuple[PullConfig | None, list[str]]:
     """One row's settings and its problems (none: the row is good)."""
-    model = key[len(CONFIG_PREFIX):]
+    model = key[len(CONFIG_PREFIX) :]
     where = f"sync config {key!r}"
     problems: list[str] = []
     if not _MODEL_NAME.match(model):
@@ -177,7 +196,9 @@ def _parse_row(key: str, value: Any) -> tuple[PullConfig | None, list[str]]:
     return config, problems
 
 
-def check_against_odoo(configs: Mapping[str, PullConfig], fields_of: Callable[[str], Mapping[str, Any]]) -> dict[str, list[str]]:
+def check_against_odoo(
+    configs: Mapping[str, PullConfig], fields_of: Callable[[str], Mapping[str, Any]]
+) -> dict[str, list[str]]:
     """Field names in each configured domain and field list that Odoo does not know.
 
     ``fields_of(model)`` is Odoo's ``fields_get``; a model Odoo refuses (a permanent
@@ -239,7 +260,9 @@ def stream_catalog(configs: Mapping[str, PullConfig] | None = None, *, disabled:
     return streams
 
 
-def select_streams(name: str, catalog: Sequence[Stream], disabled: Mapping[str, Sequence[str]] | None = None) -> list[Stream]:
+def select_streams(
+    name: str, catalog: Sequence[Stream], disabled: Mapping[str, Sequence[str]] | None = None
+) -> list[Stream]:
     """``all`` → every stream in order; a stream or model name → that stream.
 
     ``disabled`` (``{config key: problems}``) names streams a bad config row switched off:
@@ -248,7 +271,7 @@ def select_streams(name: str, catalog: Sequence[Stream], disabled: Mapping[str, 
     if name == ALL:
         return list(catalog)
     for key, problems in (disabled or {}).items():
-        model = key[len(CONFIG_PREFIX):]
+        model = key[len(CONFIG_PREFIX) :]
         if name == model or any(s.name == name and s.model == model for s in builtin_streams()):
             raise ConfigError(f"stream {name!r} is disabled by a bad config row: {'; '.join(problems)}", list(problems))
     for stream in catalog:

@@ -24,18 +24,18 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from odoosync import __version__
+from odoosync.cursor_text import describe_cursor
 from odoosync.exceptions import SheetNotConfigured
+from odoosync.models import RunStatus, SyncMode
+from odoosync.pull import rejects
+from odoosync.pull.verify import latest_drift
+from odoosync.push.outbox import STATUSES as OUTBOX_STATUSES
+from odoosync.push.outbox import discard, list_items, retry_failed, status_counts, statuses_of
 from odoosync.service.freshness import overall_colour, read_status
 from odoosync.service.health import check_all
 from odoosync.service.metrics import CONTENT_TYPE, read_metrics, render_prometheus, webhook_queue_metrics
-from odoosync.models import RunStatus, SyncMode
-from odoosync.push.outbox import STATUSES as OUTBOX_STATUSES
-from odoosync.pull import rejects
-from odoosync.pull.verify import latest_drift
-from odoosync.push.outbox import discard, list_items, retry_failed, status_counts, statuses_of
-from odoosync.service.schedule_state import set_job_paused
 from odoosync.service.operations import stream_status
-from odoosync.cursor_text import describe_cursor
+from odoosync.service.schedule_state import set_job_paused
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
 from odoosync.web.app import WebContext
@@ -113,7 +113,11 @@ def _webhook_check(request: Request) -> dict[str, Any]:
     return {} if queue is None else {"webhook_queue": queue.problem}
 
 
-@router.get("/status", tags=["status"], summary="Per stream: freshness (green/amber/red), rows, last success, last and next run; outbox")
+@router.get(
+    "/status",
+    tags=["status"],
+    summary="Per stream: freshness (green/amber/red), rows, last success, last and next run; outbox",
+)
 def get_status(request: Request, _: Read) -> dict[str, Any]:
     context = _context(request)
     streams: list[str] = []
@@ -127,8 +131,9 @@ def get_status(request: Request, _: Read) -> dict[str, Any]:
     quarantined = rejects.counts(context.store)
     return {
         "freshness": overall_colour(statuses),
-        "streams": [{**s.as_dict(), "rows": rows.get(s.stream), "quarantined": quarantined.get(s.stream, 0)}
-                    for s in statuses],
+        "streams": [
+            {**s.as_dict(), "rows": rows.get(s.stream), "quarantined": quarantined.get(s.stream, 0)} for s in statuses
+        ],
         "outbox": status_counts(context.store),
         "scheduler": "running" if context.scheduler is not None and context.scheduler.running else "stopped",
         "now": dt.datetime.now(dt.UTC).isoformat(),
@@ -305,9 +310,7 @@ def discard_outbox(request: Request, _: Admin, body: Annotated[DiscardRequest, B
 
 
 @router.get("/checkpoints", tags=["checkpoints"], summary="Where each stream resumes")
-def get_checkpoints(
-    request: Request, _: Read, prefix: Annotated[str, Query(max_length=200)] = ""
-) -> dict[str, Any]:
+def get_checkpoints(request: Request, _: Read, prefix: Annotated[str, Query(max_length=200)] = "") -> dict[str, Any]:
     found = checkpoint_store.list_checkpoints(_context(request).store, prefix)
     return {"checkpoints": [{**c.as_dict(), "described": describe_cursor(c.cursor)} for c in found]}
 
@@ -348,7 +351,9 @@ def change_schedule(
 ) -> dict[str, Any]:
     scheduler = _scheduler(request)
     if job not in scheduler.job_names():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no job {job!r}: jobs are {', '.join(scheduler.job_names())}")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"no job {job!r}: jobs are {', '.join(scheduler.job_names())}"
+        )
     paused = action is ScheduleAction.pause
     try:
         set_job_paused(_context(request).store, job, paused)
@@ -373,8 +378,12 @@ def sla_check(request: Request, _: Admin) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- quarantine
 
 
-@router.get("/rejects", tags=["status"], summary="Records Odoo holds that the database refused (quarantined, retried every run)")
-def list_quarantined(request: Request, _: Read, stream: str | None = Query(None), limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+@router.get(
+    "/rejects", tags=["status"], summary="Records Odoo holds that the database refused (quarantined, retried every run)"
+)
+def list_quarantined(
+    request: Request, _: Read, stream: str | None = Query(None), limit: int = Query(100, ge=1, le=1000)
+) -> dict[str, Any]:
     store = _context(request).store
     return {"counts": rejects.counts(store), "rejects": rejects.list_rejects(store, stream=stream, limit=limit)}
 
@@ -407,7 +416,10 @@ def verify_now(request: Request, _: Admin, repair: bool = Query(False)) -> dict[
 def metrics_json(request: Request, _: Read) -> dict[str, Any]:
     context = _context(request)
     queue = getattr(request.app.state, "webhook_queue", None)
-    return {**read_metrics(context.store, client_stats=context.client_stats), "webhook_queue": webhook_queue_metrics(queue)}
+    return {
+        **read_metrics(context.store, client_stats=context.client_stats),
+        "webhook_queue": webhook_queue_metrics(queue),
+    }
 
 
 @metrics_router.get(

@@ -21,12 +21,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from odoosync import __version__
-from odoosync.service.events import EventBus
 from odoosync.exceptions import ConfigError, LockHeld, NotMigrated, OdooSyncError, StoreError
-from odoosync.service.health import Check
-from odoosync.service.metrics import make_registry
 from odoosync.odoo.stats import StatsSnapshot
 from odoosync.redact import redact_text
+from odoosync.service.events import EventBus
+from odoosync.service.health import Check
+from odoosync.service.metrics import make_registry
 from odoosync.store import Store
 from odoosync.web.auth import Tokens
 from odoosync.web.limits import BodyLimit, StreamSlots

@@ -66,20 +66,18 @@ def _access(request: Request, credentials: HTTPAuthorizationCredentials | None) 
     return access
 
 
-def require_read(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Access:
+def require_read(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Access:
     """Dependency for GET endpoints: the read or the admin token."""
     return _access(request, credentials)
 
 
-def require_admin(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Access:
+def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Access:
     """Dependency for everything that changes something: the admin token only."""
     access = _access(request, credentials)
     if access != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this endpoint needs the admin token (ODOOSYNC_API_TOKEN)")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail="this endpoint needs the admin token (ODOOSYNC_API_TOKEN)"
+        )
     return access
 
 

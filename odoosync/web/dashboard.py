@@ -38,7 +38,10 @@ from odoosync.web.auth import require_read
 __all__ = ["router", "api_router", "STATIC_FILES", "CONTENT_SECURITY_POLICY"]
 
 STATIC_FILES = {
-    "index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css", "favicon.svg": "image/svg+xml",
+    "index.html": "text/html",
+    "app.js": "text/javascript",
+    "style.css": "text/css",
+    "favicon.svg": "image/svg+xml",
 }
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -86,8 +89,16 @@ def static_file(name: str) -> Response:
 
 
 _LEAD_COLUMNS = (
-    leads.c.id, leads.c.odoo_id, leads.c.title, leads.c.stage, leads.c.status, leads.c.owner_name,
-    leads.c.source, leads.c.deadline, leads.c.odoo_write_date, leads.c.updated_at,
+    leads.c.id,
+    leads.c.odoo_id,
+    leads.c.title,
+    leads.c.stage,
+    leads.c.status,
+    leads.c.owner_name,
+    leads.c.source,
+    leads.c.deadline,
+    leads.c.odoo_write_date,
+    leads.c.updated_at,
 )
 
 
@@ -103,9 +114,9 @@ def open_breaches(request: Request, _: Read, limit: Annotated[int, Query(ge=1, l
     with store.connect() as conn:
         rows = [dict(row) for row in conn.execute(query).mappings()]
         count = conn.execute(
-            sa.select(sa.func.count()).select_from(leads).where(
-                leads.c.sla_escalated_at.is_not(None), leads.c.deleted_at.is_(None), leads.c.status == "open"
-            )
+            sa.select(sa.func.count())
+            .select_from(leads)
+            .where(leads.c.sla_escalated_at.is_not(None), leads.c.deleted_at.is_(None), leads.c.status == "open")
         ).scalar_one()
     return {"count": int(count), "breaches": jsonable_encoder(rows)}
 
@@ -143,38 +154,70 @@ def charts(request: Request, _: Read, hours: Annotated[int, Query(ge=1, le=168)]
     since = now - dt.timedelta(hours=hours)
     r = odoo_sync_runs.c
     with store.connect() as conn:
-        runs = list(conn.execute(
-            sa.select(r.job, r.stream, r.trigger, r.status, r.started_at, r.finished_at, r.duration_ms, r.inserted,
-                      r.updated, r.deleted, r.failed, r.details)
-            .where(r.started_at >= since, r.status != "running").order_by(r.started_at.desc()).limit(_CHART_POINTS * 3)
-        ).mappings())
-        changed = list(conn.execute(
-            sa.select(leads.c.updated_at, leads.c.odoo_write_date)
-            .where(leads.c.updated_at >= since, leads.c.odoo_write_date >= since)  # changed in Odoo in the window
-            .order_by(leads.c.updated_at.desc()).limit(_CHART_POINTS)
-        ).mappings())
+        runs = list(
+            conn.execute(
+                sa.select(
+                    r.job,
+                    r.stream,
+                    r.trigger,
+                    r.status,
+                    r.started_at,
+                    r.finished_at,
+                    r.duration_ms,
+                    r.inserted,
+                    r.updated,
+                    r.deleted,
+                    r.failed,
+                    r.details,
+                )
+                .where(r.started_at >= since, r.status != "running")
+                .order_by(r.started_at.desc())
+                .limit(_CHART_POINTS * 3)
+            ).mappings()
+        )
+        changed = list(
+            conn.execute(
+                sa.select(leads.c.updated_at, leads.c.odoo_write_date)
+                .where(leads.c.updated_at >= since, leads.c.odoo_write_date >= since)  # changed in Odoo in the window
+                .order_by(leads.c.updated_at.desc())
+                .limit(_CHART_POINTS)
+            ).mappings()
+        )
     pulls = [run for run in runs if run["job"] == "pull"]
-    webhook_windows = [(run["started_at"], run["finished_at"]) for run in pulls
-                       if run["stream"] == "leads" and run["trigger"] == "webhook" and run["finished_at"]]
+    webhook_windows = [
+        (run["started_at"], run["finished_at"])
+        for run in pulls
+        if run["stream"] == "leads" and run["trigger"] == "webhook" and run["finished_at"]
+    ]
     return {
         "since": since.isoformat(),
         "now": now.isoformat(),
         "runs": [
-            {"stream": run["stream"], "at": run["started_at"].isoformat(), "seconds": (run["duration_ms"] or 0) / 1000,
-             "rows": run["inserted"] + run["updated"] + run["deleted"], "status": run["status"]}
+            {
+                "stream": run["stream"],
+                "at": run["started_at"].isoformat(),
+                "seconds": (run["duration_ms"] or 0) / 1000,
+                "rows": run["inserted"] + run["updated"] + run["deleted"],
+                "status": run["status"],
+            }
             for run in pulls[:_CHART_POINTS]
         ],
         "lag": [
-            {"at": lead["updated_at"].isoformat(),
-             "seconds": round((lead["updated_at"] - lead["odoo_write_date"]).total_seconds(), 3),
-             "via": "webhook" if any(start <= lead["updated_at"] <= end + dt.timedelta(seconds=1)
-                                     for start, end in webhook_windows) else "polling"}
-            for lead in changed if lead["updated_at"] >= lead["odoo_write_date"]
+            {
+                "at": lead["updated_at"].isoformat(),
+                "seconds": round((lead["updated_at"] - lead["odoo_write_date"]).total_seconds(), 3),
+                "via": "webhook"
+                if any(start <= lead["updated_at"] <= end + dt.timedelta(seconds=1) for start, end in webhook_windows)
+                else "polling",
+            }
+            for lead in changed
+            if lead["updated_at"] >= lead["odoo_write_date"]
         ],
         "outbox": _hourly([run for run in runs if run["job"] == "push"], since, hours),
         "drift": [
             {"stream": run["stream"], "at": run["started_at"].isoformat(), "drift": int(run["details"]["drift"])}
-            for run in runs if run["job"] == VERIFY_JOB and isinstance((run["details"] or {}).get("drift"), int)
+            for run in runs
+            if run["job"] == VERIFY_JOB and isinstance((run["details"] or {}).get("drift"), int)
         ],
     }
 
@@ -182,7 +225,9 @@ def charts(request: Request, _: Read, hours: Annotated[int, Query(ge=1, le=168)]
 def _hourly(pushes: list[Any], since: dt.datetime, hours: int) -> list[dict[str, Any]]:
     """Items pushed (created, written or deleted in Odoo) and failed, per hour of the window."""
     start = since.replace(minute=0, second=0, microsecond=0)
-    buckets = [{"hour": (start + dt.timedelta(hours=i)).isoformat(), "pushed": 0, "failed": 0} for i in range(hours + 1)]
+    buckets = [
+        {"hour": (start + dt.timedelta(hours=i)).isoformat(), "pushed": 0, "failed": 0} for i in range(hours + 1)
+    ]
     for run in pushes:
         index = min(int((run["started_at"] - start).total_seconds() // 3600), hours)
         buckets[index]["pushed"] += run["inserted"] + run["updated"] + run["deleted"]

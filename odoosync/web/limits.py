@@ -35,7 +35,9 @@ class BodyTooLarge(HTTPException):
 class BodyLimit:
     """ASGI middleware: ``limits`` maps a path prefix to its byte limit (longest prefix wins)."""
 
-    def __init__(self, app: Any, default: int = DEFAULT_MAX_BODY_BYTES, limits: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self, app: Any, default: int = DEFAULT_MAX_BODY_BYTES, limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.default = default
         self.limits = sorted((limits or {}).items(), key=lambda item: -len(item[0]))
@@ -75,12 +77,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 async def _refuse(send: Any, limit: int) -> None:
     body = b'{"detail":"request body larger than %d bytes"}' % limit
-    await send({
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

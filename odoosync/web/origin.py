@@ -45,7 +45,11 @@ class HostOriginGuard:
             await _refuse(send, 421, "this API serves loopback only (no token configured): use http://127.0.0.1:<port>")
             return
         if scope["method"] not in _SAFE_METHODS and _cross_site(headers, host):
-            await _refuse(send, 403, "cross-site request refused: state changes come from the API's own pages or non-browser clients")
+            await _refuse(
+                send,
+                403,
+                "cross-site request refused: state changes come from the API's own pages or non-browser clients",
+            )
             return
         await self.app(scope, receive, send)
 
@@ -72,9 +76,11 @@ def _cross_site(headers: dict[bytes, str], host: str) -> bool:
 
 async def _refuse(send: Any, status: int, detail: str) -> None:
     body = (f'{{"detail": "{detail}"}}').encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

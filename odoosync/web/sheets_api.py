@@ -49,7 +49,8 @@ AllowMassDelete = Annotated[
     ),
 ]
 OptionalCustomerId = Annotated[
-    str | None, Query(alias="customerId", min_length=1, max_length=200, description="customer id or name; all if absent")
+    str | None,
+    Query(alias="customerId", min_length=1, max_length=200, description="customer id or name; all if absent"),
 ]
 
 _TRIGGER_WAIT_SECONDS = 10.0
@@ -201,8 +202,13 @@ def sync_trigger(
                 status.HTTP_409_CONFLICT,
                 detail={"message": result.message, "holder": result.holder, "runId": result.run_id},
             )
-        return {"accepted": True, "customerId": state.customer_id, "runId": result.run_id, "status": result.status,
-                "result": _result_payload(result)}
+        return {
+            "accepted": True,
+            "customerId": state.customer_id,
+            "runId": result.run_id,
+            "status": result.status,
+            "result": _result_payload(result),
+        }
     return {"accepted": True, "customerId": state.customer_id, "runId": run.get("id"), "status": "running"}
 
 
@@ -232,8 +238,11 @@ def sync_trigger_all(
     future = sheets.pool.submit(sync_all)
     if not wait:
         queued = [
-            {"customerId": state.customer_id, "customerName": state.customer_name,
-             "status": "paused" if state.is_paused else "queued"}
+            {
+                "customerId": state.customer_id,
+                "customerName": state.customer_name,
+                "status": "paused" if state.is_paused else "queued",
+            }
             for state in states
         ]
         return {"accepted": True, "customers": queued}
@@ -242,8 +251,12 @@ def sync_trigger_all(
     customers = [
         _result_payload(results[state.customer_id]) | {"customerName": state.customer_name}
         if state.customer_id in results
-        else {"customerId": state.customer_id, "customerName": state.customer_name, "status": "paused",
-              "message": "the sheet is paused: resume it first"}
+        else {
+            "customerId": state.customer_id,
+            "customerName": state.customer_name,
+            "status": "paused",
+            "message": "the sheet is paused: resume it first",
+        }
         for state in states
     ]
     return {"accepted": True, "customers": customers}

@@ -61,8 +61,9 @@ def webhook_queue(request: Request) -> PullQueue:
     with _queue_lock:
         queue = getattr(app.state, "webhook_queue", None)
         if queue is None:
-            puller = RecordPuller(jobs.store, jobs.client, jobs.catalog, backend=jobs.backend, events=jobs.events,
-                                  stopping=jobs.stopping)
+            puller = RecordPuller(
+                jobs.store, jobs.client, jobs.catalog, backend=jobs.backend, events=jobs.events, stopping=jobs.stopping
+            )
             queue = PullQueue(puller, probe=puller.probe_many, stopping=jobs.stopping)
             app.state.webhook_queue = queue
     return queue
@@ -72,7 +73,10 @@ def webhook_queue(request: Request) -> PullQueue:
     "/odoo",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Odoo automation rule webhook: queue a pull of the record and answer at once",
-    responses={401: {"description": "wrong or missing ?token="}, 422: {"description": "unsupported model or bad payload"}},
+    responses={
+        401: {"description": "wrong or missing ?token="},
+        422: {"description": "unsupported model or bad payload"},
+    },
 )
 async def odoo_webhook(request: Request) -> dict[str, Any]:
     # async only to read the raw body after the token check (a bad token must be a 401
@@ -94,7 +98,9 @@ def _parse(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body or b"null")
     except ValueError:  # not JSON, not UTF-8, or an integer past Python's 4,300-digit limit
-        raise HTTPException(422, detail="the body must be Odoo's webhook JSON object (ids as integers up to 2^62)") from None
+        raise HTTPException(
+            422, detail="the body must be Odoo's webhook JSON object (ids as integers up to 2^62)"
+        ) from None
     if not isinstance(payload, dict):
         raise HTTPException(422, detail="the body must be Odoo's webhook JSON object")
     model, odoo_id = payload.get("_model"), payload.get("_id")

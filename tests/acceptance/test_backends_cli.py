@@ -25,8 +25,9 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _odoosync(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "odoosync", *args], env=env, capture_output=True, text=True,
-                          timeout=240, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "odoosync", *args], env=env, capture_output=True, text=True, timeout=240, cwd=cwd
+    )
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -39,8 +40,9 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_demo_lands_three_odoo_databases_in_one_app_database_without_mixing_them(tmp_path: Path) -> None:
     file = tmp_path / "demo.db"
-    result = _odoosync("demo", "--backends", "3", "--scale", "0.02", "--file", str(file), "--json",
-                       env=_env(), cwd=tmp_path)
+    result = _odoosync(
+        "demo", "--backends", "3", "--scale", "0.02", "--file", str(file), "--json", env=_env(), cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     names = list(DEMO_BACKEND_NAMES[:3])
@@ -68,20 +70,43 @@ def test_demo_lands_three_odoo_databases_in_one_app_database_without_mixing_them
 
 
 def test_backends_commands_and_the_backend_option(tmp_path: Path, simulator: Simulator) -> None:
-    env = dict(DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}", ACME_ODOO_KEY=simulator.password)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "ACME_ODOO_KEY": simulator.password}
     assert _cli("db", "upgrade", env=env).returncode == 0
-    refused = _cli("backends", "add", "Acme!", "--url", "ftp://x", "--db", "d", "--login", "l",
-                        env=env)
+    refused = _cli("backends", "add", "Acme!", "--url", "ftp://x", "--db", "d", "--login", "l", env=env)
     assert refused.returncode == 2
     assert "backend name 'Acme!'" in refused.stderr and "by reference" in refused.stderr
-    added = _cli("backends", "add", "acme", "--url", simulator.url, "--db", simulator.db, "--login",
-                      simulator.login, "--secret-env", "ACME_ODOO_KEY", "--app-company-id", "5", env=env)
+    added = _cli(
+        "backends",
+        "add",
+        "acme",
+        "--url",
+        simulator.url,
+        "--db",
+        simulator.db,
+        "--login",
+        simulator.login,
+        "--secret-env",
+        "ACME_ODOO_KEY",
+        "--app-company-id",
+        "5",
+        env=env,
+    )
     assert added.returncode == 0, added.stderr
     listed = json.loads(_cli("backends", "list", "--json", env=env).stdout)
-    assert listed == {"backends": [{
-        "name": "acme", "url": simulator.url, "db": simulator.db, "login": simulator.login, "protocol": "auto",
-        "company_ids": [], "app_company_id": 5, "secret": "env:ACME_ODOO_KEY",
-    }]}
+    assert listed == {
+        "backends": [
+            {
+                "name": "acme",
+                "url": simulator.url,
+                "db": simulator.db,
+                "login": simulator.login,
+                "protocol": "auto",
+                "company_ids": [],
+                "app_company_id": 5,
+                "secret": "env:ACME_ODOO_KEY",
+            }
+        ]
+    }
     tested = _cli("backends", "test", "acme", "--json", env=env)
     assert tested.returncode == 0, tested.stderr
     assert json.loads(tested.stdout)["uid"] == simulator.uid
@@ -92,14 +117,17 @@ def test_backends_commands_and_the_backend_option(tmp_path: Path, simulator: Sim
     runs = json.loads(_cli("runs", "--backend", "acme", "--json", env=env).stdout)["runs"]
     assert runs and {r["backend"] for r in runs} == {"acme"}
     assert json.loads(_cli("runs", "--backend", "default", "--json", env=env).stdout)["runs"] == []
-    status = {s["stream"]: s for s in json.loads(
-        _cli("status", "--backend", "acme", "--json", env=env).stdout)["streams"]}
+    status = {
+        s["stream"]: s for s in json.loads(_cli("status", "--backend", "acme", "--json", env=env).stdout)["streams"]
+    }
     assert status["leads"]["rows"] > 0 and status["leads"]["last_run"]["backend"] == "acme"
     assert status["leads"]["cursor"] is not None and status["leads"]["freshness"] == "green"
-    default_status = {s["stream"]: s for s in json.loads(
-        _cli("status", "--json", env=env).stdout)["streams"]}
-    assert (default_status["leads"]["rows"], default_status["leads"]["last_run"], default_status["leads"]["cursor"]) == (
-        0, None, None)
+    default_status = {s["stream"]: s for s in json.loads(_cli("status", "--json", env=env).stdout)["streams"]}
+    assert (
+        default_status["leads"]["rows"],
+        default_status["leads"]["last_run"],
+        default_status["leads"]["cursor"],
+    ) == (0, None, None)
     with Store(env["DATABASE_URL"]) as store, store.connect() as conn:
         companies = set(conn.execute(sa.select(leads.c.company_id).where(leads.c.odoo_backend == "acme")).scalars())
     assert companies == {5}

@@ -26,8 +26,10 @@ def test_the_demo_imports_every_leads_history_exactly(tmp_path: Path) -> None:
         for a in activities:
             seen["odoo_activities"][a["res_id"]].add(a["id"])
         with ctx.store.connect() as conn:
-            for name, table, column in (("db_messages", lead_activities, "odoo_message_id"),
-                                        ("db_activities", scheduled_activities, "odoo_activity_id")):
+            for name, table, column in (
+                ("db_messages", lead_activities, "odoo_message_id"),
+                ("db_activities", scheduled_activities, "odoo_activity_id"),
+            ):
                 query = sa.select(leads.c.odoo_id, table.c[column]).join(leads, leads.c.id == table.c.lead_id)
                 seen[name] = {lead: set() for lead in lead_ids}
                 for lead, odoo_id in conn.execute(query):

@@ -65,7 +65,9 @@ def test_unknown_names_and_ids_exit_non_zero_naming_the_valid_ones(migrated_sqli
     assert retry.returncode == 2 and "outbox item 999 not found" in retry.stderr
 
 
-def test_sync_of_an_odoo_id_odoo_does_not_have_fails(simulator: Simulator, migrated_sqlite_url: str, tmp_path: Path) -> None:
+def test_sync_of_an_odoo_id_odoo_does_not_have_fails(
+    simulator: Simulator, migrated_sqlite_url: str, tmp_path: Path
+) -> None:
     env = cli_env(simulator, migrated_sqlite_url, tmp_path)
     missing = odoosync("sync", "leads", "--odoo-id", "999999", env=env)
     assert missing.returncode == 1
@@ -79,9 +81,18 @@ def test_sync_of_an_odoo_id_odoo_does_not_have_fails(simulator: Simulator, migra
     assert progress[0].startswith("leads: start") and progress[-1].startswith("leads: done fetched=1")
 
 
-def test_an_odoo_that_refuses_connections_fails_at_once_naming_odoo_url(migrated_sqlite_url: str, tmp_path: Path) -> None:
-    env = cli_env(None, migrated_sqlite_url, tmp_path, ODOO_URL="http://127.0.0.1:9", ODOO_DB="x",
-                  ODOO_USERNAME="u", ODOO_PASSWORD="not-the-password")
+def test_an_odoo_that_refuses_connections_fails_at_once_naming_odoo_url(
+    migrated_sqlite_url: str, tmp_path: Path
+) -> None:
+    env = cli_env(
+        None,
+        migrated_sqlite_url,
+        tmp_path,
+        ODOO_URL="http://127.0.0.1:9",
+        ODOO_DB="x",
+        ODOO_USERNAME="u",
+        ODOO_PASSWORD="not-the-password",
+    )
     result = odoosync("sync", "stages", env=env)
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
@@ -92,8 +103,13 @@ def test_an_odoo_that_refuses_connections_fails_at_once_naming_odoo_url(migrated
 def test_runs_show_every_counter_that_is_not_zero(migrated_sqlite_url: str, tmp_path: Path) -> None:
     with Store(migrated_sqlite_url) as store:
         run = run_store.start_run(store, job="pull", stream="leads", mode="incremental", trigger="manual")
-        run_store.finish_run(store, run, RunStatus.PARTIAL, RunCounters(fetched=40, inserted=3, skipped=2, retries=23,
-                                                                         failed=1), remaining=True)
+        run_store.finish_run(
+            store,
+            run,
+            RunStatus.PARTIAL,
+            RunCounters(fetched=40, inserted=3, skipped=2, retries=23, failed=1),
+            remaining=True,
+        )
         quiet = run_store.start_run(store, job="pull", stream="stages", mode="incremental", trigger="manual")
         run_store.finish_run(store, quiet, RunStatus.OK, RunCounters(fetched=5))
     out = odoosync("runs", env=cli_env(None, migrated_sqlite_url, tmp_path)).stdout
@@ -112,8 +128,14 @@ def test_push_loop_says_when_it_starts_what_it_pushes_and_when_it_stops(
     env = cli_env(simulator, migrated_sqlite_url, tmp_path)
     with Store(migrated_sqlite_url) as store, store.transaction() as conn:
         conn.execute(sa.text("INSERT INTO leads (title) VALUES ('Pushed by the loop')"))
-    loop = subprocess.Popen([sys.executable, "-m", "odoosync", "--log-format", log_format, "push", "--loop", "--poll", "0.2"],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    loop = subprocess.Popen(
+        [sys.executable, "-m", "odoosync", "--log-format", log_format, "push", "--loop", "--poll", "0.2"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60  # a timeout, not a measurement
         while not _in_odoo(simulator, "Pushed by the loop"):

@@ -11,8 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -27,22 +27,38 @@ from odoosync.store.sync_config import config_set
 from tests.fixtures.pull import canonical_state, odoo_leads, pull
 
 
-def cli_env(sim: Simulator | None, database_url: str, tmp_path: Path, *, page_size: int = 200, **extra: str) -> dict[str, str]:
+def cli_env(
+    sim: Simulator | None, database_url: str, tmp_path: Path, *, page_size: int = 200, **extra: str
+) -> dict[str, str]:
     config = tmp_path / "odoosync.toml"
     config.write_text(f"[sync]\npage_size = {page_size}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID"))}
     env.update({"DATABASE_URL": database_url, "ODOOSYNC_CONFIG": str(config), "COLUMNS": "200"})
     if sim is not None:
-        env.update({"ODOO_URL": sim.url, "ODOO_DB": sim.db, "ODOO_USERNAME": sim.login,
-                    "ODOO_PASSWORD": sim.password, "ODOO_PROTOCOL": "jsonrpc", "ODOO_TIMEOUT": "10"})
+        env.update(
+            {
+                "ODOO_URL": sim.url,
+                "ODOO_DB": sim.db,
+                "ODOO_USERNAME": sim.login,
+                "ODOO_PASSWORD": sim.password,
+                "ODOO_PROTOCOL": "jsonrpc",
+                "ODOO_TIMEOUT": "10",
+            }
+        )
     env.update(extra)
     return env
 
 
 def odoosync(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The CLI in a child process, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "odoosync", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=env["ODOOSYNC_CONFIG"].rsplit("/", 1)[0])
+    return subprocess.run(
+        [sys.executable, "-m", "odoosync", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=env["ODOOSYNC_CONFIG"].rsplit("/", 1)[0],
+    )
 
 
 def odoosync_here(*args: str, env: dict[str, str], **_: Any) -> subprocess.CompletedProcess[str]:
@@ -102,7 +118,9 @@ def test_status_runs_and_checkpoints(simulator: Simulator, migrated_sqlite_url: 
         assert conn.execute(sa.select(odoo_sync_checkpoints)).all() == []
 
 
-def test_human_output_is_a_table_and_plain_progress_lines(simulator: Simulator, migrated_sqlite_url: str, tmp_path: Path) -> None:
+def test_human_output_is_a_table_and_plain_progress_lines(
+    simulator: Simulator, migrated_sqlite_url: str, tmp_path: Path
+) -> None:
     result = odoosync_here("sync", "leads", env=cli_env(simulator, migrated_sqlite_url, tmp_path))
     assert result.returncode == 0, result.stderr
     assert "inserted" in result.stdout and "leads" in result.stdout
@@ -147,7 +165,12 @@ def test_a_concurrent_run_is_refused_naming_the_holder(
     ],
 )
 def test_bad_input_is_a_clear_error_and_changes_nothing(
-    simulator: Simulator, sqlite_store: Store, migrated_sqlite_url: str, tmp_path: Path, case: str, expected: str,
+    simulator: Simulator,
+    sqlite_store: Store,
+    migrated_sqlite_url: str,
+    tmp_path: Path,
+    case: str,
+    expected: str,
     code: int,
 ) -> None:
     """The CLI's side (exit code, message); ``tests/integration/test_pull_errors.py``
@@ -210,8 +233,13 @@ def test_killed_with_sigkill_at_random_moments_the_rerun_ends_like_one_clean_run
     rng = random.Random(20261123)
     kills = 0
     for _ in range(2):
-        process = subprocess.Popen([sys.executable, "-m", "odoosync", "sync", "all", "--json"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "odoosync", "sync", "all", "--json"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
         wait_until_running(store, process)
         # A moment inside the run however fast the machine: a share of a clean run's time.
         time.sleep(rng.uniform(0.0, 0.8) * clean_seconds)
@@ -244,4 +272,3 @@ def release_dead_holders(store: Store) -> None:
     if store.dialect == "sqlite":
         with store.transaction() as conn:
             conn.execute(sa.delete(odoo_sync_locks))
-

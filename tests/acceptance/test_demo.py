@@ -21,7 +21,11 @@ def test_demo_syncs_every_lead_archived_included_and_the_second_sync_writes_noth
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL"))}
     result = subprocess.run(
         [sys.executable, "-m", "odoosync", "demo", "--scale", "0.02", "--file", str(file), "--json"],
-        env=env, capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -31,7 +35,9 @@ def test_demo_syncs_every_lead_archived_included_and_the_second_sync_writes_noth
     assert archived, "the demo data has archived (lost) leads"
     assert report["leads_in_odoo"] == report["leads_in_database"]
     with Store(f"sqlite:///{file}") as store, store.connect() as conn:
-        stored = dict(conn.execute(sa.select(leads.c.odoo_id, leads.c.status).where(leads.c.odoo_id.is_not(None))).all())
+        stored = dict(
+            conn.execute(sa.select(leads.c.odoo_id, leads.c.status).where(leads.c.odoo_id.is_not(None))).all()
+        )
     assert expected <= set(stored)  # every generated lead; the demo's push step may add one
     assert len(stored) == report["leads_in_database"]
     assert {stored[i] for i in archived} == {"lost"}

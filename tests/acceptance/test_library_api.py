@@ -26,14 +26,21 @@ def readme_python() -> str:
     return match.group(1)
 
 
-def test_the_readme_snippet_runs_as_written(simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_readme_snippet_runs_as_written(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    for name, value in {"ODOO_URL": simulator.url, "ODOO_DB": simulator.db, "ODOO_USERNAME": simulator.login,
-                        "ODOO_PASSWORD": simulator.password, "ODOO_PROTOCOL": "jsonrpc"}.items():
+    for name, value in {
+        "ODOO_URL": simulator.url,
+        "ODOO_DB": simulator.db,
+        "ODOO_USERNAME": simulator.login,
+        "ODOO_PASSWORD": simulator.password,
+        "ODOO_PROTOCOL": "jsonrpc",
+    }.items():
         monkeypatch.setenv(name, value)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(readme_python(), "README.md", "exec"), {})  # noqa: S102 - our own README
+        exec(compile(readme_python(), "README.md", "exec"), {})
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("True [('stages', "), lines[0]
     leads = next(line for line in lines if line.startswith("leads "))

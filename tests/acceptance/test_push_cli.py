@@ -30,8 +30,9 @@ def sqlite_store(migrated_sqlite_url: str) -> Iterator[Store]:
         yield opened
 
 
-def test_push_once_then_outbox_list_and_retry(simulator: Simulator, sqlite_store: Store, migrated_sqlite_url: str,
-                                              tmp_path: Path) -> None:
+def test_push_once_then_outbox_list_and_retry(
+    simulator: Simulator, sqlite_store: Store, migrated_sqlite_url: str, tmp_path: Path
+) -> None:
     store = sqlite_store
     env = cli_env(simulator, migrated_sqlite_url, tmp_path)
     with store.transaction() as conn:
@@ -50,8 +51,10 @@ def test_push_once_then_outbox_list_and_retry(simulator: Simulator, sqlite_store
     assert "Nowhere" in failed["last_error"]
 
     done_id = outbox.list_items(store, status="done")[0].id
-    for wrong, says in ((["999999"], "outbox item 999999 not found"),
-                        ([str(done_id)], f"outbox item {done_id} is done, not failed")):
+    for wrong, says in (
+        (["999999"], "outbox item 999999 not found"),
+        ([str(done_id)], f"outbox item {done_id} is done, not failed"),
+    ):
         refused = odoosync("outbox", "retry", *wrong, env=env)
         assert refused.returncode == 2 and says in refused.stderr, refused.stderr
     assert outbox.status_counts(store)["failed"] == 1  # nothing changed
@@ -68,7 +71,9 @@ def test_push_once_then_outbox_list_and_retry(simulator: Simulator, sqlite_store
         assert lead["stage_id"][1] == "Won"
 
     with store.connect() as conn:
-        runs = conn.execute(sa.text("SELECT status, fetched, inserted, failed FROM odoo_sync_runs WHERE job = 'push' ORDER BY id")).all()
+        runs = conn.execute(
+            sa.text("SELECT status, fetched, inserted, failed FROM odoo_sync_runs WHERE job = 'push' ORDER BY id")
+        ).all()
     assert [tuple(r) for r in runs] == [("partial", 2, 1, 1), ("ok", 2, 1, 0)]
 
 
@@ -77,15 +82,21 @@ def test_push_without_odoo_is_a_clear_error(migrated_sqlite_url: str, tmp_path: 
     assert result.returncode == 2 and "ODOO_URL" in result.stderr
 
 
-def test_worker_killed_mid_batch_loses_and_duplicates_nothing(make_simulator, store: Store, database_url: str,
-                                                               tmp_path: Path) -> None:
+def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
+    make_simulator, store: Store, database_url: str, tmp_path: Path
+) -> None:
     sim = make_simulator(latency_ms=40)
     with store.transaction() as conn:
         for i in range(120):
             conn.execute(sa.insert(leads).values(title=f"Killed {i:03d}"))
     env = cli_env(sim, database_url, tmp_path)
-    worker = subprocess.Popen([sys.executable, "-m", "odoosync", "push", "--once"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(tmp_path))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "odoosync", "push", "--once"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=str(tmp_path),
+    )
     deadline = time.monotonic() + 60
     while sim.request_log.count("load") < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -94,8 +105,11 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(make_simulator, st
     counts = outbox.status_counts(store)
     assert counts["done"] < 120 and counts["failed"] == 0
     with store.transaction() as conn:  # time passes: the dead worker's lease expires
-        conn.execute(sa.update(odoo_outbox).where(odoo_outbox.c.status == "processing")
-                     .values(locked_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+        conn.execute(
+            sa.update(odoo_outbox)
+            .where(odoo_outbox.c.status == "processing")
+            .values(locked_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        )
     rerun = odoosync("push", "--json", env=env)
     assert rerun.returncode == 0, rerun.stderr
     assert outbox.status_counts(store) == {"queued": 0, "processing": 0, "done": 120, "failed": 0, "discarded": 0}
@@ -103,11 +117,14 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(make_simulator, st
         names = [r["name"] for r in odoo["crm.lead"].search_read([("name", "=like", "Killed %")], ["name"])]
     assert sorted(names) == [f"Killed {i:03d}" for i in range(120)]  # each exactly once
     with store.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(leads).where(leads.c.odoo_id.is_(None))).scalar() == 0
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(leads).where(leads.c.odoo_id.is_(None))).scalar() == 0
+        )
 
 
-def test_outbox_discard_gives_up_on_an_item_and_marks_its_lead(simulator: Simulator, sqlite_store: Store,
-                                                               migrated_sqlite_url: str, tmp_path: Path) -> None:
+def test_outbox_discard_gives_up_on_an_item_and_marks_its_lead(
+    simulator: Simulator, sqlite_store: Store, migrated_sqlite_url: str, tmp_path: Path
+) -> None:
     store = sqlite_store
     env = cli_env(simulator, migrated_sqlite_url, tmp_path)
     with store.transaction() as conn:
@@ -122,7 +139,9 @@ def test_outbox_discard_gives_up_on_an_item_and_marks_its_lead(simulator: Simula
     assert json.loads(discarded.stdout) == {"discarded": [failed.id]}
     assert outbox.status_counts(store) == {"queued": 0, "processing": 0, "done": 0, "failed": 0, "discarded": 1}
     with store.connect() as conn:
-        marked = conn.execute(sa.text("SELECT odoo_push_discarded_at FROM leads WHERE title = 'Never in Odoo'")).scalar_one()
+        marked = conn.execute(
+            sa.text("SELECT odoo_push_discarded_at FROM leads WHERE title = 'Never in Odoo'")
+        ).scalar_one()
     assert marked is not None
 
     again = odoosync("outbox", "discard", str(failed.id), env=env)  # only failed items can be discarded

@@ -39,8 +39,15 @@ def _env(sim, database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID"))}
     env.update({"DATABASE_URL": database_url, "ODOOSYNC_CONFIG": str(config), "COLUMNS": "200"})
     if sim is not None:
-        env.update({"ODOO_URL": sim.url, "ODOO_DB": sim.db, "ODOO_USERNAME": sim.login,
-                    "ODOO_PASSWORD": sim.password, "ODOO_PROTOCOL": "jsonrpc"})
+        env.update(
+            {
+                "ODOO_URL": sim.url,
+                "ODOO_DB": sim.db,
+                "ODOO_USERNAME": sim.login,
+                "ODOO_PASSWORD": sim.password,
+                "ODOO_PROTOCOL": "jsonrpc",
+            }
+        )
     env.update(extra)
     return env
 
@@ -53,8 +60,12 @@ def _port() -> int:
 
 def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "odoosync", "serve", *args], env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=env["ODOOSYNC_CONFIG"].rsplit("/", 1)[0],
+        [sys.executable, "-m", "odoosync", "serve", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=env["ODOOSYNC_CONFIG"].rsplit("/", 1)[0],
     )
 
 
@@ -91,8 +102,15 @@ def _wait(condition, timeout: float):
 
 
 def test_refuses_a_public_address_without_a_token(tmp_path):
-    env = _env(None, f"sqlite:///{tmp_path / 'never-opened.db'}", tmp_path, ODOO_URL="http://127.0.0.1:9", ODOO_DB="x", ODOO_USERNAME="u",
-               ODOO_PASSWORD="secret-password-xyz")
+    env = _env(
+        None,
+        f"sqlite:///{tmp_path / 'never-opened.db'}",
+        tmp_path,
+        ODOO_URL="http://127.0.0.1:9",
+        ODOO_DB="x",
+        ODOO_USERNAME="u",
+        ODOO_PASSWORD="secret-password-xyz",
+    )
     process = _serve(env, "--host", "0.0.0.0", "--port", str(_port()))
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 2
@@ -148,8 +166,12 @@ def test_serve_keeps_fresh_and_sigterm_leaves_no_lock_and_a_resumable_run(
     # the next run resumes from the checkpoint: it reads what is left, and ends complete
     sim.latency_ms = 0
     resumed = subprocess.run(
-        [sys.executable, "-m", "odoosync", "sync", "chatter", "--json"], env=env, text=True,
-        capture_output=True, timeout=300, cwd=str(tmp_path),
+        [sys.executable, "-m", "odoosync", "sync", "chatter", "--json"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        cwd=str(tmp_path),
     )
     assert resumed.returncode == 0, resumed.stderr
     latest = run_store.list_runs(store, 1, stream="chatter")[0]
@@ -168,8 +190,14 @@ def test_a_paused_job_stays_paused_across_a_restart_and_sheets_join_the_running_
     sim = make_simulator()
     set_job_paused(store, "increments", True)  # through the API of a `serve` that has since restarted
     port = _port()
-    env = _env(sim, database_url, tmp_path, ODOOSYNC_API_TOKEN=ADMIN, ODOOSYNC_READ_TOKEN=READ,
-               ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
+    env = _env(
+        sim,
+        database_url,
+        tmp_path,
+        ODOOSYNC_API_TOKEN=ADMIN,
+        ODOOSYNC_READ_TOKEN=READ,
+        ODOOSYNC_SHEETS_ALLOW_PRIVATE="1",
+    )
     process = _serve(env, "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
@@ -177,22 +205,51 @@ def test_a_paused_job_stays_paused_across_a_restart_and_sheets_join_the_running_
         # the scheduler starts once the start-up catch-up is over
         assert _wait(lambda: _answers(base) and admin.get("/api/health").json()["scheduler"] == "running", 120)
         health = admin.get("/api/health")
-        assert health.status_code == 200 and set(health.json()["components"]) >= {"database", "odoo", "scheduler", "listener"}
+        assert health.status_code == 200 and set(health.json()["components"]) >= {
+            "database",
+            "odoo",
+            "scheduler",
+            "listener",
+        }
         assert all(c["ok"] for c in health.json()["components"].values()), health.json()
         pulled = {r.stream for r in run_store.list_runs(store, 200)}
         assert "stages" in pulled, "the catch-up ran the reference job"
         assert not pulled & {"partners", "leads", "chatter", "activities"}, "and left the paused increments out"
         jobs = {job["job"]: job for job in admin.get("/api/schedule").json()["jobs"]}
         assert jobs["increments"]["paused"] is True and jobs["increments"]["next_run_at"] is None
-        status = subprocess.run([sys.executable, "-m", "odoosync", "status", "--json"], env=env, text=True,
-                                capture_output=True, timeout=120, cwd=str(tmp_path))
+        status = subprocess.run(
+            [sys.executable, "-m", "odoosync", "status", "--json"],
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=120,
+            cwd=str(tmp_path),
+        )
         assert status.returncode == 0 and "increments" in json.loads(status.stdout)["paused_jobs"]
 
         url = sheet_server.serve_rows("/acme.csv", ["Ref", "Company", "Email"], [["R1", "Acme", "a@example.com"]])
         added = subprocess.run(
-            [sys.executable, "-m", "odoosync", "sheets", "add", "--customer", "acme", "--url", url, "--key", "Ref",
-             "--schedule", "*/10 * * * *", "--json"],
-            env=env, text=True, capture_output=True, timeout=120, cwd=str(tmp_path),
+            [
+                sys.executable,
+                "-m",
+                "odoosync",
+                "sheets",
+                "add",
+                "--customer",
+                "acme",
+                "--url",
+                url,
+                "--key",
+                "Ref",
+                "--schedule",
+                "*/10 * * * *",
+                "--json",
+            ],
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=120,
+            cwd=str(tmp_path),
         )
         assert added.returncode == 0, added.stderr
         job = f"sheet:{json.loads(added.stdout)['customer_id']}"
@@ -238,23 +295,47 @@ def test_sla_check_and_schema_commands(migrated_sqlite_url, tmp_path):
     with Store(migrated_sqlite_url) as store:
         with store.transaction() as conn:
             conn.execute(sa.insert(leads).values(title="overdue deal", deadline=dt.date(2020, 1, 1), status="open"))
-        run = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check", "--json"], env=env, text=True,
-                             capture_output=True, timeout=120, cwd=str(tmp_path))
+        run = subprocess.run(
+            [sys.executable, "-m", "odoosync", "sla", "check", "--json"],
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=120,
+            cwd=str(tmp_path),
+        )
         assert run.returncode == 0, run.stderr
         result = json.loads(run.stdout)
         assert result["breached_count"] == 1 and result["breached"][0]["title"] == "overdue deal"
         assert result["webhook_error"] == "SLA webhook failed: ConnectError"
         assert "toml-hook-secret" not in run.stdout + run.stderr
-        again = subprocess.run([sys.executable, "-m", "odoosync", "sla", "check"], env=env, text=True,
-                               capture_output=True, timeout=120, cwd=str(tmp_path))
+        again = subprocess.run(
+            [sys.executable, "-m", "odoosync", "sla", "check"],
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=120,
+            cwd=str(tmp_path),
+        )
         assert again.returncode == 0 and "0 new breach(es)" in again.stdout
         assert [str(r.status) for r in run_store.list_runs(store, 5, job="sla")] == ["ok", "ok"]
 
-    ddl = subprocess.run([sys.executable, "-m", "odoosync", "schema", "--sql"], env=env, text=True,
-                         capture_output=True, timeout=120, cwd=str(tmp_path))
+    ddl = subprocess.run(
+        [sys.executable, "-m", "odoosync", "schema", "--sql"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        cwd=str(tmp_path),
+    )
     assert ddl.returncode == 0 and "CREATE TABLE leads" in ddl.stdout and "pg_notify('odoosync_outbox'" in ddl.stdout
-    both = subprocess.run([sys.executable, "-m", "odoosync", "schema"], env=env, text=True,
-                          capture_output=True, timeout=120, cwd=str(tmp_path))
+    both = subprocess.run(
+        [sys.executable, "-m", "odoosync", "schema"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        cwd=str(tmp_path),
+    )
     assert both.returncode == 2 and "--pg-cron" in both.stderr
 
 
@@ -271,9 +352,19 @@ def test_serve_starts_without_odoo_syncs_sheets_and_links_when_odoo_comes(
     save_config(store, customer, sheet_url=url, column_map={}, key_column="Ref", schedule=None, push_to_odoo=False)
     odoo_port = _port()
     sim = None  # nothing listens on odoo_port until the simulator is made
-    env = _env(None, database_url, tmp_path, ODOOSYNC_API_TOKEN=ADMIN, ODOOSYNC_READ_TOKEN=READ,
-               ODOOSYNC_SHEETS_ALLOW_PRIVATE="1", ODOO_URL=f"http://127.0.0.1:{odoo_port}", ODOO_DB=DEFAULT_DB,
-               ODOO_USERNAME=DEFAULT_LOGIN, ODOO_PASSWORD=DEFAULT_PASSWORD, ODOO_PROTOCOL="jsonrpc")
+    env = _env(
+        None,
+        database_url,
+        tmp_path,
+        ODOOSYNC_API_TOKEN=ADMIN,
+        ODOOSYNC_READ_TOKEN=READ,
+        ODOOSYNC_SHEETS_ALLOW_PRIVATE="1",
+        ODOO_URL=f"http://127.0.0.1:{odoo_port}",
+        ODOO_DB=DEFAULT_DB,
+        ODOO_USERNAME=DEFAULT_LOGIN,
+        ODOO_PASSWORD=DEFAULT_PASSWORD,
+        ODOO_PROTOCOL="jsonrpc",
+    )
     port = _port()
     process = _serve(env, "--no-schedule", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
@@ -287,8 +378,13 @@ def test_serve_starts_without_odoo_syncs_sheets_and_links_when_odoo_comes(
         assert admin.post("/api/jobs/increments").status_code == 503  # needs Odoo: not yet
 
         assert admin.post("/api/leads/sync/trigger", params={"customerId": "acme"}).status_code == 202
-        done = _wait(lambda: (s := admin.get("/api/leads/sync/status", params={"customerId": "acme"}).json())
-                     ["rowsInserted"] == 2 and not s["isRunning"], 60)
+        done = _wait(
+            lambda: (
+                (s := admin.get("/api/leads/sync/status", params={"customerId": "acme"}).json())["rowsInserted"] == 2
+                and not s["isRunning"]
+            ),
+            60,
+        )
         assert done, "the sheet did not sync without Odoo"
 
         sim = Simulator(0.02, port=odoo_port).start()

@@ -19,8 +19,14 @@ ROWS = [[f"Lead {i}", f"user{i}@example.com", str(i * 10)] for i in range(1, 6)]
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "odoosync", "sheets", *args], env=env, capture_output=True,
-                          text=True, timeout=120, cwd=env["HOME_DIR"])
+    return subprocess.run(
+        [sys.executable, "-m", "odoosync", "sheets", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=env["HOME_DIR"],
+    )
 
 
 def cli_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -52,8 +58,11 @@ def test_done_when_add_sync_edit_delete_sync_then_nothing(migrated_sqlite_url, s
     with Store(migrated_sqlite_url) as store, store.connect() as conn:
         rows = conn.execute(sa.select(leads.c.title, leads.c.source, leads.c.deleted_at).order_by(leads.c.id)).all()
     assert [(title, source, deleted is not None) for title, source, deleted in rows] == [
-        ("Lead 1", "sheet", False), ("Lead 2", "sheet", False), ("Lead 3", "sheet", False),
-        ("Lead 4", "sheet", True), ("Lead 5", "sheet", False),
+        ("Lead 1", "sheet", False),
+        ("Lead 2", "sheet", False),
+        ("Lead 3", "sheet", False),
+        ("Lead 4", "sheet", True),
+        ("Lead 5", "sheet", False),
     ]
 
     status = json.loads(run("status", "--json", env=env).stdout)
@@ -67,7 +76,9 @@ def test_clear_errors_and_nothing_saved(migrated_sqlite_url, sheet_server: Sheet
     url = sheet_server.serve_rows("/leads.csv", ["Name", "Email"], [["Ann", "a@b.com"]])
     strict = cli_env(migrated_sqlite_url, tmp_path)
     refused = run("add", "--customer", "acme", "--url", url, env=strict)
-    assert refused.returncode == 1 and "loopback" in refused.stderr and "ODOOSYNC_SHEETS_ALLOW_PRIVATE" in refused.stderr
+    assert (
+        refused.returncode == 1 and "loopback" in refused.stderr and "ODOOSYNC_SHEETS_ALLOW_PRIVATE" in refused.stderr
+    )
 
     allowed = cli_env(migrated_sqlite_url, tmp_path, ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
     no_title = run("add", "--customer", "acme", "--url", url, env=allowed)
@@ -88,7 +99,9 @@ def test_an_unmigrated_database_is_named(sqlite_url, sheet_server: SheetServer, 
     assert result.returncode == 1 and "odoosync db upgrade" in result.stderr
 
 
-def test_a_header_only_sheet_is_refused_until_the_operator_accepts(migrated_sqlite_url, sheet_server: SheetServer, tmp_path):
+def test_a_header_only_sheet_is_refused_until_the_operator_accepts(
+    migrated_sqlite_url, sheet_server: SheetServer, tmp_path
+):
     env = cli_env(migrated_sqlite_url, tmp_path, ODOOSYNC_SHEETS_ALLOW_PRIVATE="1")
     url = sheet_server.serve_rows("/leads.csv", HEADER, ROWS)
     assert run("add", "--customer", "acme", "--url", url, env=env).returncode == 0

@@ -51,12 +51,29 @@ def test_demo_serve_shows_a_simulator_rename_without_a_manual_sync(tmp_path: Pat
     database = tmp_path / "demo.db"
     env = {**os.environ, "COLUMNS": "200"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "odoosync", "demo", "--scale", "0.02", "--serve", "--port", str(port), "--file", str(database)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "odoosync",
+            "demo",
+            "--scale",
+            "0.02",
+            "--serve",
+            "--port",
+            str(port),
+            "--file",
+            str(database),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     try:
         match = _read_until(
-            process, r"Dashboard: (http://127\.0\.0\.1:\d+/)\s+\(token: ([A-Za-z0-9_-]+),.*Odoo simulator: (http://[0-9.:]+)"
+            process,
+            r"Dashboard: (http://127\.0\.0\.1:\d+/)\s+\(token: ([A-Za-z0-9_-]+),.*Odoo simulator: (http://[0-9.:]+)",
         )
         url, token, odoo = match.groups()
         assert url == f"http://127.0.0.1:{port}/"
@@ -65,7 +82,9 @@ def test_demo_serve_shows_a_simulator_rename_without_a_manual_sync(tmp_path: Pat
         assert httpx.get(f"{url}api/status").status_code == 401  # the token is needed
         with xmlrpc.client.ServerProxy(f"{odoo}/xmlrpc/2/object") as models:
             (lead_id,) = models.execute_kw("odoosync_demo", 2, "admin", "crm.lead", "search", [[]], {"limit": 1})
-            models.execute_kw("odoosync_demo", 2, "admin", "crm.lead", "write", [[lead_id], {"name": "Renamed in Odoo"}])
+            models.execute_kw(
+                "odoosync_demo", 2, "admin", "crm.lead", "write", [[lead_id], {"name": "Renamed in Odoo"}]
+            )
 
         def title() -> str | None:
             with sqlite3.connect(database) as conn:
@@ -80,7 +99,9 @@ def test_demo_serve_shows_a_simulator_rename_without_a_manual_sync(tmp_path: Pat
         shown = httpx.get(f"{url}api/dashboard/leads", headers={"Authorization": f"Bearer {token}"}).json()["leads"]
         assert any(lead["odoo_id"] == lead_id and lead["title"] == "Renamed in Odoo" for lead in shown)
         with sqlite3.connect(database) as conn:
-            triggers = {row[0] for row in conn.execute("SELECT DISTINCT \"trigger\" FROM odoo_sync_runs WHERE stream = 'leads'")}
+            triggers = {
+                row[0] for row in conn.execute("SELECT DISTINCT \"trigger\" FROM odoo_sync_runs WHERE stream = 'leads'")
+            }
         assert "webhook" in triggers
     finally:
         process.send_signal(signal.SIGTERM)

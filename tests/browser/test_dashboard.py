@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from odoosync.odoo.client import OdooClient
 from odoosync.service.events import EventBus
 from odoosync.service.jobs import Jobs
-from odoosync.odoo.client import OdooClient
 from odoosync.store.schema import odoo_outbox, odoo_sync_runs
 from odoosync.web.app import WebContext
 from odoosync.web.auth import Tokens
@@ -39,8 +39,12 @@ def dashboard(store, make_simulator) -> Iterator[ApiServer]:
     with OdooClient(simulator_config(sim)) as client:
         jobs = Jobs(store, client, events=events, page_size=10)
         context = WebContext(
-            store=store, tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN), events=events, jobs=jobs,
-            client_stats=client.stats.snapshot, webhook_secret=WEBHOOK_SECRET,
+            store=store,
+            tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN),
+            events=events,
+            jobs=jobs,
+            client_stats=client.stats.snapshot,
+            webhook_secret=WEBHOOK_SECRET,
         )
         with running_api(context) as server:
             server.simulator = sim
@@ -92,7 +96,8 @@ def test_token_prompt_badge_green_after_sync_and_red_when_stale(dashboard, page,
     two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     with store.transaction() as conn:
         changed = conn.execute(
-            sa.update(odoo_sync_runs).where(odoo_sync_runs.c.stream == "leads")
+            sa.update(odoo_sync_runs)
+            .where(odoo_sync_runs.c.stream == "leads")
             .values(started_at=two_hours_ago, finished_at=two_hours_ago)
         ).rowcount
     assert changed >= 1
@@ -135,7 +140,9 @@ def test_sync_now_progress_moves_and_the_run_lands_in_the_runs_table(dashboard, 
     expect(page.locator("#progress-empty")).to_be_visible(timeout=60_000)
     expect(leads_run).to_have_attribute("data-status", "ok")
     moved = page.evaluate("Object.values(window.seenProgress).some((values) => values.size >= 2)")
-    assert moved, page.evaluate("JSON.stringify(Object.fromEntries(Object.entries(window.seenProgress).map(([k, v]) => [k, [...v]])))")
+    assert moved, page.evaluate(
+        "JSON.stringify(Object.fromEntries(Object.entries(window.seenProgress).map(([k, v]) => [k, [...v]])))"
+    )
     expect(page.locator("#freshness-badge")).to_have_class("badge green")
     shoot(page, "after-sync")
 
@@ -143,12 +150,24 @@ def test_sync_now_progress_moves_and_the_run_lands_in_the_runs_table(dashboard, 
 def _failed_item(store, error: str) -> int:
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
-        return int(conn.execute(
-            sa.insert(odoo_outbox).values(
-                model="crm.lead", operation="write", odoo_id=4242, payload={"name": "x"}, status="failed",
-                attempts=5, next_run_at=now, last_error=error, created_at=now, updated_at=now,
-            ).returning(odoo_outbox.c.id)
-        ).scalar_one())
+        return int(
+            conn.execute(
+                sa.insert(odoo_outbox)
+                .values(
+                    model="crm.lead",
+                    operation="write",
+                    odoo_id=4242,
+                    payload={"name": "x"},
+                    status="failed",
+                    attempts=5,
+                    next_run_at=now,
+                    last_error=error,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(odoo_outbox.c.id)
+            ).scalar_one()
+        )
 
 
 def test_retry_requeues_a_failed_outbox_item(dashboard, page, shoot, store) -> None:
@@ -212,7 +231,9 @@ def test_checkpoint_reset_asks_for_confirmation(dashboard, page) -> None:
     row.get_by_role("button", name="Reset").click()
     expect(row).to_have_count(0)
     assert len(asked) == 2 and key in asked[0]
-    checkpoints = httpx.get(dashboard.url + "/api/checkpoints", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()
+    checkpoints = httpx.get(
+        dashboard.url + "/api/checkpoints", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ).json()
     assert key not in [c["key"] for c in checkpoints["checkpoints"]]
 
 
@@ -225,8 +246,15 @@ def test_an_odoo_edit_reaches_the_page_by_webhook_without_reload(dashboard, page
         env["crm.lead"].write([lead_id], {"name": "Renamed in Odoo"})
         (lead,) = env["crm.lead"].read([lead_id], ["write_date"], load=None)
     answer = httpx.post(
-        f"{dashboard.url}/api/webhooks/odoo", params={"token": WEBHOOK_SECRET},
-        json={"_model": "crm.lead", "_id": lead_id, "_action": "Sync(#1)", "id": lead_id, "write_date": lead["write_date"]},
+        f"{dashboard.url}/api/webhooks/odoo",
+        params={"token": WEBHOOK_SECRET},
+        json={
+            "_model": "crm.lead",
+            "_id": lead_id,
+            "_action": "Sync(#1)",
+            "id": lead_id,
+            "write_date": lead["write_date"],
+        },
     )
     assert answer.status_code == 202
     cell = page.locator(f"#leads tbody tr[data-odoo-id='{lead_id}'] td").nth(1)
@@ -249,8 +277,15 @@ def test_sheet_syncs_show_progress_and_pause_resume(dashboard, page, shoot, stor
     from odoosync.sheets.state import get_state, resolve_customer, save_config, set_running
 
     customer = resolve_customer(store, "<b>Acme</b>", create=True)
-    save_config(store, customer, sheet_url="https://docs.google.com/spreadsheets/d/x/export?format=csv",
-                column_map={"title": "Title"}, key_column=None, schedule=None, push_to_odoo=False)
+    save_config(
+        store,
+        customer,
+        sheet_url="https://docs.google.com/spreadsheets/d/x/export?format=csv",
+        column_map={"title": "Title"},
+        key_column=None,
+        schedule=None,
+        push_to_odoo=False,
+    )
     set_running(store, customer, True, progress_percent=40, progress_message="rows 400 of 1000")
     open_dashboard(page, dashboard)
     row = page.locator("#sheets tbody tr", has_text="<b>Acme</b>")
@@ -291,10 +326,23 @@ def test_a_refused_sheet_sync_is_shown_with_an_explicit_accept(dashboard, page, 
     from odoosync.sheets.state import resolve_customer, save_config, set_running
 
     customer = resolve_customer(store, "Globex", create=True)
-    save_config(store, customer, sheet_url="https://docs.google.com/spreadsheets/d/x/export?format=csv",
-                column_map={"title": "Title"}, key_column=None, schedule=None, push_to_odoo=False)
-    set_running(store, customer, False, refused_deletes=200, progress_message="refused: would delete 200 of 200 leads",
-                last_error="refused: this sync would delete 200 of the customer's 200 sheet leads")
+    save_config(
+        store,
+        customer,
+        sheet_url="https://docs.google.com/spreadsheets/d/x/export?format=csv",
+        column_map={"title": "Title"},
+        key_column=None,
+        schedule=None,
+        push_to_odoo=False,
+    )
+    set_running(
+        store,
+        customer,
+        False,
+        refused_deletes=200,
+        progress_message="refused: would delete 200 of 200 leads",
+        last_error="refused: this sync would delete 200 of the customer's 200 sheet leads",
+    )
     open_dashboard(page, dashboard)
     row = page.locator("#sheets tbody tr", has_text="Globex")
     expect(row).to_contain_text("would delete 200 of the customer's 200 sheet leads")
@@ -330,8 +378,9 @@ def test_charts_show_the_last_day_and_checkpoints_read_as_words(dashboard, page,
     durations = page.locator("#chart-durations")
     expect(durations.locator("circle.point").first).to_be_visible()
     with store.connect() as conn:
-        pulls = conn.execute(sa.select(sa.func.count()).select_from(odoo_sync_runs)
-                             .where(odoo_sync_runs.c.job == "pull")).scalar_one()
+        pulls = conn.execute(
+            sa.select(sa.func.count()).select_from(odoo_sync_runs).where(odoo_sync_runs.c.job == "pull")
+        ).scalar_one()
     assert int(durations.get_attribute("data-points")) == pulls > streams  # every run, each stream more than once
     expect(durations.locator(".legend span", has_text="leads")).to_have_count(1)
     rows = page.locator("#chart-rows rect.bar")
@@ -366,4 +415,6 @@ def test_discard_gives_up_on_a_failed_item_after_confirmation(dashboard, page, s
     expect(page.locator("#outbox-counts")).to_contain_text("discarded: 1")
     shoot(page, "discarded")
     with store.connect() as conn:
-        assert conn.execute(sa.select(odoo_outbox.c.status).where(odoo_outbox.c.id == item_id)).scalar_one() == "discarded"
+        assert (
+            conn.execute(sa.select(odoo_outbox.c.status).where(odoo_outbox.c.id == item_id)).scalar_one() == "discarded"
+        )

@@ -11,7 +11,7 @@ import logging
 import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -101,7 +101,9 @@ def test_search_read_and_read_give_normalised_records(sim, connect):
     assert client.read("crm.lead", ids, fields) == records
     for record in records:
         assert isinstance(record["write_date"], datetime) and record["write_date"].tzinfo is UTC
-        assert record["partner_id"] is None or (isinstance(record["partner_id"], tuple) and len(record["partner_id"]) == 2)
+        assert record["partner_id"] is None or (
+            isinstance(record["partner_id"], tuple) and len(record["partner_id"]) == 2
+        )
         assert isinstance(record["stage_id"], tuple)
         assert record["date_deadline"] is None or isinstance(record["date_deadline"], date)
         assert record["email_from"] is None or isinstance(record["email_from"], str)
@@ -174,7 +176,9 @@ def test_fields_get_and_cached_field_types(sim, connect):
 def test_call_any_public_method(sim, connect):
     client = connect(sim)
     lead = client.search("crm.lead", [], limit=1)[0]
-    posted = client.call("crm.lead", "message_post", [lead], body="Called from the contract suite", message_type="comment")
+    posted = client.call(
+        "crm.lead", "message_post", [lead], body="Called from the contract suite", message_type="comment"
+    )
     message_id = posted[0] if isinstance(posted, list) else posted
     (message,) = client.read("mail.message", [message_id], ["model", "res_id", "body"])
     assert (message["model"], message["res_id"]) == ("crm.lead", lead)
@@ -253,7 +257,9 @@ def test_a_failed_call_places_nothing(sim, connect):
 def test_allowed_company_ids_opens_the_other_companies(sim, connect):
     main_only = connect(sim)
     both = connect(sim, company_ids=(1, 2))
-    assert both.search_count("crm.lead", [], active_test=False) > main_only.search_count("crm.lead", [], active_test=False)
+    assert both.search_count("crm.lead", [], active_test=False) > main_only.search_count(
+        "crm.lead", [], active_test=False
+    )
     other = both.search("crm.lead", [("company_id", "=", 2)], limit=1, active_test=False)
     assert other
     assert both.read("crm.lead", other, ["company_id"])[0]["company_id"][0] == 2
@@ -272,9 +278,19 @@ ERROR_CASES = [
     ("missing record", lambda c: c.write("crm.lead", [9_999_999], {"name": "x"}), MissingRecord, "write"),
     ("validation", lambda c: c.create("crm.lead", {"name": None}), OdooValidationError, "create"),
     # A many2one set to a record that does not exist: MissingError on real 16.0-19.0.
-    ("missing many2one", lambda c: c.write("crm.lead", c.search("crm.lead", [], limit=1), {"stage_id": 9_999_999}), MissingRecord, "write"),
+    (
+        "missing many2one",
+        lambda c: c.write("crm.lead", c.search("crm.lead", [], limit=1), {"stage_id": 9_999_999}),
+        MissingRecord,
+        "write",
+    ),
     ("unlink of a deleted id", lambda c: c.unlink("crm.lead", [9_999_999]), MissingRecord, "unlink"),
-    ("unknown search_read argument", lambda c: c.call("crm.lead", "search_read", [], bogus=1), InvalidRequest, "search_read"),
+    (
+        "unknown search_read argument",
+        lambda c: c.call("crm.lead", "search_read", [], bogus=1),
+        InvalidRequest,
+        "search_read",
+    ),
 ]
 
 
@@ -480,8 +496,14 @@ def test_a_refused_connection_is_a_transport_error_after_the_retries(protocol):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = OdooConfig(
-        url=f"http://127.0.0.1:{port}", db="db", username="admin", api_key="k" * 40, protocol=protocol,
-        max_attempts=3, backoff_base=0.001, backoff_cap=0.01,
+        url=f"http://127.0.0.1:{port}",
+        db="db",
+        username="admin",
+        api_key="k" * 40,
+        protocol=protocol,
+        max_attempts=3,
+        backoff_base=0.001,
+        backoff_cap=0.01,
     )
     with OdooClient(config) as client:
         with pytest.raises(OdooTransportError, match="could not connect") as caught:

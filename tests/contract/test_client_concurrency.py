@@ -73,8 +73,15 @@ class _Handler(BaseHTTPRequestHandler):
                     server.served += 1
             record_id = args[5][0][0]
             if record_id < 0:
-                error = {"name": "odoo.exceptions.MissingError", "message": "Record does not exist or has been deleted."}
-                answer = {"jsonrpc": "2.0", "id": body["id"], "error": {"code": 200, "message": "Odoo Server Error", "data": error}}
+                error = {
+                    "name": "odoo.exceptions.MissingError",
+                    "message": "Record does not exist or has been deleted.",
+                }
+                answer = {
+                    "jsonrpc": "2.0",
+                    "id": body["id"],
+                    "error": {"code": 200, "message": "Odoo Server Error", "data": error},
+                }
             else:
                 answer = {"jsonrpc": "2.0", "id": body["id"], "result": [{"id": record_id}]}
         data = json.dumps(answer).encode()

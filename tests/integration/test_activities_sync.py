@@ -21,8 +21,6 @@ SCALE = 0.02
 KIND_BY_TYPE_NAME = {"Email": "email", "Call": "call", "Meeting": "meeting", "To-Do": "todo", "Follow-up": "follow_up"}
 
 
-
-
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(scale=SCALE, seed=5) as running:
@@ -60,8 +58,17 @@ def stored(store: Store) -> dict[int, dict]:
 
 def snapshot(store: Store) -> set[tuple]:
     return {
-        (r["odoo_activity_id"], r["lead_odoo_id"], r["activity_type"], r["summary"], r["note"], r["due_date"],
-         r["assigned_name"], r["status"], r["completed_at"])
+        (
+            r["odoo_activity_id"],
+            r["lead_odoo_id"],
+            r["activity_type"],
+            r["summary"],
+            r["note"],
+            r["due_date"],
+            r["assigned_name"],
+            r["status"],
+            r["completed_at"],
+        )
         for r in stored(store).values()
     }
 
@@ -102,9 +109,11 @@ def mark_done(sim: Simulator, keep_done: bool) -> tuple[int, str]:
     """Mark one planned activity done in Odoo; its id and the done message's date."""
     with sim.env() as env:
         types = {t["id"]: t["keep_done"] for t in env["mail.activity.type"].search_read([], ["keep_done"])}
-        candidates = [a for a in env["mail.activity"].search_read([("res_model", "=", "crm.lead")],
-                                                                  ["activity_type_id"])
-                      if bool(types[a["activity_type_id"][0]]) == keep_done]
+        candidates = [
+            a
+            for a in env["mail.activity"].search_read([("res_model", "=", "crm.lead")], ["activity_type_id"])
+            if bool(types[a["activity_type_id"][0]]) == keep_done
+        ]
         activity_id = candidates[0]["id"]
         message_id = env["mail.activity"].action_feedback([activity_id], feedback="Went well")
         date = env["mail.message"].read([message_id], ["date"])[0]["date"]
@@ -142,7 +151,9 @@ def test_an_activity_cancelled_in_odoo_becomes_cancelled(sim, engine, store):
 def test_activities_of_a_lead_deleted_in_odoo_are_cancelled_not_dropped(sim, engine, store):
     sync(engine)
     lead = planned(store)[0]["lead_odoo_id"]
-    ours = {r["odoo_activity_id"] for r in stored(store).values() if r["lead_odoo_id"] == lead and r["status"] == "planned"}
+    ours = {
+        r["odoo_activity_id"] for r in stored(store).values() if r["lead_odoo_id"] == lead and r["status"] == "planned"
+    }
     with sim.env() as env:
         env["crm.lead"].unlink([lead])
 
@@ -162,8 +173,10 @@ def test_one_lead_mode_touches_only_that_lead(sim, engine, store):
 
 
 def test_a_run_killed_midway_resumes_to_the_state_of_a_clean_run(store):
-    with Simulator(scale=SCALE, seed=5, faults="mail.activity.search_read#3:500") as faulty, \
-            open_client(faulty, max_attempts=1) as client:
+    with (
+        Simulator(scale=SCALE, seed=5, faults="mail.activity.search_read#3:500") as faulty,
+        open_client(faulty, max_attempts=1) as client,
+    ):
         engine = PullEngine(client, store)
         engine.run_many(core_streams(), PullOptions(mode=SyncMode.FULL))
         with pytest.raises(OdooError):
@@ -180,11 +193,13 @@ def test_a_run_killed_midway_resumes_to_the_state_of_a_clean_run(store):
 
 
 @pytest.mark.parametrize("version", ["16.0", "19.0"])
-def test_activities_land_on_odoo_16_without_active_and_on_19_where_done_ones_are_archived(make_simulator, store, version):
+def test_activities_land_on_odoo_16_without_active_and_on_19_where_done_ones_are_archived(
+    make_simulator, store, version
+):
     """Odoo 16's mail.activity has no ``active`` (every done activity is deleted); 19
     archives every done one. The stream reads ``active`` only where the server has it."""
-    from odoosync.pull import PullEngine, PullOptions
     from odoosync.models import SyncMode
+    from odoosync.pull import PullEngine, PullOptions
     from odoosync.streams.activities import activities_stream
     from tests.fixtures.pull import core_streams, open_client
 
@@ -204,6 +219,7 @@ def test_activities_land_on_odoo_16_without_active_and_on_19_where_done_ones_are
         assert bool(archived) == (version == "19.0")
         engine.run(activities_stream(), PullOptions(mode=SyncMode.FULL))
         with store.connect() as conn:
-            status = conn.execute(sa.text("SELECT status FROM scheduled_activities WHERE odoo_activity_id = :i"),
-                                  {"i": planned[0]}).scalar_one()
+            status = conn.execute(
+                sa.text("SELECT status FROM scheduled_activities WHERE odoo_activity_id = :i"), {"i": planned[0]}
+            ).scalar_one()
         assert status == "done"

@@ -48,8 +48,15 @@ ENDPOINTS = [
 
 def test_auth_matrix(api):
     """No token / wrong token → 401; read token → GET ok, admin endpoints 403; admin → all."""
-    clients = {name: api.client(token) for name, token in
-               (("anonymous", None), ("wrong", "not-a-token"), ("reader", READ_TOKEN), ("admin", ADMIN_TOKEN))}
+    clients = {
+        name: api.client(token)
+        for name, token in (
+            ("anonymous", None),
+            ("wrong", "not-a-token"),
+            ("reader", READ_TOKEN),
+            ("admin", ADMIN_TOKEN),
+        )
+    }
     for method, path, body, admin_only in ENDPOINTS:
         where = f"{method} {path}"
         answers = {name: client.request(method, path, json=body) for name, client in clients.items()}
@@ -154,14 +161,39 @@ def test_outbox_list_and_retry(api):
     store = api.context.store
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as conn:
-        ids = conn.execute(
-            sa.insert(odoo_outbox).returning(odoo_outbox.c.id),
-            [
-                {"model": "crm.lead", "operation": "write", "status": "failed", "attempts": 5, "last_error": "boom", "next_run_at": now},
-                {"model": "crm.lead", "operation": "write", "status": "failed", "attempts": 5, "last_error": "boom", "next_run_at": now},
-                {"model": "res.partner", "operation": "create", "status": "done", "attempts": 1, "last_error": None, "next_run_at": now},
-            ],
-        ).scalars().all()
+        ids = (
+            conn.execute(
+                sa.insert(odoo_outbox).returning(odoo_outbox.c.id),
+                [
+                    {
+                        "model": "crm.lead",
+                        "operation": "write",
+                        "status": "failed",
+                        "attempts": 5,
+                        "last_error": "boom",
+                        "next_run_at": now,
+                    },
+                    {
+                        "model": "crm.lead",
+                        "operation": "write",
+                        "status": "failed",
+                        "attempts": 5,
+                        "last_error": "boom",
+                        "next_run_at": now,
+                    },
+                    {
+                        "model": "res.partner",
+                        "operation": "create",
+                        "status": "done",
+                        "attempts": 1,
+                        "last_error": None,
+                        "next_run_at": now,
+                    },
+                ],
+            )
+            .scalars()
+            .all()
+        )
     reader, admin = api.client(READ_TOKEN), api.client(ADMIN_TOKEN)
     listing = reader.get("/api/outbox", params={"status": "failed"}).json()
     assert listing["counts"]["failed"] == 2 and [i["id"] for i in listing["items"]] == sorted(ids[:2], reverse=True)
@@ -202,7 +234,11 @@ def test_metrics_json_and_prometheus_agree(api):
     text = api.client(READ_TOKEN).get("/metrics")
     assert text.headers["content-type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(text.text)}
-    runs = {(s.labels["stream"], s.labels["status"]): s.value for s in families["odoosync_runs"].samples if s.name.endswith("_total")}
+    runs = {
+        (s.labels["stream"], s.labels["status"]): s.value
+        for s in families["odoosync_runs"].samples
+        if s.name.endswith("_total")
+    }
     assert runs == {("leads", "ok"): 1.0, ("leads", "failed"): 1.0}
     since = families["odoosync_seconds_since_last_success"].samples[0]
     assert since.labels == {"stream": "leads"} and since.value >= 180

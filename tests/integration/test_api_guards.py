@@ -29,8 +29,9 @@ def open_api(store) -> Iterator:
 
 @pytest.fixture
 def token_api(store) -> Iterator:
-    context = WebContext(store=store, tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN), events=EventBus(),
-                         webhook_secret=HOOK_SECRET)
+    context = WebContext(
+        store=store, tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN), events=EventBus(), webhook_secret=HOOK_SECRET
+    )
     with running_api(context) as server:
         yield server
 
@@ -62,8 +63,10 @@ def test_a_chunked_body_is_answered_before_it_ends(token_api) -> None:
     """2 MB of a chunked body that never ends: the 413 comes without waiting for the rest."""
     host, port = token_api.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(b"POST /api/sync/leads HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\n" % (host.encode(), port.encode()))
+        sock.sendall(
+            b"POST /api/sync/leads HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n" % (host.encode(), port.encode())
+        )
         chunk = b"x" * 65536
         for _ in range(32):
             sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -106,15 +109,18 @@ def test_a_rebound_host_name_reads_nothing_without_a_token(open_api) -> None:
 def test_with_tokens_any_host_name_is_served(token_api) -> None:
     answer = token_api.client(READ_TOKEN).get("/api/status", headers={"Host": "sync.example.com"})
     assert answer.status_code == 200
-    refused = token_api.client(ADMIN_TOKEN).post("/api/outbox/retry", json={}, headers={"Origin": "https://evil.example"})
+    refused = token_api.client(ADMIN_TOKEN).post(
+        "/api/outbox/retry", json={}, headers={"Origin": "https://evil.example"}
+    )
     assert refused.status_code == 403
 
 
 # ---------------------------------------------------------------------------- 12: event streams
 
 
-def _open_stream(url: str, status: dict[int, int], lock: threading.Lock, ready: threading.Barrier,
-                 local_address: str) -> None:
+def _open_stream(
+    url: str, status: dict[int, int], lock: threading.Lock, ready: threading.Barrier, local_address: str
+) -> None:
     transport = httpx.HTTPTransport(local_address=local_address)
     with httpx.Client(base_url=url, transport=transport, timeout=30) as client:
         with client.stream("GET", "/api/events?max_seconds=30&heartbeat=1") as response:
@@ -133,7 +139,8 @@ def _streams_from(api, addresses: list[str], per_address: int) -> tuple[dict[int
     ready = threading.Barrier(len(addresses) * per_address + 1)
     threads = [
         threading.Thread(target=_open_stream, args=(api.url, status, lock, ready, address), daemon=True)
-        for address in addresses for _ in range(per_address)
+        for address in addresses
+        for _ in range(per_address)
     ]
     for thread in threads:
         thread.start()

@@ -29,8 +29,14 @@ SECRET = "s3cr3t-api-key-never-stored"
 
 
 def _backend(name: str, sim: Simulator, **overrides: object) -> backends.Backend:
-    values: dict = {"name": name, "url": sim.url, "db": sim.db, "login": sim.login, "protocol": "jsonrpc",
-                    "secret_env": f"KEY_{name.upper()}"}
+    values: dict = {
+        "name": name,
+        "url": sim.url,
+        "db": sim.db,
+        "login": sim.login,
+        "protocol": "jsonrpc",
+        "secret_env": f"KEY_{name.upper()}",
+    }
     values.update(overrides)
     return backends.Backend(**values)
 
@@ -41,7 +47,12 @@ def test_a_backend_is_stored_with_its_secret_by_reference_only(store: Store, sim
     settings = Settings(odoo=None, database_url="unused")
     config = backends.odoo_config(settings, store, "acme", env={"KEY_ACME": SECRET})
     assert (config.name, config.url, config.db, config.company_ids, config.secret) == (
-        "acme", simulator.url, simulator.db, (1,), SECRET)
+        "acme",
+        simulator.url,
+        simulator.db,
+        (1,),
+        SECRET,
+    )
     assert SECRET not in repr(config)
     assert backends.app_company_id(store, "acme") == 7
     with store.connect() as conn:
@@ -52,7 +63,9 @@ def test_a_backend_is_stored_with_its_secret_by_reference_only(store: Store, sim
     assert backends.list_backends(store) == []
 
 
-def test_bad_backends_are_refused_naming_every_problem_and_nothing_is_written(store: Store, simulator: Simulator) -> None:
+def test_bad_backends_are_refused_naming_every_problem_and_nothing_is_written(
+    store: Store, simulator: Simulator
+) -> None:
     bad = _backend("Bad Name", simulator, url="ftp://x", protocol="soap", secret_env=None)
     with pytest.raises(ConfigError) as refused:
         backends.add_backend(store, bad)
@@ -69,7 +82,9 @@ def test_bad_backends_are_refused_naming_every_problem_and_nothing_is_written(st
     assert [(b.name, b.db) for b in backends.list_backends(store)] == [("acme", simulator.db)]
 
 
-def test_the_secret_is_read_from_its_file_again_after_rotation(store: Store, simulator: Simulator, tmp_path: Path) -> None:
+def test_the_secret_is_read_from_its_file_again_after_rotation(
+    store: Store, simulator: Simulator, tmp_path: Path
+) -> None:
     secret_file = tmp_path / "acme.key"
     secret_file.write_text(simulator.password + "\n")
     backends.add_backend(store, _backend("acme", simulator, secret_env=None, secret_file=str(secret_file)))
@@ -128,10 +143,13 @@ def test_two_backends_with_the_same_odoo_ids_never_mix(store: Store, two_backend
             # every message hangs off a lead of its own backend; customers of a lead are its company's
             crossed = messages_on_another_backends_lead(conn)
             foreign_customers = conn.execute(
-                sa.select(sa.func.count()).select_from(leads.join(customers, customers.c.id == leads.c.customer_id))
+                sa.select(sa.func.count())
+                .select_from(leads.join(customers, customers.c.id == leads.c.customer_id))
                 .where(customers.c.company_id != leads.c.company_id)
             ).scalar_one()
-            stages = dict(conn.execute(sa.select(odoo_stages.c.backend, sa.func.count()).group_by(odoo_stages.c.backend)).all())
+            stages = dict(
+                conn.execute(sa.select(odoo_stages.c.backend, sa.func.count()).group_by(odoo_stages.c.backend)).all()
+            )
         assert held == {
             **{("alpha", i): (t, 1) for i, t in expected["alpha"].items()},
             **{("beta", i): (t, 2) for i, t in expected["beta"].items()},
@@ -147,17 +165,22 @@ def test_two_backends_with_the_same_odoo_ids_never_mix(store: Store, two_backend
             env["crm.lead"].write([shared_id], {"name": "Renamed in beta"})
         run_sync(clients["beta"], store, "leads", PullOptions(company_id=2), backend="beta")
         with store.connect() as conn:
-            titles = dict(conn.execute(sa.select(leads.c.odoo_backend, leads.c.title).where(leads.c.odoo_id == shared_id)).all())
+            titles = dict(
+                conn.execute(sa.select(leads.c.odoo_backend, leads.c.title).where(leads.c.odoo_id == shared_id)).all()
+            )
         assert titles == {"alpha": expected["alpha"][shared_id], "beta": "Renamed in beta"}
 
         # an app edit of alpha's lead, and a note on it, are queued under alpha and pushed to alpha's Odoo only
         with store.transaction() as conn:
             alpha_lead = conn.execute(
-                sa.update(leads).where(leads.c.odoo_backend == "alpha", leads.c.odoo_id == shared_id)
-                .values(title="Edited in the app").returning(leads.c.id)
+                sa.update(leads)
+                .where(leads.c.odoo_backend == "alpha", leads.c.odoo_id == shared_id)
+                .values(title="Edited in the app")
+                .returning(leads.c.id)
             ).scalar_one()
             note = conn.execute(
-                sa.insert(lead_activities).values(lead_id=alpha_lead, activity_type="note", description="Called them")
+                sa.insert(lead_activities)
+                .values(lead_id=alpha_lead, activity_type="note", description="Called them")
                 .returning(lead_activities.c.id)
             ).scalar_one()
             queued = conn.execute(sa.select(odoo_outbox.c.backend, odoo_outbox.c.model)).all()
@@ -170,13 +193,17 @@ def test_two_backends_with_the_same_odoo_ids_never_mix(store: Store, two_backend
                 assert env["crm.lead"].read([shared_id], ["name"])[0]["name"] == title
         with store.connect() as conn:
             bound = conn.execute(
-                sa.select(lead_activities.c.odoo_backend, lead_activities.c.odoo_message_id).where(lead_activities.c.id == note)
+                sa.select(lead_activities.c.odoo_backend, lead_activities.c.odoo_message_id).where(
+                    lead_activities.c.id == note
+                )
             ).one()
         with alpha.env() as env:
             assert bound[0] == "alpha" and env["mail.message"].read([bound[1]], ["res_id"])[0]["res_id"] == shared_id
         run_sync(clients["alpha"], store, "chatter", PullOptions(company_id=1), backend="alpha")
         with store.connect() as conn:  # the pushed note comes back as itself, not as a second row
-            notes = conn.execute(sa.select(sa.func.count()).where(lead_activities.c.description == "Called them")).scalar_one()
+            notes = conn.execute(
+                sa.select(sa.func.count()).where(lead_activities.c.description == "Called them")
+            ).scalar_one()
             assert notes == 1 and messages_on_another_backends_lead(conn) == 0
     finally:
         for client in opened:

@@ -22,10 +22,13 @@ from odoosync.streams.chatter import chatter_stream
 from tests.fixtures.pull import core_streams, open_client
 
 SCALE = 0.02
-KIND_OF_TYPE = {"email": "email", "email_outgoing": "email", "notification": "system",
-                "auto_comment": "system", "user_notification": "system"}
-
-
+KIND_OF_TYPE = {
+    "email": "email",
+    "email_outgoing": "email",
+    "notification": "system",
+    "auto_comment": "system",
+    "user_notification": "system",
+}
 
 
 @pytest.fixture
@@ -58,10 +61,19 @@ def sync(engine: PullEngine, mode: SyncMode = SyncMode.FULL, page_size: int | No
 def odoo_messages(sim: Simulator) -> dict[int, dict]:
     """Every message on a lead, as Odoo holds it (superuser view)."""
     with sim.as_sync_user() as env:
-        rows = env["mail.message"].search_read([("model", "=", "crm.lead")], [
-            "res_id", "message_type", "subtype_id", "author_id", "email_from", "body", "subject",
-            "tracking_value_ids",
-        ])
+        rows = env["mail.message"].search_read(
+            [("model", "=", "crm.lead")],
+            [
+                "res_id",
+                "message_type",
+                "subtype_id",
+                "author_id",
+                "email_from",
+                "body",
+                "subject",
+                "tracking_value_ids",
+            ],
+        )
     return {row["id"]: row for row in rows}
 
 
@@ -85,8 +97,15 @@ def stored(store: Store) -> dict[int, dict]:
 def snapshot(store: Store) -> set[tuple]:
     """The table's content without surrogate ids: what two equivalent runs must agree on."""
     return {
-        (r["odoo_message_id"], r["lead_odoo_id"], r["activity_type"], r["title"], r["description"],
-         r["created_by"], r["created_at"])
+        (
+            r["odoo_message_id"],
+            r["lead_odoo_id"],
+            r["activity_type"],
+            r["title"],
+            r["description"],
+            r["created_by"],
+            r["created_at"],
+        )
         for r in stored(store).values()
     }
 
@@ -141,11 +160,16 @@ def test_new_messages_and_tracking_arrive_incrementally(sim, engine, store):
     sync(engine)
     lead_id = next(iter(stored(store).values()))["lead_odoo_id"]
     with sim.env() as env:
-        env["mail.message"].create({
-            "model": "crm.lead", "res_id": lead_id, "message_type": "comment",
-            "subtype_id": env.ref("mail.mt_note"), "author_id": env.partner_id,
-            "body": "<p>Called &amp; <b>agreed</b></p><ul><li>price</li></ul><script>x()</script>",
-        })
+        env["mail.message"].create(
+            {
+                "model": "crm.lead",
+                "res_id": lead_id,
+                "message_type": "comment",
+                "subtype_id": env.ref("mail.mt_note"),
+                "author_id": env.partner_id,
+                "body": "<p>Called &amp; <b>agreed</b></p><ul><li>price</li></ul><script>x()</script>",
+            }
+        )
         env["crm.lead"].write([lead_id], {"expected_revenue": 2500.0})
     sim.clock.advance(2)
     result = sync(engine, SyncMode.INCREMENTAL)

@@ -31,9 +31,31 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(api) -> None:
 def test_open_breaches_and_recent_leads(api, store) -> None:
     now = dt.datetime.now(dt.UTC)
     rows = [
-        {"title": "breached", "status": "open", "deadline": dt.date(2026, 1, 1), "sla_escalated_at": now, "odoo_id": 1, "updated_at": now - dt.timedelta(hours=2)},
-        {"title": "won since", "status": "won", "deadline": dt.date(2026, 1, 1), "sla_escalated_at": now, "odoo_id": 2, "updated_at": now - dt.timedelta(hours=1)},
-        {"title": "deleted", "status": "open", "deadline": dt.date(2026, 1, 1), "sla_escalated_at": now, "odoo_id": 3, "deleted_at": now, "updated_at": now},
+        {
+            "title": "breached",
+            "status": "open",
+            "deadline": dt.date(2026, 1, 1),
+            "sla_escalated_at": now,
+            "odoo_id": 1,
+            "updated_at": now - dt.timedelta(hours=2),
+        },
+        {
+            "title": "won since",
+            "status": "won",
+            "deadline": dt.date(2026, 1, 1),
+            "sla_escalated_at": now,
+            "odoo_id": 2,
+            "updated_at": now - dt.timedelta(hours=1),
+        },
+        {
+            "title": "deleted",
+            "status": "open",
+            "deadline": dt.date(2026, 1, 1),
+            "sla_escalated_at": now,
+            "odoo_id": 3,
+            "deleted_at": now,
+            "updated_at": now,
+        },
         {"title": "<script>fresh</script>", "status": "open", "odoo_id": 4, "updated_at": now},
     ]
     with store.transaction() as conn:

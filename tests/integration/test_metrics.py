@@ -32,10 +32,16 @@ def test_metrics_after_a_run(service):
     old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
     with store.transaction() as conn:
         conn.execute(sa.insert(leads).values(title="late", deadline=dt.date(2020, 1, 1), status="open", odoo_id=999999))
-        conn.execute(sa.insert(odoo_outbox).values(model="crm.lead", operation="write", status="queued",
-                                                   created_at=old, next_run_at=old, last_error=None))
-        conn.execute(sa.insert(odoo_outbox).values(model="crm.lead", operation="write", status="failed",
-                                                   next_run_at=old, last_error="x"))
+        conn.execute(
+            sa.insert(odoo_outbox).values(
+                model="crm.lead", operation="write", status="queued", created_at=old, next_run_at=old, last_error=None
+            )
+        )
+        conn.execute(
+            sa.insert(odoo_outbox).values(
+                model="crm.lead", operation="write", status="failed", next_run_at=old, last_error="x"
+            )
+        )
     service.client(ADMIN_TOKEN).post("/api/sla/check")
 
     families = _families(service)
@@ -65,8 +71,8 @@ def test_alert_rules_use_only_metrics_we_export(migrated_sqlite_url):
     import yaml
     from prometheus_client import generate_latest
 
-    from odoosync.service.metrics import make_registry
     from odoosync.odoo.stats import ClientStats
+    from odoosync.service.metrics import make_registry
     from odoosync.store import Store
 
     rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "alerts.yml").read_text())

@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 
 from odoosync.exceptions import NotMigrated
 from odoosync.store import Store
-from odoosync.store.migrate import VERSION_TABLE, alembic_config, head_revision, version_table_schema
 from odoosync.store import runs as run_store
+from odoosync.store.migrate import VERSION_TABLE, alembic_config, head_revision, version_table_schema
 from odoosync.store.schema import OPS_SCHEMA, metadata_for, odoo_outbox, odoo_sync_runs
 from odoosync.streams.base import PageContext
 from odoosync.streams.leads import LeadsTarget
@@ -98,8 +98,14 @@ def test_the_pulls_deleted_lead_check_uses_the_outbox_index(store: Store) -> Non
         conn.execute(
             sa.insert(odoo_outbox),
             [
-                {"model": "crm.lead" if n % 3 else "mail.message", "operation": "write", "local_table": "leads",
-                 "local_id": n, "odoo_id": n, "status": "done"}
+                {
+                    "model": "crm.lead" if n % 3 else "mail.message",
+                    "operation": "write",
+                    "local_table": "leads",
+                    "local_id": n,
+                    "odoo_id": n,
+                    "status": "done",
+                }
                 for n in range(1, 3001)
             ],
         )

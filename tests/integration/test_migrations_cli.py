@@ -10,7 +10,6 @@ import sys
 
 import pytest
 import sqlalchemy as sa
-
 from typer.testing import CliRunner
 
 from odoosync.cli import app
@@ -60,7 +59,10 @@ def test_db_upgrade_is_idempotent(empty_url: str) -> None:
     first = _odoosync("db", "upgrade", "--database-url", empty_url, "--json")
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout) | {"database": None} == {
-        "database": None, "from": None, "to": head_revision(), "changed": True
+        "database": None,
+        "from": None,
+        "to": head_revision(),
+        "changed": True,
     }
     second = _odoosync("db", "upgrade", "--database-url", empty_url)
     assert second.returncode == 0 and f"already at revision {head_revision()}" in second.stdout
@@ -74,19 +76,27 @@ def test_db_upgrade_brings_a_0002_database_to_head(empty_url: str) -> None:
     with Store(empty_url) as store:
         migrate.upgrade(store.engine, "0002")
         with store.transaction() as conn:
-            conn.execute(sa.insert(odoo_outbox).values(model="crm.lead", operation="unlink", local_table="leads",
-                                                       local_id=5, odoo_id=41, status="done"))
+            conn.execute(
+                sa.insert(odoo_outbox).values(
+                    model="crm.lead", operation="unlink", local_table="leads", local_id=5, odoo_id=41, status="done"
+                )
+            )
     assert _odoosync("db", "current", "--database-url", empty_url).returncode == 1
 
     result = _odoosync("db", "upgrade", "--database-url", empty_url, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) | {"database": None} == {
-        "database": None, "from": "0002", "to": head_revision(), "changed": True
+        "database": None,
+        "from": "0002",
+        "to": head_revision(),
+        "changed": True,
     }
     assert _odoosync("db", "current", "--database-url", empty_url).returncode == 0
     with Store(empty_url) as store:
         schema = OPS_SCHEMA if store.dialect == "postgresql" else None
-        indexes = {i["name"]: i["column_names"] for i in sa.inspect(store.engine).get_indexes("odoo_outbox", schema=schema)}
+        indexes = {
+            i["name"]: i["column_names"] for i in sa.inspect(store.engine).get_indexes("odoo_outbox", schema=schema)
+        }
         assert indexes["ix_odoo_outbox_model_odoo_id"] == ["model", "odoo_id"]
         with store.connect() as conn:
             assert conn.execute(sa.select(odoo_outbox.c.odoo_id, odoo_outbox.c.status)).all() == [(41, "done")]

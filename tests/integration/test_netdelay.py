@@ -47,6 +47,7 @@ def _echo_through(port: int, seed: int) -> tuple[bytes, bytes]:
     rng = random.Random(seed)
     chunks = [rng.randbytes(rng.choice([1, 7, 300, 5000, 70000])) for _ in range(300)]
     with socket.create_connection(("127.0.0.1", port)) as sock:
+
         def send() -> None:
             for chunk in chunks:
                 sock.sendall(chunk)
@@ -62,8 +63,9 @@ def _echo_through(port: int, seed: int) -> tuple[bytes, bytes]:
 def test_bytes_arrive_intact_and_in_order_both_ways_on_several_connections(echo_port: int) -> None:
     results: list[tuple[bytes, bytes]] = []
     with DelayProxy("127.0.0.1", echo_port, latency_ms=10) as proxy:
-        workers = [threading.Thread(target=lambda s=seed: results.append(_echo_through(proxy.port, s)))
-                   for seed in range(3)]
+        workers = [
+            threading.Thread(target=lambda s=seed: results.append(_echo_through(proxy.port, s))) for seed in range(3)
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -75,8 +77,10 @@ def test_bytes_arrive_intact_and_in_order_both_ways_on_several_connections(echo_
 
 
 def test_a_round_trip_costs_at_least_the_configured_latency(echo_port: int) -> None:
-    with DelayProxy("127.0.0.1", echo_port, latency_ms=60) as proxy, \
-            socket.create_connection(("127.0.0.1", proxy.port)) as sock:
+    with (
+        DelayProxy("127.0.0.1", echo_port, latency_ms=60) as proxy,
+        socket.create_connection(("127.0.0.1", proxy.port)) as sock,
+    ):
         for _ in range(3):
             started = time.monotonic()
             sock.sendall(b"ping")
@@ -91,6 +95,8 @@ def test_an_unreachable_server_closes_the_client_connection() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         free_port = probe.getsockname()[1]
-    with DelayProxy("127.0.0.1", free_port, latency_ms=10) as proxy, \
-            socket.create_connection(("127.0.0.1", proxy.port)) as sock:
+    with (
+        DelayProxy("127.0.0.1", free_port, latency_ms=10) as proxy,
+        socket.create_connection(("127.0.0.1", proxy.port)) as sock,
+    ):
         assert _read_to_eof(sock) == b""

@@ -104,20 +104,34 @@ def databases(request: pytest.FixtureRequest, _sqlite_template: Path) -> Iterato
 
 def _env(sim: Simulator, url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL", "LOCK_ID"))}
-    env.update({"DATABASE_URL": url, "ODOO_URL": sim.url, "ODOO_DB": sim.db, "ODOO_USERNAME": sim.login,
-                "ODOO_PASSWORD": sim.password, "ODOO_PROTOCOL": "jsonrpc", "ODOO_TIMEOUT": "10"})
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "ODOO_URL": sim.url,
+            "ODOO_DB": sim.db,
+            "ODOO_USERNAME": sim.login,
+            "ODOO_PASSWORD": sim.password,
+            "ODOO_PROTOCOL": "jsonrpc",
+            "ODOO_TIMEOUT": "10",
+        }
+    )
     return env
 
 
 def _cli(sim: Simulator, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "odoosync", *args], env=_env(sim, url), capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "odoosync", *args], env=_env(sim, url), capture_output=True, text=True, timeout=300
+    )
 
 
 def _killed(sim: Simulator, url: str, delay: float, *args: str) -> None:
     """Start the CLI, SIGKILL it after ``delay`` seconds (or let it finish first)."""
-    process = subprocess.Popen([sys.executable, "-m", "odoosync", *args], env=_env(sim, url),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "odoosync", *args],
+        env=_env(sim, url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         process.wait(delay)
     except subprocess.TimeoutExpired:
@@ -158,15 +172,27 @@ def test_pull_killed_at_a_random_point_then_rerun_ends_like_a_clean_run(sim, dat
 
 @pytest.mark.parametrize("seed", FAULT_SEEDS)
 def test_pull_against_an_odoo_failing_a_quarter_of_its_requests_ends_like_a_clean_run(databases, clean, seed) -> None:
-    faulty = Simulator(SCALE, SEED, faults=Faults.parse("429:0.1,500:0.1,reset:0.05", seed=seed, retry_after=0.001)).start()
+    faulty = Simulator(
+        SCALE, SEED, faults=Faults.parse("429:0.1,500:0.1,reset:0.05", seed=seed, retry_after=0.001)
+    ).start()
     url = databases()
     try:
-        config = OdooConfig(url=faulty.url, db=faulty.db, username=faulty.login, password=faulty.password,
-                            protocol="jsonrpc", backoff_base=0.01, backoff_cap=0.05, company_ids=(1, 2))
+        config = OdooConfig(
+            url=faulty.url,
+            db=faulty.db,
+            username=faulty.login,
+            password=faulty.password,
+            protocol="jsonrpc",
+            backoff_base=0.01,
+            backoff_cap=0.05,
+            company_ids=(1, 2),
+        )
         with Store(url) as store, OdooClient(config) as client:
             for _ in range(10):  # a run that met five failures in a row is simply run again
                 try:
-                    run_sync(client, store, "all", PullOptions(mode=SyncMode.INCREMENTAL, overlap=dt.timedelta(minutes=5)))
+                    run_sync(
+                        client, store, "all", PullOptions(mode=SyncMode.INCREMENTAL, overlap=dt.timedelta(minutes=5))
+                    )
                     break
                 except Exception:  # noqa: BLE001 - the fault; the next run continues from the checkpoint
                     continue
@@ -189,32 +215,49 @@ def test_push_killed_at_a_random_point_then_rerun_duplicates_nothing(push_sim, d
         lead = conn.execute(sa.insert(leads).values(title=f"Kill push {tag}").returning(leads.c.id)).scalar_one()
         existing = conn.execute(sa.select(leads.c.id).where(leads.c.odoo_id.is_not(None)).limit(1)).scalar_one()
         for i in range(notes):
-            conn.execute(sa.insert(lead_activities).values(
-                lead_id=existing if i % 2 else lead, activity_type="note", description=f"kill {tag} {i}"))
+            conn.execute(
+                sa.insert(lead_activities).values(
+                    lead_id=existing if i % 2 else lead, activity_type="note", description=f"kill {tag} {i}"
+                )
+            )
     _killed(sim, url, delay, "push", "--once")
     with Store(url) as store, store.transaction() as conn:  # the dead worker's lease runs out
-        conn.execute(sa.update(odoo_outbox).where(odoo_outbox.c.status == "processing")
-                     .values(locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+        conn.execute(
+            sa.update(odoo_outbox)
+            .where(odoo_outbox.c.status == "processing")
+            .values(locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
     for _ in range(3):  # a note waiting for its new lead is retried after a short backoff
         assert _cli(sim, url, "push", "--once").returncode == 0
         if not _unfinished(url):
             break
         with Store(url) as store, store.transaction() as conn:
-            conn.execute(sa.update(odoo_outbox).where(odoo_outbox.c.status == "queued")
-                         .values(next_run_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+            conn.execute(
+                sa.update(odoo_outbox)
+                .where(odoo_outbox.c.status == "queued")
+                .values(next_run_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+            )
     with sim.env({"active_test": False}) as env:
         assert env["crm.lead"].search_count([("name", "=", f"Kill push {tag}")]) == 1
         bodies = [m["body"] for m in env["mail.message"].search_read([("body", "=like", f"%kill {tag} %")], ["body"])]
     assert sorted(bodies) == sorted(f"kill {tag} {i}" for i in range(notes))  # each note exactly once
     assert _unfinished(url) == 0
     with Store(url) as store, store.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(lead_activities)
-                            .where(lead_activities.c.odoo_message_id.is_(None))).scalar() == 0
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(lead_activities)
+                .where(lead_activities.c.odoo_message_id.is_(None))
+            ).scalar()
+            == 0
+        )
 
 
 def _unfinished(url: str) -> int:
     with Store(url) as store, store.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(odoo_outbox).where(odoo_outbox.c.status != "done")).scalar()
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(odoo_outbox).where(odoo_outbox.c.status != "done")
+        ).scalar()
 
 
 def _assert_same(state: dict[str, Any], clean: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from odoosync.push import outbox
 from odoosync.exceptions import StoreError
+from odoosync.push import outbox
 from odoosync.store import Store
 from odoosync.store.schema import leads
 
@@ -19,7 +19,9 @@ LEASE = dt.timedelta(minutes=5)
 
 def _queue(store: Store, n: int) -> list[int]:
     with store.transaction() as conn:
-        return [conn.execute(sa.insert(leads).values(title=f"L{i}").returning(leads.c.id)).scalar_one() for i in range(n)]
+        return [
+            conn.execute(sa.insert(leads).values(title=f"L{i}").returning(leads.c.id)).scalar_one() for i in range(n)
+        ]
 
 
 def test_claim_takes_a_record_with_its_followers_and_keeps_order(store: Store) -> None:
@@ -89,4 +91,3 @@ def test_the_waker_wakes_on_a_queued_change(store: Store) -> None:
         assert waker.problem() is None
     finally:
         waker.stop()
-

@@ -49,8 +49,11 @@ def test_full_import_equals_the_simulator_archived_and_lost_included(
         assert row["title"] == lead["name"]
         assert row["stage"] == (lead["stage_id"][1] if lead["stage_id"] else None)
         expected_status = (
-            "won" if lead["active"] and lead["stage_id"] and lead["stage_id"][0] in won_stages
-            else "lost" if not lead["active"] or lead["lost_reason_id"] else "open"
+            "won"
+            if lead["active"] and lead["stage_id"] and lead["stage_id"][0] in won_stages
+            else "lost"
+            if not lead["active"] or lead["lost_reason_id"]
+            else "open"
         )
         assert row["status"] == expected_status
         assert float(row["value"] or 0) == pytest.approx(float(lead["expected_revenue"] or 0), abs=0.01)
@@ -79,7 +82,9 @@ def test_incremental_picks_up_creates_edits_archives_and_deletes(
     edited, archived, deleted = ids[0], ids[1], ids[2]
     simulator.clock.advance(2)
     with simulator.env() as env:
-        created = env["crm.lead"].create({"name": "Fresh lead", "partner_name": "Brand New Co", "expected_revenue": 999})
+        created = env["crm.lead"].create(
+            {"name": "Fresh lead", "partner_name": "Brand New Co", "expected_revenue": 999}
+        )
         env["crm.lead"].write([edited], {"name": "Renamed lead"})
         env["crm.lead"].action_archive([archived])
         env["crm.lead"].unlink([deleted])
@@ -179,7 +184,9 @@ def test_an_idle_odoo_costs_one_search_read_per_stream_once_the_overlap_has_pass
         simulator.request_log.clear()
         report = pull(sim_client, store, page_size=10, reconcile=False)
         assert simulator.request_log.count() == len(models) == len(report.results)
-        assert {model: simulator.request_log.count("search_read", model) for model in models} == dict.fromkeys(models, 1)
+        assert {model: simulator.request_log.count("search_read", model) for model in models} == dict.fromkeys(
+            models, 1
+        )
         assert sum(r.counters.fetched for r in report.results) == 0
         assert checkpoint_store.list_checkpoints(store) == checkpoints_before, "an idle run writes no checkpoint"
 
@@ -194,9 +201,18 @@ def row_versions(store: Store) -> dict[str, Any]:
     tables = [leads, customers, odoo_partners, odoo_stages]
     with store.connect() as conn:
         if store.dialect == "postgresql":
-            return {t.name: sorted(conn.execute(sa.text(f"SELECT id::text, xmin::text FROM {t.name}" if "id" in t.c
-                                                         else f"SELECT odoo_id::text, xmin::text FROM {t.name}")).all())
-                    for t in tables}
+            return {
+                t.name: sorted(
+                    conn.execute(
+                        sa.text(
+                            f"SELECT id::text, xmin::text FROM {t.name}"
+                            if "id" in t.c
+                            else f"SELECT odoo_id::text, xmin::text FROM {t.name}"
+                        )
+                    ).all()
+                )
+                for t in tables
+            }
         return {t.name: sorted(map(tuple, conn.execute(sa.select(*list(t.c))).all()), key=repr) for t in tables}
 
 
@@ -238,7 +254,10 @@ def shared_simulator() -> Iterator[Simulator]:
 def clean_state(shared_simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The database after one uninterrupted sync of ``shared_simulator``."""
     path = tmp_path_factory.mktemp("clean") / "clean.db"
-    with Store(f"sqlite:///{path}") as clean, OdooClient(odoo_config_for(shared_simulator, company_ids=(1, 2))) as client:
+    with (
+        Store(f"sqlite:///{path}") as clean,
+        OdooClient(odoo_config_for(shared_simulator, company_ids=(1, 2))) as client,
+    ):
         clean.upgrade()
         pull(client, clean, page_size=25)
         return canonical_state(clean)
@@ -307,9 +326,7 @@ def test_a_budget_run_reports_remaining_and_the_next_run_finishes(
     assert set(db_leads(store)) == set(odoo_leads(sim))
 
 
-def test_a_second_concurrent_run_is_refused_naming_the_holder(
-    sim_client: OdooClient, store: Store
-) -> None:
+def test_a_second_concurrent_run_is_refused_naming_the_holder(sim_client: OdooClient, store: Store) -> None:
     with store.lock(checkpoint_key("default", "leads"), {"run_id": 4242}):
         with pytest.raises(LockHeld) as refused:
             pull(sim_client, store, "leads")

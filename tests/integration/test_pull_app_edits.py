@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.push.engine import PushEngine
+from odoosync.push.worker import run_once
 from odoosync.service.operations import SyncReport
 from odoosync.sheets.engine import SheetSync
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.simulator import Simulator
 from odoosync.store import Store
 from odoosync.store.schema import leads, odoo_outbox
-from odoosync.push.worker import run_once
 from tests.fixtures.pull import odoo_leads, pull
 
 
@@ -46,11 +46,14 @@ def _row(store: Store, odoo_id: int) -> dict[str, Any] | None:
 
 def _open_lead(store: Store) -> tuple[int, int]:
     with store.connect() as conn:
-        return tuple(conn.execute(
-            sa.select(leads.c.id, leads.c.odoo_id)
-            .where(leads.c.status == "open", leads.c.deleted_at.is_(None), leads.c.odoo_id.is_not(None))
-            .order_by(leads.c.odoo_id).limit(1)
-        ).one())
+        return tuple(
+            conn.execute(
+                sa.select(leads.c.id, leads.c.odoo_id)
+                .where(leads.c.status == "open", leads.c.deleted_at.is_(None), leads.c.odoo_id.is_not(None))
+                .order_by(leads.c.odoo_id)
+                .limit(1)
+            ).one()
+        )
 
 
 @pytest.mark.parametrize("deletion", ["hard", "soft"])
@@ -87,8 +90,10 @@ def test_a_lead_deleted_in_the_app_stays_deleted_until_odoo_restores_it(
     # Odoo-side deletes still reconcile to deleted_at (C2).
     with store.connect() as conn:
         other = conn.execute(
-            sa.select(leads.c.odoo_id).where(leads.c.deleted_at.is_(None), leads.c.odoo_id != odoo_id)
-            .order_by(leads.c.odoo_id.desc()).limit(1)
+            sa.select(leads.c.odoo_id)
+            .where(leads.c.deleted_at.is_(None), leads.c.odoo_id != odoo_id)
+            .order_by(leads.c.odoo_id.desc())
+            .limit(1)
         ).scalar_one()
     with simulator.env() as env:
         env["crm.lead"].unlink([other])
@@ -167,8 +172,10 @@ def test_odoo_edits_of_a_pushed_sheet_lead_keep_its_sheet_data(
 
         def sheet_leads() -> dict[int, dict[str, Any]]:
             with store.connect() as conn:
-                return {r["odoo_id"]: dict(r) for r in conn.execute(
-                    sa.select(leads).where(leads.c.source == "sheet")).mappings()}
+                return {
+                    r["odoo_id"]: dict(r)
+                    for r in conn.execute(sa.select(leads).where(leads.c.source == "sheet")).mappings()
+                }
 
         before = sheet_leads()
         assert len(before) == 3 and all(i is not None for i in before)
@@ -189,7 +196,10 @@ def test_odoo_edits_of_a_pushed_sheet_lead_keep_its_sheet_data(
             old = before[odoo_id]
             assert row["metadata"]["sheet"] == old["metadata"]["sheet"]
             assert (row["customer_id"], row["source"], row["source_email_id"]) == (
-                state.customer_id, "sheet", old["source_email_id"])
+                state.customer_id,
+                "sheet",
+                old["source_email_id"],
+            )
         assert _waiting_items(store) == 0
 
         # The sheet did not change; sync it as if it had (checksum and ETag forgotten):

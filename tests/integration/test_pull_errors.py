@@ -32,7 +32,11 @@ def data_rows(store: Store) -> dict[str, int]:
         ("bad credentials", AuthenticationError, ""),
         ("unreachable", OdooTransportError, ""),
         ("unknown stream", ConfigError, "unknown stream 'lead'"),
-        ("unknown model", ConfigError, "is disabled by a bad config row: sync config 'odoo_to_sb:x_no.such.model': Odoo does not serve"),
+        (
+            "unknown model",
+            ConfigError,
+            "is disabled by a bad config row: sync config 'odoo_to_sb:x_no.such.model': Odoo does not serve",
+        ),
         ("unknown field", ConfigError, "no field(s) no_such_field"),
         ("malformed domain", ConfigError, "malformed domain"),
     ],

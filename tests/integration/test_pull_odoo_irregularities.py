@@ -37,8 +37,11 @@ def _lead_ids(store, *, deleted: bool = False) -> set[int]:
 
 def _message_ids(store) -> set[int]:
     with store.connect() as conn:
-        return set(conn.execute(sa.select(lead_activities.c.odoo_message_id)
-                                .where(lead_activities.c.odoo_message_id.is_not(None))).scalars())
+        return set(
+            conn.execute(
+                sa.select(lead_activities.c.odoo_message_id).where(lead_activities.c.odoo_message_id.is_not(None))
+            ).scalars()
+        )
 
 
 def _visible_messages(sim) -> set[int]:
@@ -86,8 +89,9 @@ def test_a_bulk_write_of_600_leads_with_one_stamp_arrives_whole_in_one_run(make_
         # 600 changed rows and an empty page end it, not a loop over one second.
         assert result.counters.fetched < 1500, result
         with store.connect() as conn:
-            priorities = dict(conn.execute(sa.select(leads.c.odoo_id, leads.c.priority)
-                                           .where(leads.c.odoo_id.in_(targets))).all())
+            priorities = dict(
+                conn.execute(sa.select(leads.c.odoo_id, leads.c.priority).where(leads.c.odoo_id.in_(targets))).all()
+            )
         assert set(priorities) == set(targets) and set(priorities.values()) == {"3"}
         idle = next(r for r in pull(client, store).results if r.stream == "leads")
         assert (idle.counters.updated, idle.counters.inserted) == (0, 0)
@@ -111,8 +115,9 @@ def test_a_second_write_in_the_same_second_arrives(make_simulator, store, versio
         finally:
             sim.clock.release()
         with store.connect() as conn:
-            value, stamp = conn.execute(sa.select(leads.c.value, leads.c.odoo_write_date)
-                                        .where(leads.c.odoo_id == lead)).one()
+            value, stamp = conn.execute(
+                sa.select(leads.c.value, leads.c.odoo_write_date).where(leads.c.odoo_id == lead)
+            ).one()
         assert float(value) == 1002.0
         assert stamp.strftime("%Y-%m-%d %H:%M:%S") == record["write_date"], "the same served second as before"
         assert next(r for r in report.results if r.stream == "leads").counters.updated == 1

@@ -28,7 +28,9 @@ def test_a_refused_lead_is_quarantined_the_rest_lands_and_it_is_released_once_fi
         with store.connect() as conn:
             stored = set(conn.execute(sa.select(leads.c.odoo_id)).scalars())
             value = conn.execute(sa.select(leads.c.value).where(leads.c.odoo_id == big)).scalar_one()
-            logged = conn.execute(sa.select(odoo_sync_runs.c.rejected).where(odoo_sync_runs.c.id == first.run_id)).scalar_one()
+            logged = conn.execute(
+                sa.select(odoo_sync_runs.c.rejected).where(odoo_sync_runs.c.id == first.run_id)
+            ).scalar_one()
         with sim.as_sync_user() as env:
             assert stored == set(env["crm.lead"].search([])) - {poison}, "every other lead landed"
         assert float(value) == 1e17 and logged == 1

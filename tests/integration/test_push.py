@@ -3,6 +3,7 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -10,23 +11,22 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from odoosync.push import outbox
-from odoosync.push.conflicts import ConflictPolicy
+from odoosync.demo.edits import demo_edits
 from odoosync.exceptions import ConfigError
 from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
 from odoosync.pull import PullOptions
-from odoosync.demo.edits import demo_edits
+from odoosync.push import outbox
+from odoosync.push.conflicts import ConflictPolicy
 from odoosync.push.engine import PushEngine
 from odoosync.push.policy import PushPolicy
+from odoosync.push.worker import run_once
 from odoosync.service.operations import run_sync
 from odoosync.simulator import Simulator
 from odoosync.store import Store
 from odoosync.store.schema import lead_activities, leads, odoo_sync_conflicts
 from odoosync.store.sync_config import config_set
-from odoosync.push.worker import run_once
-import contextlib
 
 
 class Clock:
@@ -44,8 +44,16 @@ class Clock:
 
 
 def _client(sim: Simulator, **options) -> OdooClient:
-    config = OdooConfig(url=sim.url, db=sim.db, username=sim.login, password=sim.password,
-                        protocol="jsonrpc", max_attempts=1, timeout=5, **options)
+    config = OdooConfig(
+        url=sim.url,
+        db=sim.db,
+        username=sim.login,
+        password=sim.password,
+        protocol="jsonrpc",
+        max_attempts=1,
+        timeout=5,
+        **options,
+    )
     return OdooClient(config).open()
 
 
@@ -86,14 +94,23 @@ def test_each_app_action_shows_up_in_odoo(store: Store, client: OdooClient, simu
     clock = Clock()
     _pull(client, store, SyncMode.FULL)
     assert _statuses(store) == {}  # the pull's own writes queue nothing
-    lead_id, odoo_lead = _one(store, "SELECT id, odoo_id FROM leads WHERE status = 'open' AND odoo_id IS NOT NULL "
-                                     "ORDER BY id LIMIT 1")
+    lead_id, odoo_lead = _one(
+        store, "SELECT id, odoo_id FROM leads WHERE status = 'open' AND odoo_id IS NOT NULL ORDER BY id LIMIT 1"
+    )
     _sql(store, "INSERT INTO leads (title) VALUES ('Only a title')")
     _sql(store, "UPDATE leads SET stage = 'Proposition' WHERE id = :id", id=lead_id)
-    _sql(store, "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
-                "VALUES (:id, 'note', 'Note', 'Called from the app')", id=lead_id)
-    _sql(store, "INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
-                "VALUES (:id, 'call', 'Call back', '2030-01-02')", id=lead_id)
+    _sql(
+        store,
+        "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
+        "VALUES (:id, 'note', 'Note', 'Called from the app')",
+        id=lead_id,
+    )
+    _sql(
+        store,
+        "INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
+        "VALUES (:id, 'call', 'Call back', '2030-01-02')",
+        id=lead_id,
+    )
     result = run_once(_engine(store, client, clock))
     assert result.failed == 0 and _statuses(store) == {"done": 4}
 
@@ -135,8 +152,11 @@ def test_alternating_pulls_and_pushes_do_not_ping_pong(store: Store, client: Odo
     last_activity = _scalar(store, "SELECT max(id) FROM lead_activities")
     for round_ in range(3):
         report = _pull(client, store)
-        changed = {r.stream: (r.counters.inserted, r.counters.updated, r.counters.deleted)
-                   for r in report.results if r.counters.inserted or r.counters.updated or r.counters.deleted}
+        changed = {
+            r.stream: (r.counters.inserted, r.counters.updated, r.counters.deleted)
+            for r in report.results
+            if r.counters.inserted or r.counters.updated or r.counters.deleted
+        }
         # The pushed edits come back once, as what Odoo made of them: the two leads take
         # the values Odoo filled in (decided on values, not on write_date), and Odoo's own
         # messages about them (the new lead's creation log, the stage move's tracking) are
@@ -144,8 +164,11 @@ def test_alternating_pulls_and_pushes_do_not_ping_pong(store: Store, client: Odo
         if round_ == 0:
             assert set(changed) <= {"chatter", "leads"} and changed["chatter"][1:] == (0, 0)
             assert changed.get("leads", (0, 0, 0))[0::2] == (0, 0) and changed.get("leads", (0, 0, 0))[1] <= 2
-            new_kinds = _one(store, "SELECT count(*), min(activity_type), max(activity_type) FROM lead_activities "
-                                    "WHERE id > :before", before=last_activity)
+            new_kinds = _one(
+                store,
+                "SELECT count(*), min(activity_type), max(activity_type) FROM lead_activities WHERE id > :before",
+                before=last_activity,
+            )
             assert tuple(new_kinds) == (changed["chatter"][0], "system", "system")
         else:
             assert changed == {}
@@ -154,7 +177,10 @@ def test_alternating_pulls_and_pushes_do_not_ping_pong(store: Store, client: Odo
         assert again.claimed == 0
     assert simulator.request_log.count("write") + simulator.request_log.count("load") == writes_before
     assert _scalar(store, "SELECT count(*) FROM leads WHERE title = 'Demo lead from the app'") == 1
-    assert _scalar(store, "SELECT count(*) FROM lead_activities WHERE description = 'Called the customer from the app.'") == 1
+    assert (
+        _scalar(store, "SELECT count(*) FROM lead_activities WHERE description = 'Called the customer from the app.'")
+        == 1
+    )
     with simulator.env({"active_test": False}) as env:
         assert env["crm.lead"].search_count([("name", "=", "Demo lead from the app")]) == 1
 
@@ -205,7 +231,9 @@ class _Killed(BaseException):
     """The worker process dies here (nothing after it runs)."""
 
 
-def test_killed_worker_loses_nothing_and_duplicates_nothing(store: Store, client: OdooClient, simulator: Simulator) -> None:
+def test_killed_worker_loses_nothing_and_duplicates_nothing(
+    store: Store, client: OdooClient, simulator: Simulator
+) -> None:
     clock = Clock()
     with store.transaction() as conn:
         for i in range(5):
@@ -257,8 +285,12 @@ def test_under_faults_every_item_ends_done(store: Store, make_simulator, seed: i
             lead = conn.execute(sa.insert(leads).values(title=f"Faulty {i}").returning(leads.c.id)).scalar_one()
             conn.execute(sa.insert(lead_activities).values(lead_id=lead, activity_type="note", description=f"n{i}"))
     with _client(sim) as client:
-        engine = _engine(store, client, clock, policies={m: PushPolicy(max_attempts=50, max_batch=10)
-                                                         for m in ("crm.lead", "mail.message")})
+        engine = _engine(
+            store,
+            client,
+            clock,
+            policies={m: PushPolicy(max_attempts=50, max_batch=10) for m in ("crm.lead", "mail.message")},
+        )
         for _ in range(200):
             engine.push_all()
             if _statuses(store) == {"done": 50}:
@@ -295,7 +327,9 @@ def test_transient_poison_fails_after_max_attempts_with_backoff(store: Store, ma
         with store.transaction(origin="pull") as conn:  # as the pull would have stored it
             conn.execute(sa.insert(leads).values(title="Bound", odoo_id=record["id"], phone=record["phone"]))
         _sql(store, "UPDATE leads SET phone = '123' WHERE title = 'Bound'")
-        engine = _engine(store, client, clock, policies={"crm.lead": PushPolicy(max_attempts=3, base_backoff_seconds=10)})
+        engine = _engine(
+            store, client, clock, policies={"crm.lead": PushPolicy(max_attempts=3, base_backoff_seconds=10)}
+        )
         waits = []
         for _ in range(3):
             engine.push_all()
@@ -309,19 +343,26 @@ def test_transient_poison_fails_after_max_attempts_with_backoff(store: Store, ma
         assert item.status == "failed" and item.attempts == 3 and "OdooServerError" in item.last_error
 
 
-@pytest.mark.parametrize("policy, expected_stage, winner", [
-    (ConflictPolicy.ODOO_WINS, "Qualified", "odoo"),
-    (ConflictPolicy.APP_WINS, "Proposition", "app"),
-    (ConflictPolicy.NEWEST_WINS, "Proposition", "app"),
-])
-def test_conflict_policies(store: Store, client: OdooClient, simulator: Simulator,
-                           policy: ConflictPolicy, expected_stage: str, winner: str) -> None:
+@pytest.mark.parametrize(
+    "policy, expected_stage, winner",
+    [
+        (ConflictPolicy.ODOO_WINS, "Qualified", "odoo"),
+        (ConflictPolicy.APP_WINS, "Proposition", "app"),
+        (ConflictPolicy.NEWEST_WINS, "Proposition", "app"),
+    ],
+)
+def test_conflict_policies(
+    store: Store, client: OdooClient, simulator: Simulator, policy: ConflictPolicy, expected_stage: str, winner: str
+) -> None:
     clock = Clock()
     _pull(client, store, SyncMode.FULL)
-    lead_id, odoo_id, _stage = _one(store, "SELECT id, odoo_id, stage FROM leads WHERE status = 'open' AND stage = 'New' "
-                                          "ORDER BY id LIMIT 1")
-    stages = dict(client.search_read("crm.stage", [], ["name"]) and
-                  [(s["name"], s["id"]) for s in client.search_read("crm.stage", [], ["name"])])
+    lead_id, odoo_id, _stage = _one(
+        store, "SELECT id, odoo_id, stage FROM leads WHERE status = 'open' AND stage = 'New' ORDER BY id LIMIT 1"
+    )
+    stages = dict(
+        client.search_read("crm.stage", [], ["name"])
+        and [(s["name"], s["id"]) for s in client.search_read("crm.stage", [], ["name"])]
+    )
     a_minute_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     with simulator.env(stamp=a_minute_ago) as env:  # Odoo's user moved the lead a minute ago...
         env["crm.lead"].write([odoo_id], {"stage_id": stages["Qualified"], "phone": "odoo-phone"})
@@ -343,8 +384,13 @@ def test_conflict_policies(store: Store, client: OdooClient, simulator: Simulato
 def test_a_queued_method_call_is_pushed(store: Store, client: OdooClient) -> None:
     [odoo_id] = client.search("crm.lead", [], limit=1)
     with store.transaction() as conn:
-        outbox.enqueue(conn, model="crm.lead", operation="call", odoo_id=odoo_id,
-                       payload={"method": "write", "args": [[odoo_id], {"phone": "+1 555 0100"}]})
+        outbox.enqueue(
+            conn,
+            model="crm.lead",
+            operation="call",
+            odoo_id=odoo_id,
+            payload={"method": "write", "args": [[odoo_id], {"phone": "+1 555 0100"}]},
+        )
     with pytest.raises(ValueError, match="payload\\['method'\\]"):
         with store.transaction() as conn:
             outbox.enqueue(conn, model="crm.lead", operation="call", payload={})
@@ -355,11 +401,17 @@ def test_a_queued_method_call_is_pushed(store: Store, client: OdooClient) -> Non
 
 def test_json2_and_one_model_at_a_time(migrated_sqlite_url: str, make_simulator) -> None:
     sim = make_simulator(version="19.0")
-    config = OdooConfig(url=sim.url, db=sim.db, username=sim.login, api_key=sim.api_key, protocol="json2", max_attempts=1)
+    config = OdooConfig(
+        url=sim.url, db=sim.db, username=sim.login, api_key=sim.api_key, protocol="json2", max_attempts=1
+    )
     with Store(migrated_sqlite_url) as store, OdooClient(config) as client:
         _sql(store, "INSERT INTO leads (title) VALUES ('Over JSON-2')")
         lead_id = _scalar(store, "SELECT id FROM leads")
-        _sql(store, "INSERT INTO lead_activities (lead_id, activity_type, description) VALUES (:id, 'note', 'j2 note')", id=lead_id)
+        _sql(
+            store,
+            "INSERT INTO lead_activities (lead_id, activity_type, description) VALUES (:id, 'note', 'j2 note')",
+            id=lead_id,
+        )
         only_leads = _engine(store, client, Clock(), models=["crm.lead"]).push_all()
         assert (only_leads.done, _statuses(store)) == (1, {"done": 1, "queued": 1})
         _sql(store, "UPDATE leads SET stage = 'Qualified' WHERE id = :id", id=lead_id)
@@ -372,11 +424,15 @@ def test_json2_and_one_model_at_a_time(migrated_sqlite_url: str, make_simulator)
 
 
 def test_push_settings_come_from_the_config_table(store: Store, client: OdooClient) -> None:
-    config_set(store, "sb_to_odoo:crm.lead", {"max_batch": 2, "max_attempts": 3, "conflict_policy": "app_wins",
-                                              "on_delete": "unlink"})
+    config_set(
+        store,
+        "sb_to_odoo:crm.lead",
+        {"max_batch": 2, "max_attempts": 3, "conflict_policy": "app_wins", "on_delete": "unlink"},
+    )
     engine = PushEngine(store, client)
-    assert engine.policy("crm.lead") == PushPolicy(max_batch=2, max_attempts=3, conflict_policy=ConflictPolicy.APP_WINS,
-                                                   on_delete="unlink")
+    assert engine.policy("crm.lead") == PushPolicy(
+        max_batch=2, max_attempts=3, conflict_policy=ConflictPolicy.APP_WINS, on_delete="unlink"
+    )
     assert engine.policy("mail.message") == PushPolicy()
     with store.transaction() as conn:
         for i in range(5):
@@ -390,8 +446,12 @@ def test_push_settings_come_from_the_config_table(store: Store, client: OdooClie
 
 def test_a_partner_made_in_the_app_is_created_and_rekeyed(store: Store, client: OdooClient) -> None:
     with store.transaction() as conn:
-        conn.execute(sa.text("INSERT INTO odoo_partners (odoo_id, name, email, is_company) "
-                             "VALUES (-1, 'App Partner Co', 'co@example.com', true)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO odoo_partners (odoo_id, name, email, is_company) "
+                "VALUES (-1, 'App Partner Co', 'co@example.com', true)"
+            )
+        )
     assert _engine(store, client, Clock()).push_all().created == 1
     odoo_id, write_date = _one(store, "SELECT odoo_id, write_date FROM odoo_partners WHERE name = 'App Partner Co'")
     assert odoo_id > 0 and write_date is not None
@@ -403,15 +463,22 @@ def test_a_partner_made_in_the_app_is_created_and_rekeyed(store: Store, client: 
 
 
 @pytest.mark.parametrize("kill_after", [1, 2, 3, 4, 5])
-def test_killed_after_any_odoo_call_then_rerun_ends_like_a_clean_run(store: Store, client: OdooClient,
-                                                                     simulator: Simulator, kill_after: int) -> None:
+def test_killed_after_any_odoo_call_then_rerun_ends_like_a_clean_run(
+    store: Store, client: OdooClient, simulator: Simulator, kill_after: int
+) -> None:
     clock = Clock()
     with store.transaction() as conn:
         for i in range(3):
-            lead = conn.execute(sa.insert(leads).values(title=f"Crash {kill_after}-{i}").returning(leads.c.id)).scalar_one()
-            conn.execute(sa.insert(lead_activities).values(lead_id=lead, activity_type="note", description=f"crash note {i}"))
-            conn.execute(sa.text("INSERT INTO scheduled_activities (lead_id, activity_type, summary) VALUES (:l, 'todo', :s)"),
-                         {"l": lead, "s": f"crash todo {i}"})
+            lead = conn.execute(
+                sa.insert(leads).values(title=f"Crash {kill_after}-{i}").returning(leads.c.id)
+            ).scalar_one()
+            conn.execute(
+                sa.insert(lead_activities).values(lead_id=lead, activity_type="note", description=f"crash note {i}")
+            )
+            conn.execute(
+                sa.text("INSERT INTO scheduled_activities (lead_id, activity_type, summary) VALUES (:l, 'todo', :s)"),
+                {"l": lead, "s": f"crash todo {i}"},
+            )
     calls = {"n": 0}
 
     def maybe_die(kind: str) -> None:
@@ -453,8 +520,9 @@ def test_a_won_lead_lost_in_the_app_leaves_the_won_stage_first(store: Store, mak
     sim = make_simulator(scale=0.02, seed=1, version=version)
     with _client(sim) as client:
         _pull(client, store, SyncMode.FULL)
-        lead_id, odoo_lead = _one(store, "SELECT id, odoo_id FROM leads WHERE status = 'won' AND deleted_at IS NULL "
-                                         "ORDER BY id LIMIT 1")
+        lead_id, odoo_lead = _one(
+            store, "SELECT id, odoo_id FROM leads WHERE status = 'won' AND deleted_at IS NULL ORDER BY id LIMIT 1"
+        )
         if version == "19.0":
             with pytest.raises(Exception, match="cannot be lost"), sim.env() as env:
                 env["crm.lead"].write([odoo_lead], {"active": False, "probability": 0})

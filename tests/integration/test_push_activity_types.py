@@ -23,13 +23,20 @@ def _pull(client, store) -> None:
 
 def _push_a_call(store, client) -> tuple[int, int | None, str | None]:
     with store.transaction() as conn:
-        lead_id = conn.execute(sa.text("SELECT id FROM leads WHERE odoo_id IS NOT NULL ORDER BY id LIMIT 1")).scalar_one()
-        conn.execute(sa.text("INSERT INTO scheduled_activities (lead_id, activity_type, summary) "
-                             "VALUES (:l, 'call', 'Ring them')"), {"l": lead_id})
+        lead_id = conn.execute(
+            sa.text("SELECT id FROM leads WHERE odoo_id IS NOT NULL ORDER BY id LIMIT 1")
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO scheduled_activities (lead_id, activity_type, summary) VALUES (:l, 'call', 'Ring them')"
+            ),
+            {"l": lead_id},
+        )
     result = run_once(PushEngine(store, client, clock=Clock(), policies={}))
     with store.connect() as conn:
         activity_id = conn.execute(
-            sa.text("SELECT odoo_activity_id FROM scheduled_activities WHERE summary = 'Ring them'")).scalar_one()
+            sa.text("SELECT odoo_activity_id FROM scheduled_activities WHERE summary = 'Ring them'")
+        ).scalar_one()
     items = outbox.list_items(store, model="mail.activity")
     return result.failed, activity_id, max(items, key=lambda item: item.id).last_error
 
@@ -40,7 +47,9 @@ def test_a_configured_type_is_used_when_odoo_has_no_default_call_type(store, sim
     with simulator.env() as env:
         [call] = env["mail.activity.type"].search([("name", "=", "Call")])
         env["mail.activity.type"].write([call], {"active": False, "name": "Anruf (alt)"})
-        env["ir.model.data"].unlink(env["ir.model.data"].search([("model", "=", "mail.activity.type"), ("res_id", "=", call)]))
+        env["ir.model.data"].unlink(
+            env["ir.model.data"].search([("model", "=", "mail.activity.type"), ("res_id", "=", call)])
+        )
         telefonat = env["mail.activity.type"].create({"name": "Telefonat", "category": "default"})
     with _client(simulator) as client:
         _pull(client, store)

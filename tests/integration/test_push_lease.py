@@ -30,7 +30,9 @@ def _notes(store: Store, client, clock: Clock, prefix: str, count: int) -> None:
     _engine(store, client, clock).push_all()  # the lead is in Odoo first
     with store.transaction() as conn:
         for i in range(count):
-            conn.execute(sa.insert(lead_activities).values(lead_id=lead, activity_type="note", description=f"{prefix} {i}"))
+            conn.execute(
+                sa.insert(lead_activities).values(lead_id=lead, activity_type="note", description=f"{prefix} {i}")
+            )
 
 
 def _posted(simulator: Simulator, prefix: str) -> list[str]:

@@ -13,11 +13,11 @@ import socket
 import pytest
 import sqlalchemy as sa
 
-from odoosync.service.events import EventBus
 from odoosync.exceptions import OdooSyncError, StoreError
-from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
+from odoosync.service.events import EventBus
+from odoosync.service.jobs import Jobs
 from odoosync.store import Store
 from odoosync.store.schema import odoo_sync_runs
 from odoosync.web.app import WebContext
@@ -35,8 +35,13 @@ def _closed_port() -> int:
 
 def test_odoo_url_credentials_stay_out_of_runs_api_and_errors(store: Store) -> None:
     config = OdooConfig(
-        url=f"http://proxy:{PASSWORD}@127.0.0.1:{_closed_port()}", db="x", username="u", password="pw-odoo",
-        protocol="jsonrpc", max_attempts=1, connect_timeout=2,
+        url=f"http://proxy:{PASSWORD}@127.0.0.1:{_closed_port()}",
+        db="x",
+        username="u",
+        password="pw-odoo",
+        protocol="jsonrpc",
+        max_attempts=1,
+        connect_timeout=2,
     )
     with OdooClient(config) as client:
         jobs = Jobs(store, client, events=EventBus())

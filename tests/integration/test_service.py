@@ -68,7 +68,18 @@ def test_trigger_unknown_stream_is_422(service):
 def test_scheduled_jobs_fire_by_themselves_and_status_turns_green(service):
     store = service.context.store
     scheduler = start_scheduler(service, {"reference": EVERY_SECOND, "increments": EVERY_SECOND})
-    wanted = {"stages", "users", "teams", "tags", "lost_reasons", "activity_types", "leads", "partners", "chatter", "activities"}
+    wanted = {
+        "stages",
+        "users",
+        "teams",
+        "tags",
+        "lost_reasons",
+        "activity_types",
+        "leads",
+        "partners",
+        "chatter",
+        "activities",
+    }
 
     def all_synced():
         done = {r.stream for r in run_store.list_runs(store, 200) if str(r.status) == "ok" and r.trigger == "schedule"}
@@ -111,7 +122,9 @@ def test_pause_and_resume_through_the_api(service):
     paused = admin.post("/api/schedule/increments/pause").json()
     assert paused["paused"] is True and paused["next_run_at"] is None
     resumed = admin.post("/api/schedule/increments/resume").json()
-    assert resumed["paused"] is False and resumed["next_run_at"].startswith(str(__import__("datetime").date.today().year + 1))
+    assert resumed["paused"] is False and resumed["next_run_at"].startswith(
+        str(__import__("datetime").date.today().year + 1)
+    )
     assert admin.post("/api/schedule/nope/pause").status_code == 404
     assert admin.post("/api/schedule/increments/explode").status_code == 422
 
@@ -121,16 +134,18 @@ def test_events_stream_a_runs_progress_and_end(service):
     connected = threading.Event()
 
     def listen():
-        with httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {READ_TOKEN}"}, timeout=60) as client:
+        with httpx.Client(
+            base_url=service.url, headers={"Authorization": f"Bearer {READ_TOKEN}"}, timeout=60
+        ) as client:
             with client.stream("GET", "/api/events", params={"max_seconds": 60, "heartbeat": 0.5}) as response:
                 kind = None
                 for line in response.iter_lines():
                     if line.startswith(": connected"):
                         connected.set()
                     elif line.startswith("event: "):
-                        kind = line[len("event: "):]
+                        kind = line[len("event: ") :]
                     elif line.startswith("data: "):
-                        received.append((kind, json.loads(line[len("data: "):])))
+                        received.append((kind, json.loads(line[len("data: ") :])))
                         if kind == "run.finished":
                             return
 
@@ -214,7 +229,9 @@ def test_a_scheduled_fire_during_a_held_lock_is_skipped_and_recorded(service):
 
         def skipped_and_others_ran():
             recent = run_store.list_runs(store, 50)
-            skipped = [r for r in recent if r.stream == "leads" and str(r.status) == "skipped" and r.trigger == "schedule"]
+            skipped = [
+                r for r in recent if r.stream == "leads" and str(r.status) == "skipped" and r.trigger == "schedule"
+            ]
             others = [r for r in recent if r.stream == "chatter" and str(r.status) == "ok"]
             return skipped and others and skipped[0]
 

@@ -118,14 +118,26 @@ def cron_db(cron_cluster: str) -> Iterator[str]:
 
 
 def _apply(url: str, sql: str) -> None:
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-f", "-"], input=sql, text=True, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        ["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-f", "-"],
+        input=sql,
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def _schema_pg_cron(*args: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL"))}
-    done = subprocess.run([sys.executable, "-m", "odoosync", "schema", "--pg-cron", *args], env=env, text=True,
-                          capture_output=True, check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "odoosync", "schema", "--pg-cron", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
     return done.stdout
 
 
@@ -134,8 +146,12 @@ def _run_every_job(url: str) -> list[tuple[str, str, dict]]:
     with psycopg.connect(url, autocommit=True) as conn:
         for (command,) in conn.execute("SELECT command FROM cron.job ORDER BY jobid").fetchall():
             conn.execute(command)
-        return [(row[0], row[1], row[2]) for row in conn.execute(
-            "SELECT c.url, c.headers->>'Authorization', c.headers FROM net.calls c ORDER BY c.id")]
+        return [
+            (row[0], row[1], row[2])
+            for row in conn.execute(
+                "SELECT c.url, c.headers->>'Authorization', c.headers FROM net.calls c ORDER BY c.id"
+            )
+        ]
 
 
 def test_jobs_registered_with_schedules_calling_the_api_with_the_setting_token(cron_db):
@@ -193,7 +209,8 @@ def test_the_supabase_api_roles_cannot_call_the_token_function(cron_db, role):
         assert conn.execute("SELECT to_regprocedure('public.odoosync_call(text)')").fetchone()[0] is None
         conn.execute(f"SET ROLE {role}")
         callable_ = [
-            name for (name,) in conn.execute(
+            name
+            for (name,) in conn.execute(
                 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.proname LIKE '%odoosync%' "
                 "AND has_function_privilege(p.oid, 'EXECUTE')"
             )

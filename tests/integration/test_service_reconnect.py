@@ -16,8 +16,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from odoosync.service.events import EventBus
 from odoosync.push.outbox import OutboxWaker
+from odoosync.service.events import EventBus
 from odoosync.store import Store
 from odoosync.store.schema import leads
 from odoosync.web.app import WebContext
@@ -39,8 +39,9 @@ class Cluster:
 
     def up(self) -> None:
         options = f"-p {self.port} -k {self.cluster.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self.cluster._run("pg_ctl", "-D", str(self.cluster.data), "-o", options, "-l",
-                          str(self.cluster.dir / "log"), "-w", "start")
+        self.cluster._run(
+            "pg_ctl", "-D", str(self.cluster.data), "-o", options, "-l", str(self.cluster.dir / "log"), "-w", "start"
+        )
 
 
 @pytest.fixture
@@ -89,8 +90,10 @@ def test_the_listener_survives_a_database_restart_and_health_tells(cluster: Clus
                 _until(woken.is_set, "a NOTIFY before the restart")
 
                 cluster.down()
-                _until(lambda: _health(api.url)[1].get("components", {}).get("listener", {}).get("ok") is False,
-                       "the listener reported down")
+                _until(
+                    lambda: _health(api.url)[1].get("components", {}).get("listener", {}).get("ok") is False,
+                    "the listener reported down",
+                )
                 code, body = _health(api.url)
                 assert code == 503 and body["ok"] is False
                 assert body["components"]["database"]["ok"] is False

@@ -127,8 +127,15 @@ def test_a_running_scheduler_follows_sheets_configured_by_another_process(store,
 
                 # paused, then due every second: it does not fire
                 set_paused(other, state.customer_id, True)
-                save_config(other, state.customer_id, sheet_url=url, column_map={}, key_column="Ref",
-                            schedule=EVERY_SECOND, push_to_odoo=False)
+                save_config(
+                    other,
+                    state.customer_id,
+                    sheet_url=url,
+                    column_map={},
+                    key_column="Ref",
+                    schedule=EVERY_SECOND,
+                    push_to_odoo=False,
+                )
                 changes = scheduler.refresh()
                 assert (changes.rescheduled, changes.paused) == ((name,), (name,))
                 assert scheduler.info(name).next_run_at is None
@@ -140,8 +147,11 @@ def test_a_running_scheduler_follows_sheets_configured_by_another_process(store,
                 assert scheduler.refresh().resumed == (name,)
 
                 def synced_by_schedule():
-                    return [r for r in run_store.list_runs(store, 10, job="sheets")
-                            if r.trigger == "schedule" and str(r.status) == "ok"]
+                    return [
+                        r
+                        for r in run_store.list_runs(store, 10, job="sheets")
+                        if r.trigger == "schedule" and str(r.status) == "ok"
+                    ]
 
                 assert _wait(synced_by_schedule), "the resumed sheet was not synced by the schedule"
 
@@ -160,7 +170,9 @@ def sheet_service(store, sheet_server):
         scheduler = _scheduler(store, {}, sheets)
         scheduler.refresh()
         scheduler.start()
-        app = create_app(WebContext(store=store, tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN), scheduler=scheduler))
+        app = create_app(
+            WebContext(store=store, tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN), scheduler=scheduler)
+        )
         web = install(app, store, allow_private=True)
         try:
             with serve_app(app) as base:

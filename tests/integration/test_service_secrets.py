@@ -21,10 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import sqlalchemy as sa
 
-from odoosync.service.events import EventBus
-from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
+from odoosync.service.events import EventBus
+from odoosync.service.jobs import Jobs
 from odoosync.service.scheduler import Scheduler
 from odoosync.settings import load_settings
 from odoosync.store.schema import leads, odoo_outbox, odoo_sync_config, odoo_sync_locks, odoo_sync_runs
@@ -88,8 +88,13 @@ def test_no_secret_in_responses_logs_runs_or_errors(store, make_simulator, caplo
         seen.append(repr(settings))
         jobs = Jobs(store, client, events=EventBus(), sla_webhook_url=settings.sla_webhook_url)
         scheduler = Scheduler(jobs.functions(), dict.fromkeys(jobs.functions(), "0 0 1 1 *"))
-        context = WebContext(store=store, tokens=Tokens(admin=ADMIN, read=READ), jobs=jobs, scheduler=scheduler,
-                             client_stats=client.stats.snapshot)
+        context = WebContext(
+            store=store,
+            tokens=Tokens(admin=ADMIN, read=READ),
+            jobs=jobs,
+            scheduler=scheduler,
+            client_stats=client.stats.snapshot,
+        )
         with running_api(context) as server:
             api_url = server.url
             admin, reader = server.client(ADMIN), server.client(READ)
@@ -111,8 +116,18 @@ def test_no_secret_in_responses_logs_runs_or_errors(store, make_simulator, caplo
             hook_statuses.append(500)
             _late_lead(store, "the hook fails")
             assert keep(admin.post("/api/sla/check")).json()["webhook_error"] == "SLA webhook failed: HTTP 500"
-            for path in ("/api/status", "/api/schedule", "/api/runs?limit=100", f"/api/runs/{run_id}", "/api/metrics",
-                         "/metrics", "/api/outbox", "/api/checkpoints", "/api/events?max_seconds=0.3", "/api/health"):
+            for path in (
+                "/api/status",
+                "/api/schedule",
+                "/api/runs?limit=100",
+                f"/api/runs/{run_id}",
+                "/api/metrics",
+                "/metrics",
+                "/api/outbox",
+                "/api/checkpoints",
+                "/api/events?max_seconds=0.3",
+                "/api/health",
+            ):
                 keep(reader.get(path))
 
     # an unreachable hook: the error names the failure, not the URL
@@ -125,7 +140,8 @@ def test_no_secret_in_responses_logs_runs_or_errors(store, make_simulator, caplo
             for table in (odoo_sync_runs, odoo_outbox, odoo_sync_config, odoo_sync_locks)
         }
     assert [r["error"] for r in tables["odoo_sync_runs"] if r["job"] == "sla"][-2:] == [
-        "SLA webhook failed: HTTP 500", "SLA webhook failed: ConnectError"
+        "SLA webhook failed: HTTP 500",
+        "SLA webhook failed: ConnectError",
     ]
     failed = {r["stream"] for r in tables["odoo_sync_runs"] if r["status"] == "failed"}
     assert failed == {"x.unknown", "partners"}, "the unknown model and the expired key fail their runs"
@@ -134,13 +150,15 @@ def test_no_secret_in_responses_logs_runs_or_errors(store, make_simulator, caplo
     # on purpose); everything else, the server's Odoo client included, is kept
     records = [r for r in caplog.records if not (r.name.startswith("httpx") and api_url in r.getMessage())]
     records = [r for r in records if not r.name.startswith("httpcore")]
-    everything = "\n".join([
-        *seen,
-        *(record.getMessage() for record in records),
-        json.dumps(tables, default=str),
-        captured.out,
-        captured.err,
-    ])
+    everything = "\n".join(
+        [
+            *seen,
+            *(record.getMessage() for record in records),
+            json.dumps(tables, default=str),
+            captured.out,
+            captured.err,
+        ]
+    )
     assert len(seen) >= 15 and any(r.name.startswith("odoosync") for r in records)
     for secret in secrets:
         assert secret not in everything

@@ -17,8 +17,17 @@ from tests.fixtures.service import ADMIN_TOKEN, READ_TOKEN, serve_app
 
 HEADER = ["Ref", "Company", "Email", "Amount"]
 SEED_STATUS_FIELDS = {
-    "isPaused", "isRunning", "syncDuration", "rowsProcessed", "rowsInserted", "rowsUpdated",
-    "rowsDeleted", "errorCount", "retryCount", "progressPercent", "progressMessage",
+    "isPaused",
+    "isRunning",
+    "syncDuration",
+    "rowsProcessed",
+    "rowsInserted",
+    "rowsUpdated",
+    "rowsDeleted",
+    "errorCount",
+    "retryCount",
+    "progressPercent",
+    "progressMessage",
 }
 
 
@@ -83,8 +92,17 @@ def test_the_six_seed_endpoints_answer_with_the_seed_field_names(sheets_api):
     assert api.admin.post("/api/leads/sync/resume", params={"customerId": "acme"}).json()["isPaused"] is False
 
     metrics = api.reader.get("/api/leads/sync/metrics", params={"customerId": "acme"}).json()
-    assert {"syncDuration", "rowsProcessed", "rowsInserted", "rowsUpdated", "rowsDeleted", "errorCount",
-            "retryCount", "successRate", "errorRate"} <= set(metrics)
+    assert {
+        "syncDuration",
+        "rowsProcessed",
+        "rowsInserted",
+        "rowsUpdated",
+        "rowsDeleted",
+        "errorCount",
+        "retryCount",
+        "successRate",
+        "errorRate",
+    } <= set(metrics)
     assert (metrics["successRate"], metrics["errorRate"], metrics["rowsProcessed"]) == (1.0, 0.0, 5)
 
 
@@ -176,7 +194,9 @@ def test_trigger_all_syncs_every_customer_with_per_customer_results(sheets_api, 
     queued = api.admin.post("/api/leads/sync/trigger/all", params={"allowMassDelete": "false"})
     assert queued.status_code == 202
     assert {c["customerName"]: c["status"] for c in queued.json()["customers"]} == {
-        "acme": "queued", "globex": "queued", "initech": "paused",
+        "acme": "queued",
+        "globex": "queued",
+        "initech": "paused",
     }
     for _ in range(2400):
         globex = api.reader.get("/api/leads/sync/status", params={"customerId": "globex"}).json()

@@ -26,8 +26,13 @@ ROWS = 400
 def sheet(header: list[str] = HEADER, changed: dict[int, str] | None = None) -> list[list[str]]:
     rows = []
     for i in range(1, ROWS + 1):
-        values = {"Ref": f"R{i}", "Company": f"Company {i}", "Email": f"p{i}@example.com",
-                  "Amount": (changed or {}).get(i, str(i)), "Notes": f"note {i}"}
+        values = {
+            "Ref": f"R{i}",
+            "Company": f"Company {i}",
+            "Email": f"p{i}@example.com",
+            "Amount": (changed or {}).get(i, str(i)),
+            "Notes": f"note {i}",
+        }
         rows.append([values[name] for name in header])
     return rows
 
@@ -73,7 +78,9 @@ def test_one_changed_cell_touches_one_lead_and_a_moved_column_nothing(store, eng
     assert [n for _, _, n in seen.on("leads", "SELECT")] == [1] and [n for _, _, n in seen.on("leads", "UPDATE")] == [1]
     assert len(seen.on("lead_sync_rows", "INSERT")) == 1  # one upsert: the changed row's digests
     with store.connect() as conn:
-        value = conn.execute(sa.select(leads.c.value).where(leads.c.source_email_id == f"sheet_{state.customer_id}_R137"))
+        value = conn.execute(
+            sa.select(leads.c.value).where(leads.c.source_email_id == f"sheet_{state.customer_id}_R137")
+        )
         assert str(value.scalar_one()) == "9999.00"
 
     moved = ["Notes", "Amount", "Ref", "Email", "Company"]
@@ -112,4 +119,3 @@ def test_a_row_deleted_then_back_is_restored_from_the_last_sync_rows(store, engi
     with store.connect() as conn:
         live = conn.execute(sa.select(sa.func.count()).select_from(leads).where(leads.c.deleted_at.is_(None)))
         assert live.scalar_one() == ROWS
-

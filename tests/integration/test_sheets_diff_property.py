@@ -49,7 +49,7 @@ def apply_edit(sheet: list[list[str]], edit: tuple[str, int, int], next_ref: ite
         original = sheet[pick % len(sheet)]
         sheet.append([original[0], f"Duplicate {value}", "1"])
     elif kind == "shuffle":
-        sheet = sheet[pick % len(sheet):] + sheet[: pick % len(sheet)]
+        sheet = sheet[pick % len(sheet) :] + sheet[: pick % len(sheet)]
     return sheet
 
 
@@ -87,7 +87,7 @@ def test_random_edit_sequences_keep_leads_equal_to_the_sheet(store, sheet_server
                     )
                 ).all()
             prefix = f"sheet_{customer}_"
-            live = {sid[len(prefix):]: (title, str(value)) for sid, title, value, deleted in rows if deleted is None}
+            live = {sid[len(prefix) :]: (title, str(value)) for sid, title, value, deleted in rows if deleted is None}
             assert live == expected(sheet)
             assert len(rows) == len(ever_seen)  # one lead per key ever seen: restores reuse it
             duplicates = len(sheet) - len({ref for ref, _, _ in sheet})

@@ -6,16 +6,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from odoosync.push.engine import PushEngine
+from odoosync.push.worker import run_once
 from odoosync.sheets.engine import SheetSync
 from odoosync.sheets.fetch import SheetFetcher
 from odoosync.store.schema import leads, odoo_outbox
-from odoosync.push.worker import run_once
 from tests.fixtures.pull import odoo_leads, pull
 
 HEADER = ["Ref", "Company", "Email", "Amount"]
 
 
-def test_pushed_sheet_leads_reach_odoo_once_and_a_pull_does_not_duplicate_them(store, simulator, sim_client, sheet_server):
+def test_pushed_sheet_leads_reach_odoo_once_and_a_pull_does_not_duplicate_them(
+    store, simulator, sim_client, sheet_server
+):
     pull(sim_client, store)  # the app already mirrors Odoo
     odoo_before = set(odoo_leads(simulator))
     with store.connect() as conn:
@@ -34,9 +36,9 @@ def test_pushed_sheet_leads_reach_odoo_once_and_a_pull_does_not_duplicate_them(s
         created = {i: r for i, r in odoo_leads(simulator).items() if i not in odoo_before}
         assert sorted(r["name"] for r in created.values()) == [f"Sheet company {i}" for i in range(1, 4)]
         with store.connect() as conn:
-            bound = dict(conn.execute(
-                sa.select(leads.c.source_email_id, leads.c.odoo_id).where(leads.c.source == "sheet")
-            ).all())
+            bound = dict(
+                conn.execute(sa.select(leads.c.source_email_id, leads.c.odoo_id).where(leads.c.source == "sheet")).all()
+            )
         assert set(bound.values()) == set(created)
         assert all(sid.startswith(f"sheet_{state.customer_id}_") for sid in bound)
 

@@ -44,7 +44,7 @@ def live_refs(store: Store, customer: int) -> set[str]:
         found = conn.execute(
             sa.select(leads.c.source_email_id).where(leads.c.customer_id == customer, leads.c.deleted_at.is_(None))
         ).scalars()
-        return {sid[len(prefix):] for sid in found}
+        return {sid[len(prefix) :] for sid in found}
 
 
 def synced(engine: SheetSync, server: SheetServer, n: int, *, key_column: str | None = "Ref") -> int:

@@ -52,7 +52,9 @@ def engine(store: Store) -> Iterator[SheetSync]:
 
 
 def add_sheet(engine: SheetSync, server: SheetServer, rows, *, push: bool = False, etag: bool = True, **kw) -> int:
-    url = server.serve_rows("/leads.csv", HEADER, rows, etag=etag, last_modified=None if not etag else "Mon, 02 Feb 2026 12:00:00 GMT")
+    url = server.serve_rows(
+        "/leads.csv", HEADER, rows, etag=etag, last_modified=None if not etag else "Mon, 02 Feb 2026 12:00:00 GMT"
+    )
     state, _ = engine.add("acme", url, key_column=kw.pop("key_column", "Ref"), push_to_odoo=push, **kw)
     return state.customer_id
 
@@ -86,7 +88,9 @@ def test_first_sync_edit_delete_then_nothing(store, engine, sheet_server):
     assert {lead["source"] for lead in stored.values()} == {"sheet"}
     assert stored[f"sheet_{customer}_R2"]["metadata"]["sheet"]["extra"] == {"Notes": "note 2"}
 
-    sheet_server.serve_rows("/leads.csv", HEADER, [row(1), row(2, amount=999), row(3), row(5)], etag=False, last_modified=None)
+    sheet_server.serve_rows(
+        "/leads.csv", HEADER, [row(1), row(2, amount=999), row(3), row(5)], etag=False, last_modified=None
+    )
     second = engine.sync(customer)
     assert (second.status, second.inserted, second.updated, second.deleted) == ("ok", 0, 1, 1)
     assert str(live_leads(store, customer)[f"sheet_{customer}_R2"]["value"]) == "999.00"
@@ -116,8 +120,13 @@ def test_every_row_error_kind_is_reported_with_its_row_and_the_rest_proceeds(sto
     result = engine.sync(customer)
     assert result.status == "ok" and result.inserted == 2 and result.error_count == 7
     assert [(e.row, e.kind) for e in result.errors] == [
-        (3, "column_count"), (4, "missing_title"), (5, "missing_key"), (6, "bad_email"),
-        (7, "bad_amount"), (8, "bad_date"), (9, "duplicate_key"),
+        (3, "column_count"),
+        (4, "missing_title"),
+        (5, "missing_key"),
+        (6, "bad_email"),
+        (7, "bad_amount"),
+        (8, "bad_date"),
+        (9, "duplicate_key"),
     ]
     state = get_state(store, customer)
     assert state.error_count == 7 and "row 3:" in state.last_error
@@ -275,7 +284,9 @@ def test_push_to_odoo_decides_whether_sheet_leads_reach_the_outbox(store, engine
     assert engine.sync(state.customer_id).inserted == 3
     queued = outbox_rows(store)
     assert [(q["model"], q["operation"], q["local_table"]) for q in queued] == [("crm.lead", "create", "leads")] * 3
-    assert sorted(q["local_id"] for q in queued) == sorted(v["id"] for v in live_leads(store, state.customer_id).values())
+    assert sorted(q["local_id"] for q in queued) == sorted(
+        v["id"] for v in live_leads(store, state.customer_id).values()
+    )
     engine.sync(state.customer_id)  # unchanged: nothing more queued
     assert len(outbox_rows(store)) == 3
 
@@ -356,7 +367,9 @@ def test_progress_writes_are_throttled_by_the_clock(store, engine, sheet_server)
     customer = add_sheet(engine, sheet_server, [row(1)])
     now = [100.0]
     heard = []
-    reporter = ProgressReporter(store, customer, clock=lambda: now[0], min_interval=0.5, listener=lambda p, m: heard.append(p))
+    reporter = ProgressReporter(
+        store, customer, clock=lambda: now[0], min_interval=0.5, listener=lambda p, m: heard.append(p)
+    )
 
     def shown() -> int:
         return get_state(store, customer).progress_percent

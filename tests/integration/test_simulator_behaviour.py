@@ -14,11 +14,26 @@ from odoosync.simulator import Simulator
 from odoosync.simulator.clock import format_datetime
 
 
-def _call(sim: Simulator, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None, *, timeout: float = 10) -> tuple[int, dict[str, Any] | None]:
+def _call(
+    sim: Simulator,
+    model: str,
+    method: str,
+    args: list[Any],
+    kwargs: dict[str, Any] | None = None,
+    *,
+    timeout: float = 10,
+) -> tuple[int, dict[str, Any] | None]:
     """One JSON-RPC execute_kw over a fresh connection: (HTTP status, JSON body or None)."""
-    payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-        "service": "object", "method": "execute_kw",
-        "args": [sim.db, sim.uid, sim.password, model, method, args, kwargs or {}]}}
+    payload = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "id": 1,
+        "params": {
+            "service": "object",
+            "method": "execute_kw",
+            "args": [sim.db, sim.uid, sim.password, model, method, args, kwargs or {}],
+        },
+    }
     connection = http.client.HTTPConnection(sim.host, sim.port, timeout=timeout)
     try:
         connection.request("POST", "/jsonrpc", json.dumps(payload), {"Content-Type": "application/json"})
@@ -56,7 +71,9 @@ def test_a_late_committing_transaction_carries_an_older_stamp(simulator: Simulat
         lead = env["crm.lead"].create({"name": "Slow import"})
     [row] = _result(simulator, "crm.lead", "read", [[lead], ["write_date", "create_date"]])
     assert row["write_date"] == row["create_date"] == format_datetime(now - timedelta(minutes=3))
-    recent = _result(simulator, "crm.lead", "search", [[("write_date", ">=", format_datetime(now - timedelta(minutes=1)))]])
+    recent = _result(
+        simulator, "crm.lead", "search", [[("write_date", ">=", format_datetime(now - timedelta(minutes=1)))]]
+    )
     assert lead not in recent
 
 
@@ -73,14 +90,18 @@ def test_companies_restrict_what_is_visible(simulator: Simulator) -> None:
     by_company = {company: {r["id"] for r in all_leads if r["company_id"][0] == company} for company in (1, 2)}
     assert by_company[1] and by_company[2]
     default = set(_result(simulator, "crm.lead", "search", [[]], {"context": {"active_test": False}}))
-    second = set(_result(simulator, "crm.lead", "search", [[]], {"context": {"active_test": False, "allowed_company_ids": [2]}}))
+    second = set(
+        _result(simulator, "crm.lead", "search", [[]], {"context": {"active_test": False, "allowed_company_ids": [2]}})
+    )
     assert default == by_company[1] and second == by_company[2]
     _status, body = _call(simulator, "crm.lead", "read", [[min(by_company[2])], ["name"]])
     assert body is not None and body["error"]["data"]["name"] == "odoo.exceptions.AccessError"
 
 
 def test_archived_leads_are_hidden_unless_active_test_is_false(simulator: Simulator) -> None:
-    lost = _result(simulator, "crm.lead", "search_read", [[("active", "=", False)]], {"fields": ["lost_reason_id", "probability"]})
+    lost = _result(
+        simulator, "crm.lead", "search_read", [[("active", "=", False)]], {"fields": ["lost_reason_id", "probability"]}
+    )
     assert lost and all(r["lost_reason_id"] and r["probability"] == 0 for r in lost)
     visible = set(_result(simulator, "crm.lead", "search", [[]]))
     assert not visible & {r["id"] for r in lost}
@@ -90,17 +111,32 @@ def test_archived_leads_are_hidden_unless_active_test_is_false(simulator: Simula
 
 def test_message_post_and_stage_tracking(simulator: Simulator) -> None:
     lead = _result(simulator, "crm.lead", "search", [[("stage_id", "=", 1)]], {"limit": 1})[0]
-    message_id = _result(simulator, "crm.lead", "message_post", [[lead]], {
-        "body": "Called <them> & left a message", "message_type": "comment", "subtype_xmlid": "mail.mt_note"})
-    [message] = _result(simulator, "mail.message", "read", [[message_id], ["body", "message_type", "subtype_id", "model", "res_id", "author_id"]])
+    message_id = _result(
+        simulator,
+        "crm.lead",
+        "message_post",
+        [[lead]],
+        {"body": "Called <them> & left a message", "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
+    )
+    [message] = _result(
+        simulator,
+        "mail.message",
+        "read",
+        [[message_id], ["body", "message_type", "subtype_id", "model", "res_id", "author_id"]],
+    )
     assert message["body"] == "Called &lt;them&gt; &amp; left a message"
     assert message["message_type"] == "comment" and message["subtype_id"][1] == "Note"
     assert (message["model"], message["res_id"]) == ("crm.lead", lead)
     assert message["author_id"][1] == "Mitchell Admin"
 
     _result(simulator, "crm.lead", "write", [[lead], {"stage_id": 2}])
-    [tracking_message] = _result(simulator, "mail.message", "search_read", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]],
-                                 {"fields": ["message_type", "subtype_id", "tracking_value_ids"], "limit": 1})
+    [tracking_message] = _result(
+        simulator,
+        "mail.message",
+        "search_read",
+        [[("model", "=", "crm.lead"), ("res_id", "=", lead)]],
+        {"fields": ["message_type", "subtype_id", "tracking_value_ids"], "limit": 1},
+    )
     assert tracking_message["message_type"] == "notification"
     assert tracking_message["subtype_id"][1] == "Stage Changed"
     [value] = _result(simulator, "mail.tracking.value", "read", [tracking_message["tracking_value_ids"]])
@@ -110,20 +146,40 @@ def test_message_post_and_stage_tracking(simulator: Simulator) -> None:
 
 
 def test_action_feedback_deletes_or_archives_and_posts(simulator: Simulator) -> None:
-    types = {t["name"]: t for t in _result(simulator, "mail.activity.type", "search_read", [[]], {"fields": ["name", "keep_done"]})}
+    types = {
+        t["name"]: t
+        for t in _result(simulator, "mail.activity.type", "search_read", [[]], {"fields": ["name", "keep_done"]})
+    }
     lead = _result(simulator, "crm.lead", "search", [[]], {"limit": 1})[0]
-    call = _result(simulator, "mail.activity", "create", [{"res_model": "crm.lead", "res_id": lead, "activity_type_id": types["Call"]["id"], "summary": "Call back"}])
-    follow = _result(simulator, "mail.activity", "create", [{"res_model": "crm.lead", "res_id": lead, "activity_type_id": types["Follow-up"]["id"]}])
+    call = _result(
+        simulator,
+        "mail.activity",
+        "create",
+        [{"res_model": "crm.lead", "res_id": lead, "activity_type_id": types["Call"]["id"], "summary": "Call back"}],
+    )
+    follow = _result(
+        simulator,
+        "mail.activity",
+        "create",
+        [{"res_model": "crm.lead", "res_id": lead, "activity_type_id": types["Follow-up"]["id"]}],
+    )
     assert types["Follow-up"]["keep_done"] and not types["Call"]["keep_done"]
 
     message_id = _result(simulator, "mail.activity", "action_feedback", [[call]], {"feedback": "Reached them"})
     [message] = _result(simulator, "mail.message", "read", [[message_id], ["body", "subtype_id", "res_id"]])
     assert "Call" in message["body"] and "Reached them" in message["body"] and message["subtype_id"][1] == "Activities"
-    assert _result(simulator, "mail.activity", "search", [[("id", "=", call)]], {"context": {"active_test": False}}) == []
+    assert (
+        _result(simulator, "mail.activity", "search", [[("id", "=", call)]], {"context": {"active_test": False}}) == []
+    )
 
     _result(simulator, "mail.activity", "action_feedback", [[follow]])
-    [kept] = _result(simulator, "mail.activity", "search_read", [[("id", "=", follow)]],
-                     {"fields": ["active", "state", "date_done"], "context": {"active_test": False}})
+    [kept] = _result(
+        simulator,
+        "mail.activity",
+        "search_read",
+        [[("id", "=", follow)]],
+        {"fields": ["active", "state", "date_done"], "context": {"active_test": False}},
+    )
     assert kept["active"] is False and kept["state"] == "done" and kept["date_done"]
     assert _result(simulator, "mail.activity", "search", [[("id", "=", follow)]]) == []
 
@@ -167,7 +223,12 @@ def test_timeout_fault_outlasts_the_client(make_simulator: Any) -> None:
 def test_bad_fault_specs_are_refused() -> None:
     from odoosync.simulator import Faults
 
-    for spec, fragment in [("418:0.1", "unknown kind"), ("429:2", "between 0 and 1"), ("search#x:500", "call number"), ("429", "KIND:RATE")]:
+    for spec, fragment in [
+        ("418:0.1", "unknown kind"),
+        ("429:2", "between 0 and 1"),
+        ("search#x:500", "call number"),
+        ("429", "KIND:RATE"),
+    ]:
         with pytest.raises(ValueError, match=fragment):
             Faults.parse(spec)
 
@@ -175,7 +236,13 @@ def test_bad_fault_specs_are_refused() -> None:
 def test_chatter_and_activities_follow_their_lead_company(simulator: Simulator) -> None:
     everything = {"active_test": False, "allowed_company_ids": [1, 2]}
     second = _result(simulator, "crm.lead", "search", [[("company_id", "=", 2)]], {"context": everything})
-    messages = _result(simulator, "mail.message", "search", [[("model", "=", "crm.lead"), ("res_id", "in", second)]], {"context": everything})
+    messages = _result(
+        simulator,
+        "mail.message",
+        "search",
+        [[("model", "=", "crm.lead"), ("res_id", "in", second)]],
+        {"context": everything},
+    )
     assert messages
     hidden = _result(simulator, "mail.message", "search", [[("model", "=", "crm.lead"), ("res_id", "in", second)]])
     assert hidden == []
@@ -186,7 +253,9 @@ def test_chatter_and_activities_follow_their_lead_company(simulator: Simulator) 
 def test_order_by_many2one_follows_the_comodel_order(simulator: Simulator) -> None:
     stages = _result(simulator, "crm.stage", "search_read", [[]], {"fields": ["sequence"]})
     rank = {s["id"]: i for i, s in enumerate(stages)}
-    rows = _result(simulator, "crm.lead", "search_read", [[]], {"fields": ["stage_id"], "order": "stage_id desc, id asc"})
+    rows = _result(
+        simulator, "crm.lead", "search_read", [[]], {"fields": ["stage_id"], "order": "stage_id desc, id asc"}
+    )
     keys = [(-rank[r["stage_id"][0]], r["id"]) for r in rows]
     assert keys == sorted(keys)
 
@@ -195,16 +264,25 @@ def test_keyset_paging_with_order_and_limit(simulator: Simulator) -> None:
     seen: list[int] = []
     last = 0
     while True:
-        page = _result(simulator, "mail.message", "search_read", [[("id", ">", last)]],
-                       {"fields": ["id"], "order": "id asc", "limit": 100, "context": {"allowed_company_ids": [1, 2]}})
+        page = _result(
+            simulator,
+            "mail.message",
+            "search_read",
+            [[("id", ">", last)]],
+            {"fields": ["id"], "order": "id asc", "limit": 100, "context": {"allowed_company_ids": [1, 2]}},
+        )
         if not page:
             break
         seen.extend(r["id"] for r in page)
         last = page[-1]["id"]
     assert seen == sorted(seen) and len(seen) == len(set(seen))
-    assert len(seen) == _result(simulator, "mail.message", "search_count", [[]], {"context": {"allowed_company_ids": [1, 2]}})
-    assert _result(simulator, "crm.lead", "search", [[]], {"order": "id desc", "limit": 3, "offset": 2}) == sorted(
-        _result(simulator, "crm.lead", "search", [[]]), reverse=True)[2:5]
+    assert len(seen) == _result(
+        simulator, "mail.message", "search_count", [[]], {"context": {"allowed_company_ids": [1, 2]}}
+    )
+    assert (
+        _result(simulator, "crm.lead", "search", [[]], {"order": "id desc", "limit": 3, "offset": 2})
+        == sorted(_result(simulator, "crm.lead", "search", [[]]), reverse=True)[2:5]
+    )
 
 
 def test_name_get_exists_in_17_but_not_in_19(make_simulator: Any) -> None:
@@ -219,23 +297,41 @@ def test_name_get_exists_in_17_but_not_in_19(make_simulator: Any) -> None:
 
 def test_external_ids_allow_create_if_absent(simulator: Simulator) -> None:
     def ensure(name: str) -> int:
-        found = _result(simulator, "ir.model.data", "search_read",
-                        [[("module", "=", "odoosync"), ("name", "=", name)]], {"fields": ["res_id"]})
+        found = _result(
+            simulator,
+            "ir.model.data",
+            "search_read",
+            [[("module", "=", "odoosync"), ("name", "=", name)]],
+            {"fields": ["res_id"]},
+        )
         if found:
             return found[0]["res_id"]
         lead = _result(simulator, "crm.lead", "create", [{"name": f"App lead {name}"}])
-        _result(simulator, "ir.model.data", "create", [{"module": "odoosync", "name": name, "model": "crm.lead", "res_id": lead}])
+        _result(
+            simulator,
+            "ir.model.data",
+            "create",
+            [{"module": "odoosync", "name": name, "model": "crm.lead", "res_id": lead}],
+        )
         return lead
 
     first = ensure("lead_42")
     assert ensure("lead_42") == first
     assert _result(simulator, "crm.lead", "search_count", [[("name", "=", "App lead lead_42")]]) == 1
-    [xmlid] = _result(simulator, "ir.model.data", "search_read", [[("res_id", "=", first), ("model", "=", "crm.lead")]], {"fields": ["complete_name"]})
+    [xmlid] = _result(
+        simulator,
+        "ir.model.data",
+        "search_read",
+        [[("res_id", "=", first), ("model", "=", "crm.lead")]],
+        {"fields": ["complete_name"]},
+    )
     assert xmlid["complete_name"] == "odoosync.lead_42"
 
 
 def test_fields_get_reports_types_and_relations(simulator: Simulator) -> None:
-    fields = _result(simulator, "crm.lead", "fields_get", [], {"attributes": ["type", "relation", "string", "required", "selection"]})
+    fields = _result(
+        simulator, "crm.lead", "fields_get", [], {"attributes": ["type", "relation", "string", "required", "selection"]}
+    )
     assert fields["stage_id"] == {"type": "many2one", "relation": "crm.stage", "string": "Stage", "required": False}
     assert fields["name"]["required"] is True
     assert ["3", "Very High"] in fields["priority"]["selection"]
@@ -256,20 +352,30 @@ def test_set_lost_and_won(simulator: Simulator) -> None:
 
 def test_nulls_sort_like_postgresql_and_bad_orders_are_refused(simulator: Simulator) -> None:
     def deadlines(order: str) -> list[Any]:
-        return [r["date_deadline"] for r in _result(simulator, "crm.lead", "search_read", [[]], {"fields": ["date_deadline"], "order": order})]
+        return [
+            r["date_deadline"]
+            for r in _result(simulator, "crm.lead", "search_read", [[]], {"fields": ["date_deadline"], "order": order})
+        ]
 
     ascending = deadlines("date_deadline asc, id")
     assert False in ascending and ascending[-1] is False and ascending[0] is not False
     assert deadlines("date_deadline desc, id")[0] is False
     assert deadlines("date_deadline asc nulls first, id")[0] is False
     error = _call(simulator, "crm.lead", "search", [[]], {"order": "name; drop table crm_lead"})[1]
-    assert error is not None and "Invalid \"order\"" in error["error"]["data"]["message"]
+    assert error is not None and 'Invalid "order"' in error["error"]["data"]["message"]
 
 
 def test_execute_without_kwargs(simulator: Simulator) -> None:
-    payload = {"jsonrpc": "2.0", "method": "call", "id": 2, "params": {
-        "service": "object", "method": "execute",
-        "args": [simulator.db, simulator.uid, simulator.password, "crm.stage", "search_read", [], ["name"]]}}
+    payload = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "id": 2,
+        "params": {
+            "service": "object",
+            "method": "execute",
+            "args": [simulator.db, simulator.uid, simulator.password, "crm.stage", "search_read", [], ["name"]],
+        },
+    }
     connection = http.client.HTTPConnection(simulator.host, simulator.port, timeout=10)
     try:
         connection.request("POST", "/jsonrpc", json.dumps(payload), {"Content-Type": "application/json"})
@@ -287,11 +393,18 @@ def test_load_with_external_ids_is_idempotent(simulator: Simulator) -> None:
     rows[0][1] = "Renamed in the app"
     again = _result(simulator, "crm.lead", "load", [columns, rows])
     assert again["ids"] == first["ids"]
-    [lead] = _result(simulator, "crm.lead", "read", [first["ids"][:1], ["name", "stage_id", "tag_ids", "expected_revenue"]])
+    [lead] = _result(
+        simulator, "crm.lead", "read", [first["ids"][:1], ["name", "stage_id", "tag_ids", "expected_revenue"]]
+    )
     assert lead["name"] == "Renamed in the app" and lead["stage_id"][0] == 2 and lead["tag_ids"] == [1, 2]
     assert lead["expected_revenue"] == 1500.0
-    xmlids = _result(simulator, "ir.model.data", "search_read", [[("module", "=", "odoosync")]], {"fields": ["name", "res_id"]})
-    assert sorted((x["name"], x["res_id"]) for x in xmlids) == [("app_lead_1", first["ids"][0]), ("app_lead_2", first["ids"][1])]
+    xmlids = _result(
+        simulator, "ir.model.data", "search_read", [[("module", "=", "odoosync")]], {"fields": ["name", "res_id"]}
+    )
+    assert sorted((x["name"], x["res_id"]) for x in xmlids) == [
+        ("app_lead_1", first["ids"][0]),
+        ("app_lead_2", first["ids"][1]),
+    ]
     error = _call(simulator, "crm.lead", "load", [["name", "nope"], [["x", "y"]]])[1]
     assert error is not None and "unknown field 'nope'" in error["error"]["data"]["message"]
 
@@ -313,28 +426,49 @@ def test_a_stopped_simulator_answers_nothing_even_on_kept_alive_connections(make
 def test_creating_a_lead_posts_the_creation_message_unless_nolog(simulator: Simulator) -> None:
     lead = _result(simulator, "crm.lead", "create", [{"name": "Chatty"}])
     quiet = _result(simulator, "crm.lead", "create", [{"name": "Quiet"}], {"context": {"mail_create_nolog": True}})
-    [message] = _result(simulator, "mail.message", "search_read", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]],
-                        {"fields": ["subtype_id", "message_type", "body", "date", "author_id"]})
+    [message] = _result(
+        simulator,
+        "mail.message",
+        "search_read",
+        [[("model", "=", "crm.lead"), ("res_id", "=", lead)]],
+        {"fields": ["subtype_id", "message_type", "body", "date", "author_id"]},
+    )
     assert message["subtype_id"][1] == "Opportunity Created" and message["message_type"] == "notification"
     assert message["body"] == "" and message["author_id"][1] == "Mitchell Admin"
-    assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", quiet)]]) == 0
+    assert (
+        _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", quiet)]]) == 0
+    )
 
 
 def test_creating_in_a_company_not_allowed_is_refused_and_leaves_nothing(simulator: Simulator) -> None:
-    before = _result(simulator, "crm.lead", "search_count", [[]], {"context": {"active_test": False, "allowed_company_ids": [1, 2]}})
+    before = _result(
+        simulator, "crm.lead", "search_count", [[]], {"context": {"active_test": False, "allowed_company_ids": [1, 2]}}
+    )
     error = _call(simulator, "crm.lead", "create", [{"name": "Elsewhere", "company_id": 2}])[1]
     assert error is not None and error["error"]["data"]["name"] == "odoo.exceptions.AccessError"
-    allowed = _result(simulator, "crm.lead", "create", [{"name": "Elsewhere", "company_id": 2}], {"context": {"allowed_company_ids": [1, 2]}})
-    after = _result(simulator, "crm.lead", "search_count", [[]], {"context": {"active_test": False, "allowed_company_ids": [1, 2]}})
+    allowed = _result(
+        simulator,
+        "crm.lead",
+        "create",
+        [{"name": "Elsewhere", "company_id": 2}],
+        {"context": {"allowed_company_ids": [1, 2]}},
+    )
+    after = _result(
+        simulator, "crm.lead", "search_count", [[]], {"context": {"active_test": False, "allowed_company_ids": [1, 2]}}
+    )
     assert after == before + 1 and isinstance(allowed, int)
 
 
 def test_tracking_can_be_turned_off_by_context(simulator: Simulator) -> None:
     lead = _result(simulator, "crm.lead", "create", [{"name": "Untracked"}], {"context": {"tracking_disable": True}})
     _result(simulator, "crm.lead", "write", [[lead], {"stage_id": 3}], {"context": {"mail_notrack": True}})
-    assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]]) == 0
+    assert (
+        _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]]) == 0
+    )
     _result(simulator, "crm.lead", "write", [[lead], {"stage_id": 2}])
-    assert _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]]) == 1
+    assert (
+        _result(simulator, "mail.message", "search_count", [[("model", "=", "crm.lead"), ("res_id", "=", lead)]]) == 1
+    )
 
 
 def test_request_log_keeps_the_latest_records_and_counts_all() -> None:
@@ -342,7 +476,11 @@ def test_request_log_keeps_the_latest_records_and_counts_all() -> None:
 
     log = RequestLog(keep=3)
     for status in (200, 429, 200, 500, 200):
-        log.add(RequestInfo("jsonrpc", "object", "search_read", "crm.lead"), status, fault=None if status == 200 else str(status))
+        log.add(
+            RequestInfo("jsonrpc", "object", "search_read", "crm.lead"),
+            status,
+            fault=None if status == 200 else str(status),
+        )
     assert [r.status for r in log.records] == [200, 500, 200]
     assert log.counters()["requests"] == 5 and log.counters()["status:200"] == 3
     assert log.count("search_read", "crm.lead") == 3

@@ -17,7 +17,9 @@ import pytest
 def cli_simulator() -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "odoosync", "simulator", "--port", "0", "--scale", "0.01", "--version", "19.0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     printed: dict[str, str] = {}
     try:
@@ -43,8 +45,11 @@ def test_cli_serves_until_sigterm(cli_simulator: tuple[subprocess.Popen[str], di
     request = urllib.request.Request(
         f"{printed['url']}/json/2/crm.lead/search_count",
         data=json.dumps({"domain": []}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"bearer {printed['api key']}",
-                 "X-Odoo-Database": printed["database"]},
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"bearer {printed['api key']}",
+            "X-Odoo-Database": printed["database"],
+        },
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.loads(response.read()) > 0
@@ -57,7 +62,9 @@ def test_cli_serves_until_sigterm(cli_simulator: tuple[subprocess.Popen[str], di
 def test_cli_refuses_a_bad_fault_spec() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "odoosync", "simulator", "--port", "0", "--scale", "0.01", "--faults", "418:0.5"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "unknown kind '418'" in result.stderr

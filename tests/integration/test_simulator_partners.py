@@ -35,6 +35,7 @@ Call = Callable[..., Any]
 def _rpc(sim: Simulator) -> Iterator[Call]:
     """``call(model, method, *args, **kwargs)`` through ``/xmlrpc/2/object``."""
     with xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/2/object") as proxy:
+
         def call(model: str, method: str, *args: Any, **kwargs: Any) -> Any:
             return proxy.execute_kw(sim.db, sim.uid, sim.password, model, method, list(args), kwargs)
 
@@ -47,13 +48,28 @@ def _partners(call: Call, ids: list[int], fields: list[str]) -> dict[int, dict[s
 
 def test_fields_get_and_generated_partners_have_the_commercial_entity(simulator: Simulator) -> None:
     with _rpc(simulator) as call:
-        described = call("res.partner", "fields_get", ["commercial_partner_id"], attributes=["type", "relation", "readonly", "store", "depends"])
-        assert described == {"commercial_partner_id": {
-            "type": "many2one", "relation": "res.partner", "readonly": True, "store": True,
-            "depends": ["is_company", "parent_id.commercial_partner_id"],
-        }}
-        rows = call("res.partner", "search_read", [], ["is_company", "parent_id", "commercial_partner_id", "complete_name"],
-                    context={"active_test": False, "allowed_company_ids": [1, 2]})
+        described = call(
+            "res.partner",
+            "fields_get",
+            ["commercial_partner_id"],
+            attributes=["type", "relation", "readonly", "store", "depends"],
+        )
+        assert described == {
+            "commercial_partner_id": {
+                "type": "many2one",
+                "relation": "res.partner",
+                "readonly": True,
+                "store": True,
+                "depends": ["is_company", "parent_id.commercial_partner_id"],
+            }
+        }
+        rows = call(
+            "res.partner",
+            "search_read",
+            [],
+            ["is_company", "parent_id", "commercial_partner_id", "complete_name"],
+            context={"active_test": False, "allowed_company_ids": [1, 2]},
+        )
     by_id = {r["id"]: r for r in rows}
     contacts_seen = 0
     for row in rows:
@@ -75,7 +91,11 @@ def test_the_commercial_entity_follows_parents_and_companies(make_simulator: Any
         desk = call("res.partner", "create", {"name": "Anna's desk", "parent_id": anna, "type": "invoice"})
         solo = call("res.partner", "create", {"name": "Solo", "company_name": "Solo Trading"})
         family = call("res.partner", "create", {"name": "Kid", "parent_id": solo})
-        got = _partners(call, [acme, anna, desk, solo, family], ["commercial_partner_id", "commercial_company_name", "complete_name"])
+        got = _partners(
+            call,
+            [acme, anna, desk, solo, family],
+            ["commercial_partner_id", "commercial_company_name", "complete_name"],
+        )
     assert got[acme]["commercial_partner_id"] == [acme, "Acme"]
     assert got[anna]["commercial_partner_id"] == [acme, "Acme"]
     assert got[desk]["commercial_partner_id"] == [acme, "Acme"]  # the topmost company, not the parent
@@ -132,10 +152,18 @@ def test_address_and_company_changes_are_written_to_the_contacts(make_simulator:
     with _rpc(sim) as call:
         acme = call("res.partner", "create", {"name": "Acme", "is_company": True})
         anna = call("res.partner", "create", {"name": "Anna", "parent_id": acme, "city": "Lyon"})
-        billing = call("res.partner", "create", {"name": "Billing", "parent_id": acme, "type": "invoice", "city": "Porto"})
+        billing = call(
+            "res.partner", "create", {"name": "Billing", "parent_id": acme, "type": "invoice", "city": "Porto"}
+        )
         first = _partners(call, [acme], ["city", "write_date"])[acme]
         sim.clock.freeze(T1)
-        call("res.partner", "write", [acme], {"street": "1 Main St", "company_id": 2}, context={"allowed_company_ids": [1, 2]})
+        call(
+            "res.partner",
+            "write",
+            [acme],
+            {"street": "1 Main St", "company_id": 2},
+            context={"allowed_company_ids": [1, 2]},
+        )
         got = _partners(call, [anna, billing], ["street", "city", "company_id", "write_date"])
     # a company without address takes its first contact's (_handle_first_contact_creation)
     assert first == {"id": acme, "city": "Lyon", "write_date": format_datetime(T0)}
@@ -156,27 +184,53 @@ def test_cycles_are_refused_and_deleting_a_parent_frees_its_contacts(make_simula
         assert refused.value.faultCode == 2 and "recursive Partner hierarchies" in refused.value.faultString
         sim.clock.freeze(T1)
         call("res.partner", "unlink", [acme])
-        [freed] = call("res.partner", "read", [anna], ["parent_id", "commercial_partner_id", "complete_name", "write_date"])
-    assert freed == {"id": anna, "parent_id": False, "commercial_partner_id": [anna, "Anna"], "complete_name": "Anna",
-                     "write_date": format_datetime(T1)}
+        [freed] = call(
+            "res.partner", "read", [anna], ["parent_id", "commercial_partner_id", "complete_name", "write_date"]
+        )
+    assert freed == {
+        "id": anna,
+        "parent_id": False,
+        "commercial_partner_id": [anna, "Anna"],
+        "complete_name": "Anna",
+        "write_date": format_datetime(T1),
+    }
 
 
 def test_domains_follow_relations_as_the_records_say(simulator: Simulator) -> None:
     context = {"active_test": False, "allowed_company_ids": [1, 2]}
     with _rpc(simulator) as call:
-        partners = {p["id"]: p for p in call("res.partner", "search_read", [], ["is_company", "commercial_partner_id", "name"], context=context)}
+        partners = {
+            p["id"]: p
+            for p in call(
+                "res.partner", "search_read", [], ["is_company", "commercial_partner_id", "name"], context=context
+            )
+        }
         leads = call("crm.lead", "search_read", [], ["partner_id", "tag_ids", "activity_ids"], context=context)
 
         def ids(domain: list[Any]) -> set[int]:
             return set(call("crm.lead", "search", domain, context=context))
 
-        with_company = {lead["id"] for lead in leads if lead["partner_id"] and partners[lead["partner_id"][0]]["is_company"]}
+        with_company = {
+            lead["id"] for lead in leads if lead["partner_id"] and partners[lead["partner_id"][0]]["is_company"]
+        }
         assert ids([("partner_id.is_company", "=", True)]) == with_company
         assert ids(["!", ("partner_id.is_company", "=", True)]) == {lead["id"] for lead in leads} - with_company
-        company = next(p for p in partners.values() if p["is_company"] and any(
-            lead["partner_id"] and partners[lead["partner_id"][0]]["commercial_partner_id"][0] == p["id"]
-            and lead["partner_id"][0] != p["id"] for lead in leads))
-        family = {lead["id"] for lead in leads if lead["partner_id"] and partners[lead["partner_id"][0]]["commercial_partner_id"][0] == company["id"]}
+        company = next(
+            p
+            for p in partners.values()
+            if p["is_company"]
+            and any(
+                lead["partner_id"]
+                and partners[lead["partner_id"][0]]["commercial_partner_id"][0] == p["id"]
+                and lead["partner_id"][0] != p["id"]
+                for lead in leads
+            )
+        )
+        family = {
+            lead["id"]
+            for lead in leads
+            if lead["partner_id"] and partners[lead["partner_id"][0]]["commercial_partner_id"][0] == company["id"]
+        }
         assert ids([("partner_id.commercial_partner_id", "=", company["id"])]) == family
         assert ids([("partner_id", "child_of", company["id"])]) == family
         assert ids([("partner_id.commercial_partner_id.name", "=", company["name"])]) >= family
@@ -203,7 +257,8 @@ def test_the_partners_stream_maps_contacts_by_their_commercial_entity(
     def customer_of(partner_id: int) -> int | None:
         with store.connect() as conn:
             return conn.execute(
-                sa.select(customers.c.odoo_partner_id).join(contacts, contacts.c.customer_id == customers.c.id)
+                sa.select(customers.c.odoo_partner_id)
+                .join(contacts, contacts.c.customer_id == customers.c.id)
                 .where(contacts.c.odoo_partner_id == partner_id)
             ).scalar_one_or_none()
 
@@ -216,7 +271,9 @@ def test_the_partners_stream_maps_contacts_by_their_commercial_entity(
 
 
 @pytest.mark.parametrize(("version", "counts_archived"), [("17.0", True), ("18.0", True), ("19.0", False)])
-def test_child_ids_against_false_follows_the_odoo_version(make_simulator: Any, version: str, counts_archived: bool) -> None:
+def test_child_ids_against_false_follows_the_odoo_version(
+    make_simulator: Any, version: str, counts_archived: bool
+) -> None:
     """``('child_ids', '=', False)`` for a company whose only contact is archived: Odoo 17
     reads the lines with ``active_test=False``, 18 with the field's context (the same),
     19 applies the field's domain (``active = True``)."""
@@ -224,5 +281,7 @@ def test_child_ids_against_false_follows_the_odoo_version(make_simulator: Any, v
     with _rpc(sim) as call:
         acme = call("res.partner", "create", {"name": "Acme", "is_company": True})
         call("res.partner", "create", {"name": "Gone", "parent_id": acme, "active": False})
-        childless = call("res.partner", "search", [("is_company", "=", True), ("child_ids", "=", False), ("id", "=", acme)])
+        childless = call(
+            "res.partner", "search", [("is_company", "=", True), ("child_ids", "=", False), ("id", "=", acme)]
+        )
     assert childless == ([] if counts_archived else [acme])

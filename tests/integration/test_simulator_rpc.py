@@ -19,7 +19,12 @@ from odoosync.simulator import Simulator
 
 
 def _jsonrpc(sim: Simulator, service: str, method: str, *args: Any) -> dict[str, Any]:
-    payload = {"jsonrpc": "2.0", "method": "call", "id": 7, "params": {"service": service, "method": method, "args": list(args)}}
+    payload = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "id": 7,
+        "params": {"service": service, "method": method, "args": list(args)},
+    }
     request = urllib.request.Request(
         f"{sim.url}/jsonrpc", data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
     )
@@ -27,8 +32,18 @@ def _jsonrpc(sim: Simulator, service: str, method: str, *args: Any) -> dict[str,
         return json.loads(response.read())
 
 
-def _execute(sim: Simulator, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None, *, secret: str | None = None) -> dict[str, Any]:
-    return _jsonrpc(sim, "object", "execute_kw", sim.db, sim.uid, secret or sim.password, model, method, args, kwargs or {})
+def _execute(
+    sim: Simulator,
+    model: str,
+    method: str,
+    args: list[Any],
+    kwargs: dict[str, Any] | None = None,
+    *,
+    secret: str | None = None,
+) -> dict[str, Any]:
+    return _jsonrpc(
+        sim, "object", "execute_kw", sim.db, sim.uid, secret or sim.password, model, method, args, kwargs or {}
+    )
 
 
 def _json2(sim: Simulator, model: str, method: str, body: dict[str, Any], *, key: str | None = None) -> tuple[int, Any]:
@@ -67,7 +82,12 @@ def _old_script(simulator: Simulator, common: Any, models: Any) -> None:
 
     active = models.execute_kw(simulator.db, uid, "admin", "crm.lead", "search_count", [[]])
     everything = models.execute_kw(
-        simulator.db, uid, "admin", "crm.lead", "search_count", [[]],
+        simulator.db,
+        uid,
+        "admin",
+        "crm.lead",
+        "search_count",
+        [[]],
         {"context": {"active_test": False, "allowed_company_ids": [1, 2]}},
     )
     main_company_all = models.execute_kw(
@@ -78,7 +98,12 @@ def _old_script(simulator: Simulator, common: Any, models: Any) -> None:
     assert active < main_company_all < everything  # archived lost leads, other company
 
     [lead] = models.execute_kw(
-        simulator.db, uid, "admin", "crm.lead", "search_read", [[("stage_id", "!=", False)]],
+        simulator.db,
+        uid,
+        "admin",
+        "crm.lead",
+        "search_read",
+        [[("stage_id", "!=", False)]],
         {"fields": ["name", "stage_id", "partner_id", "date_deadline", "write_date"], "limit": 1, "order": "id"},
     )
     stage_id, stage_name = lead["stage_id"]
@@ -127,14 +152,35 @@ def test_jsonrpc_access_denied_has_odoo_error_shape(simulator: Simulator) -> Non
     ("model", "method", "args", "kwargs", "name", "fragment"),
     [
         ("crm.lead", "search_read", [[("nope", "=", 1)]], {}, "builtins.ValueError", "Invalid field crm.lead.nope"),
-        ("crm.lead", "search_read", [[]], {"fields": ["nope"]}, "builtins.ValueError", "Invalid field 'nope' on model 'crm.lead'"),
+        (
+            "crm.lead",
+            "search_read",
+            [[]],
+            {"fields": ["nope"]},
+            "builtins.ValueError",
+            "Invalid field 'nope' on model 'crm.lead'",
+        ),
         ("crm.lead", "search", [["&", ("id", "=", 1)]], {}, "builtins.ValueError", "syntactically not correct"),
-        ("crm.lead", "create", [{"type": "lead"}], {}, "odoo.exceptions.ValidationError", "a mandatory field is not set"),
+        (
+            "crm.lead",
+            "create",
+            [{"type": "lead"}],
+            {},
+            "odoo.exceptions.ValidationError",
+            "a mandatory field is not set",
+        ),
         ("crm.lead", "write", [[999999], {"name": "x"}], {}, "odoo.exceptions.MissingError", "has been deleted"),
         ("crm.lead", "_private", [[]], {}, "odoo.exceptions.AccessError", "Private methods"),
         ("crm.lead", "no_such_method", [[]], {}, "builtins.AttributeError", "no_such_method"),
         ("x.unknown", "search", [[]], {}, "odoo.exceptions.UserError", "Object x.unknown doesn't exist"),
-        ("crm.lead", "search", [[]], {"context": {"allowed_company_ids": [99]}}, "odoo.exceptions.AccessError", "unauthorized or invalid companies"),
+        (
+            "crm.lead",
+            "search",
+            [[]],
+            {"context": {"allowed_company_ids": [99]}},
+            "odoo.exceptions.AccessError",
+            "unauthorized or invalid companies",
+        ),
     ],
 )
 def test_jsonrpc_errors_name_odoo_exceptions(
@@ -150,7 +196,9 @@ def test_create_returns_id_for_dict_and_ids_for_list_and_read_skips_deleted(simu
     many = _execute(simulator, "crm.lead", "create", [[{"name": "A"}, {"name": "B"}]])["result"]
     assert isinstance(one, int) and len(many) == 2 and all(isinstance(i, int) for i in many)
     assert _execute(simulator, "crm.lead", "unlink", [[many[0]]])["result"] is True
-    read = _execute(simulator, "crm.lead", "read", [[one, many[0], many[1]]], {"fields": ["name", "email_from", "tag_ids"]})["result"]
+    read = _execute(
+        simulator, "crm.lead", "read", [[one, many[0], many[1]]], {"fields": ["name", "email_from", "tag_ids"]}
+    )["result"]
     assert [r["id"] for r in read] == [one, many[1]]  # Odoo 17 silently skips deleted ids
     assert read[0] == {"id": one, "name": "Single", "email_from": False, "tag_ids": []}
     gone = _execute(simulator, "crm.lead", "unlink", [[many[0]]])  # already gone: MissingError (16.0-19.0)
@@ -161,7 +209,9 @@ def test_json2_with_api_key(make_simulator: Any) -> None:
     sim = make_simulator(version="19.0")
     status, version = 200, _jsonrpc(sim, "common", "version")["result"]
     assert version["server_version_info"][0] == 19
-    status, ids = _json2(sim, "crm.lead", "search", {"domain": [["active", "in", [True, False]]], "limit": 3, "order": "id"})
+    status, ids = _json2(
+        sim, "crm.lead", "search", {"domain": [["active", "in", [True, False]]], "limit": 3, "order": "id"}
+    )
     assert status == 200 and ids == sorted(ids) and len(ids) == 3
     status, rows = _json2(sim, "crm.lead", "read", {"ids": ids[:2], "fields": ["name", "stage_id"]})
     assert status == 200 and [r["id"] for r in rows] == ids[:2] and isinstance(rows[0]["stage_id"], list)
@@ -188,7 +238,10 @@ def test_expired_and_rotated_api_keys(make_simulator: Any) -> None:
     assert _json2(sim, "crm.lead", "search_count", {"domain": []})[0] == 200
     sim.expire_api_key()
     assert _json2(sim, "crm.lead", "search_count", {"domain": []}, key=old)[0] == 401
-    assert _execute(sim, "crm.lead", "search_count", [[]], secret=old)["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
+    assert (
+        _execute(sim, "crm.lead", "search_count", [[]], secret=old)["error"]["data"]["name"]
+        == "odoo.exceptions.AccessDenied"
+    )
     new = sim.rotate_api_key()
     assert new != old
     assert _json2(sim, "crm.lead", "search_count", {"domain": []}, key=new)[0] == 200
@@ -216,7 +269,8 @@ def test_version_routes_follow_the_odoo_version(make_simulator: Any) -> None:
         assert missing.value.code == 404  # Odoo 17 has no /web/version route
     for sim, major in ((old, 17), (new, 19)):
         request = urllib.request.Request(
-            f"{sim.url}/web/webclient/version_info", data=b'{"jsonrpc": "2.0", "id": 3, "params": {}}',
+            f"{sim.url}/web/webclient/version_info",
+            data=b'{"jsonrpc": "2.0", "id": 3, "params": {}}',
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -246,7 +300,12 @@ def test_odoo_18_speaks_like_17_without_name_get(make_simulator: Any) -> None:
     posted = _execute(sim, "crm.lead", "message_post", [[lead]], {"body": "Hi"})["result"]
     assert isinstance(posted, int)
     with _proxy(sim, "object") as models:
-        assert models.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "search_count", [[("partner_id.is_company", "=", True)]]) > 0
+        assert (
+            models.execute_kw(
+                sim.db, sim.uid, sim.password, "crm.lead", "search_count", [[("partner_id.is_company", "=", True)]]
+            )
+            > 0
+        )
 
 
 def test_json2_with_an_unknown_database_is_odoos_404_page_and_the_client_names_odoo_db(make_simulator) -> None:
@@ -259,19 +318,25 @@ def test_json2_with_an_unknown_database_is_odoos_404_page_and_the_client_names_o
     from odoosync.odoo.config import OdooConfig
 
     sim = make_simulator(scale=None, version="19.0")
-    answer = httpx.post(f"{sim.url}/json/2/crm.lead/search_count", json={"domain": []},
-                        headers={"Authorization": "bearer not-even-a-key", "X-Odoo-Database": "nosuchdb"})
+    answer = httpx.post(
+        f"{sim.url}/json/2/crm.lead/search_count",
+        json={"domain": []},
+        headers={"Authorization": "bearer not-even-a-key", "X-Odoo-Database": "nosuchdb"},
+    )
     assert answer.status_code == 404 and "No database is selected" in answer.text
     assert answer.headers["content-type"].startswith("text/html")
-    config = OdooConfig(url=sim.url, db="nosuchdb", username=sim.login, api_key=sim.api_key, protocol="json2",
-                        max_attempts=1)
+    config = OdooConfig(
+        url=sim.url, db="nosuchdb", username=sim.login, api_key=sim.api_key, protocol="json2", max_attempts=1
+    )
     with OdooClient(config) as client, pytest.raises(InvalidRequest) as raised:
         client.search_count("crm.lead")
     assert "ODOO_DB" in str(raised.value) and "nosuchdb" in str(raised.value)
 
 
 @pytest.mark.parametrize("version, refused", [("17.0", False), ("19.0", True)])
-def test_a_language_not_installed_is_refused_from_19_and_action_done_answers_the_message(make_simulator, version, refused) -> None:
+def test_a_language_not_installed_is_refused_from_19_and_action_done_answers_the_message(
+    make_simulator, version, refused
+) -> None:
     """Seen on real servers: a context ``lang`` the database has not installed is a
     ``UserError`` "Invalid language code" on 19.0 (ignored on 17.0); ``action_done``
     answers the done message's id (17.0, 19.0)."""
@@ -301,4 +366,5 @@ def test_each_version_serves_its_own_fields(make_simulator, version) -> None:
     assert ("keep_done" in fields("mail.activity.type")) == (version == "17.0")
     assert ("mobile" in fields("crm.lead")) == ("mobile" in fields("res.partner")) == (version != "19.0")
     assert ("team_id" in fields("crm.stage"), "team_ids" in fields("crm.stage")) == (
-        (False, True) if version == "19.0" else (True, False))
+        (False, True) if version == "19.0" else (True, False)
+    )

@@ -10,8 +10,8 @@ import datetime as dt
 import json
 import logging
 import threading
-from typing import ClassVar
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -25,12 +25,18 @@ YESTERDAY = dt.date(2026, 3, 9)  # ended at 2026-03-10 00:00 UTC: 12 h overdue a
 TODAY = dt.date(2026, 3, 10)
 
 
-def _lead(store: Store, title: str, *, deadline=YESTERDAY, status="open", deleted=False, odoo_id=None, owner="Ann") -> int:
+def _lead(
+    store: Store, title: str, *, deadline=YESTERDAY, status="open", deleted=False, odoo_id=None, owner="Ann"
+) -> int:
     with store.transaction() as conn:
         return conn.execute(
             sa.insert(leads)
             .values(
-                title=title, deadline=deadline, status=status, owner_name=owner, odoo_id=odoo_id,
+                title=title,
+                deadline=deadline,
+                status=status,
+                owner_name=owner,
+                odoo_id=odoo_id,
                 deleted_at=NOW if deleted else None,
             )
             .returning(leads.c.id)
@@ -39,7 +45,10 @@ def _lead(store: Store, title: str, *, deadline=YESTERDAY, status="open", delete
 
 def _events(store: Store) -> list[tuple[int, str]]:
     with store.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.select(lead_events.c.lead_id, lead_events.c.event_type).order_by(lead_events.c.id))]
+        return [
+            tuple(r)
+            for r in conn.execute(sa.select(lead_events.c.lead_id, lead_events.c.event_type).order_by(lead_events.c.id))
+        ]
 
 
 def _escalated(store: Store, lead_id: int) -> dt.datetime | None:

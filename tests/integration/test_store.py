@@ -40,7 +40,9 @@ def _partners(conn: sa.Connection) -> dict[int, sa.RowMapping]:
 
 def test_upsert_counts_inserted_updated_unchanged(store: Store) -> None:
     with store.transaction() as conn:
-        first = store.upsert_rows(conn, odoo_partners, [_partner(i, f"p{i}") for i in range(1, 6)], key=["backend", "odoo_id"])
+        first = store.upsert_rows(
+            conn, odoo_partners, [_partner(i, f"p{i}") for i in range(1, 6)], key=["backend", "odoo_id"]
+        )
     assert first == UpsertCounts(inserted=5, updated=0, unchanged=0)
 
     batch = [_partner(i, f"p{i}") for i in range(1, 6)] + [_partner(6, "new")]
@@ -121,7 +123,9 @@ def test_upsert_in_several_statements_counts_and_writes_exactly(store: Store, mo
 def test_upsert_composite_key_and_update_only_some_columns(store: Store) -> None:
     base = {"backend": "default", "model": "x.y", "write_date": None}
     with store.transaction() as conn:
-        store.upsert_rows(conn, odoo_records, [{**base, "odoo_id": 1, "raw": {"a": 1}}], key=["backend", "model", "odoo_id"])
+        store.upsert_rows(
+            conn, odoo_records, [{**base, "odoo_id": 1, "raw": {"a": 1}}], key=["backend", "model", "odoo_id"]
+        )
         counts = store.upsert_rows(
             conn,
             odoo_records,
@@ -137,15 +141,27 @@ def test_upsert_composite_key_and_update_only_some_columns(store: Store) -> None
 def test_upsert_insert_only(store: Store) -> None:
     with store.transaction() as conn:
         store.upsert_rows(conn, odoo_partners, [_partner(1, "a")], key=["backend", "odoo_id"])
-        counts = store.upsert_rows(conn, odoo_partners, [_partner(1, "b"), _partner(2, "c")], key=["backend", "odoo_id"], update=[])
+        counts = store.upsert_rows(
+            conn, odoo_partners, [_partner(1, "b"), _partner(2, "c")], key=["backend", "odoo_id"], update=[]
+        )
         assert _partners(conn)[1]["name"] == "a"
     assert counts == UpsertCounts(inserted=1, unchanged=1)
 
 
 def test_upsert_json_key_order_is_not_a_change(store: Store) -> None:
     with store.transaction() as conn:
-        store.upsert_rows(conn, odoo_partners, [{"backend": "default", "odoo_id": 1, "name": "a", "raw": {"a": 1, "b": 2}}], key=["backend", "odoo_id"])
-        counts = store.upsert_rows(conn, odoo_partners, [{"backend": "default", "odoo_id": 1, "name": "a", "raw": {"b": 2, "a": 1}}], key=["backend", "odoo_id"])
+        store.upsert_rows(
+            conn,
+            odoo_partners,
+            [{"backend": "default", "odoo_id": 1, "name": "a", "raw": {"a": 1, "b": 2}}],
+            key=["backend", "odoo_id"],
+        )
+        counts = store.upsert_rows(
+            conn,
+            odoo_partners,
+            [{"backend": "default", "odoo_id": 1, "name": "a", "raw": {"b": 2, "a": 1}}],
+            key=["backend", "odoo_id"],
+        )
     assert counts == UpsertCounts(unchanged=1)
 
 
@@ -186,8 +202,18 @@ def test_upsert_timestamps_numbers_dates_booleans_and_nulls(store: Store) -> Non
     naive_utc = dt.datetime(2025, 3, 1, 9, 0)
 
     def lead(odoo_id: int, **values: object) -> dict:
-        base = {"odoo_backend": "default", "odoo_id": odoo_id, "title": f"t{odoo_id}", "value": None, "probability": None, "deadline": None,
-                "odoo_write_date": None, "deleted_at": None, "tags": [], "metadata": {}}
+        base = {
+            "odoo_backend": "default",
+            "odoo_id": odoo_id,
+            "title": f"t{odoo_id}",
+            "value": None,
+            "probability": None,
+            "deadline": None,
+            "odoo_write_date": None,
+            "deleted_at": None,
+            "tags": [],
+            "metadata": {},
+        }
         return {**base, **values}
 
     # One float field comes as int and float in the same page (Odoo's JSON does that).
@@ -216,7 +242,9 @@ def test_upsert_timestamps_numbers_dates_booleans_and_nulls(store: Store) -> Non
         assert store.upsert_rows(conn, leads, rows, key=["odoo_backend", "odoo_id"]) == UpsertCounts(unchanged=4)
         assert store.upsert_rows(conn, odoo_partners, partners, key=["backend", "odoo_id"]) == UpsertCounts(unchanged=2)
         flipped = [_partner(1, "company", is_company=False), _partner(2, "person", is_company=False)]
-        assert store.upsert_rows(conn, odoo_partners, flipped, key=["backend", "odoo_id"]) == UpsertCounts(updated=1, unchanged=1)
+        assert store.upsert_rows(conn, odoo_partners, flipped, key=["backend", "odoo_id"]) == UpsertCounts(
+            updated=1, unchanged=1
+        )
 
 
 @pytest.mark.postgres
@@ -370,8 +398,14 @@ def test_concurrent_writers_serialise(store: Store) -> None:
                 with store.transaction() as conn:
                     if conn.dialect.name == "postgresql":
                         conn.execute(sa.text("SELECT 1 FROM ops.odoo_sync_config WHERE key = 'counter' FOR UPDATE"))
-                    n = conn.execute(sa.select(odoo_sync_config.c.value).where(odoo_sync_config.c.key == "counter")).scalar_one()["n"]
-                    conn.execute(sa.update(odoo_sync_config).where(odoo_sync_config.c.key == "counter").values(value={"n": n + 1}))
+                    n = conn.execute(
+                        sa.select(odoo_sync_config.c.value).where(odoo_sync_config.c.key == "counter")
+                    ).scalar_one()["n"]
+                    conn.execute(
+                        sa.update(odoo_sync_config)
+                        .where(odoo_sync_config.c.key == "counter")
+                        .values(value={"n": n + 1})
+                    )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

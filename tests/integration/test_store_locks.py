@@ -154,15 +154,19 @@ def _insert_unexpired_row(store: Store, holder: dict) -> None:
     with store.transaction() as conn:
         conn.execute(
             sa.insert(odoo_sync_locks).values(
-                key=f"{store.lock_id}:pull:crm.lead", holder={**holder, "token": "t", "run_id": 5},
-                acquired_at=now, expires_at=now + dt.timedelta(seconds=600),
+                key=f"{store.lock_id}:pull:crm.lead",
+                holder={**holder, "token": "t", "run_id": 5},
+                acquired_at=now,
+                expires_at=now + dt.timedelta(seconds=600),
             )
         )
 
 
 def test_sqlite_row_of_a_dead_pid_of_this_host_is_taken_over(migrated_sqlite_url: str) -> None:
     with Store(migrated_sqlite_url) as store:
-        _insert_unexpired_row(store, {"host": socket.gethostname(), "pid": _dead_pid(), "pid_ns": _this_pid_namespace()})
+        _insert_unexpired_row(
+            store, {"host": socket.gethostname(), "pid": _dead_pid(), "pid_ns": _this_pid_namespace()}
+        )
         with store.lock("pull:crm.lead", {"run_id": 6}) as handle:
             assert handle.holder["run_id"] == 6
 

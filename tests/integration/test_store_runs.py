@@ -21,7 +21,9 @@ from odoosync.store.sync_config import config_delete, config_get, config_list, c
 
 def test_checkpoint_commits_together_with_the_page(store: Store) -> None:
     with store.transaction(origin="pull") as conn:
-        store.upsert_rows(conn, odoo_partners, [{"backend": "default", "odoo_id": 1, "name": "a"}], key=["backend", "odoo_id"])
+        store.upsert_rows(
+            conn, odoo_partners, [{"backend": "default", "odoo_id": 1, "name": "a"}], key=["backend", "odoo_id"]
+        )
         checkpoints.put(conn, "pull:res.partner", {"write_date": "2025-01-01 00:00:00", "id": 1})
     with store.connect() as conn:
         assert checkpoints.get(conn, "pull:res.partner") == {"write_date": "2025-01-01 00:00:00", "id": 1}
@@ -31,7 +33,9 @@ def test_checkpoint_rolls_back_with_the_page(store: Store) -> None:
     with store.transaction() as conn:
         checkpoints.put(conn, "pull:res.partner", {"id": 1})
     with pytest.raises(RuntimeError), store.transaction(origin="pull") as conn:
-        store.upsert_rows(conn, odoo_partners, [{"backend": "default", "odoo_id": 2, "name": "b"}], key=["backend", "odoo_id"])
+        store.upsert_rows(
+            conn, odoo_partners, [{"backend": "default", "odoo_id": 2, "name": "b"}], key=["backend", "odoo_id"]
+        )
         checkpoints.put(conn, "pull:res.partner", {"id": 2})
         raise RuntimeError("killed between the page and the commit")
     with store.connect() as conn:
@@ -121,8 +125,11 @@ def test_a_run_elsewhere_without_heartbeat_is_closed_as_interrupted(store: Store
                 values |= {"started_at": an_hour_ago, "heartbeat_at": an_hour_ago}
             conn.execute(sa.update(odoo_sync_runs).where(odoo_sync_runs.c.id == run_id).values(**values))
         # old_mine keeps this process as its holder: alive, however slow its page
-        conn.execute(sa.update(odoo_sync_runs).where(odoo_sync_runs.c.id == old_mine)
-                     .values(started_at=an_hour_ago, heartbeat_at=an_hour_ago))
+        conn.execute(
+            sa.update(odoo_sync_runs)
+            .where(odoo_sync_runs.c.id == old_mine)
+            .values(started_at=an_hour_ago, heartbeat_at=an_hour_ago)
+        )
     assert set(runs.close_interrupted_runs(store, dt.timedelta(minutes=10))) == {stale}
     closed = runs.get_run(store, stale)
     assert closed.status is RunStatus.INTERRUPTED and closed.remaining and "heartbeat" in closed.error

@@ -44,10 +44,12 @@ def app_role(pg_url: str) -> Iterator[str]:
 
 def test_every_table_has_row_level_security(pg_url: str) -> None:
     with psycopg.connect(_libpq(pg_url)) as conn:
-        rows = dict(conn.execute(
-            "SELECT n.nspname || '.' || c.relname, c.relrowsecurity FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname IN ('public', 'ops')"
-        ).fetchall())
+        rows = dict(
+            conn.execute(
+                "SELECT n.nspname || '.' || c.relname, c.relrowsecurity FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname IN ('public', 'ops')"
+            ).fetchall()
+        )
     ours = {table.fullname if table.schema else f"public.{table.name}" for table in metadata.sorted_tables}
     assert ours <= set(rows)
     assert sorted(name for name in ours if not rows[name]) == []
@@ -55,7 +57,9 @@ def test_every_table_has_row_level_security(pg_url: str) -> None:
 
 def test_an_api_role_reads_and_writes_nothing_until_the_app_adds_a_policy(pg_url: str, app_role: str) -> None:
     with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
-        conn.execute("INSERT INTO leads (title, email, phone, source, odoo_id) VALUES ('Secret deal', 'a@b.c', '+1 555', 'odoo', 77)")
+        conn.execute(
+            "INSERT INTO leads (title, email, phone, source, odoo_id) VALUES ('Secret deal', 'a@b.c', '+1 555', 'odoo', 77)"
+        )
         conn.execute(f"SET ROLE {app_role}")
         assert conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -112,7 +116,9 @@ def test_the_app_tables_can_live_in_a_schema_of_their_own(empty_pg_url: str, sim
         assert conn.execute("SELECT id, name FROM public.leads").fetchall() == [(1, "the app's own")]
         ours = conn.execute("SELECT count(*), count(odoo_id) FROM crm_sync.leads").fetchone()
         assert ours[0] > 1 and ours[1] == ours[0] - 1  # the pulled leads and the app's new one
-        assert conn.execute("SELECT payload->'values'->>'title' FROM ops.odoo_outbox").fetchall() == [("made in the app",)]
+        assert conn.execute("SELECT payload->'values'->>'title' FROM ops.odoo_outbox").fetchall() == [
+            ("made in the app",)
+        ]
         secured = conn.execute(
             "SELECT bool_and(c.relrowsecurity), count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'crm_sync' AND c.relkind = 'r'"

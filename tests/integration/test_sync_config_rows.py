@@ -34,8 +34,9 @@ def _count(store: Store, table: sa.Table) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
-def test_bad_rows_written_behind_our_back_disable_only_their_streams(store: Store, simulator: Simulator,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_rows_written_behind_our_back_disable_only_their_streams(
+    store: Store, simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
     config_set(store, "odoo_to_sb:bad name", {})  # as plain SQL would: no validation
     config_set(store, "odoo_to_sb:res.users", {"domain": [["no_such_field", "=", 1]]})  # Odoo would refuse it
     with open_client(simulator) as client:
@@ -70,8 +71,9 @@ def test_the_cli_refuses_a_bad_row_naming_the_problem(database_url: str, store: 
     env["DATABASE_URL"] = database_url
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "odoosync", "config", *args], env=env, text=True,
-                              capture_output=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "odoosync", "config", *args], env=env, text=True, capture_output=True, timeout=120
+        )
 
     refused = cli("set", "odoo_to_sb:bad name", "{}")
     assert refused.returncode == 2 and "not a model name" in refused.stderr

@@ -23,7 +23,12 @@ def test_a_lead_with_only_a_title_queues_one_create(store: Store) -> None:
     with store.transaction() as conn:
         conn.exec_driver_sql("INSERT INTO leads (title) VALUES ('Only a title')")
     [item] = _outbox(store)
-    assert (item["model"], item["operation"], item["local_table"], item["status"]) == ("crm.lead", "create", "leads", "queued")
+    assert (item["model"], item["operation"], item["local_table"], item["status"]) == (
+        "crm.lead",
+        "create",
+        "leads",
+        "queued",
+    )
     assert item["payload"]["values"]["title"] == "Only a title"
     assert item["payload"]["values"]["status"] == "open"
     assert item["payload"]["values"]["tags"] == []
@@ -101,8 +106,11 @@ def test_cascaded_deletes_of_notes_and_activities_queue_nothing(store: Store) ->
     with store.transaction(origin="pull") as conn:
         conn.execute(sa.insert(lead_activities).values(lead_id=lead_id, activity_type="note", odoo_message_id=51))
         conn.execute(sa.insert(scheduled_activities).values(lead_id=lead_id, odoo_activity_id=61))
-        other = conn.execute(sa.insert(lead_activities).values(lead_id=lead_id, activity_type="note", odoo_message_id=52)
-                             .returning(lead_activities.c.id)).scalar_one()
+        other = conn.execute(
+            sa.insert(lead_activities)
+            .values(lead_id=lead_id, activity_type="note", odoo_message_id=52)
+            .returning(lead_activities.c.id)
+        ).scalar_one()
     with store.transaction() as conn:
         conn.execute(sa.delete(lead_activities).where(lead_activities.c.id == other))  # the app deletes one note
     with store.transaction() as conn:

@@ -11,9 +11,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from odoosync.models import SyncMode
+from odoosync.pull import PullOptions
 from odoosync.pull.verify import latest_drift
 from odoosync.service.operations import run_sync, run_verify
-from odoosync.pull import PullOptions
 from odoosync.store.schema import lead_activities, leads, odoo_partners, scheduled_activities
 from tests.acceptance.test_cli_sync import cli_env, odoosync_here
 from tests.fixtures.pull import open_client
@@ -23,7 +23,9 @@ def _drift(report) -> dict[str, tuple[int, int, int]]:
     return {d.stream: (len(d.missing), len(d.extra), len(d.stale)) for d in report.found if d.drift}
 
 
-def test_a_clean_sync_verifies_with_no_drift_and_each_kind_of_drift_is_found_and_repaired(make_simulator, store) -> None:
+def test_a_clean_sync_verifies_with_no_drift_and_each_kind_of_drift_is_found_and_repaired(
+    make_simulator, store
+) -> None:
     sim = make_simulator(scale=0.05, seed=3)
     with open_client(sim) as client:
         run_sync(client, store, "all", PullOptions(mode=SyncMode.FULL))
@@ -37,17 +39,26 @@ def test_a_clean_sync_verifies_with_no_drift_and_each_kind_of_drift_is_found_and
             lead_ids = sorted(conn.execute(sa.select(leads.c.odoo_id).where(leads.c.odoo_id.is_not(None))).scalars())
             first_lead = conn.execute(sa.select(leads.c.id).where(leads.c.odoo_id == lead_ids[0])).scalar_one()
             cascaded = {  # the lead's history goes with its row (ON DELETE CASCADE): drift too
-                "chatter": conn.execute(sa.select(sa.func.count()).where(lead_activities.c.lead_id == first_lead)).scalar_one(),
-                "activities": conn.execute(sa.select(sa.func.count()).where(
-                    scheduled_activities.c.lead_id == first_lead)).scalar_one(),
+                "chatter": conn.execute(
+                    sa.select(sa.func.count()).where(lead_activities.c.lead_id == first_lead)
+                ).scalar_one(),
+                "activities": conn.execute(
+                    sa.select(sa.func.count()).where(scheduled_activities.c.lead_id == first_lead)
+                ).scalar_one(),
             }
-            message_ids = sorted(conn.execute(sa.select(lead_activities.c.odoo_message_id)
-                                              .where(lead_activities.c.lead_id != first_lead)).scalars())
+            message_ids = sorted(
+                conn.execute(
+                    sa.select(lead_activities.c.odoo_message_id).where(lead_activities.c.lead_id != first_lead)
+                ).scalars()
+            )
         with store.transaction(origin="pull") as conn:  # drift the app's copy, as a bug or a crash would
             conn.execute(sa.delete(leads).where(leads.c.odoo_id == lead_ids[0]))
             conn.execute(sa.delete(lead_activities).where(lead_activities.c.odoo_message_id.in_(message_ids[:3])))
-            conn.execute(sa.update(leads).where(leads.c.odoo_id.in_(lead_ids[1:3]))
-                         .values(odoo_write_date=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), title="stale"))
+            conn.execute(
+                sa.update(leads)
+                .where(leads.c.odoo_id.in_(lead_ids[1:3]))
+                .values(odoo_write_date=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), title="stale")
+            )
             conn.execute(sa.insert(odoo_partners).values(odoo_id=999_999, name="Not in Odoo", raw={}))
         found = run_verify(client, store, "all")
         expected = {"leads": (1, 0, 2), "chatter": (3 + cascaded["chatter"], 0, 0), "partners": (0, 1, 0)}
@@ -64,20 +75,27 @@ def test_a_clean_sync_verifies_with_no_drift_and_each_kind_of_drift_is_found_and
         assert repaired.drift == 0 and len(repaired.repairs) == len(expected)
         with store.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).where(leads.c.title == "stale")).scalar_one() == 0
-            assert conn.execute(sa.select(odoo_partners.c.deleted_at).where(odoo_partners.c.odoo_id == 999_999)
-                                ).scalar_one() is not None
+            assert (
+                conn.execute(
+                    sa.select(odoo_partners.c.deleted_at).where(odoo_partners.c.odoo_id == 999_999)
+                ).scalar_one()
+                is not None
+            )
         assert run_verify(client, store, "all").drift == 0
 
 
-def test_verify_on_the_command_line_exits_1_on_drift_and_0_once_repaired(simulator, migrated_sqlite_url, tmp_path: Path,
-                                                                          store) -> None:
+def test_verify_on_the_command_line_exits_1_on_drift_and_0_once_repaired(
+    simulator, migrated_sqlite_url, tmp_path: Path, store
+) -> None:
     env = cli_env(simulator, migrated_sqlite_url, tmp_path)
     assert odoosync_here("sync", "all", "--json", env=env).returncode == 0
     assert odoosync_here("verify", env=env).returncode == 0
     from odoosync.store import Store
 
     with Store(migrated_sqlite_url) as sqlite, sqlite.transaction(origin="pull") as conn:
-        conn.execute(sa.delete(leads).where(leads.c.odoo_id == sa.select(sa.func.min(leads.c.odoo_id)).scalar_subquery()))
+        conn.execute(
+            sa.delete(leads).where(leads.c.odoo_id == sa.select(sa.func.min(leads.c.odoo_id)).scalar_subquery())
+        )
     drifting = odoosync_here("verify", "leads", env=env)
     assert drifting.returncode == 1 and "1 missing" in drifting.stdout and "--repair" in drifting.stdout
     fixed = odoosync_here("verify", "leads", "--repair", "--json", env=env)

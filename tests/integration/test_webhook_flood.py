@@ -12,12 +12,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from odoosync.odoo.client import OdooClient
 from odoosync.service.events import EventBus
 from odoosync.service.jobs import Jobs
-from odoosync.odoo.client import OdooClient
+from odoosync.service.webhook_queue import PullQueue, RecordPuller
 from odoosync.web.app import WebContext, create_app
 from odoosync.web.auth import Tokens
-from odoosync.service.webhook_queue import PullQueue, RecordPuller
 from tests.fixtures.service import ADMIN_TOKEN, READ_TOKEN, serve_app, simulator_config
 from tests.integration.test_webhooks import SECRET, odoo_payload, title_of, wait_for
 
@@ -32,12 +32,23 @@ def flooded(store, simulator) -> Iterator[tuple[str, PullQueue]]:
         jobs = Jobs(store, client, events=events)
         jobs.run_job("reference", "manual")
         jobs.run_job("increments", "manual")
-        context = WebContext(store=store, tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN), events=events, jobs=jobs,
-                             webhook_secret=SECRET)
+        context = WebContext(
+            store=store,
+            tokens=Tokens(admin=ADMIN_TOKEN, read=READ_TOKEN),
+            events=events,
+            jobs=jobs,
+            webhook_secret=SECRET,
+        )
         app = create_app(context)
         puller = RecordPuller(store, client, jobs.catalog, events=events, stopping=jobs.stopping)
-        queue = app.state.webhook_queue = PullQueue(puller, probe=puller.probe_many, stopping=jobs.stopping,
-                                                    settle=0.2, retry_delays=(0.2, 0.4), max_pending=MAX_PENDING)
+        queue = app.state.webhook_queue = PullQueue(
+            puller,
+            probe=puller.probe_many,
+            stopping=jobs.stopping,
+            settle=0.2,
+            retry_delays=(0.2, 0.4),
+            max_pending=MAX_PENDING,
+        )
         with serve_app(app) as url:
             try:
                 yield url, queue
@@ -59,12 +70,15 @@ def test_a_flood_of_unknown_ids_is_bounded_batched_and_does_not_starve_a_real_on
     def send(ids: range) -> None:
         with httpx.Client(base_url=url, timeout=30) as client:
             for odoo_id in ids:
-                answer = client.post("/api/webhooks/odoo", params={"token": SECRET},
-                                     json={"_model": "crm.lead", "_id": odoo_id})
+                answer = client.post(
+                    "/api/webhooks/odoo", params={"token": SECRET}, json={"_model": "crm.lead", "_id": odoo_id}
+                )
                 assert answer.status_code == 202
 
-    senders = [threading.Thread(target=send, args=(range(9_000_000 + n * 400, 9_000_000 + (n + 1) * 400),))
-               for n in range(FLOOD // 400)]
+    senders = [
+        threading.Thread(target=send, args=(range(9_000_000 + n * 400, 9_000_000 + (n + 1) * 400),))
+        for n in range(FLOOD // 400)
+    ]
     for sender in senders[:2]:
         sender.start()
     assert httpx.post(f"{url}/api/webhooks/odoo", params={"token": SECRET}, json=real, timeout=30).status_code == 202

@@ -44,9 +44,15 @@ def odoo_payload(env, model: str, record_id: int, fields: list[str]) -> dict:
 
 def webhook_runs(store) -> list[str]:
     with store.connect() as conn:
-        return conn.execute(
-            sa.select(odoo_sync_runs.c.stream).where(odoo_sync_runs.c.trigger == "webhook", odoo_sync_runs.c.status == "ok")
-        ).scalars().all()
+        return (
+            conn.execute(
+                sa.select(odoo_sync_runs.c.stream).where(
+                    odoo_sync_runs.c.trigger == "webhook", odoo_sync_runs.c.status == "ok"
+                )
+            )
+            .scalars()
+            .all()
+        )
 
 
 def title_of(store, odoo_id: int) -> str | None:
@@ -85,8 +91,14 @@ def test_wrong_secret_401_unknown_model_422_and_the_token_is_not_logged(hooked) 
         assert answer.status_code == 401
         assert answer.json() == {"detail": "invalid webhook token"}
     assert post(hooked, "not json at all", token="nope").status_code == 401  # the token is checked first
-    for bad in ({"_model": "res.company", "_id": 1}, {"_model": "crm.lead"}, {"_model": "crm.lead", "_id": "1"},
-                {"_model": "crm.lead", "_id": True}, [1, 2], None):
+    for bad in (
+        {"_model": "res.company", "_id": 1},
+        {"_model": "crm.lead"},
+        {"_model": "crm.lead", "_id": "1"},
+        {"_model": "crm.lead", "_id": True},
+        [1, 2],
+        None,
+    ):
         answer = post(hooked, bad)
         assert answer.status_code == 422, bad
         assert SECRET not in answer.text
@@ -125,9 +137,14 @@ def test_a_burst_for_one_lead_is_coalesced_and_a_message_reaches_its_lead(hooked
     assert sorted(webhook_runs(store)) == ["activities", "chatter", "leads"]
     assert title_of(store, lead_id) == "Burst"
     with store.connect() as conn:
-        assert conn.execute(
-            sa.select(sa.func.count()).select_from(lead_activities).where(lead_activities.c.odoo_message_id == message_id)
-        ).scalar_one() == 1
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(lead_activities)
+                .where(lead_activities.c.odoo_message_id == message_id)
+            ).scalar_one()
+            == 1
+        )
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -161,10 +178,14 @@ def test_the_simulator_sends_odoos_webhooks_and_an_xmlrpc_rename_reaches_the_dat
         with sim.env() as env:
             lead_id = env["crm.lead"].search([], limit=1)[0]
         with xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/2/object") as models:
-            models.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "write", [[lead_id], {"name": "Renamed over XML-RPC"}])
+            models.execute_kw(
+                sim.db, sim.uid, sim.password, "crm.lead", "write", [[lead_id], {"name": "Renamed over XML-RPC"}]
+            )
             assert sender.sent == 1 and sender.failed == 0
             assert wait_for(lambda: title_of(store, lead_id) == "Renamed over XML-RPC", timeout=5)
-            models.execute_kw(sim.db, sim.uid, sim.password, "crm.lead", "message_post", [[lead_id]], {"body": "<p>note</p>"})
+            models.execute_kw(
+                sim.db, sim.uid, sim.password, "crm.lead", "message_post", [[lead_id]], {"body": "<p>note</p>"}
+            )
         assert sender.sent >= 2
     finally:
         sender.close()

@@ -24,8 +24,10 @@ from odoosync.service.operations import allowed_companies
 from odoosync.store import Store
 from tests.real_odoo.loader import CrmData, top_up
 
-_ENV = {name: os.environ.get(f"ODOOSYNC_TEST_ODOO_{name}") for name in
-        ("URL", "DB", "LOGIN", "PASSWORD", "API_KEY", "PROTOCOL", "SCALE")}
+_ENV = {
+    name: os.environ.get(f"ODOOSYNC_TEST_ODOO_{name}")
+    for name in ("URL", "DB", "LOGIN", "PASSWORD", "API_KEY", "PROTOCOL", "SCALE")
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -39,8 +41,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def real_config(**overrides: object) -> OdooConfig:
     values: dict[str, object] = {
-        "url": _ENV["URL"], "db": _ENV["DB"], "username": _ENV["LOGIN"] or "admin",
-        "password": _ENV["PASSWORD"], "api_key": _ENV["API_KEY"], "protocol": _ENV["PROTOCOL"] or "auto",
+        "url": _ENV["URL"],
+        "db": _ENV["DB"],
+        "username": _ENV["LOGIN"] or "admin",
+        "password": _ENV["PASSWORD"],
+        "api_key": _ENV["API_KEY"],
+        "protocol": _ENV["PROTOCOL"] or "auto",
         "timeout": 300.0,
     }
     values.update(overrides)

@@ -61,8 +61,14 @@ def top_up(client: OdooClient, scale: float) -> CrmData:
     partners = _ours(client, "res.partner", "partner")
     want = max(10, round(_PARTNERS * scale))
     while len(partners) < want:
-        batch = [{"name": f"{MARK} partner {len(partners) + i}", "is_company": (len(partners) + i) % 4 == 0,
-                  "email": f"p{len(partners) + i}@ort.example"} for i in range(min(_BATCH, want - len(partners)))]
+        batch = [
+            {
+                "name": f"{MARK} partner {len(partners) + i}",
+                "is_company": (len(partners) + i) % 4 == 0,
+                "email": f"p{len(partners) + i}@ort.example",
+            }
+            for i in range(min(_BATCH, want - len(partners)))
+        ]
         partners += client.create("res.partner", batch)
 
     leads = _ours(client, "crm.lead", "lead")
@@ -71,11 +77,18 @@ def top_up(client: OdooClient, scale: float) -> CrmData:
         batch = []
         for i in range(min(_BATCH, want - len(leads))):
             n = len(leads) + i
-            batch.append({
-                "name": f"{MARK} lead {n}", "partner_id": rng.choice(partners), "type": "opportunity",
-                "expected_revenue": rng.randrange(0, 50_000), "stage_id": rng.choice(won + tuple(open_stages) * 8),
-                "user_id": uid, "email_from": f"l{n}@ort.example", "priority": rng.choice("0123"),
-            })
+            batch.append(
+                {
+                    "name": f"{MARK} lead {n}",
+                    "partner_id": rng.choice(partners),
+                    "type": "opportunity",
+                    "expected_revenue": rng.randrange(0, 50_000),
+                    "stage_id": rng.choice(won + tuple(open_stages) * 8),
+                    "user_id": uid,
+                    "email_from": f"l{n}@ort.example",
+                    "priority": rng.choice("0123"),
+                }
+            )
         made = client.create("crm.lead", batch)
         leads += made
         lost = [i for i in made if rng.random() < 0.1]
@@ -86,18 +99,33 @@ def top_up(client: OdooClient, scale: float) -> CrmData:
     have = client.search_count("mail.message", on_ours)
     want = round(_MESSAGES * scale)
     while have < want:
-        batch = [{"model": "crm.lead", "res_id": rng.choice(leads), "message_type": "comment", "subtype_id": note,
-                  "body": f"<p>{MARK} note {have + i}: <b>called</b> the customer &amp; sent a quote</p>"}
-                 for i in range(min(_BATCH, want - have))]
+        batch = [
+            {
+                "model": "crm.lead",
+                "res_id": rng.choice(leads),
+                "message_type": "comment",
+                "subtype_id": note,
+                "body": f"<p>{MARK} note {have + i}: <b>called</b> the customer &amp; sent a quote</p>",
+            }
+            for i in range(min(_BATCH, want - have))
+        ]
         client.create("mail.message", batch)
         have += len(batch)
 
     activities = client.search_count("mail.activity", [("res_model", "=", "crm.lead"), ("res_id", "in", leads)])
     want = round(_ACTIVITIES * scale)
     while activities < want:
-        batch = [{"res_model_id": lead_model, "res_id": rng.choice(leads), "activity_type_id": rng.choice(list(types)),
-                  "summary": f"{MARK} follow up {activities + i}", "date_deadline": f"2030-01-{1 + (activities + i) % 28:02d}",
-                  "user_id": uid} for i in range(min(_BATCH, want - activities))]
+        batch = [
+            {
+                "res_model_id": lead_model,
+                "res_id": rng.choice(leads),
+                "activity_type_id": rng.choice(list(types)),
+                "summary": f"{MARK} follow up {activities + i}",
+                "date_deadline": f"2030-01-{1 + (activities + i) % 28:02d}",
+                "user_id": uid,
+            }
+            for i in range(min(_BATCH, want - activities))
+        ]
         client.create("mail.activity", batch)
         activities += len(batch)
 

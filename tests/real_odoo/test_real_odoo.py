@@ -21,11 +21,11 @@ from odoosync.odoo.client import OdooClient
 from odoosync.pull import PullOptions
 from odoosync.push.engine import PushEngine
 from odoosync.push.policy import PushPolicy
+from odoosync.push.worker import run_once
 from odoosync.service.operations import pull_streams, run_sync, run_verify
 from odoosync.store import Store
 from odoosync.store.schema import lead_activities, leads, odoo_outbox, scheduled_activities
 from odoosync.streams.base import PageContext
-from odoosync.push.worker import run_once
 from tests.real_odoo.loader import MARK, CrmData
 
 pytestmark = [pytest.mark.real_odoo, pytest.mark.xdist_group("real_odoo")]
@@ -61,13 +61,14 @@ def test_one_sync_lands_exactly_odoos_ids_for_every_stream(odoo: OdooClient, crm
     _sync(odoo, real_store)
     _assert_same_ids(odoo, real_store)
     archived = set(odoo.search("crm.lead", [("active", "=", False)], active_test=False))
-    assert archived and archived <= _local_ids(real_store, next(s for s in pull_streams(real_store) if s.name == "leads"))
+    assert archived and archived <= _local_ids(
+        real_store, next(s for s in pull_streams(real_store) if s.name == "leads")
+    )
 
 
-
-
-def test_a_no_change_run_writes_nothing_in_a_handful_of_requests(odoo: OdooClient, crm: CrmData,
-                                                                  real_store: Store) -> None:
+def test_a_no_change_run_writes_nothing_in_a_handful_of_requests(
+    odoo: OdooClient, crm: CrmData, real_store: Store
+) -> None:
     """An increment re-reads its overlap window (rows stamped up to ``overlap`` before the
     previous read may still commit); once Odoo has been idle for longer than that, it is
     one empty page per stream. A 1-second overlap shows it without waiting 5 minutes."""
@@ -96,8 +97,10 @@ def test_a_bulk_write_of_600_leads_arrives_whole_in_one_run(odoo: OdooClient, cr
     # over one second (which read 160,500 rows in 60 s before).
     assert result.counters.updated == 600 and result.counters.rpc_calls < 50, result.counters
     with real_store.connect() as conn:
-        stored = {r.odoo_id: r.metadata.get("description") for r in conn.execute(
-            sa.select(leads.c.odoo_id, leads.c.metadata).where(leads.c.odoo_id.in_(targets)))}
+        stored = {
+            r.odoo_id: r.metadata.get("description")
+            for r in conn.execute(sa.select(leads.c.odoo_id, leads.c.metadata).where(leads.c.odoo_id.in_(targets)))
+        }
     assert len(set(stored.values())) == 1 and len(stored) == 600
 
 
@@ -121,8 +124,14 @@ def test_an_unlinked_lead_and_its_messages_are_marked_deleted_and_nothing_else(
     odoo: OdooClient, crm: CrmData, real_store: Store
 ) -> None:
     lead = crm.lead_ids[-3]
-    odoo.call("crm.lead", "message_post", [lead], body=f"{MARK} last words", message_type="comment",
-              subtype_xmlid="mail.mt_note")
+    odoo.call(
+        "crm.lead",
+        "message_post",
+        [lead],
+        body=f"{MARK} last words",
+        message_type="comment",
+        subtype_xmlid="mail.mt_note",
+    )
     _sync(odoo, real_store, reconcile=False)
     messages = set(odoo.search("mail.message", [("model", "=", "crm.lead"), ("res_id", "=", lead)]))
     assert messages
@@ -135,32 +144,50 @@ def test_an_unlinked_lead_and_its_messages_are_marked_deleted_and_nothing_else(
     assert results["chatter"].counters.deleted == len(messages)
     with real_store.connect() as conn:
         assert conn.execute(sa.select(leads.c.deleted_at).where(leads.c.odoo_id == lead)).scalar_one() is not None
-        assert conn.execute(sa.select(sa.func.count()).where(leads.c.deleted_at.is_(None))).scalar_one() == live_leads - 1
+        assert (
+            conn.execute(sa.select(sa.func.count()).where(leads.c.deleted_at.is_(None))).scalar_one() == live_leads - 1
+        )
         left = conn.execute(sa.select(sa.func.count()).select_from(lead_activities)).scalar_one()
     assert left == all_messages - len(messages)
 
 
 def test_the_six_push_actions_round_trip(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
     with real_store.connect() as conn:
-        lead_id, odoo_lead = conn.execute(sa.text(
-            "SELECT id, odoo_id FROM leads WHERE status = 'open' AND deleted_at IS NULL AND title LIKE 'ORT lead %' "
-            "ORDER BY id LIMIT 1")).one()
-    other_stage = next(name for sid, name in crm.stages.items() if sid not in crm.won_stages
-                       and name != _scalar(real_store, "SELECT stage FROM leads WHERE id = :i", i=lead_id))
+        lead_id, odoo_lead = conn.execute(
+            sa.text(
+                "SELECT id, odoo_id FROM leads WHERE status = 'open' AND deleted_at IS NULL AND title LIKE 'ORT lead %' "
+                "ORDER BY id LIMIT 1"
+            )
+        ).one()
+    other_stage = next(
+        name
+        for sid, name in crm.stages.items()
+        if sid not in crm.won_stages and name != _scalar(real_store, "SELECT stage FROM leads WHERE id = :i", i=lead_id)
+    )
     title = f"ORT pushed from the app {uuid.uuid4().hex[:8]}"  # this run's, whatever earlier runs left
     _sql(real_store, "INSERT INTO leads (title) VALUES (:t)", t=title)
     _sql(real_store, "UPDATE leads SET stage = :s WHERE id = :i", s=other_stage, i=lead_id)
-    _sql(real_store, "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
-                     "VALUES (:i, 'note', 'Note', 'ORT note from the app')", i=lead_id)
-    _sql(real_store, "INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
-                     "VALUES (:i, 'call', 'ORT call back', '2031-01-02')", i=lead_id)
+    _sql(
+        real_store,
+        "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
+        "VALUES (:i, 'note', 'Note', 'ORT note from the app')",
+        i=lead_id,
+    )
+    _sql(
+        real_store,
+        "INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
+        "VALUES (:i, 'call', 'ORT call back', '2031-01-02')",
+        i=lead_id,
+    )
     engine = PushEngine(real_store, odoo)
     first = run_once(engine)
     assert first.failed == 0, first
     new_odoo = _scalar(real_store, "SELECT odoo_id FROM leads WHERE title = :t", t=title)
     assert odoo.read("crm.lead", [new_odoo], ["name"])[0]["name"] == title
     assert odoo.read("crm.lead", [odoo_lead], ["stage_id"])[0]["stage_id"][1] == other_stage
-    note = _scalar(real_store, "SELECT odoo_message_id FROM lead_activities WHERE description = 'ORT note from the app'")
+    note = _scalar(
+        real_store, "SELECT odoo_message_id FROM lead_activities WHERE description = 'ORT note from the app'"
+    )
     assert "ORT note from the app" in odoo.read("mail.message", [note], ["body"])[0]["body"]
     activity = _scalar(real_store, "SELECT odoo_activity_id FROM scheduled_activities WHERE summary = 'ORT call back'")
     assert odoo.read("mail.activity", [activity], ["res_id"])[0]["res_id"] == odoo_lead
@@ -172,8 +199,12 @@ def test_the_six_push_actions_round_trip(odoo: OdooClient, crm: CrmData, real_st
     assert done == [] or done[0]["active"] is False  # deleted before 19, archived from 19
     assert odoo.read("crm.lead", [new_odoo], ["active"], active_test=False)[0]["active"] is False
     with real_store.connect() as conn:
-        assert conn.execute(sa.select(scheduled_activities.c.status)
-                            .where(scheduled_activities.c.odoo_activity_id == activity)).scalar_one() == "done"
+        assert (
+            conn.execute(
+                sa.select(scheduled_activities.c.status).where(scheduled_activities.c.odoo_activity_id == activity)
+            ).scalar_one()
+            == "done"
+        )
     # Pulling our own changes back queues nothing and sends nothing to Odoo.
     _sync(odoo, real_store)
     assert run_once(engine).claimed == 0
@@ -185,15 +216,20 @@ def test_won_leads_lost_or_moved_in_the_app_round_trip(odoo: OdooClient, crm: Cr
     """A won lead lost in the app leaves the won stage first (Odoo 19 refuses otherwise);
     a won lead moved back to an open stage reads ``open`` after the next pull."""
     with real_store.connect() as conn:
-        (lost_id, lost_odoo), (moved_id, moved_odoo) = conn.execute(sa.text(
-            "SELECT id, odoo_id FROM leads WHERE status = 'won' AND deleted_at IS NULL AND title LIKE 'ORT lead %' "
-            "ORDER BY id LIMIT 2")).all()
+        (lost_id, lost_odoo), (moved_id, moved_odoo) = conn.execute(
+            sa.text(
+                "SELECT id, odoo_id FROM leads WHERE status = 'won' AND deleted_at IS NULL AND title LIKE 'ORT lead %' "
+                "ORDER BY id LIMIT 2"
+            )
+        ).all()
     open_stage = next(name for sid, name in crm.stages.items() if sid not in crm.won_stages)
     _sql(real_store, "UPDATE leads SET status = 'lost' WHERE id = :i", i=lost_id)
     _sql(real_store, "UPDATE leads SET stage = :s WHERE id = :i", s=open_stage, i=moved_id)
     result = run_once(PushEngine(real_store, odoo))
     assert result.failed == 0, result
-    lost, moved = odoo.read("crm.lead", [lost_odoo, moved_odoo], ["active", "stage_id", "probability"], active_test=False)
+    lost, moved = odoo.read(
+        "crm.lead", [lost_odoo, moved_odoo], ["active", "stage_id", "probability"], active_test=False
+    )
     assert lost["active"] is False and lost["probability"] == 0 and lost["stage_id"][0] not in crm.won_stages
     assert moved["stage_id"][1] == open_stage
     _sync(odoo, real_store, "leads", reconcile=False)
@@ -207,39 +243,65 @@ def test_many_queued_changes_pushed_concurrently_land_once(odoo: OdooClient, crm
     Odoo exactly once, the moves and edits hold, every item is done."""
     run = uuid.uuid4().hex[:8]
     with real_store.connect() as conn:
-        bound = conn.execute(sa.text(
-            "SELECT id, odoo_id, stage FROM leads WHERE status = 'open' AND deleted_at IS NULL AND odoo_id IS NOT NULL "
-            "AND title LIKE 'ORT lead %' ORDER BY id LIMIT 40")).all()
+        bound = conn.execute(
+            sa.text(
+                "SELECT id, odoo_id, stage FROM leads WHERE status = 'open' AND deleted_at IS NULL AND odoo_id IS NOT NULL "
+                "AND title LIKE 'ORT lead %' ORDER BY id LIMIT 40"
+            )
+        ).all()
     open_stages = [name for sid, name in crm.stages.items() if sid not in crm.won_stages]
     moved = {odoo_id: next(n for n in open_stages if n != stage) for _, odoo_id, stage in bound[:30]}
     with real_store.transaction() as conn:
-        new = [conn.execute(sa.text("INSERT INTO leads (title) VALUES (:t) RETURNING id"),
-                            {"t": f"ORT concurrent {run} {i}"}).scalar_one() for i in range(40)]
-        for (lead, odoo_id, _), stage in zip(bound, moved.values(), strict=False):
+        new = [
+            conn.execute(
+                sa.text("INSERT INTO leads (title) VALUES (:t) RETURNING id"), {"t": f"ORT concurrent {run} {i}"}
+            ).scalar_one()
+            for i in range(40)
+        ]
+        for (lead, _, _), stage in zip(bound, moved.values(), strict=False):
             conn.execute(sa.text("UPDATE leads SET stage = :s WHERE id = :i"), {"s": stage, "i": lead})
         for i, (lead, _, _) in enumerate(bound[30:40]):
-            conn.execute(sa.text("UPDATE leads SET phone = :p WHERE id = :i"), {"p": f"+1 555 {run[:4]} {i}", "i": lead})
+            conn.execute(
+                sa.text("UPDATE leads SET phone = :p WHERE id = :i"), {"p": f"+1 555 {run[:4]} {i}", "i": lead}
+            )
         for i in range(30):
             lead = new[i] if i % 2 else bound[i][0]
-            conn.execute(sa.text("INSERT INTO lead_activities (lead_id, activity_type, title, description) "
-                                 "VALUES (:i, 'note', 'Note', :d)"), {"i": lead, "d": f"ORT note {run} #{i}."})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO lead_activities (lead_id, activity_type, title, description) "
+                    "VALUES (:i, 'note', 'Note', :d)"
+                ),
+                {"i": lead, "d": f"ORT note {run} #{i}."},
+            )
         for i in range(10):
-            conn.execute(sa.text("INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
-                                 "VALUES (:i, 'call', :s, '2031-01-02')"), {"i": new[i], "s": f"ORT call {run} {i}"})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO scheduled_activities (lead_id, activity_type, summary, due_date) "
+                    "VALUES (:i, 'call', :s, '2031-01-02')"
+                ),
+                {"i": new[i], "s": f"ORT call {run} {i}"},
+            )
     policies = {m: PushPolicy(max_batch=15) for m in ("crm.lead", "mail.message", "mail.activity")}
     result = run_once(PushEngine(real_store, odoo, policies=policies))
     assert result.failed == 0 and result.claimed == result.done == 120, result
     assert len(odoo.search("crm.lead", [("name", "=like", f"ORT concurrent {run} %")], active_test=False)) == 40
-    notes = odoo.search_read("mail.message", [("model", "=", "crm.lead"), ("body", "like", f"ORT note {run} ")],
-                             ["body"])
+    notes = odoo.search_read(
+        "mail.message", [("model", "=", "crm.lead"), ("body", "like", f"ORT note {run} ")], ["body"]
+    )
     assert len(notes) == 30 and all(sum(f"#{i}." in n["body"] for n in notes) == 1 for i in range(30))
     assert len(odoo.search("mail.activity", [("summary", "=like", f"ORT call {run} %")])) == 10
     stages = {r["id"]: r["stage_id"][1] for r in odoo.read("crm.lead", sorted(moved), ["stage_id"])}
     assert stages == moved
     phones = {r["phone"] for r in odoo.read("crm.lead", [odoo_id for _, odoo_id, _ in bound[30:40]], ["phone"])}
     assert phones == {f"+1 555 {run[:4]} {i}" for i in range(10)}
-    assert _scalar(real_store, "SELECT count(*) FROM leads WHERE odoo_id IS NULL AND title LIKE :t",
-                   t=f"ORT concurrent {run} %") == 0
+    assert (
+        _scalar(
+            real_store,
+            "SELECT count(*) FROM leads WHERE odoo_id IS NULL AND title LIKE :t",
+            t=f"ORT concurrent {run} %",
+        )
+        == 0
+    )
 
 
 def test_mode_full_rereads_everything_and_deletes_nothing(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
@@ -254,8 +316,13 @@ def _assert_same_ids(odoo: OdooClient, store: Store) -> None:
     """Every stream holds exactly Odoo's ids; activities also keep the ones Odoo deleted
     (marked done, or their lead deleted), settled ``done`` or ``cancelled`` here."""
     with store.connect() as conn:  # the app's own deletions stay deleted (pushed as an archive)
-        app_deleted = sorted(conn.execute(sa.select(odoo_outbox.c.odoo_id).where(
-            odoo_outbox.c.operation == "unlink", odoo_outbox.c.model == "crm.lead")).scalars())
+        app_deleted = sorted(
+            conn.execute(
+                sa.select(odoo_outbox.c.odoo_id).where(
+                    odoo_outbox.c.operation == "unlink", odoo_outbox.c.model == "crm.lead"
+                )
+            ).scalars()
+        )
     for stream in pull_streams(store):
         local, remote = _local_ids(store, stream), _odoo_ids(odoo, stream)
         if stream.name == "leads":
@@ -267,8 +334,13 @@ def _assert_same_ids(odoo: OdooClient, store: Store) -> None:
             continue
         assert remote <= local, sorted(remote - local)[:10]
         with store.connect() as conn:
-            statuses = set(conn.execute(sa.select(scheduled_activities.c.status).where(
-                scheduled_activities.c.odoo_activity_id.in_(sorted(local - remote)))).scalars())
+            statuses = set(
+                conn.execute(
+                    sa.select(scheduled_activities.c.status).where(
+                        scheduled_activities.c.odoo_activity_id.in_(sorted(local - remote))
+                    )
+                ).scalars()
+            )
         assert statuses <= {"done", "cancelled"}, statuses  # settled, never left planned
 
 

@@ -11,10 +11,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from odoosync.service.events import EventBus
-from odoosync.service.jobs import Jobs
 from odoosync.odoo.client import OdooClient
 from odoosync.pull import PullOptions
+from odoosync.service.events import EventBus
+from odoosync.service.jobs import Jobs
 from odoosync.service.operations import run_sync
 from odoosync.store import Store
 from odoosync.store.schema import leads
@@ -41,11 +41,21 @@ def _webhook_rule(odoo: OdooClient, url: str) -> int | None:
         return None
     (model,) = odoo.search("ir.model", [("model", "=", "crm.lead")])
     fields = odoo.search("ir.model.fields", [("model", "=", "crm.lead"), ("name", "=", "write_date")])
-    rule = odoo.create("base.automation", {"name": "odoosync test webhook", "model_id": model,
-                                           "trigger": "on_create_or_write"})
-    odoo.create("ir.actions.server", {"name": "odoosync test webhook", "model_id": model, "state": "webhook",
-                                      "webhook_url": url, "webhook_field_ids": [(6, 0, fields)],
-                                      "base_automation_id": rule, "usage": "base_automation"})
+    rule = odoo.create(
+        "base.automation", {"name": "odoosync test webhook", "model_id": model, "trigger": "on_create_or_write"}
+    )
+    odoo.create(
+        "ir.actions.server",
+        {
+            "name": "odoosync test webhook",
+            "model_id": model,
+            "state": "webhook",
+            "webhook_url": url,
+            "webhook_field_ids": [(6, 0, fields)],
+            "base_automation_id": rule,
+            "usage": "base_automation",
+        },
+    )
     return int(rule)
 
 
@@ -53,8 +63,9 @@ def test_an_odoo_edit_arrives_by_webhook_within_seconds(odoo: OdooClient, crm: C
     run_sync(odoo, real_store, "leads", PullOptions())
     events = EventBus()
     jobs = Jobs(real_store, odoo, events=events)
-    context = WebContext(store=real_store, tokens=Tokens(admin="a" * 32, read="r" * 32), events=events, jobs=jobs,
-                         webhook_secret=SECRET)
+    context = WebContext(
+        store=real_store, tokens=Tokens(admin="a" * 32, read="r" * 32), events=events, jobs=jobs, webhook_secret=SECRET
+    )
     with running_api(context) as server:
         rule = _webhook_rule(odoo, f"{server.url}/api/webhooks/odoo?token={SECRET}")
         if rule is None:

@@ -74,7 +74,17 @@ def test_a_row_carries_every_column():
 
 @pytest.mark.parametrize(
     ("type_id", "kind"),
-    [(1, "email"), (2, "call"), (3, "meeting"), (4, "todo"), (5, "follow_up"), (6, "follow_up"), (7, "meeting"), (8, "todo"), (99, "todo")],
+    [
+        (1, "email"),
+        (2, "call"),
+        (3, "meeting"),
+        (4, "todo"),
+        (5, "follow_up"),
+        (6, "follow_up"),
+        (7, "meeting"),
+        (8, "todo"),
+        (99, "todo"),
+    ],
 )
 def test_activity_types_map_by_xml_id_name_and_category_unknown_is_todo(type_id, kind):
     assert one(activity(activity_type_id=(type_id, "whatever")))["activity_type"] == kind
@@ -101,8 +111,13 @@ def test_a_bad_map_names_every_problem_and_changes_nothing():
 
 @pytest.mark.parametrize(
     ("values", "status"),
-    [({"state": "done"}, "done"), ({"active": False, "state": "done"}, "done"), ({"active": False, "state": None}, "done"),
-     ({"state": "overdue"}, "planned"), ({"state": "today"}, "planned")],
+    [
+        ({"state": "done"}, "done"),
+        ({"active": False, "state": "done"}, "done"),
+        ({"active": False, "state": None}, "done"),
+        ({"state": "overdue"}, "planned"),
+        ({"state": "today"}, "planned"),
+    ],
 )
 def test_done_or_archived_is_done_else_planned(values, status):
     row = one(activity(**values))
@@ -175,10 +190,8 @@ _MOMENTS = st.integers(min_value=0, max_value=50).map(lambda h: CREATED + dt.tim
 
 @settings(max_examples=150, deadline=None)
 @given(
-    activities=st.lists(st.tuples(st.sampled_from([1, 2]), st.sampled_from(["call", "email"]), _MOMENTS),
-                        max_size=8),
-    messages=st.lists(st.tuples(st.sampled_from([1, 2]), st.sampled_from(["call", "email"]), _MOMENTS),
-                      max_size=8),
+    activities=st.lists(st.tuples(st.sampled_from([1, 2]), st.sampled_from(["call", "email"]), _MOMENTS), max_size=8),
+    messages=st.lists(st.tuples(st.sampled_from([1, 2]), st.sampled_from(["call", "email"]), _MOMENTS), max_size=8),
 )
 def test_each_vanished_activity_gets_one_outcome_and_each_done_message_serves_once(activities, messages):
     vanished = [VanishedActivity(i, lead, kind, created) for i, (lead, kind, created) in enumerate(activities)]
@@ -205,7 +218,9 @@ _TYPE = st.builds(
     ActivityType,
     st.integers(1, 50),
     st.sampled_from(["Call", "Appel", "Email", "Meeting", "To-Do", "Follow-Up", "Visit", "Strange", ""]),
-    st.sampled_from([None, "mail.mail_activity_data_call", "mail.mail_activity_data_email", "crm.mail_activity_demo_followup_quote"]),
+    st.sampled_from(
+        [None, "mail.mail_activity_data_call", "mail.mail_activity_data_email", "crm.mail_activity_demo_followup_quote"]
+    ),
     st.sampled_from([None, "default", "phonecall", "meeting"]),
 )
 

@@ -187,16 +187,30 @@ def test_tracking_of_a_removed_field_uses_field_info():
 
 
 def test_odoo_16_tracking_values_carry_their_own_label_and_type():
-    value = {"id": 1, "field": (10, "Stage"), "field_desc": "Stage", "field_type": "many2one",
-             "old_value_char": "New", "new_value_char": "Won"}
+    value = {
+        "id": 1,
+        "field": (10, "Stage"),
+        "field_desc": "Stage",
+        "field_type": "many2one",
+        "old_value_char": "New",
+        "new_value_char": "Won",
+    }
     assert tracking_line(value, {}) == "Stage: New → Won"
 
 
 def test_odoo_16_money_tracking_reads_the_monetary_columns():
     """Seen on a real Odoo 16: money changes are stored in ``*_value_monetary`` and the
     float columns hold 0, which read "Expected Revenue: 0 → 0"."""
-    value = {"id": 1, "field": (12, "Expected Revenue"), "field_desc": "Expected Revenue", "field_type": "monetary",
-             "old_value_float": 0.0, "new_value_float": 0.0, "old_value_monetary": 1000.0, "new_value_monetary": 2500.5}
+    value = {
+        "id": 1,
+        "field": (12, "Expected Revenue"),
+        "field_desc": "Expected Revenue",
+        "field_type": "monetary",
+        "old_value_float": 0.0,
+        "new_value_float": 0.0,
+        "old_value_monetary": 1000.0,
+        "new_value_monetary": 2500.5,
+    }
     assert tracking_line(value, {}) == "Expected Revenue: 1,000 → 2,500.50"
     value.pop("field_type")
     assert tracking_line(value, {}) == "Expected Revenue: 1,000 → 2,500.50", "type inferred from the columns"

@@ -105,7 +105,10 @@ def test_compose_runs_the_image_against_postgresql() -> None:
     assert services["db"]["image"].startswith("postgres:")
     app = services["odoosync"]
     assert app["build"] == "."
-    assert app["environment"]["DATABASE_URL"].startswith("postgresql://") and "@db:5432/" in app["environment"]["DATABASE_URL"]
+    assert (
+        app["environment"]["DATABASE_URL"].startswith("postgresql://")
+        and "@db:5432/" in app["environment"]["DATABASE_URL"]
+    )
     assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["entrypoint"] == ["odoosync", "db", "upgrade"]
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"

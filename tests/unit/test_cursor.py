@@ -54,7 +54,8 @@ def test_cursors_keep_whole_seconds() -> None:
     cursor_id=st.integers(min_value=0, max_value=12),
     rows=st.lists(
         st.tuples(st.integers(min_value=-3, max_value=3), st.integers(min_value=0, max_value=999_999)),
-        min_size=1, max_size=12,
+        min_size=1,
+        max_size=12,
     ),
     version=st.sampled_from([16, 17, 18, 19]),
 )
@@ -67,8 +68,9 @@ def test_after_domain_selects_exactly_the_rows_after_the_cursor_on_every_version
     from odoosync.simulator.domain import compile_domain
 
     cursor = Cursor(T0 + dt.timedelta(seconds=cursor_offset), cursor_id)
-    predicate = compile_domain(cursor.after_domain(), "crm.lead", {"id": "integer", "write_date": "datetime"},
-                               version=version)
+    predicate = compile_domain(
+        cursor.after_domain(), "crm.lead", {"id": "integer", "write_date": "datetime"}, version=version
+    )
     for record_id, (offset, micro) in enumerate(rows, start=1):
         stored = T0 + dt.timedelta(seconds=offset, microseconds=micro)
         row = {"id": record_id, "write_date": stored.strftime("%Y-%m-%d %H:%M:%S.%f")}
@@ -87,7 +89,11 @@ def test_naive_write_dates_are_taken_as_utc() -> None:
 
 
 def test_newest_picks_the_furthest_record_and_ignores_records_without_stamp() -> None:
-    records = [{"id": 9, "write_date": T0}, {"id": 3, "write_date": T0 + dt.timedelta(seconds=1)}, {"id": 4, "write_date": None}]
+    records = [
+        {"id": 9, "write_date": T0},
+        {"id": 3, "write_date": T0 + dt.timedelta(seconds=1)},
+        {"id": 4, "write_date": None},
+    ]
     assert Cursor.newest(records) == Cursor(T0 + dt.timedelta(seconds=1), 3)
     assert Cursor.newest([], Cursor(T0, 1)) == Cursor(T0, 1)
 
@@ -114,7 +120,9 @@ def test_cursor_json_round_trip(cursor: Cursor) -> None:
     ),
     st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1))),
 )
-def test_stream_state_json_round_trip(cursor: Cursor | None, walk: FullWalk | None, read_at: dt.datetime | None) -> None:
+def test_stream_state_json_round_trip(
+    cursor: Cursor | None, walk: FullWalk | None, read_at: dt.datetime | None
+) -> None:
     state = StreamState(cursor, walk, read_at=read_at)
     assert StreamState.from_json(state.to_json()) == state
 
@@ -122,7 +130,10 @@ def test_stream_state_json_round_trip(cursor: Cursor | None, walk: FullWalk | No
 def test_a_checkpoint_written_before_read_at_existed_loads_and_falls_back_to_the_overlap() -> None:
     old = {
         "cursor": {"write_date": "2026-03-01 12:00:00", "id": 42},
-        "walk": {"partitions": [[0, 100, False], [100, None, True]], "start": {"write_date": "2026-03-01 11:00:00", "id": 7}},
+        "walk": {
+            "partitions": [[0, 100, False], [100, None, True]],
+            "start": {"write_date": "2026-03-01 11:00:00", "id": 7},
+        },
     }
     state = StreamState.from_json(old)
     assert state.read_at is None and state.walk is not None and state.walk.read_at is None

@@ -25,11 +25,25 @@ from odoosync.simulator.domain import Relation, compile_domain, distribute_not, 
 
 TYPES: dict[str, dict[str, str]] = {
     "x.model": {
-        "id": "integer", "name": "char", "qty": "integer", "amount": "float", "active": "boolean",
-        "partner_id": "many2one", "day": "date", "at": "datetime", "kind": "selection",
-        "tag_ids": "many2many", "line_ids": "one2many",
+        "id": "integer",
+        "name": "char",
+        "qty": "integer",
+        "amount": "float",
+        "active": "boolean",
+        "partner_id": "many2one",
+        "day": "date",
+        "at": "datetime",
+        "kind": "selection",
+        "tag_ids": "many2many",
+        "line_ids": "one2many",
     },
-    "y.partner": {"id": "integer", "name": "char", "is_company": "boolean", "active": "boolean", "parent_id": "many2one"},
+    "y.partner": {
+        "id": "integer",
+        "name": "char",
+        "is_company": "boolean",
+        "active": "boolean",
+        "parent_id": "many2one",
+    },
     "y.tag": {"id": "integer", "name": "char", "active": "boolean"},
     "y.line": {"id": "integer", "x_id": "many2one", "qty": "integer", "active": "boolean"},
 }
@@ -46,31 +60,46 @@ IDS = st.integers(1, 4)
 
 texts = st.one_of(st.none(), st.sampled_from(["", "Acme", "acme", "ACME corp", "50%", "a_b", "Zoë", "x"]))
 rows_strategy = st.lists(
-    st.fixed_dictionaries({
-        "name": texts,
-        "qty": st.one_of(st.none(), st.integers(-3, 3)),
-        "amount": st.one_of(st.none(), st.sampled_from([0.0, 1.5, -2.0, 10.0])),
-        "active": st.booleans(),
-        "partner_id": st.one_of(st.none(), IDS),
-        "day": st.one_of(st.none(), st.sampled_from(["2024-01-01", "2024-02-29", "2025-12-31"])),
-        "at": st.one_of(st.none(), st.sampled_from(["2024-01-01 00:00:00", "2024-01-01 23:59:59", "2024-03-01 10:00:00"])),
-        "kind": st.one_of(st.none(), st.sampled_from(["lead", "opportunity"])),
-        "tag_ids": st.lists(IDS, unique=True, max_size=3),
-    }),
+    st.fixed_dictionaries(
+        {
+            "name": texts,
+            "qty": st.one_of(st.none(), st.integers(-3, 3)),
+            "amount": st.one_of(st.none(), st.sampled_from([0.0, 1.5, -2.0, 10.0])),
+            "active": st.booleans(),
+            "partner_id": st.one_of(st.none(), IDS),
+            "day": st.one_of(st.none(), st.sampled_from(["2024-01-01", "2024-02-29", "2025-12-31"])),
+            "at": st.one_of(
+                st.none(), st.sampled_from(["2024-01-01 00:00:00", "2024-01-01 23:59:59", "2024-03-01 10:00:00"])
+            ),
+            "kind": st.one_of(st.none(), st.sampled_from(["lead", "opportunity"])),
+            "tag_ids": st.lists(IDS, unique=True, max_size=3),
+        }
+    ),
     max_size=12,
 )
 # the related records: partners 1-4 (a parent among them), tags 1-4, lines of x rows 1-4
-partners_strategy = st.tuples(*[
-    st.fixed_dictionaries({
-        "name": texts, "is_company": st.booleans(), "active": st.booleans(), "parent_id": st.one_of(st.none(), IDS),
-    }) for _ in range(4)
-])
+partners_strategy = st.tuples(
+    *[
+        st.fixed_dictionaries(
+            {
+                "name": texts,
+                "is_company": st.booleans(),
+                "active": st.booleans(),
+                "parent_id": st.one_of(st.none(), IDS),
+            }
+        )
+        for _ in range(4)
+    ]
+)
 tags_strategy = st.tuples(*[st.fixed_dictionaries({"name": texts, "active": st.booleans()}) for _ in range(4)])
 lines_strategy = st.lists(
-    st.fixed_dictionaries({
-        "x_id": st.one_of(st.none(), IDS), "qty": st.one_of(st.none(), st.integers(-3, 3)),
-        "active": st.booleans(),
-    }),
+    st.fixed_dictionaries(
+        {
+            "x_id": st.one_of(st.none(), IDS),
+            "qty": st.one_of(st.none(), st.integers(-3, 3)),
+            "active": st.booleans(),
+        }
+    ),
     max_size=8,
 )
 
@@ -125,9 +154,16 @@ def x2many_leaves(draw: st.DrawFn) -> tuple[str, str, Any]:
 @st.composite
 def path_leaves(draw: st.DrawFn) -> tuple[str, str, Any]:
     """A dotted path through a many2one (one or two levels), a many2many or a one2many."""
-    prefix, model = draw(st.sampled_from([
-        ("partner_id", "y.partner"), ("partner_id.parent_id", "y.partner"), ("tag_ids", "y.tag"), ("line_ids", "y.line"),
-    ]))
+    prefix, model = draw(
+        st.sampled_from(
+            [
+                ("partner_id", "y.partner"),
+                ("partner_id.parent_id", "y.partner"),
+                ("tag_ids", "y.tag"),
+                ("line_ids", "y.line"),
+            ]
+        )
+    )
     field, operator, value = draw(scalar_leaves(model))
     return (f"{prefix}.{field}", operator, value)
 
@@ -162,14 +198,28 @@ def domains(draw: st.DrawFn, depth: int = 3) -> list[Any]:
 
 # -- the oracle: Odoo 17's SQL for each leaf, run by SQLite ---------------------------------
 
-_NEG = {"<": ">=", ">": "<=", "<=": ">", ">=": "<", "=": "!=", "!=": "=", "in": "not in", "not in": "in",
-        "like": "not like", "not like": "like", "ilike": "not ilike", "not ilike": "ilike",
-        "any": "not any", "not any": "any"}
+_NEG = {
+    "<": ">=",
+    ">": "<=",
+    "<=": ">",
+    ">=": "<",
+    "=": "!=",
+    "!=": "=",
+    "in": "not in",
+    "not in": "in",
+    "like": "not like",
+    "not like": "like",
+    "ilike": "not ilike",
+    "not ilike": "ilike",
+    "any": "not any",
+    "not any": "any",
+}
 
 
 def _push_not(tokens: list[Any]) -> list[Any]:
     """Odoo's negation, written recursively (independent of the simulator's): operators
     are negated, except on dotted paths and operators without a negation (kept as '!')."""
+
     def walk(position: int, negate: bool) -> tuple[list[Any], int]:
         token = tokens[position]
         if token == "!":
@@ -317,7 +367,6 @@ class _Sql:
             sql = f"({sql} OR {col} IS NULL)"
         return sql
 
-
     def _in_sql(self, col: str, operator: str, values: list[Any], check_null: bool) -> str:
         """``col [NOT] IN (values)`` with NULL matched when ``check_null`` says so (both versions)."""
         if values:
@@ -383,9 +432,15 @@ class _Sql:
             sql = f"({col} {'<>' if operator == '!=' else operator} ?)"
         if bool(right) == negative and operator[:1] not in (">", "<"):
             sql = f"({sql} OR {col} IS NULL)"
-        if not wildcard and is_number and (
-            (operator == ">=" and right <= 0) or (operator == "<=" and right >= 0)
-            or (operator == "<" and right > 0) or (operator == ">" and right < 0)
+        if (
+            not wildcard
+            and is_number
+            and (
+                (operator == ">=" and right <= 0)
+                or (operator == "<=" and right >= 0)
+                or (operator == "<" and right > 0)
+                or (operator == ">" and right < 0)
+            )
         ):
             sql = f"({sql} OR {col} IS NULL)"
         return sql
@@ -434,11 +489,11 @@ class World:
     def relation(self, model: str, field: str) -> Relation:
         return RELATIONS[(model, field)]
 
-    def search(self, model: str, domain: Sequence[Any], *, active_test: bool | None = None, sudo: bool = False) -> list[Mapping[str, Any]]:
+    def search(
+        self, model: str, domain: Sequence[Any], *, active_test: bool | None = None, sudo: bool = False
+    ) -> list[Mapping[str, Any]]:
         predicate = compile_domain(domain, model, TYPES[model], self, version=self.version)
-        hide = active_test is not False and not any(
-            isinstance(t, (list, tuple)) and t[0] == "active" for t in domain
-        )
+        hide = active_test is not False and not any(isinstance(t, (list, tuple)) and t[0] == "active" for t in domain)
         stored = [_stored(row) for row in self.rows[model]]
         return [row for row in stored if not (hide and row.get("active") is not True) and predicate(row)]
 
@@ -449,12 +504,15 @@ def _stored(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _world(rows: list[dict[str, Any]], partners: Any = (), tags: Any = (), lines: Any = (), version: int = 17) -> World:
-    return World({
-        "x.model": [dict(row, id=index + 1) for index, row in enumerate(rows)],
-        "y.partner": [dict(row, id=index + 1) for index, row in enumerate(partners)],
-        "y.tag": [dict(row, id=index + 1) for index, row in enumerate(tags)],
-        "y.line": [dict(row, id=index + 1) for index, row in enumerate(lines)],
-    }, version)
+    return World(
+        {
+            "x.model": [dict(row, id=index + 1) for index, row in enumerate(rows)],
+            "y.partner": [dict(row, id=index + 1) for index, row in enumerate(partners)],
+            "y.tag": [dict(row, id=index + 1) for index, row in enumerate(tags)],
+            "y.line": [dict(row, id=index + 1) for index, row in enumerate(lines)],
+        },
+        version,
+    )
 
 
 def _ours(world: World, domain: list[Any]) -> set[int]:
@@ -465,7 +523,9 @@ def _ours(world: World, domain: list[Any]) -> set[int]:
 @pytest.mark.parametrize("version", [17, 18])
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows_strategy, partners=partners_strategy, tags=tags_strategy, lines=lines_strategy, domain=domains())
-def test_domain_matches_odoo_sql(version: int, rows: list[dict[str, Any]], partners: Any, tags: Any, lines: Any, domain: list[Any]) -> None:
+def test_domain_matches_odoo_sql(
+    version: int, rows: list[dict[str, Any]], partners: Any, tags: Any, lines: Any, domain: list[Any]
+) -> None:
     world = _world(rows, partners, tags, lines, version=version)
     assert _ours(world, domain) == _sqlite_ids(world, domain), domain
 
@@ -540,7 +600,11 @@ ROWS = [  # x1 → Acme, tags Hot, lines 1 (active) and 2 (archived); x2 → Ann
     {"partner_id": None, "tag_ids": []},
     {"partner_id": 4, "tag_ids": [1, 2]},
 ]
-LINES = [{"x_id": 1, "qty": 1, "active": True}, {"x_id": 1, "qty": 2, "active": False}, {"x_id": 4, "qty": 3, "active": False}]
+LINES = [
+    {"x_id": 1, "qty": 1, "active": True},
+    {"x_id": 1, "qty": 2, "active": False},
+    {"x_id": 4, "qty": 3, "active": False},
+]
 
 
 @pytest.mark.parametrize(
@@ -632,7 +696,9 @@ def test_odoo_19_reads_false_in_x2many_ids_as_no_record() -> None:
         ([("active", "in", [0])], {2, 3}, set(), {2, 3}),
     ],
 )
-def test_empty_values_compare_as_falsy_from_odoo_18(domain: list[Any], in_17: set[int], in_18: set[int], in_19: set[int]) -> None:
+def test_empty_values_compare_as_falsy_from_odoo_18(
+    domain: list[Any], in_17: set[int], in_18: set[int], in_19: set[int]
+) -> None:
     rows = [  # x1 zero / empty text, x2 set, x3 NULL everywhere
         {"qty": 0, "name": "", "partner_id": 1, "active": True, "tag_ids": []},
         {"qty": 5, "name": "Acme", "partner_id": 2, "active": False, "tag_ids": []},

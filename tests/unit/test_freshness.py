@@ -29,7 +29,10 @@ def test_never_synced_is_red():
 @given(st.floats(0, 10_000), st.floats(0, 10_000))
 def test_older_is_never_fresher(a, b):
     younger, older = sorted((a, b))
-    assert RANK[freshness(NOW - dt.timedelta(minutes=younger), NOW)] <= RANK[freshness(NOW - dt.timedelta(minutes=older), NOW)]
+    assert (
+        RANK[freshness(NOW - dt.timedelta(minutes=younger), NOW)]
+        <= RANK[freshness(NOW - dt.timedelta(minutes=older), NOW)]
+    )
 
 
 def test_thresholds_from_config_and_validation():
@@ -62,6 +65,6 @@ def test_badge_and_age_text():
     (status,) = stream_statuses({}, {"leads": NOW - dt.timedelta(minutes=3)}, now=NOW)
     text = badge(status)
     assert text.plain == "● green 3 min ago"
-    assert [(text.plain[s.start:s.end], s.style) for s in text.spans] == [("● green", "green")]
+    assert [(text.plain[s.start : s.end], s.style) for s in text.spans] == [("● green", "green")]
     assert describe_age(None) == "never" and describe_age(5) == "just now" and describe_age(7200) == "2 h ago"
     assert describe_age(86400 * 3) == "3 days ago"

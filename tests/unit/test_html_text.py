@@ -63,8 +63,7 @@ def test_links_keep_their_text_and_a_url_that_says_more():
         '<a href="#top">top</a>, <a href="https://bare.example/x"></a></p>'
     )
     assert html_to_text(html) == (
-        "the quote (https://shop.example/q/7), ann@example.com, example.com, top, "
-        "https://bare.example/x"
+        "the quote (https://shop.example/q/7), ann@example.com, example.com, top, https://bare.example/x"
     )
 
 
@@ -81,9 +80,7 @@ def test_an_unclosed_head_ends_where_the_body_starts():
 
 
 def test_inline_markup_does_not_break_lines():
-    assert html_to_text("<p>A <b>bold</b> and <i>italic</i> <span>word</span>.</p>") == (
-        "A bold and italic word."
-    )
+    assert html_to_text("<p>A <b>bold</b> and <i>italic</i> <span>word</span>.</p>") == ("A bold and italic word.")
 
 
 def test_tables_become_rows_of_cells():

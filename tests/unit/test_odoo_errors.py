@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import xmlrpc.client
+from datetime import UTC
 
 import httpx
 import pytest
@@ -37,7 +38,6 @@ from odoosync.odoo.errors import (
     parse_retry_after,
     surely_not_executed,
 )
-from datetime import UTC
 
 TRACEBACK = 'Traceback (most recent call last):\n  File "/odoo/odoo/models.py", line 1, in read\n'
 
@@ -51,32 +51,74 @@ def jsonrpc(name: str, message: str) -> dict:
 
 
 def json2_body(name: str, message: str) -> bytes:
-    return json.dumps({"name": name, "message": message, "arguments": [message], "context": {}, "debug": "..."}).encode()
+    return json.dumps(
+        {"name": name, "message": message, "arguments": [message], "context": {}, "debug": "..."}
+    ).encode()
 
 
 # (case id, a function producing the error, the expected class)
 JSONRPC_CASES = [
     ("jsonrpc AccessDenied", jsonrpc("odoo.exceptions.AccessDenied", "Access Denied"), AuthenticationError),
-    ("jsonrpc AccessError", jsonrpc("odoo.exceptions.AccessError", "You are not allowed to modify 'Lead'"), AccessDenied),
-    ("jsonrpc MissingError", jsonrpc("odoo.exceptions.MissingError", "Record does not exist or has been deleted."), MissingRecord),
+    (
+        "jsonrpc AccessError",
+        jsonrpc("odoo.exceptions.AccessError", "You are not allowed to modify 'Lead'"),
+        AccessDenied,
+    ),
+    (
+        "jsonrpc MissingError",
+        jsonrpc("odoo.exceptions.MissingError", "Record does not exist or has been deleted."),
+        MissingRecord,
+    ),
     ("jsonrpc UserError", jsonrpc("odoo.exceptions.UserError", "You cannot do that"), OdooValidationError),
     ("jsonrpc ValidationError", jsonrpc("odoo.exceptions.ValidationError", "Email is invalid"), OdooValidationError),
     ("jsonrpc RedirectWarning", jsonrpc("odoo.exceptions.RedirectWarning", "Configure it first"), OdooValidationError),
-    ("jsonrpc unknown model (UserError)", jsonrpc("odoo.exceptions.UserError", "Object crm.leed doesn't exist"), InvalidRequest),
+    (
+        "jsonrpc unknown model (UserError)",
+        jsonrpc("odoo.exceptions.UserError", "Object crm.leed doesn't exist"),
+        InvalidRequest,
+    ),
     ("jsonrpc LockError", jsonrpc("odoo.exceptions.LockError", "record locked"), OdooServerError),
     ("jsonrpc ConcurrencyError", jsonrpc("odoo.exceptions.ConcurrencyError", "concurrent update"), OdooServerError),
-    ("jsonrpc session expired", {"code": 100, "message": "Odoo Session Expired", "data": {"name": "odoo.http.SessionExpiredException", "message": "Session expired"}}, AuthenticationError),
-    ("jsonrpc ValueError field", jsonrpc("builtins.ValueError", "Invalid field 'foo' on model 'crm.lead'"), InvalidRequest),
+    (
+        "jsonrpc session expired",
+        {
+            "code": 100,
+            "message": "Odoo Session Expired",
+            "data": {"name": "odoo.http.SessionExpiredException", "message": "Session expired"},
+        },
+        AuthenticationError,
+    ),
+    (
+        "jsonrpc ValueError field",
+        jsonrpc("builtins.ValueError", "Invalid field 'foo' on model 'crm.lead'"),
+        InvalidRequest,
+    ),
     ("jsonrpc ValueError domain", jsonrpc("builtins.ValueError", "Invalid leaf ('a', '=~', 1)"), InvalidRequest),
     ("jsonrpc KeyError", jsonrpc("builtins.KeyError", "'crm.leed'"), InvalidRequest),
-    ("jsonrpc TypeError", jsonrpc("builtins.TypeError", "search() got an unexpected keyword argument 'x'"), InvalidRequest),
-    ("jsonrpc AttributeError", jsonrpc("builtins.AttributeError", "The method 'crm.lead.nope' does not exist"), InvalidRequest),
+    (
+        "jsonrpc TypeError",
+        jsonrpc("builtins.TypeError", "search() got an unexpected keyword argument 'x'"),
+        InvalidRequest,
+    ),
+    (
+        "jsonrpc AttributeError",
+        jsonrpc("builtins.AttributeError", "The method 'crm.lead.nope' does not exist"),
+        InvalidRequest,
+    ),
     ("jsonrpc NameError", jsonrpc("builtins.NameError", "Method not available foo"), InvalidRequest),
     ("jsonrpc short builtin name", jsonrpc("ValueError", "Invalid field"), InvalidRequest),
     ("jsonrpc 404", {"code": 404, "message": "404: Not Found", "data": {"message": "Not Found"}}, InvalidRequest),
     ("jsonrpc werkzeug NotFound", jsonrpc("werkzeug.exceptions.NotFound", "Not Found"), InvalidRequest),
-    ("jsonrpc psycopg2", jsonrpc("psycopg2.errors.SerializationFailure", "could not serialize access"), OdooServerError),
-    ("jsonrpc missing database", jsonrpc("psycopg2.OperationalError", 'connection failed: FATAL:  database "nope" does not exist'), InvalidRequest),
+    (
+        "jsonrpc psycopg2",
+        jsonrpc("psycopg2.errors.SerializationFailure", "could not serialize access"),
+        OdooServerError,
+    ),
+    (
+        "jsonrpc missing database",
+        jsonrpc("psycopg2.OperationalError", 'connection failed: FATAL:  database "nope" does not exist'),
+        InvalidRequest,
+    ),
     ("jsonrpc unclassified", jsonrpc("builtins.RuntimeError", "boom"), OdooServerError),
     ("jsonrpc no data", {"code": 200, "message": "Odoo Server Error"}, OdooServerError),
 ]
@@ -85,16 +127,47 @@ XMLRPC_CASES = [
     ("xmlrpc 3 AccessDenied", xmlrpc.client.Fault(3, "Access Denied"), AuthenticationError),
     ("xmlrpc 4 AccessError", xmlrpc.client.Fault(4, "You are not allowed to access 'Lead'"), AccessDenied),
     ("xmlrpc 2 UserError", xmlrpc.client.Fault(2, "The email is invalid"), OdooValidationError),
-    ("xmlrpc 2 MissingError", xmlrpc.client.Fault(2, "Record does not exist or has been deleted.\n(Record: crm.lead(99,), User: 2)"), MissingRecord),
-    ("xmlrpc 2 MissingError on write", xmlrpc.client.Fault(2, "One of the documents you are trying to access has been deleted, please try again after refreshing.\n\n(Document type: crm.lead, Operation: write, Records: [99], User: 2)"), MissingRecord),
+    (
+        "xmlrpc 2 MissingError",
+        xmlrpc.client.Fault(2, "Record does not exist or has been deleted.\n(Record: crm.lead(99,), User: 2)"),
+        MissingRecord,
+    ),
+    (
+        "xmlrpc 2 MissingError on write",
+        xmlrpc.client.Fault(
+            2,
+            "One of the documents you are trying to access has been deleted, please try again after refreshing.\n\n(Document type: crm.lead, Operation: write, Records: [99], User: 2)",
+        ),
+        MissingRecord,
+    ),
     ("xmlrpc 2 unknown model", xmlrpc.client.Fault(2, "Object crm.leed doesn't exist"), InvalidRequest),
-    ("xmlrpc 1 ValueError", xmlrpc.client.Fault(1, TRACEBACK + "ValueError: Invalid field 'foo' on model 'crm.lead'\n"), InvalidRequest),
-    ("xmlrpc 1 AttributeError", xmlrpc.client.Fault(1, TRACEBACK + "AttributeError: The method 'crm.lead.nope' does not exist\n"), InvalidRequest),
-    ("xmlrpc 1 psycopg2", xmlrpc.client.Fault(1, TRACEBACK + "psycopg2.errors.SerializationFailure: could not serialize\n"), OdooServerError),
-    ("xmlrpc 1 missing database", xmlrpc.client.Fault(1, TRACEBACK + 'psycopg2.OperationalError: FATAL:  database "nope" does not exist\n'), InvalidRequest),
+    (
+        "xmlrpc 1 ValueError",
+        xmlrpc.client.Fault(1, TRACEBACK + "ValueError: Invalid field 'foo' on model 'crm.lead'\n"),
+        InvalidRequest,
+    ),
+    (
+        "xmlrpc 1 AttributeError",
+        xmlrpc.client.Fault(1, TRACEBACK + "AttributeError: The method 'crm.lead.nope' does not exist\n"),
+        InvalidRequest,
+    ),
+    (
+        "xmlrpc 1 psycopg2",
+        xmlrpc.client.Fault(1, TRACEBACK + "psycopg2.errors.SerializationFailure: could not serialize\n"),
+        OdooServerError,
+    ),
+    (
+        "xmlrpc 1 missing database",
+        xmlrpc.client.Fault(1, TRACEBACK + 'psycopg2.OperationalError: FATAL:  database "nope" does not exist\n'),
+        InvalidRequest,
+    ),
     ("xmlrpc 1 no traceback", xmlrpc.client.Fault(1, ""), OdooServerError),
     ("xmlrpc legacy AccessDenied", xmlrpc.client.Fault("AccessDenied", "Access Denied"), AuthenticationError),
-    ("xmlrpc legacy MissingError", xmlrpc.client.Fault("warning -- MissingError\n\nRecord does not exist", ""), MissingRecord),
+    (
+        "xmlrpc legacy MissingError",
+        xmlrpc.client.Fault("warning -- MissingError\n\nRecord does not exist", ""),
+        MissingRecord,
+    ),
 ]
 
 HTTP_CASES = [
@@ -108,18 +181,74 @@ HTTP_CASES = [
     ("http 400", 400, {}, b"Invalid JSON data", False, InvalidRequest),
     ("http 401 rpc", 401, {}, b"", False, AuthenticationError),
     ("http 403 rpc", 403, {}, b"", False, AuthenticationError),
-    ("json2 401 invalid key", 401, {}, json2_body("werkzeug.exceptions.Unauthorized", "Invalid apikey"), True, ApiKeyExpired),
+    (
+        "json2 401 invalid key",
+        401,
+        {},
+        json2_body("werkzeug.exceptions.Unauthorized", "Invalid apikey"),
+        True,
+        ApiKeyExpired,
+    ),
     ("json2 401 no body", 401, {}, b"", True, ApiKeyExpired),
     ("json2 403 no body", 403, {}, b"", True, AuthenticationError),
     ("json2 403 AccessError", 403, {}, json2_body("odoo.exceptions.AccessError", "not allowed"), True, AccessDenied),
-    ("json2 403 AccessDenied", 403, {}, json2_body("odoo.exceptions.AccessDenied", "Access Denied"), True, AuthenticationError),
-    ("json2 403 Forbidden", 403, {}, json2_body("werkzeug.exceptions.Forbidden", "Cannot use both"), True, AuthenticationError),
-    ("json2 404 model", 404, {}, json2_body("werkzeug.exceptions.NotFound", "the model 'crm.leed' does not exist"), True, InvalidRequest),
-    ("json2 404 MissingError", 404, {}, json2_body("odoo.exceptions.MissingError", "Record does not exist"), True, MissingRecord),
+    (
+        "json2 403 AccessDenied",
+        403,
+        {},
+        json2_body("odoo.exceptions.AccessDenied", "Access Denied"),
+        True,
+        AuthenticationError,
+    ),
+    (
+        "json2 403 Forbidden",
+        403,
+        {},
+        json2_body("werkzeug.exceptions.Forbidden", "Cannot use both"),
+        True,
+        AuthenticationError,
+    ),
+    (
+        "json2 404 model",
+        404,
+        {},
+        json2_body("werkzeug.exceptions.NotFound", "the model 'crm.leed' does not exist"),
+        True,
+        InvalidRequest,
+    ),
+    (
+        "json2 404 MissingError",
+        404,
+        {},
+        json2_body("odoo.exceptions.MissingError", "Record does not exist"),
+        True,
+        MissingRecord,
+    ),
     ("json2 422 UserError", 422, {}, json2_body("odoo.exceptions.UserError", "cannot"), True, OdooValidationError),
-    ("json2 422 ValidationError", 422, {}, json2_body("odoo.exceptions.ValidationError", "invalid"), True, OdooValidationError),
-    ("json2 422 bad arguments", 422, {}, json2_body("werkzeug.exceptions.UnprocessableEntity", "missing a required argument"), True, InvalidRequest),
-    ("json2 400 bad json", 400, {}, json2_body("werkzeug.exceptions.BadRequest", "could not parse the body as json"), True, InvalidRequest),
+    (
+        "json2 422 ValidationError",
+        422,
+        {},
+        json2_body("odoo.exceptions.ValidationError", "invalid"),
+        True,
+        OdooValidationError,
+    ),
+    (
+        "json2 422 bad arguments",
+        422,
+        {},
+        json2_body("werkzeug.exceptions.UnprocessableEntity", "missing a required argument"),
+        True,
+        InvalidRequest,
+    ),
+    (
+        "json2 400 bad json",
+        400,
+        {},
+        json2_body("werkzeug.exceptions.BadRequest", "could not parse the body as json"),
+        True,
+        InvalidRequest,
+    ),
     ("json2 500 ValueError", 500, {}, json2_body("builtins.ValueError", "Invalid field"), True, InvalidRequest),
     ("json2 500 other", 500, {}, json2_body("builtins.ZeroDivisionError", "division by zero"), True, OdooServerError),
     ("json2 409 LockError", 409, {}, json2_body("odoo.exceptions.LockError", "locked"), True, OdooServerError),

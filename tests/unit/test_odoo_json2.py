@@ -11,8 +11,12 @@ from odoosync.odoo.json2 import named_arguments
 @pytest.mark.parametrize(
     ("method", "args", "kwargs", "body"),
     [
-        ("search_read", [[["id", ">", 5]], ["name"]], {"limit": 10, "context": {"active_test": False}},
-         {"domain": [["id", ">", 5]], "fields": ["name"], "limit": 10, "context": {"active_test": False}}),
+        (
+            "search_read",
+            [[["id", ">", 5]], ["name"]],
+            {"limit": 10, "context": {"active_test": False}},
+            {"domain": [["id", ">", 5]], "fields": ["name"], "limit": 10, "context": {"active_test": False}},
+        ),
         ("search", [[], 0, 5, "id"], {}, {"domain": [], "offset": 0, "limit": 5, "order": "id"}),
         ("search_count", [[["active", "=", False]]], {}, {"domain": [["active", "=", False]]}),
         ("create", [[{"name": "a"}, {"name": "b"}]], {}, {"vals_list": [{"name": "a"}, {"name": "b"}]}),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-import pytest
 
 from odoosync.exceptions import (
     AccessDenied,
@@ -43,7 +43,9 @@ def test_permanent_errors_are_never_retried(error):
     assert decide(error, 1, CONFIG, rng=lambda: 0.5) is None
 
 
-@pytest.mark.parametrize("error", [OdooServerError("500"), RateLimited("429"), _transport_error(httpx.ReadTimeout("t"))])
+@pytest.mark.parametrize(
+    "error", [OdooServerError("500"), RateLimited("429"), _transport_error(httpx.ReadTimeout("t"))]
+)
 def test_transient_errors_back_off_exponentially_with_full_jitter_capped(error):
     ceilings = [decide(error, attempt, CONFIG, rng=lambda: 1.0) for attempt in range(1, 5)]
     assert ceilings == [0.5, 1.0, 2.0, 4.0]
@@ -88,7 +90,9 @@ def test_non_idempotent_calls_retry_only_when_odoo_surely_did_not_run_them():
     error=st.sampled_from([OdooServerError("500"), RateLimited("429"), _transport_error(httpx.ReadError("reset"))]),
 )
 def test_a_transient_delay_is_always_within_zero_and_the_cap(attempt, base, cap, max_attempts, roll, error):
-    config = OdooConfig(url="http://odoo", db="db", username="u", max_attempts=max_attempts, backoff_base=base, backoff_cap=cap)
+    config = OdooConfig(
+        url="http://odoo", db="db", username="u", max_attempts=max_attempts, backoff_base=base, backoff_cap=cap
+    )
     delay = decide(error, attempt, config, rng=lambda: roll)
     if attempt >= max_attempts:
         assert delay is None

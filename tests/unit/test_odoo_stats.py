@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from odoosync.odoo.stats import ClientStats, StatsSnapshot
 from odoosync.exceptions import OdooServerError, RateLimited
+from odoosync.odoo.stats import ClientStats, StatsSnapshot
 
 
 def test_snapshots_subtract_to_the_work_in_between():

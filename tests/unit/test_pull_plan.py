@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +18,9 @@ from odoosync.pull.plan import plan_partitions
     count=st.integers(1, 16),
     page_size=st.integers(1, 1000),
 )
-def test_partitions_cover_every_id_from_the_lowest_exactly_once(low: int, span: int, count: int, page_size: int) -> None:
+def test_partitions_cover_every_id_from_the_lowest_exactly_once(
+    low: int, span: int, count: int, page_size: int
+) -> None:
     high = low + span
     parts = plan_partitions(low, high, count, page_size)
     assert 1 <= len(parts) <= count

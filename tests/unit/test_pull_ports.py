@@ -13,7 +13,6 @@ from odoosync.odoo.reader import CountedReader, MeteredReader, OdooReader
 from odoosync.store.database import Store
 from odoosync.store.port import PullStore
 
-
 # Set in __init__ (checked on an instance below).
 _INSTANCE_ATTRIBUTES = {OdooClient: ("stats",)}
 

@@ -7,12 +7,27 @@ import importlib
 import pytest
 
 MODULES = [
-    "odoosync.cursor", "odoosync.pull", "odoosync.pull.engine", "odoosync.pull.plan", "odoosync.pull.budget",
-    "odoosync.pull.options", "odoosync.pull.run", "odoosync.pull.pages", "odoosync.pull.reconcile", "odoosync.odoo.reader",
+    "odoosync.cursor",
+    "odoosync.pull",
+    "odoosync.pull.engine",
+    "odoosync.pull.plan",
+    "odoosync.pull.budget",
+    "odoosync.pull.options",
+    "odoosync.pull.run",
+    "odoosync.pull.pages",
+    "odoosync.pull.reconcile",
+    "odoosync.odoo.reader",
     "odoosync.store.port",
-    "odoosync.streams.base", "odoosync.streams.mirror", "odoosync.streams.customers", "odoosync.streams.leads",
-    "odoosync.streams.partners", "odoosync.streams.reference", "odoosync.streams.generic",
-    "odoosync.streams.registry", "odoosync.service.operations", "odoosync.demo.run",
+    "odoosync.streams.base",
+    "odoosync.streams.mirror",
+    "odoosync.streams.customers",
+    "odoosync.streams.leads",
+    "odoosync.streams.partners",
+    "odoosync.streams.reference",
+    "odoosync.streams.generic",
+    "odoosync.streams.registry",
+    "odoosync.service.operations",
+    "odoosync.demo.run",
 ]
 
 

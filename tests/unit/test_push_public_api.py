@@ -37,8 +37,10 @@ def test_all_lists_the_public_api(name: str) -> None:
     exported = set(module.__all__)
     assert all(hasattr(module, item) for item in exported)
     defined_here = {
-        item for item, value in vars(module).items()
-        if not item.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+        item
+        for item, value in vars(module).items()
+        if not item.startswith("_")
+        and (inspect.isfunction(value) or inspect.isclass(value))
         and getattr(value, "__module__", None) == name
     }
     if name.startswith("odoosync.cli."):

@@ -12,7 +12,9 @@ from odoosync.redact import RedactingFilter, redact_text, redact_url
 # What a password may hold inside a URL's userinfo without percent-encoding breaking the
 # authority: anything printable but the delimiters of the path, query and fragment.
 _PASSWORD = st.text(
-    alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="/?#'\"<>\\"), min_size=1, max_size=20
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="/?#'\"<>\\"),
+    min_size=1,
+    max_size=20,
 )
 
 

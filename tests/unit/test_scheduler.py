@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from odoosync.cron import parse_cron
 from odoosync.exceptions import ConfigError, LockHeld
 from odoosync.service.scheduler import (
     DEFAULT_SCHEDULE,
@@ -19,7 +20,6 @@ from odoosync.service.scheduler import (
     Scheduler,
     resolve_schedule,
 )
-from odoosync.cron import parse_cron
 
 EVERY_SECOND = "* * * * * *"
 
@@ -44,10 +44,18 @@ def test_default_schedule_is_c6():
 def test_resolve_schedule_precedence_and_errors():
     jobs = ("leads", "sla")
     resolved = resolve_schedule(
-        jobs, toml={"leads": "*/2 * * * *"}, database={"sla": "0 * * * *"}, defaults={"leads": "* * * * *", "sla": "* * * * *"}
+        jobs,
+        toml={"leads": "*/2 * * * *"},
+        database={"sla": "0 * * * *"},
+        defaults={"leads": "* * * * *", "sla": "* * * * *"},
     )
     assert resolved == {"leads": "*/2 * * * *", "sla": "0 * * * *"}
-    assert resolve_schedule(jobs, toml={"sla": "1 * * * *"}, database={"sla": "2 * * * *"}, defaults={"leads": "1 * * * *"})["sla"] == "2 * * * *"
+    assert (
+        resolve_schedule(
+            jobs, toml={"sla": "1 * * * *"}, database={"sla": "2 * * * *"}, defaults={"leads": "1 * * * *"}
+        )["sla"]
+        == "2 * * * *"
+    )
     with pytest.raises(ConfigError) as info:
         resolve_schedule(jobs, toml={"nope": "* * * * *", "leads": "61 * * * *"}, database={"sla": "x"})
     text = " ".join(info.value.problems)
@@ -204,7 +212,10 @@ def test_refresh_pauses_static_jobs_and_adds_paused_jobs_paused():
 
 def test_a_bad_dynamic_job_is_left_out_and_reported_once(caplog):
     source = _Source()
-    source.jobs = {"sheet:3": DynamicJob(lambda trigger: None, "61 * * * *"), "a": DynamicJob(lambda trigger: None, "* * * * *")}
+    source.jobs = {
+        "sheet:3": DynamicJob(lambda trigger: None, "61 * * * *"),
+        "a": DynamicJob(lambda trigger: None, "* * * * *"),
+    }
     scheduler = Scheduler({"a": lambda trigger: None}, {"a": "0 0 1 1 *"}, source=source)
     assert not scheduler.refresh() and not scheduler.refresh()
     assert scheduler.job_names() == ["a"] and scheduler.info("a").cron == "0 0 1 1 *"

@@ -13,7 +13,7 @@ def test_every_apt_install_is_announced_with_its_reason() -> None:
     installs = [i for i, line in enumerate(SCRIPT) if "apt-get install" in line]
     assert installs
     for i in installs:
-        said = [line for line in SCRIPT[max(0, i - 3):i] if line.strip().startswith("say ")]
+        said = [line for line in SCRIPT[max(0, i - 3) : i] if line.strip().startswith("say ")]
         assert said, f"line {i + 1} installs with apt without saying so"
         assert "apt-get" in said[-1] and "root" in said[-1] and " for the " in said[-1]
 

@@ -21,7 +21,16 @@ from odoosync.sheets.mapping import (
 from odoosync.sheets.parse import CsvRecords
 from odoosync.sheets.stage import Stage
 
-HEADER = ["Company Name", "Contact", "E-mail Address", "Phone Number", "Expected Revenue", "Closing Date", "Tags", "Notes"]
+HEADER = [
+    "Company Name",
+    "Contact",
+    "E-mail Address",
+    "Phone Number",
+    "Expected Revenue",
+    "Closing Date",
+    "Tags",
+    "Notes",
+]
 
 
 def test_headers_match_by_synonym_ignoring_case_spaces_and_punctuation():
@@ -98,7 +107,10 @@ def test_dates(raw, expected, dayfirst):
 
 
 def test_text_is_trimmed_emails_lowered_tags_split():
-    got = lead(["Title", "Email", "Tags", "Probability"], ["  Roof   repair ", " Ann@Example.COM ", "hot, web;hot | b2b", "40%"])
+    got = lead(
+        ["Title", "Email", "Tags", "Probability"],
+        ["  Roof   repair ", " Ann@Example.COM ", "hot, web;hot | b2b", "40%"],
+    )
     assert got.values["title"] == "Roof repair"
     assert got.values["email"] == "ann@example.com"
     assert got.values["tags"] == ["hot", "web", "b2b"]
@@ -108,7 +120,7 @@ def test_text_is_trimmed_emails_lowered_tags_split():
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ("\t=HYPERLINK(\"http://evil.example\",\"Click\")", "\t=HYPERLINK(\"http://evil.example\",\"Click\")"),
+        ('\t=HYPERLINK("http://evil.example","Click")', '\t=HYPERLINK("http://evil.example","Click")'),
         ("\t+cmd|' /C calc'!A0", "\t+cmd|' /C calc'!A0"),
         ("\t-2+3", "\t-2+3"),
         ("\t@SUM(A1)", "\t@SUM(A1)"),
@@ -207,6 +219,10 @@ def test_duplicates_are_reported_after_the_first_and_dropped():
 
 
 def test_checksum_ignores_row_order_but_not_content():
-    with staged([["a", "x"], ["b", "y"]]) as one, staged([["b", "y"], ["a", "x"]]) as two, staged([["a", "x"], ["b", "Y"]]) as three:
+    with (
+        staged([["a", "x"], ["b", "y"]]) as one,
+        staged([["b", "y"], ["a", "x"]]) as two,
+        staged([["a", "x"], ["b", "Y"]]) as three,
+    ):
         assert one.checksum("s") == two.checksum("s") != three.checksum("s")
         assert one.checksum("s") != one.checksum("other mapping")

@@ -22,8 +22,14 @@ SHEET = "1AbC-d_EfGhIjKlMnOpQrStUvWxYz0123456789"
         (f"https://docs.google.com/spreadsheets/d/{SHEET}/edit?gid=7#gid=7", f"/d/{SHEET}/export?format=csv&gid=7"),
         (f"http://docs.google.com/spreadsheets/u/1/d/{SHEET}/edit#gid=0", f"/d/{SHEET}/export?format=csv&gid=0"),
         (f"https://docs.google.com/spreadsheets/d/{SHEET}", f"/d/{SHEET}/export?format=csv"),
-        (f"https://docs.google.com/spreadsheets/d/{SHEET}/export?format=csv&gid=5", f"/d/{SHEET}/export?format=csv&gid=5"),
-        (f"https://docs.google.com/spreadsheets/d/e/2PACX-{SHEET}/pub?output=csv", f"/d/e/2PACX-{SHEET}/pub?output=csv"),
+        (
+            f"https://docs.google.com/spreadsheets/d/{SHEET}/export?format=csv&gid=5",
+            f"/d/{SHEET}/export?format=csv&gid=5",
+        ),
+        (
+            f"https://docs.google.com/spreadsheets/d/e/2PACX-{SHEET}/pub?output=csv",
+            f"/d/e/2PACX-{SHEET}/pub?output=csv",
+        ),
         (
             f"https://docs.google.com/spreadsheets/d/e/2PACX-{SHEET}/pubhtml?gid=9&single=true",
             f"/d/e/2PACX-{SHEET}/pub?output=csv&gid=9&single=true",
@@ -38,7 +44,11 @@ def test_google_links_become_the_csv_export_of_their_tab(pasted, expected):
 
 def test_other_http_urls_are_kept_and_lose_only_their_fragment():
     source = normalize_sheet_url("  https://example.com/exports/leads.csv?token=x#top ")
-    assert (source.kind, source.location, source.is_google) == ("http", "https://example.com/exports/leads.csv?token=x", False)
+    assert (source.kind, source.location, source.is_google) == (
+        "http",
+        "https://example.com/exports/leads.csv?token=x",
+        False,
+    )
 
 
 def test_local_files_as_path_or_file_url(tmp_path):
@@ -89,11 +99,23 @@ def test_non_public_addresses_are_named(address, kind):
         AddressGuard(allow_private=True).check_literal_host(address, 80)
 
 
-@pytest.mark.parametrize("address", ["169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200",
-                                     "::ffff:169.254.169.254", "fe80::a9fe:a9fe"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "169.254.169.254",
+        "169.254.170.2",
+        "fd00:ec2::254",
+        "100.100.100.200",
+        "::ffff:169.254.169.254",
+        "fe80::a9fe:a9fe",
+    ],
+)
 def test_metadata_and_link_local_addresses_stay_refused_whatever_the_settings(address):
-    for guard in (AddressGuard(), AddressGuard(allow_private=True),
-                  AddressGuard(allow_private=True, trusted=frozenset({(address, 80)}))):
+    for guard in (
+        AddressGuard(),
+        AddressGuard(allow_private=True),
+        AddressGuard(allow_private=True, trusted=frozenset({(address, 80)})),
+    ):
         with pytest.raises(SheetRefused, match="link-local or cloud metadata address, never allowed"):
             guard.check_literal_host(address, 80)
 

@@ -22,10 +22,13 @@ def test_counts_at_small_scale() -> None:
         assert env["mail.activity"].search_count([]) == counts.activities == 150
         own = [c["partner_id"][0] for c in env["res.company"].search_read([], ["partner_id"])]
         partners = env["res.partner"].search_count([("is_company", "=", True), ("id", "not in", own)]) + env[
-            "res.partner"].search_count([("parent_id", "!=", False)])
+            "res.partner"
+        ].search_count([("parent_id", "!=", False)])
         assert partners == counts.partners == 150
         lead_ids = set(env["crm.lead"].search([]))
-        talked = {m["res_id"] for m in env["mail.message"].search_read([("model", "=", "crm.lead"), *visible], ["res_id"])}
+        talked = {
+            m["res_id"] for m in env["mail.message"].search_read([("model", "=", "crm.lead"), *visible], ["res_id"])
+        }
         assert len(lead_ids - talked) == counts.leads_without_messages == 19
         lost = env["crm.lead"].search_read([("active", "=", False)], ["lost_reason_id", "probability"])
         assert lost and all(r["lost_reason_id"] and r["probability"] == 0 for r in lost)
@@ -54,7 +57,9 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
 def test_bodies_are_html_with_lists_links_and_entities() -> None:
     database = _dataset(0.02, seed=3)
     with database.transaction(sudo=True) as env:
-        bodies = [m["body"] for m in env["mail.message"].search_read([("message_type", "in", ["comment", "email"])], ["body"])]
+        bodies = [
+            m["body"] for m in env["mail.message"].search_read([("message_type", "in", ["comment", "email"])], ["body"])
+        ]
     joined = "".join(b for b in bodies if b)
     assert "<p>" in joined and "<li>" in joined and "<a href=" in joined and "&amp;" in joined
 
@@ -62,9 +67,13 @@ def test_bodies_are_html_with_lists_links_and_entities() -> None:
 def test_chatter_history_ends_in_the_lead_state() -> None:
     database = _dataset(0.05, seed=2)
     with database.transaction(context={"active_test": False}, sudo=True) as env:
-        leads = {r["id"]: r for r in env["crm.lead"].search_read([], ["stage_id", "active", "write_date", "lost_reason_id"])}
+        leads = {
+            r["id"]: r for r in env["crm.lead"].search_read([], ["stage_id", "active", "write_date", "lost_reason_id"])
+        }
         stage_field = env["ir.model.fields"].search([("model", "=", "crm.lead"), ("name", "=", "stage_id")])
-        values = env["mail.tracking.value"].search_read([("field_id", "in", stage_field)], ["mail_message_id", "new_value_integer"], order="id")
+        values = env["mail.tracking.value"].search_read(
+            [("field_id", "in", stage_field)], ["mail_message_id", "new_value_integer"], order="id"
+        )
         last_stage: dict[int, int] = {}
         for value in values:
             [message] = env["mail.message"].read([value["mail_message_id"][0]], ["res_id", "date"])
@@ -100,8 +109,10 @@ def test_about_one_message_in_a_hundred_is_another_users_notification_hidden_aft
     with database.transaction(context=context) as env:
         messages = env["mail.message"]
         assert messages.search_count([]) == counts.messages
-        short = [len(messages.search_read([("id", ">", after)], ["id"], limit=500, order="id"))
-                 for after in range(0, 3000, 500)]
+        short = [
+            len(messages.search_read([("id", ">", after)], ["id"], limit=500, order="id"))
+            for after in range(0, 3000, 500)
+        ]
         assert any(n < 500 for n in short) and all(0 < n <= 500 for n in short), short
         ids = messages.search([], limit=1000, order="id")
         assert 0 < len(ids) < 1000 and messages.search([("id", ">", ids[-1])], limit=10), "short, and more follow"

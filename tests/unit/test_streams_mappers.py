@@ -18,11 +18,27 @@ WD = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 def lead(**values):
     base = {
-        "id": 17, "name": "Big deal", "active": True, "type": "opportunity", "stage_id": (2, "Qualified"),
-        "probability": 30.0, "priority": "2", "expected_revenue": 1500.5, "user_id": (5, "Mitchell Admin"),
-        "team_id": (1, "Sales"), "tag_ids": [3, 1], "lost_reason_id": None, "date_deadline": dt.date(2026, 4, 1),
-        "partner_id": None, "partner_name": None, "contact_name": None, "email_from": None, "phone": None,
-        "company_id": (1, "My Company"), "create_date": WD, "write_date": WD,
+        "id": 17,
+        "name": "Big deal",
+        "active": True,
+        "type": "opportunity",
+        "stage_id": (2, "Qualified"),
+        "probability": 30.0,
+        "priority": "2",
+        "expected_revenue": 1500.5,
+        "user_id": (5, "Mitchell Admin"),
+        "team_id": (1, "Sales"),
+        "tag_ids": [3, 1],
+        "lost_reason_id": None,
+        "date_deadline": dt.date(2026, 4, 1),
+        "partner_id": None,
+        "partner_name": None,
+        "contact_name": None,
+        "email_from": None,
+        "phone": None,
+        "company_id": (1, "My Company"),
+        "create_date": WD,
+        "write_date": WD,
     }
     base.update(values)
     return base
@@ -33,7 +49,9 @@ LOOKUPS = LeadLookups(
     tag_names={1: "VIP", 3: "Consulting"},
     partners={
         10: PartnerInfo(10, "Azure Interior", "info@azure.example", "+1 555", is_company=True),
-        11: PartnerInfo(11, "Brandon Freeman", "brandon@azure.example", "+1 556", company_id=10, company_name="Azure Interior"),
+        11: PartnerInfo(
+            11, "Brandon Freeman", "brandon@azure.example", "+1 556", company_id=10, company_name="Azure Interior"
+        ),
         12: PartnerInfo(12, "Solo Person", "solo@example.com"),
     },
     customers={("partner", 10): 100, ("partner", 12): 102, name_key("Acme Corp"): 101},
@@ -125,40 +143,80 @@ def test_mapping_is_deterministic() -> None:
 
 
 def test_partner_info_from_record_or_raw_json() -> None:
-    record = {"id": 11, "name": "Brandon", "is_company": False, "parent_id": (10, "Azure"), "email": None, "phone": None, "mobile": "+1"}
+    record = {
+        "id": 11,
+        "name": "Brandon",
+        "is_company": False,
+        "parent_id": (10, "Azure"),
+        "email": None,
+        "phone": None,
+        "mobile": "+1",
+    }
     info = PartnerInfo.from_record(record)
     assert (info.company_id, info.company_name, info.phone) == (10, "Azure", "+1")
-    raw = {"id": 11, "name": "Brandon", "is_company": False, "parent_id": [10, "Azure"], "commercial_partner_id": [7, "Holding"]}
+    raw = {
+        "id": 11,
+        "name": "Brandon",
+        "is_company": False,
+        "parent_id": [10, "Azure"],
+        "commercial_partner_id": [7, "Holding"],
+    }
     assert PartnerInfo.from_record(raw).company_id == 7  # the commercial entity when the server says it
-    company = PartnerInfo.from_record({"id": 10, "name": "Azure", "is_company": True, "commercial_partner_id": [10, "Azure"]})
+    company = PartnerInfo.from_record(
+        {"id": 10, "name": "Azure", "is_company": True, "commercial_partner_id": [10, "Azure"]}
+    )
     assert company.company_id is None
     assert company.customer_want() == CustomerWant(name="Azure", odoo_partner_id=10)
 
 
 def test_partner_rows() -> None:
-    (row,) = map_partners([{"id": 10, "name": "Azure", "email": "a@x", "phone": None, "is_company": True, "write_date": WD}])
+    (row,) = map_partners(
+        [{"id": 10, "name": "Azure", "email": "a@x", "phone": None, "is_company": True, "write_date": WD}]
+    )
     assert row == {
-        "odoo_id": 10, "name": "Azure", "email": "a@x", "phone": None, "is_company": True, "write_date": WD,
-        "raw": {"id": 10, "name": "Azure", "email": "a@x", "phone": None, "is_company": True, "write_date": "2026-03-01 12:00:00"},
+        "odoo_id": 10,
+        "name": "Azure",
+        "email": "a@x",
+        "phone": None,
+        "is_company": True,
+        "write_date": WD,
+        "raw": {
+            "id": 10,
+            "name": "Azure",
+            "email": "a@x",
+            "phone": None,
+            "is_company": True,
+            "write_date": "2026-03-01 12:00:00",
+        },
         "deleted_at": None,
     }
     assert contact_row(PartnerInfo(11, "B", "b@x", None, company_id=10), 5) == {
-        "customer_id": 5, "name": "B", "email": "b@x", "phone": None, "odoo_partner_id": 11,
+        "customer_id": 5,
+        "name": "B",
+        "email": "b@x",
+        "phone": None,
+        "odoo_partner_id": 11,
     }
 
 
 def test_reference_rows() -> None:
     (stage,) = map_stages([{"id": 4, "name": "Won", "sequence": 70, "is_won": True, "fold": False, "write_date": WD}])
     assert (stage["odoo_id"], stage["name"], stage["is_won"], stage["sequence"]) == (4, "Won", True, 70)
-    (user,) = map_users([{"id": 2, "name": "Admin", "login": "admin", "email": None, "active": False, "write_date": WD}])
+    (user,) = map_users(
+        [{"id": 2, "name": "Admin", "login": "admin", "email": None, "active": False, "write_date": WD}]
+    )
     assert (user["login"], user["active"]) == ("admin", False)
-    (kind,) = map_activity_types([{"id": 3, "name": "Call", "category": "phonecall", "write_date": WD}], {3: "mail.mail_activity_data_call"})
+    (kind,) = map_activity_types(
+        [{"id": 3, "name": "Call", "category": "phonecall", "write_date": WD}], {3: "mail.mail_activity_data_call"}
+    )
     assert (kind["xml_id"], kind["category"], kind["keep_done"]) == ("mail.mail_activity_data_call", "phonecall", False)
 
 
 def test_generic_rows_keep_the_whole_record() -> None:
     (row,) = map_generic([{"id": 5, "write_date": WD, "amount": Decimal("2.50"), "partner_id": (3, "X")}])
     assert row == {
-        "odoo_id": 5, "write_date": WD, "deleted_at": None,
+        "odoo_id": 5,
+        "write_date": WD,
+        "deleted_at": None,
         "raw": {"id": 5, "write_date": "2026-03-01 12:00:00", "amount": 2.5, "partner_id": [3, "X"]},
     }

@@ -15,8 +15,18 @@ from odoosync.streams.registry import (
     validate_domain,
 )
 
-BUILTIN_ORDER = ["stages", "users", "teams", "tags", "lost_reasons", "activity_types", "partners", "leads",
-                 "chatter", "activities"]
+BUILTIN_ORDER = [
+    "stages",
+    "users",
+    "teams",
+    "tags",
+    "lost_reasons",
+    "activity_types",
+    "partners",
+    "leads",
+    "chatter",
+    "activities",
+]
 
 
 def test_all_runs_reference_data_then_partners_then_leads() -> None:
@@ -36,11 +46,13 @@ def test_unknown_stream_lists_the_known_ones() -> None:
 
 
 def test_config_adds_generic_streams_and_narrows_builtin_ones() -> None:
-    configs = parse_pull_config({
-        "odoo_to_sb:res.partner": {"domain": [["is_company", "=", True]], "page_size": 50},
-        "odoo_to_sb:product.template": {"fields": ["name", "list_price"]},
-        "sb_to_odoo:res.partner": {"max_batch": 5},
-    })
+    configs = parse_pull_config(
+        {
+            "odoo_to_sb:res.partner": {"domain": [["is_company", "=", True]], "page_size": 50},
+            "odoo_to_sb:product.template": {"fields": ["name", "list_price"]},
+            "sb_to_odoo:res.partner": {"max_batch": 5},
+        }
+    )
     catalog = stream_catalog(configs)
     partners = select_streams("partners", catalog)[0]
     assert partners.domain == (("is_company", "=", True),)
@@ -59,11 +71,13 @@ def test_generic_stream_without_fields_reads_every_plain_field() -> None:
 
 def test_every_config_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_pull_config({
-            "odoo_to_sb:crm.lead": {"domain": [["stage_id", "~~", 3]], "page_size": 0},
-            "odoo_to_sb:res.partner": {"fields": "name"},
-            "odoo_to_sb:x": [1],
-        })
+        parse_pull_config(
+            {
+                "odoo_to_sb:crm.lead": {"domain": [["stage_id", "~~", 3]], "page_size": 0},
+                "odoo_to_sb:res.partner": {"fields": "name"},
+                "odoo_to_sb:x": [1],
+            }
+        )
     problems = caught.value.problems
     assert len(problems) == 4
     assert any("unknown operator '~~'" in p for p in problems)
@@ -88,7 +102,12 @@ def test_malformed_domains(domain: object, problem: str) -> None:
 
 @pytest.mark.parametrize(
     "domain",
-    [[], [["a", "=", 1], ["b", "in", [1, 2]]], ["|", ["a", "=", 1], "!", ["b", "ilike", "x"]], ["&", "|", ("a", "=", 1), ("b", "=", 2), ("c", "!=", False)]],
+    [
+        [],
+        [["a", "=", 1], ["b", "in", [1, 2]]],
+        ["|", ["a", "=", 1], "!", ["b", "ilike", "x"]],
+        ["&", "|", ("a", "=", 1), ("b", "=", 2), ("c", "!=", False)],
+    ],
 )
 def test_wellformed_domains(domain: list) -> None:
     assert validate_domain(domain) == []
@@ -113,12 +132,14 @@ def test_each_stream_comes_after_what_its_mapping_looks_up() -> None:
 
 
 def test_a_bad_row_disables_only_its_own_stream() -> None:
-    configs, disabled = parse_pull_config_rows({
-        "odoo_to_sb:bad name": {},
-        "odoo_to_sb:res.users": {"domain": [["share", "~~", 1]]},
-        "odoo_to_sb:crm.lead": {"page_size": 50},
-        "odoo_to_sb:x_studio_thing": {"fields": ["x_name"]},
-    })
+    configs, disabled = parse_pull_config_rows(
+        {
+            "odoo_to_sb:bad name": {},
+            "odoo_to_sb:res.users": {"domain": [["share", "~~", 1]]},
+            "odoo_to_sb:crm.lead": {"page_size": 50},
+            "odoo_to_sb:x_studio_thing": {"fields": ["x_name"]},
+        }
+    )
     assert set(configs) == {"crm.lead", "x_studio_thing"}
     assert set(disabled) == {"odoo_to_sb:bad name", "odoo_to_sb:res.users"}
     assert "not a model name" in disabled["odoo_to_sb:bad name"][0]
@@ -134,11 +155,13 @@ def test_a_bad_row_disables_only_its_own_stream() -> None:
 
 def test_field_names_odoo_does_not_know_are_named_and_an_outage_disables_nothing() -> None:
 
-    configs = parse_pull_config({
-        "odoo_to_sb:res.users": {"domain": [["no_such_field", "=", 1]]},
-        "odoo_to_sb:crm.lead": {"domain": [["stage_id.name", "=", "New"]], "fields": ["name"]},
-        "odoo_to_sb:x_gone": {"fields": ["x_a"]},
-    })
+    configs = parse_pull_config(
+        {
+            "odoo_to_sb:res.users": {"domain": [["no_such_field", "=", 1]]},
+            "odoo_to_sb:crm.lead": {"domain": [["stage_id.name", "=", "New"]], "fields": ["name"]},
+            "odoo_to_sb:x_gone": {"fields": ["x_a"]},
+        }
+    )
     known = {"res.users": {"name": {}}, "crm.lead": {"name": {}, "stage_id": {}}}
 
     def fields_of(model: str) -> dict:

@@ -7,19 +7,25 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odoosync.web.webhooks import check_secret
 from odoosync.service.webhook_queue import Outcome, PullQueue, Target, target_of
+from odoosync.web.webhooks import check_secret
 
 
 def test_a_message_or_activity_naming_its_lead_targets_the_lead() -> None:
     assert target_of({"_model": "crm.lead", "_id": 7}) == Target("crm.lead", 7)
     assert target_of({"_model": "res.partner", "_id": 3}) == Target("res.partner", 3)
     assert target_of({"_model": "mail.message", "_id": 90, "model": "crm.lead", "res_id": 7}) == Target("crm.lead", 7)
-    assert target_of({"_model": "mail.activity", "_id": 5, "res_model": "crm.lead", "res_id": 7}) == Target("crm.lead", 7)
+    assert target_of({"_model": "mail.activity", "_id": 5, "res_model": "crm.lead", "res_id": 7}) == Target(
+        "crm.lead", 7
+    )
     # without the lead (or for another model's chatter) the probe finds out later
     assert target_of({"_model": "mail.message", "_id": 90}) == Target("mail.message", 90)
-    assert target_of({"_model": "mail.message", "_id": 90, "model": "res.partner", "res_id": 7}) == Target("mail.message", 90)
-    assert target_of({"_model": "mail.activity", "_id": 5, "res_model": "crm.lead", "res_id": True}) == Target("mail.activity", 5)
+    assert target_of({"_model": "mail.message", "_id": 90, "model": "res.partner", "res_id": 7}) == Target(
+        "mail.message", 90
+    )
+    assert target_of({"_model": "mail.activity", "_id": 5, "res_model": "crm.lead", "res_id": True}) == Target(
+        "mail.activity", 5
+    )
 
 
 def test_the_secret_check() -> None:

@@ -43,7 +43,9 @@ def upgrade() -> None:
         sa.Column("policy", sa.Text(), nullable=False),
         sa.Column("winner", sa.Text(), nullable=False),
         sa.Column("outbox_ids", json, server_default=sa.text("'[]'"), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False
+        ),
         sa.CheckConstraint("winner IN ('app', 'odoo')", name=op.f("ck_odoo_sync_conflicts_winner")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_odoo_sync_conflicts")),
         schema=_ops_schema(),
@@ -64,5 +66,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     for statement in triggers.drop_statements(bind.dialect.name):
         bind.exec_driver_sql(statement)
-    op.drop_index(op.f("ix_odoo_sync_conflicts_model_created_at"), table_name="odoo_sync_conflicts", schema=_ops_schema())
+    op.drop_index(
+        op.f("ix_odoo_sync_conflicts_model_created_at"), table_name="odoo_sync_conflicts", schema=_ops_schema()
+    )
     op.drop_table("odoo_sync_conflicts", schema=_ops_schema())

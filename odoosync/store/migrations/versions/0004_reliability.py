@@ -29,11 +29,28 @@ branch_labels = None
 depends_on = None
 
 TABLES = (
-    "customers", "contacts", "leads", "lead_activities", "scheduled_activities", "lead_events",
-    "lead_sync_states", "odoo_partners", "odoo_stages", "odoo_users", "odoo_teams", "odoo_tags",
-    "odoo_lost_reasons", "odoo_activity_types", "odoo_records",
-    "ops.odoo_sync_runs", "ops.odoo_outbox", "ops.odoo_sync_config", "ops.odoo_sync_checkpoints",
-    "ops.odoo_sync_locks", "ops.odoo_sync_echo_guard", "ops.odoo_sync_conflicts",
+    "customers",
+    "contacts",
+    "leads",
+    "lead_activities",
+    "scheduled_activities",
+    "lead_events",
+    "lead_sync_states",
+    "odoo_partners",
+    "odoo_stages",
+    "odoo_users",
+    "odoo_teams",
+    "odoo_tags",
+    "odoo_lost_reasons",
+    "odoo_activity_types",
+    "odoo_records",
+    "ops.odoo_sync_runs",
+    "ops.odoo_outbox",
+    "ops.odoo_sync_config",
+    "ops.odoo_sync_checkpoints",
+    "ops.odoo_sync_locks",
+    "ops.odoo_sync_echo_guard",
+    "ops.odoo_sync_conflicts",
 )
 
 
@@ -65,8 +82,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(sa.text(f"UPDATE {'ops.' if op.get_bind().dialect.name != 'sqlite' else ''}odoo_sync_runs "
-                       "SET status = 'partial' WHERE status = 'interrupted'"))
+    op.execute(
+        sa.text(
+            f"UPDATE {'ops.' if op.get_bind().dialect.name != 'sqlite' else ''}odoo_sync_runs "
+            "SET status = 'partial' WHERE status = 'interrupted'"
+        )
+    )
     _runs(RUN_STATUSES, add_holder=False)
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":

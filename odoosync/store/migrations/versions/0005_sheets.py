@@ -52,7 +52,9 @@ def _ops_schema() -> str | None:
 def _run_statuses(refused: bool) -> None:
     with op.batch_alter_table("odoo_sync_runs", schema=_ops_schema()) as batch:
         batch.drop_constraint(op.f("ck_odoo_sync_runs_status"), type_="check")
-        batch.create_check_constraint(op.f("ck_odoo_sync_runs_status"), _RUN_STATUSES.format(", 'refused'" if refused else ""))
+        batch.create_check_constraint(
+            op.f("ck_odoo_sync_runs_status"), _RUN_STATUSES.format(", 'refused'" if refused else "")
+        )
 
 
 def upgrade() -> None:
@@ -78,7 +80,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(sa.text(f"UPDATE {'ops.' if _ops_schema() else ''}odoo_sync_runs SET status = 'failed' WHERE status = 'refused'"))
+    op.execute(
+        sa.text(
+            f"UPDATE {'ops.' if _ops_schema() else ''}odoo_sync_runs SET status = 'failed' WHERE status = 'refused'"
+        )
+    )
     _run_statuses(refused=False)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS odoosync_leads_changed ON leads")

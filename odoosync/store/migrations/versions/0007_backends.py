@@ -30,7 +30,12 @@ branch_labels = None
 depends_on = None
 
 MIRRORS = (
-    "odoo_partners", "odoo_stages", "odoo_users", "odoo_teams", "odoo_tags", "odoo_lost_reasons",
+    "odoo_partners",
+    "odoo_stages",
+    "odoo_users",
+    "odoo_teams",
+    "odoo_tags",
+    "odoo_lost_reasons",
     "odoo_activity_types",
 )
 KEYED = (  # table, its Odoo id column (unique per backend from now on)
@@ -59,8 +64,12 @@ def upgrade() -> None:
         sa.Column("app_company_id", sa.BigInteger(), nullable=True),
         sa.Column("secret_env", sa.Text(), nullable=True),
         sa.Column("secret_file", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False
+        ),
         sa.CheckConstraint(
             "(secret_env IS NULL) <> (secret_file IS NULL)", name="ck_odoo_backends_one_secret_reference"
         ),
