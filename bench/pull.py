@@ -11,7 +11,7 @@ What it runs, each measured in its own child process (peak RSS from ``wait4``):
    importer did (leads with their customers and contacts), into a fresh PostgreSQL
    database;
 3. **engine (all)**: the same plus chatter and scheduled activities;
-4. **naive**: the seed's importer (seed 000): ``offset`` pages of 200 leads, then per
+4. **naive**: the seed's importer: ``offset`` pages of 200 leads, then per
    lead a dedup check, a customer lookup (and insert), a contact check (and insert), the
    lead insert and an activity-log insert, each its own statement and commit. It runs
    under ``--naive-budget`` seconds; if the budget stops it, its totals are extrapolated
@@ -392,7 +392,7 @@ def main() -> None:
                 complete = naive
             else:
                 naive = by_statements(naive, complete)
-            rows.append(row(f"naive importer (seed 000), {where}", naive, rss_naive, naive))
+            rows.append(row(f"naive importer, {where}", naive, rss_naive, naive))
             rows.append(
                 row(
                     f"engine: reference + partners + leads, {where}",
