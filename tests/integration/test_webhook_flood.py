@@ -45,7 +45,9 @@ def flooded(store, simulator) -> Iterator[tuple[str, PullQueue]]:
             puller,
             probe=puller.probe_many,
             stopping=jobs.stopping,
-            settle=0.2,
+            # nothing is due for 3 s: the first few hundred posts of the flood are all pending
+            # at once however fast the queue drains them (a slow machine slows the senders too)
+            settle=3.0,
             retry_delays=(0.2, 0.4),
             max_pending=MAX_PENDING,
         )
