@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from odoosync.models import SyncMode
 from odoosync.odoo.client import OdooClient
 from odoosync.odoo.config import OdooConfig
-from odoosync.pull import Progress
+from odoosync.pull import Progress, StreamResult
 from odoosync.service.operations import open_client, open_store, pull_options, run_sync
 from odoosync.settings import Settings
 from odoosync.simulator import Simulator
@@ -65,6 +65,22 @@ class SummaryRow:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    @classmethod
+    def of_run(cls, step: str, result: StreamResult) -> SummaryRow:
+        """One stream's result in a sync step."""
+        c = result.counters
+        return cls(
+            step,
+            result.stream,
+            c.fetched,
+            c.inserted,
+            c.updated,
+            c.deleted,
+            c.rpc_calls,
+            result.duration_ms / 1000,
+            str(result.status),
+        )
 
 
 @dataclass
@@ -110,20 +126,7 @@ def sync_everything(ctx: DemoContext) -> list[SummaryRow]:
         report = run_sync(
             ctx.client, ctx.store, "all", pull_options(ctx.settings, mode=mode), on_progress=ctx.on_progress
         )
-        rows += [
-            SummaryRow(
-                step,
-                r.stream,
-                r.counters.fetched,
-                r.counters.inserted,
-                r.counters.updated,
-                r.counters.deleted,
-                r.counters.rpc_calls,
-                r.duration_ms / 1000,
-                str(r.status),
-            )
-            for r in report.results
-        ]
+        rows += [SummaryRow.of_run(step, r) for r in report.results]
     return rows
 
 
@@ -148,20 +151,7 @@ def push_app_edits(ctx: DemoContext) -> list[SummaryRow]:
         )
     ]
     report = run_sync(ctx.client, ctx.store, "all", pull_options(ctx.settings), on_progress=ctx.on_progress)
-    rows += [
-        SummaryRow(
-            "sync after push",
-            r.stream,
-            r.counters.fetched,
-            r.counters.inserted,
-            r.counters.updated,
-            r.counters.deleted,
-            r.counters.rpc_calls,
-            r.duration_ms / 1000,
-            str(r.status),
-        )
-        for r in report.results
-    ]
+    rows += [SummaryRow.of_run("sync after push", r) for r in report.results]
     return rows
 
 
