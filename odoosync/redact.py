@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["redact_url", "redact_text", "RedactingFilter", "MASK"]
+__all__ = ["redact_url", "redact_text", "mask_secret", "RedactingFilter", "MASK"]
 
 MASK = "***"
 # A URL token: scheme://authority... up to whitespace or a quote (messages quote URLs).
@@ -40,6 +40,15 @@ def redact_url(url: str) -> str:
     user, colon, _password = userinfo.partition(":")
     redacted = f"{user}:{MASK}@{host}" if colon else f"{user}@{host}"
     return f"{scheme}://{redacted}{tail}"
+
+
+def mask_secret(text: str, secret: str) -> str:
+    """``text`` with each standalone occurrence of a known ``secret`` replaced by ``***``:
+    one not run into letters or digits, so an echoed password goes and words stay (password
+    ``p`` leaves "http" alone). Defence in depth where the secret itself is at hand."""
+    if not secret:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", MASK, text)
 
 
 def redact_text(text: str) -> str:

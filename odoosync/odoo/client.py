@@ -40,6 +40,7 @@ from odoosync.odoo.retry import decide
 from odoosync.odoo.stats import ClientStats
 from odoosync.odoo.transport import Transport, make_transport
 from odoosync.odoo.values import normalize_record, to_odoo, to_wire
+from odoosync.redact import mask_secret
 
 __all__ = ["OdooClient", "Domain"]
 
@@ -375,10 +376,11 @@ class OdooClient:
         """The same error, with any secret in its message blanked (defence in depth)."""
         secrets = {s for s in (session.secret if session else None, self.config.api_key, self.config.password) if s}
         message = str(exc)
-        if any(s in message for s in secrets):
-            for secret in secrets:
-                message = message.replace(secret, "***")
-            exc.args = (message,)
+        masked = message
+        for secret in secrets:
+            masked = mask_secret(masked, secret)
+        if masked != message:
+            exc.args = (masked,)
         return exc
 
     def _require_open(self) -> None:

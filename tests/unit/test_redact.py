@@ -48,3 +48,13 @@ def test_the_logging_filter_redacts_the_formatted_message() -> None:
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed: %s", ("http://u:s3cr3t@h/x",), None)
     RedactingFilter().filter(record)
     assert record.getMessage() == "failed: http://u:***@h/x"
+
+
+def test_a_known_secret_is_masked_where_it_stands_alone_and_words_stay() -> None:
+    from odoosync.redact import mask_secret
+
+    assert mask_secret("http://odoo:8069 refused login for p (password p)", "p") == (
+        "http://odoo:8069 refused login for *** (password ***)"
+    )
+    assert mask_secret("key s3cr3t-Key!1 rejected", "s3cr3t-Key!1") == "key *** rejected"
+    assert mask_secret("nothing here", "") == "nothing here"
