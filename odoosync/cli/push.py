@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
-import threading
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -57,19 +55,17 @@ def push(
         with open_store(settings) as store, open_client(settings, odoo_config(settings, store, backend)) as client:
             engine = PushEngine(store, client, backend=backend, lease=dt.timedelta(seconds=settings.push_lease_seconds))
             if loop:
-                stop = threading.Event()
-                signal.signal(signal.SIGTERM, lambda *_: stop.set())
+                from odoosync.service.app import until_signal
+
                 log.info(
                     "push loop started: pushing queued changes to %s as they come (idle check every %.1f s)",
-                    settings.require_odoo().url,
+                    client.config.url,
                     poll,
                 )
-                try:
+                with until_signal() as stop:
                     run_forever(
                         engine, stop=stop, poll_seconds=poll, on_result=lambda result: log.info("%s", _describe(result))
                     )
-                except KeyboardInterrupt:
-                    stop.set()
                 log.info("push loop stopped")
                 return
             result = run_once(engine)
