@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from odoosync.cli import backends, config, db, push, serve, sheets, simulator, sync
+from odoosync.cli import backends, config, db, push, serve, sheets, simulator, sync, worker
 from odoosync.logs import LogFormat
 from odoosync.logs import configure as configure_logging
 
@@ -49,7 +49,7 @@ def main(
     configure_logging(log_format)
 
 
-for _group in (simulator, db, sync, push, sheets, serve, config, backends):
+for _group in (simulator, db, sync, push, sheets, serve, worker, config, backends):
     _group.register(app)
 
 

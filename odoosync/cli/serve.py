@@ -34,10 +34,18 @@ def serve(
         bool, typer.Option("--no-schedule", help="API and outbox worker only (pg_cron calls the jobs).")
     ] = False,
     poll: Annotated[float, typer.Option("--poll", min=0.2, help="SQLite: seconds between outbox checks.")] = 2.0,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="in-process: run every job here. procrastinate (PostgreSQL): queue the Odoo jobs of every backend for `odoosync worker` processes.",
+        ),
+    ] = "in-process",
 ) -> None:
     """Run the scheduler, the outbox worker and the HTTP API in one process.
 
     Example: ODOOSYNC_API_TOKEN=... odoosync serve --host 0.0.0.0 --port 8000
+    Example: odoosync serve --engine procrastinate   (and `odoosync worker` on each machine)
     """
     from odoosync.service.app import App, until_signal
     from odoosync.settings import load_settings
@@ -46,7 +54,10 @@ def serve(
     with fail_cleanly():
         settings = load_settings()
         check_bind_address(host, Tokens(admin=settings.api_token, read=settings.read_token))
-        with App(settings, scheduled=not no_schedule, poll_seconds=poll) as service, until_signal() as stop:
+        with (
+            App(settings, scheduled=not no_schedule, poll_seconds=poll, engine=engine) as service,
+            until_signal() as stop,
+        ):
             service.start(host, port)
             service.wait(stop)
 

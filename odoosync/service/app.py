@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from odoosync.exceptions import ConfigError
 from odoosync.push.outbox import OutboxWaker
+from odoosync.service.dispatcher import DEFERRED_JOBS, Dispatcher
 from odoosync.service.events import EventBus
 from odoosync.service.health import CachedProbe
 from odoosync.service.jobs import STARTUP_JOBS, Jobs
@@ -38,6 +39,7 @@ from odoosync.service.odoo_link import OdooLink
 from odoosync.service.operations import open_store
 from odoosync.service.schedule_state import ScheduleSource
 from odoosync.service.scheduler import SCHEDULE_CONFIG_KEY, Scheduler, resolve_schedule
+from odoosync.service.task_queue import require_postgres
 from odoosync.settings import Settings
 from odoosync.store import runs as run_store
 from odoosync.store.sync_config import config_get
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from odoosync.odoo.client import OdooClient
     from odoosync.store import Store
 
-__all__ = ["App", "until_signal", "settings_for", "close_interrupted_runs"]
+__all__ = ["App", "ENGINES", "until_signal", "settings_for", "close_interrupted_runs"]
 
 log = logging.getLogger("odoosync.serve")
 
@@ -56,6 +58,7 @@ SHUTDOWN_GRACE_SECONDS = 20.0
 _STALE_RUN_AFTER = dt.timedelta(minutes=5)  # a live run beats its heartbeat every page
 _SWEEP_SECONDS = 60.0  # how often runs whose holder is gone are closed
 _JOBS_WITHOUT_ODOO = frozenset({"sla"})  # the SLA check reads and writes the app database only
+ENGINES = ("in-process", "procrastinate")
 
 
 class App:
@@ -64,7 +67,9 @@ class App:
 
     ``scheduled=False`` keeps the API and the outbox worker only (pg_cron calls the jobs);
     ``catch_up=False`` starts the schedule without first bringing every stream up to date
-    (the demo has just synced).
+    (the demo has just synced). ``engine="procrastinate"`` (PostgreSQL) queues the Odoo jobs
+    of every backend for ``odoosync worker`` processes instead of running them here
+    (``service/dispatcher.py``).
     """
 
     def __init__(
@@ -76,8 +81,12 @@ class App:
         scheduled: bool = True,
         catch_up: bool = True,
         poll_seconds: float = 2.0,
+        engine: str = "in-process",
     ) -> None:
+        if engine not in ENGINES:
+            raise ConfigError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
         self.settings = settings
+        self.engine = engine
         self._given_store = store
         self._given_client = client
         self._scheduled = scheduled
@@ -102,7 +111,10 @@ class App:
         from odoosync.web.sheets_api import install as install_sheets_api
 
         settings = self.settings
+        self.dispatcher: Dispatcher | None = None
         try:
+            if self.engine == "procrastinate":
+                require_postgres(settings.database_url)
             self.store = self._given_store or self._resources.enter_context(open_store(settings))
             self.client = self._given_client or self._open_client()
             close_interrupted_runs(self.store)
@@ -121,6 +133,9 @@ class App:
             # the catch-up thread reaches for Odoo, so the API is up at once either way.
             self.link = OdooLink(self.client)
             functions = _odoo_guarded(self.jobs.functions(), self.link)
+            if self.engine == "procrastinate":  # the workers reach each backend's Odoo, not this process
+                self.dispatcher = self._open_dispatcher()
+                functions.update(self.dispatcher.functions(DEFERRED_JOBS))
             schedule = resolve_schedule(
                 tuple(functions),
                 toml=settings.schedule,
@@ -174,6 +189,15 @@ class App:
             self._resources.close()
             raise
         return self
+
+    def _open_dispatcher(self) -> Dispatcher:
+        """The task queue (its schema created on first use) and the dispatcher deferring to it."""
+        from odoosync.service.task_queue import ensure_queue_schema, make_queue_app
+
+        ensure_queue_schema(self.store)
+        queue_app = make_queue_app(self.settings.database_url, pool_size=2).open()
+        self._resources.callback(queue_app.close)
+        return Dispatcher(queue_app, self.settings, self.store)
 
     def _open_client(self) -> OdooClient | None:
         """The Odoo client (opening it is cheap: no request), or None when no Odoo is configured."""
@@ -265,7 +289,9 @@ class App:
         Without Odoo there is nothing to catch up: the schedule starts at once (sheets, SLA),
         and the link is retried in the background and by the Odoo jobs.
         """
-        linked = self.link.configured and self.link.try_now()
+        if self.dispatcher is not None and self._catch_up:
+            self.dispatcher.catch_up()  # the workers catch each backend up, in order
+        linked = self.dispatcher is None and self.link.configured and self.link.try_now()
         for job in STARTUP_JOBS if linked and self._catch_up else ():
             if self._stop.is_set():
                 return

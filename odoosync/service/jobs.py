@@ -97,6 +97,7 @@ class Jobs:
         page_size: int | None = None,
         sla_webhook_url: str | None = None,
         push_lease: dt.timedelta | None = None,
+        company_id: int | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -106,6 +107,7 @@ class Jobs:
         self._page_size = page_size
         self._sla_webhook_url = sla_webhook_url
         self._push_lease = push_lease or DEFAULT_LEASE
+        self._company_id = company_id
         self.stopping = threading.Event()
         self._threads: set[threading.Thread] = set()
         self._threads_lock = threading.Lock()
@@ -238,6 +240,8 @@ class Jobs:
             values["overlap"] = self._overlap
         if self._page_size is not None:
             values["page_size"] = self._page_size
+        if self._company_id is not None:
+            values["company_id"] = self._company_id
         return PullOptions(**values)
 
     def _run_stream(
@@ -248,7 +252,9 @@ class Jobs:
 
         def on_progress(progress: Progress) -> None:
             if progress.phase == "start":
-                newest = run_store.list_runs(self.store, 1, stream=stream.name, status=RunStatus.RUNNING)
+                newest = run_store.list_runs(
+                    self.store, 1, stream=stream.name, status=RunStatus.RUNNING, backend=self.backend
+                )
                 run["run_id"] = newest[0].id if newest else None
                 self.events.publish("run.started", **run)
                 if on_start is not None:
