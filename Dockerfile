@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY pyproject.toml requirements.lock README.md ./
 COPY odoosync ./odoosync
-RUN pip install --constraint requirements.lock . \
+RUN pip install --constraint requirements.lock ".[postgres]" \
     && useradd --system --uid 10001 --home-dir /data --create-home odoosync
 
 USER odoosync

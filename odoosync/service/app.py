@@ -172,6 +172,7 @@ class App:
                 client_stats=self.client.stats.snapshot if self.client else None,
                 webhook_secret=settings.webhook_secret,
                 odoo_status=self.link.status,
+                dispatcher=self.dispatcher,
             )
             self.context.components.update({"odoo": _odoo_check(self.link), "listener": self.waker.problem})
             self.link.on_ready = lambda: setattr(self.context, "jobs", self.jobs)  # Odoo reached: its endpoints open

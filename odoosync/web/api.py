@@ -36,6 +36,7 @@ from odoosync.service.health import check_all
 from odoosync.service.metrics import CONTENT_TYPE, read_metrics, render_prometheus, webhook_queue_metrics
 from odoosync.service.operations import stream_status
 from odoosync.service.schedule_state import set_job_paused
+from odoosync.service.task_queue import queue_status
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store import runs as run_store
 from odoosync.web.app import WebContext
@@ -178,11 +179,23 @@ def get_runs(
     stream: Annotated[str | None, Query(pattern=_NAME)] = None,
     status_: Annotated[RunStatusFilter | None, Query(alias="status")] = None,
     job: Annotated[str | None, Query(pattern=_NAME)] = None,
+    backend: Annotated[str | None, Query(pattern=_NAME, description="Only this Odoo backend's runs.")] = None,
 ) -> dict[str, Any]:
     runs = run_store.list_runs(
-        _context(request).store, limit, stream=stream, status=RunStatus(status_.value) if status_ else None, job=job
+        _context(request).store,
+        limit,
+        stream=stream,
+        status=RunStatus(status_.value) if status_ else None,
+        job=job,
+        backend=backend,
     )
     return {"runs": [run.as_dict() for run in runs]}
+
+
+@router.get("/workers", tags=["workers"], summary="The distributed engine: live workers and queued jobs by backend")
+def get_workers(request: Request, _: Read) -> dict[str, Any]:
+    """``engine`` is ``in-process`` until ``serve --engine procrastinate`` or a worker has run."""
+    return queue_status(_context(request).store).as_dict()
 
 
 @router.get("/runs/{run_id}", tags=["runs"], summary="One run")

@@ -34,6 +34,7 @@ from odoosync.web.origin import HostOriginGuard
 from odoosync.web.webhooks import MAX_BODY_BYTES as WEBHOOK_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
+    from odoosync.service.dispatcher import Dispatcher
     from odoosync.service.jobs import Jobs
     from odoosync.service.scheduler import Scheduler
 
@@ -55,6 +56,8 @@ class WebContext:
     # name → check for /api/health (odoosync.service.health): Odoo, scheduler, outbox listener
     components: dict[str, Check] = field(default_factory=dict)
     odoo_status: Callable[[], str] | None = None  # /api/health's "odoo" (odoo_link.py); None: not reported
+    # serve --engine procrastinate: webhooks of other backends become queued increments (web/webhooks.py)
+    dispatcher: Dispatcher | None = None
 
 
 def create_app(context: WebContext) -> FastAPI:

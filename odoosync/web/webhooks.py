@@ -12,7 +12,12 @@ headers. So:
 * the answer is immediate (``202``): the record is queued on the coalescing
   :class:`~odoosync.service.webhook_queue.PullQueue`, which pulls it once Odoo has committed;
 * an unsupported ``_model`` is ``422``; a payload that is not a JSON object with an
-  integer ``_id`` is ``422`` naming only what is wrong.
+  integer ``_id`` is ``422`` naming only what is wrong;
+* with many Odoo backends, each backend's rule adds ``&backend=<name>`` to the URL. The
+  service's own backend (``default`` unless configured otherwise) pulls the record as
+  above; under ``serve --engine procrastinate`` any other known backend gets its
+  increments queued for the workers (coalesced: at most one waiting per backend). An
+  unknown backend, or another backend without the distributed engine, is ``404``.
 
 The queue is built on first use from the service's jobs (their store, Odoo client,
 stream catalogue and event bus) and stops with them.
@@ -29,8 +34,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 
+from odoosync.backends import DEFAULT_BACKEND
 from odoosync.odoo.values import parse_datetime
-from odoosync.service.webhook_queue import WEBHOOK_MODELS, PullQueue, RecordPuller, target_of
+from odoosync.service.webhook_queue import WEBHOOK_MODELS, PullQueue, RecordPuller, Target, target_of
 
 __all__ = ["router", "webhook_queue", "redact_access_log", "MAX_BODY_BYTES", "check_secret"]
 
@@ -89,9 +95,24 @@ async def odoo_webhook(request: Request) -> dict[str, Any]:
         raise HTTPException(413, detail="payload too large")
     payload = _parse(body)
     target = target_of(payload)
+    backend = request.query_params.get("backend") or DEFAULT_BACKEND
+    context = request.app.state.context
+    served = context.jobs.backend if context.jobs is not None else DEFAULT_BACKEND
+    if backend != served:
+        return _queue_for_workers(context.dispatcher, backend, target)
     write_date = _write_date(payload)
     webhook_queue(request).submit(target, write_date=write_date, probe=(str(payload["_model"]), int(payload["_id"])))
     return {"queued": {"model": target.model, "id": target.odoo_id}}
+
+
+def _queue_for_workers(dispatcher: Any, backend: str, target: Target) -> dict[str, Any]:
+    """Another backend's change: its increments, queued for the workers (distributed engine only)."""
+    known = dispatcher.backends() if dispatcher is not None else []
+    if backend not in known:
+        detail = "this backend is not served here" if dispatcher is None else "no such backend"
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
+    dispatcher.defer("increments", "webhook", backends=[backend])
+    return {"queued": {"model": target.model, "id": target.odoo_id, "backend": backend}}
 
 
 def _parse(body: bytes) -> dict[str, Any]:

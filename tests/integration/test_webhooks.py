@@ -69,6 +69,25 @@ def wait_for(condition, timeout: float = 20.0) -> bool:
     return condition()
 
 
+def test_another_backends_webhook_is_404_without_the_distributed_engine(hooked, store) -> None:
+    """One process serves its own backend's webhooks; another backend's (``&backend=``)
+    need ``serve --engine procrastinate``: refused, nothing pulled, the name not echoed."""
+    before = webhook_runs(store)
+    good = {"_model": "crm.lead", "_id": 1}
+    answer = httpx.post(
+        f"{hooked.url}/api/webhooks/odoo", params={"token": SECRET, "backend": "acme-x"}, json=good, timeout=5
+    )
+    assert answer.status_code == 404
+    assert "acme-x" not in answer.text
+    own = httpx.post(
+        f"{hooked.url}/api/webhooks/odoo", params={"token": SECRET, "backend": "default"}, json=good, timeout=5
+    )
+    assert own.status_code == 202
+    assert wait_for(lambda: len(webhook_runs(store)) > len(before))
+    with hooked.client() as api:
+        assert api.get("/api/workers").json() == {"engine": "in-process", "workers": [], "jobs": []}
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_lead_write_is_pulled_after_its_webhook(hooked, store) -> None:
     with hooked.simulator.env() as env:

@@ -153,6 +153,7 @@ def cluster(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             ensure_queue_schema(group.store)
             for worker in ("w1", "w2", "w3"):
                 group.start_worker(worker)
+            group.wait(lambda: len(queue_status(group.store).workers) == 3, "three workers to register")
             yield group
     finally:
         with psycopg.connect(_libpq(pg_server), autocommit=True) as conn:
@@ -341,3 +342,32 @@ def _landed(cluster: Cluster, backend: str, prefix: str) -> int:
     with cluster.store.connect() as conn:
         query = sa.select(sa.func.count()).where(leads.c.odoo_backend == backend, leads.c.title.startswith(prefix))
         return int(conn.execute(query).scalar_one())
+
+
+def test_webhooks_are_routed_per_backend_and_the_api_shows_workers_and_queues(cluster: Cluster) -> None:
+    import httpx
+
+    secret = "webhook-secret-for-the-workers-test"
+    schedule = dict.fromkeys(("increments", "reference", "reconcile", "verify", "outbox", "sla"), _YEARLY)
+    settings = settings_for(cluster.settings, schedule=schedule, webhook_secret=secret)
+    cluster.wait(cluster.drained, "the queue to drain")
+    before = {t["id"] for t in cluster.tasks()}
+    with App(settings, engine="procrastinate", catch_up=False) as service:
+        base = service.start(port=0)
+        hook = f"{base}/api/webhooks/odoo"
+        change = {"_model": "crm.lead", "_id": 1}
+        for _ in range(2):  # the second coalesces with the first while it waits or runs
+            answer = httpx.post(hook, params={"token": secret, "backend": "globex"}, json=change)
+            assert answer.status_code == 202, answer.text
+            assert answer.json()["queued"]["backend"] == "globex"
+        unknown = httpx.post(hook, params={"token": secret, "backend": "nope"}, json=change)
+        assert unknown.status_code == 404 and "nope" not in unknown.text
+        workers = httpx.get(f"{base}/api/workers").json()
+        service.stop()
+    new = [t for t in cluster.tasks() if t["id"] not in before]
+    assert {(t["args"]["backend"], t["args"]["trigger"]) for t in new} == {("globex", "webhook")}
+    assert 1 <= len(new) <= 2
+    assert workers["engine"] == "procrastinate"
+    assert len(workers["workers"]) >= 3
+    assert {"backend", "task_name", "status", "count"} <= set(workers["jobs"][0])
+    cluster.wait(cluster.drained, "the queue to drain")
