@@ -278,6 +278,19 @@
     }));
   }
 
+  async function loadWorkers() {
+    // Shown only under the distributed engine (serve --engine procrastinate and its workers).
+    const data = await api("/api/workers");
+    $("workers-section").hidden = data.engine !== "procrastinate";
+    $("workers-count").textContent = `${data.workers.length} live`;
+    fill("workers", data.workers.map((w) => row([String(w.id), when(w.last_heartbeat), String(w.running)])));
+    fill("queue", data.jobs.map((j) => {
+      const tr = row([j.backend, j.task_name, j.status, String(j.count)]);
+      tr.dataset.backend = j.backend;
+      return tr;
+    }));
+  }
+
   async function loadSheets() {
     let sheets;
     try {
@@ -430,7 +443,7 @@
       label: `${d.stream}: ${d.drift} drifting` })), since, now);
   }
 
-  const SECTIONS = [loadStatus, loadCharts, loadRuns, loadOutbox, loadCheckpoints, loadVerify, loadSla, loadLeads, loadSheets];
+  const SECTIONS = [loadStatus, loadCharts, loadRuns, loadOutbox, loadCheckpoints, loadVerify, loadSla, loadLeads, loadSheets, loadWorkers];
 
   async function refresh() {
     const results = await Promise.allSettled(SECTIONS.map((load) => load()));
