@@ -16,16 +16,17 @@ them as text, so they are rendered the way a person would read them:
   (whitespace trimmed), without parsing.
 
 The parser is selectolax's Lexbor, a C HTML5 parser. It builds the tree a browser would,
-so malformed markup reads as a browser shows it (``<!-->``, an unclosed comment,
-``<script/>``, cells outside a table, nested links, the newline that opens a ``<pre>``;
-NUL characters and lone surrogates are dropped), and the tree is walked without
-recursion: deeply nested or unclosed markup cannot exhaust the stack. It replaced the
-standard library's ``html.parser``, a tokenizer written in Python (issue 18): the text is
-the same for every generated chatter body and for well-formed markup, and a seed-scale
-set of bodies converts about 1.5× faster (``bench/html_text.py``; the text rules, in
-Python, are now most of the cost). lxml was measured too: its event (target) parser is
-slower than the standard library's, and its tree, about as fast as Lexbor's, stops at
-2,048 levels of nesting and silently drops the text below.
+so where the old tokenizer and a browser differed the text now follows the browser
+(``<!-->``, an unclosed comment, ``<script/>``, cells outside a table, nested links, the
+newline that opens a ``<pre>``; NUL characters and lone surrogates are dropped), and the
+tree is walked without recursion: deeply nested or unclosed markup cannot exhaust the
+stack. It replaced the standard library's ``html.parser``, a tokenizer written in Python
+(issue 18): the text is the same for every generated chatter body and for other
+well-formed markup but for those cases, and a seed-scale set of bodies converts with
+1.5× less CPU (``bench/html_text.py``; the text rules, in Python, are now most of the
+cost). lxml was measured too: its event (target) parser is slower than the standard
+library's, and its tree, about as fast as Lexbor's, stops at 2,048 levels of nesting and
+silently drops the text below.
 """
 
 from __future__ import annotations
