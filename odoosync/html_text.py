@@ -15,17 +15,25 @@ them as text, so they are rendered the way a person would read them:
 * an empty or missing body is the empty string; text without markup is returned as is
   (whitespace trimmed), without parsing.
 
-The parser is the standard library's ``html.parser`` (the tolerant HTML tokenizer
-BeautifulSoup's default builder also uses), driven as a stream of start/end/data events:
-no tree is built, so a body costs one pass, a megabyte body stays cheap, and deeply nested
-or unclosed markup cannot exhaust the stack. (Building a BeautifulSoup tree cost five
-times the tokenizing and dominated a seed-scale import: 38,472 bodies.)
+The parser is selectolax's Lexbor, a C HTML5 parser. It builds the tree a browser would,
+so where the old tokenizer and a browser differed the text now follows the browser
+(``<!-->``, an unclosed comment, ``<script/>``, cells outside a table, nested links, the
+newline that opens a ``<pre>``; NUL characters and lone surrogates are dropped), and the
+tree is walked without recursion: deeply nested or unclosed markup cannot exhaust the
+stack. It replaced the standard library's ``html.parser``, a tokenizer written in Python
+(issue 18): the text is the same for every generated chatter body and for other
+well-formed markup but for those cases, and a seed-scale set of bodies converts with
+1.5× less CPU (``bench/html_text.py``; the text rules, in Python, are now most of the
+cost). lxml was measured too: its event (target) parser is slower than the standard
+library's, and its tree, about as fast as Lexbor's, stops at 2,048 levels of nesting and
+silently drops the text below.
 """
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 __all__ = ["html_to_text"]
 
@@ -40,6 +48,7 @@ _BLOCK_TAGS = frozenset(
 _DROPPED_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg"})
 _LIST_TAGS = frozenset({"ul", "ol"})
 _CELL_TAGS = frozenset({"td", "th"})
+_RENDERED_TAGS = _BLOCK_TAGS | _LIST_TAGS | _CELL_TAGS | {"a", "br", "li", "pre"}  # the others: only their text
 _CELL_SEPARATOR = " | "
 _INDENT = "  "
 _WHITESPACE = re.compile(r"[\s\u200b]+")
@@ -54,37 +63,56 @@ def html_to_text(html: str | None) -> str:
         return ""
     if not _MARKUP_HINT.search(html):
         return _tidy(html.replace("\r\n", "\n").split("\n"))
-    reader = _Reader()
-    reader.feed(html)
-    reader.close()
-    return reader.writer.result()
+    root = LexborHTMLParser(html).root
+    renderer = _Renderer()
+    if root is not None:
+        renderer.walk(root)
+    return renderer.writer.result()
 
 
-class _Reader(HTMLParser):
-    """Turns the tokenizer's events into :class:`_TextWriter` calls."""
+class _Renderer:
+    """Turns the tree's elements, as they open and close, into :class:`_TextWriter` calls."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.writer = _TextWriter()
-        self.dropped: list[str] = []  # open tags whose content is not shown
         self.links: list[tuple[str, tuple[int, int]]] = []  # (href, where its text starts) per open <a>
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "body" and self.dropped == ["head"]:  # an unclosed <head> ends at <body>
-            self.dropped.clear()
-        if self.dropped or tag in _DROPPED_TAGS:
-            if tag in _DROPPED_TAGS:
-                self.dropped.append(tag)
-            return
+    def walk(self, root: LexborNode) -> None:
+        """Depth first, without recursion: a deeply nested body cannot exhaust the stack."""
+        writer = self.writer
+        parents: list[tuple[LexborNode, str]] = []  # the open elements above ``node``
+        node = root.child
+        while node is not None:
+            tag = node.tag or ""
+            if tag == "-text":
+                writer.text(node.text_content or "")
+            elif tag[:1] != "-" and tag not in _DROPPED_TAGS:  # not a comment or doctype, nor hidden
+                if tag in _RENDERED_TAGS:
+                    self.start(tag, node)
+                child = node.child
+                if child is not None:
+                    parents.append((node, tag))
+                    node = child
+                    continue
+                if tag in _RENDERED_TAGS:
+                    self.end(tag)
+            node = node.next
+            while node is None and parents:  # the last child: its parents close up to one with a next
+                parent, parent_tag = parents.pop()
+                if parent_tag in _RENDERED_TAGS:
+                    self.end(parent_tag)
+                node = parent.next
+
+    def start(self, tag: str, node: LexborNode) -> None:
         writer = self.writer
         if tag == "br":
             writer.line_break()
         elif tag == "a":
-            self.links.append((_attribute(attrs, "href"), writer.mark()))
+            self.links.append((node.attributes.get("href") or "", writer.mark()))
         elif tag == "li":
             writer.start_item()
         elif tag in _LIST_TAGS:
-            writer.start_list(ordered=tag == "ol", start=_list_start(_attribute(attrs, "start")))
+            writer.start_list(ordered=tag == "ol", start=_list_start(node.attributes.get("start") or ""))
         elif tag in _CELL_TAGS:
             writer.separator(_CELL_SEPARATOR)
         elif tag == "pre":
@@ -93,16 +121,7 @@ class _Reader(HTMLParser):
         elif tag in _BLOCK_TAGS:
             writer.end_block()
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a" or tag in _DROPPED_TAGS:  # <a/>, <script/>: nothing inside
-            return
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.dropped:
-            if tag in self.dropped:
-                del self.dropped[len(self.dropped) - 1 - self.dropped[::-1].index(tag) :]
-            return
+    def end(self, tag: str) -> None:
         writer = self.writer
         if tag == "a":
             if self.links:
@@ -117,14 +136,6 @@ class _Reader(HTMLParser):
             writer.end_block()
         elif tag in _BLOCK_TAGS:
             writer.end_block()
-
-    def handle_data(self, data: str) -> None:
-        if not self.dropped:
-            self.writer.text(data)
-
-
-def _attribute(attrs: list[tuple[str, str | None]], name: str) -> str:
-    return next((value or "" for key, value in attrs if key == name), "")
 
 
 def _list_start(value: str) -> int:

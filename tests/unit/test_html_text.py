@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -112,10 +114,88 @@ def test_a_megabyte_body_is_rendered_completely():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=200))
 def test_any_text_in_a_paragraph_comes_back_without_markup(text):
     from html import escape
 
     rendered = html_to_text(f"<p>{escape(text)}</p>")
     assert "<p>" not in rendered
     assert " ".join(rendered.split()) == " ".join(text.replace("\u200b", " ").split())
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>a\x00b</p>", "ab"),  # NUL characters are dropped (PostgreSQL text cannot hold them either)
+        ("<p>a\ud800b</p>", "ab"),  # so are lone surrogates (UTF-8 cannot hold them)
+        ("<pre>a\rb</pre>", "a\nb"),  # a carriage return is a line break
+        ("<p>a</p><pre>\nb</pre>", "a\nb"),  # the newline that opens a <pre> is not shown
+        ("<!-->x", "x"),  # an empty comment
+        ("<p>x<!-- never closed", "x"),  # an unclosed comment runs to the end
+        ("<p>x</p", "x"),  # a tag cut off at the end
+        ("<script/>hidden", ""),  # <script/> opens a script
+        ("<head><p>in head</p>", "in head"),  # a <p> cannot be in <head>: the body starts
+        ("<td>a</td><td>b</td>", "ab"),  # cells outside a table are not cells
+        ('<a href="https://x.example/?a=1&copy1">q</a>', "q (https://x.example/?a=1&copy1)"),
+    ],
+)
+def test_unusual_and_malformed_markup_reads_as_a_browser_shows_it(html, text):
+    assert html_to_text(html) == text
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A piece of random markup and the words it should show and hide."""
+
+    html: str
+    shown: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
+
+
+def _element(start: str, children: list[_Part]) -> _Part:
+    tag = start.split()[0]
+    html = f"<{start}>{''.join(c.html for c in children)}</{tag}>"
+    shown = tuple(w for c in children for w in c.shown)
+    hidden = tuple(w for c in children for w in c.hidden)
+    if tag in ("script", "style"):
+        return _Part(html, (), shown + hidden)
+    return _Part(html, shown, hidden)
+
+
+_STARTS = (
+    "p", "div", "span", "b", "i", "ul", "ol", "li", "blockquote", "h2", "pre", "table", "tr", "td", "a",
+    'a href="https://x.example/l"', 'ol start="4"',
+)  # fmt: skip
+_TEXT = st.from_regex(r"[A-Za-z][a-z0-9]{0,7}", fullmatch=True).map(lambda word: _Part(f" {word} ", (word,)))
+_TREES = st.recursive(
+    _TEXT,
+    lambda parts: st.one_of(
+        st.builds(_element, st.sampled_from(_STARTS), st.lists(parts, max_size=4)),
+        st.builds(_element, st.sampled_from(("script", "style")), st.lists(_TEXT, max_size=2)),
+        st.sampled_from([_Part("<br>"), _Part("<!-- x -->"), _Part("&eacute;")]),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_TREES, min_size=1, max_size=5))
+def test_random_markup_keeps_its_text_and_drops_tags_and_scripts(parts):
+    html = "".join(part.html for part in parts)
+    shown = {word for part in parts for word in part.shown}
+    hidden = {word for part in parts for word in part.hidden} - shown
+    text = html_to_text(html)
+    assert "<" not in text
+    assert ">" not in text
+    words = set(text.split())
+    assert shown <= words  # the text of every text node
+    assert not hidden & words  # scripts and styles dropped
+    assert html_to_text(text) == text  # plain text comes back as it is
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="<&"), max_size=200))
+def test_text_without_markup_comes_back_trimmed_line_by_line(text):
+    rendered = html_to_text(text)
+    assert html_to_text(rendered) == rendered
+    assert rendered.split() == text.replace("\r\n", "\n").replace("\u00a0", " ").split()
