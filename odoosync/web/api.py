@@ -119,7 +119,13 @@ def _webhook_check(request: Request) -> dict[str, Any]:
     tags=["status"],
     summary="Per stream: freshness (green/amber/red), rows, last success, last and next run; outbox",
 )
-def get_status(request: Request, _: Read) -> dict[str, Any]:
+def get_status(
+    request: Request,
+    _: Read,
+    backend: Annotated[
+        str, Query(pattern=_NAME, description="The Odoo backend (`odoosync backends list`); `default` unless given.")
+    ] = "default",
+) -> dict[str, Any]:
     context = _context(request)
     streams: list[str] = []
     next_runs: dict[str, dt.datetime | None] = {}
@@ -127,9 +133,11 @@ def get_status(request: Request, _: Read) -> dict[str, Any]:
         streams = context.jobs.stream_names()
         if context.scheduler is not None:
             next_runs = context.jobs.next_runs_by_stream(context.scheduler)
-    statuses = read_status(context.store, streams=streams, next_runs=next_runs)
-    rows = _row_counts(request)
-    quarantined = rejects.counts(context.store)
+    if context.jobs is not None and context.jobs.backend != backend:
+        next_runs = {}  # this process schedules its own backend only
+    statuses = read_status(context.store, streams=streams, next_runs=next_runs, backend=backend)
+    rows = _row_counts(request, backend)
+    quarantined = rejects.counts(context.store, backend=backend)
     return {
         "freshness": overall_colour(statuses),
         "streams": [
@@ -145,16 +153,18 @@ _ROWS_TTL_SECONDS = 5.0
 _rows_lock = threading.Lock()
 
 
-def _row_counts(request: Request) -> dict[str, int]:
-    """Rows per stream, counted at most every few seconds: ``COUNT(*)`` of every stream's
-    table is the dearest part of a status answer, and a dashboard polls it."""
+def _row_counts(request: Request, backend: str) -> dict[str, int]:
+    """A backend's rows per stream, counted at most every few seconds: ``COUNT(*)`` of every
+    stream's table is the dearest part of a status answer, and a dashboard polls it."""
     with _rows_lock:
         cache = getattr(request.app.state, "row_counts", None)
         if cache is None:
-            cache = request.app.state.row_counts = TTLCache(maxsize=1, ttl=_ROWS_TTL_SECONDS)
-        rows = cache.get("rows")
+            cache = request.app.state.row_counts = TTLCache(maxsize=64, ttl=_ROWS_TTL_SECONDS)
+        rows = cache.get(backend)
         if rows is None:
-            rows = cache["rows"] = {e["stream"]: e["rows"] for e in stream_status(_context(request).store)}
+            rows = cache[backend] = {
+                e["stream"]: e["rows"] for e in stream_status(_context(request).store, backend=backend)
+            }
     return rows
 
 

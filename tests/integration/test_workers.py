@@ -363,11 +363,28 @@ def test_webhooks_are_routed_per_backend_and_the_api_shows_workers_and_queues(cl
         unknown = httpx.post(hook, params={"token": secret, "backend": "nope"}, json=change)
         assert unknown.status_code == 404 and "nope" not in unknown.text
         workers = httpx.get(f"{base}/api/workers").json()
+        assert service.dispatcher is not None
+        service.dispatcher.defer("startup", backends=["globex", "hooli"], jobs=["reference", "increments"])
+        cluster.wait(cluster.drained, "two backends synced")
+        statuses = {
+            name: {s["stream"]: s for s in httpx.get(f"{base}/api/status", params={"backend": name}).json()["streams"]}
+            for name in ("globex", "hooli", "default")
+        }
         service.stop()
-    new = [t for t in cluster.tasks() if t["id"] not in before]
-    assert {(t["args"]["backend"], t["args"]["trigger"]) for t in new} == {("globex", "webhook")}
+    new = [t for t in cluster.tasks() if t["id"] not in before and t["args"]["trigger"] == "webhook"]
+    assert {t["args"]["backend"] for t in new} == {"globex"}
     assert 1 <= len(new) <= 2
     assert workers["engine"] == "procrastinate"
     assert len(workers["workers"]) >= 3
     assert {"backend", "task_name", "status", "count"} <= set(workers["jobs"][0])
+    # each backend's own freshness and rows: the runs and rows of that backend only
+    with cluster.store.connect() as conn:
+        held = Counter(backend for backend, _ in leads_by_backend(conn))
+    for name in ("globex", "hooli"):
+        assert statuses[name]["leads"]["rows"] == held[name] > 0
+        run_id = statuses[name]["leads"]["last_run"]["id"]
+        with cluster.store.connect() as conn:
+            ran_for = conn.execute(sa.text("SELECT backend FROM ops.odoo_sync_runs WHERE id = :i"), {"i": run_id})
+            assert ran_for.scalar_one() == name
+    assert "leads" not in statuses["default"]  # no Odoo of the settings here: no runs, no rows
     cluster.wait(cluster.drained, "the queue to drain")
