@@ -31,6 +31,7 @@ from odoosync.pull import rejects
 from odoosync.pull.verify import latest_drift
 from odoosync.push.outbox import STATUSES as OUTBOX_STATUSES
 from odoosync.push.outbox import discard, list_items, retry_failed, status_counts, statuses_of
+from odoosync.service.dispatcher import DEFERRED_JOBS
 from odoosync.service.freshness import overall_colour, read_status
 from odoosync.service.health import check_all
 from odoosync.service.metrics import CONTENT_TYPE, read_metrics, render_prometheus, webhook_queue_metrics
@@ -256,6 +257,10 @@ def trigger_sync(
     summary="Run one scheduled job now, in the background (what pg_cron calls)",
 )
 def run_job(request: Request, _: Admin, job: Annotated[str, Path(pattern=_NAME)]) -> dict[str, Any]:
+    dispatcher = _context(request).dispatcher
+    if dispatcher is not None and job in DEFERRED_JOBS:  # serve --engine procrastinate: the workers run it
+        deferred = dispatcher.defer(job, "api")
+        return {"job": job, "accepted": True, "queued": deferred.queued, "waiting": deferred.waiting}
     jobs = _jobs(request)
     try:
         jobs.start_job(job, trigger="api")

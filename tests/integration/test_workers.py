@@ -362,6 +362,9 @@ def test_webhooks_are_routed_per_backend_and_the_api_shows_workers_and_queues(cl
             assert answer.json()["queued"]["backend"] == "globex"
         unknown = httpx.post(hook, params={"token": secret, "backend": "nope"}, json=change)
         assert unknown.status_code == 404 and "nope" not in unknown.text
+        cluster.wait(cluster.drained, "the webhook's increments")
+        reconcile = httpx.post(f"{base}/api/jobs/reconcile")  # what pg_cron calls: queued for every backend
+        assert reconcile.status_code == 202 and sorted(reconcile.json()["queued"]) == sorted(NAMES + SLOW)
         workers = httpx.get(f"{base}/api/workers").json()
         assert service.dispatcher is not None
         service.dispatcher.defer("startup", backends=["globex", "hooli"], jobs=["reference", "increments"])
@@ -374,6 +377,9 @@ def test_webhooks_are_routed_per_backend_and_the_api_shows_workers_and_queues(cl
     new = [t for t in cluster.tasks() if t["id"] not in before and t["args"]["trigger"] == "webhook"]
     assert {t["args"]["backend"] for t in new} == {"globex"}
     assert 1 <= len(new) <= 2
+    by_api = [t for t in cluster.tasks() if t["id"] not in before and t["args"]["jobs"] == ["reconcile"]]
+    assert sorted(t["args"]["backend"] for t in by_api) == sorted(NAMES + SLOW)
+    assert {t["status"] for t in by_api} == {"succeeded"}
     assert workers["engine"] == "procrastinate"
     assert len(workers["workers"]) >= 3
     assert {"backend", "task_name", "status", "count"} <= set(workers["jobs"][0])
