@@ -18,7 +18,7 @@ from odoosync.service.jobs import Jobs
 from odoosync.service.operations import run_sync
 from odoosync.store import Store
 from odoosync.store.schema import leads
-from odoosync.web.app import WebContext
+from odoosync.web.app import WebContext, create_app
 from odoosync.web.auth import Tokens
 from tests.fixtures.service import running_api
 from tests.real_odoo.loader import CrmData
@@ -66,7 +66,8 @@ def test_an_odoo_edit_arrives_by_webhook_within_seconds(odoo: OdooClient, crm: C
     context = WebContext(
         store=real_store, tokens=Tokens(admin="a" * 32, read="r" * 32), events=events, jobs=jobs, webhook_secret=SECRET
     )
-    with running_api(context) as server:
+    app = create_app(context)
+    with running_api(context, app) as server:
         rule = _webhook_rule(odoo, f"{server.url}/api/webhooks/odoo?token={SECRET}")
         if rule is None:
             pytest.skip("this Odoo has no Send Webhook Notification action (Odoo 17+)")
@@ -85,4 +86,7 @@ def test_an_odoo_edit_arrives_by_webhook_within_seconds(odoo: OdooClient, crm: C
         finally:
             odoo.unlink("base.automation", [rule])
             jobs.stop()
+            queue = getattr(app.state, "webhook_queue", None)
+            if queue is not None:
+                queue.stop()  # its pull in flight ends before the suite closes the store
             jobs.join(30)
