@@ -394,3 +394,37 @@ def test_webhooks_are_routed_per_backend_and_the_api_shows_workers_and_queues(cl
             assert ran_for.scalar_one() == name
     assert "leads" not in statuses["default"]  # no Odoo of the settings here: no runs, no rows
     cluster.wait(cluster.drained, "the queue to drain")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("worker",),
+        ("serve", "--engine", "procrastinate", "--port", "8799"),
+    ],
+    ids=["worker", "serve"],
+)
+def test_the_distributed_engine_on_sqlite_is_refused_naming_postgresql(args: tuple[str, ...], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from odoosync.cli import app
+
+    database = tmp_path / "odoosync.db"
+    result = CliRunner().invoke(app, list(args), env={"DATABASE_URL": f"sqlite:///{database}", "COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert "needs PostgreSQL" in result.stderr and "DATABASE_URL=postgresql" in result.stderr
+    assert not database.exists()  # refused before anything was created
+
+
+def test_an_unknown_engine_and_a_heartbeat_too_close_to_the_stall_limit_are_refused(pg_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from odoosync.cli import app
+
+    env = {"DATABASE_URL": pg_url, "COLUMNS": "200"}
+    engine = CliRunner().invoke(app, ["serve", "--engine", "celery", "--port", "8799"], env=env)
+    assert engine.exit_code == 2 and "engine must be one of in-process, procrastinate" in engine.stderr
+    heartbeat = CliRunner().invoke(app, ["worker", "--heartbeat", "30", "--stalled-after", "40"], env=env)
+    assert heartbeat.exit_code == 2 and "--stalled-after must be more than twice --heartbeat" in heartbeat.output
+    with Store(pg_url) as store, store.connect() as conn:  # nothing of the queue was created
+        assert conn.execute(sa.text(f"SELECT to_regclass('{QUEUE_SCHEMA}.procrastinate_jobs')")).scalar() is None
