@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from odoosync.backends import backend_names
 from odoosync.models import Trigger
-from odoosync.service.jobs import STARTUP_JOBS
-from odoosync.store import runs as run_store
+from odoosync.service.jobs import STARTUP_JOBS, record_skipped_fire
 
 if TYPE_CHECKING:
     import procrastinate
@@ -91,15 +90,7 @@ class Dispatcher:
             except AlreadyEnqueued:
                 deferred.waiting.append(backend)
                 if trigger == Trigger.SCHEDULE and job != "outbox":
-                    run_store.record_skipped(
-                        self.store,
-                        job=job,
-                        stream=job,
-                        mode="schedule",
-                        trigger=Trigger.SCHEDULE,
-                        backend=backend,
-                        reason="skipped: the previous fire still waits for a worker",
-                    )
+                    record_skipped_fire(self.store, job, backend, "skipped: the previous fire still waits for a worker")
                 continue
             deferred.queued.append(backend)
         log.debug("%s: queued for %s, still waiting for %s", job, deferred.queued, deferred.waiting)

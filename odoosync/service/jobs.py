@@ -53,7 +53,7 @@ from odoosync.store.sync_config import config_get
 from odoosync.streams.base import Stream
 from odoosync.streams.registry import ALL, select_streams
 
-__all__ = ["Jobs", "JOB_MODELS", "STARTUP_JOBS", "StoppableBudget", "run_sla_check"]
+__all__ = ["Jobs", "JOB_MODELS", "STARTUP_JOBS", "StoppableBudget", "record_skipped_fire", "run_sla_check"]
 
 log = logging.getLogger(__name__)
 
@@ -335,15 +335,7 @@ class Jobs:
 
     def record_skip(self, job: str, holder: str | None) -> None:
         """A scheduled fire that did not start because a run still holds the job."""
-        run_store.record_skipped(
-            self.store,
-            job=job,
-            stream=job,
-            mode="schedule",
-            trigger=Trigger.SCHEDULE,
-            backend=self.backend,
-            reason=f"skipped: still running ({holder or 'unknown holder'})",
-        )
+        record_skipped_fire(self.store, job, self.backend, f"skipped: still running ({holder or 'unknown holder'})")
 
     def stop(self) -> None:
         """Ask running pulls to stop after their current page (SIGTERM)."""
@@ -398,6 +390,13 @@ class Jobs:
         except LockHeld as exc:
             return {"ok": False, "error": str(exc), "holder": exc.holder, "result": result}
         return {"ok": True, "result": result}
+
+
+def record_skipped_fire(store: Store, job: str, backend: str, reason: str) -> None:
+    """A scheduled fire of ``job`` that did not run, in the runs log as a ``skipped`` run."""
+    run_store.record_skipped(
+        store, job=job, stream=job, mode="schedule", trigger=Trigger.SCHEDULE, backend=backend, reason=reason
+    )
 
 
 def run_sla_check(store: Store, *, trigger: str, webhook_url: str | None = None, backend: str = "default") -> SlaResult:
