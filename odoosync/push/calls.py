@@ -3,7 +3,10 @@
 * ``create``: one ``load`` per model and field set, each row under its external id
   ``odoosync.<backend>_<table>_<token>``, so a retried create whose answer was lost
   updates the record it made instead of making a second one;
-* ``write`` / ``archive``: one ``write`` for all ids sharing the same values;
+* ``write`` / ``archive``: one ``write`` for all ids sharing the same values; writes of
+  one field set with different values (a phone per lead) as one ``load`` whose ``.id``
+  column names each record (Odoo 16-19 update by database id; a row naming no record
+  fails the whole call, which the batch then splits into single writes);
 * ``unlink``: one per model (records already gone are skipped);
 * ``feedback``: one ``action_feedback`` for all activities marked done;
 * ``post``: one ``message_post`` per note (Odoo posts on one record at a time), under a
@@ -47,7 +50,9 @@ class OdooCalls:
         if kind in ("write", "archive"):
             by_values: dict[str, list[Task]] = {}
             for task in tasks:
-                by_values.setdefault(repr(sorted(task.values.items())), []).append(task)
+                loadable = kind == "write" and task.odoo_id is not None and _loadable(task.values)
+                key = f"fields {sorted(task.values)!r}" if loadable else repr(sorted(task.values.items()))
+                by_values.setdefault(key, []).append(task)
             return list(by_values.values())
         return [tasks]
 
@@ -58,6 +63,8 @@ class OdooCalls:
         if kind == "create":
             return self._load(model, group)
         if kind in ("write", "archive"):
+            if any(t.values != group[0].values for t in group):
+                return self._load_updates(model, group)
             return self.client.write(model, ids, group[0].values)
         if kind == "unlink":
             existing = self.client.search(model, [("id", "in", ids)], active_test=False)
@@ -79,14 +86,20 @@ class OdooCalls:
         answer = self.client.call(model, "load", columns, rows, idempotent=True)
         ids = answer.get("ids") if isinstance(answer, Mapping) else None
         if not ids or len(ids) != len(group):
-            messages = (
-                [m.get("message", "") for m in (answer.get("messages") or [])] if isinstance(answer, Mapping) else []
-            )
-            raise OdooValidationError(
-                "; ".join(m for m in messages if m) or f"{model}.load created nothing", model=model, method="load"
-            )
+            raise _load_refused(model, answer, "created")
         for task, new_id in zip(group, ids, strict=True):
             task.odoo_id = int(new_id)
+        return ids
+
+    def _load_updates(self, model: str, group: list[Task]) -> list[int]:
+        """One ``load`` writing each task's own values to its record (``.id`` column)."""
+        names = sorted(group[0].values)
+        columns = [".id", *(_load_column(n) for n in names)]
+        rows = [[str(t.odoo_id), *(_load_text(t.values[n]) for n in names)] for t in group]
+        answer = self.client.call(model, "load", columns, rows, idempotent=True)
+        ids = answer.get("ids") if isinstance(answer, Mapping) else None
+        if not ids or [int(i) for i in ids] != [t.odoo_id for t in group]:
+            raise _load_refused(model, answer, "updated")
         return ids
 
     def _xid(self, task: Task) -> str:
@@ -131,6 +144,23 @@ def record_id(result: object) -> int:
             raise OdooServerError(f"expected one record id, got {result!r}")
         result = result[0]
     return int(result)  # type: ignore[call-overload]
+
+
+def _load_refused(model: str, answer: object, what: str) -> OdooValidationError:
+    """A ``load`` that answered ``ids: False`` (or not one id per row): Odoo's messages."""
+    messages = [m.get("message", "") for m in (answer.get("messages") or [])] if isinstance(answer, Mapping) else []
+    return OdooValidationError(
+        "; ".join(m for m in messages if m) or f"{model}.load {what} nothing", model=model, method="load"
+    )
+
+
+def _loadable(values: Mapping[str, Any]) -> bool:
+    """Values an import writes as ``write`` would: scalars, many2one ids and dates (not
+    x2many commands, whose text form is a replacement, nor datetimes, whose import form
+    differs from ISO 8601)."""
+    return bool(values) and all(
+        not isinstance(v, list | tuple | dict) and (not isinstance(v, dt.datetime)) for v in values.values()
+    )
 
 
 def _load_column(name: str) -> str:

@@ -256,19 +256,27 @@ class Model:
         ``fields``; an ``id`` column holds external ids (``module.name``): a known one
         updates its record, a new one creates the record and its ``ir.model.data`` row in
         the same transaction (so a repeated load creates nothing twice). Relations by
-        database id: ``field/.id`` (x2many: ids separated by commas). Empty cells are
-        False. Unlike Odoo, which answers ``ids: False`` with messages, a bad row raises
-        (the call's transaction rolls back either way)."""
+        database id: ``field/.id`` (x2many: ids separated by commas); a ``.id`` column
+        updates the record of that database id, and an unknown one is answered as Odoo
+        does, ``ids: False`` with a message per row, nothing written. Empty cells are
+        False. Other bad rows raise, where Odoo answers ``ids: False`` with messages (the
+        call's transaction rolls back either way)."""
         fields = list(fields)
+        unknown = self._unknown_database_ids(fields, data)
+        if unknown:
+            return {"ids": False, "messages": unknown, "nextrow": 0}
         ids: list[int] = []
         xmlids = self.env["ir.model.data"]
         for cells in data:
             if len(cells) != len(fields):
                 raise InvalidValue(f"load(): a row has {len(cells)} cells for {len(fields)} fields")
-            xid, values = None, {}
+            xid, values, database_id = None, {}, None
             for path, cell in zip(fields, cells, strict=True):
                 if path == "id":
                     xid = str(cell) if cell else None
+                    continue
+                if path == ".id":
+                    database_id = int(cell) if cell else None
                     continue
                 name, _, sub = path.partition("/")
                 field = self.spec.fields.get(name)
@@ -276,7 +284,10 @@ class Model:
                     raise InvalidValue(f"load(): unknown field {path!r} on model {self.name!r}")
                 values[name] = load_cell(field, cell)
             record_id = None
-            if xid:
+            if database_id is not None:
+                record_id = database_id
+                self.write([record_id], values)
+            elif xid:
                 module, _, xname = xid.rpartition(".")
                 module = module or "__import__"
                 found = list(
@@ -294,6 +305,26 @@ class Model:
                 record_id = self.create(values)
             ids.append(record_id)
         return {"ids": ids, "messages": [], "nextrow": 0}  # 0: every row was imported (16.0-19.0)
+
+    def _unknown_database_ids(self, fields: Sequence[str], data: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """``load``'s messages for ``.id`` cells naming no record (Odoo 16-19's wording)."""
+        if ".id" not in fields:
+            return []
+        column = list(fields).index(".id")
+        messages = []
+        for number, cells in enumerate(data):
+            cell = cells[column] if column < len(cells) else None
+            if cell and (not str(cell).isdigit() or int(cell) not in self.table.rows):
+                messages.append(
+                    {
+                        "rows": {"from": number, "to": number},
+                        "type": "error",
+                        "record": number,
+                        "field": ".id",
+                        "message": f"Unknown database identifier '{cell}'",
+                    }
+                )
+        return messages
 
     def write(self, ids: Sequence[int] | int, vals: Mapping[str, Any]) -> bool:
         ids = ids_of(ids)

@@ -85,6 +85,11 @@ def _one(store: Store, statement: str, **params):
         return conn.execute(sa.text(statement), params).one()
 
 
+def _rows(store: Store, statement: str, **params) -> list[tuple]:
+    with store.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(statement), params)]
+
+
 def _scalar(store: Store, statement: str, **params):
     with store.connect() as conn:
         return conn.execute(sa.text(statement), params).scalar()
@@ -535,3 +540,41 @@ def test_a_won_lead_lost_in_the_app_leaves_the_won_stage_first(store: Store, mak
         assert lost["active"] is False and lost["probability"] == 0 and lost["stage_id"][0] not in won
         _pull(client, store)
         assert _scalar(store, "SELECT status FROM leads WHERE id = :id", id=lead_id) == "lost"
+
+
+def test_different_values_of_one_field_set_go_as_one_load_and_a_vanished_record_is_split_out(
+    store: Store, client: OdooClient, simulator: Simulator
+) -> None:
+    """Ten phone edits, each a different number: one ``load`` whose ``.id`` column names each
+    lead, not ten ``write``s. A lead deleted in Odoo meanwhile makes Odoo refuse the whole
+    ``load``; the batch splits it into single writes, so the others still land and only
+    that one is settled as missing."""
+    clock = Clock()
+    _pull(client, store, SyncMode.FULL)
+    rows = _rows(
+        store, "SELECT id, odoo_id FROM leads WHERE odoo_id IS NOT NULL AND status = 'open' ORDER BY id LIMIT 10"
+    )
+    for lead_id, odoo_id in rows:
+        _sql(store, "UPDATE leads SET phone = :p WHERE id = :id", p=f"+1 555 {odoo_id:04d}", id=lead_id)
+    simulator.request_log.clear()
+    pushed = run_once(_engine(store, client, clock))
+    assert (pushed.done, pushed.failed) == (10, 0)
+    assert simulator.request_log.count("load", "crm.lead") == 1
+    assert simulator.request_log.count("write", "crm.lead") == 0
+    with simulator.env({"active_test": False}) as env:
+        phones = {r["id"]: r["phone"] for r in env["crm.lead"].read([o for _, o in rows], ["phone"])}
+    assert phones == {odoo_id: f"+1 555 {odoo_id:04d}" for _, odoo_id in rows}
+
+    for lead_id, odoo_id in rows:
+        _sql(store, "UPDATE leads SET phone = :p WHERE id = :id", p=f"+44 20 {odoo_id:04d}", id=lead_id)
+    vanished = rows[3][1]
+    with simulator.env() as env:
+        env["crm.lead"].unlink([vanished])
+    simulator.request_log.clear()
+    run_once(_engine(store, client, clock))
+    with simulator.env({"active_test": False}) as env:
+        phones = {r["id"]: r["phone"] for r in env["crm.lead"].read([o for _, o in rows if o != vanished], ["phone"])}
+    assert phones == {odoo_id: f"+44 20 {odoo_id:04d}" for _, odoo_id in rows if odoo_id != vanished}
+    assert simulator.request_log.count("load", "crm.lead") == 1  # refused whole, then split
+    assert simulator.request_log.count("write", "crm.lead") == len(rows)
+    assert _statuses(store).get("queued", 0) + _statuses(store).get("processing", 0) == 0

@@ -409,6 +409,24 @@ def test_load_with_external_ids_is_idempotent(simulator: Simulator) -> None:
     assert error is not None and "unknown field 'nope'" in error["error"]["data"]["message"]
 
 
+def test_load_updates_by_database_id_and_an_unknown_id_writes_nothing(simulator: Simulator) -> None:
+    """Odoo 16-19: a ``.id`` column updates the record of that database id, each row its own
+    values; a row naming no record answers ``ids: False`` with "Unknown database identifier"
+    and no row is written (measured on 16.0, 17.0, 18.0 and 19.0)."""
+    ids = _result(simulator, "crm.lead", "search", [[]], {"limit": 3, "order": "id"})
+    rows = [[str(i), f"+1 555 {i:04d}", "2" if k % 2 else "1"] for k, i in enumerate(ids)]
+    answer = _result(simulator, "crm.lead", "load", [[".id", "phone", "stage_id/.id"], rows])
+    assert answer == {"ids": ids, "messages": [], "nextrow": 0}
+    read = _result(simulator, "crm.lead", "read", [ids, ["phone", "stage_id"]])
+    assert [(r["phone"], r["stage_id"][0]) for r in read] == [(row[1], int(row[2])) for row in rows]
+    refused = _result(simulator, "crm.lead", "load", [[".id", "phone"], [[str(ids[0]), "+1 000"], ["999999", "+1 9"]]])
+    assert refused["ids"] is False
+    assert [(m["record"], m["field"], m["message"]) for m in refused["messages"]] == [
+        (1, ".id", "Unknown database identifier '999999'")
+    ]
+    assert _result(simulator, "crm.lead", "read", [ids[:1], ["phone"]])[0]["phone"] == rows[0][1]  # nothing written
+
+
 def test_a_stopped_simulator_answers_nothing_even_on_kept_alive_connections(make_simulator: Any) -> None:
     sim = make_simulator(scale=None)
     connection = http.client.HTTPConnection(sim.host, sim.port, timeout=5)
