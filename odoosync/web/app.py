@@ -80,7 +80,7 @@ def create_app(context: WebContext) -> FastAPI:
     app.state.stream_slots = StreamSlots()
     app.include_router(api.router)
     app.include_router(api.metrics_router)
-    _mount_optional_routers(app)
+    _mount_routers(app)
     _install_error_handlers(app)
     # Outermost first: a refused Host or Origin costs nothing, an oversized body is never
     # read; both before any route, so before authentication.
@@ -89,16 +89,12 @@ def create_app(context: WebContext) -> FastAPI:
     return app
 
 
-def _mount_optional_routers(app: FastAPI) -> None:
-    """Routers owned by other parts of the project, mounted when they exist."""
-    try:
-        from odoosync.web.sheets_api import router as sheets_router
-    except ImportError:
-        pass
-    else:
-        app.include_router(sheets_router)
+def _mount_routers(app: FastAPI) -> None:
+    """The routers of the other web modules (imported here: they import this module)."""
     from odoosync.web import dashboard, webhooks
+    from odoosync.web.sheets_api import router as sheets_router
 
+    app.include_router(sheets_router)
     app.include_router(webhooks.router)
     app.include_router(dashboard.api_router)
     app.include_router(dashboard.router)
