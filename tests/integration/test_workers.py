@@ -49,6 +49,7 @@ class Cluster:
         self.sims = sims
         self.log_dir = log_dir
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.retired: set[str] = set()  # stopped on purpose by a test
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("ODOO_", "ODOOSYNC_", "DATABASE_URL"))}
         self.env.update({f"KEY_{name.upper()}": sim.password for name, sim in sims.items()})
         self.env["DATABASE_URL"] = url
@@ -80,6 +81,12 @@ class Cluster:
         self.workers[name] = process
         return process
 
+    def retire(self, name: str, sig: signal.Signals) -> int:
+        """Stop worker ``name`` with ``sig``; its exit code."""
+        self.retired.add(name)
+        self.workers[name].send_signal(sig)
+        return self.workers[name].wait(60)
+
     def worker_log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
 
@@ -96,7 +103,7 @@ class Cluster:
     def wait(self, done: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while not done():
-            dead = [name for name, p in self.workers.items() if p.poll() is not None and p.returncode != -9]
+            dead = [name for name, p in self.workers.items() if p.poll() is not None and name not in self.retired]
             assert not dead, f"worker(s) {dead} exited: {[self.worker_log(n)[-2000:] for n in dead]}"
             assert time.monotonic() < deadline, f"timed out waiting for {what}: {self.tasks()}"
             time.sleep(0.1)
@@ -311,8 +318,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_its_job_runs_again(cluster: C
         holder = _takers(cluster, task_id)[-1]
         cluster.wait(lambda: _landed(cluster, "slower", "Renamed before the kill") >= 10, "a page committed")
         assert _landed(cluster, "slower", "Renamed before the kill") < len(renamed)  # killed mid-job
-        cluster.workers[holder].send_signal(signal.SIGKILL)
-        cluster.workers[holder].wait(10)
+        assert cluster.retire(holder, signal.SIGKILL) == -signal.SIGKILL
         cluster.start_worker(f"{holder}-again")  # three workers again; any of them may take the job
     finally:
         victim_sim.latency_ms = 0
@@ -428,3 +434,35 @@ def test_an_unknown_engine_and_a_heartbeat_too_close_to_the_stall_limit_are_refu
     assert heartbeat.exit_code == 2 and "--stalled-after must be more than twice --heartbeat" in heartbeat.output
     with Store(pg_url) as store, store.connect() as conn:  # nothing of the queue was created
         assert conn.execute(sa.text(f"SELECT to_regclass('{QUEUE_SCHEMA}.procrastinate_jobs')")).scalar() is None
+
+
+def test_sigterm_finishes_the_page_closes_the_run_as_partial_and_the_next_task_resumes(
+    cluster: Cluster, dispatcher: Dispatcher
+) -> None:
+    victim_sim = cluster.sims["slower"]
+    renamed = _rename_leads(victim_sim, "Renamed before the SIGTERM")
+    victim_sim.latency_ms = 300
+    try:
+        task_id = _defer_one(dispatcher, "increments", "slower")
+        cluster.wait(lambda: _takers(cluster, task_id) != [], "a worker to take the job")
+        holder = _takers(cluster, task_id)[-1]
+        cluster.wait(lambda: _landed(cluster, "slower", "Renamed before the SIGTERM") >= 10, "a page committed")
+        assert cluster.retire(holder, signal.SIGTERM) == 0  # a clean exit, after the page in flight
+        cluster.start_worker(f"{holder}-after-term")
+    finally:
+        victim_sim.latency_ms = 0
+    with cluster.store.connect() as conn:
+        stopped = conn.execute(
+            sa.text(
+                "SELECT status, remaining FROM ops.odoo_sync_runs WHERE backend = 'slower' AND stream = 'leads'"
+                " ORDER BY id DESC LIMIT 1"
+            )
+        ).one()
+    assert tuple(stopped) == ("partial", True)
+    assert _landed(cluster, "slower", "Renamed before the SIGTERM") < len(renamed)
+    cluster.wait(cluster.drained, "the queue to drain")
+    resumed = _defer_one(dispatcher, "increments", "slower")
+    cluster.wait(lambda: _task(cluster, resumed)["status"] == "succeeded", "the next increments")
+    with cluster.store.connect() as conn:
+        held = leads_by_backend(conn)
+    assert {i: held[("slower", i)][0] for i in renamed} == renamed
