@@ -16,11 +16,13 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +89,14 @@ def databases(request: pytest.FixtureRequest, _sqlite_template: Path) -> Iterato
 
         def fresh(source: str | None = None) -> str:
             path = directory / f"{uuid.uuid4().hex}.db"
-            shutil.copyfile(sa.make_url(source).database if source else _sqlite_template, path)
+            if source is None:
+                shutil.copyfile(_sqlite_template, path)
+            else:  # SQLite's backup API: a consistent copy, whatever is left in the WAL
+                with (
+                    closing(sqlite3.connect(sa.make_url(source).database)) as src,
+                    closing(sqlite3.connect(path)) as dst,
+                ):
+                    src.backup(dst)
             return f"sqlite:///{path}"
 
         yield fresh
