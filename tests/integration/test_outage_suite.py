@@ -22,6 +22,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -119,9 +120,14 @@ def databases(request: pytest.FixtureRequest, _sqlite_template: Path) -> Iterato
         return sa.make_url(server).set(database=name).render_as_string(hide_password=False)
 
     yield fresh_pg
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        for name in [*made, base]:
+
+    def drop(name: str) -> None:
+        with psycopg.connect(libpq, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    # At once: each DROP DATABASE waits for a checkpoint, and drops waiting together share one.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(drop, [*made, base]))
 
 
 def _env(sim: Simulator, url: str) -> dict[str, str]:
