@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -221,10 +222,11 @@ def test_killed_with_sigkill_at_random_moments_the_rerun_ends_like_one_clean_run
     store: Store,
     database_url: str,
     tmp_path: Path,
+    _sqlite_template: Path,
 ) -> None:
     sim = make_simulator(scale=0.03, seed=5, latency_ms=15)
+    shutil.copyfile(_sqlite_template, tmp_path / "clean.db")  # migrated once per session
     with Store(f"sqlite:///{tmp_path / 'clean.db'}") as clean:
-        clean.upgrade()
         started = time.monotonic()
         pull(client_for(sim), clean, page_size=10)
         clean_seconds = time.monotonic() - started

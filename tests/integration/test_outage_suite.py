@@ -16,11 +16,14 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,12 @@ from odoosync.store import Store
 from odoosync.store.schema import lead_activities, leads, odoo_outbox, scheduled_activities
 from tests.fixtures.pull import canonical_state
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("outage_suite")]
+# Four xdist groups, so the suite's long kills run on several workers: the pull cases and
+# the push cases (each their own simulator) on each kind of database (each its own
+# ``databases``); a group's module fixtures are built once, on the worker that runs it.
+pytestmark = [pytest.mark.slow]
+_PULL_GROUP = pytest.mark.xdist_group("outage_pull")
+_PUSH_GROUP = pytest.mark.xdist_group("outage_push")
 
 SEED, SCALE = 7, 0.02
 _random = random.Random(20261203)
@@ -66,16 +74,30 @@ def push_sim() -> Iterator[Simulator]:
     simulator.stop()
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.xdist_group("sqlite")),
+        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.xdist_group("postgresql")]),
+    ],
+)
 def databases(request: pytest.FixtureRequest, _sqlite_template: Path) -> Iterator[Any]:
-    """A factory of fresh migrated databases of one kind; all dropped at the end."""
+    """A factory of fresh migrated databases of one kind (or copies of ``source``, one it
+    made before); all dropped at the end."""
     made: list[str] = []
     if request.param == "sqlite":
         directory = Path(tempfile.mkdtemp(prefix="odoosync-outage-"))
 
-        def fresh() -> str:
+        def fresh(source: str | None = None) -> str:
             path = directory / f"{uuid.uuid4().hex}.db"
-            shutil.copyfile(_sqlite_template, path)
+            if source is None:
+                shutil.copyfile(_sqlite_template, path)
+            else:  # SQLite's backup API: a consistent copy, whatever is left in the WAL
+                with (
+                    closing(sqlite3.connect(sa.make_url(source).database)) as src,
+                    closing(sqlite3.connect(path)) as dst,
+                ):
+                    src.backup(dst)
             return f"sqlite:///{path}"
 
         yield fresh
@@ -89,17 +111,23 @@ def databases(request: pytest.FixtureRequest, _sqlite_template: Path) -> Iterato
     with Store(sa.make_url(server).set(database=base)) as store:
         store.upgrade()
 
-    def fresh_pg() -> str:
+    def fresh_pg(source: str | None = None) -> str:
         name = f"{base}_{len(made)}"
+        template = sa.make_url(source).database if source else base
         with psycopg.connect(libpq, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         made.append(name)
         return sa.make_url(server).set(database=name).render_as_string(hide_password=False)
 
     yield fresh_pg
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        for name in [*made, base]:
+
+    def drop(name: str) -> None:
+        with psycopg.connect(libpq, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    # At once: each DROP DATABASE waits for a checkpoint, and drops waiting together share one.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(drop, [*made, base]))
 
 
 def _env(sim: Simulator, url: str) -> dict[str, str]:
@@ -161,6 +189,7 @@ def clean(sim: Simulator, databases: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- pull
 
 
+@_PULL_GROUP
 @pytest.mark.parametrize("delay", KILL_DELAYS)
 def test_pull_killed_at_a_random_point_then_rerun_ends_like_a_clean_run(sim, databases, clean, delay) -> None:
     url = databases()
@@ -170,6 +199,7 @@ def test_pull_killed_at_a_random_point_then_rerun_ends_like_a_clean_run(sim, dat
     _assert_same(_state(url), clean)
 
 
+@_PULL_GROUP
 @pytest.mark.parametrize("seed", FAULT_SEEDS)
 def test_pull_against_an_odoo_failing_a_quarter_of_its_requests_ends_like_a_clean_run(databases, clean, seed) -> None:
     faulty = Simulator(
@@ -205,11 +235,24 @@ def test_pull_against_an_odoo_failing_a_quarter_of_its_requests_ends_like_a_clea
 # ---------------------------------------------------------------------------- push
 
 
-@pytest.mark.parametrize(("delay", "notes"), PUSH_KILLS)
-def test_push_killed_at_a_random_point_then_rerun_duplicates_nothing(push_sim, databases, delay, notes) -> None:
-    sim = push_sim
+@pytest.fixture(scope="module")
+def synced_for_push(push_sim: Simulator, databases: Any) -> str:
+    """A database after the CLI's ``sync all`` of ``push_sim``: each push case starts from a
+    copy of it. (Syncing again per case would only add the leads earlier cases pushed, which
+    no case looks at: each checks its own lead and notes, by a tag of its own.)"""
     url = databases()
-    assert _cli(sim, url, "sync", "all").returncode == 0
+    done = _cli(push_sim, url, "sync", "all")
+    assert done.returncode == 0, done.stderr
+    return url
+
+
+@_PUSH_GROUP
+@pytest.mark.parametrize(("delay", "notes"), PUSH_KILLS)
+def test_push_killed_at_a_random_point_then_rerun_duplicates_nothing(
+    push_sim, databases, synced_for_push, delay, notes
+) -> None:
+    sim = push_sim
+    url = databases(synced_for_push)
     tag = uuid.uuid4().hex[:8]
     with Store(url) as store, store.transaction() as conn:
         lead = conn.execute(sa.insert(leads).values(title=f"Kill push {tag}").returning(leads.c.id)).scalar_one()

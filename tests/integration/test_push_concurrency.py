@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -168,13 +169,15 @@ def _odoo_state(sim: Simulator) -> dict[str, Any]:
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.lists(_change, min_size=1, max_size=20), seed=st.integers(0, 10_000))
 def test_concurrent_pushes_under_faults_end_as_serial_pushes(
-    tmp_path: Path, changes: list[tuple[Any, ...]], seed: int
+    tmp_path: Path, _sqlite_template: Path, changes: list[tuple[Any, ...]], seed: int
 ) -> None:
     states = []
     for concurrency, faults in ((1, None), (4, "429:0.06,500:0.06,reset:0.06,timeout:0.04")):
         parsed = Faults.parse(faults, seed=seed, timeout_s=0.2, retry_after=0.01) if faults else None
-        with Simulator(0.02, 0, faults=parsed) as sim, Store(f"sqlite:///{tmp_path}/{uuid.uuid4().hex}.db") as store:
-            store.upgrade()
+        path = tmp_path / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(_sqlite_template, path)  # a migrated database, without migrating each time
+        with Simulator(0.02, 0, faults=parsed) as sim, Store(f"sqlite:///{path}") as store:
+            store.check_migrated()
             _apply(store, sim, changes)
             queued = outbox.status_counts(store)["queued"]
             _push(store, sim, concurrency=concurrency)

@@ -520,14 +520,16 @@ def _ours(world: World, domain: list[Any]) -> set[int]:
     return {row["id"] for row in world.rows["x.model"] if predicate(_stored(row))}
 
 
-@pytest.mark.parametrize("version", [17, 18])
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows_strategy, partners=partners_strategy, tags=tags_strategy, lines=lines_strategy, domain=domains())
 def test_domain_matches_odoo_sql(
-    version: int, rows: list[dict[str, Any]], partners: Any, tags: Any, lines: Any, domain: list[Any]
+    rows: list[dict[str, Any]], partners: Any, tags: Any, lines: Any, domain: list[Any]
 ) -> None:
-    world = _world(rows, partners, tags, lines, version=version)
-    assert _ours(world, domain) == _sqlite_ids(world, domain), domain
+    """Every generated case is checked as Odoo 17 and as Odoo 18 answer it: drawing the rows
+    and the domain is most of a case's cost, so both versions share the draw."""
+    for version in (17, 18):
+        world = _world(rows, partners, tags, lines, version=version)
+        assert _ours(world, domain) == _sqlite_ids(world, domain), (version, domain)
 
 
 @given(domain=domains())
