@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from odoosync.exceptions import LockHeld, StoreError
 from odoosync.store.schema import odoo_sync_locks
@@ -209,11 +210,12 @@ def _held(store: Store, key: str, row_key: str) -> LockHeld:
 
 
 def _write_row(tx: sa.Connection, row_key: str, handle: LockHandle, ttl: float) -> None:
+    """The lock's row, written or taken over, in one statement (an upsert on its key)."""
     now = _now()
     values = {"holder": handle.holder, "acquired_at": now, "expires_at": now + dt.timedelta(seconds=ttl)}
-    updated = tx.execute(sa.update(_locks).where(_locks.c.key == row_key).values(**values)).rowcount
-    if not updated:
-        tx.execute(sa.insert(_locks).values(key=row_key, **values))
+    insert = postgresql.insert if tx.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(_locks).values(key=row_key, **values)
+    tx.execute(statement.on_conflict_do_update(index_elements=[_locks.c.key], set_=values))
 
 
 def _delete_row(tx: sa.Connection, row_key: str, handle: LockHandle) -> None:

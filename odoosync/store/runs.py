@@ -161,10 +161,8 @@ def _finish(
         }
         if details is not None:
             values["details"] = dict(details)
-        _update_run(conn, run_id, values)
-    run = get_run(store, run_id)
-    assert run is not None
-    return run
+        finished = conn.execute(sa.update(_runs).where(_runs.c.id == run_id).values(**values).returning(*_runs.c))
+        return _to_run(finished.mappings().one())
 
 
 def record_skipped(
