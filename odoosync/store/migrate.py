@@ -27,6 +27,10 @@ _ONE_AT_A_TIME = threading.Lock()
 SCRIPT_LOCATION = "odoosync.store:migrations"
 
 
+# Any fixed number: serialises migrations of one PostgreSQL database (also taken in migrations/env.py).
+MIGRATION_LOCK = 0x0D005C
+
+
 def version_table_schema(dialect_name: str) -> str | None:
     """Where the version table lives on this dialect (SQLite has no schemas)."""
     return None if dialect_name == "sqlite" else OPS_SCHEMA
@@ -45,8 +49,13 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
 
     Alembic keeps its running context in module globals, so upgrades in one process take
     turns; between processes the database serialises them (see ``migrations/env.py``).
+    On PostgreSQL the lock is taken before the revision is read: otherwise a run that read
+    "never migrated" just before another one committed would then find that one's tables
+    and refuse them as the app's.
     """
     with _ONE_AT_A_TIME, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         if current_revision(connection) is None:
             refuse_foreign_tables(connection)
         command.upgrade(alembic_config(connection), revision)

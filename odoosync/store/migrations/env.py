@@ -14,11 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context
 
-from odoosync.store.migrate import VERSION_TABLE, version_table_schema
+from odoosync.store.migrate import MIGRATION_LOCK, VERSION_TABLE, version_table_schema
 from odoosync.store.schema import OPS_SCHEMA, metadata_for
-
-# Any fixed number: serialises migrations of one PostgreSQL database.
-MIGRATION_LOCK = 0x0D005C
 
 
 def _only_our_schemas(name: str | None, type_: str, parent_names: MutableMapping[Any, Any]) -> bool:
