@@ -10,8 +10,8 @@ committed.
 A worker killed mid-job (``kill -9``, a lost machine) stops sending heartbeats; after
 ``stalled_seconds`` the periodic sweep on any live worker puts its job back in the queue,
 and its pull lock (a PostgreSQL advisory lock) went with its connections. SIGTERM/SIGINT
-stop gracefully: the running pulls finish their page and close as ``partial``, then the
-worker leaves.
+stop gracefully: the running pulls finish their page and close as ``partial``, the task is
+queued again for another worker (:class:`StoppedMidTask`), then the worker leaves.
 """
 
 from __future__ import annotations
@@ -36,11 +36,15 @@ if TYPE_CHECKING:
     from odoosync.settings import Settings
     from odoosync.store import Store
 
-__all__ = ["WorkerRuntime", "run_worker", "run_jobs_task", "retry_stalled_jobs_task", "worker_name"]
+__all__ = ["StoppedMidTask", "WorkerRuntime", "run_worker", "run_jobs_task", "retry_stalled_jobs_task", "worker_name"]
 
 log = logging.getLogger("odoosync.worker")
 
 _RUNTIME = "odoosync"  # the key of the runtime in procrastinate's additional context
+
+
+class StoppedMidTask(Exception):
+    """The worker was asked to stop while this task ran: the task is retried elsewhere."""
 
 
 class WorkerRuntime:
@@ -78,7 +82,9 @@ class WorkerRuntime:
             return jobs
 
     def run(self, backend: str, jobs: list[str], trigger: str) -> None:
-        """Run ``jobs`` of ``backend`` in order (a failure raises: procrastinate retries it)."""
+        """Run ``jobs`` of ``backend`` in order. A failure raises, and procrastinate retries
+        the task; so does a stop (SIGTERM) that cut it short: another worker finishes it
+        from the checkpoints instead of the queue calling it done."""
         backend_jobs = self.jobs_for(backend)
         functions = backend_jobs.functions()
         unknown = [job for job in jobs if job not in functions]
@@ -86,8 +92,10 @@ class WorkerRuntime:
             raise ValueError(f"unknown job(s) {', '.join(unknown)} (known: {', '.join(functions)})")
         for job in jobs:
             if self.stopping.is_set():
-                return
+                break
             functions[job](trigger)
+        if self.stopping.is_set():
+            raise StoppedMidTask(f"{backend}: {', '.join(jobs)} stopped by this worker's shutdown; queued again")
 
     def stop(self) -> None:
         """Running pulls stop after their current page."""
