@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from odoosync.exceptions import OdooServerError, OdooValidationError
@@ -80,27 +80,31 @@ class OdooCalls:
 
     def _load(self, model: str, group: list[Task]) -> list[int]:
         """``load`` with an external id per row: creates, or finds what a lost answer made."""
-        names = sorted(group[0].values)
-        columns = ["id", *(_load_column(n) for n in names)]
-        rows = [[f"{XID_MODULE}.{self._xid(t)}", *(_load_text(t.values[n]) for n in names)] for t in group]
-        answer = self.client.call(model, "load", columns, rows, idempotent=True)
-        ids = answer.get("ids") if isinstance(answer, Mapping) else None
-        if not ids or len(ids) != len(group):
-            raise _load_refused(model, answer, "created")
+        ids = self._send_load(model, group, "id", lambda t: f"{XID_MODULE}.{self._xid(t)}", "created")
         for task, new_id in zip(group, ids, strict=True):
             task.odoo_id = int(new_id)
         return ids
 
     def _load_updates(self, model: str, group: list[Task]) -> list[int]:
         """One ``load`` writing each task's own values to its record (``.id`` column)."""
+        ids = self._send_load(model, group, ".id", lambda t: str(t.odoo_id), "updated")
+        if [int(i) for i in ids] != [t.odoo_id for t in group]:
+            raise _load_refused(model, None, "updated")
+        return ids
+
+    def _send_load(
+        self, model: str, group: list[Task], key_column: str, key: Callable[[Task], str], what: str
+    ) -> list[int]:
+        """One ``load`` of the group's values, a row per task under its ``key``; the ids
+        Odoo answered, one per row (``OdooValidationError`` with Odoo's messages if not)."""
         names = sorted(group[0].values)
-        columns = [".id", *(_load_column(n) for n in names)]
-        rows = [[str(t.odoo_id), *(_load_text(t.values[n]) for n in names)] for t in group]
+        columns = [key_column, *(_load_column(n) for n in names)]
+        rows = [[key(t), *(_load_text(t.values[n]) for n in names)] for t in group]
         answer = self.client.call(model, "load", columns, rows, idempotent=True)
         ids = answer.get("ids") if isinstance(answer, Mapping) else None
-        if not ids or [int(i) for i in ids] != [t.odoo_id for t in group]:
-            raise _load_refused(model, answer, "updated")
-        return ids
+        if not ids or len(ids) != len(group):
+            raise _load_refused(model, answer, what)
+        return list(ids)
 
     def _xid(self, task: Task) -> str:
         return xid_name(self.backend, task.change.local_table or "", task.change.xid or f"i{task.change.items[0].id}")

@@ -28,6 +28,7 @@ from odoosync.exceptions import ConfigError
 
 if TYPE_CHECKING:
     import procrastinate
+    from procrastinate import JobContext
 
     from odoosync.store import Store
 
@@ -89,11 +90,14 @@ def make_queue_app(database_url: str, *, stalled_seconds: float = 60.0, pool_siz
         retry=procrastinate.RetryStrategy(max_attempts=3, exponential_wait=5),
     )(worker.run_jobs_task)
     sweep_every = max(1, min(30, round(stalled_seconds / 3)))
+
+    async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
+        await worker.retry_stalled_jobs(context.app, stalled_seconds)
+
     stalled = app.task(name=STALLED_TASK_NAME, queue=QUEUE, queueing_lock=STALLED_TASK_NAME, pass_context=True)(
-        worker.retry_stalled_jobs_task
+        retry_stalled_jobs
     )
     app.periodic(cron=f"* * * * * */{sweep_every}", periodic_id="stalled")(stalled)
-    app.stalled_seconds = stalled_seconds  # type: ignore[attr-defined]  # read by the sweep
     return app
 
 

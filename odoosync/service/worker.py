@@ -31,12 +31,13 @@ from odoosync.service.jobs import Jobs
 from odoosync.service.operations import open_client
 
 if TYPE_CHECKING:
+    import procrastinate
     from procrastinate import JobContext
 
     from odoosync.settings import Settings
     from odoosync.store import Store
 
-__all__ = ["StoppedMidTask", "WorkerRuntime", "run_worker", "run_jobs_task", "retry_stalled_jobs_task", "worker_name"]
+__all__ = ["StoppedMidTask", "WorkerRuntime", "run_worker", "run_jobs_task", "retry_stalled_jobs", "worker_name"]
 
 log = logging.getLogger("odoosync.worker")
 
@@ -119,10 +120,9 @@ def run_jobs_task(context: JobContext, backend: str, jobs: list[str], trigger: s
     runtime.run(backend, jobs, trigger)
 
 
-async def retry_stalled_jobs_task(context: JobContext, timestamp: int) -> None:
-    """Put back in the queue the jobs of workers that stopped sending heartbeats."""
-    app = context.app
-    seconds = float(getattr(app, "stalled_seconds", 60.0))
+async def retry_stalled_jobs(app: procrastinate.App, seconds: float) -> None:
+    """Put back in the queue the jobs of workers with no heartbeat for ``seconds`` (the
+    periodic sweep of ``task_queue.make_queue_app``)."""
     for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds):
         log.warning("job %s (%s) was on a worker that stopped: queued again", job.id, job.call_string)
         await app.job_manager.retry_job(job)

@@ -132,10 +132,8 @@ def get_status(
     next_runs: dict[str, dt.datetime | None] = {}
     if context.jobs is not None:
         streams = context.jobs.stream_names()
-        if context.scheduler is not None:
+        if context.scheduler is not None and context.jobs.backend == backend:  # it schedules its own backend only
             next_runs = context.jobs.next_runs_by_stream(context.scheduler)
-    if context.jobs is not None and context.jobs.backend != backend:
-        next_runs = {}  # this process schedules its own backend only
     statuses = read_status(context.store, streams=streams, next_runs=next_runs, backend=backend)
     rows = _row_counts(request, backend)
     quarantined = rejects.counts(context.store, backend=backend)
