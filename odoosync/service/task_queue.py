@@ -11,7 +11,8 @@ one waiting job per backend and job), retries, and worker heartbeats.
 
 procrastinate's tables live in their own schema, ``ops_queue`` (every connection of the
 queue sets its ``search_path``): not in ``public``, which Supabase serves over its REST
-API, and not beside the tables Alembic owns in ``ops``. The schema is created from the
+API, and not beside the tables Alembic owns in ``ops``; row-level security is on for them,
+as for every table odoosync creates. The schema is created from the
 pinned procrastinate's own SQL the first time a worker or the dispatcher starts, under
 an advisory lock, so two machines starting together create it once.
 """
@@ -113,6 +114,10 @@ def ensure_queue_schema(store: Store) -> bool:
         conn.execute(sa.text(f"SET LOCAL search_path = {QUEUE_SCHEMA}"))
         # procrastinate's script as it ships: many statements, '%' in its functions' text, no parameters
         conn.connection.dbapi_connection.cursor().execute(SchemaManager.get_schema())  # type: ignore[union-attr]
+        # like every table odoosync creates (store/schema.py): no rows for other roles, the owner unaffected
+        tables = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": QUEUE_SCHEMA})
+        for table in tables.scalars().all():
+            conn.execute(sa.text(f'ALTER TABLE {QUEUE_SCHEMA}."{table}" ENABLE ROW LEVEL SECURITY'))
     log.info("created the task queue's tables in schema %s", QUEUE_SCHEMA)
     return True
 

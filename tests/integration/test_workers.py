@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from odoosync import backends
 from odoosync.service.app import App, settings_for
 from odoosync.service.dispatcher import Deferred, Dispatcher
-from odoosync.service.task_queue import QUEUE_SCHEMA, ensure_queue_schema, make_queue_app, queue_status
+from odoosync.service.task_queue import QUEUE_SCHEMA, TASK_NAME, ensure_queue_schema, make_queue_app, queue_status
 from odoosync.settings import Settings
 from odoosync.simulator import Simulator
 from odoosync.store import Store
@@ -248,6 +248,17 @@ def test_every_fire_is_one_task_per_backend_run_exactly_once_on_one_of_three_wor
     assert len(ran_on) >= 2, "the jobs were not shared between the workers"
     _assert_landed_unmixed(cluster, everyone)
     assert queue_status(cluster.store).engine == "procrastinate"
+    with cluster.store.connect() as conn:  # row-level security on, as on every table odoosync creates
+        security = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT c.relname, c.relrowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = :s AND c.relkind = 'r'"
+                ),
+                {"s": QUEUE_SCHEMA},
+            ).all()
+        )
+    assert "procrastinate_jobs" in security and all(security.values()), security
 
 
 def _task(cluster: Cluster, task_id: int) -> dict[str, Any]:
@@ -255,17 +266,25 @@ def _task(cluster: Cluster, task_id: int) -> dict[str, Any]:
 
 
 def _defer_one(dispatcher: Dispatcher, job: str, backend: str) -> int:
-    before = {t["id"] for t in dispatcher_tasks(dispatcher)}
+    """Queue ``job`` for ``backend``; the new task's id (the workers' periodic sweep may
+    queue its own tasks meanwhile: only this backend's run_jobs tasks are looked at)."""
+    before = dispatcher_tasks(dispatcher, backend)
     deferred = dispatcher.defer(job, "api", backends=[backend])
     assert deferred.queued == [backend]
-    (new,) = [t["id"] for t in dispatcher_tasks(dispatcher) if t["id"] not in before]
+    (new,) = dispatcher_tasks(dispatcher, backend) - before
     return new
 
 
-def dispatcher_tasks(dispatcher: Dispatcher) -> list[dict[str, Any]]:
+def dispatcher_tasks(dispatcher: Dispatcher, backend: str) -> set[int]:
+    """The ids of ``backend``'s run_jobs tasks."""
     with dispatcher.store.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT id FROM {QUEUE_SCHEMA}.procrastinate_jobs")).mappings()
-        return [dict(row) for row in rows]
+        rows = conn.execute(
+            sa.text(
+                f"SELECT id FROM {QUEUE_SCHEMA}.procrastinate_jobs WHERE task_name = :task AND args->>'backend' = :b"
+            ),
+            {"task": TASK_NAME, "b": backend},
+        )
+        return set(rows.scalars())
 
 
 @pytest.fixture
