@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from odoosync.id_ranges import IdRanges
 from odoosync.odoo.values import odoo_datetime, parse_datetime
 
 __all__ = [
@@ -267,6 +268,8 @@ class StreamState:
     ``extra``: stream-specific state (e.g. a chatter stream's parent keyset), JSON only.
     ``read_at``: a lower bound of Odoo's clock when the reads that set ``cursor`` began
     (None: unknown, the next run starts at ``cursor - overlap``); see the module docstring.
+    ``id_ranges``: Odoo's id set in counted ranges, for the reconcile (None: not listed
+    yet); see :mod:`odoosync.id_ranges`.
     """
 
     cursor: Cursor | None = None
@@ -274,6 +277,7 @@ class StreamState:
     extra: Mapping[str, Any] = field(default_factory=dict)
     read_at: dt.datetime | None = None
     increment: Increment | None = None
+    id_ranges: IdRanges | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "read_at", _whole_second(self.read_at))
@@ -312,6 +316,8 @@ class StreamState:
             data["read_at"] = odoo_datetime(self.read_at)
         if self.increment is not None:
             data["increment"] = self.increment.to_json()
+        if self.id_ranges is not None:
+            data["id_ranges"] = self.id_ranges.to_json()
         return data
 
     @classmethod
@@ -321,10 +327,12 @@ class StreamState:
         cursor = data.get("cursor")
         walk = data.get("walk")
         increment = data.get("increment")
+        id_ranges = data.get("id_ranges")
         return cls(
             None if cursor is None else Cursor.from_json(cursor),
             None if walk is None else FullWalk.from_json(walk),
             dict(data.get("extra") or {}),
             _datetime_from_json(data.get("read_at")),
             None if increment is None else Increment.from_json(increment),
+            None if id_ranges is None else IdRanges.from_json(id_ranges),
         )

@@ -41,6 +41,15 @@ class OdooReader(Protocol):
         context: Mapping[str, Any] | None = None,
     ) -> list[int]: ...
 
+    def search_count(
+        self,
+        model: str,
+        domain: Sequence[Any] = (),
+        *,
+        active_test: bool = True,
+        context: Mapping[str, Any] | None = None,
+    ) -> int: ...
+
     def search_read(
         self,
         model: str,
@@ -105,6 +114,10 @@ class CountedReader:
     def search(self, model: str, domain: Sequence[Any] = (), **kwargs: Any) -> list[int]:
         with self._counting():
             return self._client.search(model, domain, **kwargs)
+
+    def search_count(self, model: str, domain: Sequence[Any] = (), **kwargs: Any) -> int:
+        with self._counting():
+            return self._client.search_count(model, domain, **kwargs)
 
     def search_read(
         self, model: str, domain: Sequence[Any] = (), fields: Sequence[str] | None = None, **kwargs: Any

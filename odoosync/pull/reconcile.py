@@ -1,22 +1,28 @@
 """Reconcile: Odoo's ids against the database's, and deletes only on proof.
 
-Odoo's ids are listed (``search``, ids only) in keyset chunks until an empty one, range
-by range against the ids the database holds: records the database lacks are read and
-written as the chunks come; rows Odoo did not list are only *candidates*. Once the whole
-range has been listed they are asked for again by id (:func:`confirmed_gone`), and only
-those still absent are marked deleted, and only within the stream's mass-delete limit
-(:func:`check_delete_share`). A chunk's length proves nothing (Odoo drops some ids after
-SQL's LIMIT), and a run the budget stops before the end deletes nothing.
+A stream's first reconcile (and every one after a full walk) lists all of Odoo's ids
+(``search``, ids only) in keyset chunks until an empty one, range by range against the
+ids the database holds. Later ones list only where Odoo's counts differ from the counted
+id ranges the last listing left (:mod:`odoosync.id_ranges`): one ``search_count`` of
+everything, a bisection where it differs, and one range chosen at random listed anyway.
+
+In a listed range, records the database lacks are read and written; rows Odoo did not
+list are only *candidates*. They are asked for again by id (:func:`confirmed_gone`), and
+only those still absent are marked deleted, and only within the stream's mass-delete
+limit (:func:`check_delete_share`). A chunk's length proves nothing (Odoo drops some ids
+after SQL's LIMIT, never without one), and a run the budget stops deletes nothing.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from odoosync.exceptions import MassDeleteRefused
+from odoosync.id_ranges import IdRanges, Span, differing_spans, scope_of
 from odoosync.streams.base import Stream
 
 if TYPE_CHECKING:
@@ -29,6 +35,7 @@ __all__ = [
     "check_delete_share",
     "confirmed_gone",
     "id_chunk",
+    "list_span",
     "reconcile",
 ]
 
@@ -79,42 +86,146 @@ def id_chunk(client: Any, stream: Stream, after: int) -> list[int]:
 
 
 def reconcile(run: StreamRun, *, fetch_missing: bool) -> None:
-    """Compare Odoo's ids with the database's, range by range (module docstring); the
-    records the database lacks are read and written when ``fetch_missing``."""
-    after = 0
-    candidates: list[int] = []
-    present_total = 0
-    stream, pages = run.stream, run.pages
-    while True:
-        if not run.may_continue():
-            return
-        step_started = time.monotonic()
-        prefetched, run.first_ids = run.first_ids, None
-        if prefetched is None or after:
-            ids = id_chunk(run.client, stream, after)
-        else:
-            ids = prefetched.result() if isinstance(prefetched, Future) else prefetched
-        upto = int(ids[-1]) if ids else None
-        with run.store.connect() as conn:
-            present = stream.target.present_ids(conn, run.ctx, after, upto)
-        present_total += len(present)
-        in_odoo = {int(i) for i in ids}
-        candidates.extend(sorted(present - in_odoo))
-        lacking = sorted(in_odoo - present - pages.quarantined)  # quarantined ones were just tried
-        if fetch_missing and lacking:
-            run.read_and_write(lacking)
-        run.emit("reconcile")
-        run.budget.record(time.monotonic() - step_started)
-        if upto is None:
-            break
-        after = upto
+    """Compare Odoo's ids with the database's where they may differ (module docstring);
+    the records the database lacks are read and written when ``fetch_missing``."""
+    stream = run.stream
+    scope = scope_of(stream.model, stream.domain)
+    known = run.state.id_ranges
+    started = time.monotonic()
+    if run.walked or known is None or known.scope != scope:
+        outcome = _list_everything(run, scope, fetch_missing=fetch_missing)
+    else:
+        outcome = _list_differing(run, known, fetch_missing=fetch_missing)
+        run.budget.record(time.monotonic() - started)
+    if outcome is None:
+        return
+    ranges, candidates = outcome
     gone = confirmed_gone(run.client, stream, candidates)
     if gone:
+        with run.store.connect() as conn:
+            present = len(stream.target.present_ids(conn, run.ctx, 0, None))
         check_delete_share(
             stream.name,
             len(gone),
-            present_total,
+            present,
             max_share=run.options.max_delete_share,
             allow_mass_delete=run.options.allow_mass_delete,
         )
-        pages.mark_deleted(gone)
+        run.pages.mark_deleted(gone)
+    run.keep_id_ranges(ranges)
+
+
+def _list_everything(run: StreamRun, scope: str, *, fetch_missing: bool) -> tuple[IdRanges, list[int]] | None:
+    """Every id, chunk by chunk until an empty one (None: the budget stopped it): the
+    ranges the chunks make and the deletion candidates."""
+    after = 0
+    candidates: list[int] = []
+    chunks: list[list[int]] = []
+    while True:
+        if not run.may_continue():
+            return None
+        step_started = time.monotonic()
+        prefetched, run.first_ids = run.first_ids, None
+        if prefetched is None or after:
+            ids = id_chunk(run.client, run.stream, after)
+        else:
+            ids = prefetched.result() if isinstance(prefetched, Future) else prefetched
+        upto = int(ids[-1]) if ids else None
+        candidates.extend(_compare(run, Span(after, upto), ids, fetch_missing=fetch_missing))
+        run.emit("reconcile")
+        run.budget.record(time.monotonic() - step_started)
+        if upto is None:
+            return IdRanges.from_listing(scope, chunks, ID_CHUNK), candidates
+        chunks.append([int(i) for i in ids])
+        after = upto
+
+
+def _list_differing(run: StreamRun, known: IdRanges, *, fetch_missing: bool) -> tuple[IdRanges, list[int]] | None:
+    """One round: Odoo's count of the ranges (unless there is one), and the ids of the tail
+    and of one range picked at random (one ``search``); then the ranges whose counts differ, found by
+    bisection, are listed (None: the budget stopped it). Returns the ranges relisted and
+    the deletion candidates."""
+    client, stream = run.client, run.stream
+
+    def count(span: Span) -> int:
+        return client.search_count(stream.model, [*stream.domain, *span.domain()], active_test=False)
+
+    probed = [known.tail]
+    if known.ranges:
+        index = pick_range(len(known.ranges))
+        probed.insert(0, known.span(index, index))
+
+    def first_round(ask: str) -> Any:
+        return count(Span(0, known.last)) if ask == "count" else list_spans(client, stream, probed)
+
+    asks = ["count", "list"] if len(known.ranges) > 1 else ["list"]  # one range: the listing is all
+    answers = dict(zip(asks, client.map_concurrent(first_round, asks), strict=True))
+    differing = differing_spans(known, count, answers["count"]) if "count" in answers else []
+    listed: dict[Span, list[int]] = {
+        span: ids  # a picked range a differing span holds is listed again with it
+        for span, ids in answers["list"].items()
+        if not any(s.holds(span.upto or 0) for s in differing)
+    }
+    for span in differing:
+        if not run.may_continue():
+            return None
+        listed[Span(span.after, span.upto)] = list_span(client, stream, span)
+    candidates: list[int] = []
+    for span, ids in listed.items():
+        candidates.extend(_compare(run, span, ids, fetch_missing=fetch_missing))
+    run.emit("reconcile")
+    return known.relisted(listed), candidates
+
+
+def pick_range(count: int) -> int:
+    """Which of ``count`` ranges a reconcile lists whatever the counts say: any, at
+    random, so that every range is listed now and then (module docstring)."""
+    return random.randrange(count)
+
+
+def list_span(client: Any, stream: Stream, span: Span) -> list[int]:
+    """Odoo's ids in ``span``: one ``search`` without a limit (nothing is dropped after a
+    LIMIT there is not) unless Odoo counted more than two chunks in it, then chunk by
+    chunk until an empty one."""
+    if span.found is None or span.found <= 2 * ID_CHUNK:
+        return [
+            int(i) for i in client.search(stream.model, [*stream.domain, *span.domain()], order="id", active_test=False)
+        ]
+    ids: list[int] = []
+    after = span.after
+    while chunk := client.search(
+        stream.model,
+        [*stream.domain, *Span(after, span.upto).domain()],
+        limit=ID_CHUNK,
+        order="id",
+        active_test=False,
+    ):
+        ids.extend(int(i) for i in chunk)
+        after = ids[-1]
+    return ids
+
+
+def list_spans(client: Any, stream: Stream, spans: Sequence[Span]) -> dict[Span, list[int]]:
+    """Odoo's ids in each of ``spans`` (disjoint), with one ``search`` of their union and
+    no limit."""
+    union: list[Any] = []
+    for span in spans:
+        union = ["|", *union, *_conjunction(span.domain())] if union else _conjunction(span.domain())
+    found = [int(i) for i in client.search(stream.model, [*stream.domain, *union], order="id", active_test=False)]
+    return {span: [i for i in found if span.holds(i)] for span in spans}
+
+
+def _conjunction(leaves: list[Any]) -> list[Any]:
+    return ["&" for _ in leaves[1:]] + leaves
+
+
+def _compare(run: StreamRun, span: Span, ids: Sequence[int], *, fetch_missing: bool) -> list[int]:
+    """Odoo's ``ids`` in ``span`` against the database's: the records it lacks are read
+    and written (``fetch_missing``); returns the rows Odoo did not list (candidates)."""
+    with run.store.connect() as conn:
+        present = run.stream.target.present_ids(conn, run.ctx, span.after, span.upto)
+    in_odoo = {int(i) for i in ids}
+    lacking = sorted(in_odoo - present - run.pages.quarantined)  # quarantined ones were just tried
+    if fetch_missing and lacking:
+        run.read_and_write(lacking)
+    return sorted(present - in_odoo)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from odoosync.cursor import Cursor, FullWalk, Increment, Partition, StreamState
 from odoosync.exceptions import ConfigError
+from odoosync.id_ranges import IdRanges
 from odoosync.models import RunCounters, RunStatus, SyncMode
 from odoosync.odoo.reader import CountedReader
 from odoosync.pull import rejects
@@ -82,6 +83,7 @@ class StreamRun:
         # The reconcile's first id chunk when the walk already has it: every id of a table
         # that fit in one page, or a search sent while the walk's last pages are written.
         self.first_ids: Future[list[int]] | list[int] | None = None
+        self.walked = False  # a full walk ran: the reconcile lists every id
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -170,6 +172,7 @@ class StreamRun:
             or (mode == SyncMode.FULL)
             or (mode == SyncMode.INCREMENTAL and self.state.cursor is None)
         ):
+            self.walked = True
             if not self._walk():
                 return
         elif mode == SyncMode.INCREMENTAL and not self._incremental():
@@ -314,7 +317,10 @@ class StreamRun:
             if records:
                 increment = increment.advanced(int(records[-1]["id"]))
                 cursor = Cursor.newest(records, self.state.cursor)
-                self.state = dataclasses.replace(self.state, cursor=cursor, increment=increment)
+                ranges = self.state.id_ranges
+                if ranges is not None:  # the new ids join the reconcile's counted ranges
+                    ranges = ranges.extended(int(r["id"]) for r in records)
+                self.state = dataclasses.replace(self.state, cursor=cursor, increment=increment, id_ranges=ranges)
             else:
                 done = dataclasses.replace(self.state, increment=None)
                 self.state = done.with_read_at(increment.read_at, overlap)
@@ -451,6 +457,12 @@ class StreamRun:
             batch = chunks[start : start + self._concurrency()]
             for records in self.client.map_concurrent(self._read_ids, batch):
                 self.pages.commit(records, None)
+
+    def keep_id_ranges(self, ranges: IdRanges) -> None:
+        """Store the reconcile's id ranges with the stream's checkpoint (written only if
+        they changed)."""
+        self.state = dataclasses.replace(self.state, id_ranges=ranges)
+        self.pages.commit([], self.state.to_json())
 
     def may_continue(self) -> bool:
         """False (and ``remaining``) when the budget or a stop request ends the run here."""

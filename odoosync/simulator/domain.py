@@ -663,33 +663,61 @@ def compile_domain(
     return _Compiler(model, field_types, related, version).compile(tokens)
 
 
-def id_bounds(domain: Sequence[Any]) -> tuple[int | None, int | None, frozenset[int] | None]:
-    """Bounds on ``id`` implied by the domain's top-level AND leaves (for a fast scan).
+Bounds = tuple[int | None, int | None, frozenset[int] | None]
+_UNBOUNDED: Bounds = (None, None, None)
+
+
+def id_bounds(domain: Sequence[Any]) -> Bounds:
+    """Bounds on ``id`` implied by the domain (for a fast scan): its AND leaves narrow,
+    its OR branches widen to the union of theirs (``id > a AND id <= b OR id > c`` scans
+    from ``a``), a ``'!'`` gives none.
 
     Returns ``(lowest, highest, ids)``: every matching row has ``lowest <= id <= highest``
     and, when ``ids`` is not None, ``id in ids``. The domain must be valid.
     """
     tokens = normalize_domain(domain)
-    if any(token in ("|", "!") for token in tokens):
-        return None, None, None
-    low: int | None = None
-    high: int | None = None
-    ids: frozenset[int] | None = None
-    for token in tokens:
-        if token == "&" or token in (_TRUE_LEAF, _FALSE_LEAF):
-            continue
-        left, operator, right = token
-        if left != "id" or isinstance(right, bool):
-            continue
-        if operator in (">", ">=") and isinstance(right, int):
-            bound = right + 1 if operator == ">" else right
-            low = bound if low is None else max(low, bound)
-        elif operator in ("<", "<=") and isinstance(right, int):
-            bound = right - 1 if operator == "<" else right
-            high = bound if high is None else min(high, bound)
-        elif operator == "=" and isinstance(right, int):
-            ids = frozenset([right]) if ids is None else ids & {right}
-        elif operator == "in" and isinstance(right, (list, tuple)):
-            wanted = frozenset(v for v in right if isinstance(v, int) and not isinstance(v, bool))
-            ids = wanted if ids is None else ids & wanted
+    if "!" in tokens:
+        return _UNBOUNDED
+    position = 0
+
+    def node() -> Bounds:
+        nonlocal position
+        token = tokens[position]
+        position += 1
+        if token in ("&", "|"):
+            left, right = node(), node()
+            return _bounds_and(left, right) if token == "&" else _bounds_or(left, right)
+        return _leaf_bounds(token)
+
+    return node()
+
+
+def _leaf_bounds(token: Any) -> Bounds:
+    if token in (_TRUE_LEAF, _FALSE_LEAF):
+        return _UNBOUNDED
+    left, operator, right = token
+    if left != "id" or isinstance(right, bool):
+        return _UNBOUNDED
+    if operator in (">", ">=") and isinstance(right, int):
+        return (right + 1 if operator == ">" else right), None, None
+    if operator in ("<", "<=") and isinstance(right, int):
+        return None, (right - 1 if operator == "<" else right), None
+    if operator == "=" and isinstance(right, int):
+        return None, None, frozenset([right])
+    if operator == "in" and isinstance(right, (list, tuple)):
+        return None, None, frozenset(v for v in right if isinstance(v, int) and not isinstance(v, bool))
+    return _UNBOUNDED
+
+
+def _bounds_and(a: Bounds, b: Bounds) -> Bounds:
+    low = a[0] if b[0] is None else b[0] if a[0] is None else max(a[0], b[0])
+    high = a[1] if b[1] is None else b[1] if a[1] is None else min(a[1], b[1])
+    ids = a[2] if b[2] is None else b[2] if a[2] is None else a[2] & b[2]
+    return low, high, ids
+
+
+def _bounds_or(a: Bounds, b: Bounds) -> Bounds:
+    low = None if a[0] is None or b[0] is None else min(a[0], b[0])
+    high = None if a[1] is None or b[1] is None else max(a[1], b[1])
+    ids = None if a[2] is None or b[2] is None else a[2] | b[2]
     return low, high, ids

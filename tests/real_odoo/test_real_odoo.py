@@ -18,12 +18,14 @@ import sqlalchemy as sa
 
 from odoosync.models import RunStatus, SyncMode
 from odoosync.odoo.client import OdooClient
-from odoosync.pull import PullOptions
+from odoosync.pull import PullOptions, checkpoint_key
+from odoosync.pull import reconcile as reconcile_module
 from odoosync.push.engine import PushEngine
 from odoosync.push.policy import PushPolicy
 from odoosync.push.worker import run_once
 from odoosync.service.operations import pull_streams, run_sync, run_verify
 from odoosync.store import Store
+from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store.schema import lead_activities, leads, odoo_outbox, scheduled_activities
 from odoosync.streams.base import PageContext
 from tests.real_odoo.loader import MARK, CrmData
@@ -71,7 +73,8 @@ def test_a_no_change_run_writes_nothing_in_a_handful_of_requests(
 ) -> None:
     """An increment re-reads its overlap window (rows stamped up to ``overlap`` before the
     previous read may still commit); once Odoo has been idle for longer than that, it is
-    one empty page per stream. A 1-second overlap shows it without waiting 5 minutes."""
+    one empty page per stream. A 1-second overlap shows it without waiting 5 minutes. The
+    reconcile then adds at most two requests, whatever the table's size."""
     idle = dt.timedelta(seconds=1)
     time.sleep(2.1)  # the loader may have written just before: Odoo idle for longer than the overlap
     _sync(odoo, real_store, reconcile=False, overlap=idle)
@@ -81,10 +84,14 @@ def test_a_no_change_run_writes_nothing_in_a_handful_of_requests(
         c = result.counters
         assert (c.inserted, c.updated, c.deleted) == (0, 0, 0), (name, c)
         assert c.rpc_calls <= 3, (name, c)
-    reconciled = _sync(odoo, real_store)
+    time.sleep(2.1)
+    reconciled = _sync(odoo, real_store, overlap=idle)
     for name, result in reconciled.items():
         c = result.counters
         assert (c.inserted, c.updated, c.deleted) == (0, 0, 0), (name, c)
+        # The increment, Odoo's count of the id ranges the first sync listed, and one
+        # listing of the new ids and a random range: Odoo's counts match its listings.
+        assert c.rpc_calls <= 3, (name, c)
 
 
 def test_a_bulk_write_of_600_leads_arrives_whole_in_one_run(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:
@@ -150,6 +157,38 @@ def test_an_unlinked_lead_and_its_messages_are_marked_deleted_and_nothing_else(
         )
         left = conn.execute(sa.select(sa.func.count()).select_from(lead_activities)).scalar_one()
     assert left == all_messages - len(messages)
+
+
+def test_deletes_are_found_by_odoos_counts_over_many_id_ranges(
+    odoo: OdooClient, crm: CrmData, real_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranges of 200 ids (many of them at any scale): an unlinked lead's messages and
+    activities are found by a bisection of Odoo's counts, in a fraction of the requests a
+    complete listing costs, and Odoo's counts agree with its listings."""
+    monkeypatch.setattr(reconcile_module, "ID_CHUNK", 200)
+    for stream in ("leads", "chatter", "activities"):  # forget the ranges: listed again in 200s
+        key = checkpoint_key("default", stream)
+        with real_store.transaction() as conn:
+            state = checkpoint_store.get(conn, key)
+            checkpoint_store.put(conn, key, {k: v for k, v in state.items() if k != "id_ranges"})
+    listed = _sync(odoo, real_store)
+    lead = crm.lead_ids[-9]
+    odoo.call("crm.lead", "message_post", [lead], body=f"{MARK} counted", message_type="comment")
+    _sync(odoo, real_store, reconcile=False)
+    messages = set(odoo.search("mail.message", [("model", "=", "crm.lead"), ("res_id", "=", lead)]))
+    odoo.unlink("crm.lead", [lead])
+    results = _sync(odoo, real_store)
+    assert results["leads"].counters.deleted == 1
+    assert results["chatter"].counters.deleted == len(messages) > 0
+    assert results["chatter"].counters.rpc_calls * 3 < listed["chatter"].counters.rpc_calls, (
+        results["chatter"].counters,
+        listed["chatter"].counters,
+    )
+    for stream in pull_streams(real_store):
+        if stream.name in ("leads", "chatter"):
+            with real_store.connect() as conn:
+                ranges = checkpoint_store.get(conn, checkpoint_key("default", stream.name))["id_ranges"]
+            assert sum(count for _, count in ranges["ranges"]) == len(_odoo_ids(odoo, stream)), stream.name
 
 
 def test_the_six_push_actions_round_trip(odoo: OdooClient, crm: CrmData, real_store: Store) -> None:

@@ -581,10 +581,16 @@ def test_relations_need_the_related_records() -> None:
     assert compile_domain([("partner_id", "in", [1])], "x.model", FIELD_TYPES)({"partner_id": 1})
 
 
-def test_id_bounds_narrow_only_top_level_conjunctions() -> None:
+def test_id_bounds_narrow_conjunctions_and_widen_disjunctions() -> None:
     assert id_bounds([("id", ">", 10), ("id", "<=", 20), ("name", "=", "a")]) == (11, 20, None)
     assert id_bounds([("id", "in", [3, 4, 5]), ("id", "=", 4)]) == (None, None, frozenset({4}))
     assert id_bounds(["|", ("id", ">", 10), ("qty", "=", 1)]) == (None, None, None)
+    # the reconcile's listing of one range and the tail: scanned from the range's start
+    ranges = [("name", "=", "a"), "|", "&", ("id", ">", 10), ("id", "<=", 20), ("id", ">", 90)]
+    assert id_bounds(ranges) == (11, None, None)
+    assert id_bounds(["|", "&", ("id", ">", 10), ("id", "<=", 20), ("id", "<", 5)]) == (None, 20, None)
+    assert id_bounds(["|", ("id", "in", [1, 2]), ("id", "=", 7)]) == (None, None, frozenset({1, 2, 7}))
+    assert id_bounds(["!", ("id", ">", 10)]) == (None, None, None)
 
 
 # -- focused cases: the answers read off Odoo's source ---------------------------------------
