@@ -162,24 +162,28 @@ def _merged(ranges: list[IdRange], chunk: int) -> tuple[IdRange, ...]:
     return tuple(out)
 
 
-def differing_spans(ranges: IdRanges, count: Callable[[Span], int], whole: int) -> list[Span]:
+def differing_spans(ranges: IdRanges, count: Callable[[list[Span]], list[int]], whole: int) -> list[Span]:
     """The spans of ranges whose Odoo count differs from the ranges' (with Odoo's count),
-    found by bisection: ``whole`` is Odoo's count of ``(0, ranges.last]``; each level asks
-    ``count`` for a left half and takes the right half's by subtraction. A node is listed
-    whole once it is one range or holds at most one chunk of ids. The tail is not here:
-    the reconcile lists it every time, so a new record there cannot balance a delete."""
+    found by bisection, level by level: ``whole`` is Odoo's count of ``(0, ranges.last]``;
+    ``count`` answers a level's left halves together (the right halves' counts follow by
+    subtraction). A node is listed whole once it is one range or holds at most two chunks
+    of ids (what one ``search`` lists). The tail is not here: the reconcile lists it every
+    time, so a new record there cannot balance a delete."""
     found: list[Span] = []
-    nodes = [(0, len(ranges.ranges) - 1, whole)] if ranges.ranges else []
-    while nodes:
-        first, last, actual = nodes.pop()
-        expected = ranges.expected(first, last)
-        if actual == expected:
-            continue
-        if first == last or max(actual, expected) <= ranges.chunk:
-            found.append(ranges.span(first, last, actual))
-            continue
-        middle = (first + last) // 2
-        left = count(ranges.span(first, middle))
-        nodes.append((middle + 1, last, actual - left))
-        nodes.append((first, middle, left))
+    level = [(0, len(ranges.ranges) - 1, whole)] if ranges.ranges else []
+    while level:
+        splitting: list[tuple[int, int, int]] = []
+        for first, last, actual in level:
+            expected = ranges.expected(first, last)
+            if actual == expected:
+                continue
+            if first == last or max(actual, expected) <= 2 * ranges.chunk:
+                found.append(ranges.span(first, last, actual))
+            else:
+                splitting.append((first, last, actual))
+        lefts = count([ranges.span(first, (first + last) // 2) for first, last, _ in splitting]) if splitting else []
+        level = []
+        for (first, last, actual), left in zip(splitting, lefts, strict=True):
+            middle = (first + last) // 2
+            level += [(first, middle, left), (middle + 1, last, actual - left)]
     return sorted(found, key=lambda s: s.after)

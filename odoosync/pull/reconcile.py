@@ -160,7 +160,11 @@ def _list_differing(run: StreamRun, known: IdRanges, *, fetch_missing: bool) -> 
 
     asks = ["count", "list"] if len(known.ranges) > 1 else ["list"]  # one range: the listing is all
     answers = dict(zip(asks, client.map_concurrent(first_round, asks), strict=True))
-    differing = differing_spans(known, count, answers["count"]) if "count" in answers else []
+
+    def counts(spans: list[Span]) -> list[int]:
+        return client.map_concurrent(count, spans)
+
+    differing = differing_spans(known, counts, answers["count"]) if "count" in answers else []
     listed: dict[Span, list[int]] = {
         span: ids  # a picked range a differing span holds is listed again with it
         for span, ids in answers["list"].items()

@@ -33,9 +33,9 @@ def _in(ids: set[int], span: Span) -> list[int]:
 
 
 def _odoo(ids: set[int], calls: list[Span]):
-    def count(span: Span) -> int:
-        calls.append(span)
-        return len(_in(ids, span))
+    def count(spans: list[Span]) -> list[int]:
+        calls.extend(spans)
+        return [len(_in(ids, span)) for span in spans]
 
     return count
 
@@ -120,8 +120,19 @@ def test_one_change_among_many_ranges_costs_a_count_per_level() -> None:
     known = _listing(listed, 8)  # 128 ranges
     calls: list[Span] = []
     spans = _reconcile(known, listed - {700}, calls)
-    assert spans == [Span(696, 704, 7), known.tail]
-    assert len(calls) <= 8  # log2(129 nodes), not 128 counts
+    assert spans == [Span(688, 704, 15), known.tail]  # two ranges: one search lists them
+    assert len(calls) <= 7  # one count per level, not 128 counts
+
+
+@settings(max_examples=100, deadline=None)
+@given(removed=st.sets(st.integers(1, 1024), max_size=200))
+def test_the_bisection_never_costs_more_counts_than_there_are_ranges(removed: set[int]) -> None:
+    listed = set(range(1, 1025))
+    known = _listing(listed, 8)
+    calls: list[Span] = []
+    spans = _reconcile(known, listed - removed, calls)
+    assert len(calls) < len(known.ranges)
+    assert sum(len(_in(listed, s)) for s in spans[:-1]) <= len(listed)
 
 
 @settings(max_examples=200, deadline=None)
