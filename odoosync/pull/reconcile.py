@@ -18,7 +18,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from odoosync.exceptions import MassDeleteRefused
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_DELETE_SHARE",
+    "FirstRound",
     "ID_CHUNK",
     "MASS_DELETE_FLOOR",
     "check_delete_share",
@@ -37,6 +39,7 @@ __all__ = [
     "id_chunk",
     "list_span",
     "reconcile",
+    "send_first_round",
 ]
 
 ID_CHUNK = 10_000  # ids per reconcile ``search``; small JSON, bounded memory
@@ -89,13 +92,15 @@ def reconcile(run: StreamRun, *, fetch_missing: bool) -> None:
     """Compare Odoo's ids with the database's where they may differ (module docstring);
     the records the database lacks are read and written when ``fetch_missing``."""
     stream = run.stream
-    scope = scope_of(stream.model, stream.domain)
-    known = run.state.id_ranges
+    ahead, run.reconcile_ahead = run.reconcile_ahead, None
+    known = run.state.id_ranges if ahead is None else ahead.known
     started = time.monotonic()
-    if run.walked or known is None or known.scope != scope:
-        outcome = _list_everything(run, scope, fetch_missing=fetch_missing)
+    if run.walked or not _trusted(run, known):
+        outcome = _list_everything(run, scope_of(stream.model, stream.domain), fetch_missing=fetch_missing)
     else:
-        outcome = _list_differing(run, known, fetch_missing=fetch_missing)
+        assert known is not None
+        answers = first_round(run, known) if ahead is None else ahead.answers.result()
+        outcome = _list_differing(run, known, answers, fetch_missing=fetch_missing)
         run.budget.record(time.monotonic() - started)
     if outcome is None:
         return
@@ -140,29 +145,64 @@ def _list_everything(run: StreamRun, scope: str, *, fetch_missing: bool) -> tupl
         after = upto
 
 
-def _list_differing(run: StreamRun, known: IdRanges, *, fetch_missing: bool) -> tuple[IdRanges, list[int]] | None:
-    """One round: Odoo's count of the ranges (unless there is one), and the ids of the tail
-    and of one range picked at random (one ``search``); then the ranges whose counts differ, found by
-    bisection, are listed (None: the budget stopped it). Returns the ranges relisted and
-    the deletion candidates."""
+@dataclass(frozen=True)
+class FirstRound:
+    """The reconcile's first round, sent before the increment so that both travel
+    together: the ranges it counts against (the increment extends the state's, whose new
+    ids the tail listing covers) and its answers (:func:`first_round`)."""
+
+    known: IdRanges
+    answers: Future[dict[str, Any]]
+
+
+def send_first_round(run: StreamRun, executor: Executor) -> FirstRound | None:
+    """Send the first round in the background when the stored ranges will be used
+    (None: a complete listing follows)."""
+    known = run.state.id_ranges
+    if not _trusted(run, known):
+        return None
+    assert known is not None
+    return FirstRound(known, executor.submit(first_round, run, known))
+
+
+def _trusted(run: StreamRun, known: IdRanges | None) -> bool:
+    """Whether ``known`` counts this stream's set (same model and domain)."""
+    return known is not None and known.scope == scope_of(run.stream.model, run.stream.domain)
+
+
+def first_round(run: StreamRun, known: IdRanges) -> dict[str, Any]:
+    """One concurrent round: Odoo's count of the ranges (``count``; not when there is one
+    range) and the ids of the tail and of one range picked at random (``list``: one
+    ``search``, by span)."""
     client, stream = run.client, run.stream
-
-    def count(span: Span) -> int:
-        return client.search_count(stream.model, [*stream.domain, *span.domain()], active_test=False)
-
     probed = [known.tail]
     if known.ranges:
         index = pick_range(len(known.ranges))
         probed.insert(0, known.span(index, index))
 
-    def first_round(ask: str) -> Any:
-        return count(Span(0, known.last)) if ask == "count" else list_spans(client, stream, probed)
+    def ask(what: str) -> Any:
+        if what == "count":
+            return _count(client, stream, Span(0, known.last))
+        return list_spans(client, stream, probed)
 
     asks = ["count", "list"] if len(known.ranges) > 1 else ["list"]  # one range: the listing is all
-    answers = dict(zip(asks, client.map_concurrent(first_round, asks), strict=True))
+    return dict(zip(asks, client.map_concurrent(ask, asks), strict=True))
+
+
+def _count(client: Any, stream: Stream, span: Span) -> int:
+    return int(client.search_count(stream.model, [*stream.domain, *span.domain()], active_test=False))
+
+
+def _list_differing(
+    run: StreamRun, known: IdRanges, answers: dict[str, Any], *, fetch_missing: bool
+) -> tuple[IdRanges, list[int]] | None:
+    """After the first round's ``answers``, the ranges whose counts differ are found by
+    bisection and listed (None: the budget stopped it). Returns the ranges relisted and
+    the deletion candidates."""
+    client, stream = run.client, run.stream
 
     def counts(spans: list[Span]) -> list[int]:
-        return client.map_concurrent(count, spans)
+        return client.map_concurrent(lambda span: _count(client, stream, span), spans)
 
     differing = differing_spans(known, counts, answers["count"]) if "count" in answers else []
     listed: dict[Span, list[int]] = {

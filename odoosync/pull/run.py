@@ -28,7 +28,14 @@ from odoosync.pull.budget import Budget
 from odoosync.pull.options import JOB, PROBE_ROWS, Progress, PullOptions, Repair, StreamResult
 from odoosync.pull.pages import PageWriter
 from odoosync.pull.plan import plan_walk
-from odoosync.pull.reconcile import check_delete_share, confirmed_gone, id_chunk, reconcile
+from odoosync.pull.reconcile import (
+    FirstRound,
+    check_delete_share,
+    confirmed_gone,
+    id_chunk,
+    reconcile,
+    send_first_round,
+)
 from odoosync.store import checkpoints, runs, schema
 from odoosync.streams.base import PageContext, ResIds, Stream
 
@@ -84,6 +91,7 @@ class StreamRun:
         # that fit in one page, or a search sent while the walk's last pages are written.
         self.first_ids: Future[list[int]] | list[int] | None = None
         self.walked = False  # a full walk ran: the reconcile lists every id
+        self.reconcile_ahead: FirstRound | None = None  # sent with the increment
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -175,8 +183,13 @@ class StreamRun:
             self.walked = True
             if not self._walk():
                 return
-        elif mode == SyncMode.INCREMENTAL and not self._incremental():
-            return
+        elif mode == SyncMode.INCREMENTAL:
+            # The reconcile's first round travels with the increment's first page.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-reconcile") as ahead:
+                if self._reconcile_follows():
+                    self.reconcile_ahead = send_first_round(self, ahead)
+                if not self._incremental():
+                    return
         if mode == SyncMode.MISSING and isinstance(self.stream.batching, ResIds):
             self._missing_by_parent(self.stream.batching)
         elif self._reconcile_follows():
