@@ -226,3 +226,22 @@ def test_ranges_of_another_scope_are_not_trusted(
     assert listing > _odoo_count(sim_client, "chatter") // 40
     assert _ranges(store, "chatter").scope != "another domain"
     assert _results(pull(sim_client, store, "chatter"))["chatter"].counters.rpc_calls <= 3
+
+
+def test_records_created_in_odoo_arrive_once_and_join_the_ranges(
+    simulator: Simulator, sim_client: OdooClient, store: Store, chunk: Callable[[int], None]
+) -> None:
+    """The reconcile's first round (the tail listed) travels with the increment, which
+    reads the same new records: each is written once, and the ranges count it."""
+    chunk(10)
+    pull(sim_client, store)
+    with simulator.env() as env:
+        created = [env["crm.lead"].create({"name": f"New lead {i}", "type": "opportunity"}) for i in range(25)]
+    result = _results(pull(sim_client, store))["leads"]
+    assert (result.counters.inserted, result.counters.updated, result.counters.deleted) == (25, 0, 0)
+    assert set(created) <= _live_leads(store)
+    ranges = _ranges(store, "leads")
+    assert ranges.last >= max(created)
+    assert sum(r.count for r in ranges.ranges) == _odoo_count(sim_client, "leads")
+    again = _results(pull(sim_client, store))["leads"].counters  # re-read in the overlap window only
+    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
