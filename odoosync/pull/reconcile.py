@@ -266,10 +266,12 @@ def _conjunction(leaves: list[Any]) -> list[Any]:
 def _compare(run: StreamRun, span: Span, ids: Sequence[int], *, fetch_missing: bool) -> list[int]:
     """Odoo's ``ids`` in ``span`` against the database's: the records it lacks are read
     and written (``fetch_missing``); returns the rows Odoo did not list (candidates)."""
+    target, in_odoo = run.stream.target, {int(i) for i in ids}
     with run.store.connect() as conn:
-        present = run.stream.target.present_ids(conn, run.ctx, span.after, span.upto)
-    in_odoo = {int(i) for i in ids}
-    lacking = sorted(in_odoo - present - run.pages.quarantined)  # quarantined ones were just tried
+        present = target.present_ids(conn, run.ctx, span.after, span.upto)
+        lacking = sorted(in_odoo - present - run.pages.quarantined)  # quarantined ones were just tried
+        if lacking:  # the app's deletions stay absent: not read again
+            lacking = sorted(set(lacking) - target.app_deleted(conn, run.ctx, lacking))
     if fetch_missing and lacking:
         run.read_and_write(lacking)
     return sorted(present - in_odoo)

@@ -143,6 +143,10 @@ def test_an_odoo_delete_beside_a_lead_the_app_deleted_is_found(
         conn.execute(sa.delete(leads).where(leads.c.odoo_id == app_deleted))
     assert run_once(PushEngine(store, sim_client)).done == 1  # archived in Odoo
     assert _results(pull(sim_client, store))["leads"].counters.inserted == 0
+    _pick(monkeypatch, lambda n: min(index, n - 1))  # its range listed: Odoo has the lead, the app deleted it
+    listed = _results(pull(sim_client, store, mode=SyncMode.MISSING))["leads"].counters
+    assert (listed.fetched, listed.inserted) == (0, 0)  # not read again
+    _pick(monkeypatch, lambda n: (index + 1) % n)
     with simulator.env() as env:
         env["crm.lead"].unlink([odoo_deleted])
     result = _results(pull(sim_client, store))["leads"]
