@@ -62,6 +62,7 @@ __all__ = [
     "message_title",
     "tracking_line",
     "map_messages",
+    "message_row",
     "LeadMessagesTarget",
     "chatter_stream",
 ]
@@ -126,6 +127,7 @@ _FIELDS = "chatter.tracked_fields"
 _TRACKING_DENIED = "chatter.tracking_denied"
 _FIELDS_DENIED = "chatter.fields_denied"
 _TRACKING = "_odoosync_tracking"  # a message's tracking values, read with its page (prefetch)
+_ROW = "_odoosync_row"  # its row but the lead id, mapped with its page (prefetch)
 
 NONE_TEXT = "None"  # what Odoo's chatter shows for an empty side (formatTrackingOrNone)
 ARROW = " → "
@@ -248,17 +250,31 @@ def map_messages(messages: Iterable[Mapping[str, Any]], lookups: ChatterLookups)
 
 
 def _map_message(message: Mapping[str, Any], lead_id: int, lookups: ChatterLookups) -> dict[str, Any]:
+    row = message.get(_ROW)  # mapped with its page on the read-ahead (LeadMessagesTarget.prefetch)
+    if row is None:
+        row = message_row(message, lookups.subtypes, lookups.tracking.get(int(message["id"]), ()), lookups.fields)
+    return {"lead_id": lead_id, **row}
+
+
+def message_row(
+    message: Mapping[str, Any],
+    subtypes: Mapping[int, Subtype],
+    tracking: Sequence[Mapping[str, Any]],
+    fields: Mapping[int, TrackedField],
+) -> dict[str, Any]:
+    """A message's ``lead_activities`` row but its ``lead_id`` (which needs the database):
+    ``tracking`` is the message's tracking value records, ``subtypes`` and ``fields`` as
+    in :class:`ChatterLookups`."""
     subtype_id = many2one_id(message.get("subtype_id"))
-    subtype = lookups.subtypes.get(subtype_id) if subtype_id is not None else None
+    subtype = subtypes.get(subtype_id) if subtype_id is not None else None
     if subtype is None and subtype_id is not None:
         subtype = Subtype(subtype_id, many2one_name(message.get("subtype_id")) or "")
     kind = message_kind(message.get("message_type"), subtype)
-    tracking = sorted(lookups.tracking.get(int(message["id"]), ()), key=lambda v: int(v["id"]))
-    parts = [html_to_text(message.get("body"))]
-    parts += [tracking_line(value, lookups.fields) for value in tracking]
-    description = "\n".join(part for part in parts if part)
+    description = html_to_text(message.get("body"))
+    if tracking:
+        lines = [tracking_line(value, fields) for value in sorted(tracking, key=lambda v: int(v["id"]))]
+        description = "\n".join(part for part in (description, *lines) if part)
     return {
-        "lead_id": lead_id,
         "activity_type": kind,
         "title": message_title(message, kind, subtype),
         "description": description or None,
@@ -388,17 +404,25 @@ class LeadMessagesTarget(MirrorTarget):
         return [r for r in records if int(r["id"]) not in known]
 
     def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:
-        """The page's tracking values, read as soon as the page arrives (on the
-        read-ahead's thread), so the writer never waits for Odoo."""
+        """The tracking values of a page (or of a round of pages: one read for all of
+        them), read as soon as the pages arrive, and the messages mapped but for their
+        lead ids, all on the read-ahead's thread: the writer never waits for Odoo, and
+        maps nothing while Odoo answers the next round."""
         wanted = [r for r in records if r.get("tracking_value_ids")]
-        if wanted:
-            tracking = self._tracking(ctx, wanted)
-            for record in wanted:
-                record[_TRACKING] = tracking.get(int(record["id"]), [])
+        tracking = self._tracking(ctx, wanted) if wanted else {}
+        for record in wanted:
+            record[_TRACKING] = tracking.get(int(record["id"]), [])
+        subtypes, fields = self._subtypes(ctx), self._tracked_fields(ctx, tracking)
+        for record in records:
+            record[_ROW] = message_row(record, subtypes, record.get(_TRACKING, ()), fields)
 
     def resolve(self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> ChatterLookups:
         lead_ids = lead_ids_by_odoo_id(conn, {int(r.get("res_id") or 0) for r in records}, ctx.backend)
-        wanted = [r for r in records if r.get("tracking_value_ids") and int(r.get("res_id") or 0) in lead_ids]
+        wanted = [
+            r
+            for r in records
+            if _ROW not in r and r.get("tracking_value_ids") and int(r.get("res_id") or 0) in lead_ids
+        ]
         tracking = self._tracking(ctx, [r for r in wanted if _TRACKING not in r])
         tracking.update((int(r["id"]), r[_TRACKING]) for r in wanted if _TRACKING in r)
         return ChatterLookups(
