@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from odoosync.exceptions import AccessDenied, InvalidRequest, OdooPermanentError
 from odoosync.html_text import html_to_text
 from odoosync.odoo.values import odoo_datetime
+from odoosync.store.filters import id_in
 from odoosync.store.schema import lead_activities
 from odoosync.streams.activities import DEFAULT_CHUNK, lead_ids_by_odoo_id
 from odoosync.streams.base import PageContext, ResIds, Stream, many2one_id, many2one_name
@@ -402,7 +403,9 @@ class LeadMessagesTarget(MirrorTarget):
         if not tracked:
             return list(records)
         column = lead_activities.c.odoo_message_id
-        known = set(conn.execute(sa.select(column).where(column.in_(tracked), *self._scope_clauses(ctx))).scalars())
+        known = set(
+            conn.execute(sa.select(column).where(id_in(conn, column, tracked), *self._scope_clauses(ctx))).scalars()
+        )
         return [r for r in records if int(r["id"]) not in known]
 
     def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:
