@@ -412,7 +412,10 @@ class LeadMessagesTarget(MirrorTarget):
         """The tracking values of a page (or of a round of pages: one read for all of
         them), read as soon as the pages arrive, and the messages mapped but for their
         lead ids, all on the read-ahead's thread: the writer never waits for Odoo, and
-        maps nothing while Odoo answers the next round."""
+        maps nothing while Odoo answers the next round. An empty page asks Odoo for nothing
+        (a no-change increment stays one request)."""
+        if not records:
+            return
         wanted = [r for r in records if r.get("tracking_value_ids")]
         tracking = self._tracking(ctx, wanted) if wanted else {}
         for record in wanted:
