@@ -250,7 +250,9 @@ class StreamRun:
         active = [(i, p) for i, p in enumerate(walk.partitions) if not p.done]
 
         def read() -> tuple[list[tuple[int, Partition]], list[list[dict[str, Any]]]]:
-            return active, self.client.map_concurrent(lambda item: self._read(item[1].domain(), order="id"), active)
+            pages = self.client.map_concurrent(lambda item: self._search_read(item[1].domain(), order="id"), active)
+            self.stream.target.prefetch(self.ctx, [record for records in pages for record in records])
+            return active, pages
 
         return reader.submit(read)
 
@@ -436,10 +438,15 @@ class StreamRun:
     # ------------------------------------------------------------------ pages
 
     def _read(self, extra_domain: list[Any], *, order: str) -> list[dict[str, Any]]:
-        """One page: the stream's domain plus ``extra_domain``, archived records included,
-        with what its target prefetches. Records deleted between two calls simply do not
-        come back."""
-        records = self.client.search_read(
+        """One page (:meth:`_search_read`) with what its target prefetches."""
+        records = self._search_read(extra_domain, order=order)
+        self.stream.target.prefetch(self.ctx, records)
+        return records
+
+    def _search_read(self, extra_domain: list[Any], *, order: str) -> list[dict[str, Any]]:
+        """One page: the stream's domain plus ``extra_domain``, archived records included.
+        Records deleted between two calls simply do not come back."""
+        return self.client.search_read(
             self.stream.model,
             [*self.stream.domain, *extra_domain],
             self.fields,
@@ -447,8 +454,6 @@ class StreamRun:
             order=order,
             active_test=False,
         )
-        self.stream.target.prefetch(self.ctx, records)
-        return records
 
     def _commit(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Write a page of a walk with the checkpoint it reached."""

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from odoosync.exceptions import ConfigError, OdooPermanentError
 from odoosync.html_text import html_to_text
+from odoosync.store.filters import id_in
 from odoosync.store.schema import leads, odoo_activity_types, scheduled_activities
 from odoosync.streams.base import PageContext, ResIds, StoredRow, Stream, many2one_id, many2one_name
 from odoosync.streams.mirror import MirrorTarget
@@ -454,7 +455,7 @@ def lead_ids_by_odoo_id(conn: sa.Connection, odoo_ids: Iterable[int], backend: s
     found: dict[int, int] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
         query = sa.select(leads.c.odoo_id, leads.c.id).where(
-            leads.c.odoo_id.in_(wanted[start : start + _IN_CHUNK]), leads.c.odoo_backend == backend
+            id_in(conn, leads.c.odoo_id, wanted[start : start + _IN_CHUNK]), leads.c.odoo_backend == backend
         )
         found.update({int(odoo_id): int(lead_id) for odoo_id, lead_id in conn.execute(query)})
     return found

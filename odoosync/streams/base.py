@@ -122,8 +122,10 @@ class Target(ABC):
 
     def prefetch(self, ctx: PageContext, records: list[dict[str, Any]]) -> None:  # noqa: B027 - optional hook
         """Odoo reads a page needs besides its own, made as soon as the page arrives (on
-        the read-ahead's thread, off the writer's path), kept on the records. Default:
-        none."""
+        the read-ahead's thread, off the writer's path), kept on the records; a full
+        walk passes a whole round of pages at once, so one read can serve them all.
+        Work that needs no database (e.g. mapping but for the parent's row id) may be
+        done here too. Default: none."""
 
     def select_changed(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]

@@ -63,6 +63,7 @@ import sqlalchemy as sa
 
 from odoosync.models import RunCounters
 from odoosync.push import outbox
+from odoosync.store.filters import id_in
 from odoosync.store.schema import leads, odoo_partners, odoo_stages, odoo_tags
 from odoosync.streams.base import PageContext, Stream, json_safe, many2one_id, many2one_name
 from odoosync.streams.customers import CustomerKey, CustomersMap, CustomerWant
@@ -332,7 +333,7 @@ class LeadsTarget(MirrorTarget):
             int(odoo_id): (metadata, customer_id, source)
             for odoo_id, metadata, customer_id, source in conn.execute(
                 sa.select(leads.c.odoo_id, leads.c.metadata, leads.c.customer_id, leads.c.source).where(
-                    leads.c.odoo_id.in_(ids), leads.c.odoo_backend == ctx.backend
+                    id_in(conn, leads.c.odoo_id, ids), leads.c.odoo_backend == ctx.backend
                 )
             )
         }
@@ -408,7 +409,7 @@ class LeadsTarget(MirrorTarget):
             int(raw["id"]): PartnerInfo.from_record(raw)
             for (raw,) in conn.execute(
                 sa.select(odoo_partners.c.raw).where(
-                    odoo_partners.c.odoo_id.in_(ids), odoo_partners.c.backend == ctx.backend
+                    id_in(conn, odoo_partners.c.odoo_id, ids), odoo_partners.c.backend == ctx.backend
                 )
             )
             if raw and "id" in raw

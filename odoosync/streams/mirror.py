@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from odoosync.models import RunCounters
+from odoosync.store.filters import id_in
 from odoosync.store.schema import backend_column
 from odoosync.streams.base import PageContext, StoredRow, Target
 
@@ -151,5 +152,7 @@ class MirrorTarget(Target):
         """``odoo id → (stored write_date, deleted_at)`` for the ids present."""
         id_col = self._table.c[self.id_column]
         stamp_col = self._table.c[self.write_date_column]
-        query = sa.select(id_col, stamp_col, self._table.c.deleted_at).where(id_col.in_(ids), *self._scope_clauses(ctx))
+        query = sa.select(id_col, stamp_col, self._table.c.deleted_at).where(
+            id_in(conn, id_col, ids), *self._scope_clauses(ctx)
+        )
         return {int(i): (stamp, deleted) for i, stamp, deleted in conn.execute(query)}

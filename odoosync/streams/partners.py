@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from odoosync.store.filters import id_in
 from odoosync.store.schema import contacts, customers, odoo_partners
 from odoosync.streams.base import PageContext, Stream, many2one_id, many2one_name
 from odoosync.streams.customers import CustomersMap, CustomerWant
@@ -152,7 +153,7 @@ class PartnersTarget(MirrorTarget):
         stored = conn.execute(
             sa.select(
                 customers.c.id, customers.c.odoo_partner_id, customers.c.name, customers.c.email, customers.c.phone
-            ).where(customers.c.odoo_partner_id.in_(list(by_partner)), customers.c.odoo_backend == backend)
+            ).where(id_in(conn, customers.c.odoo_partner_id, list(by_partner)), customers.c.odoo_backend == backend)
         ).all()
         changes = []
         for cid, pid, name, email, phone in stored:
@@ -188,7 +189,7 @@ class PartnersTarget(MirrorTarget):
                     contacts.c.email,
                     contacts.c.phone,
                 ).where(
-                    contacts.c.odoo_partner_id.in_([r["odoo_partner_id"] for r in rows]),
+                    id_in(conn, contacts.c.odoo_partner_id, [r["odoo_partner_id"] for r in rows]),
                     contacts.c.odoo_backend == backend,
                 )
             )

@@ -78,10 +78,11 @@ def test_a_no_change_reconcile_costs_the_same_few_requests_whatever_the_table_si
     scale: float,
 ) -> None:
     client = client_for(make_simulator(scale=scale, seed=3))
-    first = _results(pull(client, store, "all"))
+    _results(pull(client, store, "all"))
     messages = _odoo_count(client, "chatter")
-    assert first["chatter"].counters.rpc_calls > messages // 40  # the first reconcile lists every id
-    assert sum(r.count for r in _ranges(store, "chatter").ranges) == messages
+    ranges = _ranges(store, "chatter")
+    assert sum(r.count for r in ranges.ranges) == messages  # the first reconcile counted every id
+    assert len(ranges.ranges) >= messages // 40 > 15
     before = checkpoint_store.list_checkpoints(store)
     again = _results(pull(client, store, "all"))
     for name, result in again.items():

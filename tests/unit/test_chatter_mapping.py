@@ -214,3 +214,18 @@ def test_odoo_16_money_tracking_reads_the_monetary_columns():
     assert tracking_line(value, {}) == "Expected Revenue: 1,000 → 2,500.50"
     value.pop("field_type")
     assert tracking_line(value, {}) == "Expected Revenue: 1,000 → 2,500.50", "type inferred from the columns"
+
+
+def test_an_empty_page_prefetches_nothing_from_odoo() -> None:
+    """A no-change increment reads one empty page: its prefetch must not read the
+    subtypes (or anything) from Odoo, so the increment stays one request."""
+    from odoosync.streams.base import PageContext
+    from odoosync.streams.chatter import LeadMessagesTarget
+
+    class NoOdoo:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"Odoo asked: {name}")
+
+    ctx = PageContext(client=NoOdoo(), store=NoOdoo())  # type: ignore[arg-type]
+    LeadMessagesTarget().prefetch(ctx, [])
+    assert ctx.cache == {}
