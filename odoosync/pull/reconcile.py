@@ -32,12 +32,14 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_DELETE_SHARE",
     "FirstRound",
+    "Listing",
     "ID_CHUNK",
     "MASS_DELETE_FLOOR",
     "check_delete_share",
     "confirmed_gone",
     "id_chunk",
     "list_span",
+    "listing_after_walk",
     "reconcile",
     "send_first_round",
 ]
@@ -120,9 +122,30 @@ def reconcile(run: StreamRun, *, fetch_missing: bool) -> None:
     run.keep_id_ranges(ranges)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Odoo's ids as a full walk hands them over: every id up to the last one listed
+    (a first page that held the whole table, or one ``search`` without a limit). Ids
+    created past it are the tail, which every later reconcile lists."""
+
+    ids: list[int]
+
+    def ranges(self, stream: Stream) -> IdRanges:
+        return IdRanges.from_listing(scope_of(stream.model, stream.domain), [self.ids], ID_CHUNK)
+
+
+def listing_after_walk(client: Any, stream: Stream, rows: int) -> Listing | list[int]:
+    """What a finished walk of ``rows`` records asks for the reconcile: every id in one
+    ``search`` without a limit while that stays small (two chunks), else the first
+    chunk of a complete listing."""
+    if rows <= 2 * ID_CHUNK:
+        return Listing(list_spans(client, stream, [Span(0, None)])[Span(0, None)])
+    return id_chunk(client, stream, 0)
+
+
 def _list_everything(run: StreamRun, scope: str, *, fetch_missing: bool) -> tuple[IdRanges, list[int]] | None:
-    """Every id, chunk by chunk until an empty one (None: the budget stopped it): the
-    ranges the chunks make and the deletion candidates."""
+    """Every id, chunk by chunk until an empty one, or as the walk listed them (None:
+    the budget stopped it): the ranges the chunks make and the deletion candidates."""
     after = 0
     candidates: list[int] = []
     chunks: list[list[int]] = []
@@ -134,7 +157,12 @@ def _list_everything(run: StreamRun, scope: str, *, fetch_missing: bool) -> tupl
         if prefetched is None or after:
             ids = id_chunk(run.client, run.stream, after)
         else:
-            ids = prefetched.result() if isinstance(prefetched, Future) else prefetched
+            answer = prefetched.result() if isinstance(prefetched, Future) else prefetched
+            if isinstance(answer, Listing):
+                candidates = _compare(run, Span(0, None), answer.ids, fetch_missing=fetch_missing)
+                run.emit("reconcile")
+                return answer.ranges(run.stream), candidates
+            ids = answer
         upto = int(ids[-1]) if ids else None
         candidates.extend(_compare(run, Span(after, upto), ids, fetch_missing=fetch_missing))
         run.emit("reconcile")

@@ -30,9 +30,10 @@ from odoosync.pull.pages import PageWriter
 from odoosync.pull.plan import plan_walk
 from odoosync.pull.reconcile import (
     FirstRound,
+    Listing,
     check_delete_share,
     confirmed_gone,
-    id_chunk,
+    listing_after_walk,
     reconcile,
     send_first_round,
 )
@@ -89,7 +90,7 @@ class StreamRun:
         self.run_id: int | None = None
         # The reconcile's first id chunk when the walk already has it: every id of a table
         # that fit in one page, or a search sent while the walk's last pages are written.
-        self.first_ids: Future[list[int]] | list[int] | None = None
+        self.first_ids: Future[Listing | list[int]] | Listing | list[int] | None = None
         self.walked = False  # a full walk ran: the reconcile lists every id
         self.reconcile_ahead: FirstRound | None = None  # sent with the increment
 
@@ -220,6 +221,7 @@ class StreamRun:
             ahead = self._read_round(reader, walk)
             if first_page is not None:
                 self._set_walk(walk)
+                self._keep_listed_ranges()
                 self._commit(first_page)
             while ahead is not None:
                 round_started = time.monotonic()
@@ -232,13 +234,25 @@ class StreamRun:
                 if advanced.finished and self._reconcile_follows():
                     # Every page of the walk has been read, so Odoo's ids as of now cover
                     # everything the walk will write: the reconcile's search can go now.
-                    self.first_ids = reader.submit(id_chunk, self.client, self.stream, 0)
+                    rows = self.pages.counts.fetched + sum(len(records) for records in pages)
+                    self.first_ids = reader.submit(listing_after_walk, self.client, self.stream, rows)
                 for (index, _), records in zip(active, pages, strict=True):
                     walk = walk.with_partition(index, advanced.partitions[index]).reached(records)
                 self._set_walk(walk)
+                self._keep_listed_ranges()
                 self._commit([record for records in pages for record in records])  # one transaction a round
                 self.budget.record(time.monotonic() - round_started)
         return walk.finished
+
+    def _keep_listed_ranges(self) -> None:
+        """A finished walk that listed Odoo's ids whole (:class:`Listing`) stores their
+        ranges with its last page: the reconcile that follows then writes nothing more."""
+        if self.state.walk is not None or self.first_ids is None:
+            return
+        answer = self.first_ids.result() if isinstance(self.first_ids, Future) else self.first_ids
+        self.first_ids = answer
+        if isinstance(answer, Listing):
+            self.state = dataclasses.replace(self.state, id_ranges=answer.ranges(self.stream))
 
     def _read_round(
         self, reader: ThreadPoolExecutor, walk: FullWalk
@@ -297,7 +311,7 @@ class StreamRun:
         self.budget.record(time.monotonic() - round_started)
         start = Cursor.newest(first_page)
         if not first_page or (high is not None and int(first_page[-1]["id"]) >= high):
-            self.first_ids = [int(r["id"]) for r in first_page]
+            self.first_ids = Listing([int(r["id"]) for r in first_page])
             return FullWalk((Partition(0, None, done=True),), start, read_at), first_page
         low = int(first_page[-1]["id"]) + 1
         walk = plan_walk(low, high, self._concurrency(), self.page_size, start, bounded=high is not None)
