@@ -83,10 +83,11 @@ def check_delete_share(stream: str, deleting: int, present: int, *, max_share: f
         )
 
 
-def id_chunk(client: Any, stream: Stream, after: int) -> list[int]:
-    """Odoo's next ``ID_CHUNK`` ids after ``after`` (ids only, archived included)."""
+def id_chunk(client: Any, stream: Stream, after: int, upto: int | None = None) -> list[int]:
+    """Odoo's next ``ID_CHUNK`` ids after ``after`` (up to ``upto``; ids only, archived
+    included)."""
     return client.search(
-        stream.model, [*stream.domain, ("id", ">", after)], limit=ID_CHUNK, order="id", active_test=False
+        stream.model, [*stream.domain, *Span(after, upto).domain()], limit=ID_CHUNK, order="id", active_test=False
     )
 
 
@@ -139,7 +140,7 @@ def listing_after_walk(client: Any, stream: Stream, rows: int) -> Listing | list
     ``search`` without a limit while that stays small (two chunks), else the first
     chunk of a complete listing."""
     if rows <= 2 * ID_CHUNK:
-        return Listing(list_spans(client, stream, [Span(0, None)])[Span(0, None)])
+        return Listing(list_span(client, stream, Span(0, None)))
     return id_chunk(client, stream, 0)
 
 
@@ -260,18 +261,10 @@ def list_span(client: Any, stream: Stream, span: Span) -> list[int]:
     LIMIT there is not) unless Odoo counted more than two chunks in it, then chunk by
     chunk until an empty one."""
     if span.found is None or span.found <= 2 * ID_CHUNK:
-        return [
-            int(i) for i in client.search(stream.model, [*stream.domain, *span.domain()], order="id", active_test=False)
-        ]
+        return list_spans(client, stream, [span])[span]
     ids: list[int] = []
     after = span.after
-    while chunk := client.search(
-        stream.model,
-        [*stream.domain, *Span(after, span.upto).domain()],
-        limit=ID_CHUNK,
-        order="id",
-        active_test=False,
-    ):
+    while chunk := id_chunk(client, stream, after, span.upto):
         ids.extend(int(i) for i in chunk)
         after = ids[-1]
     return ids
