@@ -51,6 +51,16 @@ _PROGRESS_EVERY_SECONDS = 2.0
 _EPOCH = Cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
 
 
+@dataclasses.dataclass(frozen=True)
+class Round:
+    """A full walk's round in flight: its pages as Odoo returns them (``read``: the
+    partitions asked and a page each), then the target's prefetch of them (``prepared``),
+    which the round's write waits for."""
+
+    read: Future[tuple[list[tuple[int, Partition]], list[list[dict[str, Any]]]]]
+    prepared: Future[None]
+
+
 class StreamRun:
     """One run of one stream: its state, walks and budget (the engine's worker)."""
 
@@ -208,34 +218,40 @@ class StreamRun:
         """Walk every partition to its end; False when the budget stopped it.
 
         Reads run one round ahead of writes: as soon as a round's pages arrive (which
-        fixes where each partition's keyset goes next) the next round is requested, and
-        the pages just read are written while it is in flight, all of a round's pages in
-        one transaction with the checkpoint past them (exact: it names only committed
-        pages), so a kill loses at most the rounds in flight.
+        fixes where each partition's keyset goes next) the next round is requested, while
+        the pages just read are prepared (the target's prefetch, on a thread of its own)
+        and written, all of a round's pages in one transaction with the checkpoint past
+        them (exact: it names only committed pages), so a kill loses at most the rounds in
+        flight. Odoo's answer, the preparing and the writing overlap; two rounds at most
+        are held.
         """
         walk = self.state.walk
         first_page: list[dict[str, Any]] | None = None
         if walk is None:
             walk, first_page = self._plan_walk()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-read-ahead") as reader:
-            ahead = self._read_round(reader, walk)
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-read-ahead") as reader,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-prepare") as preparer,
+        ):
+            ahead = self._read_round(reader, preparer, walk)
             if first_page is not None:
                 self._set_walk(walk)
                 self._keep_listed_ranges()
                 self._commit(first_page)
             while ahead is not None:
                 round_started = time.monotonic()
-                active, pages = ahead.result()
+                active, pages = ahead.read.result()
                 advanced = walk
                 for (index, partition), records in zip(active, pages, strict=True):
                     last_id = int(records[-1]["id"]) if records else None
                     advanced = advanced.with_partition(index, partition.advanced(last_id))
-                ahead = self._read_round(reader, advanced)
+                prepared, ahead = ahead.prepared, self._read_round(reader, preparer, advanced)
                 if advanced.finished and self._reconcile_follows():
                     # Every page of the walk has been read, so Odoo's ids as of now cover
                     # everything the walk will write: the reconcile's search can go now.
                     rows = self.pages.counts.fetched + sum(len(records) for records in pages)
                     self.first_ids = reader.submit(listing_after_walk, self.client, self.stream, rows)
+                prepared.result()
                 for (index, _), records in zip(active, pages, strict=True):
                     walk = walk.with_partition(index, advanced.partitions[index]).reached(records)
                 self._set_walk(walk)
@@ -254,21 +270,24 @@ class StreamRun:
         if isinstance(answer, Listing):
             self.state = dataclasses.replace(self.state, id_ranges=answer.ranges(self.stream))
 
-    def _read_round(
-        self, reader: ThreadPoolExecutor, walk: FullWalk
-    ) -> Future[tuple[list[tuple[int, Partition]], list[list[dict[str, Any]]]]] | None:
-        """Request the next page of every unfinished partition (in the background);
-        None when the walk is done or the budget or a stop request ends it here."""
+    def _read_round(self, reader: ThreadPoolExecutor, preparer: ThreadPoolExecutor, walk: FullWalk) -> Round | None:
+        """Request the next page of every unfinished partition (in the background), and
+        their prefetch once they arrive; None when the walk is done or the budget or a
+        stop request ends it here."""
         if walk.finished or not self.may_continue():
             return None
         active = [(i, p) for i, p in enumerate(walk.partitions) if not p.done]
 
         def read() -> tuple[list[tuple[int, Partition]], list[list[dict[str, Any]]]]:
             pages = self.client.map_concurrent(lambda item: self._search_read(item[1].domain(), order="id"), active)
-            self.stream.target.prefetch(self.ctx, [record for records in pages for record in records])
             return active, pages
 
-        return reader.submit(read)
+        def prepare() -> None:
+            _, pages = answer.result()
+            self.stream.target.prefetch(self.ctx, [record for records in pages for record in records])
+
+        answer = reader.submit(read)
+        return Round(answer, preparer.submit(prepare))
 
     def _set_walk(self, walk: FullWalk) -> None:
         """The state after a walk moved: still walking, or done and the cursor set to
