@@ -49,6 +49,7 @@ def child(odoo_url: str, database_url: str, rounds: int, out: str) -> None:
     """Import everything, then time each kind of no-change run ``rounds`` times."""
     import dataclasses
 
+    from odoosync import heap
     from odoosync.odoo.config import OdooConfig
     from odoosync.service.operations import open_client, open_store, pull_options, run_sync
     from odoosync.settings import Settings
@@ -59,6 +60,7 @@ def child(odoo_url: str, database_url: str, rounds: int, out: str) -> None:
     )
     results: dict[str, list[dict[str, Any]]] = {}
     with open_store(settings) as store, open_client(settings) as client:
+        heap.settle()  # as `odoosync serve` does once its modules are loaded
         run_sync(client, store, "all", pull_options(settings, mode="full"))
         for _ in range(rounds):
             for label, mode, reconcile in KINDS:

@@ -65,6 +65,7 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 def engine_child(odoo_url: str, database_url: str, streams: str, out: str) -> None:
     """Run the engine once and write its numbers to ``out`` (JSON)."""
+    from odoosync import heap
     from odoosync.odoo.config import OdooConfig
     from odoosync.service.operations import open_client, open_store, pull_options, run_sync
     from odoosync.settings import Settings
@@ -76,6 +77,7 @@ def engine_child(odoo_url: str, database_url: str, streams: str, out: str) -> No
         database_url=database_url,
     )
     with open_store(settings) as store, open_client(settings) as client:
+        heap.settle()  # as `odoosync sync` does once its modules are loaded
         store.stats.reset()
         before = client.stats.snapshot()
         catalog = stream_catalog()

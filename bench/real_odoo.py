@@ -76,6 +76,7 @@ def _floor(_: str) -> dict[str, Any]:
 
 
 def _odoosync(database_url: str) -> dict[str, Any]:
+    from odoosync import heap
     from odoosync.models import SyncMode
     from odoosync.pull import PullOptions
     from odoosync.service.operations import run_sync
@@ -84,6 +85,7 @@ def _odoosync(database_url: str) -> dict[str, Any]:
     client = _client()
     with Store(database_url) as store:
         store.upgrade()
+        heap.settle()  # as `odoosync sync` does once its modules are loaded
         before = client.stats.snapshot()
         started = time.perf_counter()
         report = run_sync(client, store, "all", PullOptions(mode=SyncMode.FULL))

@@ -47,10 +47,12 @@ def serve(
     Example: ODOOSYNC_API_TOKEN=... odoosync serve --host 0.0.0.0 --port 8000
     Example: odoosync serve --engine procrastinate   (and `odoosync worker` on each machine)
     """
+    from odoosync import heap
     from odoosync.service.app import App, until_signal
     from odoosync.settings import load_settings
     from odoosync.web.auth import Tokens, check_bind_address
 
+    heap.settle()
     with fail_cleanly():
         settings = load_settings()
         check_bind_address(host, Tokens(admin=settings.api_token, read=settings.read_token))

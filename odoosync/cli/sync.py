@@ -233,9 +233,11 @@ def sync(
 
     Example: odoosync sync all --budget 50s
     """
+    from odoosync import heap
     from odoosync.service.operations import sync as run_sync_from_settings
     from odoosync.settings import load_settings
 
+    heap.settle()
     with fail_cleanly(), _stop_on_sigterm():
         seconds = parse_budget(budget)
         settings = load_settings()
@@ -515,8 +517,10 @@ def demo(
 
     Example: odoosync demo --scale 0.1 --serve
     """
+    from odoosync import heap
     from odoosync.demo.run import DEFAULT_STEPS, run_demo
 
+    heap.settle()
     if backends > 1:
         if serve:
             raise typer.BadParameter("--serve runs with one backend: leave out --backends")

@@ -40,11 +40,13 @@ def worker(
 
     Example: odoosync worker --concurrency 2
     """
+    from odoosync import heap
     from odoosync.service.operations import open_store
     from odoosync.service.task_queue import require_postgres
     from odoosync.service.worker import run_worker
     from odoosync.settings import load_settings
 
+    heap.settle()
     with fail_cleanly():
         settings = load_settings()
         require_postgres(settings.database_url)
