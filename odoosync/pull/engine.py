@@ -45,10 +45,13 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
    mapped and upserted with one multi-row statement per table. A page with nothing to
    write and no checkpoint move opens no write transaction at all.
 
-``run_many`` (``sync all``) starts each stream once the streams it comes ``after`` are
-done and runs independent ones side by side (``parallel_streams``, default 4; the
-client still caps the requests in flight), so the reference streams and partners load
-together, then leads, then chatter and activities. Streams others wait for start first.
+``run_many`` (``sync all``) runs independent streams side by side (``parallel_streams``,
+default 4; the client still caps the requests in flight), so the reference streams and
+partners load together, then leads, then chatter and activities. A stream starts once
+the streams it comes ``after`` have started, reads its first pages, and waits for them
+to be done before its first write or database read (``pull/prerequisites.py``): its
+records then find their parents, and Odoo's answers are already in hand. Streams
+others wait for start first.
 
 A time budget stops the run between rounds, before the deadline, with ``remaining``.
 Memory is bounded by two rounds of ``partitions × page_size`` records (the one being
@@ -86,6 +89,7 @@ from odoosync.pull.options import (
     StreamResult,
     checkpoint_key,
 )
+from odoosync.pull.prerequisites import Prerequisite
 from odoosync.pull.run import StreamRun
 from odoosync.store import runs
 from odoosync.store.port import PullStore
@@ -135,10 +139,10 @@ class PullEngine:
         re-raises. Streams the budget leaves no time for are reported ``remaining``.
         """
         budget = Budget(options.budget)
-        selected = {s.name for s in streams}
+        prerequisites = {s.name: Prerequisite(s.name) for s in streams}
         pending = _prerequisites_first(streams)
         results: dict[str, StreamResult] = {}
-        done: set[str] = set()
+        started: set[str] = set()
         failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.parallel_streams, thread_name_prefix="odoosync-pull") as pool:
             running: dict[Future[StreamResult], Stream] = {}
@@ -148,9 +152,10 @@ class PullEngine:
                         if failure is not None:
                             pending.clear()
                             break
-                        if any(d in selected and d not in done for d in stream.after):
+                        if any(d in prerequisites and d not in started for d in stream.after):
                             continue
                         pending.remove(stream)
+                        started.add(stream.name)
                         if not budget.allows_another_step():
                             results[stream.name] = StreamResult(
                                 stream.name,
@@ -161,19 +166,20 @@ class PullEngine:
                                 remaining=True,
                                 error="not started: budget used up",
                             )
-                            done.add(stream.name)
+                            prerequisites[stream.name].finish(failed=True)
                             continue
-                        running[pool.submit(self.run, stream, options, budget=budget)] = stream
+                        after = [prerequisites[d] for d in stream.after if d in prerequisites]
+                        running[pool.submit(self.run, stream, options, budget=budget, after=after)] = stream
                     if not running:
                         continue
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
                         stream = running.pop(future)
-                        done.add(stream.name)
                         try:
                             results[stream.name] = future.result()
                         except BaseException as exc:  # noqa: BLE001 - re-raised below
                             failure = failure or exc
+                        prerequisites[stream.name].finish(failed=stream.name not in results)
             except KeyboardInterrupt:
                 self.stopping.set()
                 wait(running)
@@ -182,8 +188,16 @@ class PullEngine:
             raise failure
         return [results[s.name] for s in streams if s.name in results]
 
-    def run(self, stream: Stream, options: PullOptions, *, budget: Budget | None = None) -> StreamResult:
-        """Run one stream; raises ``LockHeld`` (logged as skipped) or the run's error."""
+    def run(
+        self,
+        stream: Stream,
+        options: PullOptions,
+        *,
+        budget: Budget | None = None,
+        after: Sequence[Prerequisite] = (),
+    ) -> StreamResult:
+        """Run one stream, writing once the streams ``after`` are done; raises
+        ``LockHeld`` (logged as skipped) or the run's error."""
         budget = budget or Budget(options.budget)
         key = checkpoint_key(self.backend, stream.name)
         mode = str(options.mode)
@@ -201,7 +215,7 @@ class PullEngine:
                     reason=str(exc),
                 )
                 raise
-            return StreamRun(self, stream, options, budget, key).execute()
+            return StreamRun(self, stream, options, budget, key, after=after).execute()
 
     def repair(self, stream: Stream, plan: Repair, options: PullOptions) -> StreamResult:
         """Sync exactly the records of ``plan`` (``odoosync verify --repair``) under the

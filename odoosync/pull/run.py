@@ -28,6 +28,7 @@ from odoosync.pull.budget import Budget
 from odoosync.pull.options import JOB, PROBE_ROWS, Progress, PullOptions, Repair, StreamResult
 from odoosync.pull.pages import PageWriter
 from odoosync.pull.plan import plan_walk
+from odoosync.pull.prerequisites import Prerequisite, PrerequisiteFailed
 from odoosync.pull.reconcile import (
     FirstRound,
     Listing,
@@ -73,8 +74,11 @@ class StreamRun:
         key: str,
         *,
         repair: Repair | None = None,
+        after: Sequence[Prerequisite] = (),
     ):
         self.engine = engine
+        self.after = after
+        self.ready = False  # the streams ``after`` are done and the target's lookups loaded
         self.repair = repair
         self.client = CountedReader(engine.client)
         self.store = engine.store
@@ -123,7 +127,14 @@ class StreamRun:
             self.emit("start")
             self._work()
         except BaseException as exc:
-            status = RunStatus.FAILED if isinstance(exc, Exception) else RunStatus.PARTIAL
+            # A failed prerequisite is that stream's failure: this run is only skipped.
+            status = (
+                RunStatus.SKIPPED
+                if isinstance(exc, PrerequisiteFailed)
+                else RunStatus.FAILED
+                if isinstance(exc, Exception)
+                else RunStatus.PARTIAL
+            )
             error = f"{type(exc).__name__}: {exc}"
             try:
                 runs.finish_run(
@@ -161,7 +172,7 @@ class StreamRun:
 
     def _prepare(self) -> None:
         """Fields the server has (one ``fields_get``, which the client caches), the stored
-        state, and the target's run-wide lookups."""
+        state and the quarantine: nothing another stream writes."""
         available = self.client.field_types(self.stream.model)
         missing = self.stream.missing_fields(available)
         if missing:
@@ -173,13 +184,29 @@ class StreamRun:
         with self.store.connect() as conn:
             self.pages.stored_state = checkpoints.get(conn, self.key)
         self.state = StreamState.from_json(self.pages.stored_state)
-        self.stream.target.begin_run(self.ctx)
         self.pages.quarantined = rejects.ids_of(self.store, backend=self.engine.backend, stream=self.stream.name)
+
+    def _ready(self) -> bool:
+        """Before the first write or read of what other streams write: wait until the
+        streams this one comes ``after`` are done (its first reads from Odoo are already
+        under way), load the target's run-wide lookups and retry the quarantine. False
+        when a stop request came first (``remaining``)."""
+        if self.ready:
+            return True
+        if not all(prerequisite.wait(self.engine.stopping) for prerequisite in self.after):
+            self.remaining = True
+            return False
+        self.stream.target.begin_run(self.ctx)
+        if self.options.mode != SyncMode.RECORD:
+            self.pages.retry_quarantined(self._read_ids, self._confirmed_gone, self.page_size)
+        self.ready = True
+        return True
 
     def _work(self) -> None:
         mode = self.options.mode
-        if mode != SyncMode.RECORD:
-            self.pages.retry_quarantined(self._read_ids, self._confirmed_gone, self.page_size)
+        needs_ready_first = self.repair is not None or mode in (SyncMode.RECORD, SyncMode.MISSING)
+        if needs_ready_first and not self._ready():
+            return
         if self.repair is not None:
             self._repair(self.repair)
             return
@@ -201,6 +228,8 @@ class StreamRun:
                     self.reconcile_ahead = send_first_round(self, ahead)
                 if not self._incremental():
                     return
+        if not self._ready():  # a missing run, or a run that read nothing
+            return
         if mode == SyncMode.MISSING and isinstance(self.stream.batching, ResIds):
             self._missing_by_parent(self.stream.batching)
         elif self._reconcile_follows():
@@ -234,6 +263,8 @@ class StreamRun:
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-prepare") as preparer,
         ):
             ahead = self._read_round(reader, preparer, walk)
+            if not self._ready():
+                return False
             if first_page is not None:
                 self._set_walk(walk)
                 self._keep_listed_ranges()
@@ -360,6 +391,8 @@ class StreamRun:
                 return False
             page_started = time.monotonic()
             records = self._read(increment.domain(), order="id")
+            if not self._ready():
+                return False
             if fresh:
                 increment, fresh = dataclasses.replace(increment, read_at=self.client.odoo_clock_at_last_call()), False
             if records:

@@ -138,7 +138,11 @@ class Faults:
                 if script.method is None and script.model is None:
                     hit = self._requests == script.nth
                 else:
-                    hit = script.method == request.method and self._calls[(script.model, script.method)] == script.nth
+                    hit = (
+                        script.method == request.method
+                        and script.model in (None, request.model)
+                        and self._calls[(script.model, script.method)] == script.nth
+                    )
                 if hit:
                     return self._fault(script.kind)
             if not self.rates or (self.scope == "data" and not request.is_data_call):

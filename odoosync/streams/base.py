@@ -125,7 +125,8 @@ class Target(ABC):
         the read-ahead's thread, off the writer's path), kept on the records; a full
         walk passes a whole round of pages at once, so one read can serve them all.
         Work that needs no database (e.g. mapping but for the parent's row id) may be
-        done here too. Default: none."""
+        done here too; it may run before the streams this one comes after are written
+        and before :meth:`begin_run`, so it never reads the database. Default: none."""
 
     def select_changed(
         self, ctx: PageContext, conn: sa.Connection, records: Sequence[Mapping[str, Any]]

@@ -2,7 +2,7 @@
 
 Built-in streams are listed in :func:`builtin_streams` (reference data first, then
 partners, then leads, then what hangs off leads); ``_AFTER`` says which must finish
-before another starts, and the engine runs the others side by side. Pull settings in
+before another writes (it reads Odoo meanwhile), and the engine runs the others side by side. Pull settings in
 ``ops.odoo_sync_config`` (``odoo_to_sb:<model>`` → ``domain``, ``fields``,
 ``page_size``, ``schedule``) narrow or widen a built-in stream, or add a generic one for
 any other model.
@@ -91,7 +91,7 @@ _AFTER: dict[str, tuple[str, ...]] = {
     "chatter": ("leads",),
     "activities": ("leads", "activity_types"),
 }
-"""Which streams' rows each stream's mapping looks up: they run first."""
+"""Which streams' rows each stream's mapping looks up: they are written first."""
 
 
 def builtin_streams() -> list[Stream]:

@@ -21,6 +21,16 @@ def test_script_by_model_and_method_counts_only_matching_calls() -> None:
     assert [d.kind if d else None for d in decisions] == [None, None, "503", "reset", None]
 
 
+def test_a_script_for_one_model_spares_other_models_calls_while_its_count_stands() -> None:
+    faults = Faults.parse("res.partner.search_read#1:500")
+    decisions = [
+        faults.decide(_call("res.partner", "search_read")),  # the 1st: hit
+        faults.decide(_call("crm.lead", "search_read")),  # partners' count is still 1
+        faults.decide(_call("res.partner", "search_read")),
+    ]
+    assert [d.kind if d else None for d in decisions] == ["500", None, None]
+
+
 def test_script_by_request_number_and_retry_after() -> None:
     faults = Faults.parse("#2:429", retry_after=7)
     first, second = faults.decide(RequestInfo("http", "common", "version")), faults.decide(_call("crm.lead", "read"))
