@@ -30,7 +30,7 @@ class RunStatus(StrEnum):
     OK = "ok"
     PARTIAL = "partial"  # stopped early (budget, SIGTERM, crash): a re-run continues
     FAILED = "failed"
-    SKIPPED = "skipped"  # not started: another run held the lock
+    SKIPPED = "skipped"  # not run: another run held the lock, or a stream it comes after failed
     INTERRUPTED = "interrupted"  # its process died or lost the database: closed by a sweep
     REFUSED = "refused"  # a sheet sync the mass-delete guard refused: nothing changed (sheets/deletes.py)
 
