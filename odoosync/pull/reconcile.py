@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 ID_CHUNK = 10_000  # ids per reconcile ``search``; small JSON, bounded memory
+WALK_LISTING_CHUNKS = 8  # a finished walk lists every id at once up to this many chunks (80,000 ids, ~3 MiB)
 DEFAULT_MAX_DELETE_SHARE = 0.10  # a reconcile deleting more of a stream than this refuses
 MASS_DELETE_FLOOR = 10  # ... unless it deletes at most this many rows (and not all of them)
 
@@ -137,9 +138,10 @@ class Listing:
 
 def listing_after_walk(client: Any, stream: Stream, rows: int) -> Listing | list[int]:
     """What a finished walk of ``rows`` records asks for the reconcile: every id in one
-    ``search`` without a limit while that stays small (two chunks), else the first
-    chunk of a complete listing."""
-    if rows <= 2 * ID_CHUNK:
+    ``search`` without a limit while that stays small (``WALK_LISTING_CHUNKS``; one
+    request where chunk after chunk would be one round trip each, after the walk's last
+    page), else the first chunk of a complete listing."""
+    if rows <= WALK_LISTING_CHUNKS * ID_CHUNK:
         return Listing(list_span(client, stream, Span(0, None)))
     return id_chunk(client, stream, 0)
 

@@ -38,6 +38,7 @@ from odoosync.pull.reconcile import (
     reconcile,
     send_first_round,
 )
+from odoosync.pull.rounds import RoundReader
 from odoosync.store import checkpoints, runs, schema
 from odoosync.streams.base import PageContext, ResIds, Stream
 
@@ -50,16 +51,6 @@ log = logging.getLogger("odoosync.pull")
 
 _PROGRESS_EVERY_SECONDS = 2.0
 _EPOCH = Cursor(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
-
-
-@dataclasses.dataclass(frozen=True)
-class Round:
-    """A full walk's round in flight: its pages as Odoo returns them (``read``: the
-    partitions asked and a page each), then the target's prefetch of them (``prepared``),
-    which the round's write waits for."""
-
-    read: Future[tuple[list[tuple[int, Partition]], list[list[dict[str, Any]]]]]
-    prepared: Future[None]
 
 
 class StreamRun:
@@ -246,49 +237,43 @@ class StreamRun:
     def _walk(self) -> bool:
         """Walk every partition to its end; False when the budget stopped it.
 
-        Reads run one round ahead of writes: as soon as a round's pages arrive (which
-        fixes where each partition's keyset goes next) the next round is requested, while
-        the pages just read are prepared (the target's prefetch, on a thread of its own)
-        and written, all of a round's pages in one transaction with the checkpoint past
-        them (exact: it names only committed pages), so a kill loses at most the rounds in
-        flight. Odoo's answer, the preparing and the writing overlap; two rounds at most
-        are held.
+        Reads run ahead of writes (:class:`~odoosync.pull.rounds.RoundReader`): as soon as
+        a round's pages arrive (which fixes where each partition's keyset goes next) the
+        next round is requested, while the pages just read are prepared (the target's
+        prefetch) and written, all of a round's pages in one transaction with the
+        checkpoint past them (exact: it names only committed pages), so a kill loses at
+        most the rounds in flight.
         """
         walk = self.state.walk
         first_page: list[dict[str, Any]] | None = None
         if walk is None:
             walk, first_page = self._plan_walk()
+
+        def list_ids(rows: int) -> None:
+            # Every page of the walk has been read, so Odoo's ids as of now cover
+            # everything the walk will write: the reconcile's search can go now.
+            if self._reconcile_follows():
+                self.first_ids = lister.submit(listing_after_walk, self.client, self.stream, rows)
+
         with (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-read-ahead") as reader,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-prepare") as preparer,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-list") as lister,
+            RoundReader(self, walk, rows_before=len(first_page or ()), on_last_round=list_ids) as rounds,
         ):
-            ahead = self._read_round(reader, preparer, walk)
             if not self._ready():
                 return False
             if first_page is not None:
                 self._set_walk(walk)
                 self._keep_listed_ranges()
                 self._commit(first_page)
-            while ahead is not None:
-                round_started = time.monotonic()
-                active, pages = ahead.read.result()
-                advanced = walk
-                for (index, partition), records in zip(active, pages, strict=True):
-                    last_id = int(records[-1]["id"]) if records else None
-                    advanced = advanced.with_partition(index, partition.advanced(last_id))
-                prepared, ahead = ahead.prepared, self._read_round(reader, preparer, advanced)
-                if advanced.finished and self._reconcile_follows():
-                    # Every page of the walk has been read, so Odoo's ids as of now cover
-                    # everything the walk will write: the reconcile's search can go now.
-                    rows = self.pages.counts.fetched + sum(len(records) for records in pages)
-                    self.first_ids = reader.submit(listing_after_walk, self.client, self.stream, rows)
-                prepared.result()
-                for (index, _), records in zip(active, pages, strict=True):
-                    walk = walk.with_partition(index, advanced.partitions[index]).reached(records)
+            round_started = time.monotonic()
+            for read in rounds:
+                for (index, _), records in zip(read.active, read.pages, strict=True):
+                    walk = walk.with_partition(index, read.advanced.partitions[index]).reached(records)
                 self._set_walk(walk)
                 self._keep_listed_ranges()
-                self._commit([record for records in pages for record in records])  # one transaction a round
+                self._commit(read.records)  # one transaction a round
                 self.budget.record(time.monotonic() - round_started)
+                round_started = time.monotonic()
         return walk.finished
 
     def _keep_listed_ranges(self) -> None:
@@ -300,25 +285,6 @@ class StreamRun:
         self.first_ids = answer
         if isinstance(answer, Listing):
             self.state = dataclasses.replace(self.state, id_ranges=answer.ranges(self.stream))
-
-    def _read_round(self, reader: ThreadPoolExecutor, preparer: ThreadPoolExecutor, walk: FullWalk) -> Round | None:
-        """Request the next page of every unfinished partition (in the background), and
-        their prefetch once they arrive; None when the walk is done or the budget or a
-        stop request ends it here."""
-        if walk.finished or not self.may_continue():
-            return None
-        active = [(i, p) for i, p in enumerate(walk.partitions) if not p.done]
-
-        def read() -> tuple[list[tuple[int, Partition]], list[list[dict[str, Any]]]]:
-            pages = self.client.map_concurrent(lambda item: self._search_read(item[1].domain(), order="id"), active)
-            return active, pages
-
-        def prepare() -> None:
-            _, pages = answer.result()
-            self.stream.target.prefetch(self.ctx, [record for records in pages for record in records])
-
-        answer = reader.submit(read)
-        return Round(answer, preparer.submit(prepare))
 
     def _set_walk(self, walk: FullWalk) -> None:
         """The state after a walk moved: still walking, or done and the cursor set to
@@ -508,6 +474,10 @@ class StreamRun:
         records = self._search_read(extra_domain, order=order)
         self.stream.target.prefetch(self.ctx, records)
         return records
+
+    def read_page(self, extra_domain: list[Any]) -> list[dict[str, Any]]:
+        """One page of a walk in id order (:meth:`_search_read`), nothing prefetched."""
+        return self._search_read(extra_domain, order="id")
 
     def _search_read(self, extra_domain: list[Any], *, order: str) -> list[dict[str, Any]]:
         """One page: the stream's domain plus ``extra_domain``, archived records included.
