@@ -274,6 +274,9 @@ class StreamRun:
                 self._commit(read.records)  # one transaction a round
                 self.budget.record(time.monotonic() - round_started)
                 round_started = time.monotonic()
+                if not walk.finished and (self.engine.stopping.is_set() or not self.budget.allows_another_step()):
+                    self.remaining = True  # the rounds read ahead are read again next time
+                    break
         return walk.finished
 
     def _keep_listed_ranges(self) -> None:

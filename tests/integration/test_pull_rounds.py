@@ -63,3 +63,41 @@ def test_reads_run_ahead_of_slow_writes_by_at_most_the_rounds_held(
     assert first_page <= ROUNDS_HELD * partitions, ahead
     assert max(rounds) <= (ROUNDS_HELD - 1) * partitions, ahead
     assert max(rounds) == (ROUNDS_HELD - 1) * partitions, ahead
+
+
+def test_a_stop_request_ends_the_walk_after_the_round_being_written_and_the_next_run_resumes(
+    make_simulator: Callable[..., Simulator],
+    client_for: Callable[..., OdooClient],
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = make_simulator(scale=0.2, seed=2)
+    client = client_for(sim)
+    stream = next(s for s in stream_catalog() if s.name == "partners")
+    engine = PullEngine(client, store)
+    writes: list[int] = []
+    original = MirrorTarget.write_page
+
+    def stop_after_three(self: MirrorTarget, ctx: Any, conn: Any, records: Any) -> Any:
+        counts = original(self, ctx, conn, records)
+        if self.table is partners:
+            time.sleep(0.05)  # the reads run ahead meanwhile
+            writes.append(len(records))
+            if len(writes) == 3:
+                engine.stopping.set()  # as SIGTERM does
+        return counts
+
+    monkeypatch.setattr(MirrorTarget, "write_page", stop_after_three)
+    [stopped] = engine.run_many([stream], PullOptions(mode=SyncMode.FULL, page_size=PAGE))
+    assert stopped.remaining and len(writes) == 3  # the rounds read ahead were not written
+    with store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(partners)).scalar_one() == sum(writes)
+
+    monkeypatch.setattr(MirrorTarget, "write_page", original)
+    engine.stopping.clear()
+    [resumed] = engine.run_many([stream], PullOptions(mode=SyncMode.FULL, page_size=PAGE))
+    total = int(client.search_count("res.partner", list(stream.domain), active_test=False))
+    assert not resumed.remaining
+    with store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(partners)).scalar_one() == total
+    assert resumed.counters.fetched == total - sum(writes)  # resumed where the stop left it
