@@ -4,10 +4,10 @@ A round is one page of every unfinished partition, asked for concurrently. The n
 round's position is known as soon as a round arrives (each partition continues after its
 page's last id), so a reader thread asks for it at once, while the round just read is
 prepared (the target's prefetch, on a thread of its own) and written by the walk. At most
-``ROUNDS_HELD`` rounds are between their request and the end of their write: memory stays
-bounded by the rounds, never by the table, and a stream that waits for the streams it
-comes after (``pull/prerequisites.py``) has that many rounds read and prepared when its
-wait ends.
+``ROUNDS_HELD`` rounds are between their request and the end of their write, and only one
+while the walk waits for the streams it comes after (``pull/prerequisites.py``; it is
+read and prepared when the wait ends): memory stays bounded by the rounds, never by the
+table, and streams that overlap while one waits for another add one round each.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class RoundReader:
         self.start = start
         self.rows = rows_before
         self.on_last_round = on_last_round
-        self._slots = threading.Semaphore(ROUNDS_HELD)
+        self._slots = threading.Semaphore(1)  # until the walk may write (:meth:`writing`)
         self._rounds: queue.Queue[Any] = queue.Queue()
         self._closed = threading.Event()
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoosync-read-ahead")
@@ -83,6 +83,10 @@ class RoundReader:
         self._closed.set()
         self._reader.shutdown(wait=True)
         self._preparer.shutdown(wait=True)
+
+    def writing(self) -> None:
+        """The walk may write now: read up to ``ROUNDS_HELD`` rounds ahead."""
+        self._slots.release(ROUNDS_HELD - 1)
 
     def __iter__(self) -> Iterator[ReadRound]:
         while (item := self._rounds.get()) is not _END:

@@ -261,6 +261,7 @@ class StreamRun:
         ):
             if not self._ready():
                 return False
+            rounds.writing()
             if first_page is not None:
                 self._set_walk(walk)
                 self._keep_listed_ranges()

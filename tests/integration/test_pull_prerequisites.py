@@ -5,6 +5,7 @@ leads) read Odoo while those are still written, and write only once they are don
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from odoosync.simulator import Simulator
 from odoosync.simulator.faults import Faults
 from odoosync.store import Store, runs
 from odoosync.store.schema import lead_activities, leads, scheduled_activities
+from odoosync.streams.leads import LeadsTarget
 from odoosync.streams.registry import stream_catalog
 
 
@@ -86,3 +88,28 @@ def test_a_failed_prerequisite_leaves_the_streams_after_it_unwritten_and_skipped
     with store.connect() as conn:
         for table in (leads, lead_activities, scheduled_activities):
             assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0, table.name
+
+
+def test_a_waiting_stream_reads_its_first_page_and_one_round_no_more(
+    make_simulator: Callable[..., Simulator],
+    client_for: Callable[..., OdooClient],
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = make_simulator(scale=0.1, seed=4)
+    client = client_for(sim)
+    original = LeadsTarget.write_page
+
+    def slow(self: LeadsTarget, ctx: Any, conn: Any, records: Any) -> Any:
+        time.sleep(0.3)  # leads take long to write: activities wait for them
+        return original(self, ctx, conn, records)
+
+    monkeypatch.setattr(LeadsTarget, "write_page", slow)
+    results = PullEngine(client, store).run_many(stream_catalog(), PullOptions(mode=SyncMode.FULL, page_size=20))
+    assert all(r.status == RunStatus.OK for r in results)
+
+    leads_done = _finished_at(store, "leads")
+    pages = [r for r in sim.request_log.records if r.model == "mail.activity" and r.method == "search_read"]
+    while_waiting = [r for r in pages if r.at < leads_done]
+    assert len(pages) > 2 + client.max_concurrency  # more than the wait lets it read
+    assert len(while_waiting) == 1 + client.max_concurrency  # the first page, then one round
