@@ -10,7 +10,7 @@ One run of one stream, under the stream's lock, logged in ``ops.odoo_sync_runs``
      holds the whole table, otherwise the rest of the range up to it is cut into
      partitions (``pull.plan``) walked by id keyset, one page per partition per round,
      the round's pages fetched concurrently (``client.map_concurrent``, bounded). Reads
-     run ahead of writes (``pull/rounds.py``): up to two rounds are read and prepared
+     run ahead of writes (``pull/rounds.py``): the next round is read and prepared
      while one is written. No page length ends a partition: Odoo drops rows the user may not read
      *after* SQL's LIMIT (497 of 500), so only an empty page or the bound does.
    * ``incremental``: the rows whose ``(second of write_date, id)`` is past
@@ -54,8 +54,8 @@ records then find their parents, and Odoo's answers are already in hand. Streams
 others wait for start first.
 
 A time budget stops the run between rounds, before the deadline, with ``remaining``.
-Memory is bounded by three rounds of ``partitions × page_size`` records (the one being
-written and two read ahead, ``ROUNDS_HELD``) and the walk's first page, plus the ids a
+Memory is bounded by two rounds of ``partitions × page_size`` records (the one being
+written and the one read ahead, ``ROUNDS_HELD``) and the walk's first page, plus the ids a
 reconcile lists at once (one chunk, or up to eight after a walk). A kill at any
 point loses at most the pages not yet committed, which the next run reads again; writes
 are idempotent upserts, so nothing is duplicated.

@@ -121,7 +121,7 @@ SUBTYPE_FIELDS = ("name", "internal")
 PAGE_SIZE = 1000
 """Messages per page, the stream's own (it wins over ``[sync] page_size``, as any
 stream's does): small records (~450 bytes of JSON each), so pages twice the default
-halve the requests (and their server time) for a few MiB more (memory: three rounds of
+halve the requests (and their server time) for a few MiB more (memory: two rounds of
 partitions × 1,000 messages). Measured against 500 and 2,000 in docs/performance.md."""
 
 _IN_CHUNK = 5000  # ids per IN (...) list, well under every driver's parameter limit
