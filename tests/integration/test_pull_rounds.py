@@ -23,17 +23,24 @@ from odoosync.streams.mirror import MirrorTarget
 from odoosync.streams.registry import stream_catalog
 
 PAGE = 10
+PARTNERS = next(s for s in stream_catalog() if s.name == "partners")
+
+
+@pytest.fixture
+def sim(make_simulator: Callable[..., Simulator]) -> Simulator:
+    """Partners enough for many rounds of pages of ``PAGE``."""
+    return make_simulator(scale=0.2, seed=2)
+
+
+@pytest.fixture
+def client(sim: Simulator, client_for: Callable[..., OdooClient]) -> OdooClient:
+    return client_for(sim)
 
 
 def test_reads_run_ahead_of_slow_writes_by_at_most_the_rounds_held(
-    make_simulator: Callable[..., Simulator],
-    client_for: Callable[..., OdooClient],
-    store: Store,
-    monkeypatch: pytest.MonkeyPatch,
+    sim: Simulator, client: OdooClient, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sim = make_simulator(scale=0.2, seed=2)
-    client = client_for(sim)
-    stream = next(s for s in stream_catalog() if s.name == "partners")
+    stream = PARTNERS
     partitions = client.max_concurrency
     ahead: list[int] = []  # at each write: pages requested beyond those written
     written = {"pages": 0}
@@ -66,14 +73,9 @@ def test_reads_run_ahead_of_slow_writes_by_at_most_the_rounds_held(
 
 
 def test_a_stop_request_ends_the_walk_after_the_round_being_written_and_the_next_run_resumes(
-    make_simulator: Callable[..., Simulator],
-    client_for: Callable[..., OdooClient],
-    store: Store,
-    monkeypatch: pytest.MonkeyPatch,
+    client: OdooClient, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sim = make_simulator(scale=0.2, seed=2)
-    client = client_for(sim)
-    stream = next(s for s in stream_catalog() if s.name == "partners")
+    stream = PARTNERS
     engine = PullEngine(client, store)
     writes: list[int] = []
     original = MirrorTarget.write_page
