@@ -49,7 +49,7 @@ def test_reads_run_ahead_of_slow_writes_by_at_most_the_rounds_held(
     def slow(self: MirrorTarget, ctx: Any, conn: Any, records: Any) -> Any:
         counts = original(self, ctx, conn, records)
         if self.table is partners:
-            time.sleep(0.05)  # a slow write: the reads have time to run ahead
+            time.sleep(0.1)  # a slow write: the reads have time to run ahead
             requested = sim.request_log.count("search_read", "res.partner")
             written["pages"] += -(-len(records) // PAGE)  # a round's pages are written together
             ahead.append(requested - written["pages"])
