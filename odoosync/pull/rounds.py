@@ -33,17 +33,14 @@ _POLL_SECONDS = 0.05
 
 @dataclass(frozen=True)
 class ReadRound:
-    """A round as read: the partitions asked, a page each, and where the reads stand after
-    it (``advanced``)."""
+    """A round as read: the partitions asked, a page each, their records in one list, and
+    where the reads stand after it (``advanced``)."""
 
     active: list[tuple[int, Partition]]
     pages: list[list[dict[str, Any]]]
+    records: list[dict[str, Any]]
     advanced: FullWalk
     prepared: Future[None]
-
-    @property
-    def records(self) -> list[dict[str, Any]]:
-        return [record for records in self.pages for record in records]
 
 
 @dataclass(frozen=True)
@@ -110,7 +107,7 @@ class RoundReader:
                 prepared = self._preparer.submit(run.stream.target.prefetch, run.ctx, read)
                 if position.finished:
                     self.on_last_round(self.rows)
-                self._rounds.put(ReadRound(active, pages, position, prepared))
+                self._rounds.put(ReadRound(active, pages, read, position, prepared))
         except BaseException as error:  # noqa: BLE001 - handed to the walk, which raises it
             self._rounds.put(_Failed(error))
         finally:

@@ -118,14 +118,10 @@ class StreamRun:
             self.emit("start")
             self._work()
         except BaseException as exc:
-            # A failed prerequisite is that stream's failure: this run is only skipped.
-            status = (
-                RunStatus.SKIPPED
-                if isinstance(exc, PrerequisiteFailed)
-                else RunStatus.FAILED
-                if isinstance(exc, Exception)
-                else RunStatus.PARTIAL
-            )
+            if isinstance(exc, PrerequisiteFailed):
+                status = RunStatus.SKIPPED  # the failure is that stream's: this run only skipped
+            else:
+                status = RunStatus.FAILED if isinstance(exc, Exception) else RunStatus.PARTIAL
             error = f"{type(exc).__name__}: {exc}"
             try:
                 runs.finish_run(
