@@ -145,32 +145,42 @@ class PullEngine:
         results: dict[str, StreamResult] = {}
         started: set[str] = set()
         failure: BaseException | None = None
+
+        def start_ready(pool: ThreadPoolExecutor, running: dict[Future[StreamResult], Stream]) -> None:
+            """Start every pending stream whose prerequisites have started, and scan
+            again while one starts: it may let the streams after it start."""
+            starting = True
+            while starting:
+                starting = False
+                for stream in list(pending):
+                    if any(d in prerequisites and d not in started for d in stream.after):
+                        continue
+                    pending.remove(stream)
+                    started.add(stream.name)
+                    starting = True
+                    if not budget.allows_another_step():
+                        results[stream.name] = StreamResult(
+                            stream.name,
+                            stream.model,
+                            str(options.mode),
+                            RunStatus.PARTIAL,
+                            RunCounters(),
+                            remaining=True,
+                            error="not started: budget used up",
+                        )
+                        prerequisites[stream.name].finish(failed=True)
+                        continue
+                    after = [prerequisites[d] for d in stream.after if d in prerequisites]
+                    running[pool.submit(self.run, stream, options, budget=budget, after=after)] = stream
+
         with ThreadPoolExecutor(max_workers=self.parallel_streams, thread_name_prefix="odoosync-pull") as pool:
             running: dict[Future[StreamResult], Stream] = {}
             try:
                 while pending or running:
-                    for stream in list(pending):
-                        if failure is not None:
-                            pending.clear()
-                            break
-                        if any(d in prerequisites and d not in started for d in stream.after):
-                            continue
-                        pending.remove(stream)
-                        started.add(stream.name)
-                        if not budget.allows_another_step():
-                            results[stream.name] = StreamResult(
-                                stream.name,
-                                stream.model,
-                                str(options.mode),
-                                RunStatus.PARTIAL,
-                                RunCounters(),
-                                remaining=True,
-                                error="not started: budget used up",
-                            )
-                            prerequisites[stream.name].finish(failed=True)
-                            continue
-                        after = [prerequisites[d] for d in stream.after if d in prerequisites]
-                        running[pool.submit(self.run, stream, options, budget=budget, after=after)] = stream
+                    if failure is None:
+                        start_ready(pool, running)
+                    else:
+                        pending.clear()
                     if not running:
                         continue
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
