@@ -61,9 +61,23 @@ def normalize_value(value: Any, field_type: str | None) -> Any:
     return value
 
 
-def normalize_record(record: Mapping[str, Any], field_types: FieldTypes) -> dict[str, Any]:
-    """A record as Odoo sent it → the same record with Python values."""
-    return {name: normalize_value(value, field_types.get(name)) for name, value in record.items()}
+def normalize_record(record: dict[str, Any], field_types: FieldTypes) -> dict[str, Any]:
+    """A record as Odoo sent it, fresh from the wire → the same dict, its values made
+    Python's in place (:func:`normalize_value` field by field, without a second dict per
+    record: the import's pages are read by the tens of thousands)."""
+    for name, value in record.items():
+        if value is False:
+            if field_types.get(name, "boolean") != "boolean":
+                record[name] = None
+        elif type(value) is str:
+            field_type = field_types.get(name)
+            if field_type == "datetime":
+                record[name] = parse_datetime(value)
+            elif field_type == "date":
+                record[name] = parse_date(value)
+        elif type(value) is list and len(value) == 2 and field_types.get(name) == "many2one":
+            record[name] = (value[0], value[1])
+    return record
 
 
 def to_odoo(values: Mapping[str, Any]) -> dict[str, Any]:

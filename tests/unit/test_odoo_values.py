@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from odoosync.odoo.values import normalize_record, normalize_value, parse_datetime, to_odoo, to_wire
@@ -45,6 +45,27 @@ def test_a_crm_lead_as_odoo_sends_it_is_normalised():
         "expected_revenue": 0.0,
         "description": None,
     }
+
+
+_DATES = ["2024-03-05 14:07:09", "2024-04-01"]
+_WIRE_VALUES = st.one_of(
+    st.just(False),
+    st.just(True),
+    st.integers(),
+    st.text(max_size=5),
+    st.sampled_from(_DATES),
+    st.lists(st.integers(), max_size=3),
+    st.tuples(st.integers(), st.text(max_size=3)).map(list),
+)
+
+
+@given(st.dictionaries(st.sampled_from([*TYPES, "unknown"]), _WIRE_VALUES))
+def test_a_record_is_normalised_in_place_as_each_of_its_values_would_be(raw):
+    assume(all(v in _DATES for k, v in raw.items() if TYPES.get(k) in ("date", "datetime") and isinstance(v, str)))
+    expected = {name: normalize_value(value, TYPES.get(name)) for name, value in raw.items()}
+    normalised = normalize_record(raw, TYPES)
+    assert normalised is raw  # no second dict per record
+    assert normalised == expected
 
 
 def test_false_becomes_none_for_every_non_boolean_type():
