@@ -4,6 +4,9 @@ sync, once their modules are loaded, and never by the library."""
 from __future__ import annotations
 
 import gc
+import platform
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -64,3 +67,42 @@ def test_other_commands_and_the_library_leave_the_collector_alone(python_default
 
     assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_freeze_count() == 0
+
+
+_COUNT_ARENAS = """
+import ctypes, ctypes.util, sys, threading
+from odoosync import heap
+if sys.argv[1] == "limited":
+    assert heap.limit_malloc_arenas()
+def allocate(barrier):
+    barrier.wait()  # every thread alive at once: none can inherit a finished one's arena
+    kept = [b"x" * 100_000 for _ in range(20)]  # from the C allocator (> 512 bytes)
+    barrier.wait()
+barrier = threading.Barrier(8)
+threads = [threading.Thread(target=allocate, args=(barrier,)) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.open_memstream.restype = ctypes.c_void_p
+text, size = ctypes.c_char_p(), ctypes.c_size_t()
+stream = libc.open_memstream(ctypes.byref(text), ctypes.byref(size))
+libc.malloc_info(0, ctypes.c_void_p(stream))
+libc.fclose(ctypes.c_void_p(stream))
+print(text.value.decode().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the C library is not glibc: no arena limit to set")
+@pytest.mark.parametrize("mode", ["limited", "default"])
+def test_threads_share_at_most_two_malloc_arenas_once_limited(mode: str) -> None:
+    # In a child: the suite's own process has made its arenas long ago.
+    found = subprocess.run(
+        [sys.executable, "-c", _COUNT_ARENAS, mode], capture_output=True, text=True, check=True, timeout=60
+    )
+    arenas = int(found.stdout)
+    if mode == "limited":
+        assert arenas <= heap.MALLOC_ARENAS
+    else:
+        assert arenas > heap.MALLOC_ARENAS  # what the limit saves: glibc's one arena per thread
