@@ -35,7 +35,8 @@ from odoosync.streams.base import PageContext, StoredRow, Target
 __all__ = ["Mapper", "MirrorTarget"]
 
 Mapper = Callable[[Sequence[Mapping[str, Any]], Any], list[dict[str, Any]]]
-"""A pure function: normalised Odoo records + lookups → rows for the target table."""
+"""A pure function: normalised Odoo records + lookups → new rows for the target table
+(the target adds its scope's columns to them)."""
 
 _IN_CHUNK = 5000  # ids per IN (...) list, well under every driver's parameter limit
 
@@ -98,7 +99,10 @@ class MirrorTarget(Target):
             return RunCounters()
         lookups = self.resolve(ctx, conn, records)
         scope = self.scope(ctx)
-        rows = [{**scope, **row} for row in self.mapper(records, lookups)]
+        rows = self.mapper(records, lookups)
+        for row in rows:  # the mapper's own new dicts: no second dict per row
+            for column, value in scope.items():
+                row.setdefault(column, value)
         if not rows:
             return RunCounters()
         rows = self.merge_stored(ctx, conn, rows)
