@@ -334,6 +334,17 @@ def test_upsert_matches_a_dict_model(store: Store, batches: list[dict[int, str |
 # ---------------------------------------------------------------- transactions
 
 
+def test_the_pool_hands_out_the_connection_returned_last(store: Store) -> None:
+    # LIFO: a sync's writes keep to few connections, so few grow libpq's buffers to a
+    # round's statement (docs/performance.md, "Memory").
+    first, second = store.engine.connect(), store.engine.connect()
+    first_id, second_id = id(first.connection.dbapi_connection), id(second.connection.dbapi_connection)
+    first.close()
+    second.close()
+    with store.engine.connect() as again:
+        assert id(again.connection.dbapi_connection) == second_id != first_id
+
+
 def test_transaction_commits_and_rolls_back(store: Store) -> None:
     with store.transaction() as conn:
         conn.execute(sa.insert(leads).values(title="kept"))
