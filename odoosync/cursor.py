@@ -83,13 +83,25 @@ class Cursor:
 
     @classmethod
     def newest(cls, records: Iterable[Mapping[str, Any]], start: Cursor | None = None) -> Cursor | None:
-        """The furthest position among ``records`` and ``start``."""
-        best = start
+        """The furthest position among ``records`` and ``start``: :meth:`of` each record,
+        compared as plain ``(second, id)`` tuples (one Cursor made, not one a record: a
+        full import passes every record read through here)."""
+        best: tuple[dt.datetime, int] | None = None
         for record in records:
-            here = cls.of(record)
-            if here is not None and (best is None or here > best):
+            stamp = record.get("write_date")
+            if stamp is None:
+                continue
+            if isinstance(stamp, str):
+                stamp = parse_datetime(stamp)
+            elif stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=dt.UTC)
+            here = (stamp.replace(microsecond=0) if stamp.microsecond else stamp, int(record["id"]))
+            if best is None or here > best:
                 best = here
-        return best
+        if best is None:
+            return start
+        found = cls(*best)
+        return found if start is None or found > start else start
 
     def rewound(self, overlap: dt.timedelta) -> Cursor:
         """Where an incremental run starts: ``overlap`` before this cursor, every id."""

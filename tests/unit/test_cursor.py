@@ -234,3 +234,27 @@ def test_walk_is_finished_when_every_partition_is_done() -> None:
     assert not walk.finished
     walk = walk.with_partition(0, Partition(10, 10, True)).with_partition(1, Partition(20, None, True))
     assert walk.finished
+
+
+_RECORD_STAMPS = st.one_of(
+    st.none(),
+    st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)),  # naive: UTC
+    st.datetimes(
+        min_value=dt.datetime(2000, 1, 1),
+        max_value=dt.datetime(2100, 1, 1),
+        timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=5, minutes=30))]),
+    ),
+    stamps.map(odoo_datetime),  # a raw string
+)
+
+
+@given(
+    st.lists(st.tuples(_RECORD_STAMPS, st.integers(min_value=1, max_value=50)), max_size=8),
+    st.none() | cursors,
+)
+def test_newest_is_the_furthest_cursor_of_any_record_and_the_start(
+    stamped: list[tuple[object, int]], start: Cursor | None
+) -> None:
+    records = [{"id": record_id, "write_date": stamp} for stamp, record_id in stamped]
+    candidates = [c for c in (start, *(Cursor.of(r) for r in records)) if c is not None]
+    assert Cursor.newest(records, start) == (max(candidates) if candidates else None)
