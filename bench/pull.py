@@ -1,7 +1,8 @@
 """Benchmark: the pull engine against a naive importer written the old way.
 
     .venv/bin/python bench/pull.py [--scale 1.0] [--latency-ms 50] [--naive-budget 60]
-                                   [--factor10 | --no-factor10] [--pg-url postgresql://...]
+                                   [--factor10 | --no-factor10] [--memory-factors 10 20]
+                                   [--pg-url postgresql://...]
                                    [--db-latency-ms 5 20]   (60: the seed's own distance)
 
 What it runs, each measured in its own child process (peak RSS from ``wait4``):
@@ -18,8 +19,9 @@ What it runs, each measured in its own child process (peak RSS from ``wait4``):
    and marked ``(extrapolated)``: by the statements the complete loopback run needed
    (its time per statement is nearly constant at a distance; a per-lead rate would
    overstate it, as the first leads create most of the customers and contacts);
-5. with ``--factor10``: the engine (leads) again on ten times the data, to show that
-   memory stays bounded by the page size.
+5. with ``--factor10``: the engine (leads) again on ten times the data (or on each of
+   ``--memory-factors``, e.g. ``10 20``), to show that memory stays bounded by the rounds
+   in flight, not by the table.
 
 Steps 2 and 4 run with the database on loopback, then with the database each
 ``--db-latency-ms`` (default 5, 20 and 60) of round trip away: the children reach
@@ -370,6 +372,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--naive-budget", type=float, default=60.0, help="seconds before the naive run is extrapolated")
     parser.add_argument("--factor10", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--memory-factors", type=float, nargs="+", default=[10.0], help="scales (× --scale) of the memory rows"
+    )
     parser.add_argument("--full-runs", type=int, default=3, help="runs of the full import (the median is shown)")
     parser.add_argument("--pg-url", default=os.environ.get("ODOOSYNC_BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument(
@@ -412,14 +417,14 @@ def main() -> None:
         engine_all, rss_all = sorted(full_imports, key=lambda run: run[0]["wall"])[len(full_imports) // 2]
         label = f"engine: all incl. chatter + activities, loopback DB (median of {args.full_runs})"
         rows.append(row(label, engine_all, rss_all, None, "≤ 5 s"))
-    if args.factor10:
-        with simulator(args.scale * 10, args.latency_ms) as url, fresh_database(args.pg_url) as db:
-            engine_10, rss_10 = run_child(["_engine", url, db, "leads"])
+    for factor in args.memory_factors if args.factor10 else ():
+        with simulator(args.scale * factor, args.latency_ms) as url, fresh_database(args.pg_url) as db:
+            engine_big, rss_big = run_child(["_engine", url, db, "leads"])
         rows.append(
             row(
-                f"engine: reference + partners + leads, scale {args.scale * 10:g}, loopback DB",
-                engine_10,
-                rss_10,
+                f"engine: reference + partners + leads, scale {args.scale * factor:g}, loopback DB",
+                engine_big,
+                rss_big,
                 None,
                 "peak RSS flat",
             )
