@@ -165,18 +165,25 @@ def test_deletes_are_found_by_odoos_counts_over_many_id_ranges(
     """Ranges of 200 ids (many of them at any scale). One message deleted in the middle is
     found by a bisection of Odoo's counts in a fraction of the requests of a complete
     listing; a lead's messages, spread over the whole id space, are all found too; and the
-    ranges' counts end equal to Odoo's ids (its counts agree with its listings)."""
+    ranges' counts end equal to Odoo's ids (its counts agree with its listings).
+
+    The reconciles' requests are compared without the increment's: each run reads the
+    messages of the overlap window again (five minutes before the newest), which right
+    after the loader has topped Odoo up are thousands: the suite's first run after a top-up
+    counted 26 requests against 71 on 16-19, and later runs, with the window holding only
+    their own messages, passed."""
     monkeypatch.setattr(reconcile_module, "ID_CHUNK", 200)
     for stream in ("leads", "chatter", "activities"):  # forget the ranges: listed again in 200s
         key = checkpoint_key("default", stream)
         with real_store.transaction() as conn:
             state = checkpoint_store.get(conn, key)
             checkpoint_store.put(conn, key, {k: v for k, v in state.items() if k != "id_ranges"})
-    listed = _sync(odoo, real_store)["chatter"].counters.rpc_calls
+    increment = _sync(odoo, real_store, reconcile=False)["chatter"].counters.rpc_calls
+    listed = _sync(odoo, real_store)["chatter"].counters.rpc_calls - increment
     notes = odoo.search("mail.message", [("model", "=", "crm.lead"), ("body", "like", f"{MARK} note")], order="id")
     odoo.unlink("mail.message", [notes[len(notes) // 2]])
     one = _sync(odoo, real_store)["chatter"].counters
-    assert one.deleted == 1 and one.rpc_calls * 3 < listed, (one, listed)
+    assert one.deleted == 1 and (one.rpc_calls - increment) * 3 < listed, (one, increment, listed)
 
     lead = crm.lead_ids[-9]
     odoo.call("crm.lead", "message_post", [lead], body=f"{MARK} counted", message_type="comment")
