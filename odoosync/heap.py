@@ -1,5 +1,5 @@
-"""The garbage collector's settings for the commands that sync (``sync``, ``serve``,
-``worker``, ``demo``), set once their modules are loaded.
+"""The garbage collector's settings and the C allocator's arenas for the commands that
+sync (``sync``, ``serve``, ``worker``, ``demo``), set once their modules are loaded.
 
 A pull allocates millions of short-lived objects (decoded JSON, mapped rows) and few
 cycles. With Python's defaults the collector runs every 700 allocations and rescans
@@ -14,7 +14,7 @@ glibc gives each new thread an arena of its own, up to eight per core, and a syn
 dozen threads (read-ahead, prepare, request workers, stream runs): each arena keeps the
 freed pages of the large buffers (response bodies, statement parameters) that passed
 through it, and a seed-scale import's peak RSS was 13 MiB higher at scale 10 and 6 MiB
-at scale 1 (``docs/performance.md``, "Memory"). Python already serialises the
+at scale 1 (``docs/performance.md``, "Memory (session 8)"). Python already serialises the
 allocating work, so two arenas cost no measurable time.
 """
 

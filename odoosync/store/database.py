@@ -229,7 +229,8 @@ class Store:
         options: dict[str, Any] = {
             "json_serializer": _dump_json,
             "pool_pre_ping": True,
-            "pool_use_lifo": True,  # fewer connections grow big libpq buffers (docs/performance.md, "Memory")
+            # LIFO: fewer connections grow libpq buffers (docs/performance.md, "Memory (session 8)")
+            "pool_use_lifo": True,
         }
         if self.dialect == "sqlite":
             options["execution_options"] = {"schema_translate_map": {OPS_SCHEMA: None}}

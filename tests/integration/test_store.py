@@ -336,7 +336,7 @@ def test_upsert_matches_a_dict_model(store: Store, batches: list[dict[int, str |
 
 def test_the_pool_hands_out_the_connection_returned_last(store: Store) -> None:
     # LIFO: a sync's writes keep to few connections, so few grow libpq's buffers to a
-    # round's statement (docs/performance.md, "Memory").
+    # round's statement (docs/performance.md, "Memory (session 8)").
     first, second = store.engine.connect(), store.engine.connect()
     first_id, second_id = id(first.connection.dbapi_connection), id(second.connection.dbapi_connection)
     first.close()
