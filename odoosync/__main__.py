@@ -1,4 +1,4 @@
 from odoosync.cli import app
 
-if __name__ == "__main__":  # not when a worker process (odoosync/offload.py) imports it
+if __name__ == "__main__":  # not when a child process re-imports the main module (multiprocessing's spawn)
     app()
