@@ -116,7 +116,12 @@ class StreamRun:
         try:
             self._prepare()
             self.emit("start")
-            self._work()
+            try:
+                self._work()
+            finally:
+                # The run's lookups (the customers map: one entry per customer) go now,
+                # not when the collector reaches the cycles a run's parts make.
+                self.ctx.cache.clear()
         except BaseException as exc:
             if isinstance(exc, PrerequisiteFailed):
                 status = RunStatus.SKIPPED  # the failure is that stream's: this run only skipped

@@ -9,7 +9,9 @@ after interruptions, budgets and locks.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,6 +26,8 @@ from odoosync.simulator import Simulator
 from odoosync.store import Store, runs
 from odoosync.store import checkpoints as checkpoint_store
 from odoosync.store.schema import customers, leads, odoo_partners, odoo_stages
+from odoosync.streams.customers import CustomersMap
+from odoosync.streams.leads import LeadsTarget
 from odoosync.streams.mirror import MirrorTarget
 from tests.fixtures.pull import canonical_state, core_streams, odoo_config_for, odoo_leads, pull
 
@@ -361,3 +365,38 @@ def test_missing_mode_fills_only_the_gaps(simulator: Simulator, sim_client: Odoo
     (result,) = pull(sim_client, store, "leads", mode=SyncMode.MISSING).results
     assert result.counters.inserted == 3 and result.counters.fetched == 3
     assert set(db_leads(store)) == set(odoo_leads(simulator))
+
+
+def test_a_run_lets_go_of_its_lookups_when_it_ends(
+    simulator: Simulator, sim_client: OdooClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Partners' customers map (one entry per customer) is gone when leads load their
+    own, so two maps of a large table are never held at once. The collector is off:
+    without the run dropping its lookups, the cycles a run's parts make would keep the
+    map until the collector's next pass."""
+    maps: weakref.WeakSet[CustomersMap] = weakref.WeakSet()
+    load = CustomersMap.load
+
+    def tracked(self: CustomersMap, conn: sa.Connection) -> CustomersMap:
+        maps.add(self)
+        return load(self, conn)
+
+    alive_when_leads_load: list[int] = []
+    begin_run = LeadsTarget.begin_run
+
+    def leads_begin(self: LeadsTarget, ctx: Any) -> None:
+        alive_when_leads_load.append(len(maps))
+        begin_run(self, ctx)
+
+    monkeypatch.setattr(CustomersMap, "load", tracked)
+    monkeypatch.setattr(LeadsTarget, "begin_run", leads_begin)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        report = pull(sim_client, store)
+    finally:
+        if collecting:
+            gc.enable()
+    assert report.ok, report
+    assert alive_when_leads_load == [0]  # partners' map was released when partners ended
+    assert len(maps) == 0  # and leads' when leads ended
