@@ -74,12 +74,8 @@ class Cursor:
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> Cursor | None:
         """The position of one normalised Odoo record (None if it has no ``write_date``)."""
-        stamp = record.get("write_date")
-        if stamp is None:
-            return None
-        if isinstance(stamp, str):
-            stamp = parse_datetime(stamp)
-        return cls(stamp, int(record["id"]))
+        position = _position(record)
+        return None if position is None else cls(*position)
 
     @classmethod
     def newest(cls, records: Iterable[Mapping[str, Any]], start: Cursor | None = None) -> Cursor | None:
@@ -88,15 +84,8 @@ class Cursor:
         full import passes every record read through here)."""
         best: tuple[dt.datetime, int] | None = None
         for record in records:
-            stamp = record.get("write_date")
-            if stamp is None:
-                continue
-            if isinstance(stamp, str):
-                stamp = parse_datetime(stamp)
-            elif stamp.tzinfo is None:
-                stamp = stamp.replace(tzinfo=dt.UTC)
-            here = (stamp.replace(microsecond=0) if stamp.microsecond else stamp, int(record["id"]))
-            if best is None or here > best:
+            here = _position(record)
+            if here is not None and (best is None or here > best):
                 best = here
         if best is None:
             return start
@@ -137,6 +126,21 @@ def incremental_start(cursor: Cursor, read_at: dt.datetime | None, overlap: dt.t
     if read_at is None:
         return cursor.rewound(overlap)
     return min(cursor, Cursor(_utc(read_at) - overlap, 0))
+
+
+def _position(record: Mapping[str, Any]) -> tuple[dt.datetime, int] | None:
+    """A record's ``(whole second, id)`` as a tuple that orders as its :class:`Cursor`
+    would (None if it has no ``write_date``). The stamp is made aware, not converted to
+    UTC: aware datetimes compare by instant, and :meth:`Cursor.newest` runs this for
+    every record an import reads (the Cursor it makes converts)."""
+    stamp = record.get("write_date")
+    if stamp is None:
+        return None
+    if isinstance(stamp, str):
+        stamp = parse_datetime(stamp)
+    elif stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return (stamp.replace(microsecond=0) if stamp.microsecond else stamp), int(record["id"])
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
