@@ -57,7 +57,9 @@ class MirrorTarget(Target):
     ):
         self._table = table
         self.mapper = mapper
-        self._backend = backend_column(table).name
+        # A plain str: SQLAlchemy's column names are ``quoted_name``, a str subclass, and
+        # one such key turns a row dict into the general layout (832 → 2,264 bytes a lead).
+        self._backend = str(backend_column(table).name)
         self.key = [self._backend, *(k for k in key if k != self._backend)]
         self.insert_only = tuple(insert_only)
         self._scope = scope
