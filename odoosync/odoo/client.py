@@ -39,7 +39,7 @@ from odoosync.odoo.config import OdooConfig
 from odoosync.odoo.retry import decide
 from odoosync.odoo.stats import ClientStats
 from odoosync.odoo.transport import Transport, make_transport
-from odoosync.odoo.values import normalize_record, to_odoo, to_wire
+from odoosync.odoo.values import normalize_records, to_odoo, to_wire
 from odoosync.redact import mask_secret
 
 __all__ = ["OdooClient", "Domain"]
@@ -406,7 +406,7 @@ class OdooClient:
         answered = getattr(self._answers, "last", None)
         types = self.field_types(model)
         self._answers.last = answered  # the read's answer, not that of a ``fields_get`` it needed
-        return [normalize_record(record, types) for record in records]
+        return normalize_records(records, types)
 
     def _log(self, model: str | None, method: str, started: float, attempt: int, status: str) -> None:
         if log.isEnabledFor(logging.DEBUG):

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from odoosync.odoo.values import normalize_record, normalize_value, parse_datetime, to_odoo, to_wire
+from odoosync.odoo.values import (
+    normalize_record,
+    normalize_records,
+    normalize_value,
+    parse_datetime,
+    to_odoo,
+    to_wire,
+)
 
 TYPES = {
     "id": "integer",
@@ -59,6 +66,7 @@ _WIRE_VALUES = st.one_of(
 )
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.sampled_from([*TYPES, "unknown"]), _WIRE_VALUES))
 def test_a_record_is_normalised_in_place_as_each_of_its_values_would_be(raw):
     assume(all(v in _DATES for k, v in raw.items() if TYPES.get(k) in ("date", "datetime") and isinstance(v, str)))
@@ -66,6 +74,31 @@ def test_a_record_is_normalised_in_place_as_each_of_its_values_would_be(raw):
     normalised = normalize_record(raw, TYPES)
     assert normalised is raw  # no second dict per record
     assert normalised == expected
+
+
+_PAGE_VALUES = {
+    "partner_id": st.one_of(st.just(False), st.sampled_from([[1, "A"], [2, "B"], [1, "A again"]])),
+    "create_date": st.one_of(st.just(False), st.sampled_from(["2024-03-05 14:07:09", "2024-03-05 14:07:10"])),
+    "date_deadline": st.one_of(st.just(False), st.sampled_from(["2024-04-01", "2024-04-02"])),
+    "name": st.sampled_from(["x", "2024-04-01", False]),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.fixed_dictionaries(_PAGE_VALUES), max_size=12))
+def test_a_page_shares_its_equal_pairs_and_dates_and_equals_normalising_each_value(page):
+    wire = [dict(record) for record in page]
+    normalised = normalize_records(wire, TYPES)
+    assert normalised is wire and all(a is b for a, b in zip(normalised, wire, strict=True))  # in place
+    expected = [{name: normalize_value(value, TYPES[name]) for name, value in record.items()} for record in page]
+    assert normalised == expected
+    assert [[type(v) for v in r.values()] for r in normalised] == [[type(v) for v in r.values()] for r in expected]
+    for name in ("partner_id", "create_date", "date_deadline"):
+        values = [r[name] for r in normalised if r[name] is not None]
+        for a in values:
+            for b in values:
+                if a == b:
+                    assert a is b, (name, a, b)  # one object per distinct value of the page
 
 
 def test_false_becomes_none_for_every_non_boolean_type():
