@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from odoosync import heap
 from odoosync.cursor import Cursor, FullWalk, Increment, Partition, StreamState
 from odoosync.exceptions import ConfigError
 from odoosync.id_ranges import IdRanges
@@ -274,6 +275,7 @@ class StreamRun:
                 self._set_walk(walk)
                 self._keep_listed_ranges()
                 self._commit(read.records)  # one transaction a round
+                heap.release_free_memory()  # the round's pages are free: give them back
                 self.budget.record(time.monotonic() - round_started)
                 round_started = time.monotonic()
                 if not walk.finished and (self.engine.stopping.is_set() or not self.budget.allows_another_step()):

@@ -106,3 +106,32 @@ def test_threads_share_at_most_two_malloc_arenas_once_limited(mode: str) -> None
         assert arenas <= heap.MALLOC_ARENAS
     else:
         assert arenas > heap.MALLOC_ARENAS  # what the limit saves: glibc's one arena per thread
+
+
+_SCATTERED_FREE = """
+import sys
+from odoosync import heap
+def rss_kib():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4
+blocks = [bytearray(4000) for _ in range(40_000)]  # 160 MB from the C allocator's heap
+kept = blocks[::16]  # one block in sixteen stays: the free pages lie between them
+del blocks
+before = rss_kib()
+released = heap.release_free_memory() if sys.argv[1] == "release" else False
+print(released, before - rss_kib())
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the C library is not glibc: no malloc_trim")
+@pytest.mark.parametrize("mode", ["release", "keep"])
+def test_free_pages_in_the_middle_of_the_heap_go_back_to_the_system_once_released(mode: str) -> None:
+    found = subprocess.run(
+        [sys.executable, "-c", _SCATTERED_FREE, mode], capture_output=True, text=True, check=True, timeout=60
+    )
+    released, returned_kib = found.stdout.split()
+    if mode == "release":
+        assert released == "True"
+        assert int(returned_kib) > 100_000  # most of the 150 MB freed between the kept blocks
+    else:
+        assert int(returned_kib) < 10_000  # glibc keeps them by itself: what the release is for
