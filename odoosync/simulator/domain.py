@@ -43,6 +43,7 @@ Odoo's own messages.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ __all__ = [
     "distribute_not",
     "like_to_regex",
     "id_bounds",
+    "Span",
 ]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -663,17 +665,21 @@ def compile_domain(
     return _Compiler(model, field_types, related, version).compile(tokens)
 
 
-Bounds = tuple[int | None, int | None, frozenset[int] | None]
-_UNBOUNDED: Bounds = (None, None, None)
+Span = tuple[int | None, int | None]
+"""``(lowest, highest)`` id, both included; None: unbounded."""
+Bounds = tuple[tuple[Span, ...], frozenset[int] | None]
+_EVERY_ID: tuple[Span, ...] = ((None, None),)
+_UNBOUNDED: Bounds = (_EVERY_ID, None)
 
 
 def id_bounds(domain: Sequence[Any]) -> Bounds:
     """Bounds on ``id`` implied by the domain (for a fast scan): its AND leaves narrow,
-    its OR branches widen to the union of theirs (``id > a AND id <= b OR id > c`` scans
-    from ``a``), a ``'!'`` gives none.
+    its OR branches add spans (``id > a AND id <= b OR id > c`` scans ``a+1..b`` and
+    ``c+1..``: the reconcile's listing of one range and the tail), a ``'!'`` gives none.
 
-    Returns ``(lowest, highest, ids)``: every matching row has ``lowest <= id <= highest``
-    and, when ``ids`` is not None, ``id in ids``. The domain must be valid.
+    Returns ``(spans, ids)``: every matching row's id lies in one of the ``spans``
+    (ascending, disjoint) and, when ``ids`` is not None, in ``ids``. The domain must be
+    valid.
     """
     tokens = normalize_domain(domain)
     if "!" in tokens:
@@ -699,25 +705,41 @@ def _leaf_bounds(token: Any) -> Bounds:
     if left != "id" or isinstance(right, bool):
         return _UNBOUNDED
     if operator in (">", ">=") and isinstance(right, int):
-        return (right + 1 if operator == ">" else right), None, None
+        return ((right + 1 if operator == ">" else right, None),), None
     if operator in ("<", "<=") and isinstance(right, int):
-        return None, (right - 1 if operator == "<" else right), None
+        return ((None, right - 1 if operator == "<" else right),), None
     if operator == "=" and isinstance(right, int):
-        return None, None, frozenset([right])
+        return _EVERY_ID, frozenset([right])
     if operator == "in" and isinstance(right, (list, tuple)):
-        return None, None, frozenset(v for v in right if isinstance(v, int) and not isinstance(v, bool))
+        return _EVERY_ID, frozenset(v for v in right if isinstance(v, int) and not isinstance(v, bool))
     return _UNBOUNDED
 
 
 def _bounds_and(a: Bounds, b: Bounds) -> Bounds:
-    low = a[0] if b[0] is None else b[0] if a[0] is None else max(a[0], b[0])
-    high = a[1] if b[1] is None else b[1] if a[1] is None else min(a[1], b[1])
-    ids = a[2] if b[2] is None else b[2] if a[2] is None else a[2] & b[2]
-    return low, high, ids
+    spans = []
+    for a_low, a_high in a[0]:
+        for b_low, b_high in b[0]:
+            low = a_low if b_low is None else b_low if a_low is None else max(a_low, b_low)
+            high = a_high if b_high is None else b_high if a_high is None else min(a_high, b_high)
+            if low is None or high is None or low <= high:
+                spans.append((low, high))
+    ids = a[1] if b[1] is None else b[1] if a[1] is None else a[1] & b[1]
+    return _merged(spans), ids
 
 
 def _bounds_or(a: Bounds, b: Bounds) -> Bounds:
-    low = None if a[0] is None or b[0] is None else min(a[0], b[0])
-    high = None if a[1] is None or b[1] is None else max(a[1], b[1])
-    ids = None if a[2] is None or b[2] is None else a[2] | b[2]
-    return low, high, ids
+    ids = None if a[1] is None or b[1] is None else a[1] | b[1]
+    return _merged([*a[0], *b[0]]), ids
+
+
+def _merged(spans: list[Span]) -> tuple[Span, ...]:
+    """Spans ascending, overlapping or adjacent ones joined."""
+    result: list[Span] = []
+    for low, high in sorted(spans, key=lambda span: -math.inf if span[0] is None else span[0]):
+        if result:
+            last_low, last_high = result[-1]
+            if last_high is None or (low is not None and low <= last_high + 1) or low is None:
+                result[-1] = (last_low, None if last_high is None or high is None else max(last_high, high))
+                continue
+        result.append((low, high))
+    return tuple(result)

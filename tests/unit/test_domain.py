@@ -581,16 +581,48 @@ def test_relations_need_the_related_records() -> None:
     assert compile_domain([("partner_id", "in", [1])], "x.model", FIELD_TYPES)({"partner_id": 1})
 
 
-def test_id_bounds_narrow_conjunctions_and_widen_disjunctions() -> None:
-    assert id_bounds([("id", ">", 10), ("id", "<=", 20), ("name", "=", "a")]) == (11, 20, None)
-    assert id_bounds([("id", "in", [3, 4, 5]), ("id", "=", 4)]) == (None, None, frozenset({4}))
-    assert id_bounds(["|", ("id", ">", 10), ("qty", "=", 1)]) == (None, None, None)
-    # the reconcile's listing of one range and the tail: scanned from the range's start
+def test_id_bounds_narrow_conjunctions_and_add_the_spans_of_disjunctions() -> None:
+    every = ((None, None),)
+    assert id_bounds([("id", ">", 10), ("id", "<=", 20), ("name", "=", "a")]) == (((11, 20),), None)
+    assert id_bounds([("id", "in", [3, 4, 5]), ("id", "=", 4)]) == (every, frozenset({4}))
+    assert id_bounds(["|", ("id", ">", 10), ("qty", "=", 1)]) == (every, None)
+    # the reconcile's listing of one range and the tail: two slices, not all that lies between
     ranges = [("name", "=", "a"), "|", "&", ("id", ">", 10), ("id", "<=", 20), ("id", ">", 90)]
-    assert id_bounds(ranges) == (11, None, None)
-    assert id_bounds(["|", "&", ("id", ">", 10), ("id", "<=", 20), ("id", "<", 5)]) == (None, 20, None)
-    assert id_bounds(["|", ("id", "in", [1, 2]), ("id", "=", 7)]) == (None, None, frozenset({1, 2, 7}))
-    assert id_bounds(["!", ("id", ">", 10)]) == (None, None, None)
+    assert id_bounds(ranges) == (((11, 20), (91, None)), None)
+    assert id_bounds(["|", "&", ("id", ">", 10), ("id", "<=", 20), ("id", "<", 5)]) == (((None, 4), (11, 20)), None)
+    assert id_bounds(["|", ("id", "<", 5), ("id", ">=", 5)]) == (every, None)  # adjacent: joined
+    assert id_bounds([("id", ">", 10), ("id", "<", 5)]) == ((), None)  # nothing can match
+    assert id_bounds(["|", ("id", "in", [1, 2]), ("id", "=", 7)]) == (every, frozenset({1, 2, 7}))
+    assert id_bounds(["!", ("id", ">", 10)]) == (every, None)
+
+
+_ID_LEAVES = st.one_of(
+    st.tuples(st.just("id"), st.sampled_from([">", ">=", "<", "<=", "="]), st.integers(0, 30)),
+    st.tuples(st.just("id"), st.just("in"), st.lists(st.integers(0, 30), max_size=4)),
+    st.tuples(st.just("qty"), st.just("="), st.integers(0, 3)),
+)
+_ID_DOMAINS = st.recursive(
+    _ID_LEAVES.map(lambda leaf: [leaf]),
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map(lambda pair: ["&", *pair[0], *pair[1]]),
+        st.tuples(inner, inner).map(lambda pair: ["|", *pair[0], *pair[1]]),
+        inner.map(lambda domain: ["!", *domain]),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ID_DOMAINS)
+def test_every_row_a_domain_matches_lies_within_its_id_bounds(domain: list[Any]) -> None:
+    rows = [{"id": i, "qty": i % 4} for i in range(31)]
+    predicate = compile_domain(domain, "x.model", {"id": "integer", "qty": "integer"})
+    spans, ids = id_bounds(domain)
+    assert list(spans) == sorted(spans, key=lambda span: -1 if span[0] is None else span[0])
+    for row in rows:
+        if predicate(row):
+            assert any((low is None or row["id"] >= low) and (high is None or row["id"] <= high) for low, high in spans)
+            assert ids is None or row["id"] in ids
 
 
 # -- focused cases: the answers read off Odoo's source ---------------------------------------
