@@ -9,6 +9,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# Properties are about answers, not speed: on a loaded two-core machine an example (the
+# first one pays for imports and caches) can outlast hypothesis's default 200 ms deadline
+# (a normalisation property failed once under load in session 9, then passed every rerun).
+settings.register_profile("odoosync", deadline=None)
+settings.load_profile("odoosync")
 
 pytest_plugins = [
     "tests.fixtures.databases",
