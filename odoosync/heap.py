@@ -21,8 +21,8 @@ A full walk hands each written round's memory back with :func:`release_free_memo
 a round's thousands of records and rows, freed at once, leave free pages scattered
 through the heap, which glibc keeps (it returns only the heap's top by itself) and the
 next round fills in a different pattern. Returning them after every round took the
-leads import's peak at scale 10 from 114-115 to 110-111 MiB and at scale 20 from 121 to
-115 MiB, for about 1 ms a round (``docs/performance.md``, "Memory (session 9)").
+leads import's peak at scale 10 from 114-115 to 109 MiB and at scale 20 from 121 to
+117.5 MiB, for about 1 ms a round (``docs/performance.md``, "Memory (session 9)").
 """
 
 from __future__ import annotations

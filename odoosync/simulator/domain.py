@@ -736,10 +736,9 @@ def _merged(spans: list[Span]) -> tuple[Span, ...]:
     """Spans ascending, overlapping or adjacent ones joined."""
     result: list[Span] = []
     for low, high in sorted(spans, key=lambda span: -math.inf if span[0] is None else span[0]):
-        if result:
+        if result and (result[-1][1] is None or low is None or low <= result[-1][1] + 1):
             last_low, last_high = result[-1]
-            if last_high is None or (low is not None and low <= last_high + 1) or low is None:
-                result[-1] = (last_low, None if last_high is None or high is None else max(last_high, high))
-                continue
-        result.append((low, high))
+            result[-1] = (last_low, None if last_high is None or high is None else max(last_high, high))
+        else:
+            result.append((low, high))
     return tuple(result)

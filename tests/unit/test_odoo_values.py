@@ -66,7 +66,6 @@ _WIRE_VALUES = st.one_of(
 )
 
 
-@settings(deadline=None)
 @given(st.dictionaries(st.sampled_from([*TYPES, "unknown"]), _WIRE_VALUES))
 def test_a_record_is_normalised_in_place_as_each_of_its_values_would_be(raw):
     assume(all(v in _DATES for k, v in raw.items() if TYPES.get(k) in ("date", "datetime") and isinstance(v, str)))
